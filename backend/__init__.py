@@ -1,0 +1,1 @@
+"""Lensboard API side: settings, database, REST API and CLI. Never imports torch."""

@@ -1,0 +1,62 @@
+"""The app factory. It only assembles: routers live in api/routes, one module per resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.api.errors import install_error_handlers
+from backend.api.routes import datasets, health, jobs, metrics, projects, samples, versions
+from backend.db.session import default_session_factory
+from backend.settings import get_settings
+
+API_DESCRIPTION = """
+Lensboard's REST API. Everything the dashboard and the CLI do goes through it.
+
+Long work (imports, training, maps, analyses) runs as **jobs** on Celery workers: the endpoint
+answers 202 with a job, whose progress is at `GET /api/jobs/{id}` and live on the
+Server-Sent Events stream `GET /api/jobs-stream`.
+
+Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for conflicts
+(for example training a version that is already training) and 422 for invalid input.
+"""
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api")
+    for module in (health, projects, datasets, versions, jobs, metrics, samples):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    app = FastAPI(title="Lensboard", version="0.1.0", description=API_DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs")
+    app.state.session_factory = session_factory or default_session_factory()
+    install_error_handlers(app)
+    app.include_router(api_router())
+    _mount_frontend(app, get_settings().frontend_dist)
+    return app
+
+
+def _mount_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built dashboard; every non-API path falls back to index.html for client routing."""
+    index = dist / "index.html"
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    def spa(path: str) -> FileResponse | HTMLResponse:
+        if path.startswith("api/"):
+            return HTMLResponse(status_code=404, content='{"detail":"not found"}', media_type="application/json")
+        candidate = (dist / path).resolve()
+        if path and dist.resolve() in candidate.parents and candidate.is_file():
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index)
+        return HTMLResponse("<!doctype html><title>Lensboard</title><h1>Lensboard</h1>"
+                            "<p>The dashboard is not built yet. The API is at <a href='/docs'>/docs</a>.</p>")

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.api.deps import SessionDep
+from backend.api.errors import NotFound
+from backend.db.models import ACTIVE_STATES, Job
+from backend.schemas.jobs import JobOut
+
+router = APIRouter(tags=["jobs"])
+
+SSE_POLL_SECONDS = 0.5
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+@router.get("/jobs", operation_id="listJobs")
+def list_jobs(
+    session: SessionDep,
+    project_id: int | None = None,
+    version_id: int | None = None,
+    kind: str | None = None,
+    active: bool = False,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[JobOut]:
+    q = select(Job).order_by(Job.id.desc()).limit(limit)
+    if project_id is not None:
+        q = q.where(Job.project_id == project_id)
+    if version_id is not None:
+        q = q.where(Job.version_id == version_id)
+    if kind is not None:
+        q = q.where(Job.kind == kind)
+    if active:
+        q = q.where(Job.state.in_(ACTIVE_STATES))
+    return [JobOut.model_validate(j) for j in session.scalars(q).all()]
+
+
+@router.get("/jobs/{job_id}", operation_id="getJob")
+def get_job(job_id: int, session: SessionDep) -> JobOut:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    return JobOut.model_validate(job)
+
+
+@router.get(
+    "/jobs-stream",
+    operation_id="streamJobs",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events: `job` events"}},
+)
+async def stream_jobs(request: Request, project_id: int | None = None, job_id: int | None = None) -> StreamingResponse:
+    """Server-Sent Events with every change of the selected jobs (event `job`, data: a JobOut).
+
+    The worker writes job state to the database; this stream watches it, so it works the same in
+    embedded and distributed mode without a second channel.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+
+    def snapshot(since_id: int) -> list[JobOut]:
+        with factory() as s:
+            q = select(Job).where(Job.id >= since_id)
+            if project_id is not None:
+                q = q.where(Job.project_id == project_id)
+            if job_id is not None:
+                q = q.where(Job.id == job_id)
+            return [JobOut.model_validate(j) for j in s.scalars(q.order_by(Job.id)).all()]
+
+    async def events() -> AsyncIterator[bytes]:
+        seen: dict[int, str] = {}
+        # Only jobs that are active now or appear later; finished history is in GET /jobs.
+        first = await asyncio.to_thread(snapshot, 0)
+        floor = min((j.id for j in first if j.state in ACTIVE_STATES), default=max((j.id for j in first), default=0) + 1)
+        for j in first:
+            if j.id >= floor or j.id == job_id:
+                seen[j.id] = j.updated_at.isoformat()
+                yield _sse(j)
+        idle = 0.0
+        while not await request.is_disconnected():
+            await asyncio.sleep(SSE_POLL_SECONDS)
+            idle += SSE_POLL_SECONDS
+            for j in await asyncio.to_thread(snapshot, floor):
+                stamp = f"{j.updated_at.isoformat()}|{j.state}|{j.progress}"
+                if seen.get(j.id) != stamp:
+                    seen[j.id] = stamp
+                    idle = 0.0
+                    yield _sse(j)
+            if idle >= SSE_KEEPALIVE_SECONDS:
+                idle = 0.0
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _sse(job: JobOut) -> bytes:
+    return f"event: job\nid: {job.id}\ndata: {json.dumps(job.model_dump(mode='json'))}\n\n".encode()

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from backend.api.deps import SessionDep
+from backend.api.errors import Conflict, NotFound
+from backend.api.routes.versions import get_version_or_404
+from backend.db.models import Dataset, ModelVersion, Sample, SampleResult
+from backend.schemas.common import Page
+from backend.schemas.samples import SampleDetail, SampleResultOut, SampleRow
+
+router = APIRouter(tags=["samples"])
+
+PREVIEW_CHARS = 160
+SortKey = Literal["loss", "p_positive", "score", "index", "token_count"]
+
+
+def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) -> int:
+    """The requested epoch, or the latest evaluated one. 404 for an epoch that was never evaluated."""
+    if epoch is None:
+        latest = session.scalar(select(func.max(SampleResult.epoch)).where(SampleResult.version_id == version.id))
+        if latest is None:
+            raise Conflict(f"version {version.id} has no evaluated epoch yet", state=version.status)
+        return int(latest)
+    if epoch < 1 or epoch > version.epochs_done:
+        raise NotFound(f"epoch of version {version.id}:", epoch)
+    return epoch
+
+
+def _preview(text: str) -> str:
+    flat = text.replace("<br />", " ").replace("<br/>", " ")
+    return flat[:PREVIEW_CHARS] + ("…" if len(flat) > PREVIEW_CHARS else "")
+
+
+def _result(r: SampleResult, label: int) -> SampleResultOut:
+    return SampleResultOut(epoch=r.epoch, loss=r.loss, p_positive=r.p_positive, p_label=r.p_label,
+                           prediction=r.prediction, correct=r.prediction == label)
+
+
+@router.get("/versions/{version_id}/samples", operation_id="listSamples")
+def list_samples(
+    version_id: int,
+    session: SessionDep,
+    epoch: int | None = Query(default=None, ge=1),
+    split: Literal["train", "val", "test"] | None = None,
+    label: int | None = Query(default=None, ge=0),
+    score: int | None = Query(default=None, ge=1, le=10),
+    min_score: int | None = Query(default=None, ge=1, le=10),
+    max_score: int | None = Query(default=None, ge=1, le=10),
+    correct: bool | None = None,
+    sort: SortKey = "loss",
+    order: Literal["asc", "desc"] = "desc",
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=1000),
+) -> Page[SampleRow]:
+    """Samples of the version's dataset with their results at an epoch, loss-descending by default."""
+    version = get_version_or_404(session, version_id)
+    ep = resolve_epoch(session, version, epoch)
+    q: Select[tuple[Sample, SampleResult]] = (
+        select(Sample, SampleResult)
+        .join(SampleResult, SampleResult.sample_id == Sample.id)
+        .where(SampleResult.version_id == version_id, SampleResult.epoch == ep)
+    )
+    if split is not None:
+        q = q.where(Sample.split == split)
+    if label is not None:
+        q = q.where(Sample.label == label)
+    if score is not None:
+        q = q.where(Sample.score == score)
+    if min_score is not None:
+        q = q.where(Sample.score >= min_score)
+    if max_score is not None:
+        q = q.where(Sample.score <= max_score)
+    if correct is not None:
+        q = q.where((SampleResult.prediction == Sample.label) == correct)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    column = {
+        "loss": SampleResult.loss, "p_positive": SampleResult.p_positive, "score": Sample.score,
+        "index": Sample.index, "token_count": Sample.token_count,
+    }[sort]
+    q = q.order_by(column.desc() if order == "desc" else column.asc(), Sample.index).offset(offset).limit(limit)
+    items = []
+    for sample, result in session.execute(q).all():
+        items.append(SampleRow(**_meta(sample), preview=_preview(sample.text), result=_result(result, sample.label)))
+    return Page[SampleRow](items=items, total=total, offset=offset, limit=limit)
+
+
+def _meta(sample: Sample) -> dict[str, object]:
+    return {f: getattr(sample, f) for f in (
+        "id", "index", "key", "split", "label", "score", "movie_id", "word_count", "token_count", "oov_count",
+        "truncated")}
+
+
+@router.get("/samples/{sample_id}", operation_id="getSample")
+def get_sample(sample_id: int, session: SessionDep, version_id: int | None = None) -> SampleDetail:
+    """One sample with its text and metadata; with `version_id`, its results at every evaluated epoch."""
+    sample = session.get(Sample, sample_id)
+    if sample is None:
+        raise NotFound("sample", sample_id)
+    dataset = session.get(Dataset, sample.dataset_id)
+    assert dataset is not None
+    results: list[SampleResultOut] = []
+    if version_id is not None:
+        version = get_version_or_404(session, version_id)
+        if version.dataset_id != sample.dataset_id:
+            raise NotFound(f"sample {sample_id} in version", version_id)
+        rows = session.scalars(
+            select(SampleResult).where(SampleResult.version_id == version_id, SampleResult.sample_id == sample_id)
+            .order_by(SampleResult.epoch)
+        ).all()
+        results = [_result(r, sample.label) for r in rows]
+    label_name = dataset.classes[sample.label] if sample.label < len(dataset.classes) else str(sample.label)
+    return SampleDetail(**_meta(sample), label_name=label_name, text=sample.text, meta=sample.meta,
+                        dataset_id=sample.dataset_id, classes=dataset.classes, results=results)

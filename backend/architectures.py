@@ -1,0 +1,59 @@
+"""Hyperparameter schemas per architecture: validated by the API (422) without importing torch.
+
+The worker's model implementations read these same classes, so each hyperparameter has one
+definition, one default and one range.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class TrainParams(BaseModel):
+    """What every architecture shares: the optimisation loop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    learning_rate: float = Field(default=1e-3, gt=0, le=1.0)
+    weight_decay: float = Field(default=0.0, ge=0, le=1.0)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    # Length bucketing: sort by length within chunks of this many batches, then shuffle the batches.
+    bucket_chunk_batches: int = Field(default=50, ge=1, le=10_000)
+    eval_batch_size: int = Field(default=512, ge=1, le=16_384)
+
+
+class CnnParams(TrainParams):
+    embedding_dim: int = Field(default=128, ge=4, le=1024)
+    num_filters: int = Field(default=128, ge=1, le=2048)
+    kernel_sizes: list[int] = Field(default_factory=lambda: [3, 4, 5], min_length=1, max_length=8)
+    dense_units: int = Field(default=64, ge=1, le=4096)
+    dropout: float = Field(default=0.5, ge=0.0, lt=1.0)
+
+    @field_validator("kernel_sizes")
+    @classmethod
+    def _kernel_range(cls, v: list[int]) -> list[int]:
+        if any(k < 1 or k > 32 for k in v):
+            raise ValueError("kernel_sizes must each lie in 1..32")
+        return v
+
+
+ARCHITECTURES: dict[str, type[TrainParams]] = {"cnn": CnnParams}
+
+
+class UnknownArchitecture(ValueError):
+    pass
+
+
+def validate_hyperparameters(architecture: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Return the full hyperparameters (defaults filled in) or raise ValidationError/UnknownArchitecture."""
+    cls = ARCHITECTURES.get(architecture)
+    if cls is None:
+        raise UnknownArchitecture(f"unknown architecture {architecture!r}; choose one of {sorted(ARCHITECTURES)}")
+    return cls(**params).model_dump()
+
+
+__all__ = ["ARCHITECTURES", "CnnParams", "TrainParams", "UnknownArchitecture", "ValidationError",
+           "validate_hyperparameters"]

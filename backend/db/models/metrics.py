@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.base import Base, TimestampMixin
+
+
+class BatchMetric(Base):
+    __tablename__ = "batch_metric"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step: Mapped[int] = mapped_column(Integer)  # global step across epochs
+    loss: Mapped[float] = mapped_column(Float)
+    accuracy: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class EpochMetric(TimestampMixin, Base):
+    __tablename__ = "epoch_metric"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    split: Mapped[str] = mapped_column(String(16), primary_key=True)
+    loss: Mapped[float] = mapped_column(Float)
+    accuracy: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SampleResult(Base):
+    """Per-sample, per-epoch evaluation. 50k rows an epoch: written in bulk, never row by row."""
+
+    __tablename__ = "sample_result"
+    __table_args__ = (
+        # Serves the loss-sorted samples page for a (version, epoch).
+        Index("ix_sample_result_version_epoch_loss", "version_id", "epoch", "loss"),
+    )
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("sample.id", ondelete="CASCADE"), primary_key=True)
+    loss: Mapped[float] = mapped_column(Float)
+    # Probability of class 1 ("positive" for IMDB) and of the sample's given label.
+    p_positive: Mapped[float] = mapped_column(Float)
+    p_label: Mapped[float] = mapped_column(Float)
+    prediction: Mapped[int] = mapped_column(SmallInteger)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from backend.schemas.common import ORMModel
+
+
+class SampleMeta(ORMModel):
+    id: int
+    index: int
+    key: str
+    split: str
+    label: int
+    label_name: str = ""
+    score: int | None
+    movie_id: str | None
+    word_count: int
+    token_count: int
+    oov_count: int
+    truncated: bool
+
+
+class SampleResultOut(BaseModel):
+    epoch: int
+    loss: float
+    p_positive: float
+    p_label: float
+    prediction: int
+    correct: bool
+
+
+class SampleRow(SampleMeta):
+    preview: str
+    result: SampleResultOut | None = None
+
+
+class SampleDetail(SampleMeta):
+    text: str
+    meta: dict[str, Any]
+    dataset_id: int
+    classes: list[str]
+    # Results of the requested version across all its evaluated epochs.
+    results: list[SampleResultOut] = []

@@ -1,0 +1,62 @@
+"""Creating jobs and handing them to Celery. Shared by the API and the CLI-side code paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.db.models import ACTIVE_STATES, Job
+
+
+def create_job(
+    session: Session,
+    kind: str,
+    *,
+    project_id: int | None = None,
+    version_id: int | None = None,
+    dataset_id: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> Job:
+    job = Job(
+        kind=kind,
+        project_id=project_id,
+        version_id=version_id,
+        dataset_id=dataset_id,
+        params=params or {},
+        state="PENDING",
+        message="queued",
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def dispatch(job: Job, task_name: str) -> str:
+    """Send the job's task by name (so the API never imports task modules, nor torch)."""
+    from worker.celery_app import get_celery
+
+    result = get_celery().send_task(task_name, args=[job.id])
+    return str(result.id)
+
+
+def enqueue(session: Session, job: Job, task_name: str) -> Job:
+    """Commit the job first so that the worker can never see a task whose job row does not exist."""
+    session.commit()
+    job.celery_task_id = dispatch(job, task_name)
+    session.commit()
+    return job
+
+
+def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
+    return session.scalars(
+        select(Job).where(Job.version_id == version_id, Job.kind == kind, Job.state.in_(ACTIVE_STATES))
+    ).first()
+
+
+# Which Celery task runs each job kind. Recovery uses it to re-enqueue orphaned jobs.
+TASK_FOR_KIND: dict[str, str] = {
+    "import": "lensboard.import_dataset",
+    "train": "lensboard.train_version",
+}

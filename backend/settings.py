@@ -1,0 +1,91 @@
+"""The one settings object, shared by the API, the CLI and the worker.
+
+Environment variables alone switch between the embedded default (SQLite, a SQLAlchemy-backed
+Celery broker, a local artifact folder) and distributed mode (PostgreSQL, Redis, a shared store).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LENSBOARD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".lensboard"), description="Root of everything embedded mode keeps.")
+    # Unprefixed names follow the conventions of compose files and PaaS platforms.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    broker_url: str | None = Field(default=None, validation_alias="CELERY_BROKER_URL")
+    artifact_root: str | None = Field(default=None, description="Folder (or fsspec URL) shared by all workers.")
+
+    # Workers of one deployment share a queue; tests give each run its own so runs never cross.
+    queue: str = "lensboard"
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str | None = None
+
+    # A job whose worker stopped heartbeating for this long is taken over by another worker.
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    # Dataset paths given to the API must lie under one of these roots (empty: data_dir and cwd).
+    import_roots: list[Path] = Field(default_factory=list)
+    max_text_bytes: int = Field(default=100_000, gt=0)
+    torch_threads: int | None = Field(default=None, ge=1)
+    frontend_dist: Path = Path("frontend/dist")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        if v is not None and v.startswith("postgresql://"):
+            # psycopg 3 is the only PostgreSQL driver we ship.
+            v = "postgresql+psycopg://" + v.removeprefix("postgresql://")
+        return v
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("redis://", "rediss://", "sqla+", "amqp://", "memory://")):
+            raise ValueError("CELERY_BROKER_URL must be redis://, amqp:// or sqla+<sqlalchemy url>")
+        return v
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'lensboard.sqlite'}"
+
+    @property
+    def celery_broker(self) -> str:
+        # kombu's SQLAlchemy transport gives embedded mode a real broker without a server.
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+
+    @property
+    def artifacts(self) -> str:
+        return self.artifact_root or str(self.data_dir / "artifacts")
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None and self.broker_url is None
+
+    @property
+    def allowed_import_roots(self) -> list[Path]:
+        roots = self.import_roots or [self.data_dir, Path.cwd()]
+        return [Path(r).expanduser().resolve() for r in roots]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    s = Settings()
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    return s

@@ -1,0 +1,72 @@
+"""A real Celery worker in a subprocess, on a real broker, pointed at a test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lensboard_env(db_url: str, broker_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LENSBOARD_")}
+    env.update({
+        "DATABASE_URL": db_url,
+        "CELERY_BROKER_URL": broker_url,
+        "LENSBOARD_DATA_DIR": str(data_dir),
+        "LENSBOARD_ARTIFACT_ROOT": str(data_dir / "artifacts"),
+        # A private queue per test run: several runs can share one Redis without taking each other's tasks.
+        "LENSBOARD_QUEUE": f"lbtest-{uuid.uuid4().hex[:10]}",
+        "LENSBOARD_TORCH_THREADS": "2",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+class WorkerProcess:
+    def __init__(self, env: Mapping[str, str], log_path: Path, concurrency: int = 1) -> None:
+        self.env = dict(env)
+        self.log_path = log_path
+        self.concurrency = concurrency
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 (closed by the child's lifetime)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--loglevel=INFO",
+             f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle",
+             f"--hostname=lbtest-{uuid.uuid4().hex[:6]}@%h"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log()}")
+            if b"ready." in self.log_path.read_bytes():
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"worker not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the worker and its pool children die without cleanup."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()

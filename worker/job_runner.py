@@ -1,0 +1,209 @@
+"""Running a job on a worker: claim its lease, heartbeat, report progress, finish or fail.
+
+Why a lease: with `acks_late`, a job whose worker died is delivered again, and at start-up a worker
+re-enqueues jobs whose owner stopped heartbeating. The lease makes sure only one worker runs a job
+at a time, whichever way it arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.db.models import ACTIVE_STATES, Job
+from backend.db.session import default_session_factory
+from backend.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobGone(Exception):
+    """The job was cancelled, finished, or taken over by another worker."""
+
+
+class JobContext:
+    def __init__(self, job_id: int, factory: sessionmaker[Session]) -> None:
+        self.job_id = job_id
+        self.factory = factory
+        self.me = worker_identity()
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._last: dict[str, Any] = {}
+
+    # -- lease -----------------------------------------------------------------------------------
+    def claim(self) -> bool:
+        """Take the job if nobody live holds it. Compare-and-set on the holder, so two claims can't both win."""
+        lease = timedelta(seconds=get_settings().job_lease_seconds)
+        now = _now()
+        with self.factory() as s:
+            job = s.get(Job, self.job_id)
+            if job is None or job.state not in ACTIVE_STATES:
+                return False
+            holder = job.worker
+            free = (
+                holder is None
+                or holder == self.me
+                or (job.heartbeat_at is not None and _aware(job.heartbeat_at) < now - lease)
+                or (holder.split(":")[0] == socket.gethostname() and not _pid_alive(holder))
+            )
+            if not free:
+                return False
+            holder_match = Job.worker.is_(None) if holder is None else Job.worker == holder
+            res = s.execute(
+                update(Job)
+                .where(Job.id == self.job_id, holder_match, Job.state.in_(ACTIVE_STATES))
+                .values(worker=self.me, heartbeat_at=now, attempts=Job.attempts + 1,
+                        state="STARTED", started_at=job.started_at or now, message="started")
+            )
+            s.commit()
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def _heartbeat_loop(self) -> None:
+        period = get_settings().heartbeat_seconds
+        while not self._stop.wait(period):
+            try:
+                with self.factory() as s:
+                    s.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.me)
+                              .values(heartbeat_at=_now()))
+                    s.commit()
+            except Exception:  # a missed beat is harmless; the next one retries
+                log.exception("heartbeat failed for job %s", self.job_id)
+
+    def start_heartbeat(self) -> None:
+        self._beat = threading.Thread(target=self._heartbeat_loop, name=f"job-{self.job_id}-beat", daemon=True)
+        self._beat.start()
+
+    def stop_heartbeat(self) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(timeout=5)
+
+    # -- reporting ------------------------------------------------------------------------------
+    def job(self, session: Session) -> Job:
+        job = session.get(Job, self.job_id)
+        if job is None:
+            raise JobGone(f"job {self.job_id} no longer exists")
+        return job
+
+    def progress(self, fraction: float, message: str, **detail: Any) -> None:
+        """Record progress; raises JobGone if the job was cancelled or taken over."""
+        with self.factory() as s:
+            res = s.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.worker == self.me, Job.state.in_(ACTIVE_STATES))
+                .values(state="PROGRESS", progress=max(0.0, min(1.0, fraction)), message=message,
+                        detail=detail, heartbeat_at=_now())
+            )
+            s.commit()
+            if not res.rowcount:  # type: ignore[attr-defined]
+                raise JobGone(f"job {self.job_id} was cancelled or taken over")
+
+    def succeed(self, result: dict[str, Any] | None = None, message: str = "done") -> None:
+        with self.factory() as s:
+            s.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.me).values(
+                state="SUCCESS", progress=1.0, message=message, result=result or {}, finished_at=_now()))
+            s.commit()
+
+    def fail(self, error: str) -> None:
+        with self.factory() as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(
+                state="FAILURE", message="failed", error=error[:4000], finished_at=_now()))
+            s.commit()
+
+    def params(self) -> dict[str, Any]:
+        with self.factory() as s:
+            return dict(self.job(s).params)
+
+
+@contextmanager
+def run_job(job_id: int, factory: sessionmaker[Session] | None = None) -> Iterator[JobContext | None]:
+    """Yield a claimed JobContext, or None when another worker holds the job (nothing to do).
+
+    Any exception marks the job FAILURE with its message, so a job never stays "running" forever.
+    """
+    ctx = JobContext(job_id, factory or default_session_factory())
+    if not ctx.claim():
+        log.info("job %s is held by another worker or already finished; skipping", job_id)
+        yield None
+        return
+    ctx.start_heartbeat()
+    try:
+        yield ctx
+    except JobGone as e:
+        log.info("%s", e)
+    except Exception as e:
+        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+        ctx.fail(f"{type(e).__name__}: {e}")
+    finally:
+        ctx.stop_heartbeat()
+
+
+def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[int]:
+    """Re-enqueue active jobs whose worker is gone: same host with another pid, or a stale lease.
+
+    Called when a worker starts, and periodically, so a job killed mid-epoch resumes.
+    """
+    from backend.services.jobs import TASK_FOR_KIND, dispatch
+
+    factory = factory or default_session_factory()
+    host = socket.gethostname()
+    me = worker_identity()
+    lease = timedelta(seconds=get_settings().job_lease_seconds)
+    requeued: list[int] = []
+    with factory() as s:
+        jobs = s.scalars(select(Job).where(Job.state.in_(("STARTED", "PROGRESS")))).all()
+        for job in jobs:
+            dead_local = job.worker is not None and job.worker.split(":")[0] == host and job.worker != me \
+                and not _pid_alive(job.worker)
+            stale = job.heartbeat_at is not None and _aware(job.heartbeat_at) < _now() - lease
+            if not (dead_local or stale) or job.kind not in TASK_FOR_KIND:
+                continue
+            job.worker = None
+            job.state = "PENDING"
+            job.message = "resuming after a worker was lost"
+            s.commit()
+            job.celery_task_id = dispatch(job, TASK_FOR_KIND[job.kind])
+            s.commit()
+            requeued.append(job.id)
+    return requeued
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _pid_alive(worker: str) -> bool:
+    try:
+        pid = int(worker.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True

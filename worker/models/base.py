@@ -1,0 +1,63 @@
+"""The contract between an architecture and the rest of the pipeline.
+
+Training, evaluation, the multi-layer latent map and Captum attribution all talk to a model only
+through this interface, so a new architecture plugs in by subclassing it:
+
+- input:  `token_ids` (B, T) int64, padded with PAD_ID=0, and `lengths` (B,) int64 (real tokens);
+- output: logits (B, num_classes);
+- `embedding`: the nn.Embedding that Captum's layer methods attribute to;
+- `forward_embedded(embedded, lengths)`: the rest of the network from embeddings, for methods that
+  perturb the embedding space directly (gradient×input, GradientShap);
+- `latent_layers()`: named modules whose outputs are pooled into one vector per sample;
+- `pool(name, output, lengths)`: how each layer's output becomes a (B, D) vector.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+PAD_ID = 0
+OOV_ID = 1
+
+
+def length_mask(lengths: Tensor, max_len: int) -> Tensor:
+    """(B, T) bool, True on real tokens."""
+    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def masked_mean(x: Tensor, lengths: Tensor) -> Tensor:
+    """Mean over time of (B, T, D) counting real tokens only."""
+    mask = length_mask(lengths, x.shape[1]).unsqueeze(-1).to(x.dtype)
+    return (x * mask).sum(1) / lengths.clamp(min=1).unsqueeze(-1).to(x.dtype)
+
+
+class TextClassifier(nn.Module):
+    architecture: str = "base"
+    embedding: nn.Embedding
+    num_classes: int
+
+    def forward(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
+        return self.forward_embedded(self.embedding(token_ids), lengths)
+
+    def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def latent_layers(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def pool(self, name: str, output: Tensor, lengths: Tensor) -> Tensor:
+        """Default: outputs of shape (B, T, D) are mean-pooled over real tokens; (B, D) pass through."""
+        if output.dim() == 3:
+            return masked_mean(output, lengths)
+        return output.reshape(output.shape[0], -1)
+
+    def min_length(self) -> int:
+        """Shortest input the network accepts (e.g. the widest convolution kernel)."""
+        return 1
+
+    def describe(self) -> dict[str, Any]:
+        """The layer graph for the network view: nodes with output shapes and parameter counts."""
+        raise NotImplementedError
