@@ -60,3 +60,6 @@ TASK_FOR_KIND: dict[str, str] = {
     "import": "lensboard.import_dataset",
     "train": "lensboard.train_version",
 }
+
+# Job kinds created for every epoch that finishes training (e.g. the population map), in this order.
+POST_EPOCH_JOB_KINDS: list[str] = []
