@@ -203,8 +203,10 @@ class MiniLmClassifier(TextClassifier):
         return self.classify(self._cached_encode(token_ids, lengths))
 
     def _cacheable(self) -> bool:
-        # Hooks mean someone (Captum, the latent map) wants to see or replace inner outputs.
-        hooked = any(m._forward_hooks or m._forward_pre_hooks for m in self.modules())
+        # Hooks mean someone (Captum, the latent map) wants to see or replace our modules' outputs.
+        # Inside the encoder, transformers installs its own output-capturing hooks: not ours to read.
+        inner = {id(m) for m in self.encoder.modules()} - {id(self.encoder)}
+        hooked = any(m._forward_hooks or m._forward_pre_hooks for m in self.modules() if id(m) not in inner)
         return not self.params.finetune and not hooked
 
     def fingerprint(self) -> str:
