@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from backend.architectures import ARCHITECTURES, UnknownArchitecture, ValidationError, validate_hyperparameters
+from backend.architectures import (
+    ARCHITECTURES,
+    UnknownArchitecture,
+    ValidationError,
+    validate_hyperparameters,
+)
 
 
 @pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
@@ -51,7 +56,8 @@ def test_bad_values_name_the_field(architecture: str, params: dict[str, Any], fi
 def test_frozen_embeddings_need_vectors() -> None:
     with pytest.raises(ValidationError, match="pretrained_vectors"):
         validate_hyperparameters("lstm", {"freeze_embeddings": True})
-    ok = validate_hyperparameters("lstm", {"freeze_embeddings": True, "pretrained_vectors": "/data/glove.txt"})
+    ok = validate_hyperparameters("lstm", {"freeze_embeddings": True,
+                                           "pretrained_vectors": "/data/glove.txt"})
     assert ok["pretrained_vectors"] == "/data/glove.txt"
 
 

@@ -152,7 +152,7 @@ def test_bow_counts_each_word_once_and_shares_its_credit() -> None:
     torch.testing.assert_close(emb[0, 0], emb[0, 2])
     torch.testing.assert_close(emb[0, 0] * 3, model.embedding.weight[GOOD])
     lig = LayerIntegratedGradients(model, model.embedding)
-    ids, lengths = batch([thrice + [35, 1]])  # 35 lies outside top_n=30; 1 is [OOV]
+    ids, lengths = batch([[*thrice, 35, 1]])  # 35 lies outside top_n=30; 1 is [OOV]
     attr = lig.attribute(ids, baselines=torch.zeros_like(ids), target=1, additional_forward_args=(lengths,),
                          n_steps=16).sum(-1)[0]
     torch.testing.assert_close(attr[0], attr[2])

@@ -103,7 +103,8 @@ def test_finetune_updates_the_encoder() -> None:
 
 def test_checkpoint_round_trip_without_vocab(frozen: MiniLmClassifier) -> None:
     state = frozen.state_dict()
-    assert not any(v.shape[0] == 30522 for v in state.values() if v.dim() > 0)  # BERT's WordPiece table dropped
+    # BERT's own WordPiece table is dropped from checkpoints.
+    assert not any(v.shape[0] == 30522 for v in state.values() if v.dim() > 0)
     restored = build_model("minilm", frozen.params.model_dump(), len(VOCAB), 2)
     restored.load_state_dict(state)
     restored.eval()

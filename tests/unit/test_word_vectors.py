@@ -14,7 +14,8 @@ from worker.models.word_vectors import WordVectorsError, load_glove, vocabulary
 
 
 def write_glove(path: Path, rows: dict[str, list[float]]) -> Path:
-    path.write_text("".join(f"{w} {' '.join(f'{x:.4f}' for x in v)}\n" for w, v in rows.items()), encoding="utf-8")
+    lines = (f"{w} {' '.join(f'{x:.4f}' for x in v)}\n" for w, v in rows.items())
+    path.write_text("".join(lines), encoding="utf-8")
     return path
 
 
@@ -53,7 +54,8 @@ def test_lstm_starts_from_the_vectors(glove: Path) -> None:
 
 
 def test_vectors_follow_our_tokenizer(tmp_path: Path) -> None:
-    tok = TextTokenizer.fit(["the movie was good", "the film was bad<br />the end"], vocab_size=20, max_length=16)
+    texts = ["the movie was good", "the film was bad<br />the end"]
+    tok = TextTokenizer.fit(texts, vocab_size=20, max_length=16)
     vocab = vocabulary(tok)
     assert vocab[:2] == ["[PAD]", "[OOV]"] and vocab.index("the") == tok.token_id("the")
     path = write_glove(tmp_path / "v.txt", {"the": [1.0, 0.0], "bad": [0.0, 1.0]})
