@@ -156,6 +156,21 @@ def iter_reviews(path: str | os.PathLike[str], on_progress: ProgressFn | None = 
         raise ImdbFormatError(f"{p} does not exist")
 
 
+def check_source(path: str | os.PathLike[str]) -> None:
+    """Cheap up-front check (no full read) that `path` can be an IMDB source; the API answers 422 with it."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        find_root(p)
+    elif p.is_file():
+        with open(p, "rb") as f:
+            if f.read(2) != _GZIP_MAGIC:
+                raise ImdbFormatError(f"{p.name} is not a .tar.gz archive (no gzip header)")
+    elif p.exists():
+        raise ImdbFormatError(f"{p} is neither a file nor a folder")
+    else:
+        raise ImdbFormatError(f"{p} does not exist")
+
+
 def find_root(folder: Path) -> Path:
     """The aclImdb folder: `folder/aclImdb`, or `folder` itself when it holds {train,test}/{pos,neg}."""
     for candidate in (folder / "aclImdb", folder):
