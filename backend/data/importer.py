@@ -25,7 +25,7 @@ from backend.data.imdb import CLASSES, ImdbFormatError, ImdbReview, iter_reviews
 from backend.db.models import Dataset, Sample
 from backend.schemas.datasets import ImdbImportRequest
 from backend.text.token_store import dataset_prefix, ids_key, save_token_rows, tokenizer_key
-from backend.text.tokenizer import TextTokenizer
+from backend.text.tokenizer import OOV_ID, TextTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +184,15 @@ def _stratified_quotas(sizes: dict[int, int], total: int) -> dict[int, int]:
 def _encode(tokenizer: TextTokenizer, texts: Sequence[str],
             report: Progress) -> tuple[list[npt.NDArray[np.int32]], list[tuple[int, int, bool]]]:
     """Model ids (cut to max_length) and (token count, OOV count, truncated) per text, in chunks so that
-    only the ids are kept, not every token's string and span."""
+    progress can be reported."""
     rows: list[npt.NDArray[np.int32]] = []
     counts: list[tuple[int, int, bool]] = []
+    limit = tokenizer.max_length
     for start in range(0, len(texts), ENCODE_CHUNK):
-        for e in tokenizer.encode_batch(texts[start: start + ENCODE_CHUNK]):
-            rows.append(np.asarray(e.model_ids, dtype=np.int32))
-            counts.append((e.token_count, e.oov_count, e.truncated))
+        for ids in tokenizer.encode_ids_batch(texts[start: start + ENCODE_CHUNK]):
+            arr = np.asarray(ids, dtype=np.int32)
+            rows.append(arr[:limit])
+            counts.append((len(arr), int(np.count_nonzero(arr == OOV_ID)), len(arr) > limit))
         done = min(start + ENCODE_CHUNK, len(texts))
         report(FIT_END + (ENCODE_END - FIT_END) * done / len(texts), f"tokenizing: {done}/{len(texts)}")
     return rows, counts

@@ -79,3 +79,8 @@ def test_json_round_trip(tok: TextTokenizer) -> None:
     assert again.max_length == tok.max_length and again.vocab_size == tok.vocab_size
     text = "good film<br />bad plot " * 3
     assert again.encode(text) == tok.encode(text)
+
+
+def test_ids_only_batch_matches_full_encoding(tok: TextTokenizer) -> None:
+    texts = ["good film<br />bad plot " * 3, "", "café zzzunseen!!", TRAIN[1]]
+    assert tok.encode_ids_batch(texts) == [e.ids for e in tok.encode_batch(texts)]
