@@ -24,7 +24,6 @@ from backend.services.jobs import create_job
 from backend.text.token_store import dataset_prefix, load_tokenizer, load_tokens
 from tests.support.imdb_fake import small_reviews, write_archive, write_layout
 
-PER_CLASS = 250  # the imdb_subset fixture: 250 reviews per (split, class), 1,000 in all
 SUBSET = {"val_size": 200, "seed": 0, "tokenizer": TokenizerConfig(vocab_size=5000, max_length=200)}
 
 
@@ -73,28 +72,37 @@ def sample_count(session: Session, dataset_id: int) -> int:
                or 0)
 
 
+def per_class(subset: Path) -> int:
+    """Reviews per (split, class) in the imdb_subset fixture (the same for all four)."""
+    counts = {len(list((subset / s / c).glob("*.txt"))) for s in ("train", "test") for c in ("neg", "pos")}
+    assert len(counts) == 1
+    return counts.pop()
+
+
 def test_import_subset_folder(session: Session, store: ArtifactStore, imdb_subset: Path) -> None:
+    per = per_class(imdb_subset)
+    total = 4 * per
     progress: list[tuple[float, str]] = []
     dataset = new_dataset(session)
     stats = import_imdb_dataset(session, dataset, store, ImdbImportRequest(path=str(imdb_subset), **SUBSET),
                                 progress=lambda f, m: progress.append((f, m)))
     session.expire_all()
     dataset = session.get_one(Dataset, dataset.id)
-    assert dataset.status == "ready" and dataset.error is None and dataset.num_samples == 1000
+    assert dataset.status == "ready" and dataset.error is None and dataset.num_samples == total
     samples = rows(session, dataset.id)
-    assert [s.index for s in samples] == list(range(1000))
+    assert [s.index for s in samples] == list(range(total))
     by_split = Counter((s.split, s.label) for s in samples)
-    # 250 per (split, class); 200 validation reviews carved out of train, stratified by class.
-    assert by_split == {("train", 0): 150, ("train", 1): 150, ("val", 0): 100, ("val", 1): 100,
-                        ("test", 0): 250, ("test", 1): 250}
-    assert [s.split for s in samples] == ["train"] * 300 + ["val"] * 200 + ["test"] * 500
+    # 200 validation reviews carved out of train, stratified by class.
+    assert by_split == {("train", 0): per - 100, ("train", 1): per - 100, ("val", 0): 100, ("val", 1): 100,
+                        ("test", 0): per, ("test", 1): per}
+    assert [s.split for s in samples] == ["train"] * (2 * per - 200) + ["val"] * 200 + ["test"] * 2 * per
     assert stats == dataset.stats
     assert stats["counts"]["val"] == {"neg": 100, "pos": 100, "total": 200}
     assert stats["vocab_size"] == 5000 and stats["max_length"] == 200
     assert 0 < stats["oov_rate"] < 0.2 and 0 < stats["truncated_fraction"] < 1
     assert stats["token_count_p95"] > stats["token_count_mean"] > 100
     assert dataset.config["val_count"] == 200
-    assert len({s.key for s in samples}) == 1000
+    assert len({s.key for s in samples}) == total
 
     for s in samples:
         split_dir, cls, name = s.key.split("/")
@@ -112,7 +120,7 @@ def test_import_subset_folder(session: Session, store: ArtifactStore, imdb_subse
     # Stored token arrays and tokenizer agree with the per-sample counts.
     tok = load_tokenizer(store, dataset.id)
     arrays = load_tokens(store, dataset.id)
-    assert len(arrays) == 1000
+    assert len(arrays) == total
     assert np.array_equal(arrays.lengths, [min(s.token_count, 200) for s in samples])
     for s in samples[::97]:
         enc = tok.encode(s.text)

@@ -32,6 +32,7 @@ def wait_for_job(client: TestClient, job_id: int, worker: WorkerProcess) -> dict
 
 
 def import_and_check(client: TestClient, worker: WorkerProcess, path: Path) -> None:
+    per = len(list((path / "test" / "pos").glob("*.txt")))  # the fixture's reviews per (split, class)
     project = client.post("/api/projects", json={"name": "imdb"}).json()
     r = client.post(f"/api/projects/{project['id']}/datasets/imdb", json={"path": str(path), **IMPORT})
     assert r.status_code == 202, r.text
@@ -41,13 +42,13 @@ def import_and_check(client: TestClient, worker: WorkerProcess, path: Path) -> N
     job = wait_for_job(client, job["id"], worker)
     assert job["state"] == "SUCCESS", f"{job['error']}\n{worker.log()}"
     assert job["progress"] == 1.0 and job["message"] == "imported"
-    assert job["result"]["num_samples"] == 1000
+    assert job["result"]["num_samples"] == 4 * per
     dataset = client.get(f"/api/datasets/{job['dataset_id']}").json()
-    assert dataset["status"] == "ready" and dataset["error"] is None and dataset["num_samples"] == 1000
+    assert dataset["status"] == "ready" and dataset["error"] is None and dataset["num_samples"] == 4 * per
     assert dataset["stats"]["counts"] == {
-        "train": {"neg": 200, "pos": 200, "total": 400},
+        "train": {"neg": per - 50, "pos": per - 50, "total": 2 * per - 100},
         "val": {"neg": 50, "pos": 50, "total": 100},
-        "test": {"neg": 250, "pos": 250, "total": 500},
+        "test": {"neg": per, "pos": per, "total": 2 * per},
     }
     assert dataset["stats"]["vocab_size"] == 5000
     assert [d["id"] for d in client.get(f"/api/projects/{project['id']}/datasets").json()] == [dataset["id"]]
