@@ -2,7 +2,7 @@
 
 Usage: python -m bench.import_imdb [ARCHIVE]     (default: the shared labeled archive)
   LENSBOARD_BENCH_PER_CLASS=N  import only N reviews per (split, class) (default: all 50,000)
-  LENSBOARD_BENCH_DB=URL       database to write to (default: a fresh SQLite file in a temp folder)
+  LENSBOARD_BENCH_DB=URL       an EMPTY database to migrate and write to (default: SQLite in a temp folder)
 Prints the time of each phase; the last line is `import_reviews_per_s=<x>`.
 """
 

@@ -99,6 +99,8 @@ def _decode(rel: str, data: bytes) -> str:
 
 def _review(rel: str, parsed: tuple[Split, int, int, int], data: bytes) -> ImdbReview:
     split, label, review_id, score = parsed
+    if (nul := data.find(b"\0")) >= 0:  # valid UTF-8, but PostgreSQL text can't hold it: reject everywhere
+        raise ImdbFormatError(f"{rel}: contains a NUL byte at {nul}")
     return ImdbReview(key=rel.removesuffix(".txt"), split=split, label=label, text=_decode(rel, data),
                       review_id=review_id, score=score, movie_id=None)
 

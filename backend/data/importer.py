@@ -87,7 +87,8 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, request: I
     report(ENCODE_END + 0.05, f"writing {len(planned)} samples")
     words = [word_count(p.review.text) for p in planned]
     stats = _stats(planned, counts, words, tokenizer)
-    session.execute(delete(Sample).where(Sample.dataset_id == dataset.id))  # leftovers of nothing, by design
+    # Normally a no-op: a run that died before committing left nothing. Kept so a retry can never collide.
+    session.execute(delete(Sample).where(Sample.dataset_id == dataset.id))
     batch: list[dict[str, Any]] = []
     for index, (p, (tokens, oov, truncated), n_words) in enumerate(zip(planned, counts, words, strict=True)):
         r = p.review

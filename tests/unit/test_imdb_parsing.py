@@ -100,6 +100,12 @@ def test_bad_utf8_names_the_file(tmp_path: Path, archive: bool) -> None:
         list(iter_reviews(path))
 
 
+def test_nul_byte_is_an_error(tmp_path: Path) -> None:
+    root = write_layout(tmp_path, {("train", "pos"): {"1_9.txt": b"fine\x00text"}})
+    with pytest.raises(ImdbFormatError, match=r"train/pos/1_9\.txt: contains a NUL byte at 4"):
+        list(iter_reviews(root))
+
+
 @pytest.mark.parametrize("archive", [False, True])
 def test_bad_name_inside_layout_is_an_error(tmp_path: Path, archive: bool) -> None:
     reviews = small_reviews()
