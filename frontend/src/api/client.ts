@@ -12,7 +12,12 @@ export type SampleDetail = Schemas["SampleDetail"];
 export type BatchMetric = Schemas["BatchMetricOut"];
 export type EpochMetric = Schemas["EpochMetricOut"];
 
-export const api = createClient<paths>({ baseUrl: "" });
+// An absolute base: openapi-fetch builds Request objects, which need one outside a page (tests).
+export const api = createClient<paths>({
+  baseUrl: typeof window === "undefined" ? "" : window.location.origin,
+  // Look fetch up per call (openapi-fetch would capture it once), so it can be swapped in tests.
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 
 /** An API failure carrying the server's `detail` message and HTTP status. */
 export class ApiError extends Error {

@@ -8,7 +8,8 @@ import { segmentReview, type TokenMark } from "../lib/reviewText";
  */
 export function ReviewText({ text, tokens = [] }: { text: string; tokens?: readonly TokenMark[] }) {
   const segments = segmentReview(text, tokens);
-  const scale = maxAbs(tokens.map((t) => t.score));
+  // Scale by tokens the model saw: unseen ones carry no score that could wash out the colours.
+  const scale = maxAbs(tokens.filter((t) => !t.beyond).map((t) => t.score));
   return (
     <div className="review-text" data-testid="review-text">
       {segments.map((s, k) => {
