@@ -86,7 +86,7 @@ async function main() {
       await page.locator('input[name="path"]').fill(subset.path);
       await page.locator('input[name="val_size"]').fill("100");
       await page.locator('[role="dialog"] button[type="submit"]').click();
-      const job = await watchJob(page, "import", 240_000);
+      const job = await watchJob(page, "import", Number(process.env.E2E_IMPORT_TIMEOUT_MS ?? 240_000));
       await shot(page, "02-import");
       if (job.states.at(-1) !== "SUCCESS") throw new Error(`import ended ${job.states.join(" → ")}: ${job.error}`);
       await page.locator('[data-testid="dataset-row"][data-status="ready"]').waitFor({ timeout: 10_000 });
