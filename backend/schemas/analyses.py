@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from backend.analysis_methods import DEFAULT_METHOD, MethodName
+from backend.schemas.common import ORMModel
 from backend.schemas.jobs import JobOut
 
 
@@ -97,6 +98,21 @@ class BatchAnalysisOut(BaseModel):
     job: JobOut | None = Field(description="The job computing the missing ones; None when all were cached.")
     cached: dict[int, int] = Field(description="sample_id -> analysis id, already available.")
     pending: list[int] = Field(description="Sample ids the job computes.")
+
+
+class AnalysisSummary(ORMModel):
+    id: int
+    version_id: int
+    epoch: int
+    sample_id: int | None
+    method: str
+    params: dict[str, Any]
+    prediction: int
+    p_positive: float
+    comprehensiveness: float
+    sufficiency: float
+    seconds: float
+    created_at: datetime
 
 
 class SampleTokens(BaseModel):
