@@ -98,7 +98,7 @@ def _check_text(text: str, max_bytes: int, tokenizer: TextTokenizer) -> None:
     if not text.strip():
         raise Unprocessable("text is empty")
     if not tokenizer.encode(text).ids:
-        raise Unprocessable("text has no tokens")
+        raise Unprocessable("text is empty: it has no words")
 
 
 def analysis_out(row: Analysis, cached: bool = False) -> AnalysisOut:
