@@ -80,10 +80,11 @@ def test_second_request_is_served_from_the_cache(client: TestClient, prepared: P
     # A different parameter set is a different analysis.
     assert client.post(url, json={**body, "method": "saliency"}).status_code == 202
     # Batch: the cached one is reported, only the others are queued.
-    batch = client.post(url + "/batch", json={"sample_ids": prepared.sample_ids[2:5], "method": "gradient_x_input"})
+    selection = {"sample_ids": prepared.sample_ids[2:5], "method": "gradient_x_input"}
+    batch = client.post(url + "/batch", json=selection)
     assert batch.status_code == 202
     assert batch.json()["cached"] == {str(body["sample_id"]): out["id"]}
     assert batch.json()["pending"] == prepared.sample_ids[3:5]
     analyze(batch.json()["job"]["id"])
-    again = client.post(url + "/batch", json={"sample_ids": prepared.sample_ids[2:5], "method": "gradient_x_input"})
+    again = client.post(url + "/batch", json=selection)
     assert again.status_code == 200 and again.json()["job"] is None and len(again.json()["cached"]) == 3

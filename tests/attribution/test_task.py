@@ -54,7 +54,7 @@ def test_batch_job_stores_one_analysis_per_sample_and_reuses_them(
             toks = r.result["tokens"]
             assert all((t["attribution"] is None) == (t["i"] >= prepared.max_length) for t in toks)
     # A second job over an overlapping selection computes only the new sample.
-    second = _run(session_factory, prepared.version_id, sample_ids=ids[2:] + [prepared.sample_ids[6]], **ig)
+    second = _run(session_factory, prepared.version_id, sample_ids=[*ids[2:], prepared.sample_ids[6]], **ig)
     assert {k: v for k, v in second.result["analysis_ids"].items() if int(k) in ids} == \
         {k: v for k, v in first.result["analysis_ids"].items() if int(k) in ids[2:]}
     with session_factory() as s:
@@ -75,7 +75,8 @@ def test_what_if_on_the_same_text_matches_the_stored_sample(
             for key in ("tokens", "prediction", "probabilities", "faithfulness", "convergence_delta"):
                 assert inline[key] == row.result[key], key
             # Nothing stored for the what-if, and its job no longer holds the text.
-            assert s.scalar(select(func.count()).select_from(Analysis).where(Analysis.sample_id.is_(None))) == 0
+            unstored = select(func.count()).select_from(Analysis).where(Analysis.sample_id.is_(None))
+            assert s.scalar(unstored) == 0
             assert "text" not in what_if.params and what_if.params["text_sha256"]
     kept = _run(session_factory, prepared.version_id, text=text, store=True, method="saliency", params={})
     with session_factory() as s:
