@@ -2,8 +2,8 @@
 
 For each architecture: a version is trained one epoch per `train` job (the task body, called
 directly: same code as on a worker), then the post-epoch jobs of epoch 2 run (the population map
-among them), then Integrated Gradients (Captum's LayerIntegratedGradients on `model.embedding`,
-50 steps, [PAD] baseline) explains BENCH_IG_SAMPLES test reviews with the epoch-2 checkpoint.
+among them), then Integrated Gradients (the analysis pipeline's method, default parameters: 50 steps, refined
+until completeness holds) explains BENCH_IG_SAMPLES test reviews with the epoch-2 checkpoint.
 
     python -m bench.models
   LENSBOARD_BENCH_PER_CLASS=N   import only N reviews per (split, class) (default: all 50,000)
@@ -68,7 +68,8 @@ def finished(session: Session, job_id: int) -> Job:
 
 
 def ig_seconds(session: Session, store: ArtifactStore, version: ModelVersion, samples: int) -> float:
-    from captum.attr import LayerIntegratedGradients
+    from backend.analysis_methods import IntegratedGradientsParams
+    from worker.attribution.methods import Inputs, attribute
     from worker.pipeline.checkpoint import load_model
 
     model = load_model(session, version.id, EPOCHS)
@@ -76,13 +77,11 @@ def ig_seconds(session: Session, store: ArtifactStore, version: ModelVersion, sa
     indices = session.scalars(select(Sample.index).where(Sample.dataset_id == version.dataset_id,
                                                          Sample.split == "test").order_by(Sample.index)
                               .limit(samples)).all()
-    lig = LayerIntegratedGradients(model, model.embedding)
+    params = IntegratedGradientsParams()
     start = time.perf_counter()
     for i in indices:
         row = torch.as_tensor(arrays.row(i), dtype=torch.long)[None, :]
-        lengths = torch.tensor([row.shape[1]])
-        lig.attribute(row, baselines=torch.zeros_like(row), target=1, additional_forward_args=(lengths,),
-                      n_steps=50, internal_batch_size=50)
+        attribute("integrated_gradients", Inputs(model, row, torch.tensor([row.shape[1]])), params)
     return time.perf_counter() - start
 
 
