@@ -16,7 +16,8 @@ from worker.models.base import TextClassifier
 torch.set_num_threads(1)
 
 CHEAP: dict[str, dict[str, Any]] = {
-    "integrated_gradients": {"n_steps": 16, "internal_batch_size": 16, "max_steps": 32, "delta_tolerance": 0.05},
+    "integrated_gradients": {"n_steps": 16, "internal_batch_size": 16, "max_steps": 32,
+                             "delta_tolerance": 0.05},
     "gradient_shap": {"n_samples": 4},
     "lime": {"n_samples": 20},
     "kernel_shap": {"n_samples": 20},
