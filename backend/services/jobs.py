@@ -59,7 +59,8 @@ def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
 TASK_FOR_KIND: dict[str, str] = {
     "import": "lensboard.import_dataset",
     "train": "lensboard.train_version",
+    "map": "lensboard.build_map",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.
-POST_EPOCH_JOB_KINDS: list[str] = []
+POST_EPOCH_JOB_KINDS: list[str] = ["map"]

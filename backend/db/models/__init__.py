@@ -2,6 +2,7 @@
 
 from backend.db.models.dataset import Dataset, Sample
 from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
+from backend.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.db.models.project import Project
 from backend.db.models.version import Checkpoint, ModelVersion
@@ -9,12 +10,17 @@ from backend.db.models.version import Checkpoint, ModelVersion
 __all__ = [
     "ACTIVE_STATES",
     "JOB_STATES",
+    "MAP_STATES",
     "BatchMetric",
     "Checkpoint",
     "Dataset",
     "EpochMetric",
     "Job",
+    "MapCluster",
+    "MapConfig",
+    "MapInsight",
     "ModelVersion",
+    "PopulationMap",
     "Project",
     "Sample",
     "SampleResult",
