@@ -26,7 +26,10 @@ class MapParams(BaseModel):
     # Optimisation epochs for a fresh layout (None: umap-learn's default for the data size) and for a
     # layout that starts from the previous epoch's map, which is already close to its optimum.
     n_epochs: int | None = Field(default=None, ge=10, le=2000)
-    n_epochs_from_previous: int = Field(default=100, ge=10, le=2000)
+    n_epochs_from_previous: int = Field(default=50, ge=10, le=2000)
+    # A small step size when starting from the previous layout keeps each sample's neighbourhood
+    # (measured: more map neighbours kept between epochs than a fresh fit, and no loss of trustworthiness).
+    learning_rate_from_previous: float = Field(default=0.1, gt=0.0, le=1.0)
     init_from_previous: bool = True
     # Latent space: each layer is standardised and reduced to at most this many PCA dimensions.
     dims_per_layer: int = Field(default=16, ge=1, le=256)
@@ -48,6 +51,7 @@ class MapParamsUpdate(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     n_epochs: int | None = Field(default=None, ge=10, le=2000)
     n_epochs_from_previous: int | None = Field(default=None, ge=10, le=2000)
+    learning_rate_from_previous: float | None = Field(default=None, gt=0.0, le=1.0)
     init_from_previous: bool | None = None
     dims_per_layer: int | None = Field(default=None, ge=1, le=256)
     n_clusters: int | None = Field(default=None, ge=2, le=200)

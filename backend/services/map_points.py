@@ -74,6 +74,15 @@ Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
 """
 
 
+def map_prefix(version_id: int, epoch: int) -> str:
+    return f"versions/{version_id}/epoch_{epoch}/map"
+
+
+def latent_key(version_id: int, epoch: int) -> str:
+    """The reduced latent vectors (N, D) float16 of an epoch, row i = sample index i."""
+    return f"versions/{version_id}/epoch_{epoch}/latent.npy"
+
+
 def flag_states(
     session: Session, version_id: int, sample_ids: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.uint8]:

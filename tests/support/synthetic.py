@@ -62,10 +62,10 @@ def make_synthetic(n: int = 600, seed: int = 0, topics: int = 3) -> Synthetic:
 
 
 def train(
-    model: TextClassifier, data: Synthetic, epochs: int, seed: int = 0, batch: int = 32
+    model: TextClassifier, data: Synthetic, epochs: int, seed: int = 0, batch: int = 32, lr: float = 0.01
 ) -> TextClassifier:
     torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     model.train()
     for _ in range(epochs):

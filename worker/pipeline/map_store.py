@@ -28,17 +28,10 @@ from backend.db.models import (
 )
 from backend.schemas.maps import MapParams
 from backend.services import map_points
+from backend.services.map_points import latent_key, map_prefix
 from worker.pipeline.insights import TextLookup
 from worker.pipeline.population import Population, split_codes
 from worker.pipeline.population_map import MapResult
-
-
-def map_prefix(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/map"
-
-
-def latent_key(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/latent.npy"
 
 
 def resolve_params(session: Session, version_id: int, overrides: dict[str, Any] | None = None) -> MapParams:

@@ -53,6 +53,7 @@ def project(
         metric=params.metric,
         n_components=2,
         random_state=params.seed,
+        learning_rate=params.learning_rate_from_previous if from_previous else 1.0,
         init=init,
         n_epochs=n_epochs,
         precomputed_knn=precomputed,
