@@ -95,11 +95,13 @@ def prepare_version(
     vocab_size: int | None = None,
     seed: int = 0,
     evaluate_epochs: bool = True,
+    hyperparameters: dict[str, object] | None = None,
 ) -> Prepared:
     """Dataset + version trained `epochs` epochs (one checkpoint and one set of results per epoch).
 
     Either `arrays` (synthetic token ids) or `tokenizer` (fitted on the train texts) gives the tokens.
     """
+    hp: dict[str, object] = dict(hyperparameters or SMALL_CNN)
     if tokenizer is not None:
         encoded = tokenizer.encode_batch([r.text for r in reviews])
         counts, truncated = [e.token_count for e in encoded], [e.truncated for e in encoded]
@@ -123,7 +125,7 @@ def prepare_version(
             dataset_id=dataset_id,
             name="cnn-test",
             architecture="cnn",
-            hyperparameters=SMALL_CNN,
+            hyperparameters=hp,
             seed=seed,
             status="trained",
             data_fixes={},
@@ -133,11 +135,11 @@ def prepare_version(
         s.commit()
         version_id = version.id
     torch.manual_seed(seed)
-    model = build_model("cnn", SMALL_CNN, vocab, 2)
+    model = build_model("cnn", hp, vocab, 2)
     train_rows = np.flatnonzero(splits == 0)
     data = Synthetic(arrays=arrays, labels=labels, splits=splits)
     for epoch in range(1, epochs + 1):
-        train_subset(model, data, train_rows, seed + epoch)
+        train_subset(model, data, train_rows, seed + epoch, float(hp.get("learning_rate", 0.01)))  # type: ignore[arg-type]
         path = store.path(f"versions/{version_id}/epoch_{epoch}/model.pt")
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), path)
@@ -151,10 +153,12 @@ def prepare_version(
     return Prepared(project_id, dataset_id, version_id, sample_ids, arrays)
 
 
-def train_subset(model: TextClassifier, data: Synthetic, rows: npt.NDArray[np.int64], seed: int) -> None:
+def train_subset(
+    model: TextClassifier, data: Synthetic, rows: npt.NDArray[np.int64], seed: int, lr: float = 0.01
+) -> None:
     sub_rows = [data.arrays.row(int(r)).astype(np.int64) for r in rows]
     sub = Synthetic(arrays=make_arrays(sub_rows), labels=data.labels[rows], splits=data.splits[rows])
-    train(model, sub, epochs=1, seed=seed)
+    train(model, sub, epochs=1, seed=seed, lr=lr)
 
 
 def write_results(

@@ -92,8 +92,11 @@ def population(
     """Evaluate the model on every row against `labels` (default: the data's own)."""
     labels = data.labels if labels is None else labels
     model.eval()
-    ids, lengths = collate(data.arrays, np.arange(len(labels)))
-    probs = torch.softmax(model(ids, lengths), dim=1).numpy()
+    chunks = []
+    for start in range(0, len(labels), 256):
+        ids, lengths = collate(data.arrays, np.arange(start, min(start + 256, len(labels))))
+        chunks.append(torch.softmax(model(ids, lengths), dim=1).numpy())
+    probs = np.concatenate(chunks)
     p_label = probs[np.arange(len(labels)), labels]
     return Population(
         sample_ids=np.arange(first_id, first_id + len(labels), dtype=np.int64),
