@@ -186,7 +186,7 @@ def get_map_points(
     epoch: int,
     request: Request,
     session: SessionDep,
-    compression: map_points.Compression = "lz4",
+    compression: map_points.Compression = "zstd",
 ) -> Response:
     pmap = done_map(session, version_id, epoch)
     gzipped = compression == "none" and "gzip" in request.headers.get("accept-encoding", "")
