@@ -69,7 +69,8 @@ or arrow-js `tableFromIPC(bytes)`.
 
 Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
 
-`compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB), `lz4`, or `none`; with
+`compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
+`lz4`, or `none`; with
 `none` the body is sent with `Content-Encoding: gzip` when the client accepts it.
 """
 
