@@ -14,6 +14,7 @@ from backend.settings import get_settings
 TASK_MODULES = [
     "worker.lifecycle",
     "worker.tasks.imports",
+    "worker.tasks.maps",
     "worker.tasks.training",
     "worker.tasks.analysis",
 ]

@@ -60,7 +60,8 @@ TASK_FOR_KIND: dict[str, str] = {
     "import": "lensboard.import_dataset",
     "train": "lensboard.train_version",
     "analyze": "lensboard.analyze",
+    "map": "lensboard.build_map",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.
-POST_EPOCH_JOB_KINDS: list[str] = []
+POST_EPOCH_JOB_KINDS: list[str] = ["map"]

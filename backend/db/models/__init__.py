@@ -3,6 +3,7 @@
 from backend.db.models.analyses import Analysis
 from backend.db.models.dataset import Dataset, Sample
 from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
+from backend.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.db.models.project import Project
 from backend.db.models.version import Checkpoint, ModelVersion
@@ -10,13 +11,18 @@ from backend.db.models.version import Checkpoint, ModelVersion
 __all__ = [
     "ACTIVE_STATES",
     "JOB_STATES",
+    "MAP_STATES",
     "Analysis",
     "BatchMetric",
     "Checkpoint",
     "Dataset",
     "EpochMetric",
     "Job",
+    "MapCluster",
+    "MapConfig",
+    "MapInsight",
     "ModelVersion",
+    "PopulationMap",
     "Project",
     "Sample",
     "SampleResult",
