@@ -45,8 +45,9 @@ def _train(factory: sessionmaker[Session], version: ModelVersion, epochs: int) -
 
 def _losses(factory: sessionmaker[Session], version_id: int, epoch: int) -> list[float]:
     with factory() as s:
-        return list(s.scalars(select(SampleResult.loss).where(
-            SampleResult.version_id == version_id, SampleResult.epoch == epoch).order_by(SampleResult.sample_id)))
+        return list(s.scalars(select(SampleResult.loss)
+                              .where(SampleResult.version_id == version_id, SampleResult.epoch == epoch)
+                              .order_by(SampleResult.sample_id)))
 
 
 def test_sample_results_bulk_write_replaces_rows(session_factory: sessionmaker[Session],
@@ -75,7 +76,8 @@ def test_sample_results_bulk_write_replaces_rows(session_factory: sessionmaker[S
         assert r.p_label == pytest.approx(float(probs[i, labels[i]]), rel=1e-6)
 
 
-def test_train_task_body_writes_every_epoch(session_factory: sessionmaker[Session], version: ModelVersion) -> None:
+def test_train_task_body_writes_every_epoch(session_factory: sessionmaker[Session],
+                                            version: ModelVersion) -> None:
     job = _train(session_factory, version, epochs=2)
     assert job.state == "SUCCESS", job.error
     assert job.result["epochs"] == 2
@@ -96,7 +98,8 @@ def test_train_task_body_writes_every_epoch(session_factory: sessionmaker[Sessio
             (e, split, c) for e in (1, 2) for split, c in (("test", 24), ("train", 72), ("val", 24))]
         # Epoch metrics are the mean of the stored per-sample results.
         for m in metrics:
-            mean = s.scalar(select(func.avg(SampleResult.loss)).join(Sample, Sample.id == SampleResult.sample_id)
+            mean = s.scalar(select(func.avg(SampleResult.loss))
+                            .join(Sample, Sample.id == SampleResult.sample_id)
                             .where(SampleResult.version_id == version.id, SampleResult.epoch == m.epoch,
                                    Sample.split == m.split))
             assert m.loss == pytest.approx(float(mean), rel=1e-5)
@@ -116,7 +119,8 @@ def test_resumed_training_matches_an_uninterrupted_run(session_factory: sessionm
     _train(session_factory, twin, epochs=1)
     second = _train(session_factory, twin, epochs=2)  # resumes from the epoch-1 checkpoint
     assert second.state == "SUCCESS", second.error
-    assert _losses(session_factory, twin.id, 2) == pytest.approx(_losses(session_factory, version.id, 2), abs=1e-6)
+    expected = _losses(session_factory, version.id, 2)
+    assert _losses(session_factory, twin.id, 2) == pytest.approx(expected, abs=1e-6)
 
 
 def test_epoch_commits_in_one_transaction(session_factory: sessionmaker[Session], version: ModelVersion,

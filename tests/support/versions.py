@@ -11,15 +11,19 @@ from backend.db.models import Job, ModelVersion
 from backend.services.jobs import create_job
 
 # A CNN small enough to train a few epochs on a few hundred samples in about a second.
-SMALL_CNN: dict[str, Any] = {"embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3], "dense_units": 8,
-                             "dropout": 0.1, "batch_size": 16, "learning_rate": 0.01, "bucket_chunk_batches": 4}
+SMALL_CNN: dict[str, Any] = {
+    "embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3], "dense_units": 8, "dropout": 0.1,
+    "batch_size": 16, "learning_rate": 0.01, "bucket_chunk_batches": 4,
+}
 
 
-def insert_version(session: Session, project_id: int, dataset_id: int, hyperparameters: dict[str, Any] | None = None,
-                   seed: int = 0, data_fixes: dict[str, Any] | None = None) -> ModelVersion:
-    version = ModelVersion(project_id=project_id, dataset_id=dataset_id, name=f"cnn-seed{seed}", architecture="cnn",
-                           hyperparameters=validate_hyperparameters("cnn", hyperparameters or SMALL_CNN), seed=seed,
-                           status="created", data_fixes=data_fixes or {}, graph={})
+def insert_version(session: Session, project_id: int, dataset_id: int,
+                   hyperparameters: dict[str, Any] | None = None, seed: int = 0,
+                   data_fixes: dict[str, Any] | None = None) -> ModelVersion:
+    hp = validate_hyperparameters("cnn", hyperparameters or SMALL_CNN)
+    version = ModelVersion(project_id=project_id, dataset_id=dataset_id, name=f"cnn-seed{seed}",
+                           architecture="cnn", hyperparameters=hp, seed=seed, status="created",
+                           data_fixes=data_fixes or {}, graph={})
     session.add(version)
     session.commit()
     return version
