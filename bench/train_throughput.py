@@ -56,7 +56,8 @@ def main() -> None:
     print(f"train_speedup={platform / bare:.2f}")
 
 
-def bare_loop(arrays: TokenArrays, rows: np.ndarray, labels: np.ndarray, vocab_size: int, p: CnnParams) -> float:
+def bare_loop(arrays: TokenArrays, rows: np.ndarray, labels: np.ndarray, vocab_size: int,
+              p: CnnParams) -> float:
     """A textbook epoch: every review padded to MAX_LENGTH up front, shuffled batches of 64."""
     seed_everything(0)
     model = build_model("cnn", p.model_dump(), vocab_size, 2)

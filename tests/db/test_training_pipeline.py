@@ -143,3 +143,20 @@ def test_epoch_commits_in_one_transaction(session_factory: sessionmaker[Session]
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(SampleResult)) == N
         assert s.scalar(select(func.count()).select_from(BatchMetric)) == 5
+
+
+def test_each_committed_epoch_starts_post_epoch_jobs(session_factory: sessionmaker[Session],
+                                                     version: ModelVersion,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.services import jobs
+
+    # A kind no worker serves here: only the creation and enqueueing of the jobs is under test.
+    monkeypatch.setattr(jobs, "POST_EPOCH_JOB_KINDS", ["probe"])
+    monkeypatch.setitem(jobs.TASK_FOR_KIND, "probe", "lensboard.probe")
+    _train(session_factory, version, epochs=1)
+    _train(session_factory, version, epochs=2)  # the resumed run must not start epoch 1's jobs again
+    with session_factory() as s:
+        probes = s.scalars(select(Job).where(Job.kind == "probe").order_by(Job.id)).all()
+    assert [(j.version_id, j.params, j.state) for j in probes] == [
+        (version.id, {"epoch": 1}, "PENDING"), (version.id, {"epoch": 2}, "PENDING")]
+    assert all(j.celery_task_id for j in probes)
