@@ -7,6 +7,7 @@ test reviews (no early stopping on test). Last line: `test_accuracy=<x>`.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -27,7 +28,8 @@ def main() -> None:
     if os.environ.get("LENSBOARD_TORCH_THREADS"):
         torch.set_num_threads(int(os.environ["LENSBOARD_TORCH_THREADS"]))
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    p = CnnParams()
+    # BENCH_HP='{"num_filters": 256}' tries other hyperparameters on the same data.
+    p = CnnParams(**json.loads(os.environ.get("BENCH_HP", "{}")))
     data = load(val_size=5000, vocab_size=int(os.environ.get("BENCH_VOCAB", "20000")), max_length=400)
     train_rows, val_rows, test_rows = data.rows("train"), data.rows("val"), data.rows("test")
     print(f"data: train {len(train_rows)}, val {len(val_rows)}, test {len(test_rows)}, "

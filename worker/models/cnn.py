@@ -34,6 +34,7 @@ class TextCNN(TextClassifier):
         )
         self.pool_time = MaskedMaxPool()
         self.dropout = nn.Dropout(params.dropout)
+        self.embedding_dropout = nn.Dropout(params.embedding_dropout)
         self.dense = nn.Linear(params.num_filters * len(params.kernel_sizes), params.dense_units)
         self.out = nn.Linear(params.dense_units, num_classes)
         # Filled by forward_embedded so that forward hooks see each stage as a module output.
@@ -41,12 +42,13 @@ class TextCNN(TextClassifier):
         self.dense_act = nn.ReLU()
 
     def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
-        x = embedded.transpose(1, 2)  # (B, E, T)
+        x = self.embedding_dropout(embedded).transpose(1, 2)  # (B, E, T)
         t = x.shape[2]
         pooled = [self.pool_time(F.relu(conv(x))[:, :, :t], lengths) for conv in self.convs]
         features = self.concat(torch.cat(pooled, dim=1))
         hidden = self.dense_act(self.dense(self.dropout(features)))
-        return self.out(self.dropout(hidden))  # type: ignore[no-any-return]
+        logits: Tensor = self.out(self.dropout(hidden))
+        return logits
 
     def latent_layers(self) -> dict[str, nn.Module]:
         layers: dict[str, nn.Module] = {"embedding": self.embedding}
@@ -59,7 +61,8 @@ class TextCNN(TextClassifier):
     def pool(self, name: str, output: Tensor, lengths: Tensor) -> Tensor:
         if name.startswith("conv"):
             t = int(lengths.max().item())
-            return self.pool_time(F.relu(output)[:, :, :t], lengths)
+            pooled: Tensor = self.pool_time(F.relu(output)[:, :, :t], lengths)
+            return pooled
         return super().pool(name, output, lengths)
 
     def min_length(self) -> int:
