@@ -13,6 +13,9 @@ from backend.architectures import CnnParams
 from worker.models.base import PAD_ID, TextClassifier, length_mask
 
 
+EMBEDDING_INIT = 0.05
+
+
 class MaskedMaxPool(nn.Module):
     """Max over real time steps of (B, C, T); padding never wins the max."""
 
@@ -29,6 +32,11 @@ class TextCNN(TextClassifier):
         self.params = params
         self.num_classes = num_classes
         self.embedding = nn.Embedding(vocab_size, params.embedding_dim, padding_idx=PAD_ID)
+        # Small word vectors: torch's N(0, 1) default is so large next to Adam's ~lr-sized steps that a
+        # rare word's vector hardly moves in a few epochs, and the network learns far more slowly.
+        with torch.no_grad():
+            nn.init.uniform_(self.embedding.weight, -EMBEDDING_INIT, EMBEDDING_INIT)
+            self.embedding.weight[PAD_ID].zero_()
         self.convs = nn.ModuleList(
             nn.Conv1d(params.embedding_dim, params.num_filters, k, padding=k // 2) for k in params.kernel_sizes
         )
