@@ -32,8 +32,8 @@ class CnnParams(TrainParams):
     dense_units: int = Field(default=64, ge=1, le=4096)
     dropout: float = Field(default=0.5, ge=0.0, lt=1.0)
     # Dropout on the word vectors while training: the embedding table is most of the parameters and
-    # overfits first on 20k reviews.
-    embedding_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    # overfits first on 20k reviews (0.2 as in the well-known Keras IMDB CNN that reaches 0.89).
+    embedding_dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
 
     @field_validator("kernel_sizes")
     @classmethod

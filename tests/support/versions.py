@@ -13,6 +13,7 @@ from backend.services.jobs import create_job
 # A CNN small enough to train a few epochs on a few hundred samples in about a second.
 SMALL_CNN: dict[str, Any] = {
     "embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3], "dense_units": 8, "dropout": 0.1,
+    "embedding_dropout": 0.0,
     "batch_size": 16, "learning_rate": 0.01, "bucket_chunk_batches": 4,
 }
 

@@ -12,7 +12,7 @@ from worker.pipeline.seeding import capture_rng, restore_rng, seed_everything
 from worker.pipeline.train import BatchStats, make_optimizer, train_one_epoch
 
 HP = {"embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3], "dense_units": 8, "batch_size": 16,
-      "dropout": 0.1}
+      "dropout": 0.1, "embedding_dropout": 0.0}
 
 
 def _arrays(n: int = 160) -> tuple[TokenArrays, np.ndarray]:
