@@ -7,7 +7,6 @@ small size; the real figures come from the full 25k + 25k.
 from __future__ import annotations
 
 import os
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from backend.artifacts import ArtifactStore
+from backend.data.imdb import iter_reviews
 from backend.text import token_store
 from backend.text.token_store import TokenArrays
 from backend.text.tokenizer import TextTokenizer
@@ -45,18 +45,7 @@ def bench_limit() -> int | None:
 
 
 def _reviews(path: str) -> Iterator[tuple[str, int, str]]:
-    """(split, label, text) of every review."""
-    try:
-        from backend.data.imdb import iter_reviews
-    except ImportError:  # before the data import lands: the same files, read straight from the archive
-        with tarfile.open(path, "r:gz") as tf:
-            for m in tf:
-                parts = m.name.split("/")
-                if len(parts) == 4 and parts[2] in ("neg", "pos") and parts[3].endswith(".txt"):
-                    f = tf.extractfile(m)
-                    assert f is not None
-                    yield parts[1], int(parts[2] == "pos"), f.read().decode("utf-8")
-        return
+    """(split, label, text) of every review, read by the importer's own reader."""
     for r in iter_reviews(path):
         yield r.split, r.label, r.text
 

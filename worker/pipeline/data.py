@@ -13,6 +13,7 @@ from backend.artifacts import ArtifactStore, get_store
 from backend.db.models import Dataset, ModelVersion, Sample
 from backend.text import token_store
 from backend.text.token_store import TokenArrays
+from worker.models.word_vectors import vocabulary
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,12 @@ class TrainingData:
     # Rows the optimiser sees (train split minus exclusions) and their labels (with relabels applied).
     train_rows: npt.NDArray[np.int64]
     train_labels: npt.NDArray[np.int64]  # indexed by row, like `labels`
-    vocab_size: int
+    vocab: list[str]  # id -> word: lets an architecture start from pretrained vectors
     num_classes: int
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
 
     @property
     def lengths(self) -> npt.NDArray[np.int64]:
@@ -58,9 +63,9 @@ def load_training_data(session: Session, version: ModelVersion,
     num_classes = max(len(dataset.classes), int(labels.max(initial=0)) + 1)
     train_rows, train_labels = apply_data_fixes(version.data_fixes or {}, sample_ids, labels, splits,
                                                 num_classes)
-    vocab_size = token_store.load_tokenizer(store, dataset.id).vocab_size
+    vocab = vocabulary(token_store.load_tokenizer(store, dataset.id))
     return TrainingData(arrays=arrays, sample_ids=sample_ids, labels=labels, splits=splits,
-                        train_rows=train_rows, train_labels=train_labels, vocab_size=vocab_size,
+                        train_rows=train_rows, train_labels=train_labels, vocab=vocab,
                         num_classes=num_classes)
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import torch
-import torch.nn.functional as F
 
 from backend.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
@@ -46,7 +45,7 @@ def evaluate(model: TextClassifier, arrays: TokenArrays, rows: npt.ArrayLike, la
             token_ids, lengths = collate(arrays, batch_rows, model.min_length())
             logits = model(token_ids.to(device), lengths.to(device)).float()
             targets = torch.from_numpy(labels[at]).to(device)
-            loss[at] = F.cross_entropy(logits, targets, reduction="none").cpu().numpy()
+            loss[at] = model.loss_fn(logits, targets, reduction="none").cpu().numpy()
             probs[at] = torch.softmax(logits, dim=1).cpu().numpy()
     model.train(was_training)
     return EvalResult(loss=loss, probs=probs, prediction=probs.argmax(1).astype(np.int64),

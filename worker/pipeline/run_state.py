@@ -50,7 +50,8 @@ def open_run(factory: sessionmaker[Session], version_id: int, store: ArtifactSto
     params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
     if key is None:
-        model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes)
+        model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
+                            vocab=data.vocab)
         model.to(device)
         optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
     else:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import torch
-import torch.nn.functional as F
 
 from backend.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
@@ -48,7 +47,7 @@ def train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arr
         targets = targets_all[torch.from_numpy(rows)].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         logits = model(token_ids, lengths)
-        loss = F.cross_entropy(logits, targets)
+        loss = model.loss_fn(logits, targets)
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         batch_loss = float(loss.detach())
