@@ -9,7 +9,9 @@ from worker.models.base import TextClassifier
 from worker.models.cnn import TextCNN
 
 
-def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: int, num_classes: int) -> TextClassifier:
+def build_model(
+    architecture: str, hyperparameters: dict[str, Any], vocab_size: int, num_classes: int
+) -> TextClassifier:
     params = ARCHITECTURES[architecture](**hyperparameters)
     if architecture == "cnn":
         assert isinstance(params, CnnParams)
