@@ -34,11 +34,13 @@ class ServerUnreachable(CliError):
 
 
 class ApiClient:
-    def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 30.0,
+                 http: httpx.Client | None = None) -> None:
+        """`http`: an existing client (e.g. FastAPI's TestClient); by default one for LENSBOARD_URL."""
         self.base_url = (base_url or os.environ.get("LENSBOARD_URL") or DEFAULT_URL).rstrip("/")
         token = token or os.environ.get("LENSBOARD_TOKEN")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._http = http or httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()

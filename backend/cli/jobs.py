@@ -48,7 +48,9 @@ def describe(job: dict[str, Any]) -> str:
         parts.append(f"batch {detail['batch']}" + (f"/{total}" if total else ""))
     if isinstance(detail.get("loss"), int | float):
         parts.append(f"loss {detail['loss']:.4f}")
-    if job.get("message") and job["message"] not in ("queued", "started"):
+    if detail.get("stage"):
+        parts.append(str(detail["stage"]))
+    elif len(parts) == 1 and job.get("message") and job["message"] not in ("queued", "started"):
         parts.append(str(job["message"]))
     return " · ".join(parts)
 
