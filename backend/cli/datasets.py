@@ -50,3 +50,21 @@ def import_imdb(
     dataset = api.get(f"/datasets/{done['dataset_id']}") if done.get("dataset_id") else {}
     console.print(f"Imported dataset {dataset.get('id', '?')} with {dataset.get('num_samples', '?')} samples "
                   f"into project {target['name']} (id {target['id']}).")
+
+
+def download_imdb(
+    dest: Annotated[Path, typer.Argument(help="Folder to download into")] = Path(".lensboard/downloads"),
+) -> None:
+    """Download aclImdb_v1.tar.gz (84 MB) from its public Stanford address, ready for import-imdb."""
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+    from backend.data.imdb import download_imdb as fetch
+
+    with Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(), console=console) as bar:
+        task = bar.add_task("aclImdb_v1.tar.gz", total=None)
+
+        def on_chunk(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        path = fetch(dest, progress=on_chunk)
+    console.print(f"Saved {path}. Import it with: lensboard import-imdb {path}")
