@@ -59,6 +59,7 @@ def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
 TASK_FOR_KIND: dict[str, str] = {
     "import": "lensboard.import_dataset",
     "train": "lensboard.train_version",
+    "analyze": "lensboard.analyze",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.

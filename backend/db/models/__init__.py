@@ -1,5 +1,6 @@
 """All ORM models, one module per domain. Importing this package registers every table."""
 
+from backend.db.models.analyses import Analysis
 from backend.db.models.dataset import Dataset, Sample
 from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
@@ -9,6 +10,7 @@ from backend.db.models.version import Checkpoint, ModelVersion
 __all__ = [
     "ACTIVE_STATES",
     "JOB_STATES",
+    "Analysis",
     "BatchMetric",
     "Checkpoint",
     "Dataset",
