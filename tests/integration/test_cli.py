@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -96,9 +95,9 @@ def test_serve_rejects_bad_settings_and_unmigrated_databases(
     assert blank.returncode == 1 and "run `lensboard migrate` first" in blank.stderr
 
 
-def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir: Path) -> None:
-    """`make run`'s path: migrate, serve (which starts a worker beside the API), and shut down cleanly."""
-    env = embedded_env(data_dir)
+def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir: Path, imdb_subset: Path) -> None:
+    """`make run`'s path: migrate, serve (which starts a worker beside the API), a job runs, clean shutdown."""
+    env = {**embedded_env(data_dir), "LENSBOARD_IMPORT_ROOTS": json.dumps([str(data_dir), str(imdb_subset.parent)])}
     migrated = cli(["migrate"], env)
     assert migrated.returncode == 0, migrated.stderr
     assert (data_dir / "lensboard.sqlite").exists()
@@ -110,15 +109,13 @@ def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir
         assert ready["checks"] == {"database": "ok", "broker": "ok"}
         workers = _wait_for_children(server)
         assert workers, server.log()
-        # A job goes through the embedded broker to that worker.
-        (data_dir / "reviews.tar.gz").write_bytes(os.urandom(1024))
-        project = httpx.post(f"{server.url}/api/projects", json={"name": "p"}).json()
-        job = httpx.post(f"{server.url}/api/projects/{project['id']}/datasets/imdb",
-                         json={"path": str(data_dir / "reviews.tar.gz")}).json()
-        deadline = time.time() + 90
-        while f"lensboard.import_dataset[{job['celery_task_id']}] received" not in server.log():
-            assert time.time() < deadline, server.log()
-            time.sleep(0.5)
+        # An import job goes through the embedded broker to that worker; the CLI follows it to the end.
+        r = cli(["import-imdb", str(imdb_subset), "--project", "fresh", "--subset", "5", "--val-size", "4",
+                 "--vocab-size", "500", "--max-length", "64"], server.env, timeout=300)
+        assert r.returncode == 0, r.stderr + server.log()
+        assert "Created project" in r.stdout and "with 20 samples" in r.stdout
+        jobs = httpx.get(f"{server.url}/api/jobs").json()
+        assert [(j["kind"], j["state"]) for j in jobs] == [("import", "SUCCESS")]
     finally:
         code = server.stop()
     assert code in (0, 128 + signal.SIGTERM), server.log()
