@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/analyses/{analysis_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Analysis */
+        get: operations["getAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}": {
         parameters: {
             query?: never;
@@ -230,6 +247,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/samples/{sample_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sample Tokens
+         * @description The sample's tokens with spans in its original text, OOV and past-max-length flags (no model).
+         */
+        get: operations["getSampleTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}": {
         parameters: {
             query?: never;
@@ -241,6 +278,53 @@ export interface paths {
         get: operations["getVersion"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/analyses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Analyses
+         * @description Stored analyses of a version (newest first), without their tokens.
+         */
+        get: operations["listAnalyses"];
+        put?: never;
+        /**
+         * Analyze
+         * @description Attributions of a sample (or a what-if `text`) toward every class, with faithfulness.
+         *
+         *     200 with the cached result, else 202 with the job computing it. A what-if is not stored unless
+         *     `store` is true; when its job finishes, the result is in the job's `result.text.analysis`.
+         */
+        post: operations["analyze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/analyses/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyze Batch
+         * @description Analyze many samples (e.g. a lasso selection) as one job that runs in batches on a worker.
+         */
+        post: operations["analyzeBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -345,6 +429,186 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalysisOut */
+        AnalysisOut: {
+            /**
+             * Cached
+             * @description Served from the cache without computing.
+             * @default false
+             */
+            cached?: boolean;
+            /** Classes */
+            classes: string[];
+            /** Convergence Delta */
+            convergence_delta?: number | null;
+            /** Created At */
+            created_at?: string | null;
+            /** Epoch */
+            epoch: number;
+            /**
+             * Extras
+             * @default {}
+             */
+            extras?: {
+                [key: string]: unknown;
+            };
+            faithfulness: components["schemas"]["Faithfulness"];
+            /**
+             * Id
+             * @description None for a what-if that was not stored.
+             */
+            id: number | null;
+            /** Max Length */
+            max_length: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * N Steps
+             * @description Integrated Gradients: the steps finally used.
+             */
+            n_steps?: number | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Prediction */
+            prediction: number;
+            /** Probabilities */
+            probabilities: number[];
+            /** Sample Id */
+            sample_id: number | null;
+            /**
+             * Timing
+             * @description Seconds: attribution, faithfulness, total.
+             */
+            timing: {
+                [key: string]: number;
+            };
+            /** Token Count */
+            token_count: number;
+            /** Tokens */
+            tokens: components["schemas"]["TokenOut"][];
+            /** Version Id */
+            version_id: number;
+            /**
+             * Visible Count
+             * @description Tokens the model saw (at most max_length).
+             */
+            visible_count: number;
+        };
+        /** AnalysisQueued */
+        AnalysisQueued: {
+            job: components["schemas"]["JobOut"];
+        };
+        /** AnalysisRequest */
+        AnalysisRequest: {
+            /**
+             * Epoch
+             * @description Default: the latest checkpoint.
+             */
+            epoch?: number | null;
+            /**
+             * Method
+             * @default integrated_gradients
+             * @enum {string}
+             */
+            method?: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * Params
+             * @default {}
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Sample Id */
+            sample_id?: number | null;
+            /**
+             * Store
+             * @description Keep a what-if result (stored samples are always kept).
+             * @default false
+             */
+            store?: boolean;
+            /**
+             * Text
+             * @description What-if: analyze this text, not a stored sample.
+             */
+            text?: string | null;
+        };
+        /** AnalysisSummary */
+        AnalysisSummary: {
+            /** Comprehensiveness */
+            comprehensiveness: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Epoch */
+            epoch: number;
+            /** Id */
+            id: number;
+            /** Method */
+            method: string;
+            /** P Positive */
+            p_positive: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Prediction */
+            prediction: number;
+            /** Sample Id */
+            sample_id: number | null;
+            /** Seconds */
+            seconds: number;
+            /** Sufficiency */
+            sufficiency: number;
+            /** Version Id */
+            version_id: number;
+        };
+        /** BatchAnalysisOut */
+        BatchAnalysisOut: {
+            /**
+             * Cached
+             * @description sample_id -> analysis id, already available.
+             */
+            cached: {
+                [key: string]: number;
+            };
+            /** @description The job computing the missing ones; None when all were cached. */
+            job: components["schemas"]["JobOut"] | null;
+            /**
+             * Pending
+             * @description Sample ids the job computes.
+             */
+            pending: number[];
+        };
+        /** BatchAnalysisRequest */
+        BatchAnalysisRequest: {
+            /**
+             * Epoch
+             * @description Default: the latest checkpoint.
+             */
+            epoch?: number | null;
+            /**
+             * Method
+             * @default integrated_gradients
+             * @enum {string}
+             */
+            method?: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * Params
+             * @default {}
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Sample Ids */
+            sample_ids: number[];
+        };
         /** BatchMetricOut */
         BatchMetricOut: {
             /** Accuracy */
@@ -423,6 +687,26 @@ export interface components {
             /** Version Id */
             version_id: number;
         };
+        /**
+         * Faithfulness
+         * @description ERASER comprehensiveness/sufficiency as AOPC over the top-k% bins, and a random ranking's.
+         */
+        Faithfulness: {
+            /** Comprehensiveness */
+            comprehensiveness: number;
+            /** Comprehensiveness At */
+            comprehensiveness_at: number[];
+            /** Percents */
+            percents: number[];
+            /** Random Comprehensiveness */
+            random_comprehensiveness: number;
+            /** Random Sufficiency */
+            random_sufficiency: number;
+            /** Sufficiency */
+            sufficiency: number;
+            /** Sufficiency At */
+            sufficiency_at: number[];
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -457,7 +741,7 @@ export interface components {
             tokenizer?: components["schemas"]["TokenizerConfig"];
             /**
              * Val Size
-             * @default 5000
+             * @default 0.2
              */
             val_size?: number;
         };
@@ -691,6 +975,62 @@ export interface components {
             /** Word Count */
             word_count: number;
         };
+        /** SampleTokens */
+        SampleTokens: {
+            /** Dataset Id */
+            dataset_id: number;
+            /** Max Length */
+            max_length: number;
+            /** Oov Count */
+            oov_count: number;
+            /** Sample Id */
+            sample_id: number;
+            /** Token Count */
+            token_count: number;
+            /** Tokens */
+            tokens: components["schemas"]["TokenOut"][];
+            /** Truncated */
+            truncated: boolean;
+        };
+        /** TokenOut */
+        TokenOut: {
+            /**
+             * Attribution
+             * @description Score toward each class (index = class): attribution[1] is 'positive ↑'.
+             */
+            attribution?: number[] | null;
+            /**
+             * Beyond Max Length
+             * @description Past the model's max length: not seen, so no score.
+             */
+            beyond_max_length: boolean;
+            /**
+             * Counterfactual Probabilities
+             * @description Counterfactual: class probabilities with this word removed or replaced.
+             */
+            counterfactual_probabilities?: number[] | null;
+            /** End */
+            end: number;
+            /** I */
+            i: number;
+            /** Is Oov */
+            is_oov: boolean;
+            /**
+             * Start
+             * @description Character span [start, end) in the original text.
+             */
+            start: number;
+            /**
+             * Text
+             * @description The token as written in the original text.
+             */
+            text: string;
+            /**
+             * Token
+             * @description Normalised (lower-cased) token.
+             */
+            token: string;
+        };
         /** TokenizerConfig */
         TokenizerConfig: {
             /**
@@ -821,6 +1161,37 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                analysis_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getDataset: {
         parameters: {
             query?: never;
@@ -1305,6 +1676,39 @@ export interface operations {
             };
         };
     };
+    getSampleTokens: {
+        parameters: {
+            query?: {
+                version_id?: number | null;
+            };
+            header?: never;
+            path: {
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleTokens"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getVersion: {
         parameters: {
             query?: never;
@@ -1323,6 +1727,136 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listAnalyses: {
+        parameters: {
+            query?: {
+                sample_id?: number | null;
+                epoch?: number | null;
+                method?: string | null;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analyze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnalysisRequest"];
+            };
+        };
+        responses: {
+            /** @description Cached result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisOut"];
+                };
+            };
+            /** @description Queued: follow the job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisQueued"];
+                };
+            };
+            /** @description Text over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analyzeBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchAnalysisRequest"];
+            };
+        };
+        responses: {
+            /** @description All cached */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAnalysisOut"];
+                };
+            };
+            /** @description Some queued as one job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAnalysisOut"];
                 };
             };
             /** @description Validation Error */
