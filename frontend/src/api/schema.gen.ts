@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/analyses/{analysis_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Analysis */
+        get: operations["getAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}": {
         parameters: {
             query?: never;
@@ -230,6 +247,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/samples/{sample_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sample Tokens
+         * @description The sample's tokens with spans in its original text, OOV and past-max-length flags (no model).
+         */
+        get: operations["getSampleTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}": {
         parameters: {
             query?: never;
@@ -241,6 +278,53 @@ export interface paths {
         get: operations["getVersion"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/analyses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Analyses
+         * @description Stored analyses of a version (newest first), without their tokens.
+         */
+        get: operations["listAnalyses"];
+        put?: never;
+        /**
+         * Analyze
+         * @description Attributions of a sample (or a what-if `text`) toward every class, with faithfulness.
+         *
+         *     200 with the cached result, else 202 with the job computing it. A what-if is not stored unless
+         *     `store` is true; when its job finishes, the result is in the job's `result.text.analysis`.
+         */
+        post: operations["analyze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/analyses/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyze Batch
+         * @description Analyze many samples (e.g. a lasso selection) as one job that runs in batches on a worker.
+         */
+        post: operations["analyzeBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -259,6 +343,197 @@ export interface paths {
          * @description The model's layer graph (filled in by the worker when training starts).
          */
         get: operations["getVersionGraph"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/map-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map Config
+         * @description The parameters the version's maps are built with (defaults where none were set).
+         */
+        get: operations["getMapConfig"];
+        /**
+         * Update Map Config
+         * @description Change some map parameters; they apply to maps built from now on.
+         */
+        put: operations["updateMapConfig"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Maps */
+        get: operations["listMaps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps/{epoch}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map
+         * @description The map of an epoch with its status (pending / running / done / failed) and its job.
+         */
+        get: operations["getMap"];
+        put?: never;
+        /**
+         * Build Map
+         * @description (Re)build the map of an epoch as a job, with the version's parameters and optional overrides.
+         */
+        post: operations["buildMap"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps/{epoch}/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Clusters
+         * @description Latent-space clusters with size, mean loss, accuracy, label purity and split mix.
+         */
+        get: operations["listMapClusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps/{epoch}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Insights
+         * @description Ranked findings (weak-spot clusters, mislabel candidates, duplicates and leakage, split-only
+         *     clusters), each with its samples and a sentence saying why.
+         */
+        get: operations["listMapInsights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps/{epoch}/neighbors/{sample_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Neighbors
+         * @description The k samples nearest to a sample in the epoch's latent space (exact search), with distances.
+         */
+        get: operations["getMapNeighbors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps/{epoch}/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map Points
+         * @description All points of a population map in **one Apache Arrow IPC stream** (`application/vnd.apache.arrow.stream`),
+         *     one row per sample, ordered by sample index. Read it with `pyarrow.ipc.open_stream(body).read_all()`
+         *     or arrow-js `tableFromIPC(bytes)`.
+         *
+         *     | field | type | meaning |
+         *     |---|---|---|
+         *     | sample_id | uint32 | id for `/api/samples/{id}` |
+         *     | index | uint32 | the sample's position in its dataset |
+         *     | x, y | float16 | 2-D map coordinates |
+         *     | split | dictionary<int8, utf8> | `train`, `val` or `test` |
+         *     | label | uint8 | given label (class index) |
+         *     | prediction | uint8 | predicted class at this epoch |
+         *     | p_positive | float16 | probability of class 1 |
+         *     | loss | float16 | cross-entropy against the given label |
+         *     | score | uint8 | reviewer's 1-10 rating, 0 if unknown |
+         *     | token_count | uint16 | tokens before truncation |
+         *     | truncated | bool | cut at the dataset's max length |
+         *     | flag | uint8 | label flag state: 0 none (filled in by the label-flag workflow) |
+         *     | cluster | int16 | latent-space cluster (see `/clusters`) |
+         *
+         *     Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
+         *
+         *     `compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
+         *     `lz4`, or `none`; with
+         *     `none` the body is sent with `Content-Encoding: gzip` when the client accepts it.
+         */
+        get: operations["getMapPoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/maps/{epoch}/points.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map Points Json
+         * @description The same points as JSON, for small requests: a page by sample index, or a random subset when
+         *     `sample=true` (never downsampled unless asked).
+         */
+        get: operations["getMapPointsJson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -345,6 +620,186 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalysisOut */
+        AnalysisOut: {
+            /**
+             * Cached
+             * @description Served from the cache without computing.
+             * @default false
+             */
+            cached?: boolean;
+            /** Classes */
+            classes: string[];
+            /** Convergence Delta */
+            convergence_delta?: number | null;
+            /** Created At */
+            created_at?: string | null;
+            /** Epoch */
+            epoch: number;
+            /**
+             * Extras
+             * @default {}
+             */
+            extras?: {
+                [key: string]: unknown;
+            };
+            faithfulness: components["schemas"]["Faithfulness"];
+            /**
+             * Id
+             * @description None for a what-if that was not stored.
+             */
+            id: number | null;
+            /** Max Length */
+            max_length: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * N Steps
+             * @description Integrated Gradients: the steps finally used.
+             */
+            n_steps?: number | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Prediction */
+            prediction: number;
+            /** Probabilities */
+            probabilities: number[];
+            /** Sample Id */
+            sample_id: number | null;
+            /**
+             * Timing
+             * @description Seconds: attribution, faithfulness, total.
+             */
+            timing: {
+                [key: string]: number;
+            };
+            /** Token Count */
+            token_count: number;
+            /** Tokens */
+            tokens: components["schemas"]["TokenOut"][];
+            /** Version Id */
+            version_id: number;
+            /**
+             * Visible Count
+             * @description Tokens the model saw (at most max_length).
+             */
+            visible_count: number;
+        };
+        /** AnalysisQueued */
+        AnalysisQueued: {
+            job: components["schemas"]["JobOut"];
+        };
+        /** AnalysisRequest */
+        AnalysisRequest: {
+            /**
+             * Epoch
+             * @description Default: the latest checkpoint.
+             */
+            epoch?: number | null;
+            /**
+             * Method
+             * @default integrated_gradients
+             * @enum {string}
+             */
+            method?: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * Params
+             * @default {}
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Sample Id */
+            sample_id?: number | null;
+            /**
+             * Store
+             * @description Keep a what-if result (stored samples are always kept).
+             * @default false
+             */
+            store?: boolean;
+            /**
+             * Text
+             * @description What-if: analyze this text, not a stored sample.
+             */
+            text?: string | null;
+        };
+        /** AnalysisSummary */
+        AnalysisSummary: {
+            /** Comprehensiveness */
+            comprehensiveness: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Epoch */
+            epoch: number;
+            /** Id */
+            id: number;
+            /** Method */
+            method: string;
+            /** P Positive */
+            p_positive: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Prediction */
+            prediction: number;
+            /** Sample Id */
+            sample_id: number | null;
+            /** Seconds */
+            seconds: number;
+            /** Sufficiency */
+            sufficiency: number;
+            /** Version Id */
+            version_id: number;
+        };
+        /** BatchAnalysisOut */
+        BatchAnalysisOut: {
+            /**
+             * Cached
+             * @description sample_id -> analysis id, already available.
+             */
+            cached: {
+                [key: string]: number;
+            };
+            /** @description The job computing the missing ones; None when all were cached. */
+            job: components["schemas"]["JobOut"] | null;
+            /**
+             * Pending
+             * @description Sample ids the job computes.
+             */
+            pending: number[];
+        };
+        /** BatchAnalysisRequest */
+        BatchAnalysisRequest: {
+            /**
+             * Epoch
+             * @description Default: the latest checkpoint.
+             */
+            epoch?: number | null;
+            /**
+             * Method
+             * @default integrated_gradients
+             * @enum {string}
+             */
+            method?: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * Params
+             * @default {}
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Sample Ids */
+            sample_ids: number[];
+        };
         /** BatchMetricOut */
         BatchMetricOut: {
             /** Accuracy */
@@ -366,6 +821,29 @@ export interface components {
             items: components["schemas"]["BatchMetricOut"][];
             /** Version Id */
             version_id: number;
+        };
+        /** ClusterOut */
+        ClusterOut: {
+            /** Accuracy */
+            accuracy: number;
+            /** Cluster */
+            cluster: number;
+            /** Label Purity */
+            label_purity: number;
+            /** Majority Label */
+            majority_label: number;
+            /** Mean Loss */
+            mean_loss: number;
+            /** Size */
+            size: number;
+            /** Split Mix */
+            split_mix: {
+                [key: string]: number;
+            };
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
         };
         /** DatasetOut */
         DatasetOut: {
@@ -423,6 +901,26 @@ export interface components {
             /** Version Id */
             version_id: number;
         };
+        /**
+         * Faithfulness
+         * @description ERASER comprehensiveness/sufficiency as AOPC over the top-k% bins, and a random ranking's.
+         */
+        Faithfulness: {
+            /** Comprehensiveness */
+            comprehensiveness: number;
+            /** Comprehensiveness At */
+            comprehensiveness_at: number[];
+            /** Percents */
+            percents: number[];
+            /** Random Comprehensiveness */
+            random_comprehensiveness: number;
+            /** Random Sufficiency */
+            random_sufficiency: number;
+            /** Sufficiency */
+            sufficiency: number;
+            /** Sufficiency At */
+            sufficiency_at: number[];
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -457,9 +955,32 @@ export interface components {
             tokenizer?: components["schemas"]["TokenizerConfig"];
             /**
              * Val Size
-             * @default 5000
+             * @default 0.2
              */
             val_size?: number;
+        };
+        /** InsightOut */
+        InsightOut: {
+            /** Cluster */
+            cluster: number | null;
+            /** Count */
+            count: number;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Rank */
+            rank: number;
+            /** Sample Ids */
+            sample_ids: number[];
+            /** Score */
+            score: number;
+            /** Sentence */
+            sentence: string;
+            /** Title */
+            title: string;
         };
         /** JobOut */
         JobOut: {
@@ -514,6 +1035,241 @@ export interface components {
             updated_at: string;
             /** Version Id */
             version_id: number | null;
+        };
+        /** MapBuildRequest */
+        MapBuildRequest: {
+            params?: components["schemas"]["MapParamsUpdate"] | null;
+        };
+        /** MapConfigOut */
+        MapConfigOut: {
+            params: components["schemas"]["MapParams"];
+            /** Version Id */
+            version_id: number;
+        };
+        /** MapLayer */
+        MapLayer: {
+            /** Dims */
+            dims: number;
+            /** Explained Variance */
+            explained_variance: number;
+            /** Name */
+            name: string;
+            /** Raw Dims */
+            raw_dims: number;
+            /** Weight */
+            weight: number;
+        };
+        /** MapOut */
+        MapOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Epoch */
+            epoch: number;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Init */
+            init: string;
+            job?: components["schemas"]["JobOut"] | null;
+            /** Job Id */
+            job_id: number | null;
+            /** Latent Dims */
+            latent_dims: number;
+            /** Layers */
+            layers: components["schemas"]["MapLayer"][];
+            /** Num Points */
+            num_points: number;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            /** Timings */
+            timings: {
+                [key: string]: unknown;
+            };
+            /** Trustworthiness */
+            trustworthiness: number | null;
+            /** Version Id */
+            version_id: number;
+        };
+        /**
+         * MapParams
+         * @description How a version's maps are built. The defaults give a readable map of 50k IMDB reviews.
+         */
+        MapParams: {
+            /**
+             * Batch Size
+             * @default 512
+             */
+            batch_size?: number;
+            /**
+             * Dims Per Layer
+             * @default 16
+             */
+            dims_per_layer?: number;
+            /**
+             * Init From Previous
+             * @default true
+             */
+            init_from_previous?: boolean;
+            /**
+             * Learning Rate From Previous
+             * @default 0.1
+             */
+            learning_rate_from_previous?: number;
+            /**
+             * Metric
+             * @default euclidean
+             * @enum {string}
+             */
+            metric?: "euclidean" | "cosine" | "manhattan";
+            /**
+             * Min Dist
+             * @default 0.1
+             */
+            min_dist?: number;
+            /** N Clusters */
+            n_clusters?: number | null;
+            /** N Epochs */
+            n_epochs?: number | null;
+            /**
+             * N Epochs From Previous
+             * @default 50
+             */
+            n_epochs_from_previous?: number;
+            /**
+             * N Neighbors
+             * @default 15
+             */
+            n_neighbors?: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Trust Sample
+             * @default 5000
+             */
+            trust_sample?: number;
+        };
+        /**
+         * MapParamsUpdate
+         * @description Partial update of a version's map parameters (omitted fields keep their value).
+         */
+        MapParamsUpdate: {
+            /** Batch Size */
+            batch_size?: number | null;
+            /** Dims Per Layer */
+            dims_per_layer?: number | null;
+            /** Init From Previous */
+            init_from_previous?: boolean | null;
+            /** Learning Rate From Previous */
+            learning_rate_from_previous?: number | null;
+            /** Metric */
+            metric?: ("euclidean" | "cosine" | "manhattan") | null;
+            /** Min Dist */
+            min_dist?: number | null;
+            /** N Clusters */
+            n_clusters?: number | null;
+            /** N Epochs */
+            n_epochs?: number | null;
+            /** N Epochs From Previous */
+            n_epochs_from_previous?: number | null;
+            /** N Neighbors */
+            n_neighbors?: number | null;
+            /** Seed */
+            seed?: number | null;
+            /** Trust Sample */
+            trust_sample?: number | null;
+        };
+        /**
+         * MapPoint
+         * @description One row of the points table (the JSON form of the Arrow payload).
+         */
+        MapPoint: {
+            /** Cluster */
+            cluster: number;
+            /** Flag */
+            flag: number;
+            /** Index */
+            index: number;
+            /** Label */
+            label: number;
+            /** Loss */
+            loss: number;
+            /** P Positive */
+            p_positive: number;
+            /** Prediction */
+            prediction: number;
+            /** Sample Id */
+            sample_id: number;
+            /** Score */
+            score: number;
+            /** Split */
+            split: string;
+            /** Token Count */
+            token_count: number;
+            /** Truncated */
+            truncated: boolean;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /** MapPointsOut */
+        MapPointsOut: {
+            /** Epoch */
+            epoch: number;
+            /** Points */
+            points: components["schemas"]["MapPoint"][];
+            /** Returned */
+            returned: number;
+            /** Sampled */
+            sampled: boolean;
+            /** Total */
+            total: number;
+            /** Version Id */
+            version_id: number;
+        };
+        /** Neighbor */
+        Neighbor: {
+            /** Distance */
+            distance: number;
+            /** Index */
+            index: number;
+            /** Key */
+            key: string;
+            /** Label */
+            label: number;
+            /** Sample Id */
+            sample_id: number;
+            /** Split */
+            split: string;
+        };
+        /** NeighborsOut */
+        NeighborsOut: {
+            /** Epoch */
+            epoch: number;
+            /** Index */
+            index: number;
+            /** Metric */
+            metric: string;
+            /** Neighbors */
+            neighbors: components["schemas"]["Neighbor"][];
+            /** Sample Id */
+            sample_id: number;
         };
         /** Page[SampleRow] */
         Page_SampleRow_: {
@@ -691,6 +1447,62 @@ export interface components {
             /** Word Count */
             word_count: number;
         };
+        /** SampleTokens */
+        SampleTokens: {
+            /** Dataset Id */
+            dataset_id: number;
+            /** Max Length */
+            max_length: number;
+            /** Oov Count */
+            oov_count: number;
+            /** Sample Id */
+            sample_id: number;
+            /** Token Count */
+            token_count: number;
+            /** Tokens */
+            tokens: components["schemas"]["TokenOut"][];
+            /** Truncated */
+            truncated: boolean;
+        };
+        /** TokenOut */
+        TokenOut: {
+            /**
+             * Attribution
+             * @description Score toward each class (index = class): attribution[1] is 'positive ↑'.
+             */
+            attribution?: number[] | null;
+            /**
+             * Beyond Max Length
+             * @description Past the model's max length: not seen, so no score.
+             */
+            beyond_max_length: boolean;
+            /**
+             * Counterfactual Probabilities
+             * @description Counterfactual: class probabilities with this word removed or replaced.
+             */
+            counterfactual_probabilities?: number[] | null;
+            /** End */
+            end: number;
+            /** I */
+            i: number;
+            /** Is Oov */
+            is_oov: boolean;
+            /**
+             * Start
+             * @description Character span [start, end) in the original text.
+             */
+            start: number;
+            /**
+             * Text
+             * @description The token as written in the original text.
+             */
+            text: string;
+            /**
+             * Token
+             * @description Normalised (lower-cased) token.
+             */
+            token: string;
+        };
         /** TokenizerConfig */
         TokenizerConfig: {
             /**
@@ -821,6 +1633,37 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                analysis_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getDataset: {
         parameters: {
             query?: never;
@@ -1305,6 +2148,39 @@ export interface operations {
             };
         };
     };
+    getSampleTokens: {
+        parameters: {
+            query?: {
+                version_id?: number | null;
+            };
+            header?: never;
+            path: {
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleTokens"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getVersion: {
         parameters: {
             query?: never;
@@ -1336,6 +2212,136 @@ export interface operations {
             };
         };
     };
+    listAnalyses: {
+        parameters: {
+            query?: {
+                sample_id?: number | null;
+                epoch?: number | null;
+                method?: string | null;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analyze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnalysisRequest"];
+            };
+        };
+        responses: {
+            /** @description Cached result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisOut"];
+                };
+            };
+            /** @description Queued: follow the job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisQueued"];
+                };
+            };
+            /** @description Text over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analyzeBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchAnalysisRequest"];
+            };
+        };
+        responses: {
+            /** @description All cached */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAnalysisOut"];
+                };
+            };
+            /** @description Some queued as one job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAnalysisOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getVersionGraph: {
         parameters: {
             query?: never;
@@ -1354,6 +2360,356 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getMapConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapConfigOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    updateMapConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MapParamsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapConfigOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listMaps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getMap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapOut"];
+                };
+            };
+            /** @description No map row yet: `status` and the map `job` (or null) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    buildMap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MapBuildRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listMapClusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listMapInsights: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getMapNeighbors: {
+        parameters: {
+            query?: {
+                k?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NeighborsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getMapPoints: {
+        parameters: {
+            query?: {
+                compression?: "lz4" | "zstd" | "none";
+            };
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Arrow IPC stream with every point */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.arrow.stream": string;
+                };
+            };
+            /** @description The map is not computed yet: `status` and its `job` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getMapPointsJson: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+                /** @description Return a seeded random subset of `limit` points */
+                sample?: boolean;
+                seed?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+                epoch: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapPointsOut"];
                 };
             };
             /** @description Validation Error */
