@@ -32,20 +32,20 @@ function synthetic(n: number): Uint8Array {
   const splits = Array.from({ length: n }, (_, i) => (["train", "val", "test"] as const)[i % 3]);
   // Uncompressed (the API's compression=none form); the decode work after decompression is the same.
   return tableToIPC(new Table({
-    sample_id: vectorFromArray(id, new Uint32()),
-    index: vectorFromArray(Uint32Array.from(id, (v) => v - 1), new Uint32()),
-    x: vectorFromArray(x, new Float16()),
-    y: vectorFromArray(y, new Float16()),
+    sample_id: vectorFromArray(Array.from(id), new Uint32()),
+    index: vectorFromArray(Array.from(Uint32Array.from(id, (v) => v - 1)), new Uint32()),
+    x: vectorFromArray(Array.from(x), new Float16()),
+    y: vectorFromArray(Array.from(y), new Float16()),
     split: vectorFromArray(splits, new Dictionary(new Utf8(), new Int8())),
-    label: vectorFromArray(label, new Uint8()),
-    prediction: vectorFromArray(label, new Uint8()),
-    p_positive: vectorFromArray(Float32Array.from(label, (l) => (l ? 0.8 : 0.2)), new Float16()),
-    loss: vectorFromArray(loss, new Float16()),
-    score: vectorFromArray(Uint8Array.from(label, (l) => (l ? 8 : 3)), new Uint8()),
-    token_count: vectorFromArray(Uint16Array.from(id, (v) => v % 400), new Uint16()),
+    label: vectorFromArray(Array.from(label), new Uint8()),
+    prediction: vectorFromArray(Array.from(label), new Uint8()),
+    p_positive: vectorFromArray(Array.from(label, (l) => (l ? 0.8 : 0.2)), new Float16()),
+    loss: vectorFromArray(Array.from(loss), new Float16()),
+    score: vectorFromArray(Array.from(label, (l) => (l ? 8 : 3)), new Uint8()),
+    token_count: vectorFromArray(Array.from(Uint16Array.from(id, (v) => v % 400)), new Uint16()),
     truncated: vectorFromArray(Array.from(id, (v) => v % 7 === 0), new Bool()),
-    flag: vectorFromArray(new Uint8Array(n), new Uint8()),
-    cluster: vectorFromArray(Int16Array.from(id, (v) => v % 12), new Int16()),
+    flag: vectorFromArray(Array.from(new Uint8Array(n)), new Uint8()),
+    cluster: vectorFromArray(Array.from(Int16Array.from(id, (v) => v % 12)), new Int16()),
   }), "stream");
 }
 
