@@ -31,6 +31,9 @@ class CnnParams(TrainParams):
     kernel_sizes: list[int] = Field(default_factory=lambda: [3, 4, 5], min_length=1, max_length=8)
     dense_units: int = Field(default=64, ge=1, le=4096)
     dropout: float = Field(default=0.5, ge=0.0, lt=1.0)
+    # Dropout on the word vectors while training: the embedding table is most of the parameters and
+    # overfits first on 20k reviews (0.2 as in the well-known Keras IMDB CNN that reaches 0.89).
+    embedding_dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
 
     @field_validator("kernel_sizes")
     @classmethod
