@@ -41,7 +41,8 @@ def main() -> None:
     arrays = []
     for field in POINTS_SCHEMA:
         if field.name == "split":
-            arrays.append(pa.DictionaryArray.from_arrays(pa.array(split.astype(np.int8)), pa.array(list(SPLITS))))
+            codes = pa.array(split.astype(np.int8))
+            arrays.append(pa.DictionaryArray.from_arrays(codes, pa.array(list(SPLITS))))
         else:
             arrays.append(pa.array(cols[field.name], field.type))
     meta = {"version_id": 3, "epoch": 2, "map_id": 9, "classes": ["neg", "pos"]}

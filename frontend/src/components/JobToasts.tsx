@@ -6,13 +6,17 @@ const STATE_CLASS: Record<string, string> = {
   PENDING: "pill-muted", STARTED: "pill-info", PROGRESS: "pill-info", SUCCESS: "pill-ok", FAILURE: "pill-bad", REVOKED: "pill-muted",
 };
 
-/** "epoch 1/3 · batch 120/390" from whatever progress detail the worker reports. */
+/** "epoch 1/3 · batch 120/390 · loss 0.412 · acc 81.2%" from the progress detail the worker reports
+ * (training: epoch, epochs, batch, batches, loss, accuracy, stage; analysis: done/total in the message). */
 export function progressText(job: Job): string {
   const d = job.detail as Record<string, unknown>;
   const parts: string[] = [];
   const num = (k: string) => (typeof d[k] === "number" ? (d[k] as number) : null);
   if (num("epoch") !== null) parts.push(`epoch ${num("epoch")}${num("epochs") !== null ? `/${num("epochs")}` : ""}`);
   if (num("batch") !== null) parts.push(`batch ${num("batch")}${num("batches") !== null ? `/${num("batches")}` : ""}`);
+  if (typeof d.stage === "string") parts.push(d.stage);
+  if (num("loss") !== null) parts.push(`loss ${(num("loss") as number).toFixed(3)}`);
+  if (num("accuracy") !== null) parts.push(`acc ${((num("accuracy") as number) * 100).toFixed(1)}%`);
   return parts.join(" · ");
 }
 
