@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { Job } from "../api/client";
 import { FINISHED } from "../api/jobStream";
 
@@ -44,8 +44,18 @@ export function JobCard({ job }: { job: Job }) {
   );
 }
 
+/** Successful jobs leave the screen after this long; failures stay until dismissed. */
+export const SUCCESS_TOAST_MS = 8000;
+
 export function JobToasts({ jobs, connected }: { jobs: readonly Job[]; connected: boolean }) {
   const [dismissed, setDismissed] = useState<Set<number>>(new Set());
+  const succeeded = jobs.filter((j) => j.state === "SUCCESS" && !dismissed.has(j.id)).map((j) => j.id).join(",");
+  useEffect(() => {
+    if (!succeeded) return;
+    const ids = succeeded.split(",").map(Number);
+    const t = window.setTimeout(() => setDismissed((s) => new Set([...s, ...ids])), SUCCESS_TOAST_MS);
+    return () => window.clearTimeout(t);
+  }, [succeeded]);
   const visible = jobs.filter((j) => !dismissed.has(j.id)).slice(0, 4);
   return (
     <div className="toasts" aria-live="polite" data-testid="job-toasts" data-connected={connected}>
