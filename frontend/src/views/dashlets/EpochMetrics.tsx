@@ -23,7 +23,7 @@ function EpochChart({ items }: { items: { epoch: number; split: string; loss: nu
     legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
     grid: { left: 56, right: 44, top: 46, bottom: 30, containLabel: false },
     xAxis: { type: "value", name: "epoch", minInterval: 1 },
-    yAxis: [{ type: "value", name: "loss", scale: true, axisLabel: { formatter: (v: number) => v.toPrecision(3) } }, { type: "value", name: "accuracy", max: 1, scale: true }],
+    yAxis: [{ type: "value", name: "loss", scale: true }, { type: "value", name: "accuracy", max: 1, scale: true }],
     series: splits.flatMap((s) => {
       const rows = items.filter((i) => i.split === s);
       return [
