@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import install_error_handlers
-from backend.api.routes import datasets, health, jobs, metrics, projects, samples, versions
+from backend.api.routes import datasets, flags, health, jobs, metrics, projects, samples, versions
 from backend.db.session import default_session_factory
 from backend.settings import get_settings
 
@@ -28,7 +28,7 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
-    for module in (health, projects, datasets, versions, jobs, metrics, samples):
+    for module in (health, projects, datasets, versions, jobs, metrics, samples, flags):
         router.include_router(module.router)
     return router
 

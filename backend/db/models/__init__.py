@@ -1,6 +1,7 @@
 """All ORM models, one module per domain. Importing this package registers every table."""
 
 from backend.db.models.dataset import Dataset, Sample
+from backend.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
 from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.db.models.project import Project
@@ -8,14 +9,20 @@ from backend.db.models.version import Checkpoint, ModelVersion
 
 __all__ = [
     "ACTIVE_STATES",
+    "FLAG_SOURCES",
+    "FLAG_STATES",
     "JOB_STATES",
     "BatchMetric",
     "Checkpoint",
     "Dataset",
     "EpochMetric",
+    "Flag",
+    "FlagEvent",
     "Job",
     "ModelVersion",
     "Project",
     "Sample",
     "SampleResult",
+    "SuspectRanking",
+    "SuspectScore",
 ]
