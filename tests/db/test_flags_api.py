@@ -72,7 +72,8 @@ def test_bad_input(client: TestClient, session_factory: sessionmaker[Session]) -
     assert client.put(f"/api/projects/{a.project_id}/flags/999999", json={}).status_code == 404
     assert client.put(f"/api/projects/999/flags/{other}", json={}).status_code == 404
     sid = a.sample_ids["train"][1]
-    r = client.put(f"/api/projects/{a.project_id}/flags/{sid}", json={"state": "confirmed", "corrected_label": 2})
+    r = client.put(f"/api/projects/{a.project_id}/flags/{sid}",
+                   json={"state": "confirmed", "corrected_label": 2})
     assert r.status_code == 422 and "class" in r.json()["detail"]
     r = client.put(f"/api/projects/{a.project_id}/flags/{sid}", json={"state": "wrong"})
     assert r.status_code == 422
@@ -136,7 +137,8 @@ def test_exports_round_trip_and_survive_a_restart(client: TestClient,
         assert {int(x["sample_id"]): x["state"] for x in rows} == {
             relabelled: "confirmed", removed: "confirmed", doubted: "suspected"}
         assert next(x for x in rows if int(x["sample_id"]) == relabelled)["note"] == 'comma, "quote"'
-        lines = restarted.get(f"/api/projects/{pid}/flags/export", params={"format": "jsonl"}).text.splitlines()
+        r = restarted.get(f"/api/projects/{pid}/flags/export", params={"format": "jsonl"})
+        lines = r.text.splitlines()
         assert sorted(json.loads(x)["sample_id"] for x in lines) == sorted([relabelled, removed, doubted])
 
         r = restarted.get(f"/api/projects/{pid}/cleaned-dataset", params={"format": "tar.gz"})
