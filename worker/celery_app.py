@@ -15,6 +15,7 @@ TASK_MODULES = [
     "worker.lifecycle",
     "worker.tasks.imports",
     "worker.tasks.training",
+    "worker.tasks.suspects",
 ]
 
 

@@ -20,6 +20,7 @@ from backend.api.routes import (
     projects,
     retrain,
     samples,
+    suspects,
     versions,
 )
 from backend.db.session import default_session_factory
@@ -40,7 +41,8 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
     # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
-    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, flags, retrain):
+    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, flags, retrain,
+                   suspects):
         router.include_router(module.router)
     return router
 

@@ -59,6 +59,9 @@ def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
 TASK_FOR_KIND: dict[str, str] = {
     "import": "lensboard.import_dataset",
     "train": "lensboard.train_version",
+    # The mislabel ranking: a parent job and one job per cross-validation fold (see worker/tasks/suspects.py).
+    "suspects": "lensboard.rank_suspects",
+    "suspects_fold": "lensboard.suspects_fold",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.
