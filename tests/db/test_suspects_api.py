@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import ArtifactStore
+from backend.cli.suspects import SuspectsExportError, download_suspects
 from backend.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
 from tests.support.synthetic import SyntheticDataset, make_project_dataset
 from worker.mislabels import store as ranking_store
@@ -80,7 +83,8 @@ def _fold_job(factory: sessionmaker[Session], d: SyntheticDataset, vid: int, par
 
 
 def test_last_fold_finalizes_once_and_api_serves_the_ranking(
-        client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str]) -> None:
+        client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str],
+        tmp_path: Path) -> None:
     store = ArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
     d, vid, rid, parent, flipped = _world(session_factory, store)
     r = client.get(f"/api/versions/{vid}/suspects")
@@ -131,6 +135,14 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
     assert abs(float(rows[0]["loss"]) + np.log(0.1)) < 1e-4
     everything = list(csv.DictReader(io.StringIO(client.get(f"/api/versions/{vid}/suspects/export").text)))
     assert len(everything) == 90
+
+    # The CLI's export streams the same file.
+    out = tmp_path / "out" / "suspects.csv"
+    assert download_suspects(client, vid, "train", out) == 60
+    assert out.read_text() == r.text
+    with pytest.raises(SuspectsExportError, match="404"):
+        download_suspects(client, 999, "train", tmp_path / "missing.csv")
+    assert not (tmp_path / "missing.csv").exists()
 
 
 def test_start_ranking_validates(client: TestClient, session_factory: sessionmaker[Session]) -> None:
