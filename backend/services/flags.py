@@ -6,13 +6,16 @@ never disagree with the flags, and undo is "write the event's `before` back".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.db.models import Dataset, Flag, FlagEvent, Sample
+
+T = TypeVar("T")
 
 # The fields that make up a flag's state (and thus an event's before/after snapshot).
 FLAG_FIELDS = ("state", "corrected_label", "note", "source", "actor")
@@ -190,6 +193,21 @@ def undo_batch(session: Session, project_id: int, batch_id: str, actor: str) -> 
     for e in live:
         _revert(session, e, actor, batch)
     return batch, [e.id for e in live]
+
+
+def commit_with_retry(session: Session, work: Callable[[], T]) -> T:
+    """Run `work` and commit. Two first-time flags of one sample racing on PostgreSQL: the loser hits
+    the (project, sample) unique constraint; running it again turns it into an update of the winner's
+    flag (last write wins, both in the history) instead of a 500."""
+    try:
+        result = work()
+        session.commit()
+        return result
+    except IntegrityError:
+        session.rollback()
+    result = work()
+    session.commit()
+    return result
 
 
 def confirmed_fixes(session: Session, project_id: int, dataset_id: int) -> tuple[dict[int, int], list[int]]:

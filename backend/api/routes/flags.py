@@ -70,8 +70,9 @@ def _check_if_match(flag: Flag | None, if_match: str | None) -> None:
 
 def _commit_change(session: Session, project_id: int, sample: Sample, new: dict[str, Any] | None,
                    actor: str, response: Response) -> Flag | None:
-    svc.apply_change(session, project_id, sample.id, new, actor=actor, batch_id=svc.new_batch_id())
-    session.commit()
+    batch = svc.new_batch_id()
+    svc.commit_with_retry(session, lambda: svc.apply_change(session, project_id, sample.id, new, actor=actor,
+                                                            batch_id=batch))
     flag = svc.get_flag(session, project_id, sample.id)
     if flag is not None:
         response.headers["ETag"] = _etag(flag)
@@ -181,10 +182,9 @@ def bulk_flags(project_id: int, body: BulkFlagRequest, session: SessionDep) -> B
             for s in samples.values():
                 _label_or_422(session, s, body.corrected_label)
     batch = svc.new_batch_id()
-    events = [svc.apply_change(session, project_id, sid, new, actor=body.actor, batch_id=batch)
-              for sid in samples]
+    events = svc.commit_with_retry(session, lambda: [
+        svc.apply_change(session, project_id, sid, new, actor=body.actor, batch_id=batch) for sid in samples])
     changed = [e.sample_id for e in events if e is not None]
-    session.commit()
     return BulkResult(batch_id=batch, changed=len(changed), sample_ids=changed)
 
 
