@@ -103,8 +103,8 @@ def imdb_archive() -> str:
 
 @pytest.fixture(scope="session")
 def imdb_subset(imdb_archive: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """About 2,000 reviews: 250 per (split, class), seeded, in Stanford's layout."""
-    return build_subset(imdb_archive, tmp_path_factory.mktemp("imdb2k"), per_class=250, seed=0)
+    """About 2,000 reviews: 500 per (split, class), seeded, in Stanford's layout."""
+    return build_subset(imdb_archive, tmp_path_factory.mktemp("imdb2k"), per_class=500, seed=0)
 
 
 @pytest.fixture

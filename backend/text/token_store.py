@@ -16,16 +16,21 @@ from backend.artifacts import ArtifactStore
 from backend.text.tokenizer import Encoded, TextTokenizer
 
 
+def dataset_prefix(dataset_id: int) -> str:
+    """Every artifact of one dataset lives under this key (deleted as a whole when an import fails)."""
+    return f"datasets/{dataset_id}"
+
+
 def tokenizer_key(dataset_id: int) -> str:
-    return f"datasets/{dataset_id}/tokenizer.json"
+    return f"{dataset_prefix(dataset_id)}/tokenizer.json"
 
 
 def ids_key(dataset_id: int) -> str:
-    return f"datasets/{dataset_id}/token_ids.npy"
+    return f"{dataset_prefix(dataset_id)}/token_ids.npy"
 
 
 def offsets_key(dataset_id: int) -> str:
-    return f"datasets/{dataset_id}/token_offsets.npy"
+    return f"{dataset_prefix(dataset_id)}/token_offsets.npy"
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,17 @@ class TokenArrays:
 def save_tokens(store: ArtifactStore, dataset_id: int, tokenizer: TextTokenizer,
                 encoded: Sequence[Encoded]) -> None:
     """Write tokenizer and arrays for samples given in `index` order."""
-    lengths = np.array([len(e.model_ids) for e in encoded], dtype=np.int64)
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    save_token_rows(store, dataset_id, tokenizer, [np.asarray(e.model_ids, dtype=np.int32) for e in encoded])
+
+
+def save_token_rows(store: ArtifactStore, dataset_id: int, tokenizer: TextTokenizer,
+                    rows: Sequence[npt.NDArray[np.int32]]) -> None:
+    """Like `save_tokens`, from rows already cut to max_length (the importer encodes in chunks and
+    keeps only these, not 50k `Encoded` objects with their token strings and spans)."""
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    ids = np.fromiter((i for e in encoded for i in e.model_ids), dtype=np.int32, count=int(offsets[-1]))
+    ids = np.concatenate(rows).astype(np.int32, copy=False) if rows else np.zeros(0, dtype=np.int32)
     store.put_bytes(tokenizer_key(dataset_id), tokenizer.to_json().encode())
     store.put_array(ids_key(dataset_id), ids)
     store.put_array(offsets_key(dataset_id), offsets)

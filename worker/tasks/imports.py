@@ -1,10 +1,34 @@
-"""Dataset import task. (Implemented by the foundation's data work.)"""
+"""Dataset import task: runs backend.data.importer on a worker, reporting progress on the job.
+
+No torch here (nor in anything it imports): an import must not pay for loading the ML stack.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from backend.artifacts import get_store
+from backend.data.importer import import_imdb_dataset
+from backend.db.models import Dataset
+from backend.schemas.datasets import ImdbImportRequest
 from worker.celery_app import celery_app
+from worker.job_runner import JobContext, run_job
 
 
-@celery_app.task(name="lensboard.import_dataset")
+@celery_app.task(name="lensboard.import_dataset")  # type: ignore[untyped-decorator]
 def import_dataset(job_id: int) -> None:
-    raise NotImplementedError
+    with run_job(job_id) as ctx:
+        if ctx is not None:
+            ctx.succeed(run_import(ctx), message="imported")
+
+
+def run_import(ctx: JobContext) -> dict[str, Any]:
+    request = ImdbImportRequest.model_validate(ctx.params())
+    with ctx.factory() as session:
+        dataset_id = ctx.job(session).dataset_id
+        dataset = session.get(Dataset, dataset_id) if dataset_id is not None else None
+        if dataset is None:
+            raise LookupError(f"job {ctx.job_id} has no dataset to import into")
+        stats = import_imdb_dataset(session, dataset, get_store(), request,
+                                    progress=lambda f, message: ctx.progress(f, message))
+        return {"dataset_id": dataset.id, "num_samples": dataset.num_samples, "counts": stats["counts"]}

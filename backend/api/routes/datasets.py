@@ -8,6 +8,7 @@ from sqlalchemy import select
 from backend.api.deps import SessionDep, SettingsDep
 from backend.api.errors import NotFound, Unprocessable
 from backend.api.routes.projects import get_project_or_404
+from backend.data.imdb import ImdbFormatError, check_source
 from backend.db.models import Dataset
 from backend.schemas.datasets import DatasetOut, ImdbImportRequest
 from backend.schemas.jobs import JobOut
@@ -18,18 +19,27 @@ router = APIRouter(tags=["datasets"])
 
 
 def resolve_import_path(raw: str, settings: Settings) -> Path:
-    """Dataset paths are read only from configured roots, so the API can't be used to read any file."""
+    """Dataset paths are read only from configured roots, so the API can't be used to read any file.
+
+    Obvious mistakes (not a .tar.gz, a folder without the layout) are answered now with 422; the
+    rest (bad UTF-8, a truncated archive) fails the import job with the same kind of message.
+    """
     path = Path(raw).expanduser().resolve()
     if not any(path == root or root in path.parents for root in settings.allowed_import_roots):
         roots = ", ".join(str(r) for r in settings.allowed_import_roots)
         raise Unprocessable(f"path {raw!r} lies outside the allowed import roots ({roots})")
     if not path.exists():
         raise Unprocessable(f"path {raw!r} does not exist")
+    try:
+        check_source(path)
+    except ImdbFormatError as e:
+        raise Unprocessable(str(e)) from e
     return path
 
 
 @router.post("/projects/{project_id}/datasets/imdb", status_code=202, operation_id="importImdb")
-def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep, settings: SettingsDep) -> JobOut:
+def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
+                settings: SettingsDep) -> JobOut:
     """Import IMDB (archive or extracted folder) as a background job. Poll or stream the job."""
     get_project_or_404(session, project_id)
     path = resolve_import_path(body.path, settings)

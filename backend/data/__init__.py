@@ -1,0 +1,1 @@
+"""Reading datasets from their published layouts and importing them into Lensboard."""

@@ -1,0 +1,94 @@
+/**
+ * UI benchmark: headless Chromium draws a 50k-point map (synthetic points in the real LBP1 format, served
+ * with the built dashboard by a tiny local server) and reports the time from navigation to the map
+ * drawn and the frame rate while panning. Size: BENCH_POINTS (default 50000). Last line: map_fps=<x>.
+ */
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { extname, join, normalize } from "node:path";
+import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, FRONTEND, freePort, requireChromium } from "../e2e/stack";
+import { encodePoints } from "../src/lib/points";
+
+type BenchWindow = { __mapBench?: { dataAt?: number; drawnAt?: number; n?: number; error?: string } };
+
+const N = Number(process.env.BENCH_POINTS ?? 50_000);
+const DIST = join(FRONTEND, "dist");
+const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml" };
+
+function synthetic(n: number): ArrayBuffer {
+  // Seeded clusters so the picture resembles a real map; the values only need the right types.
+  let s = 12345;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const x = new Float32Array(n), y = new Float32Array(n), label = new Uint8Array(n), loss = new Float32Array(n), id = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rnd() * 12), a = (c / 12) * Math.PI * 2, r = 6 + (c % 3) * 3;
+    x[i] = Math.cos(a) * r + (rnd() - 0.5) * 3;
+    y[i] = Math.sin(a) * r + (rnd() - 0.5) * 3;
+    label[i] = c % 2;
+    loss[i] = -Math.log(Math.max(1e-4, rnd()));
+    id[i] = i + 1;
+  }
+  return encodePoints({ sample_id: id, x, y, label, prediction: label, loss }, n);
+}
+
+async function main() {
+  if (!requireChromium()) return;
+  if (!existsSync(join(DIST, "index.html"))) throw new Error("frontend/dist is missing: run `npm run build` first");
+  const payload = Buffer.from(synthetic(N));
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (path === "/bench/points.bin") {
+      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": payload.length });
+      return res.end(payload);
+    }
+    const file = normalize(join(DIST, path));
+    const target = file.startsWith(DIST) && existsSync(file) && statSync(file).isFile() ? file : join(DIST, "index.html");
+    res.writeHead(200, { "Content-Type": TYPES[extname(target)] ?? "application/octet-stream" });
+    createReadStream(target).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  // Software GL (SwiftShader) is what a headless machine without a GPU has.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, "--use-angle=swiftshader", "--enable-unsafe-swiftshader"], headless: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`http://127.0.0.1:${port}/_bench/map`);
+    await page.waitForFunction(() => {
+      const b = (window as unknown as BenchWindow).__mapBench;
+      return b?.drawnAt !== undefined || b?.error !== undefined;
+    }, null, { timeout: 60_000 });
+    const t = await page.evaluate(() => (window as unknown as BenchWindow).__mapBench ?? {});
+    if (t.error) throw new Error(t.error);
+    const drawn = t.drawnAt ?? NaN, data = t.dataAt ?? NaN;
+    console.log(`points=${t.n} payload_bytes=${payload.length}`);
+    console.log(`navigation_to_drawn_ms=${drawn.toFixed(0)}`);
+    console.log(`data_to_drawn_ms=${(drawn - data).toFixed(0)}`);
+
+    // Pan: drag across the canvas for ~3 s while counting animation frames in the page.
+    // A string, not a function: tsx would inject helpers the page does not have.
+    await page.evaluate(`window.__frames = 0; window.__counting = true;
+      (function tick() { if (window.__counting) { window.__frames++; requestAnimationFrame(tick); } })();`);
+    const t0 = Date.now();
+    await page.mouse.move(400, 400);
+    await page.mouse.down();
+    let k = 0;
+    while (Date.now() - t0 < 3000) {
+      k++;
+      await page.mouse.move(400 + 250 * Math.sin(k / 10), 400 + 150 * Math.cos(k / 13));
+    }
+    await page.mouse.up();
+    const frames = Number(await page.evaluate("window.__counting = false; window.__frames"));
+    const fps = frames / ((Date.now() - t0) / 1000);
+    console.log(`pan_moves=${k} frames=${frames}`);
+    console.log(`map_fps=${fps.toFixed(1)}`);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

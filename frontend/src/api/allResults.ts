@@ -1,0 +1,61 @@
+/** Every sample's result at one epoch, paged from GET /versions/{id}/samples (for client-side figures). */
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap, type SampleRow } from "./client";
+
+export interface ResultColumns {
+  n: number;
+  sampleId: Int32Array;
+  split: string[];
+  label: Uint8Array;
+  prediction: Uint8Array;
+  pPositive: Float32Array;
+  loss: Float32Array;
+  score: Uint8Array;
+}
+
+export function toColumns(rows: readonly SampleRow[]): ResultColumns {
+  const n = rows.length;
+  const out: ResultColumns = {
+    n, sampleId: new Int32Array(n), split: [], label: new Uint8Array(n), prediction: new Uint8Array(n),
+    pPositive: new Float32Array(n), loss: new Float32Array(n), score: new Uint8Array(n),
+  };
+  rows.forEach((r, i) => {
+    out.sampleId[i] = r.id;
+    out.split.push(r.split);
+    out.label[i] = r.label;
+    out.prediction[i] = r.result?.prediction ?? 0;
+    out.pPositive[i] = r.result?.p_positive ?? Number.NaN;
+    out.loss[i] = r.result?.loss ?? Number.NaN;
+    out.score[i] = r.score ?? 0;
+  });
+  return out;
+}
+
+const PAGE = 1000;
+
+export function useAllResults(versionId: number | null, epoch: number | null) {
+  return useQuery({
+    queryKey: ["allResults", versionId ?? -1, epoch],
+    enabled: versionId !== null && epoch !== null,
+    staleTime: Infinity,
+    queryFn: async () => {
+      const rows: SampleRow[] = [];
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await unwrap(
+          api.GET("/api/versions/{version_id}/samples", {
+            params: { path: { version_id: versionId ?? -1 }, query: { epoch: epoch ?? undefined, sort: "index", order: "asc", offset, limit: PAGE } },
+          }),
+        );
+        rows.push(...page.items);
+        if (rows.length >= page.total || page.items.length === 0) break;
+      }
+      return toColumns(rows);
+    },
+  });
+}
+
+export function subsetBySplit(c: ResultColumns, split: string | "all"): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < c.n; i++) if (split === "all" || c.split[i] === split) idx.push(i);
+  return idx;
+}

@@ -1,0 +1,52 @@
+/** Live job updates from the server's SSE stream (GET /api/jobs-stream, event `job`, data JobOut). */
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import type { Job } from "./client";
+import { keys } from "./hooks";
+
+export const FINISHED = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
+
+export interface StreamState {
+  jobs: Job[];
+  connected: boolean;
+}
+
+/** Newest first; a job's latest update replaces the earlier one. */
+export function mergeJob(jobs: readonly Job[], job: Job): Job[] {
+  const rest = jobs.filter((j) => j.id !== job.id);
+  return [job, ...rest].sort((a, b) => b.id - a.id).slice(0, 30);
+}
+
+export function useJobStream(projectId: number): StreamState {
+  const qc = useQueryClient();
+  const [state, setState] = useState<StreamState>({ jobs: [], connected: false });
+  useEffect(() => {
+    // EventSource reconnects by itself after a drop; no polling anywhere.
+    const source = new EventSource(`/api/jobs-stream?project_id=${projectId}`);
+    source.onopen = () => setState((s) => ({ ...s, connected: true }));
+    source.onerror = () => setState((s) => ({ ...s, connected: false }));
+    source.addEventListener("job", (event) => {
+      const job = JSON.parse((event as MessageEvent<string>).data) as Job;
+      setState((s) => ({ connected: true, jobs: mergeJob(s.jobs, job) }));
+      // Progress moves the version's metrics; the end of a job changes everything it touched.
+      void qc.invalidateQueries({ queryKey: keys.versions(projectId) });
+      if (job.version_id !== null && (job.kind === "train" || FINISHED.has(job.state))) {
+        void qc.invalidateQueries({ queryKey: keys.batchMetrics(job.version_id) });
+        void qc.invalidateQueries({ queryKey: keys.epochMetrics(job.version_id) });
+      }
+      if (FINISHED.has(job.state)) {
+        void qc.invalidateQueries({ queryKey: keys.datasets(projectId) });
+        void qc.invalidateQueries({ queryKey: keys.project(projectId) });
+        void qc.invalidateQueries({ queryKey: keys.projects });
+        void qc.invalidateQueries({ queryKey: keys.jobs(projectId) });
+        if (job.version_id !== null) {
+          void qc.invalidateQueries({ queryKey: keys.samples(job.version_id) });
+          void qc.invalidateQueries({ queryKey: keys.graph(job.version_id) });
+          void qc.invalidateQueries({ queryKey: ["allResults", job.version_id] });
+        }
+      }
+    });
+    return () => source.close();
+  }, [projectId, qc]);
+  return state;
+}

@@ -1,0 +1,34 @@
+import * as echarts from "echarts";
+import { useEffect, useRef } from "react";
+
+export type ChartOption = echarts.EChartsOption;
+
+/** A thin ECharts wrapper: one instance per mount, resized with its container. */
+export function Chart({ option, height = "100%", onClick }: { option: ChartOption; height?: string | number; onClick?: (p: unknown) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const chart = useRef<echarts.ECharts | null>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    const c = echarts.init(ref.current, "dark", { renderer: "canvas" });
+    chart.current = c;
+    const ro = new ResizeObserver(() => c.resize());
+    ro.observe(ref.current);
+    return () => {
+      ro.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    chart.current?.setOption({ backgroundColor: "transparent", ...option }, true);
+  }, [option]);
+  useEffect(() => {
+    const c = chart.current;
+    if (!c || !onClick) return;
+    c.on("click", onClick);
+    return () => {
+      c.off("click", onClick);
+    };
+  }, [onClick]);
+  return <div ref={ref} className="chart" style={{ height, width: "100%" }} />;
+}

@@ -1,0 +1,117 @@
+import createScatterplot from "regl-scatterplot";
+import { useEffect, useRef } from "react";
+import { encodeColor, encodeSize, POINT_SIZES, type ColorField } from "../lib/pointColors";
+import { normalizedXY, type PointSet } from "../lib/points";
+
+type Scatterplot = ReturnType<typeof createScatterplot>;
+
+export interface PointMapProps {
+  points: PointSet;
+  colorBy: ColorField;
+  sizeByLoss: boolean;
+  classes?: readonly string[];
+  /** Indices to highlight (an insight, a lasso selection). */
+  highlighted?: readonly number[];
+  onHover?: (index: number | null, screen: { x: number; y: number } | null) => void;
+  onClick?: (index: number) => void;
+  onSelect?: (indices: number[]) => void;
+  /** Called once the points are on screen (used by the UI benchmark). */
+  onDrawn?: () => void;
+}
+
+/** The WebGL population map. Points are column arrays; shift-drag lassoes, wheel zooms, drag pans. */
+export function PointMap({ points, colorBy, sizeByLoss, classes, highlighted, onHover, onClick, onSelect, onDrawn }: PointMapProps) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const plot = useRef<Scatterplot | null>(null);
+  const lastPoints = useRef<PointSet | null>(null);
+  const handlers = useRef({ onHover, onClick, onSelect, onDrawn });
+  handlers.current = { onHover, onClick, onSelect, onDrawn };
+  const mouse = useRef({ x: 0, y: 0 });
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const { width, height } = canvas.getBoundingClientRect();
+    const sp = createScatterplot({
+      canvas, width: Math.max(1, width), height: Math.max(1, height),
+      backgroundColor: "#0f141b", pointSize: 4, opacityInactiveScale: 0.6,
+      pointColorHover: "#ffffff", pointColorActive: "#fde047", lassoColor: "#60a5fa",
+    });
+    plot.current = sp;
+    const onMove = (e: MouseEvent) => {
+      const r = canvas.getBoundingClientRect();
+      mouse.current = { x: e.clientX - r.left, y: e.clientY - r.top };
+    };
+    canvas.addEventListener("mousemove", onMove);
+    sp.subscribe("pointOver", (i: number) => handlers.current.onHover?.(i, mouse.current));
+    sp.subscribe("pointOut", () => handlers.current.onHover?.(null, null));
+    sp.subscribe("select", ({ points: sel }: { points: number[] }) => {
+      // A single click selects one point: that opens it. A lasso selects many: that lists them.
+      if (sel.length === 1) handlers.current.onClick?.(sel[0] as number);
+      else handlers.current.onSelect?.([...sel]);
+    });
+    sp.subscribe("deselect", () => handlers.current.onSelect?.([]));
+    const ro = new ResizeObserver(() => {
+      const b = canvas.getBoundingClientRect();
+      if (b.width > 0 && b.height > 0) sp.set({ width: b.width, height: b.height });
+    });
+    ro.observe(canvas);
+    return () => {
+      ro.disconnect();
+      canvas.removeEventListener("mousemove", onMove);
+      sp.destroy();
+      plot.current = null;
+      lastPoints.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const sp = plot.current;
+    if (!sp) return;
+    const color = encodeColor(points, colorBy, classes);
+    const { x, y } = normalizedXY(points);
+    const size = sizeByLoss ? encodeSize(points) : new Float32Array(points.n);
+    sp.set({
+      colorBy: "valueA", pointColor: color.palette,
+      sizeBy: sizeByLoss ? "valueB" : null, pointSize: sizeByLoss ? POINT_SIZES : 4,
+    });
+    // Same point count as before: animate from the old positions (e.g. between epochs).
+    const transition = lastPoints.current !== null && lastPoints.current.n === points.n && lastPoints.current !== points;
+    lastPoints.current = points;
+    void sp
+      .draw({ x, y, valueA: color.values, valueB: size }, {
+        transition, transitionDuration: 700, preventFilterReset: true,
+        zDataType: color.categorical ? "categorical" : "continuous", wDataType: "continuous",
+      })
+      .then(() => handlers.current.onDrawn?.());
+  }, [points, colorBy, sizeByLoss, classes]);
+
+  useEffect(() => {
+    const sp = plot.current;
+    if (!sp) return;
+    if (highlighted && highlighted.length) sp.select([...highlighted], { preventEvent: true });
+    else sp.deselect({ preventEvent: true });
+  }, [highlighted]);
+
+  return <canvas ref={canvasRef} className="point-map" data-testid="point-map" />;
+}
+
+export function LegendView({ points, colorBy, classes }: { points: PointSet; colorBy: ColorField; classes?: readonly string[] }) {
+  const { legend } = encodeColor(points, colorBy, classes);
+  if (legend.kind === "categorical") {
+    return (
+      <ul className="legend" aria-label="legend">
+        {legend.entries.filter((e) => e.count > 0).map((e) => (
+          <li key={e.label}><span className="swatch" style={{ background: e.color }} />{e.label}<span className="muted small"> {e.count.toLocaleString()}</span></li>
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <div className="legend" aria-label="legend">
+      <div className="ramp" style={{ background: `linear-gradient(to right, ${legend.stops.join(", ")})` }} />
+      <div className="ramp-labels small"><span>{legend.min.toFixed(2)}</span><span>{legend.max.toFixed(2)}</span></div>
+      {legend.note && <div className="muted small">{legend.note}</div>}
+    </div>
+  );
+}

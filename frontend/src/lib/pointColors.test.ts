@@ -1,0 +1,58 @@
+import { encodeColor, encodeSize, RAMP } from "./pointColors";
+import { decodePoints, encodePoints, fromColumns, normalizedXY } from "./points";
+
+const pts = fromColumns(4, {
+  sample_id: [10, 11, 12, 13], x: [0, 1, 2, 3], y: [0, 2, 4, 6],
+  label: [0, 1, 1, 0], prediction: [0, 0, 1, 1], loss: [0.1, 2.0, 0.2, 1.0],
+  score: [1, 10, 8, 3], token_count: [10, 20, 30, 40], truncated: [0, 1, 0, 0], flag: [0, 2, 0, 1], cluster: [-1, 0, 1, 1],
+});
+
+describe("point colour encoding", () => {
+  it("encodes label and prediction as class categories", () => {
+    const e = encodeColor(pts, "label");
+    expect(e.categorical).toBe(true);
+    expect([...e.values]).toEqual([0, 1, 1, 0]);
+    expect(e.legend).toMatchObject({ kind: "categorical", entries: [{ label: "neg", count: 2 }, { label: "pos", count: 2 }] });
+    expect([...encodeColor(pts, "prediction").values]).toEqual([0, 0, 1, 1]);
+  });
+
+  it("encodes correctness, truncation, flag state and clusters (no cluster first)", () => {
+    expect([...encodeColor(pts, "correct").values]).toEqual([0, 1, 0, 1]);
+    expect([...encodeColor(pts, "truncated").values]).toEqual([0, 1, 0, 0]);
+    expect([...encodeColor(pts, "flag").values]).toEqual([0, 2, 0, 1]);
+    const c = encodeColor(pts, "cluster");
+    expect([...c.values]).toEqual([0, 1, 2, 2]);
+    expect(c.palette).toHaveLength(3);
+  });
+
+  it("maps continuous fields into [0, 1] over a ramp", () => {
+    const s = encodeColor(pts, "score");
+    expect(s.categorical).toBe(false);
+    expect(s.palette).toBe(RAMP);
+    expect(s.values[0]).toBeCloseTo(0);
+    expect(s.values[1]).toBeCloseTo(1);
+    expect(s.values[2]).toBeCloseTo(7 / 9);
+    const l = encodeColor(pts, "loss");
+    for (const v of l.values) expect(v >= 0 && v <= 1).toBe(true);
+    expect(l.values[1]).toBe(1);
+  });
+
+  it("sizes points by loss", () => {
+    const size = encodeSize(pts);
+    expect(size[1]).toBe(1);
+    expect(size[0]).toBeLessThan(size[3] as number);
+  });
+
+  it("round-trips the binary payload and normalises coordinates to [-1, 1]", () => {
+    const buf = encodePoints({ sample_id: new Int32Array([5, 6]), x: new Float32Array([1, 3]), y: new Float32Array([2, 2]), loss: new Float32Array([0.5, 1.5]), cluster: new Int16Array([3, -1]) }, 2);
+    const p = decodePoints(buf);
+    expect([...p.sampleId]).toEqual([5, 6]);
+    expect([...p.loss]).toEqual([0.5, 1.5]);
+    expect([...p.cluster]).toEqual([3, -1]);
+    const { x, y } = normalizedXY(p);
+    expect(Math.max(...x)).toBeLessThanOrEqual(1);
+    expect(Math.min(...x)).toBeGreaterThanOrEqual(-1);
+    expect(y[0]).toBeCloseTo(0);
+    expect(() => decodePoints(new ArrayBuffer(16))).toThrow(/LBP1/);
+  });
+});

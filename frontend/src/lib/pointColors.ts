@@ -1,0 +1,124 @@
+/**
+ * Point colour and size encoding for the population map. regl-scatterplot takes, per point, an
+ * integer category (categorical fields) or a value in [0, 1] (continuous fields) plus a palette.
+ */
+import { FLAG_STATES, SPLITS, type PointSet } from "./points";
+
+export const COLOR_FIELDS = [
+  "label", "prediction", "correct", "loss", "score", "token_count", "truncated", "flag", "cluster", "split",
+] as const;
+export type ColorField = (typeof COLOR_FIELDS)[number];
+
+export const FIELD_TITLES: Record<ColorField, string> = {
+  label: "Label", prediction: "Prediction", correct: "Correct / incorrect", loss: "Loss", score: "User score",
+  token_count: "Token count", truncated: "Truncated", flag: "Flag state", cluster: "Cluster", split: "Split",
+};
+
+export type Legend =
+  | { kind: "categorical"; entries: { label: string; color: string; count: number }[] }
+  | { kind: "continuous"; min: number; max: number; stops: string[]; note?: string };
+
+export interface Encoding {
+  /** Per point: integer category index, or a continuous value in [0, 1]. */
+  values: Float32Array;
+  palette: string[];
+  categorical: boolean;
+  legend: Legend;
+}
+
+const CATEGORY = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
+const CLASS_COLORS = ["#e15759", "#59a14f"]; // neg red, pos green: matches the heatmap
+const NEUTRAL = "#6b7280";
+// A perceptually ordered ramp (dark blue to yellow), interpolated to 64 steps.
+const RAMP_STOPS = ["#30123b", "#4145ab", "#4675ed", "#1bcfd4", "#61fc6c", "#d2e935", "#fe9b2d", "#d93806", "#7a0403"];
+export const RAMP = interpolateRamp(RAMP_STOPS, 64);
+
+function hex(c: string): [number, number, number] {
+  const v = parseInt(c.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
+export function interpolateRamp(stops: string[], steps: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = (i / (steps - 1)) * (stops.length - 1);
+    const k = Math.min(Math.floor(t), stops.length - 2);
+    const a = hex(stops[k] as string), b = hex(stops[k + 1] as string);
+    const f = t - k;
+    const rgb = a.map((v, j) => Math.round(v + ((b[j] as number) - v) * f));
+    out.push(`#${rgb.map((v) => v.toString(16).padStart(2, "0")).join("")}`);
+  }
+  return out;
+}
+
+/** The q-quantile of a column (robust upper bound so one huge loss does not wash out the colours). */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  const sorted = Float64Array.from(values as ArrayLike<number>).filter(Number.isFinite).sort();
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] as number;
+}
+
+function categorical(n: number, category: (i: number) => number, labels: string[], colors: string[]): Encoding {
+  const values = new Float32Array(n);
+  const counts = new Array<number>(labels.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    const c = category(i);
+    values[i] = c;
+    counts[c] = (counts[c] ?? 0) + 1;
+  }
+  return {
+    values, palette: colors, categorical: true,
+    legend: { kind: "categorical", entries: labels.map((label, i) => ({ label, color: colors[i] as string, count: counts[i] ?? 0 })) },
+  };
+}
+
+function continuous(n: number, raw: (i: number) => number, min: number, max: number, note?: string): Encoding {
+  const values = new Float32Array(n);
+  const span = max - min || 1;
+  for (let i = 0; i < n; i++) values[i] = Math.min(1, Math.max(0, (raw(i) - min) / span));
+  return { values, palette: RAMP, categorical: false, legend: { kind: "continuous", min, max, stops: RAMP_STOPS, note } };
+}
+
+export function encodeColor(points: PointSet, field: ColorField, classes: readonly string[] = ["neg", "pos"]): Encoding {
+  const n = points.n;
+  const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? CATEGORY[i % CATEGORY.length] as string);
+  switch (field) {
+    case "label":
+      return categorical(n, (i) => points.label[i] as number, [...classes], classColors);
+    case "prediction":
+      return categorical(n, (i) => points.prediction[i] as number, [...classes], classColors);
+    case "correct":
+      return categorical(n, (i) => (points.label[i] === points.prediction[i] ? 0 : 1), ["correct", "incorrect"], ["#4e79a7", "#ff5a36"]);
+    case "truncated":
+      return categorical(n, (i) => (points.truncated[i] ? 1 : 0), ["complete", "truncated"], [NEUTRAL, "#f28e2b"]);
+    case "flag":
+      return categorical(n, (i) => points.flag[i] as number, [...FLAG_STATES], [NEUTRAL, "#edc948", "#e15759", "#4e79a7"]);
+    case "split":
+      return categorical(n, (i) => points.split[i] as number, [...SPLITS], [CATEGORY[0], CATEGORY[1], CATEGORY[4]] as string[]);
+    case "cluster": {
+      let max = -1;
+      for (let i = 0; i < n; i++) max = Math.max(max, points.cluster[i] as number);
+      // Category 0 is "no cluster"; cluster c is category c + 1.
+      const labels = ["none", ...Array.from({ length: max + 1 }, (_, c) => `cluster ${c}`)];
+      const colors = [NEUTRAL, ...Array.from({ length: max + 1 }, (_, c) => CATEGORY[c % CATEGORY.length] as string)];
+      return categorical(n, (i) => (points.cluster[i] as number) + 1, labels, colors);
+    }
+    case "loss":
+      return continuous(n, (i) => points.loss[i] as number, 0, quantile(points.loss, 0.99), "capped at the 99th percentile");
+    case "score":
+      return continuous(n, (i) => points.score[i] as number, 1, 10);
+    case "token_count":
+      return continuous(n, (i) => points.tokenCount[i] as number, 0, quantile(points.tokenCount, 0.99));
+  }
+}
+
+export const SIZE_STEPS = 16;
+export const POINT_SIZES = Array.from({ length: SIZE_STEPS }, (_, i) => 2 + (i / (SIZE_STEPS - 1)) * 8);
+
+/** Size by loss: values in [0, 1], larger loss draws a larger point. */
+export function encodeSize(points: PointSet): Float32Array {
+  const cap = quantile(points.loss, 0.99) || 1;
+  const out = new Float32Array(points.n);
+  for (let i = 0; i < points.n; i++) out[i] = Math.min(1, Math.max(0, (points.loss[i] as number) / cap));
+  return out;
+}

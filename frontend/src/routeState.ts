@@ -1,0 +1,48 @@
+/** Everything a shareable URL carries: /projects/:projectId/:view?version=&epoch=&sample= */
+import { useCallback } from "react";
+import { useNavigate, useParams, useSearchParams } from "react-router";
+
+export const VIEWS = ["dashboard", "network", "map", "flags"] as const;
+export type View = (typeof VIEWS)[number];
+
+export interface RouteState {
+  projectId: number;
+  view: View;
+  versionId: number | null;
+  epoch: number | null;
+  sampleId: number | null;
+}
+
+function intOrNull(v: string | null): number | null {
+  if (v === null || v === "") return null;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : null;
+}
+
+export function useRouteState(): [RouteState, (patch: Partial<Omit<RouteState, "projectId">>) => void] {
+  const params = useParams();
+  const [search] = useSearchParams();
+  const navigate = useNavigate();
+  const view = (VIEWS as readonly string[]).includes(params.view ?? "") ? (params.view as View) : "dashboard";
+  const state: RouteState = {
+    projectId: Number(params.projectId),
+    view,
+    versionId: intOrNull(search.get("version")),
+    epoch: intOrNull(search.get("epoch")),
+    sampleId: intOrNull(search.get("sample")),
+  };
+  const update = useCallback(
+    (patch: Partial<Omit<RouteState, "projectId">>) => {
+      const next = { ...state, ...patch };
+      const q = new URLSearchParams();
+      if (next.versionId !== null) q.set("version", String(next.versionId));
+      if (next.epoch !== null) q.set("epoch", String(next.epoch));
+      if (next.sampleId !== null) q.set("sample", String(next.sampleId));
+      const qs = q.toString();
+      navigate(`/projects/${state.projectId}/${next.view}${qs ? `?${qs}` : ""}`, { replace: patch.view === undefined });
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [state.projectId, state.view, state.versionId, state.epoch, state.sampleId, navigate],
+  );
+  return [state, update];
+}

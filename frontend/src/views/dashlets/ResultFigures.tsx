@@ -1,0 +1,123 @@
+import { useMemo, useState } from "react";
+import { subsetBySplit, useAllResults, type ResultColumns } from "../../api/allResults";
+import { Chart, type ChartOption } from "../../components/Chart";
+import { Empty, QueryView } from "../../components/States";
+import { confusionMatrix, prCurve, rocCurve } from "../../lib/curves";
+import { fmt } from "../../lib/format";
+
+type Split = "all" | "train" | "val" | "test";
+
+function SplitPicker({ value, onChange }: { value: Split; onChange: (s: Split) => void }) {
+  return (
+    <select value={value} onChange={(e) => onChange(e.target.value as Split)} aria-label="split">
+      {(["test", "val", "train", "all"] as const).map((s) => <option key={s} value={s}>{s}</option>)}
+    </select>
+  );
+}
+
+function pick(c: ResultColumns, idx: number[]) {
+  return {
+    labels: idx.map((i) => c.label[i] as number),
+    preds: idx.map((i) => c.prediction[i] as number),
+    scores: idx.map((i) => c.pPositive[i] as number),
+  };
+}
+
+export function Confusion({ versionId, epoch, classes }: { versionId: number; epoch: number; classes: string[] }) {
+  const q = useAllResults(versionId, epoch);
+  const [split, setSplit] = useState<Split>("test");
+  return (
+    <QueryView query={q} loading="Loading results…">
+      {(c) => {
+        const idx = subsetBySplit(c, split);
+        const { labels, preds } = pick(c, idx);
+        const m = confusionMatrix(labels, preds, classes.length);
+        const max = Math.max(1, ...m.flat());
+        return (
+          <div className="dashlet-fill">
+            <div className="toolbar"><SplitPicker value={split} onChange={setSplit} /><span className="muted small">epoch {epoch} · {idx.length} samples</span></div>
+            {idx.length === 0 ? <Empty>No samples in this split.</Empty> : (
+              <table className="confusion" aria-label="confusion matrix">
+                <thead><tr><th className="muted small">label ↓ / pred →</th>{classes.map((k) => <th key={k}>{k}</th>)}</tr></thead>
+                <tbody>
+                  {m.map((row, i) => (
+                    <tr key={i}>
+                      <th>{classes[i]}</th>
+                      {row.map((v, j) => (
+                        <td key={j} style={{ background: `rgba(${i === j ? "78,121,167" : "225,87,89"}, ${(0.15 + 0.75 * v / max).toFixed(3)})` }}>{v}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
+        );
+      }}
+    </QueryView>
+  );
+}
+
+export function RocPr({ versionId, epoch }: { versionId: number; epoch: number }) {
+  const q = useAllResults(versionId, epoch);
+  const [split, setSplit] = useState<Split>("test");
+  const option = useMemo<ChartOption | null>(() => {
+    if (!q.data) return null;
+    const { labels, scores } = pick(q.data, subsetBySplit(q.data, split));
+    const roc = rocCurve(labels, scores);
+    const pr = prCurve(labels, scores);
+    const pts = (xs: number[], ys: number[]) => xs.map((x, k) => [x, ys[k]]);
+    return {
+      tooltip: { trigger: "axis" },
+      title: [
+        { text: `ROC · AUC ${fmt(roc.area)}`, left: "5%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
+        { text: `PR · AP ${fmt(pr.area)}`, left: "55%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
+      ],
+      grid: [{ left: "7%", width: "40%", top: 30, bottom: 35 }, { left: "57%", width: "40%", top: 30, bottom: 35 }],
+      xAxis: [{ gridIndex: 0, min: 0, max: 1, name: "FPR", nameLocation: "middle", nameGap: 22 }, { gridIndex: 1, min: 0, max: 1, name: "recall", nameLocation: "middle", nameGap: 22 }],
+      yAxis: [{ gridIndex: 0, min: 0, max: 1, name: "TPR" }, { gridIndex: 1, min: 0, max: 1, name: "precision" }],
+      series: [
+        { type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: pts(roc.x, roc.y), color: "#4e79a7", areaStyle: { opacity: 0.15 } },
+        { type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: [[0, 0], [1, 1]], lineStyle: { type: "dashed", color: "#475569" } },
+        { type: "line", xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, step: "end", data: pts(pr.x, pr.y), color: "#f28e2b" },
+      ],
+    };
+  }, [q.data, split]);
+  return (
+    <QueryView query={q} loading="Loading results…">
+      {() => (
+        <div className="dashlet-fill">
+          <div className="toolbar"><SplitPicker value={split} onChange={setSplit} /><span className="muted small">epoch {epoch} · from p(positive)</span></div>
+          {option && <Chart option={option} />}
+        </div>
+      )}
+    </QueryView>
+  );
+}
+
+export function ScoreVsLoss({ versionId, epoch }: { versionId: number; epoch: number }) {
+  const q = useAllResults(versionId, epoch);
+  const option = useMemo<ChartOption | null>(() => {
+    const c = q.data;
+    if (!c) return null;
+    const sum = new Array<number>(11).fill(0), cnt = new Array<number>(11).fill(0);
+    for (let i = 0; i < c.n; i++) {
+      const s = c.score[i] as number;
+      const l = c.loss[i] as number;
+      if (s >= 1 && s <= 10 && Number.isFinite(l)) { sum[s] = (sum[s] ?? 0) + l; cnt[s] = (cnt[s] ?? 0) + 1; }
+    }
+    const scores = Array.from({ length: 10 }, (_, k) => k + 1);
+    return {
+      tooltip: { trigger: "axis", formatter: (p: unknown) => {
+        const a = (p as { dataIndex: number }[])[0];
+        const s = scores[a?.dataIndex ?? 0] as number;
+        return `score ${s}: mean loss ${fmt((sum[s] ?? 0) / Math.max(1, cnt[s] ?? 0))} (${cnt[s]} reviews)`;
+      } },
+      grid: { left: 50, right: 16, top: 20, bottom: 35 },
+      xAxis: { type: "category", data: scores.map(String), name: "user score", nameLocation: "middle", nameGap: 22 },
+      yAxis: { type: "value", name: "mean loss" },
+      series: [{ type: "bar", data: scores.map((s) => (cnt[s] ? (sum[s] ?? 0) / (cnt[s] ?? 1) : null)), itemStyle: { color: "#76b7b2" } }],
+    };
+  }, [q.data]);
+  return <QueryView query={q} loading="Loading results…">{() => (option ? <Chart option={option} /> : null)}</QueryView>;
+}

@@ -1,0 +1,153 @@
+import { useState, type FormEvent } from "react";
+import { errorMessage, type Version } from "../api/client";
+import { useCreateVersion, useImportImdb, useTrainVersion } from "../api/hooks";
+import { Modal } from "../components/Overlay";
+
+/** Hyperparameter fields the Train dialog offers (the API validates them; its 422 message is shown). */
+const HP_FIELDS = [
+  { key: "embedding_dim", label: "Embedding dim", step: 1, def: 128 },
+  { key: "num_filters", label: "Filters per kernel", step: 1, def: 128 },
+  { key: "dense_units", label: "Dense units", step: 1, def: 64 },
+  { key: "dropout", label: "Dropout", step: 0.05, def: 0.5 },
+  { key: "batch_size", label: "Batch size", step: 1, def: 64 },
+  { key: "learning_rate", label: "Learning rate", step: 0.0001, def: 0.001 },
+] as const;
+
+export function validateTrainForm(epochs: string, hp: Record<string, string>, minEpochs: number): string | null {
+  const e = Number(epochs);
+  if (!Number.isInteger(e) || e < 1) return "epochs must be a whole number ≥ 1";
+  if (e <= minEpochs) return `this version already has ${minEpochs} epochs; ask for more than that`;
+  for (const f of HP_FIELDS) {
+    const v = hp[f.key];
+    if (v === undefined || v === "") continue;
+    if (!Number.isFinite(Number(v))) return `${f.label} must be a number`;
+  }
+  return null;
+}
+
+export function TrainDialog({ projectId, version, onClose, onStarted }: {
+  projectId: number;
+  /** Continue this version, or create a new one when null. */
+  version: Version | null;
+  onClose: () => void;
+  onStarted: (versionId: number) => void;
+}) {
+  const create = useCreateVersion(projectId);
+  const train = useTrainVersion(projectId);
+  const [epochs, setEpochs] = useState(String((version?.epochs_done ?? 0) + 1));
+  const [seed, setSeed] = useState("0");
+  const [kernels, setKernels] = useState("3,4,5");
+  const [hp, setHp] = useState<Record<string, string>>(Object.fromEntries(HP_FIELDS.map((f) => [f.key, String(f.def)])));
+  const [localError, setLocalError] = useState<string | null>(null);
+  const busy = create.isPending || train.isPending;
+  const serverError = create.error ?? train.error;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const problem = validateTrainForm(epochs, hp, version?.epochs_done ?? 0);
+    setLocalError(problem);
+    if (problem) return;
+    create.reset();
+    train.reset();
+    try {
+      let target = version;
+      if (target === null) {
+        const hyperparameters: Record<string, unknown> = Object.fromEntries(
+          Object.entries(hp).filter(([, v]) => v !== "").map(([k, v]) => [k, Number(v)]),
+        );
+        hyperparameters.kernel_sizes = kernels.split(",").map((k) => Number(k.trim())).filter((k) => k !== 0 && !Number.isNaN(k));
+        target = await create.mutateAsync({ architecture: "cnn", hyperparameters, seed: Number(seed) });
+      }
+      await train.mutateAsync({ versionId: target.id, epochs: Number(epochs) });
+      onStarted(target.id);
+      onClose();
+    } catch {
+      /* shown below from the mutation's error */
+    }
+  };
+
+  return (
+    <Modal title={version ? `Train ${version.name}` : "Train a new version"} onClose={onClose}>
+      <form onSubmit={submit} className="form-grid" aria-label="Train">
+        <label className="field">
+          <span>Epochs (total)</span>
+          <input name="epochs" value={epochs} onChange={(e) => setEpochs(e.target.value)} inputMode="numeric" />
+        </label>
+        {version === null && (
+          <>
+            <label className="field">
+              <span>Seed</span>
+              <input name="seed" value={seed} onChange={(e) => setSeed(e.target.value)} inputMode="numeric" />
+            </label>
+            <label className="field">
+              <span>Kernel sizes</span>
+              <input name="kernel_sizes" value={kernels} onChange={(e) => setKernels(e.target.value)} />
+            </label>
+            {HP_FIELDS.map((f) => (
+              <label className="field" key={f.key}>
+                <span>{f.label}</span>
+                <input name={f.key} value={hp[f.key] ?? ""} onChange={(e) => setHp({ ...hp, [f.key]: e.target.value })} inputMode="decimal" />
+              </label>
+            ))}
+          </>
+        )}
+        {version !== null && (
+          <p className="muted span-2">
+            {version.architecture} · {Object.entries(version.hyperparameters).slice(0, 6).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}
+          </p>
+        )}
+        {(localError || serverError) && (
+          <div className="form-error span-2" role="alert">
+            {localError ?? errorMessage(serverError)}
+          </div>
+        )}
+        <div className="span-2 form-actions">
+          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? "Starting…" : "Start training"}</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+export function ImportDialog({ projectId, onClose }: { projectId: number; onClose: () => void }) {
+  const imp = useImportImdb(projectId);
+  const [path, setPath] = useState("");
+  const [name, setName] = useState("IMDB");
+  const [subset, setSubset] = useState("");
+  const [valSize, setValSize] = useState("5000");
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    imp.mutate(
+      { path: path.trim(), name, val_size: Number(valSize), seed: 0, subset_per_class: subset ? Number(subset) : null },
+      { onSuccess: onClose },
+    );
+  };
+  return (
+    <Modal title="Import the IMDB dataset" onClose={onClose}>
+      <form onSubmit={submit} className="form-grid" aria-label="Import">
+        <label className="field span-2">
+          <span>Archive or folder on the server</span>
+          <input name="path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/data/aclImdb_v1.tar.gz" required />
+        </label>
+        <label className="field">
+          <span>Name</span>
+          <input name="dataset_name" value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>Validation size (count or fraction)</span>
+          <input name="val_size" value={valSize} onChange={(e) => setValSize(e.target.value)} inputMode="decimal" />
+        </label>
+        <label className="field">
+          <span>Reviews per split and class</span>
+          <input name="subset_per_class" value={subset} onChange={(e) => setSubset(e.target.value)} placeholder="all" inputMode="numeric" />
+        </label>
+        {imp.error && <div className="form-error span-2" role="alert">{errorMessage(imp.error)}</div>}
+        <div className="span-2 form-actions">
+          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          <button type="submit" className="btn btn-primary" disabled={imp.isPending || !path.trim()}>{imp.isPending ? "Starting…" : "Import"}</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
