@@ -14,6 +14,7 @@ suspects job computes, without a database.
 
 Environment: LENSBOARD_BENCH_PER_CLASS (train reviews per class; default all 12,500),
 LENSBOARD_BENCH_EPOCHS (3), LENSBOARD_BENCH_FOLDS (5), LENSBOARD_BENCH_NOISE (0.05),
+LENSBOARD_BENCH_SET (hyperparameter overrides, "key=value,key=value"; default: the default CNN),
 LENSBOARD_IMDB_ARCHIVE (the shared labeled archive), LENSBOARD_TORCH_THREADS.
 """
 
@@ -55,6 +56,7 @@ PER_CLASS = int(os.environ.get("LENSBOARD_BENCH_PER_CLASS", "0")) or None
 EPOCHS = int(os.environ.get("LENSBOARD_BENCH_EPOCHS", "3"))
 FOLDS = int(os.environ.get("LENSBOARD_BENCH_FOLDS", "5"))
 NOISE = float(os.environ.get("LENSBOARD_BENCH_NOISE", "0.05"))
+OVERRIDES = dict(kv.split("=", 1) for kv in os.environ.get("LENSBOARD_BENCH_SET", "").split(",") if kv)
 SEED = 0
 VOCAB, MAX_LEN = 20_000, 400
 
@@ -131,8 +133,8 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64],
     flip = plant_noise(truth, variant, NOISE, SEED + 1)
     noisy = np.where(flip, 1 - truth, truth)
     data = replace(data, labels=noisy, train_labels=noisy)
-    version = ModelVersion(id=0, architecture="cnn", hyperparameters=CnnParams().model_dump(), seed=SEED,
-                           data_fixes={})
+    version = ModelVersion(id=0, architecture="cnn", hyperparameters=CnnParams(**OVERRIDES).model_dump(),
+                           seed=SEED, data_fixes={})
     k = int(flip.sum())
     log(f"{variant}: {len(truth)} train reviews, {k} flipped ({flip[truth == 1].sum()} pos→neg)")
 
