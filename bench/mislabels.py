@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import torch
-from backend.data.imdb import iter_reviews
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.data import TrainingData
 from worker.pipeline.device import pick_device
@@ -41,6 +40,7 @@ from worker.pipeline.train import make_optimizer, train_one_epoch
 
 from backend.architectures import CnnParams
 from backend.artifacts import ArtifactStore
+from backend.data.imdb import iter_reviews
 from backend.db.models import ModelVersion
 from backend.text import token_store
 from backend.text.tokenizer import TextTokenizer
