@@ -42,7 +42,8 @@ def confident_learning(labels: npt.NDArray[np.integer], probs: npt.NDArray[np.fl
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                found = find_label_issues(labels, probs, filter_by="prune_by_noise_rate")
+                # n_jobs=1: Celery's prefork children are daemonic and may not start a process pool.
+                found = find_label_issues(labels, probs, filter_by="prune_by_noise_rate", n_jobs=1)
                 issues = np.asarray(found, dtype=bool)
             except (ValueError, ZeroDivisionError) as e:  # degenerate probabilities: keep the scores only
                 log.warning("find_label_issues skipped: %s", e)
