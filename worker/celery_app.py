@@ -14,7 +14,9 @@ from backend.settings import get_settings
 TASK_MODULES = [
     "worker.lifecycle",
     "worker.tasks.imports",
+    "worker.tasks.maps",
     "worker.tasks.training",
+    "worker.tasks.analysis",
     "worker.tasks.suspects",
 ]
 

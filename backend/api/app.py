@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import install_error_handlers
 from backend.api.routes import (
+    analyses,
     compare,
     datasets,
     flags,
     health,
     jobs,
+    maps,
     metrics,
     projects,
     retrain,
@@ -41,8 +43,8 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
     # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
-    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, flags, retrain,
-                   suspects):
+    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
+                   flags, retrain, suspects):
         router.include_router(module.router)
     return router
 

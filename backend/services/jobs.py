@@ -59,10 +59,30 @@ def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
 TASK_FOR_KIND: dict[str, str] = {
     "import": "lensboard.import_dataset",
     "train": "lensboard.train_version",
+    "analyze": "lensboard.analyze",
+    "map": "lensboard.build_map",
     # The mislabel ranking: a parent job and one job per cross-validation fold (see worker/tasks/suspects.py).
     "suspects": "lensboard.rank_suspects",
     "suspects_fold": "lensboard.suspects_fold",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.
-POST_EPOCH_JOB_KINDS: list[str] = []
+POST_EPOCH_JOB_KINDS: list[str] = ["map"]
+
+
+def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int, epoch: int) -> list[Job]:
+    """Create and enqueue the POST_EPOCH_JOB_KINDS jobs of one epoch, skipping kinds that already have one.
+
+    Idempotent, so a resumed training can call it again for its last finished epoch.
+    """
+    existing = session.scalars(
+        select(Job).where(Job.version_id == version_id, Job.kind.in_(POST_EPOCH_JOB_KINDS))
+    ).all()
+    have = {j.kind for j in existing if j.params.get("epoch") == epoch}
+    started = []
+    for kind in POST_EPOCH_JOB_KINDS:
+        if kind in have:
+            continue
+        job = create_job(session, kind, project_id=project_id, version_id=version_id, params={"epoch": epoch})
+        started.append(enqueue(session, job, TASK_FOR_KIND[kind]))
+    return started

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from backend.db.models import Flag, FlagEvent
 from backend.db.session import make_engine, make_session_factory
 from backend.services import flags as svc
-from tests.support.synthetic import make_project_dataset
+from tests.support.flag_data import make_project_dataset
 
 
 def test_racing_first_flags_both_land_in_history(pg_url: str) -> None:

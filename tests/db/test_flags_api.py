@@ -10,7 +10,7 @@ import tarfile
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.support.synthetic import SyntheticDataset, make_project_dataset
+from tests.support.flag_data import SyntheticDataset, make_project_dataset
 
 
 def _setup(session_factory: sessionmaker[Session]) -> tuple[SyntheticDataset, SyntheticDataset]:

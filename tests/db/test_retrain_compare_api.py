@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db.models import Job, ModelVersion, SampleResult
-from tests.support.synthetic import SyntheticDataset, make_project_dataset
+from tests.support.flag_data import SyntheticDataset, make_project_dataset
 
 
 def _version(factory: sessionmaker[Session], d: SyntheticDataset, name: str, epochs: int = 2) -> int:

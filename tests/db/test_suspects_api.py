@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.artifacts import ArtifactStore
 from backend.cli.suspects import SuspectsExportError, download_suspects
 from backend.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
-from tests.support.synthetic import SyntheticDataset, make_project_dataset
+from tests.support.flag_data import SyntheticDataset, make_project_dataset
 from worker.mislabels import store as ranking_store
 from worker.mislabels.folds import assign_folds
 from worker.mislabels.jobs import maybe_finalize

@@ -31,8 +31,10 @@ def build_subset(archive: str, dest: Path, per_class: int, seed: int = 0) -> Pat
                 assert f is not None
                 urls[(hit[1], hit[2])] = f.read()
     rng = random.Random(seed)
-    chosen = {key: {m.name for m in rng.sample(sorted(ms, key=lambda m: m.name), per_class)}
-              for key, ms in members.items()}
+    chosen = {
+        key: {m.name for m in rng.sample(sorted(ms, key=lambda m: m.name), per_class)}
+        for key, ms in members.items()
+    }
     wanted = set().union(*chosen.values())
     with tarfile.open(archive, "r:gz") as tf:
         for m in tf:

@@ -7,7 +7,9 @@ import socket
 
 import pytest
 
-PG_ADMIN_URL = os.environ.get("LENSBOARD_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LENSBOARD_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("LENSBOARD_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SHARED_ARCHIVE = os.environ.get(
     "LENSBOARD_IMDB_ARCHIVE",

@@ -1,54 +1,108 @@
-"""Small synthetic datasets written straight to the database (no review text, no import job).
+"""A small synthetic text task and a briefly trained TextCNN, for the map pipeline's unit tests.
 
-Keys follow Stanford's layout ("train/pos/12_8"), so exports can be checked against it.
+Class 0 reviews draw most words from one block of the vocabulary, class 1 from another; a few
+"topics" inside each class give the latent space structure beyond the label.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, sessionmaker
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
 
-from backend.db.models import Dataset, Project, Sample
+from backend.text.token_store import TokenArrays
+from worker.models.base import TextClassifier
+from worker.models.registry import build_model
+from worker.pipeline.latent import collate
+from worker.pipeline.population import Population
+
+VOCAB = 300
+SMALL_CNN = {
+    "embedding_dim": 16,
+    "num_filters": 12,
+    "kernel_sizes": [2, 3],
+    "dense_units": 16,
+    "dropout": 0.1,
+    "learning_rate": 0.01,
+}
 
 
-@dataclass(frozen=True)
-class SyntheticDataset:
-    project_id: int
-    dataset_id: int
-    sample_ids: dict[str, list[int]]  # split -> ids in index order
-    labels: dict[int, int]
+@dataclass
+class Synthetic:
+    arrays: TokenArrays
+    labels: npt.NDArray[np.int64]
+    splits: npt.NDArray[np.uint8]
 
 
-def make_project_dataset(factory: sessionmaker[Session], name: str = "synthetic",
-                         per_split: dict[str, int] | None = None) -> SyntheticDataset:
-    """A project with one ready dataset: `per_split` samples per split, labels alternating 0/1."""
-    per_split = per_split or {"train": 12, "val": 4, "test": 6}
-    with factory() as s:
-        project = Project(name=name, description="", ui_state={})
-        s.add(project)
-        s.flush()
-        dataset = Dataset(project_id=project.id, name="synthetic", source="", kind="imdb", status="ready",
-                          classes=["neg", "pos"], config={}, stats={}, num_samples=sum(per_split.values()))
-        s.add(dataset)
-        s.flush()
-        index = 0
-        ids: dict[str, list[int]] = {}
-        labels: dict[int, int] = {}
-        for split, n in per_split.items():
-            for i in range(n):
-                label = i % 2
-                folder = "test" if split == "test" else "train"
-                score = 8 if label else 2
-                key = f"{folder}/{['neg', 'pos'][label]}/{index}_{score}"
-                sample = Sample(dataset_id=dataset.id, index=index, key=key,
-                                split=split, label=label, text=f"synthetic review {index}<br />line two é",
-                                score=score, movie_id=None, word_count=4, token_count=5, oov_count=0,
-                                truncated=False, meta={})
-                s.add(sample)
-                s.flush()
-                ids.setdefault(split, []).append(sample.id)
-                labels[sample.id] = label
-                index += 1
-        s.commit()
-        return SyntheticDataset(project.id, dataset.id, ids, labels)
+def make_arrays(rows: list[npt.NDArray[np.int64]]) -> TokenArrays:
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    ids = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+    return TokenArrays(ids=ids, offsets=offsets)
+
+
+def make_synthetic(n: int = 600, seed: int = 0, topics: int = 3) -> Synthetic:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=n).astype(np.int64)
+    topic = rng.integers(0, topics, size=n)
+    block = (VOCAB - 2) // (2 * topics)
+    rows = []
+    for i in range(n):
+        length = int(rng.integers(8, 40))
+        start = 2 + (labels[i] * topics + topic[i]) * block
+        signal = rng.integers(start, start + block, size=length)
+        noise = rng.integers(2, VOCAB, size=length)
+        rows.append(np.where(rng.random(length) < 0.6, signal, noise).astype(np.int64))
+    splits = rng.choice(np.array([0, 1, 2], dtype=np.uint8), size=n, p=[0.5, 0.1, 0.4])
+    return Synthetic(arrays=make_arrays(rows), labels=labels, splits=splits)
+
+
+def train(
+    model: TextClassifier, data: Synthetic, epochs: int, seed: int = 0, batch: int = 32, lr: float = 0.01
+) -> TextClassifier:
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    model.train()
+    for _ in range(epochs):
+        order = rng.permutation(len(data.labels))
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            ids, lengths = collate(data.arrays, rows)
+            loss = F.cross_entropy(model(ids, lengths), torch.from_numpy(data.labels[rows]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return model.eval()
+
+
+def trained_model(data: Synthetic, epochs: int = 2, seed: int = 0) -> TextClassifier:
+    torch.manual_seed(seed)
+    return train(build_model("cnn", SMALL_CNN, VOCAB, 2), data, epochs, seed)
+
+
+@torch.inference_mode()
+def population(
+    model: TextClassifier, data: Synthetic, labels: npt.NDArray[np.int64] | None = None, first_id: int = 1
+) -> Population:
+    """Evaluate the model on every row against `labels` (default: the data's own)."""
+    labels = data.labels if labels is None else labels
+    model.eval()
+    chunks = []
+    for start in range(0, len(labels), 256):
+        ids, lengths = collate(data.arrays, np.arange(start, min(start + 256, len(labels))))
+        chunks.append(torch.softmax(model(ids, lengths), dim=1).numpy())
+    probs = np.concatenate(chunks)
+    p_label = probs[np.arange(len(labels)), labels]
+    return Population(
+        sample_ids=np.arange(first_id, first_id + len(labels), dtype=np.int64),
+        splits=data.splits,
+        labels=labels,
+        loss=(-np.log(np.clip(p_label, 1e-7, 1.0))).astype(np.float32),
+        prediction=probs.argmax(1).astype(np.int64),
+        p_positive=probs[:, 1].astype(np.float32),
+    )

@@ -16,16 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def lensboard_env(db_url: str, broker_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LENSBOARD_")}
-    env.update({
-        "DATABASE_URL": db_url,
-        "CELERY_BROKER_URL": broker_url,
-        "LENSBOARD_DATA_DIR": str(data_dir),
-        "LENSBOARD_ARTIFACT_ROOT": str(data_dir / "artifacts"),
-        # A private queue per test run: several runs can share one Redis without taking each other's tasks.
-        "LENSBOARD_QUEUE": f"lbtest-{uuid.uuid4().hex[:10]}",
-        "LENSBOARD_TORCH_THREADS": "2",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "CELERY_BROKER_URL": broker_url,
+            "LENSBOARD_DATA_DIR": str(data_dir),
+            "LENSBOARD_ARTIFACT_ROOT": str(data_dir / "artifacts"),
+            # A private queue per test run: several runs can share one Redis without taking each other's tasks.
+            "LENSBOARD_QUEUE": f"lbtest-{uuid.uuid4().hex[:10]}",
+            "LENSBOARD_TORCH_THREADS": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -40,10 +42,24 @@ class WorkerProcess:
     def start(self, timeout: float = 60.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 (closed by the child's lifetime)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--loglevel=INFO",
-             f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle",
-             f"--hostname=lbtest-{uuid.uuid4().hex[:6]}@%h"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "worker.celery_app",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={self.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=lbtest-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -9,14 +9,17 @@ through this interface, so a new architecture plugs in by subclassing it:
 - `forward_embedded(embedded, lengths)`: the rest of the network from embeddings, for methods that
   perturb the embedding space directly (gradient×input, GradientShap);
 - `latent_layers()`: named modules whose outputs are pooled into one vector per sample;
-- `pool(name, output, lengths)`: how each layer's output becomes a (B, D) vector.
+- `pool(name, output, lengths)`: how each layer's output becomes a (B, D) vector;
+- `loss_fn(logits, labels, reduction)`: the training objective (cross-entropy unless the
+  architecture's hyperparameters choose another), used by training and per-sample evaluation.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 PAD_ID = 0
@@ -32,6 +35,27 @@ def masked_mean(x: Tensor, lengths: Tensor) -> Tensor:
     """Mean over time of (B, T, D) counting real tokens only."""
     mask = length_mask(lengths, x.shape[1]).unsqueeze(-1).to(x.dtype)
     return (x * mask).sum(1) / lengths.clamp(min=1).unsqueeze(-1).to(x.dtype)
+
+
+Reduction = Literal["mean", "sum", "none"]
+
+
+def classification_loss(kind: str, logits: Tensor, labels: Tensor, reduction: Reduction = "mean") -> Tensor:
+    """`cross_entropy` on logits (binary cross-entropy for two classes), or `mse` between the softmax
+    probabilities and the one-hot labels (summed over classes, so `none` still gives one loss per sample)."""
+    if kind == "cross_entropy":
+        return F.cross_entropy(logits, labels, reduction=reduction)
+    if kind == "mse":
+        target = F.one_hot(labels, logits.shape[-1]).to(logits.dtype)
+        per_sample = (logits.softmax(-1) - target).pow(2).sum(-1)
+        if reduction == "none":
+            return per_sample
+        return per_sample.sum() if reduction == "sum" else per_sample.mean()
+    raise ValueError(f"unknown loss {kind!r}")
+
+
+def param_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
 class TextClassifier(nn.Module):
@@ -53,6 +77,10 @@ class TextClassifier(nn.Module):
         if output.dim() == 3:
             return masked_mean(output, lengths)
         return output.reshape(output.shape[0], -1)
+
+    def loss_fn(self, logits: Tensor, labels: Tensor, reduction: Reduction = "mean") -> Tensor:
+        """Training objective; `reduction="none"` gives per-sample losses for the evaluation tables."""
+        return classification_loss("cross_entropy", logits, labels, reduction)
 
     def min_length(self) -> int:
         """Shortest input the network accepts (e.g. the widest convolution kernel)."""

@@ -13,6 +13,9 @@ from backend.architectures import CnnParams
 from worker.models.base import PAD_ID, TextClassifier, length_mask
 
 
+EMBEDDING_INIT = 0.05
+
+
 class MaskedMaxPool(nn.Module):
     """Max over real time steps of (B, C, T); padding never wins the max."""
 
@@ -29,11 +32,17 @@ class TextCNN(TextClassifier):
         self.params = params
         self.num_classes = num_classes
         self.embedding = nn.Embedding(vocab_size, params.embedding_dim, padding_idx=PAD_ID)
+        # Small word vectors: torch's N(0, 1) default is so large next to Adam's ~lr-sized steps that a
+        # rare word's vector hardly moves in a few epochs, and the network learns far more slowly.
+        with torch.no_grad():
+            nn.init.uniform_(self.embedding.weight, -EMBEDDING_INIT, EMBEDDING_INIT)
+            self.embedding.weight[PAD_ID].zero_()
         self.convs = nn.ModuleList(
             nn.Conv1d(params.embedding_dim, params.num_filters, k, padding=k // 2) for k in params.kernel_sizes
         )
         self.pool_time = MaskedMaxPool()
         self.dropout = nn.Dropout(params.dropout)
+        self.embedding_dropout = nn.Dropout(params.embedding_dropout)
         self.dense = nn.Linear(params.num_filters * len(params.kernel_sizes), params.dense_units)
         self.out = nn.Linear(params.dense_units, num_classes)
         # Filled by forward_embedded so that forward hooks see each stage as a module output.
@@ -41,12 +50,13 @@ class TextCNN(TextClassifier):
         self.dense_act = nn.ReLU()
 
     def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
-        x = embedded.transpose(1, 2)  # (B, E, T)
+        x = self.embedding_dropout(embedded).transpose(1, 2)  # (B, E, T)
         t = x.shape[2]
         pooled = [self.pool_time(F.relu(conv(x))[:, :, :t], lengths) for conv in self.convs]
         features = self.concat(torch.cat(pooled, dim=1))
         hidden = self.dense_act(self.dense(self.dropout(features)))
-        return self.out(self.dropout(hidden))  # type: ignore[no-any-return]
+        logits: Tensor = self.out(self.dropout(hidden))
+        return logits
 
     def latent_layers(self) -> dict[str, nn.Module]:
         layers: dict[str, nn.Module] = {"embedding": self.embedding}
@@ -59,7 +69,8 @@ class TextCNN(TextClassifier):
     def pool(self, name: str, output: Tensor, lengths: Tensor) -> Tensor:
         if name.startswith("conv"):
             t = int(lengths.max().item())
-            return self.pool_time(F.relu(output)[:, :, :t], lengths)
+            pooled: Tensor = self.pool_time(F.relu(output)[:, :, :t], lengths)
+            return pooled
         return super().pool(name, output, lengths)
 
     def min_length(self) -> int:

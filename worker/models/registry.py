@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.architectures import ARCHITECTURES, CnnParams
+from backend.architectures import ARCHITECTURES, BowMlpParams, CnnParams, LstmParams, MiniLmParams
 from worker.models.base import TextClassifier
 from worker.models.cnn import TextCNN
 
 
-def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: int, num_classes: int) -> TextClassifier:
+def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: int, num_classes: int,
+                vocab: list[str] | None = None) -> TextClassifier:
+    """`vocab` (id -> word, see word_vectors.vocabulary) lets a model start from pretrained resources:
+    GloVe vectors for the LSTMs' `pretrained_vectors`, WordPiece embeddings for minilm. Pass it when
+    building a model to train; leave it out when restoring a checkpoint, whose state dict holds every
+    weight."""
     params = ARCHITECTURES[architecture](**hyperparameters)
     if architecture == "cnn":
         assert isinstance(params, CnnParams)
         return TextCNN(vocab_size, num_classes, params)
+    if architecture in ("lstm", "bilstm"):
+        from worker.models.lstm import TextLSTM
+
+        assert isinstance(params, LstmParams)
+        return TextLSTM(vocab_size, num_classes, params, architecture=architecture, vocab=vocab)
+    if architecture == "bow_mlp":
+        from worker.models.bow_mlp import BowMLP
+
+        assert isinstance(params, BowMlpParams)
+        return BowMLP(vocab_size, num_classes, params)
+    if architecture == "minilm":
+        # Imported lazily: transformers takes seconds to import, and only this architecture needs it.
+        from worker.models.minilm import MiniLmClassifier
+
+        assert isinstance(params, MiniLmParams)
+        return MiniLmClassifier(vocab_size, num_classes, params, vocab=vocab)
     raise ValueError(f"no model implementation for architecture {architecture!r}")

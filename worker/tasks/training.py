@@ -1,10 +1,115 @@
-"""Training task. (Implemented by the foundation's training work.)"""
+"""Training task: train a version epoch by epoch up to the requested total, resuming after a crash."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.artifacts import ArtifactStore
+from backend.db.models import ModelVersion
+from backend.services.jobs import start_post_epoch_jobs
 from worker.celery_app import celery_app
+from worker.job_runner import JobContext, JobGone, run_job
+from worker.pipeline.device import configure_threads
+from worker.pipeline.epoch import run_epoch
+from worker.pipeline.results import delete_unfinished_batch_metrics
+from worker.pipeline.run_state import open_run
+from worker.pipeline.train import BatchStats
+
+# Share of an epoch's progress bar given to training; evaluating every sample takes the rest.
+TRAIN_SHARE = 0.85
 
 
-@celery_app.task(name="lensboard.train_version")
+@celery_app.task(name="lensboard.train_version")  # type: ignore[untyped-decorator]
 def train_version(job_id: int) -> None:
-    raise NotImplementedError
+    with run_job(job_id) as ctx:
+        if ctx is not None:
+            train(ctx)
+
+
+def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]:
+    """The task's body: callable directly (tests) with a claimed JobContext."""
+    configure_threads()
+    factory = ctx.factory
+    with factory() as s:
+        job = ctx.job(s)
+        if job.version_id is None:
+            raise ValueError(f"job {job.id} names no version")
+        version_id, target = job.version_id, int(job.params["epochs"])
+        version = s.get(ModelVersion, version_id)
+        if version is None:
+            raise LookupError(f"version {version_id} not found")
+        project_id = version.project_id
+        version.status = "training"
+        # A worker that died mid-epoch left that epoch's live batch metrics; the redo writes them again.
+        delete_unfinished_batch_metrics(s, version_id, version.epochs_done)
+        s.commit()
+    try:
+        run = open_run(factory, version_id, store)
+        _set_version(factory, version_id, graph=run.model.describe(), device=str(run.device))
+        if run.epochs_done:
+            with factory() as s:
+                start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=run.epochs_done)
+        summary: dict[str, Any] = {}
+        for epoch in range(run.epochs_done + 1, target + 1):
+            report = ProgressReporter(ctx, epoch, target)
+            outcome = run_epoch(run, epoch, on_batch=report.batch, on_stage=report.stage)
+            summary = {"epoch": epoch, "train_loss": outcome.train.loss, "metrics": outcome.metrics,
+                       "samples_per_second": outcome.train.samples / max(outcome.train.seconds, 1e-9)}
+            with factory() as s:
+                start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=epoch)
+            ctx.progress(epoch / target, f"epoch {epoch}/{target} done", epoch=epoch, epochs=target,
+                         **_last_detail(outcome.metrics))
+    except JobGone:
+        raise
+    except Exception:
+        _set_version(factory, version_id, status="failed")
+        raise
+    _set_version(factory, version_id, status="trained")
+    result = {"epochs": target, **summary}
+    ctx.succeed(result, message=f"trained {target} epochs")
+    return result
+
+
+def _set_version(factory: sessionmaker[Session], version_id: int, **values: Any) -> None:
+    with factory() as s:
+        version = s.get(ModelVersion, version_id)
+        if version is not None:
+            for k, v in values.items():
+                setattr(version, k, v)
+            s.commit()
+
+
+def _last_detail(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    val = metrics.get("val") or metrics.get("test") or {}
+    return {"val_loss": val.get("loss", 0.0), "val_accuracy": val.get("accuracy", 0.0)}
+
+
+class ProgressReporter:
+    """Job progress during an epoch, at most every `every_seconds` (each report is a database write)."""
+
+    def __init__(self, ctx: JobContext, epoch: int, epochs: int, every_seconds: float = 1.0) -> None:
+        self.ctx, self.epoch, self.epochs, self.every = ctx, epoch, epochs, every_seconds
+        self.last = 0.0
+        self.loss_sum = self.correct = 0.0
+        self.seen = 0
+
+    def batch(self, stats: BatchStats) -> None:
+        self.loss_sum += stats.loss * stats.size
+        self.correct += stats.accuracy * stats.size
+        self.seen += stats.size
+        now = time.monotonic()
+        if now - self.last < self.every and stats.batch not in (1, stats.batches):
+            return
+        self.last = now
+        fraction = (self.epoch - 1 + TRAIN_SHARE * stats.batch / stats.batches) / self.epochs
+        self.ctx.progress(fraction, f"epoch {self.epoch}/{self.epochs}, batch {stats.batch}/{stats.batches}",
+                          epoch=self.epoch, epochs=self.epochs, batch=stats.batch, batches=stats.batches,
+                          loss=self.loss_sum / self.seen, accuracy=self.correct / self.seen)
+
+    def stage(self, name: str) -> None:
+        self.ctx.progress((self.epoch - 1 + TRAIN_SHARE) / self.epochs,
+                          f"epoch {self.epoch}/{self.epochs}: {name}", epoch=self.epoch, epochs=self.epochs,
+                          stage=name)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.api.deps import SessionDep
@@ -60,7 +60,7 @@ def list_samples(
     """Samples of the version's dataset with their results at an epoch, loss-descending by default."""
     version = get_version_or_404(session, version_id)
     ep = resolve_epoch(session, version, epoch)
-    q: Select[tuple[Sample, SampleResult]] = (
+    q = (
         select(Sample, SampleResult)
         .join(SampleResult, SampleResult.sample_id == Sample.id)
         .where(SampleResult.version_id == version_id, SampleResult.epoch == ep)

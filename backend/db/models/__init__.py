@@ -1,8 +1,10 @@
 """All ORM models, one module per domain. Importing this package registers every table."""
 
+from backend.db.models.analyses import Analysis
 from backend.db.models.dataset import Dataset, Sample
 from backend.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
 from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
+from backend.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.db.models.project import Project
 from backend.db.models.version import Checkpoint, ModelVersion
@@ -12,6 +14,8 @@ __all__ = [
     "FLAG_SOURCES",
     "FLAG_STATES",
     "JOB_STATES",
+    "MAP_STATES",
+    "Analysis",
     "BatchMetric",
     "Checkpoint",
     "Dataset",
@@ -19,7 +23,11 @@ __all__ = [
     "Flag",
     "FlagEvent",
     "Job",
+    "MapCluster",
+    "MapConfig",
+    "MapInsight",
     "ModelVersion",
+    "PopulationMap",
     "Project",
     "Sample",
     "SampleResult",

@@ -1,0 +1,308 @@
+"""Population maps of a version's epochs: status, points (Arrow), neighbours, clusters, insights."""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.api.deps import SessionDep
+from backend.api.errors import Conflict, NotFound
+from backend.api.routes.versions import get_version_or_404
+from backend.artifacts import get_store
+from backend.db.models import (
+    ACTIVE_STATES,
+    Job,
+    MapCluster,
+    MapConfig,
+    MapInsight,
+    ModelVersion,
+    PopulationMap,
+    Sample,
+)
+from backend.schemas.jobs import JobOut
+from backend.schemas.maps import (
+    ClusterOut,
+    InsightOut,
+    MapBuildRequest,
+    MapConfigOut,
+    MapOut,
+    MapParams,
+    MapParamsUpdate,
+    MapPoint,
+    MapPointsOut,
+    Neighbor,
+    NeighborsOut,
+)
+from backend.services import map_points
+from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
+
+router = APIRouter(tags=["maps"])
+
+
+def check_epoch(version: ModelVersion, epoch: int) -> None:
+    if epoch < 1 or epoch > version.epochs_done:
+        raise NotFound(f"epoch of version {version.id}:", epoch)
+
+
+def map_job(session: Session, version_id: int, epoch: int) -> Job | None:
+    """The newest map job for (version, epoch); params are JSON, so the epoch is matched here."""
+    jobs = session.scalars(
+        select(Job).where(Job.version_id == version_id, Job.kind == "map").order_by(Job.id.desc())
+    ).all()
+    return next((j for j in jobs if j.params.get("epoch") == epoch), None)
+
+
+def _not_ready(session: Session, version_id: int, epoch: int, pmap: PopulationMap | None) -> Conflict:
+    job = (
+        session.get(Job, pmap.job_id)
+        if pmap is not None and pmap.job_id
+        else map_job(session, version_id, epoch)
+    )
+    status = pmap.status if pmap is not None else ("pending" if job is not None else "absent")
+    job_out = JobOut.model_validate(job).model_dump(mode="json") if job is not None else None
+    reason = f": {pmap.error}" if pmap is not None and pmap.error else ""
+    return Conflict(
+        f"the map of epoch {epoch} of version {version_id} is {status}{reason}", status=status, job=job_out
+    )
+
+
+def done_map(session: Session, version_id: int, epoch: int) -> PopulationMap:
+    """The finished map, or 404 (unknown version/epoch) / 409 (not computed yet, with its job)."""
+    pmap = session.scalars(
+        select(PopulationMap).where(PopulationMap.version_id == version_id, PopulationMap.epoch == epoch)
+    ).first()
+    if pmap is not None and pmap.status == "done":
+        return pmap
+    check_epoch(get_version_or_404(session, version_id), epoch)
+    raise _not_ready(session, version_id, epoch, pmap)
+
+
+def _map_out(session: Session, pmap: PopulationMap) -> MapOut:
+    out = MapOut.model_validate(pmap)
+    job = session.get(Job, pmap.job_id) if pmap.job_id else None
+    out.job = JobOut.model_validate(job) if job is not None else None
+    return out
+
+
+# -- parameters ------------------------------------------------------------------------------------
+@router.get("/versions/{version_id}/map-config", operation_id="getMapConfig")
+def get_map_config(version_id: int, session: SessionDep) -> MapConfigOut:
+    """The parameters the version's maps are built with (defaults where none were set)."""
+    get_version_or_404(session, version_id)
+    config = session.get(MapConfig, version_id)
+    return MapConfigOut(version_id=version_id, params=MapParams(**(config.params if config else {})))
+
+
+@router.put("/versions/{version_id}/map-config", operation_id="updateMapConfig")
+def update_map_config(version_id: int, body: MapParamsUpdate, session: SessionDep) -> MapConfigOut:
+    """Change some map parameters; they apply to maps built from now on."""
+    get_version_or_404(session, version_id)
+    config = session.get(MapConfig, version_id)
+    merged = {**(config.params if config else {}), **body.model_dump(exclude_unset=True)}
+    params = MapParams(**merged)
+    if config is None:
+        config = MapConfig(version_id=version_id)
+        session.add(config)
+    config.params = params.model_dump(exclude_defaults=True)
+    session.commit()
+    return MapConfigOut(version_id=version_id, params=params)
+
+
+# -- maps and their status -------------------------------------------------------------------------
+@router.get("/versions/{version_id}/maps", operation_id="listMaps")
+def list_maps(version_id: int, session: SessionDep) -> list[MapOut]:
+    get_version_or_404(session, version_id)
+    maps = session.scalars(
+        select(PopulationMap).where(PopulationMap.version_id == version_id).order_by(PopulationMap.epoch)
+    ).all()
+    return [_map_out(session, m) for m in maps]
+
+
+@router.get(
+    "/versions/{version_id}/maps/{epoch}",
+    operation_id="getMap",
+    responses={409: {"description": "No map row yet: `status` and the map `job` (or null)"}},
+)
+def get_map(version_id: int, epoch: int, session: SessionDep) -> MapOut:
+    """The map of an epoch with its status (pending / running / done / failed) and its job."""
+    version = get_version_or_404(session, version_id)
+    check_epoch(version, epoch)
+    pmap = session.scalars(
+        select(PopulationMap).where(PopulationMap.version_id == version_id, PopulationMap.epoch == epoch)
+    ).first()
+    if pmap is None:
+        raise _not_ready(session, version_id, epoch, None)
+    return _map_out(session, pmap)
+
+
+@router.post("/versions/{version_id}/maps/{epoch}", status_code=202, operation_id="buildMap")
+def build_map(
+    version_id: int, epoch: int, session: SessionDep, body: MapBuildRequest | None = None
+) -> JobOut:
+    """(Re)build the map of an epoch as a job, with the version's parameters and optional overrides."""
+    version = get_version_or_404(session, version_id)
+    check_epoch(version, epoch)
+    running = map_job(session, version_id, epoch)
+    if running is not None and running.state in ACTIVE_STATES:
+        raise Conflict(
+            f"the map of epoch {epoch} is already being built (job {running.id})", job_id=running.id
+        )
+    params: dict[str, object] = {"epoch": epoch}
+    if body is not None and body.params is not None:
+        overrides = body.params.model_dump(exclude_unset=True)
+        config = session.get(MapConfig, version_id)
+        MapParams(**{**(config.params if config else {}), **overrides})  # validate the combination now
+        params["map"] = overrides
+    job = create_job(
+        session,
+        "map",
+        project_id=version.project_id,
+        version_id=version_id,
+        dataset_id=version.dataset_id,
+        params=params,
+    )
+    enqueue(session, job, TASK_FOR_KIND["map"])
+    return JobOut.model_validate(job)
+
+
+# -- points ----------------------------------------------------------------------------------------
+@router.get(
+    "/versions/{version_id}/maps/{epoch}/points",
+    operation_id="getMapPoints",
+    description=map_points.POINTS_DESCRIPTION,
+    response_class=Response,
+    responses={
+        200: {
+            "content": {map_points.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "Arrow IPC stream with every point",
+        },
+        409: {"description": "The map is not computed yet: `status` and its `job`"},
+    },
+)
+def get_map_points(
+    version_id: int,
+    epoch: int,
+    request: Request,
+    session: SessionDep,
+    compression: map_points.Compression = "zstd",
+) -> Response:
+    pmap = done_map(session, version_id, epoch)
+    gzipped = compression == "none" and "gzip" in request.headers.get("accept-encoding", "")
+    payload = map_points.payload_cache.get(session, pmap, get_store(), compression, gzipped=gzipped)
+    headers = {"Cache-Control": "private, max-age=3600", "X-Map-Points": str(pmap.num_points)}
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=payload, media_type=map_points.MEDIA_TYPE, headers=headers)
+
+
+@router.get("/versions/{version_id}/maps/{epoch}/points.json", operation_id="getMapPointsJson")
+def get_map_points_json(
+    version_id: int,
+    epoch: int,
+    session: SessionDep,
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=1000, ge=1, le=5000),
+    sample: bool = Query(default=False, description="Return a seeded random subset of `limit` points"),
+    seed: int = Query(default=0, ge=0),
+) -> MapPointsOut:
+    """The same points as JSON, for small requests: a page by sample index, or a random subset when
+    `sample=true` (never downsampled unless asked)."""
+    pmap = done_map(session, version_id, epoch)
+    table = map_points.decode(map_points.payload_cache.get(session, pmap, get_store(), "none"))
+    total = table.num_rows
+    if sample and total > limit:
+        rows = np.sort(np.random.default_rng(seed).choice(total, size=limit, replace=False))
+    else:
+        rows = np.arange(offset, min(total, offset + limit))
+    data = table.take(rows).to_pydict()
+    points = [MapPoint(**{k: data[k][i] for k in data}) for i in range(len(rows))]
+    return MapPointsOut(
+        version_id=version_id,
+        epoch=epoch,
+        total=total,
+        returned=len(points),
+        sampled=bool(sample and total > limit),
+        points=points,
+    )
+
+
+# -- neighbours, clusters, insights ----------------------------------------------------------------
+@router.get("/versions/{version_id}/maps/{epoch}/neighbors/{sample_id}", operation_id="getMapNeighbors")
+def get_neighbors(
+    version_id: int,
+    epoch: int,
+    sample_id: int,
+    session: SessionDep,
+    k: int = Query(default=10, ge=1, le=200),
+) -> NeighborsOut:
+    """The k samples nearest to a sample in the epoch's latent space (exact search), with distances."""
+    pmap = done_map(session, version_id, epoch)
+    version = session.get(ModelVersion, version_id)
+    sample = session.get(Sample, sample_id)
+    if version is None or sample is None or sample.dataset_id != version.dataset_id:
+        raise NotFound("sample", sample_id)
+    latent = get_store().get_array(map_points.latent_key(version_id, epoch), mmap=True)
+    metric = str(pmap.params.get("metric", "euclidean"))
+    dist = _distances(latent, sample.index, metric)
+    dist[sample.index] = np.inf
+    k = min(k, len(dist) - 1)
+    nearest = np.argpartition(dist, k - 1)[:k] if k < len(dist) else np.arange(len(dist))
+    nearest = nearest[np.lexsort((nearest, dist[nearest]))]
+    rows = {
+        s.index: s
+        for s in session.scalars(
+            select(Sample).where(
+                Sample.dataset_id == version.dataset_id, Sample.index.in_([int(i) for i in nearest])
+            )
+        ).all()
+    }
+    neighbors = [
+        Neighbor(
+            sample_id=rows[int(i)].id,
+            index=int(i),
+            distance=float(dist[i]),
+            split=rows[int(i)].split,
+            label=rows[int(i)].label,
+            key=rows[int(i)].key,
+        )
+        for i in nearest
+    ]
+    return NeighborsOut(
+        sample_id=sample_id, index=sample.index, epoch=epoch, metric=metric, neighbors=neighbors
+    )
+
+
+def _distances(latent: np.ndarray, row: int, metric: str) -> np.ndarray:
+    query = np.asarray(latent[row], dtype=np.float32)
+    out = np.empty(len(latent), dtype=np.float64)
+    for start in range(0, len(latent), 8192):
+        block = np.asarray(latent[start : start + 8192], dtype=np.float32)
+        if metric == "cosine":
+            norms = np.linalg.norm(block, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+            out[start : start + len(block)] = 1.0 - (block @ query) / np.maximum(norms, 1e-12)
+        elif metric == "manhattan":
+            out[start : start + len(block)] = np.abs(block - query).sum(axis=1)
+        else:
+            out[start : start + len(block)] = np.sqrt(((block - query) ** 2).sum(axis=1))
+    return out
+
+
+@router.get("/versions/{version_id}/maps/{epoch}/clusters", operation_id="listMapClusters")
+def list_clusters(version_id: int, epoch: int, session: SessionDep) -> list[ClusterOut]:
+    """Latent-space clusters with size, mean loss, accuracy, label purity and split mix."""
+    pmap = done_map(session, version_id, epoch)
+    rows = session.scalars(
+        select(MapCluster).where(MapCluster.map_id == pmap.id).order_by(MapCluster.cluster)
+    )
+    return [ClusterOut.model_validate(c) for c in rows.all()]
+
+
+@router.get("/versions/{version_id}/maps/{epoch}/insights", operation_id="listMapInsights")
+def list_insights(version_id: int, epoch: int, session: SessionDep) -> list[InsightOut]:
+    """Ranked findings (weak-spot clusters, mislabel candidates, duplicates and leakage, split-only
+    clusters), each with its samples and a sentence saying why."""
+    pmap = done_map(session, version_id, epoch)
+    rows = session.scalars(select(MapInsight).where(MapInsight.map_id == pmap.id).order_by(MapInsight.rank))
+    return [InsightOut.model_validate(i) for i in rows.all()]

@@ -1,0 +1,204 @@
+"""The points payload of a population map: every sample as one row of an Arrow table.
+
+Built once by the worker when a map finishes (artifact `<prefix>/points.arrow`, an uncompressed
+Arrow IPC stream) and served by the API from an in-process cache, re-encoded with the requested
+IPC buffer compression. Narrow types keep 50k points under 1 MB: float16 coordinates and scores,
+uint8 labels, a dictionary-encoded split.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections import OrderedDict
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.artifacts import ArtifactStore
+from backend.db.models import Dataset, PopulationMap, Sample, SampleResult
+
+Compression = Literal["lz4", "zstd", "none"]
+MEDIA_TYPE = "application/vnd.apache.arrow.stream"
+SPLITS = ("train", "val", "test")
+
+POINTS_SCHEMA = pa.schema(
+    [
+        pa.field("sample_id", pa.uint32()),
+        pa.field("index", pa.uint32()),
+        pa.field("x", pa.float16()),
+        pa.field("y", pa.float16()),
+        pa.field("split", pa.dictionary(pa.int8(), pa.string())),
+        pa.field("label", pa.uint8()),
+        pa.field("prediction", pa.uint8()),
+        pa.field("p_positive", pa.float16()),
+        pa.field("loss", pa.float16()),
+        pa.field("score", pa.uint8()),  # reviewer's 1-10; 0 when unknown
+        pa.field("token_count", pa.uint16()),
+        pa.field("truncated", pa.bool_()),
+        pa.field("flag", pa.uint8()),  # 0 none; set by the label-flag workflow
+        pa.field("cluster", pa.int16()),
+    ]
+)
+
+POINTS_DESCRIPTION = """
+All points of a population map in **one Apache Arrow IPC stream** (`application/vnd.apache.arrow.stream`),
+one row per sample, ordered by sample index. Read it with `pyarrow.ipc.open_stream(body).read_all()`
+or arrow-js `tableFromIPC(bytes)`.
+
+| field | type | meaning |
+|---|---|---|
+| sample_id | uint32 | id for `/api/samples/{id}` |
+| index | uint32 | the sample's position in its dataset |
+| x, y | float16 | 2-D map coordinates |
+| split | dictionary<int8, utf8> | `train`, `val` or `test` |
+| label | uint8 | given label (class index) |
+| prediction | uint8 | predicted class at this epoch |
+| p_positive | float16 | probability of class 1 |
+| loss | float16 | cross-entropy against the given label |
+| score | uint8 | reviewer's 1-10 rating, 0 if unknown |
+| token_count | uint16 | tokens before truncation |
+| truncated | bool | cut at the dataset's max length |
+| flag | uint8 | label flag state: 0 none (filled in by the label-flag workflow) |
+| cluster | int16 | latent-space cluster (see `/clusters`) |
+
+Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
+
+`compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
+`lz4`, or `none`; with
+`none` the body is sent with `Content-Encoding: gzip` when the client accepts it.
+"""
+
+
+def map_prefix(version_id: int, epoch: int) -> str:
+    return f"versions/{version_id}/epoch_{epoch}/map"
+
+
+def latent_key(version_id: int, epoch: int) -> str:
+    """The reduced latent vectors (N, D) float16 of an epoch, row i = sample index i."""
+    return f"versions/{version_id}/epoch_{epoch}/latent.npy"
+
+
+def flag_states(
+    session: Session, version_id: int, sample_ids: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint8]:
+    """Per sample flag state. All zero until the label-flag work adds its table (it plugs in here)."""
+    return np.zeros(len(sample_ids), dtype=np.uint8)
+
+
+def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactStore) -> pa.Table:
+    coords = store.get_array(f"{pmap.artifact_prefix}/coords.npy")
+    clusters = store.get_array(f"{pmap.artifact_prefix}/clusters.npy")
+    from backend.db.models import ModelVersion
+
+    version = session.get(ModelVersion, pmap.version_id)
+    assert version is not None
+    dataset = session.get(Dataset, version.dataset_id)
+    assert dataset is not None
+    rows = session.execute(
+        select(
+            Sample.id,
+            Sample.index,
+            Sample.split,
+            Sample.label,
+            Sample.score,
+            Sample.token_count,
+            Sample.truncated,
+            SampleResult.prediction,
+            SampleResult.p_positive,
+            SampleResult.loss,
+        )
+        .join(SampleResult, SampleResult.sample_id == Sample.id)
+        .where(SampleResult.version_id == pmap.version_id, SampleResult.epoch == pmap.epoch)
+        .order_by(Sample.index)
+    ).all()
+    if len(rows) != len(coords):
+        raise ValueError(f"map has {len(coords)} points but the epoch has {len(rows)} results")
+    cols: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(10)]
+    sample_ids = np.asarray(cols[0], dtype=np.int64)
+    index = np.asarray(cols[1], dtype=np.int64)
+    split_codes = np.asarray([SPLITS.index(s) for s in cols[2]], dtype=np.int8)
+    metadata = {
+        "version_id": pmap.version_id,
+        "epoch": pmap.epoch,
+        "map_id": pmap.id,
+        "classes": dataset.classes,
+    }
+    arrays = [
+        pa.array(sample_ids, pa.uint32()),
+        pa.array(index, pa.uint32()),
+        pa.array(coords[index, 0].astype(np.float16)),
+        pa.array(coords[index, 1].astype(np.float16)),
+        pa.DictionaryArray.from_arrays(pa.array(split_codes, pa.int8()), pa.array(list(SPLITS))),
+        pa.array(np.asarray(cols[3], dtype=np.uint8)),
+        pa.array(np.asarray(cols[7], dtype=np.uint8)),
+        pa.array(np.asarray(cols[8], dtype=np.float32).astype(np.float16)),
+        # float16 tops out at 65504; a loss is never near that, but clip so an inf can't sneak in.
+        pa.array(np.clip(np.asarray(cols[9], dtype=np.float32), 0, 60000).astype(np.float16)),
+        pa.array(np.asarray([s or 0 for s in cols[4]], dtype=np.uint8)),
+        pa.array(np.clip(np.asarray(cols[5], dtype=np.int64), 0, 65535).astype(np.uint16)),
+        pa.array(np.asarray(cols[6], dtype=bool)),
+        pa.array(flag_states(session, pmap.version_id, sample_ids)),
+        pa.array(clusters[index].astype(np.int16)),
+    ]
+    schema = POINTS_SCHEMA.with_metadata({"lensboard": json.dumps(metadata)})
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def encode(table: pa.Table, compression: Compression) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression=None if compression == "none" else compression)
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table, max_chunksize=len(table) or None)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def decode(payload: bytes) -> pa.Table:
+    return pa.ipc.open_stream(pa.BufferReader(payload)).read_all()
+
+
+def points_key(pmap: PopulationMap) -> str:
+    return f"{pmap.artifact_prefix}/points.arrow"
+
+
+class PayloadCache:
+    """Encoded payloads per (map id, map finish time, encoding), newest used kept. Thread-safe."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        session: Session,
+        pmap: PopulationMap,
+        store: ArtifactStore,
+        compression: Compression,
+        gzipped: bool = False,
+    ) -> bytes:
+        key = (pmap.id, pmap.finished_at, compression, gzipped)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        try:
+            table = decode(store.get_bytes(points_key(pmap)))
+        except KeyError:
+            table = build_points_table(session, pmap, store)
+        payload = encode(table, compression)
+        if gzipped:
+            payload = gzip.compress(payload, compresslevel=6, mtime=0)
+        with self._lock:
+            self._items[key] = payload
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return payload
+
+
+payload_cache = PayloadCache()

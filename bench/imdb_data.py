@@ -1,0 +1,80 @@
+"""The IMDB data the training benchmarks run on: the platform's tokenizer and token arrays, in memory.
+
+BENCH_LIMIT=<n> keeps the first n reviews of each (split, class) so the scripts can be checked on a
+small size; the real figures come from the full 25k + 25k.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from backend.artifacts import ArtifactStore
+from backend.data.imdb import iter_reviews
+from backend.text import token_store
+from backend.text.token_store import TokenArrays
+from backend.text.tokenizer import TextTokenizer
+
+DEFAULT_ARCHIVE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
+
+
+@dataclass(frozen=True)
+class BenchData:
+    arrays: TokenArrays
+    labels: npt.NDArray[np.int64]
+    splits: npt.NDArray[np.str_]  # "train" | "val" | "test"
+    vocab_size: int
+
+    def rows(self, *splits: str) -> npt.NDArray[np.int64]:
+        return np.flatnonzero(np.isin(self.splits, splits)).astype(np.int64)
+
+
+def archive_path() -> str:
+    return os.environ.get("LENSBOARD_IMDB_ARCHIVE", str(DEFAULT_ARCHIVE.resolve()))
+
+
+def bench_limit() -> int | None:
+    raw = os.environ.get("BENCH_LIMIT")
+    return int(raw) if raw else None
+
+
+def _reviews(path: str) -> Iterator[tuple[str, int, str]]:
+    """(split, label, text) of every review, read by the importer's own reader."""
+    for r in iter_reviews(path):
+        yield r.split, r.label, r.text
+
+
+def load(val_size: int = 5000, vocab_size: int = 20_000, max_length: int = 400, seed: int = 0) -> BenchData:
+    """Train/val/test like the import: `val_size` of train carved out (seeded), vocab fitted on train only."""
+    limit = bench_limit()
+    texts: list[str] = []
+    labels: list[int] = []
+    splits: list[str] = []
+    taken: dict[tuple[str, int], int] = {}
+    for split, label, text in _reviews(archive_path()):
+        if limit is not None and taken.get((split, label), 0) >= limit:
+            continue
+        taken[(split, label)] = taken.get((split, label), 0) + 1
+        texts.append(text)
+        labels.append(label)
+        splits.append(split)
+    split_arr = np.array(splits, dtype=np.str_)
+    train = np.flatnonzero(split_arr == "train")
+    n_val = min(val_size, len(train) // 5) if limit is not None else val_size
+    val = np.random.default_rng(seed).choice(train, size=n_val, replace=False)
+    split_arr[val] = "val"
+    tokenizer = TextTokenizer.fit((t for t, s in zip(texts, split_arr, strict=True) if s == "train"),
+                                  vocab_size=vocab_size, max_length=max_length)
+    encoded = tokenizer.encode_batch(texts)
+    with tempfile.TemporaryDirectory() as tmp:  # through the token store, exactly as training reads it
+        store = ArtifactStore(tmp)
+        token_store.save_tokens(store, 0, tokenizer, encoded)
+        arrays = token_store.load_tokens(store, 0)
+    return BenchData(arrays=arrays, labels=np.array(labels, dtype=np.int64), splits=split_arr,
+                     vocab_size=tokenizer.vocab_size)

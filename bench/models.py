@@ -1,0 +1,169 @@
+"""Benchmark: every architecture trained for 2 epochs on IMDB through the platform's own tasks.
+
+For each architecture: a version is trained one epoch per `train` job (the task body, called
+directly: same code as on a worker), then the post-epoch jobs of epoch 2 run (the population map
+among them), then Integrated Gradients (the analysis pipeline's method, default parameters: 50 steps, refined
+until completeness holds) explains BENCH_IG_SAMPLES test reviews with the epoch-2 checkpoint.
+
+    python -m bench.models
+  LENSBOARD_BENCH_PER_CLASS=N   import only N reviews per (split, class) (default: all 50,000)
+  LENSBOARD_BENCH_ARCHS=a,b     architectures (default: cnn,lstm,bilstm,bow_mlp,minilm)
+  LENSBOARD_BENCH_IG_SAMPLES=N  reviews explained for the IG time (default 100)
+
+Epoch time includes the per-epoch evaluation of every sample, as a user waits for it. Prints a
+table; the last line is `models_best_test_accuracy=<x>`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.architectures import validate_hyperparameters
+from backend.artifacts import ArtifactStore
+from backend.data.importer import import_imdb_dataset
+from backend.db.models import Dataset, EpochMetric, Job, ModelVersion, Project, Sample
+from backend.db.session import make_engine, make_session_factory
+from backend.schemas.datasets import ImdbImportRequest
+from backend.services.jobs import POST_EPOCH_JOB_KINDS, TASK_FOR_KIND, create_job
+from backend.text.token_store import load_tokens
+from tests.support.databases import migrate
+from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
+
+EPOCHS = 2
+# Settings a practitioner would start from on CPU; everything else is the schema's default.
+HYPERPARAMETERS: dict[str, dict[str, Any]] = {
+    "cnn": {},
+    "lstm": {"hidden_size": 128, "layers": 1},
+    "bilstm": {"hidden_size": 128, "layers": 1},
+    "bow_mlp": {"top_n": 10_000, "hidden_layers": 1, "units": 64},
+    "minilm": {"finetune": False, "max_tokens": 256},
+}
+
+
+def run_task(kind: str, job_id: int) -> float:
+    """Run a job's Celery task body in this process; returns its wall time."""
+    from worker.celery_app import get_celery
+
+    task = get_celery().tasks[TASK_FOR_KIND[kind]]
+    start = time.perf_counter()
+    task(job_id)
+    return time.perf_counter() - start
+
+
+def finished(session: Session, job_id: int) -> Job:
+    session.expire_all()
+    job = session.get(Job, job_id)
+    assert job is not None
+    if job.state != "SUCCESS":
+        raise RuntimeError(f"job {job_id} ({job.kind}) ended {job.state}: {job.error}")
+    return job
+
+
+def ig_seconds(session: Session, store: ArtifactStore, version: ModelVersion, samples: int) -> float:
+    from worker.pipeline.checkpoint import load_model
+
+    from backend.analysis_methods import IntegratedGradientsParams
+    from worker.attribution.methods import Inputs, attribute
+
+    model = load_model(session, version.id, EPOCHS)
+    arrays = load_tokens(store, version.dataset_id)
+    indices = session.scalars(select(Sample.index).where(Sample.dataset_id == version.dataset_id,
+                                                         Sample.split == "test").order_by(Sample.index)
+                              .limit(samples)).all()
+    params = IntegratedGradientsParams()
+    start = time.perf_counter()
+    for i in indices:
+        row = torch.as_tensor(arrays.row(i), dtype=torch.long)[None, :]
+        attribute("integrated_gradients", Inputs(model, row, torch.tensor([row.shape[1]])), params)
+    return time.perf_counter() - start
+
+
+def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset, architecture: str,
+                       ig_samples: int) -> dict[str, Any]:
+    hp = validate_hyperparameters(architecture, HYPERPARAMETERS.get(architecture, {}))
+    version = ModelVersion(project_id=dataset.project_id, dataset_id=dataset.id, name=f"bench-{architecture}",
+                           architecture=architecture, hyperparameters=hp, seed=0, status="created",
+                           data_fixes={}, graph={})
+    session.add(version)
+    session.commit()
+    epoch_s = []
+    for epoch in range(1, EPOCHS + 1):
+        job = create_job(session, "train", project_id=dataset.project_id, version_id=version.id,
+                         dataset_id=dataset.id, params={"epochs": epoch})
+        session.commit()
+        epoch_s.append(run_task("train", job.id))
+        finished(session, job.id)
+    map_s = 0.0
+    post = session.scalars(select(Job).where(Job.version_id == version.id, Job.kind.in_(POST_EPOCH_JOB_KINDS))
+                           .order_by(Job.id)).all()
+    for job in post:
+        if (job.params or {}).get("epoch") == EPOCHS and job.state == "PENDING":
+            took = run_task(job.kind, job.id)
+            finished(session, job.id)
+            if job.kind == "map":
+                map_s += took
+    accuracy = session.scalar(select(EpochMetric.accuracy).where(
+        EpochMetric.version_id == version.id, EpochMetric.epoch == EPOCHS, EpochMetric.split == "test"))
+    return {"architecture": architecture, "test_accuracy": accuracy, "epoch_s": epoch_s,
+            "map_s": map_s if "map" in POST_EPOCH_JOB_KINDS else None,
+            "ig_s": ig_seconds(session, store, version, ig_samples)}
+
+
+def main() -> None:
+    per_class_env = os.environ.get("LENSBOARD_BENCH_PER_CLASS")
+    per_class = int(per_class_env) if per_class_env else None
+    archs = os.environ.get("LENSBOARD_BENCH_ARCHS", ",".join(HYPERPARAMETERS)).split(",")
+    ig_samples = int(os.environ.get("LENSBOARD_BENCH_IG_SAMPLES", "100"))
+    with tempfile.TemporaryDirectory(prefix="lensboard-bench-models-") as tmp:
+        # The tasks read the settings: point them at this run's database, artifacts and broker.
+        os.environ["DATABASE_URL"] = url = f"sqlite:///{tmp}/bench.sqlite"
+        os.environ["LENSBOARD_DATA_DIR"] = tmp
+        os.environ.pop("LENSBOARD_ARTIFACT_ROOT", None)
+        os.environ.pop("CELERY_BROKER_URL", None)
+        from tests.conftest import reset_caches
+
+        reset_caches()
+        migrate(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        store = ArtifactStore(Path(tmp) / "artifacts")
+        results = []
+        with factory() as session:
+            project = Project(name="bench-models")
+            session.add(project)
+            session.flush()
+            dataset = Dataset(project_id=project.id, name="imdb")
+            session.add(dataset)
+            session.commit()
+            request = ImdbImportRequest(path=str(Path(SHARED_ARCHIVE).resolve()), subset_per_class=per_class,
+                                        val_size=5000 if per_class is None else 0.2)
+            stats = import_imdb_dataset(session, dataset, store, request, lambda _f, _m: None)
+            print(f"dataset: {stats['num_samples']} reviews, vocab {stats['vocab_size']}, "
+                  f"threads {torch.get_num_threads()}")
+            for arch in archs:
+                r = bench_architecture(session, store, dataset, arch, ig_samples)
+                results.append(r)
+                print(f"  done {arch}: {r}", flush=True)
+        engine.dispose()
+
+    print(f"\n{'architecture':<12} {'test acc':>8} {'epoch 1 s':>10} {'epoch 2 s':>10} {'map s':>8} "
+          f"{'IG s/' + str(ig_samples):>10}")
+    for r in results:
+        acc = f"{r['test_accuracy']:.4f}" if r["test_accuracy"] is not None else "n/a"
+        map_s = f"{r['map_s']:.1f}" if r["map_s"] is not None else "n/a"
+        e1, e2 = r["epoch_s"]
+        print(f"{r['architecture']:<12} {acc:>8} {e1:>10.1f} {e2:>10.1f} {map_s:>8} {r['ig_s']:>10.1f}")
+    best = max((r["test_accuracy"] or 0.0) for r in results)
+    print(f"models_best_test_accuracy={best:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The map task body against a real database (SQLite and PostgreSQL), then the API that serves it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.artifacts import get_store
+from backend.db.models import Job, PopulationMap
+from backend.services.jobs import create_job
+from backend.services.map_points import latent_key
+from tests.support.map_setup import Prepared, prepare_version, synthetic_reviews
+from tests.support.synthetic import VOCAB, make_synthetic
+from worker.job_runner import run_job
+from worker.tasks.maps import run_map_job
+
+torch.set_num_threads(2)
+FAST = {"n_epochs": 50, "dims_per_layer": 8, "trust_sample": 300}
+
+
+def run_map(factory: sessionmaker[Session], prepared: Prepared, epoch: int) -> int:
+    with factory() as s:
+        job = create_job(
+            s,
+            "map",
+            version_id=prepared.version_id,
+            project_id=prepared.project_id,
+            params={"epoch": epoch, "map": FAST},
+        )
+        s.commit()
+        job_id = job.id
+    with run_job(job_id, factory) as ctx:
+        assert ctx is not None
+        run_map_job(ctx, get_store())
+    return job_id
+
+
+@pytest.fixture
+def prepared(session_factory: sessionmaker[Session]) -> Prepared:
+    data = make_synthetic(n=300, seed=2)
+    return prepare_version(
+        session_factory, get_store(), synthetic_reviews(data), arrays=data.arrays, vocab_size=VOCAB, epochs=2
+    )
+
+
+def test_map_job_and_api(
+    client: TestClient, session_factory: sessionmaker[Session], prepared: Prepared
+) -> None:
+    vid = prepared.version_id
+    # Before any map: 409 with the job state (none yet), unknown epoch 404, unknown version 404.
+    r = client.get(f"/api/versions/{vid}/maps/1/points")
+    assert r.status_code == 409 and r.json()["status"] == "absent" and r.json()["job"] is None
+    assert client.get(f"/api/versions/{vid}/maps/3").status_code == 404
+    assert client.get("/api/versions/9999/maps/1/points").status_code == 404
+
+    job_id = run_map(session_factory, prepared, 1)
+    status = client.get(f"/api/versions/{vid}/maps/1").json()
+    assert (
+        status["status"] == "done" and status["job"]["id"] == job_id and status["job"]["state"] == "SUCCESS"
+    )
+    assert status["num_points"] == 300 and status["init"] == "spectral"
+    assert [layer["name"] for layer in status["layers"]] == ["embedding", "conv2", "conv3", "concat", "dense"]
+    assert status["latent_dims"] == sum(layer["dims"] for layer in status["layers"])
+    assert 0.5 < status["trustworthiness"] <= 1
+
+    # Arrow payload round-trips: what pyarrow reads back equals the stored map and the database.
+    for compression in ("lz4", "zstd", "none"):
+        r = client.get(f"/api/versions/{vid}/maps/1/points", params={"compression": compression})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.apache.arrow.stream"
+        table = pa.ipc.open_stream(r.content).read_all()
+        assert table.num_rows == 300
+    coords = get_store().get_array(f"versions/{vid}/epoch_1/map/coords.npy")
+    clusters = get_store().get_array(f"versions/{vid}/epoch_1/map/clusters.npy")
+    assert table.column("index").to_pylist() == list(range(300))
+    assert table.column("sample_id").to_pylist() == prepared.sample_ids
+    np.testing.assert_array_equal(table.column("x").to_numpy(), coords[:, 0].astype(np.float16))
+    np.testing.assert_array_equal(table.column("y").to_numpy(), coords[:, 1].astype(np.float16))
+    np.testing.assert_array_equal(table.column("cluster").to_numpy(), clusters)
+    assert table.schema.field("x").type == pa.float16() and table.schema.field("label").type == pa.uint8()
+    sample = client.get(f"/api/samples/{prepared.sample_ids[5]}", params={"version_id": vid}).json()
+    row = {k: v[0] for k, v in table.slice(5, 1).to_pydict().items()}
+    assert row["split"] == sample["split"] and row["label"] == sample["label"]
+    assert row["token_count"] == sample["token_count"] and row["score"] == sample["score"]
+    assert row["prediction"] == sample["results"][0]["prediction"]
+    assert row["loss"] == pytest.approx(sample["results"][0]["loss"], rel=2e-3, abs=1e-3)
+
+    # JSON form: pages by default, a random subset only when asked.
+    page = client.get(f"/api/versions/{vid}/maps/1/points.json", params={"limit": 50, "offset": 10}).json()
+    assert page["total"] == 300 and page["returned"] == 50 and not page["sampled"]
+    assert [p["index"] for p in page["points"]] == list(range(10, 60))
+    assert page["points"][0]["x"] == pytest.approx(float(np.float16(coords[10, 0])))
+    sampled = client.get(
+        f"/api/versions/{vid}/maps/1/points.json", params={"limit": 40, "sample": True}
+    ).json()
+    assert sampled["sampled"] and sampled["returned"] == 40
+
+    # Neighbours: exact, against brute force on the stored latent vectors.
+    latent = get_store().get_array(latent_key(vid, 1)).astype(np.float32)
+    r = client.get(f"/api/versions/{vid}/maps/1/neighbors/{prepared.sample_ids[7]}", params={"k": 8})
+    assert r.status_code == 200
+    got = r.json()["neighbors"]
+    d = np.sqrt(((latent - latent[7]) ** 2).sum(1))
+    d[7] = np.inf
+    assert [n["index"] for n in got] == list(np.argsort(d, kind="stable")[:8])
+    np.testing.assert_allclose([n["distance"] for n in got], np.sort(d)[:8], rtol=1e-5)
+    assert got[0]["sample_id"] == prepared.sample_ids[got[0]["index"]]
+    assert client.get(f"/api/versions/{vid}/maps/1/neighbors/999999").status_code == 404
+
+    clusters_out = client.get(f"/api/versions/{vid}/maps/1/clusters").json()
+    assert sum(c["size"] for c in clusters_out) == 300
+    assert all(
+        0.5 <= c["label_purity"] <= 1 and sum(c["split_mix"].values()) == c["size"] for c in clusters_out
+    )
+    insights = client.get(f"/api/versions/{vid}/maps/1/insights").json()
+    assert [i["rank"] for i in insights] == list(range(1, len(insights) + 1))
+    assert all(i["sentence"] and i["count"] >= len(i["sample_ids"]) > 0 for i in insights)
+
+    # Epoch 2 starts from epoch 1's layout.
+    run_map(session_factory, prepared, 2)
+    second = client.get(f"/api/versions/{vid}/maps/2").json()
+    assert second["status"] == "done" and second["init"] == "previous"
+    assert [m["epoch"] for m in client.get(f"/api/versions/{vid}/maps").json()] == [1, 2]
+
+
+def test_map_failure_is_recorded_and_never_served(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    data = make_synthetic(n=60, seed=4)
+    prepared = prepare_version(
+        session_factory,
+        get_store(),
+        synthetic_reviews(data),
+        arrays=data.arrays,
+        vocab_size=VOCAB,
+        epochs=1,
+        evaluate_epochs=False,
+    )
+    job_id = run_map(session_factory, prepared, 1)
+    with session_factory() as s:
+        job = s.get(Job, job_id)
+        pmap = s.scalars(select(PopulationMap).where(PopulationMap.version_id == prepared.version_id)).one()
+        assert job is not None and job.state == "FAILURE" and "no evaluation results" in (job.error or "")
+        assert pmap.status == "failed" and "no evaluation results" in (pmap.error or "")
+    r = client.get(f"/api/versions/{prepared.version_id}/maps/1/points")
+    assert r.status_code == 409
+    body = r.json()
+    assert (
+        body["status"] == "failed" and body["job"]["state"] == "FAILURE" and "no evaluation" in body["detail"]
+    )
+
+
+def test_map_config(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    data = make_synthetic(n=40, seed=5)
+    prepared = prepare_version(
+        session_factory,
+        get_store(),
+        synthetic_reviews(data),
+        arrays=data.arrays,
+        vocab_size=VOCAB,
+        epochs=1,
+        evaluate_epochs=False,
+    )
+    vid = prepared.version_id
+    defaults = client.get(f"/api/versions/{vid}/map-config").json()["params"]
+    assert defaults["n_neighbors"] == 15 and defaults["metric"] == "euclidean"
+    r = client.put(f"/api/versions/{vid}/map-config", json={"n_neighbors": 30, "metric": "cosine"})
+    assert r.status_code == 200 and r.json()["params"]["n_neighbors"] == 30
+    assert client.get(f"/api/versions/{vid}/map-config").json()["params"]["metric"] == "cosine"
+    bad = client.put(f"/api/versions/{vid}/map-config", json={"n_neighbors": 1})
+    assert bad.status_code == 422 and "n_neighbors" in bad.json()["detail"]
+    assert client.put(f"/api/versions/{vid}/map-config", json={"metric": "chebyshev"}).status_code == 422
+    assert client.get("/api/versions/9999/map-config").status_code == 404

@@ -1,0 +1,113 @@
+"""MiniLM specifics: parity with sentence-transformers, the word table, the frozen-encoder cache,
+fine-tuning and checkpoint round trips. The real bundled model, on CPU, a few short sentences."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from tests.unit.arch_support import VOCAB, batch, make_model
+from worker.models.minilm import ENCODER_CACHE, MiniLmClassifier, model_dir, wordpiece_tokenizer
+from worker.models.registry import build_model
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def frozen() -> MiniLmClassifier:
+    model = make_model("minilm")
+    assert isinstance(model, MiniLmClassifier)
+    return model.eval()
+
+
+def ids_of(sentence: str) -> list[int]:
+    return [VOCAB.index(w) for w in sentence.split()]
+
+
+def test_matches_sentence_transformers_on_single_piece_words(frozen: MiniLmClassifier) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    sentences = ["the movie was good !", "this film is awful , boring and long ."]
+    reference = SentenceTransformer(str(model_dir()), device="cpu").encode(sentences, convert_to_tensor=True)
+    ids, lengths = batch([ids_of(s) for s in sentences])
+    with torch.no_grad():
+        ours = torch.nn.functional.normalize(frozen.encode(frozen.embedding(ids), lengths), dim=-1)
+    torch.testing.assert_close(ours, reference.cpu(), atol=2e-4, rtol=1e-3)
+
+
+def test_word_rows_are_wordpiece_means(frozen: MiniLmClassifier) -> None:
+    tok = wordpiece_tokenizer()
+    from worker.models.minilm import load_encoder
+
+    pieces = load_encoder().embeddings.word_embeddings.weight.detach()  # type: ignore[union-attr, operator]
+    split = tok.encode("unbelievably", add_special_tokens=False).ids
+    assert len(split) > 1
+    torch.testing.assert_close(frozen.embedding.weight[VOCAB.index("unbelievably")], pieces[split].mean(0))
+    torch.testing.assert_close(frozen.embedding.weight[1], pieces[tok.token_to_id("[UNK]")])  # [OOV]
+    assert not frozen.embedding.weight[0].any()  # [PAD]
+
+
+def test_frozen_mode_trains_only_the_head(frozen: MiniLmClassifier) -> None:
+    trainable = {n for n, p in frozen.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("head.", "out.")) for n in trainable)
+    frozen.train()
+    try:
+        assert not frozen.encoder.training and frozen.out.training
+    finally:
+        frozen.eval()
+
+
+def test_cache_serves_repeat_passes_with_identical_logits(frozen: MiniLmClassifier) -> None:
+    ENCODER_CACHE.clear()
+    ids, lengths = batch([ids_of("the movie was good !"), ids_of("it was bad"), ids_of("great fun")])
+    with torch.no_grad():
+        first = frozen(ids, lengths)
+        assert (ENCODER_CACHE.hits, ENCODER_CACHE.misses) == (0, 3)
+        again = frozen(ids[[2, 0]], lengths[[2, 0]])  # other batch, other padding: still hits
+        assert (ENCODER_CACHE.hits, ENCODER_CACHE.misses) == (2, 3)
+        handle = frozen.embedding.register_forward_hook(lambda *_: None)
+        try:
+            uncached = frozen(ids, lengths)  # hooks (Captum, the latent map) bypass the cache
+        finally:
+            handle.remove()
+        assert ENCODER_CACHE.hits == 2
+    torch.testing.assert_close(first, uncached, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(again, first[[2, 0]], atol=1e-5, rtol=1e-4)
+
+
+def test_words_past_max_tokens_are_ignored() -> None:
+    model = make_model("minilm", max_tokens=4).eval()
+    short, longer = ids_of("the movie was good"), ids_of("the movie was good and the plot was bad")
+    with torch.no_grad():
+        torch.testing.assert_close(model(*batch([short])), model(*batch([longer])), atol=1e-5, rtol=1e-4)
+
+
+def test_finetune_updates_the_encoder() -> None:
+    model = make_model("minilm", finetune=True, dropout=0.0)
+    assert all(p.requires_grad for p in model.encoder.encoder.parameters())  # type: ignore[union-attr]
+    layer = model.encoder.encoder.layer[0].attention.self.query.weight  # type: ignore[union-attr, index]
+    word = model.embedding.weight[VOCAB.index("good")]
+    before_layer, before_word = layer.detach().clone(), word.detach().clone()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    ids, lengths = batch([ids_of("the movie was good"), ids_of("it was bad")])
+    model.loss_fn(model(ids, lengths), torch.tensor([1, 0])).backward()
+    opt.step()
+    assert not torch.equal(layer.detach(), before_layer)
+    assert not torch.equal(model.embedding.weight[VOCAB.index("good")].detach(), before_word)
+    assert model.encoder.training
+
+
+def test_checkpoint_round_trip_without_vocab(frozen: MiniLmClassifier) -> None:
+    state = frozen.state_dict()
+    # BERT's own WordPiece table is dropped from checkpoints.
+    assert not any(v.shape[0] == 30522 for v in state.values() if v.dim() > 0)
+    restored = build_model("minilm", frozen.params.model_dump(), len(VOCAB), 2)
+    restored.load_state_dict(state)
+    restored.eval()
+    ids, lengths = batch([ids_of("the movie was good !"), ids_of("boring")])
+    with torch.no_grad():
+        torch.testing.assert_close(restored(ids, lengths), frozen(ids, lengths))

@@ -1,0 +1,149 @@
+"""The multi-layer latent space: pooled activations of every named layer, each standardised, reduced
+and weighted so that every layer counts equally, then concatenated.
+
+Why all layers: the last layer only shows what the classifier already decided; earlier layers show
+what the network sees (vocabulary, phrases), which is where duplicates and odd sub-populations hide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from sklearn.decomposition import PCA
+from torch import Tensor, nn
+
+from backend.text.token_store import TokenArrays
+from worker.models.base import PAD_ID, TextClassifier
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def collate(arrays: TokenArrays, rows: npt.NDArray[np.int64], min_length: int = 1) -> tuple[Tensor, Tensor]:
+    """(B, T) int64 token ids padded with PAD_ID, and (B,) lengths.
+
+    A local equivalent of the training work's `worker.pipeline.batching.collate` (switch once merged).
+    """
+    lengths = arrays.lengths[rows]
+    width = max(int(lengths.max(initial=0)), min_length, 1)
+    ids = np.full((len(rows), width), PAD_ID, dtype=np.int64)
+    for j, r in enumerate(rows):
+        row = arrays.row(int(r))
+        ids[j, : len(row)] = row
+    return torch.from_numpy(ids), torch.from_numpy(lengths.astype(np.int64))
+
+
+@torch.inference_mode()
+def extract_pooled(
+    model: TextClassifier,
+    arrays: TokenArrays,
+    rows: Sequence[int] | npt.NDArray[np.int64],
+    batch_size: int = 512,
+    device: str | torch.device = "cpu",
+) -> dict[str, FloatArray]:
+    """One pooled vector per sample and latent layer: {layer name: (len(rows), D) float32}, row-aligned.
+
+    Batches are sorted by length so padding stays small; forward hooks pool each layer's output
+    with the model's own `pool` while the batch's lengths are at hand.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    was_training = model.training
+    model.eval()
+    layers = model.latent_layers()
+    order = np.argsort(arrays.lengths[rows], kind="stable")
+    out: dict[str, FloatArray] = {}
+    batch: dict[str, Tensor] = {}
+    lengths_now: list[Tensor] = []
+
+    def hook_for(name: str) -> Any:
+        def hook(_: nn.Module, __: Any, output: Tensor) -> None:
+            batch[name] = model.pool(name, output, lengths_now[0]).float()
+
+        return hook
+
+    handles = [module.register_forward_hook(hook_for(name)) for name, module in layers.items()]
+    try:
+        for start in range(0, len(rows), batch_size):
+            pos = order[start : start + batch_size]
+            ids, lengths = collate(arrays, rows[pos], model.min_length())
+            ids, lengths = ids.to(device), lengths.to(device)
+            lengths_now[:] = [lengths]
+            batch.clear()
+            model(ids, lengths)
+            for name in layers:
+                vec = batch[name].cpu().numpy()
+                if name not in out:
+                    out[name] = np.empty((len(rows), vec.shape[1]), dtype=np.float32)
+                out[name][pos] = vec
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return out
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    name: str
+    raw_dims: int
+    dims: int
+    explained_variance: float  # fraction of the standardised layer's variance kept by the reduction
+    weight: float  # scale applied after reduction so that the layer's block has total variance 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LatentSpace:
+    vectors: FloatArray  # (N, D): the concatenated, weighted blocks
+    layers: list[LayerSummary]
+
+    @property
+    def dims(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+def reduce_layer(x: FloatArray, dims: int, seed: int) -> tuple[FloatArray, float]:
+    """Standardise each feature, then PCA (randomized SVD) to at most `dims` components."""
+    x = x.astype(np.float32, copy=False)
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    live = std > 1e-6  # dead ReLU filters are constant: they carry nothing and would divide by zero
+    z = (x[:, live] - mean[live]) / std[live]
+    if z.shape[1] == 0:
+        return np.zeros((len(x), 0), dtype=np.float32), 0.0
+    k = min(dims, z.shape[1], max(len(z) - 1, 1))
+    if k >= z.shape[1]:
+        return z.astype(np.float32), 1.0
+    pca = PCA(n_components=k, svd_solver="randomized", random_state=seed)
+    reduced = pca.fit_transform(z).astype(np.float32)
+    return reduced, float(pca.explained_variance_ratio_.sum())
+
+
+def build_latent_space(pooled: dict[str, FloatArray], dims_per_layer: int, seed: int) -> LatentSpace:
+    """Reduce every layer and weight its block to total variance 1, so each layer counts equally."""
+    blocks: list[FloatArray] = []
+    layers: list[LayerSummary] = []
+    for name, x in pooled.items():
+        reduced, explained = reduce_layer(x, dims_per_layer, seed)
+        total = float(reduced.var(axis=0).sum()) if reduced.shape[1] else 0.0
+        weight = 1.0 / np.sqrt(total) if total > 1e-12 else 0.0
+        if weight:
+            blocks.append((reduced * weight).astype(np.float32))
+        layers.append(
+            LayerSummary(
+                name=name,
+                raw_dims=int(x.shape[1]),
+                dims=int(reduced.shape[1]) if weight else 0,
+                explained_variance=round(explained, 6),
+                weight=float(weight),
+            )
+        )
+    if not blocks:
+        raise ValueError("every latent layer is constant over the samples; there is nothing to map")
+    return LatentSpace(vectors=np.ascontiguousarray(np.concatenate(blocks, axis=1)), layers=layers)

@@ -1,0 +1,212 @@
+"""Reading a map's inputs from the database and store, and writing its results back.
+
+A map becomes visible only when its row flips to "done", in the same commit that writes its clusters
+and insights, after every artifact is in place: a crash or a UMAP failure never leaves a partial
+map that looks complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from backend.artifacts import ArtifactStore
+from backend.db.base import utcnow
+from backend.db.models import (
+    Dataset,
+    MapCluster,
+    MapConfig,
+    MapInsight,
+    ModelVersion,
+    PopulationMap,
+    Sample,
+    SampleResult,
+)
+from backend.schemas.maps import MapParams
+from backend.services import map_points
+from backend.services.map_points import latent_key, map_prefix
+from worker.pipeline.insights import TextLookup
+from worker.pipeline.population import Population, split_codes
+from worker.pipeline.population_map import MapResult
+
+
+def resolve_params(session: Session, version_id: int, overrides: dict[str, Any] | None = None) -> MapParams:
+    """Defaults, then the version's saved map parameters, then this job's overrides."""
+    config = session.get(MapConfig, version_id)
+    merged = {**(config.params if config else {}), **(overrides or {})}
+    return MapParams(**{k: v for k, v in merged.items() if v is not None or k in ("n_epochs", "n_clusters")})
+
+
+def start_map(
+    session: Session, version: ModelVersion, epoch: int, job_id: int, params: MapParams
+) -> PopulationMap:
+    pmap = session.scalars(
+        select(PopulationMap).where(PopulationMap.version_id == version.id, PopulationMap.epoch == epoch)
+    ).first()
+    if pmap is None:
+        pmap = PopulationMap(version_id=version.id, epoch=epoch)
+        session.add(pmap)
+    pmap.status = "running"
+    pmap.job_id = job_id
+    pmap.error = None
+    pmap.params = params.model_dump()
+    pmap.artifact_prefix = map_prefix(version.id, epoch)
+    pmap.finished_at = None
+    session.commit()
+    return pmap
+
+
+def load_population(session: Session, version: ModelVersion, epoch: int) -> Population:
+    rows = session.execute(
+        select(
+            Sample.id,
+            Sample.index,
+            Sample.split,
+            Sample.label,
+            SampleResult.loss,
+            SampleResult.prediction,
+            SampleResult.p_positive,
+        )
+        .join(SampleResult, SampleResult.sample_id == Sample.id)
+        .where(
+            Sample.dataset_id == version.dataset_id,
+            SampleResult.version_id == version.id,
+            SampleResult.epoch == epoch,
+        )
+        .order_by(Sample.index)
+    ).all()
+    dataset = session.get(Dataset, version.dataset_id)
+    expected = dataset.num_samples if dataset is not None else 0
+    if not rows:
+        raise ValueError(f"epoch {epoch} of version {version.id} has no evaluation results")
+    cols = list(zip(*rows, strict=True))
+    index = np.asarray(cols[1], dtype=np.int64)
+    if len(rows) != expected or not np.array_equal(index, np.arange(len(rows))):
+        raise ValueError(
+            f"epoch {epoch} of version {version.id} has results for {len(rows)} of "
+            f"{expected} samples; a map needs all of them"
+        )
+    return Population(
+        sample_ids=np.asarray(cols[0], dtype=np.int64),
+        splits=split_codes(list(cols[2])),
+        labels=np.asarray(cols[3], dtype=np.int64),
+        loss=np.asarray(cols[4], dtype=np.float32),
+        prediction=np.asarray(cols[5], dtype=np.int64),
+        p_positive=np.asarray(cols[6], dtype=np.float32),
+    )
+
+
+def text_lookup(session: Session) -> TextLookup:
+    def lookup(ids: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out.update(
+                {
+                    int(i): t
+                    for i, t in session.execute(
+                        select(Sample.id, Sample.text).where(Sample.id.in_(chunk))
+                    ).all()
+                }
+            )
+        return out
+
+    return lookup
+
+
+def previous_coords(
+    session: Session, store: ArtifactStore, version_id: int, epoch: int, n: int
+) -> npt.NDArray[np.float32] | None:
+    """The latest finished map of an earlier epoch with the same number of points, if any."""
+    prev = session.scalars(
+        select(PopulationMap)
+        .where(
+            PopulationMap.version_id == version_id,
+            PopulationMap.epoch < epoch,
+            PopulationMap.status == "done",
+            PopulationMap.num_points == n,
+        )
+        .order_by(PopulationMap.epoch.desc())
+    ).first()
+    if prev is None:
+        return None
+    try:
+        return store.get_array(f"{prev.artifact_prefix}/coords.npy").astype(np.float32)  # type: ignore[no-any-return]
+    except KeyError:
+        return None
+
+
+def write_artifacts(store: ArtifactStore, version_id: int, epoch: int, result: MapResult) -> None:
+    prefix = map_prefix(version_id, epoch)
+    store.put_array(latent_key(version_id, epoch), result.latent.vectors.astype(np.float16))
+    store.put_array(f"{prefix}/coords.npy", result.coords.astype(np.float32))
+    store.put_array(f"{prefix}/knn_indices.npy", result.graph.indices)
+    store.put_array(f"{prefix}/knn_distances.npy", result.graph.distances.astype(np.float32))
+    store.put_array(f"{prefix}/clusters.npy", result.cluster_of)
+    # Per-sample score for the mislabels work: share of latent neighbours with another label.
+    store.put_array(f"{prefix}/neighbor_disagreement.npy", result.disagreement)
+
+
+def finish_map(
+    session: Session, store: ArtifactStore, map_id: int, result: MapResult, extra_timings: dict[str, float]
+) -> PopulationMap:
+    """Points payload, then clusters, insights and status "done" in one commit."""
+    pmap = session.get(PopulationMap, map_id)
+    assert pmap is not None
+    table = map_points.build_points_table(session, pmap, store)
+    store.put_bytes(map_points.points_key(pmap), map_points.encode(table, "none"))
+    session.execute(delete(MapCluster).where(MapCluster.map_id == map_id))
+    session.execute(delete(MapInsight).where(MapInsight.map_id == map_id))
+    session.add_all(
+        MapCluster(
+            map_id=map_id,
+            cluster=c.cluster,
+            size=c.size,
+            mean_loss=c.mean_loss,
+            accuracy=c.accuracy,
+            majority_label=c.majority_label,
+            label_purity=c.label_purity,
+            split_mix=c.split_mix,
+            x=c.x,
+            y=c.y,
+        )
+        for c in result.clusters
+    )
+    session.add_all(
+        MapInsight(
+            map_id=map_id,
+            rank=rank,
+            kind=i.kind,
+            score=i.score,
+            title=i.title[:300],
+            sentence=i.sentence,
+            sample_ids=i.sample_ids,
+            count=i.count,
+            cluster=i.cluster,
+            detail=i.detail,
+        )
+        for rank, i in enumerate(result.insights, start=1)
+    )
+    pmap.num_points = len(result.coords)
+    pmap.latent_dims = result.latent.dims
+    pmap.layers = [layer.to_json() for layer in result.latent.layers]
+    pmap.timings = {**result.timings, **extra_timings}
+    pmap.init = result.init
+    pmap.trustworthiness = result.trustworthiness
+    pmap.status = "done"
+    pmap.finished_at = utcnow()
+    session.commit()
+    return pmap
+
+
+def fail_map(session: Session, map_id: int, reason: str) -> None:
+    pmap = session.get(PopulationMap, map_id)
+    if pmap is not None:
+        pmap.status = "failed"
+        pmap.error = reason[:4000]
+        pmap.finished_at = utcnow()
+        session.commit()
