@@ -10,11 +10,11 @@ from worker.celery_app import celery_app
 from worker.mislabels.jobs import run_fold, run_parent
 
 
-@celery_app.task(name="lensboard.rank_suspects")
+@celery_app.task(name="lensboard.rank_suspects")  # type: ignore[untyped-decorator]
 def rank_suspects(job_id: int) -> None:
     run_parent(job_id)
 
 
-@celery_app.task(name="lensboard.suspects_fold")
+@celery_app.task(name="lensboard.suspects_fold")  # type: ignore[untyped-decorator]
 def suspects_fold(job_id: int) -> None:
     run_fold(job_id)
