@@ -31,12 +31,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import torch
-from worker.pipeline.batching import bucketed_batches
-from worker.pipeline.data import TrainingData
-from worker.pipeline.device import pick_device
-from worker.pipeline.evaluate import evaluate
-from worker.pipeline.seeding import seed_everything
-from worker.pipeline.train import make_optimizer, train_one_epoch
 
 from backend.architectures import CnnParams
 from backend.artifacts import ArtifactStore
@@ -49,6 +43,13 @@ from worker.mislabels.cross_val import make_plan, predict_fold
 from worker.mislabels.metrics import auroc, precision_recall_at_k
 from worker.mislabels.signals import confident_learning, training_dynamics
 from worker.models.registry import build_model
+from worker.models.word_vectors import vocabulary
+from worker.pipeline.batching import bucketed_batches
+from worker.pipeline.data import TrainingData
+from worker.pipeline.device import pick_device
+from worker.pipeline.evaluate import evaluate
+from worker.pipeline.seeding import seed_everything
+from worker.pipeline.train import make_optimizer, train_one_epoch
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = os.environ.get("LENSBOARD_IMDB_ARCHIVE", str(ROOT.parent / "shared/data/aclImdb_v1_labeled.tar.gz"))
@@ -80,7 +81,7 @@ def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64
     n = len(labels)
     data = TrainingData(arrays=arrays, sample_ids=np.arange(n, dtype=np.int64), labels=labels,
                         splits=np.array(["train"] * n), train_rows=np.arange(n, dtype=np.int64),
-                        train_labels=labels, vocab_size=tok.vocab_size, num_classes=2)
+                        train_labels=labels, vocab=vocabulary(tok), num_classes=2)
     return data, labels
 
 
@@ -112,7 +113,8 @@ def train_version(version: ModelVersion, data: TrainingData, device: torch.devic
     """Train on all (noisy) train rows like a version does; (probs after each epoch, final losses)."""
     params = CnnParams(**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
-    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, 2).to(device)
+    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, 2, vocab=data.vocab)
+    model.to(device)
     optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
     rows = data.train_rows
     probs, loss = [], np.zeros(0, dtype=np.float32)

@@ -41,7 +41,8 @@ def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArra
                      device: torch.device) -> TextClassifier:
     params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
-    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes)
+    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
+                        vocab=data.vocab)
     model.to(device)
     optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
     for _ in range(epochs):
