@@ -68,10 +68,9 @@ def finished(session: Session, job_id: int) -> Job:
 
 
 def ig_seconds(session: Session, store: ArtifactStore, version: ModelVersion, samples: int) -> float:
-    from worker.pipeline.checkpoint import load_model
-
     from backend.analysis_methods import IntegratedGradientsParams
     from worker.attribution.methods import Inputs, attribute
+    from worker.pipeline.checkpoint import load_model
 
     model = load_model(session, version.id, EPOCHS)
     arrays = load_tokens(store, version.dataset_id)

@@ -24,5 +24,6 @@ def test_api_never_imports_torch() -> None:
     import subprocess
     import sys
 
-    code = "import sys; import backend.main; import backend.cli.main; assert 'torch' not in sys.modules, 'torch imported'"
+    code = ("import sys; import backend.main; import backend.cli.main; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -82,7 +82,8 @@ class TextCNN(TextClassifier):
             return sum(x.numel() for x in m.parameters())
         nodes: list[dict[str, Any]] = [
             {"id": "input", "kind": "input", "label": "token ids", "shape": ["B", "T"], "params": 0},
-            {"id": "embedding", "kind": "embedding", "label": f"Embedding {self.embedding.num_embeddings}×{p.embedding_dim}",
+            {"id": "embedding", "kind": "embedding",
+             "label": f"Embedding {self.embedding.num_embeddings}×{p.embedding_dim}",
              "shape": ["B", "T", p.embedding_dim], "params": count(self.embedding)},
         ]
         edges: list[dict[str, str]] = [{"source": "input", "target": "embedding"}]

@@ -76,7 +76,8 @@ async def stream_jobs(request: Request, project_id: int | None = None, job_id: i
         seen: dict[int, str] = {}
         # Only jobs that are active now or appear later; finished history is in GET /jobs.
         first = await asyncio.to_thread(snapshot, 0)
-        floor = min((j.id for j in first if j.state in ACTIVE_STATES), default=max((j.id for j in first), default=0) + 1)
+        newest = max((j.id for j in first), default=0)
+        floor = min((j.id for j in first if j.state in ACTIVE_STATES), default=newest + 1)
         for j in first:
             if j.id >= floor or j.id == job_id:
                 seen[j.id] = j.updated_at.isoformat()

@@ -1,0 +1,85 @@
+"""The CLI's HTTP client of the REST API. Every command except serve/worker/migrate goes through it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class CliError(Exception):
+    """A failure to report to the user as one clear message (and a non-zero exit)."""
+
+
+class ApiError(CliError):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"{detail} (HTTP {status})")
+        self.status = status
+        self.detail = detail
+
+
+class ProjectNotFound(CliError):
+    pass
+
+
+class ServerUnreachable(CliError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"the Lensboard server is not running at {url}.\n"
+            "Start it with `make run` (or `lensboard serve`), or point LENSBOARD_URL at a running server."
+        )
+
+
+class ApiClient:
+    def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 30.0,
+                 http: httpx.Client | None = None) -> None:
+        """`http`: an existing client (e.g. FastAPI's TestClient); by default one for LENSBOARD_URL."""
+        self.base_url = (base_url or os.environ.get("LENSBOARD_URL") or DEFAULT_URL).rstrip("/")
+        token = token or os.environ.get("LENSBOARD_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = http or httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, f"/api{path}", **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+            raise ServerUnreachable(self.base_url) from e
+        except httpx.HTTPError as e:
+            raise CliError(f"request to {self.base_url} failed: {e}") from e
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self.request("POST", path, json=body or {})
+
+    def project(self, ref: str) -> dict[str, Any]:
+        """A project by id or by name."""
+        if ref.isdigit():
+            found: dict[str, Any] = self.get(f"/projects/{ref}")
+            return found
+        for project in self.get("/projects"):
+            if project["name"] == ref:
+                return dict(project)
+        raise ProjectNotFound(f"no project named {ref!r}; see `lensboard projects`")
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason_phrase
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])
+    return str(body)[:500]

@@ -1,0 +1,174 @@
+"""Commands that run on this machine rather than through the API: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+
+from backend.cli.client import CliError
+from backend.cli.output import console
+from backend.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK_NAMES = ("localhost", "ip6-localhost")
+
+
+def load_settings() -> Settings:
+    """The settings, or one clear message naming each bad variable."""
+    try:
+        return get_settings()
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+                             for err in e.errors())
+        raise CliError(f"invalid settings: {problems}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, secret_key: str | None) -> None:
+    """Reachable from other machines means reachable by other people: that needs a real secret."""
+    if not is_loopback(host) and not secret_key:
+        raise CliError(
+            f"refusing to listen on {host}: binding beyond loopback needs a secret key. "
+            "Set LENSBOARD_SECRET_KEY (e.g. `export LENSBOARD_SECRET_KEY=$(openssl rand -hex 32)`) "
+            "or serve on 127.0.0.1."
+        )
+
+
+def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def pending_migrations(url: str) -> tuple[str | None, str | None]:
+    """(current revision, head revision) of the database."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from backend.db.session import make_engine
+
+    script = ScriptDirectory.from_config(alembic_config(url))
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    return current, script.get_current_head()
+
+
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from alembic import command
+
+    settings = load_settings()
+    command.upgrade(alembic_config(settings.db_url), "head")
+    current, _ = pending_migrations(settings.db_url)
+    console.print(f"Database migrated to revision {current} ({_redact(settings.db_url)}).")
+
+
+def worker_command(concurrency: int | None = None) -> list[str]:
+    settings = load_settings()
+    return [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--loglevel=INFO",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
+            # Job leases, not Celery's gossip, coordinate workers; this also keeps the embedded broker quiet.
+            "--without-gossip", "--without-mingle", "--hostname=worker@%h"]
+
+
+def worker(
+    concurrency: Annotated[int | None, typer.Option(min=1, max=64, help="Processes (default: settings)")] = None,
+) -> None:
+    """Run a Celery worker in the foreground (training, maps, analyses)."""
+    argv = worker_command(concurrency)
+    os.chdir(ROOT)
+    os.execv(argv[0], argv)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default: LENSBOARD_HOST, 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: LENSBOARD_PORT, 8000)")] = None,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the embedded worker")] = False,
+) -> None:
+    """Serve the API and the dashboard; in embedded mode also run one worker beside it."""
+    import uvicorn
+
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    check_bind(host, settings.secret_key)
+    current, head = pending_migrations(settings.db_url)
+    if current != head:
+        raise CliError(f"the database is at revision {current or 'none'}, not {head}: run `lensboard migrate` first")
+    child = None
+    if settings.embedded and not no_worker:
+        child = _spawn_worker()
+    # uvicorn re-raises the signal it caught once it has shut down; turning SIGTERM into SystemExit
+    # lets the `finally` below stop the worker instead of the process dying on the spot.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    mode = "embedded (SQLite, local broker)" if settings.embedded else "distributed"
+    console.print(f"[bold green]Lensboard is running at {url}[/]  ({mode}; data in {settings.data_dir})")
+    try:
+        uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=True)
+    finally:
+        if child is not None:
+            _stop(child)
+
+
+def _spawn_worker() -> subprocess.Popen[bytes]:
+    """The embedded worker: a child in its own session, which dies with us even on SIGKILL (Linux)."""
+    return subprocess.Popen(worker_command(), cwd=ROOT, start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _stop(child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    if child.poll() is not None:
+        return
+    console.print("Stopping the worker…")
+    child.terminate()  # the worker's main process stops its own pool (a warm shutdown)
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def _exit_on_signal(signum: int, _: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

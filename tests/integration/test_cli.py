@@ -1,0 +1,174 @@
+"""The `lensboard` CLI as a user runs it: a subprocess talking to a real server subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api_server import ApiServer, cli, free_port, pid_alive
+from tests.support.databases import SqliteDatabases
+from tests.support.worker_process import lensboard_env
+
+pytestmark = pytest.mark.integration
+
+
+def embedded_env(data_dir: Path) -> dict[str, str]:
+    """The embedded default: no DATABASE_URL and no broker, everything under the data dir."""
+    env = lensboard_env("", "", data_dir)
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "LENSBOARD_ARTIFACT_ROOT"):
+        env.pop(key)
+    return env
+
+
+@pytest.fixture
+def api_env(sqlite_dbs: SqliteDatabases, data_dir: Path) -> dict[str, str]:
+    return lensboard_env(sqlite_dbs.fresh(), f"sqla+sqlite:///{data_dir / 'broker.sqlite'}", data_dir)
+
+
+@pytest.fixture
+def server(api_env: dict[str, str], data_dir: Path) -> Iterator[ApiServer]:
+    s = ApiServer(api_env, data_dir / "server.log", "--no-worker")
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_projects_create_and_list(server: ApiServer) -> None:
+    created = cli(["projects", "create", "reviews", "--description", "IMDB walkthrough"], server.env)
+    assert created.returncode == 0, created.stderr
+    assert "Created project" in created.stdout
+    listed = cli(["projects"], server.env)
+    assert listed.returncode == 0 and "reviews" in listed.stdout
+    assert "reviews" in cli(["projects", "list"], server.env).stdout
+    assert httpx.get(f"{server.url}/api/projects").json()[0]["description"] == "IMDB walkthrough"
+
+
+def test_api_errors_exit_nonzero_with_their_message(server: ApiServer, data_dir: Path) -> None:
+    assert cli(["projects", "create", "p"], server.env).returncode == 0
+    cases = {
+        ("projects", "create", "p"): "a project named 'p' already exists",
+        ("train", "p", "--set", "dropout=7"): "hyperparameters.dropout",
+        ("train", "p", "--set", "kernel_sizes=[3,4,5]"): "no imported dataset",
+        ("train", "nope"): "no project named 'nope'",
+        ("train", "p", "--set", "dropout"): "--set expects key=value",
+        ("samples", "999"): "version 999 not found",
+        ("import-imdb", "/etc/passwd", "--project", "p"): "outside the allowed import roots",
+        ("jobs", "--project", "12345"): "project 12345 not found",
+    }
+    for args, message in cases.items():
+        r = cli(list(args), server.env)
+        assert r.returncode != 0, (args, r.stdout)
+        assert message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+    # A bad hyperparameter never reaches the database.
+    assert httpx.get(f"{server.url}/api/projects/1/versions").json() == []
+
+
+def test_cli_without_a_server_says_how_to_start_one(api_env: dict[str, str]) -> None:
+    r = cli(["projects"], {**api_env, "LENSBOARD_URL": f"http://127.0.0.1:{free_port()}"})
+    assert r.returncode == 1
+    assert "not running" in r.stderr and "make run" in r.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
+def test_serve_refuses_non_loopback_host_without_secret(api_env: dict[str, str], host: str) -> None:
+    r = cli(["serve", "--host", host, "--port", str(free_port()), "--no-worker"], api_env, timeout=60)
+    assert r.returncode == 1
+    assert f"refusing to listen on {host}" in r.stderr and "LENSBOARD_SECRET_KEY" in r.stderr
+
+
+def test_serve_rejects_bad_settings_and_unmigrated_databases(
+    api_env: dict[str, str], sqlite_dbs: SqliteDatabases
+) -> None:
+    bad = cli(["serve", "--no-worker"], {**api_env, "DATABASE_URL": "mysql://db/lensboard"})
+    assert bad.returncode == 1 and "invalid settings: DATABASE_URL" in bad.stderr
+    broker = cli(["serve", "--no-worker"], {**api_env, "CELERY_BROKER_URL": "kafka://x"})
+    assert broker.returncode == 1 and "CELERY_BROKER_URL" in broker.stderr
+    blank = cli(["serve", "--no-worker"], {**api_env, "DATABASE_URL": sqlite_dbs.fresh(migrated=False)})
+    assert blank.returncode == 1 and "run `lensboard migrate` first" in blank.stderr
+
+
+def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir: Path, imdb_subset: Path) -> None:
+    """`make run`'s path: migrate, serve (which starts a worker beside the API), a job runs, clean shutdown."""
+    env = {**embedded_env(data_dir), "LENSBOARD_IMPORT_ROOTS": json.dumps([str(data_dir), str(imdb_subset.parent)])}
+    migrated = cli(["migrate"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert (data_dir / "lensboard.sqlite").exists()
+
+    server = ApiServer(env, data_dir / "server.log")
+    server.start()
+    try:
+        ready = httpx.get(f"{server.url}/api/ready", timeout=10).json()
+        assert ready["checks"] == {"database": "ok", "broker": "ok"}
+        workers = _wait_for_children(server)
+        assert workers, server.log()
+        # An import job goes through the embedded broker to that worker; the CLI follows it to the end.
+        r = cli(["import-imdb", str(imdb_subset), "--project", "fresh", "--subset", "5", "--val-size", "4",
+                 "--vocab-size", "500", "--max-length", "64"], server.env, timeout=300)
+        assert r.returncode == 0, r.stderr + server.log()
+        assert "Created project" in r.stdout and "with 20 samples" in r.stdout
+        jobs = httpx.get(f"{server.url}/api/jobs").json()
+        assert [(j["kind"], j["state"]) for j in jobs] == [("import", "SUCCESS")]
+    finally:
+        code = server.stop()
+    assert code in (0, 128 + signal.SIGTERM), server.log()
+    deadline = time.time() + 10
+    while any(pid_alive(p) for p in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(pid_alive(p) for p in workers), "the embedded worker outlived `lensboard serve`"
+
+
+def _wait_for_children(server: ApiServer, timeout: float = 30.0) -> list[int]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if kids := server.children():
+            return kids
+        time.sleep(0.2)
+    return []
+
+
+def _implemented(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+@pytest.mark.skipif(not _implemented("backend.data.importer", "worker.pipeline.train"),
+                    reason="the IMDB import and the training pipeline are not in this checkout yet")
+def test_walkthrough_import_train_and_read_the_hardest_samples(data_dir: Path, imdb_subset: Path) -> None:
+    """The README's CLI walkthrough on the embedded default: import, train with a live bar, read samples."""
+    env = {**embedded_env(data_dir), "LENSBOARD_IMPORT_ROOTS": json.dumps([str(data_dir), str(imdb_subset.parent)])}
+    assert cli(["migrate"], env).returncode == 0
+    server = ApiServer(env, data_dir / "server.log")
+    server.start()
+    try:
+        imported = cli(["import-imdb", str(imdb_subset), "--project", "walk", "--subset", "30", "--val-size", "20",
+                        "--vocab-size", "2000", "--max-length", "120"], server.env, timeout=600)
+        assert imported.returncode == 0, imported.stderr + server.log()
+        assert "Imported dataset" in imported.stdout and "120 samples" in imported.stdout
+
+        trained = cli(["train", "walk", "--arch", "cnn", "--epochs", "1", "--seed", "1", "--set", "embedding_dim=16",
+                       "--set", "num_filters=8", "--set", "kernel_sizes=[3,4]", "--set", "batch_size=16"],
+                      server.env, timeout=600)
+        assert trained.returncode == 0, trained.stderr + server.log()
+        version = httpx.get(f"{server.url}/api/projects/1/versions").json()[0]
+        assert version["hyperparameters"]["kernel_sizes"] == [3, 4] and version["epochs_done"] == 1
+        assert "per-epoch metrics" in trained.stdout
+
+        shown = cli(["samples", str(version["id"]), "--sort", "loss", "--limit", "5", "--split", "test"], server.env)
+        assert shown.returncode == 0, shown.stderr
+        hardest = httpx.get(f"{server.url}/api/versions/{version['id']}/samples",
+                            params={"split": "test", "limit": 5}).json()["items"]
+        assert [s["result"]["loss"] for s in hardest] == sorted((s["result"]["loss"] for s in hardest), reverse=True)
+        for s in hardest:
+            assert s["key"] in shown.stdout
+
+        listed = cli(["jobs", "--project", "walk"], server.env)
+        assert listed.returncode == 0 and "import" in listed.stdout and "train" in listed.stdout
+    finally:
+        server.stop()
