@@ -206,6 +206,17 @@ async function main() {
       console.log(`     painted ${painted} tokens; what-if: ${(await page.getByTestId("whatif-delta").textContent())?.trim()}`);
       await page.getByTestId("whatif-delta").scrollIntoViewIfNeeded();
       await shot(page, "11-whatif");
+      // Flag it as a confirmed mislabel with a note, then find it in the flags export.
+      const sampleId = new URL(page.url()).searchParams.get("sample");
+      await page.getByLabel("flag note").fill("e2e: label looks wrong");
+      await page.getByRole("button", { name: "Confirm mislabel" }).click();
+      await page.locator('[data-testid="flag-editor"][data-state="confirmed"]').waitFor({ timeout: 15_000 });
+      await page.getByTestId("flag-editor").scrollIntoViewIfNeeded();
+      await shot(page, "12-flagged");
+      const project = new URL(page.url()).pathname.split("/")[2];
+      const csv = await (await fetch(`${base}/api/projects/${project}/flags/export?format=csv`)).text();
+      const row = csv.split("\n").find((line) => line.split(",")[0] === sampleId || line.includes(`,${sampleId},`) || line.startsWith(`${sampleId},`));
+      if (!row || !row.includes("confirmed")) throw new Error(`sample ${sampleId} not confirmed in the export:\n${csv.slice(0, 400)}`);
       await page.keyboard.press("Escape");
       await page.getByTestId("sample-panel").waitFor({ state: "detached" });
     });
@@ -213,6 +224,7 @@ async function main() {
     await step("flags & versions view", async () => {
       await page.getByRole("link", { name: "Flags & versions" }).click();
       await page.locator(".flags-view").waitFor();
+      await page.getByTestId("flag-table").waitFor({ timeout: 15_000 });
       await shot(page, "09-flags");
     });
 

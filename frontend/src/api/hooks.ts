@@ -309,3 +309,109 @@ export function useAnalyzeBatch(versionId: number) {
     },
   });
 }
+
+// -- flags, suspects, retrain, compare (issue 5) ---------------------------------------------------
+
+export type Flag = Schemas["FlagOut"];
+export type FlagState = Flag["state"];
+export const flagKeys = {
+  all: (projectId: number) => ["flags", projectId] as const,
+  one: (projectId: number, sampleId: number) => ["flags", projectId, "sample", sampleId] as const,
+};
+
+/** A sample's flag, or null when it has none (404). */
+export function useFlag(projectId: number, sampleId: number) {
+  return useQuery({
+    queryKey: flagKeys.one(projectId, sampleId),
+    queryFn: async () => {
+      try {
+        return await unwrap(api.GET("/api/projects/{project_id}/flags/{sample_id}", { params: { path: { project_id: projectId, sample_id: sampleId } } }));
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+    },
+  });
+}
+
+export function useSetFlag(projectId: number, sampleId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: Schemas["FlagPut"] | null) => {
+      const path = { project_id: projectId, sample_id: sampleId };
+      if (body === null) {
+        await unwrap(api.DELETE("/api/projects/{project_id}/flags/{sample_id}", { params: { path, query: {} } }));
+        return null;
+      }
+      return unwrap(api.PUT("/api/projects/{project_id}/flags/{sample_id}", { params: { path }, body }));
+    },
+    onSuccess: (flag) => {
+      qc.setQueryData(flagKeys.one(projectId, sampleId), flag);
+      void qc.invalidateQueries({ queryKey: flagKeys.all(projectId) });
+    },
+  });
+}
+
+export function useUndoFlag(projectId: number, sampleId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/api/projects/{project_id}/flags/{sample_id}/undo", { params: { path: { project_id: projectId, sample_id: sampleId } }, body: {} })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: flagKeys.all(projectId) }),
+  });
+}
+
+export type FlagQuery = NonNullable<operations["listFlags"]["parameters"]["query"]>;
+
+export function useFlags(projectId: number, query: FlagQuery) {
+  return useQuery({
+    queryKey: [...flagKeys.all(projectId), "list", query],
+    placeholderData: keepPreviousData,
+    queryFn: () => unwrap(api.GET("/api/projects/{project_id}/flags", { params: { path: { project_id: projectId }, query } })),
+  });
+}
+
+export function useBulkFlags(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schemas["BulkFlagRequest"]) =>
+      unwrap(api.POST("/api/projects/{project_id}/flags/bulk", { params: { path: { project_id: projectId } }, body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: flagKeys.all(projectId) }),
+  });
+}
+
+export function useSuspects(versionId: number | null, split: "train" | "val" | "test" | undefined, limit = 50) {
+  return useQuery({
+    queryKey: ["suspects", versionId ?? -1, split ?? "", limit],
+    enabled: versionId !== null,
+    queryFn: () =>
+      unwrap(api.GET("/api/versions/{version_id}/suspects", { params: { path: { version_id: versionId ?? -1 }, query: { split, limit } } })),
+  });
+}
+
+export function useRankSuspects(versionId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/versions/{version_id}/suspects", { params: { path: { version_id: versionId } }, body: {} })),
+    onSuccess: (job) => {
+      qc.setQueryData(keys.job(job.id), job);
+    },
+  });
+}
+
+export function useRetrain(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ versionId, body }: { versionId: number; body: Schemas["RetrainRequest"] }) =>
+      unwrap(api.POST("/api/versions/{version_id}/retrain", { params: { path: { version_id: versionId } }, body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.versions(projectId) }),
+  });
+}
+
+export function useCompare(a: number | null, b: number | null) {
+  return useQuery({
+    queryKey: ["compare", a, b],
+    enabled: a !== null && b !== null && a !== b,
+    queryFn: () => unwrap(api.GET("/api/versions/compare", { params: { query: { a: a ?? -1, b: b ?? -1, limit: 300 } } })),
+  });
+}

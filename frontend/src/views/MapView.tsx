@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
 import {
-  fetchPoints, keys, useAnalyzeBatch, usePoints, useBuildMap, useClusters, useInsights, useJob, useMaps, useMapStatus, useSample, type MapState,
+  fetchPoints, keys, useAnalyzeBatch, useBulkFlags, usePoints, useBuildMap, useClusters, useInsights, useJob, useMaps, useMapStatus, useSample, type MapState,
 } from "../api/hooks";
 import { JobCard } from "../components/JobToasts";
 import { LegendView, PointMap } from "../components/PointMap";
@@ -67,6 +67,20 @@ function ClusterTable({ clusters, active, onPick }: { clusters: readonly Cluster
         </tbody>
       </table>
     </div>
+  );
+}
+
+function BulkFlag({ projectId, sampleIds, fromInsight }: { projectId: number; sampleIds: number[]; fromInsight: boolean }) {
+  const bulk = useBulkFlags(projectId);
+  return (
+    <>
+      <button type="button" className="btn btn-small" disabled={bulk.isPending || bulk.isSuccess} title="Flag every selected sample as a suspected mislabel"
+        onClick={() => bulk.mutate({ action: "flag", sample_ids: sampleIds, state: "suspected", source: fromInsight ? "insight" : "manual" })}>
+        {bulk.isPending ? "Flagging…" : "Flag all"}
+      </button>
+      {bulk.data && <span className="small good" data-testid="bulk-flag-state">{bulk.data.changed} flagged</span>}
+      {bulk.error && <span className="bad small">{errorMessage(bulk.error)}</span>}
+    </>
   );
 }
 
@@ -179,7 +193,7 @@ export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, 
           {selection.length === 0 ? <p className="muted small">Shift-drag on the map to lasso points, or pick an insight or a cluster.</p> : (
             <>
               <div className="toolbar wrap">
-                <button type="button" className="btn btn-small" disabled title="needs the flags API (issue 5)">Flag all</button>
+                {version && <BulkFlag key={`f${selectedIds.length}-${selectedIds[0] ?? 0}`} projectId={version.project_id} sampleIds={selectedIds} fromInsight={activeInsight !== null} />}
                 {version && <BulkAnalyze key={selectedIds.join(",").slice(0, 200) + selectedIds.length} version={version} epoch={epoch} sampleIds={selectedIds} />}
                 <button type="button" className="btn btn-small" onClick={() => { setSelection([]); setActiveInsight(null); setActiveCluster(null); }}>Clear</button>
               </div>

@@ -6,8 +6,8 @@ import { JobCard } from "../components/JobToasts";
 import { Drawer } from "../components/Overlay";
 import { ProbBars } from "../components/ProbBars";
 import { ReviewText } from "../components/ReviewText";
-import { ErrorState, Loading, NotAvailable } from "../components/States";
-import { hasFeature } from "../lib/features";
+import { ErrorState, Loading } from "../components/States";
+import { FlagEditor } from "./FlagEditor";
 import { fmt } from "../lib/format";
 import { spanMapper, tokenMarks, type HeatMode } from "../lib/heatmap";
 
@@ -313,7 +313,7 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           </section>
           <section className="panel-section">
             <h4>Flag</h4>
-            {hasFeature("flags") ? null : <NotAvailable feature="flags" what="Flags" />}
+            {version ? <FlagEditor projectId={version.project_id} sampleId={sampleId} classes={cls} label={s.label} /> : <p className="muted small">Select a version.</p>}
           </section>
         </div>
       )}
