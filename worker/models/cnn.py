@@ -12,7 +12,6 @@ from torch import Tensor, nn
 from backend.architectures import CnnParams
 from worker.models.base import PAD_ID, TextClassifier, length_mask
 
-
 EMBEDDING_INIT = 0.05
 
 
