@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         return self.artifact_root or str(self.data_dir / "artifacts")
 
     @property
+    def numba_cache_dir(self) -> Path:
+        """Where workers keep numba's compiled UMAP/pynndescent kernels between processes."""
+        return self.data_dir / "numba-cache"
+
+    @property
     def embedded(self) -> bool:
         return self.database_url is None and self.broker_url is None
 

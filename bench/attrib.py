@@ -27,8 +27,8 @@ import torch.nn.functional as F
 
 from backend.analysis_methods import METHODS
 from backend.architectures import CnnParams
+from backend.data.imdb import iter_reviews
 from backend.text.tokenizer import TextTokenizer
-from tests.support.prepared_version import read_reviews
 from worker.attribution.analyze import analyze_text
 from worker.models.base import PAD_ID
 from worker.models.cnn import TextCNN
@@ -45,7 +45,7 @@ Labeled = list[tuple[str, int]]
 
 
 def load_split(n_train: int, n_test: int, seed: int = 0) -> tuple[Labeled, Labeled]:
-    reviews = read_reviews(ARCHIVE, 50_000)
+    reviews = [(r.key, r.label, r.text) for r in iter_reviews(ARCHIVE)]
     rng = random.Random(seed)
     train = [(t, y) for k, y, t in reviews if k.startswith("train/")]
     test = [(t, y) for k, y, t in reviews if k.startswith("test/")]

@@ -15,12 +15,11 @@ worker has long done that.
 from __future__ import annotations
 
 import os
-import re
 import statistics
-import tarfile
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,43 +29,40 @@ ARCHIVE = os.environ.get(
     "LENSBOARD_IMDB_ARCHIVE",
     str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"),
 )
-_MEMBER = re.compile(r"^aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 
 
-def read_archive(path: str, n: int, seed: int = 0) -> list[object]:
-    from tests.support.map_setup import Review
+@dataclass
+class Reviews:
+    keys: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    splits: list[str] = field(default_factory=list)
+    scores: list[int] = field(default_factory=list)
+
+
+def read_archive(path: str, n: int, seed: int = 0) -> Reviews:
+    """n/4 reviews per (split, class), seeded, with a fifth of train carved out for validation."""
+    from backend.data.imdb import iter_reviews
 
     per = max(1, n // 4)
+    groups: dict[tuple[str, int], list[object]] = {}
+    for r in iter_reviews(path):
+        groups.setdefault((r.split, r.label), []).append(r)
     rng = np.random.default_rng(seed)
-    with tarfile.open(path, "r:gz") as tf:
-        names = [m for m in tf.getmembers() if _MEMBER.match(m.name)]
-        by: dict[tuple[str, str], list[tarfile.TarInfo]] = {}
-        for m in names:
-            hit = _MEMBER.match(m.name)
-            assert hit is not None
-            by.setdefault((hit[1], hit[2]), []).append(m)
-        chosen = []
-        for key in sorted(by):
-            ms = sorted(by[key], key=lambda m: m.name)
-            chosen += [ms[i] for i in sorted(rng.choice(len(ms), min(per, len(ms)), replace=False))]
-        out = []
-        for m in sorted(chosen, key=lambda m: m.name):
-            hit = _MEMBER.match(m.name)
-            f = tf.extractfile(m)
-            assert hit is not None and f is not None
-            out.append(
-                Review(
-                    key=m.name[len("aclImdb/") : -4],
-                    split=hit[1],
-                    label=int(hit[2] == "pos"),
-                    text=f.read().decode("utf-8"),
-                    score=int(hit[4]),
-                )
-            )
-    train = [i for i, r in enumerate(out) if r.split == "train"]
-    for i in rng.choice(train, size=len(train) // 5, replace=False):  # validation carved from train
-        out[i].split = "val"
-    return out  # type: ignore[return-value]
+    out = Reviews()
+    for key in sorted(groups):
+        items = groups[key]
+        for i in sorted(rng.choice(len(items), min(per, len(items)), replace=False)):
+            r = items[i]
+            out.keys.append(r.key)  # type: ignore[attr-defined]
+            out.texts.append(r.text)  # type: ignore[attr-defined]
+            out.labels.append(r.label)  # type: ignore[attr-defined]
+            out.splits.append(r.split)  # type: ignore[attr-defined]
+            out.scores.append(r.score)  # type: ignore[attr-defined]
+    train = [i for i, s in enumerate(out.splits) if s == "train"]
+    for i in rng.choice(train, size=len(train) // 5, replace=False):
+        out.splits[i] = "val"
+    return out
 
 
 def warm_up_umap() -> None:
@@ -113,35 +109,34 @@ def main() -> None:
             project_id = version.project_id
     else:
         from backend.architectures import CnnParams
-        from backend.text.tokenizer import TextTokenizer
         from tests.support.databases import migrate
-        from tests.support.map_setup import prepare_version
+        from tests.support.versions import trained_version
 
         migrate(get_settings().db_url)
         t = time.perf_counter()
         reviews = read_archive(ARCHIVE, n)
-        tokenizer = TextTokenizer.fit(
-            [r.text for r in reviews if r.split == "train"],  # type: ignore[attr-defined]
-            vocab_size=20000,
-            max_length=400,
-        )
-        print(f"read and tokenised {len(reviews)} reviews in {time.perf_counter() - t:.1f} s")
+        print(f"read {len(reviews.texts)} reviews in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
-        hp = CnnParams().model_dump()
-        prepared = prepare_version(
+        # The platform's own training task body (tokenizer fitted on train, default CNN).
+        trained = trained_version(
             factory,
             get_store(),
-            reviews,
-            tokenizer=tokenizer,
-            epochs=epochs,  # type: ignore[arg-type]
-            hyperparameters=hp,
+            reviews.texts,
+            reviews.labels,
+            reviews.splits,
+            keys=reviews.keys,
+            scores=reviews.scores,
+            epochs=epochs,
+            hyperparameters=CnnParams().model_dump(),
+            vocab_size=20000,
+            max_length=400,
         )
         print(
             f"trained the default CNN for {epochs} epoch(s) and evaluated in {time.perf_counter() - t:.1f} s"
         )
         version_id, project_id, map_epochs = (
-            prepared.version_id,
-            prepared.project_id,
+            trained.version_id,
+            trained.project_id,
             list(range(1, epochs + 1)),
         )
     warm_up_umap()

@@ -14,7 +14,10 @@ from backend.db.session import make_engine, make_session_factory
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.imdb_subset import build_subset
 from tests.support.services import require_archive, require_postgres, require_redis
-from tests.support.worker_process import WorkerProcess, lensboard_env
+from tests.support.worker_process import NUMBA_CACHE, WorkerProcess, lensboard_env
+from worker.pipeline import jit_cache
+
+jit_cache.configure(NUMBA_CACHE)  # before anything in this process imports numba
 
 
 def reset_caches() -> None:

@@ -157,7 +157,8 @@ def run_job(job_id: int, factory: sessionmaker[Session] | None = None) -> Iterat
 
 
 def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[int]:
-    """Re-enqueue active jobs whose worker is gone: same host with another pid, or a stale lease.
+    """Re-enqueue active jobs whose worker is gone: same host with another pid, or a stale lease; and
+    PENDING jobs whose task message was lost (see `resend_lost_pending`).
 
     Called when a worker starts, and periodically, so a job killed mid-epoch resumes.
     """
@@ -183,7 +184,39 @@ def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[
             job.celery_task_id = dispatch(job, TASK_FOR_KIND[job.kind])
             s.commit()
             requeued.append(job.id)
-    return requeued
+    return requeued + resend_lost_pending(factory)
+
+
+def resend_lost_pending(factory: sessionmaker[Session]) -> list[int]:
+    """Send again the task of every PENDING job untouched for a whole lease.
+
+    A job is committed before its message is sent, so a process that dies in between, or a broker that
+    loses the message, leaves a PENDING job nobody will ever run. Nothing tells a lost message from one
+    still waiting in a long queue, so the job is simply sent again, at most once per lease (each resend
+    touches `updated_at`): the lease makes whichever copy arrives second a no-op.
+    """
+    from backend.services.jobs import TASK_FOR_KIND, dispatch
+
+    cutoff = _now() - timedelta(seconds=get_settings().job_lease_seconds)
+    resent: list[int] = []
+    with factory() as s:
+        jobs = s.scalars(select(Job).where(Job.state == "PENDING", Job.kind.in_(list(TASK_FOR_KIND)))).all()
+        for job in jobs:
+            idle_since = max(_aware(job.updated_at), _aware(job.heartbeat_at or job.updated_at))
+            if idle_since >= cutoff:
+                continue
+            # Compare-and-set on updated_at: with several workers sweeping, only one resends.
+            res = s.execute(update(Job).where(Job.id == job.id, Job.state == "PENDING",
+                                              Job.updated_at == job.updated_at)
+                            .values(message="queued again: its task message was lost", updated_at=_now()))
+            s.commit()
+            if not res.rowcount:  # type: ignore[attr-defined]
+                continue
+            s.refresh(job)
+            job.celery_task_id = dispatch(job, TASK_FOR_KIND[job.kind])
+            s.commit()
+            resent.append(job.id)
+    return resent
 
 
 def _aware(dt: datetime) -> datetime:

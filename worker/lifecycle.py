@@ -1,4 +1,4 @@
-"""Worker process start-up: thread settings and recovery of jobs whose worker died."""
+"""Worker process start-up: numba's compilation cache, thread settings, recovery of jobs whose worker died."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from typing import Any
 from celery.signals import worker_process_init, worker_ready
 
 from backend.settings import get_settings
+from worker.pipeline import jit_cache
 
 log = logging.getLogger(__name__)
+
+# First among the worker's task modules, so it runs before anything imports numba.
+jit_cache.configure(get_settings().numba_cache_dir)
 
 
 @worker_process_init.connect

@@ -9,18 +9,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import get_store
-from tests.support.prepared_version import PreparedVersion, prepare_version
+from tests.support.versions import TrainedVersion, imdb_trained_version
 from worker.attribution.model_cache import models
 from worker.tasks.analysis import analyze
 
 
 @pytest.fixture
-def prepared(session_factory: sessionmaker[Session], imdb_archive: str, data_dir: Path) -> PreparedVersion:
+def prepared(session_factory: sessionmaker[Session], imdb_subset: Path) -> TrainedVersion:
     models.clear()
-    return prepare_version(session_factory, get_store(), imdb_archive, count=12)
+    return imdb_trained_version(session_factory, get_store(), imdb_subset, per_class=3)
 
 
-def test_errors_are_json_with_a_message(client: TestClient, prepared: PreparedVersion) -> None:
+def test_errors_are_json_with_a_message(client: TestClient, prepared: TrainedVersion) -> None:
     url = f"/api/versions/{prepared.version_id}/analyses"
     sid = prepared.sample_ids[0]
     cases = [
@@ -46,7 +46,7 @@ def test_errors_are_json_with_a_message(client: TestClient, prepared: PreparedVe
     assert client.get("/api/analyses/12345").status_code == 404
 
 
-def test_sample_tokens_without_a_model(client: TestClient, prepared: PreparedVersion) -> None:
+def test_sample_tokens_without_a_model(client: TestClient, prepared: TrainedVersion) -> None:
     sid, text = prepared.sample_ids[1], prepared.texts[1]
     r = client.get(f"/api/samples/{sid}/tokens", params={"version_id": prepared.version_id})
     assert r.status_code == 200, r.text
@@ -60,7 +60,7 @@ def test_sample_tokens_without_a_model(client: TestClient, prepared: PreparedVer
     assert client.get("/api/samples/424242/tokens").status_code == 404
 
 
-def test_second_request_is_served_from_the_cache(client: TestClient, prepared: PreparedVersion) -> None:
+def test_second_request_is_served_from_the_cache(client: TestClient, prepared: TrainedVersion) -> None:
     url = f"/api/versions/{prepared.version_id}/analyses"
     body = {"sample_id": prepared.sample_ids[2], "method": "gradient_x_input"}
     first = client.post(url, json=body)

@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.artifacts import get_store
 from backend.db.models import Analysis, Job
 from backend.services.jobs import create_job
-from tests.support.prepared_version import PreparedVersion, prepare_version
+from tests.support.versions import TrainedVersion, imdb_trained_version
 from worker.attribution.model_cache import models
 from worker.tasks.analysis import analyze
 
 
 @pytest.fixture
-def prepared(session_factory: sessionmaker[Session], imdb_archive: str, data_dir: Path) -> PreparedVersion:
+def prepared(session_factory: sessionmaker[Session], imdb_subset: Path) -> TrainedVersion:
     models.clear()
-    return prepare_version(session_factory, get_store(), imdb_archive, count=20)
+    return imdb_trained_version(session_factory, get_store(), imdb_subset, per_class=5)
 
 
 def _run(factory: sessionmaker[Session], version_id: int, **params: object) -> Job:
@@ -36,7 +36,7 @@ def _run(factory: sessionmaker[Session], version_id: int, **params: object) -> J
 
 
 def test_batch_job_stores_one_analysis_per_sample_and_reuses_them(
-        session_factory: sessionmaker[Session], prepared: PreparedVersion) -> None:
+        session_factory: sessionmaker[Session], prepared: TrainedVersion) -> None:
     ids = prepared.sample_ids[:5]
     ig = {"method": "integrated_gradients", "params": {"n_steps": 20, "internal_batch_size": 20,
                                                         "delta_tolerance": 0.05, "max_steps": 40}}
@@ -62,7 +62,7 @@ def test_batch_job_stores_one_analysis_per_sample_and_reuses_them(
 
 
 def test_what_if_on_the_same_text_matches_the_stored_sample(
-        session_factory: sessionmaker[Session], prepared: PreparedVersion) -> None:
+        session_factory: sessionmaker[Session], prepared: TrainedVersion) -> None:
     sid, text = prepared.sample_ids[3], prepared.texts[3]
     for method in ("integrated_gradients", "lime"):
         stored = _run(session_factory, prepared.version_id, sample_ids=[sid], method=method, params={})

@@ -7,15 +7,14 @@ import pyarrow as pa
 import pytest
 import torch
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import get_store
-from backend.db.models import Job, PopulationMap
-from backend.services.jobs import create_job
+from backend.db.models import Job, PopulationMap, SampleResult
 from backend.services.map_points import latent_key
-from tests.support.map_setup import Prepared, prepare_version, synthetic_reviews
-from tests.support.synthetic import VOCAB, make_synthetic
+from tests.support.datasets import create_project, insert_synthetic_dataset, synthetic_reviews
+from tests.support.versions import TrainedVersion, insert_version, post_epoch_job, trained_version
 from worker.job_runner import run_job
 from worker.tasks.maps import run_map_job
 
@@ -23,17 +22,16 @@ torch.set_num_threads(2)
 FAST = {"n_epochs": 50, "dims_per_layer": 8, "trust_sample": 300}
 
 
-def run_map(factory: sessionmaker[Session], prepared: Prepared, epoch: int) -> int:
-    with factory() as s:
-        job = create_job(
-            s,
-            "map",
-            version_id=prepared.version_id,
-            project_id=prepared.project_id,
-            params={"epoch": epoch, "map": FAST},
-        )
-        s.commit()
-        job_id = job.id
+def train(factory: sessionmaker[Session], n: int, epochs: int, seed: int) -> TrainedVersion:
+    reviews = synthetic_reviews(n, seed=seed)
+    return trained_version(factory, get_store(), reviews.texts, reviews.labels, reviews.splits, epochs=epochs,
+                           vocab_size=300, max_length=64, seed=seed)
+
+
+def run_map(client: TestClient, factory: sessionmaker[Session], version_id: int, epoch: int) -> int:
+    """Run, in this process, the map job that training enqueued for `epoch` (with fast UMAP settings)."""
+    assert client.put(f"/api/versions/{version_id}/map-config", json=FAST).status_code == 200
+    job_id = post_epoch_job(factory, version_id, "map", epoch)
     with run_job(job_id, factory) as ctx:
         assert ctx is not None
         run_map_job(ctx, get_store())
@@ -41,24 +39,21 @@ def run_map(factory: sessionmaker[Session], prepared: Prepared, epoch: int) -> i
 
 
 @pytest.fixture
-def prepared(session_factory: sessionmaker[Session]) -> Prepared:
-    data = make_synthetic(n=300, seed=2)
-    return prepare_version(
-        session_factory, get_store(), synthetic_reviews(data), arrays=data.arrays, vocab_size=VOCAB, epochs=2
-    )
+def prepared(session_factory: sessionmaker[Session]) -> TrainedVersion:
+    return train(session_factory, 300, epochs=2, seed=2)
 
 
 def test_map_job_and_api(
-    client: TestClient, session_factory: sessionmaker[Session], prepared: Prepared
+    client: TestClient, session_factory: sessionmaker[Session], prepared: TrainedVersion
 ) -> None:
     vid = prepared.version_id
-    # Before any map: 409 with the job state (none yet), unknown epoch 404, unknown version 404.
+    # Before the map runs: 409 with the state of the job training queued; unknown epoch/version 404.
     r = client.get(f"/api/versions/{vid}/maps/1/points")
-    assert r.status_code == 409 and r.json()["status"] == "absent" and r.json()["job"] is None
+    assert r.status_code == 409 and r.json()["status"] == "pending" and r.json()["job"]["state"] == "PENDING"
     assert client.get(f"/api/versions/{vid}/maps/3").status_code == 404
     assert client.get("/api/versions/9999/maps/1/points").status_code == 404
 
-    job_id = run_map(session_factory, prepared, 1)
+    job_id = run_map(client, session_factory, vid, 1)
     status = client.get(f"/api/versions/{vid}/maps/1").json()
     assert (
         status["status"] == "done" and status["job"]["id"] == job_id and status["job"]["state"] == "SUCCESS"
@@ -85,7 +80,7 @@ def test_map_job_and_api(
     sample = client.get(f"/api/samples/{prepared.sample_ids[5]}", params={"version_id": vid}).json()
     row = {k: v[0] for k, v in table.slice(5, 1).to_pydict().items()}
     assert row["split"] == sample["split"] and row["label"] == sample["label"]
-    assert row["token_count"] == sample["token_count"] and row["score"] == sample["score"]
+    assert row["token_count"] == sample["token_count"] and row["score"] == (sample["score"] or 0)  # 0: unknown
     assert row["prediction"] == sample["results"][0]["prediction"]
     assert row["loss"] == pytest.approx(sample["results"][0]["loss"], rel=2e-3, abs=1e-3)
 
@@ -121,7 +116,7 @@ def test_map_job_and_api(
     assert all(i["sentence"] and i["count"] >= len(i["sample_ids"]) > 0 for i in insights)
 
     # Epoch 2 starts from epoch 1's layout.
-    run_map(session_factory, prepared, 2)
+    run_map(client, session_factory, vid, 2)
     second = client.get(f"/api/versions/{vid}/maps/2").json()
     assert second["status"] == "done" and second["init"] == "previous"
     assert [m["epoch"] for m in client.get(f"/api/versions/{vid}/maps").json()] == [1, 2]
@@ -130,17 +125,11 @@ def test_map_job_and_api(
 def test_map_failure_is_recorded_and_never_served(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
-    data = make_synthetic(n=60, seed=4)
-    prepared = prepare_version(
-        session_factory,
-        get_store(),
-        synthetic_reviews(data),
-        arrays=data.arrays,
-        vocab_size=VOCAB,
-        epochs=1,
-        evaluate_epochs=False,
-    )
-    job_id = run_map(session_factory, prepared, 1)
+    prepared = train(session_factory, 60, epochs=1, seed=4)
+    with session_factory() as s:  # the epoch's evaluation is lost: the map must fail, not look complete
+        s.execute(delete(SampleResult).where(SampleResult.version_id == prepared.version_id))
+        s.commit()
+    job_id = run_map(client, session_factory, prepared.version_id, 1)
     with session_factory() as s:
         job = s.get(Job, job_id)
         pmap = s.scalars(select(PopulationMap).where(PopulationMap.version_id == prepared.version_id)).one()
@@ -155,17 +144,10 @@ def test_map_failure_is_recorded_and_never_served(
 
 
 def test_map_config(client: TestClient, session_factory: sessionmaker[Session]) -> None:
-    data = make_synthetic(n=40, seed=5)
-    prepared = prepare_version(
-        session_factory,
-        get_store(),
-        synthetic_reviews(data),
-        arrays=data.arrays,
-        vocab_size=VOCAB,
-        epochs=1,
-        evaluate_epochs=False,
-    )
-    vid = prepared.version_id
+    with session_factory() as s:
+        project = create_project(s)
+        dataset = insert_synthetic_dataset(s, get_store(), project.id, n=40, seed=5)
+        vid = insert_version(s, project.id, dataset.id).id
     defaults = client.get(f"/api/versions/{vid}/map-config").json()["params"]
     assert defaults["n_neighbors"] == 15 and defaults["metric"] == "euclidean"
     r = client.put(f"/api/versions/{vid}/map-config", json={"n_neighbors": 30, "metric": "cosine"})

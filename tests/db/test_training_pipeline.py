@@ -11,13 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.artifacts import get_store
 from backend.db.models import BatchMetric, Checkpoint, EpochMetric, Job, ModelVersion, Sample, SampleResult
 from tests.support.datasets import create_project, insert_synthetic_dataset
-from tests.support.versions import insert_train_job, insert_version
-from worker.job_runner import run_job
+from tests.support.versions import insert_version, train_version
 from worker.pipeline import epoch as epoch_module
 from worker.pipeline.checkpoint import checkpoint_key, load_model
 from worker.pipeline.evaluate import EvalResult
 from worker.pipeline.results import write_sample_results
-from worker.tasks.training import train
 
 N = 120  # 72 train / 24 val / 24 test; 5 batches of 16 per epoch
 
@@ -28,19 +26,6 @@ def version(session_factory: sessionmaker[Session]) -> ModelVersion:
         project = create_project(s)
         dataset = insert_synthetic_dataset(s, get_store(), project.id, n=N, vocab_size=300, max_length=64)
         return insert_version(s, project.id, dataset.id, seed=1)
-
-
-def _train(factory: sessionmaker[Session], version: ModelVersion, epochs: int) -> Job:
-    with factory() as s:
-        job = insert_train_job(s, version, epochs)
-    # The task's own path minus Celery: claim the lease, run the body, record success or failure.
-    with run_job(job.id, factory) as ctx:
-        assert ctx is not None
-        train(ctx)
-    with factory() as s:
-        done = s.get(Job, job.id)
-        assert done is not None
-        return done
 
 
 def _losses(factory: sessionmaker[Session], version_id: int, epoch: int) -> list[float]:
@@ -78,7 +63,7 @@ def test_sample_results_bulk_write_replaces_rows(session_factory: sessionmaker[S
 
 def test_train_task_body_writes_every_epoch(session_factory: sessionmaker[Session],
                                             version: ModelVersion) -> None:
-    job = _train(session_factory, version, epochs=2)
+    job = train_version(session_factory, version.id, 2)
     assert job.state == "SUCCESS", job.error
     assert job.result["epochs"] == 2
     with session_factory() as s:
@@ -115,9 +100,9 @@ def test_resumed_training_matches_an_uninterrupted_run(session_factory: sessionm
                                                        version: ModelVersion) -> None:
     with session_factory() as s:
         twin = insert_version(s, version.project_id, version.dataset_id, seed=1)
-    _train(session_factory, version, epochs=2)
-    _train(session_factory, twin, epochs=1)
-    second = _train(session_factory, twin, epochs=2)  # resumes from the epoch-1 checkpoint
+    train_version(session_factory, version.id, 2)
+    train_version(session_factory, twin.id, 1)
+    second = train_version(session_factory, twin.id, 2)  # resumes from the epoch-1 checkpoint
     assert second.state == "SUCCESS", second.error
     expected = _losses(session_factory, version.id, 2)
     assert _losses(session_factory, twin.id, 2) == pytest.approx(expected, abs=1e-6)
@@ -130,7 +115,7 @@ def test_epoch_commits_in_one_transaction(session_factory: sessionmaker[Session]
 
     # Fails after the per-sample results and epoch metrics were added to the epoch's transaction.
     monkeypatch.setattr(epoch_module, "record_checkpoint", crash)
-    job = _train(session_factory, version, epochs=1)
+    job = train_version(session_factory, version.id, 1)
     assert job.state == "FAILURE" and "disk on fire" in (job.error or "")
     with session_factory() as s:
         v = s.get(ModelVersion, version.id)
@@ -138,7 +123,7 @@ def test_epoch_commits_in_one_transaction(session_factory: sessionmaker[Session]
         for table in (SampleResult, EpochMetric, Checkpoint):
             assert s.scalar(select(func.count()).select_from(table)) == 0, table.__name__
     monkeypatch.undo()
-    job = _train(session_factory, version, epochs=1)
+    job = train_version(session_factory, version.id, 1)
     assert job.state == "SUCCESS"
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(SampleResult)) == N
@@ -153,8 +138,8 @@ def test_each_committed_epoch_starts_post_epoch_jobs(session_factory: sessionmak
     # A kind no worker serves here: only the creation and enqueueing of the jobs is under test.
     monkeypatch.setattr(jobs, "POST_EPOCH_JOB_KINDS", ["probe"])
     monkeypatch.setitem(jobs.TASK_FOR_KIND, "probe", "lensboard.probe")
-    _train(session_factory, version, epochs=1)
-    _train(session_factory, version, epochs=2)  # the resumed run must not start epoch 1's jobs again
+    train_version(session_factory, version.id, 1)
+    train_version(session_factory, version.id, 2)  # the resumed run must not start epoch 1's jobs again
     with session_factory() as s:
         probes = s.scalars(select(Job).where(Job.kind == "probe").order_by(Job.id)).all()
     assert [(j.version_id, j.params, j.state) for j in probes] == [

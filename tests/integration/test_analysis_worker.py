@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import get_store
-from tests.support.prepared_version import PreparedVersion, prepare_version
+from tests.support.versions import TrainedVersion, imdb_trained_version
 from tests.support.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def prepared(session_factory: sessionmaker[Session], imdb_archive: str, data_dir: Path) -> PreparedVersion:
-    return prepare_version(session_factory, get_store(), imdb_archive, count=12)
+def prepared(session_factory: sessionmaker[Session], imdb_subset: Path) -> TrainedVersion:
+    return imdb_trained_version(session_factory, get_store(), imdb_subset, per_class=3)
 
 
 def _wait(client: TestClient, job_id: int, worker: WorkerProcess, timeout: float = 120.0) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def _wait(client: TestClient, job_id: int, worker: WorkerProcess, timeout: float
     raise AssertionError(f"job {job_id} not finished after {timeout}s:\n{worker.log()}")
 
 
-def _analyze_then_hit_cache(client: TestClient, prepared: PreparedVersion, worker: WorkerProcess) -> None:
+def _analyze_then_hit_cache(client: TestClient, prepared: TrainedVersion, worker: WorkerProcess) -> None:
     url = f"/api/versions/{prepared.version_id}/analyses"
     body = {"sample_id": prepared.sample_ids[0]}  # Integrated Gradients, default parameters
     queued = client.post(url, json=body)
@@ -47,7 +47,7 @@ def _analyze_then_hit_cache(client: TestClient, prepared: PreparedVersion, worke
     assert all(len(t["attribution"]) == 2 for t in out["tokens"] if not t["beyond_max_length"])
 
 
-def test_worker_runs_analyses_from_the_api(client: TestClient, prepared: PreparedVersion,
+def test_worker_runs_analyses_from_the_api(client: TestClient, prepared: TrainedVersion,
                                            embedded_worker: WorkerProcess) -> None:
     _analyze_then_hit_cache(client, prepared, embedded_worker)
     url = f"/api/versions/{prepared.version_id}/analyses"
@@ -70,5 +70,5 @@ def test_worker_runs_analyses_from_the_api(client: TestClient, prepared: Prepare
     assert [len(t["counterfactual_probabilities"]) for t in res["tokens"]] == [2, 2, 2, 2, 2]
 
 
-def test_worker_on_redis(client: TestClient, prepared: PreparedVersion, redis_worker: WorkerProcess) -> None:
+def test_worker_on_redis(client: TestClient, prepared: TrainedVersion, redis_worker: WorkerProcess) -> None:
     _analyze_then_hit_cache(client, prepared, redis_worker)

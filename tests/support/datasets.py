@@ -74,10 +74,17 @@ def insert_dataset(
     vocab_size: int = 2000,
     max_length: int = 128,
     classes: Sequence[str] = ("neg", "pos"),
+    keys: Sequence[str] | None = None,
+    scores: Sequence[int | None] | None = None,
 ) -> Dataset:
-    """Insert a ready Dataset with one Sample per text (index = position) and its token arrays; commits."""
+    """Insert a ready Dataset with one Sample per text (index = position) and its token arrays; commits.
+
+    `keys` and `scores` default to `{split}/{class}/{i}` and None (real reviews pass their own)."""
     if not (len(texts) == len(labels) == len(splits)):
         raise ValueError("texts, labels and splits must have the same length")
+    keys = keys if keys is not None else [f"{s}/{classes[y]}/{i}" for i, (s, y) in enumerate(zip(splits, labels,
+                                                                                                strict=True))]
+    scores = scores if scores is not None else [None] * len(texts)
     dataset = Dataset(project_id=project_id, name=name, source="tests", kind="test", status="importing",
                       classes=list(classes), config={"vocab_size": vocab_size, "max_length": max_length},
                       stats={}, num_samples=len(texts))
@@ -89,8 +96,8 @@ def insert_dataset(
     counts = {"train": 0, "val": 0, "test": 0}
     for i, (text, label, split, enc) in enumerate(zip(texts, labels, splits, encoded, strict=True)):
         session.add(Sample(
-            dataset_id=dataset.id, index=i, key=f"{split}/{classes[label]}/{i}", split=split, label=label,
-            text=text, score=None, movie_id=None, word_count=len(text.split()), token_count=enc.token_count,
+            dataset_id=dataset.id, index=i, key=keys[i], split=split, label=label,
+            text=text, score=scores[i], movie_id=None, word_count=len(text.split()), token_count=enc.token_count,
             oov_count=enc.oov_count, truncated=enc.truncated, meta={},
         ))
         counts[split] = counts.get(split, 0) + 1

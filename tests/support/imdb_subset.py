@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 import tarfile
 from collections import defaultdict
 from pathlib import Path
+
+from backend.data.imdb import ImdbReview, iter_reviews
 
 _REVIEW = re.compile(r"^aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 _URLS = re.compile(r"^aclImdb/(train|test)/urls_(pos|neg)\.txt$")
@@ -48,3 +51,28 @@ def build_subset(archive: str, dest: Path, per_class: int, seed: int = 0) -> Pat
         (root / split / f"urls_{cls}.txt").write_bytes(data)
     (root / ".complete").write_text("ok")
     return root
+
+
+def pick_reviews(root: Path, per_class: int, seed: int = 0) -> list[ImdbReview]:
+    """`per_class` reviews per (split, class) of an aclImdb folder, seeded, read by the importer's reader."""
+    groups: dict[tuple[str, int], list[ImdbReview]] = defaultdict(list)
+    for review in iter_reviews(root):
+        groups[(review.split, review.label)].append(review)
+    rng = random.Random(seed)
+    return [r for key in sorted(groups) for r in rng.sample(groups[key], min(per_class, len(groups[key])))]
+
+
+def copy_subset(root: Path, dest: Path, per_class: int, seed: int = 0) -> Path:
+    """A smaller aclImdb folder (urls files included) from a bigger one; returns dest/aclImdb."""
+    out = dest / "aclImdb"
+    rng = random.Random(seed)
+    for split in ("train", "test"):
+        for cls in ("neg", "pos"):
+            files = sorted((root / split / cls).glob("*.txt"))
+            (out / split / cls).mkdir(parents=True, exist_ok=True)
+            for f in rng.sample(files, min(per_class, len(files))):
+                shutil.copyfile(f, out / split / cls / f.name)
+            urls = root / split / f"urls_{cls}.txt"
+            if urls.is_file():
+                shutil.copyfile(urls, out / split / urls.name)
+    return out

@@ -1,4 +1,5 @@
-"""A small synthetic text task and a briefly trained TextCNN, for the map pipeline's unit tests.
+"""A small synthetic token-level task and a TextCNN briefly trained by the pipeline's own loop, for the
+map pipeline's unit tests (no database: versions with rows and checkpoints live in versions.py).
 
 Class 0 reviews draw most words from one block of the vocabulary, class 1 from another; a few
 "topics" inside each class give the latent space structure beyond the label.
@@ -11,13 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import torch
-import torch.nn.functional as F
 
 from backend.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
-from worker.pipeline.latent import collate
+from worker.pipeline.batching import bucketed_batches
+from worker.pipeline.evaluate import evaluate
 from worker.pipeline.population import Population
+from worker.pipeline.train import make_optimizer, train_one_epoch
 
 VOCAB = 300
 SMALL_CNN = {
@@ -64,19 +66,14 @@ def make_synthetic(n: int = 600, seed: int = 0, topics: int = 3) -> Synthetic:
 def train(
     model: TextClassifier, data: Synthetic, epochs: int, seed: int = 0, batch: int = 32, lr: float = 0.01
 ) -> TextClassifier:
+    """Train on every row with the training pipeline's own epoch loop and length bucketing."""
     torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = make_optimizer(model, "adam", lr, 0.0)
     rng = np.random.default_rng(seed)
-    model.train()
+    rows = np.arange(len(data.labels))
     for _ in range(epochs):
-        order = rng.permutation(len(data.labels))
-        for start in range(0, len(order), batch):
-            rows = order[start : start + batch]
-            ids, lengths = collate(data.arrays, rows)
-            loss = F.cross_entropy(model(ids, lengths), torch.from_numpy(data.labels[rows]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        batches = bucketed_batches(data.arrays.lengths, rows, batch, 1, rng)  # plain shuffled batches
+        train_one_epoch(model, optimizer, data.arrays, batches, data.labels, torch.device("cpu"))
     return model.eval()
 
 
@@ -85,24 +82,17 @@ def trained_model(data: Synthetic, epochs: int = 2, seed: int = 0) -> TextClassi
     return train(build_model("cnn", SMALL_CNN, VOCAB, 2), data, epochs, seed)
 
 
-@torch.inference_mode()
 def population(
     model: TextClassifier, data: Synthetic, labels: npt.NDArray[np.int64] | None = None, first_id: int = 1
 ) -> Population:
-    """Evaluate the model on every row against `labels` (default: the data's own)."""
+    """Evaluate the model on every row (the pipeline's evaluation) against `labels` (default: the data's own)."""
     labels = data.labels if labels is None else labels
-    model.eval()
-    chunks = []
-    for start in range(0, len(labels), 256):
-        ids, lengths = collate(data.arrays, np.arange(start, min(start + 256, len(labels))))
-        chunks.append(torch.softmax(model(ids, lengths), dim=1).numpy())
-    probs = np.concatenate(chunks)
-    p_label = probs[np.arange(len(labels)), labels]
+    result = evaluate(model, data.arrays, np.arange(len(labels)), labels, torch.device("cpu"), 256)
     return Population(
         sample_ids=np.arange(first_id, first_id + len(labels), dtype=np.int64),
         splits=data.splits,
         labels=labels,
-        loss=(-np.log(np.clip(p_label, 1e-7, 1.0))).astype(np.float32),
-        prediction=probs.argmax(1).astype(np.int64),
-        p_positive=probs[:, 1].astype(np.float32),
+        loss=result.loss,
+        prediction=result.prediction,
+        p_positive=result.probs[:, 1].astype(np.float32),
     )

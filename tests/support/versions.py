@@ -1,14 +1,23 @@
-"""Model versions and train jobs written straight into the database, for fast tests of the worker."""
+"""Model versions for tests: rows written straight into the database, and versions trained by the REAL
+training task body (the code a worker runs, minus Celery), so checkpoints, per-sample results and the
+post-epoch jobs are exactly what the platform produces."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend.architectures import validate_hyperparameters
-from backend.db.models import Job, ModelVersion
+from backend.artifacts import ArtifactStore
+from backend.db.models import Job, ModelVersion, Sample
 from backend.services.jobs import create_job
+from tests.support.datasets import create_project, insert_dataset
+from tests.support.imdb_subset import pick_reviews
 
 # A CNN small enough to train a few epochs on a few hundred samples in about a second.
 SMALL_CNN: dict[str, Any] = {
@@ -35,3 +44,71 @@ def insert_train_job(session: Session, version: ModelVersion, epochs: int) -> Jo
                      dataset_id=version.dataset_id, params={"epochs": epochs})
     session.commit()
     return job
+
+
+def train_version(factory: sessionmaker[Session], version_id: int, epochs: int) -> Job:
+    """Train up to `epochs` with the training task's body: claim the lease, run it, record the outcome.
+
+    Like a worker, it enqueues the post-epoch jobs (e.g. "map") on the configured broker."""
+    from worker.job_runner import run_job
+    from worker.tasks.training import train
+
+    with factory() as s:
+        version = s.get(ModelVersion, version_id)
+        assert version is not None
+        job_id = insert_train_job(s, version, epochs).id
+    with run_job(job_id, factory) as ctx:
+        assert ctx is not None
+        train(ctx)
+    with factory() as s:
+        done = s.get(Job, job_id)
+        assert done is not None
+        return done
+
+
+def post_epoch_job(factory: sessionmaker[Session], version_id: int, kind: str, epoch: int) -> int:
+    """The id of the `kind` job that training started after `epoch`."""
+    with factory() as s:
+        jobs = s.scalars(select(Job).where(Job.version_id == version_id, Job.kind == kind)).all()
+        matches = [j.id for j in jobs if j.params.get("epoch") == epoch]
+    assert len(matches) == 1, f"expected one {kind} job for epoch {epoch}, found {matches}"
+    return matches[0]
+
+
+@dataclass(frozen=True)
+class TrainedVersion:
+    project_id: int
+    dataset_id: int
+    version_id: int
+    sample_ids: list[int]  # by sample index
+    texts: list[str]
+    max_length: int
+
+
+def trained_version(factory: sessionmaker[Session], store: ArtifactStore, texts: Sequence[str],
+                    labels: Sequence[int], splits: Sequence[str], *, epochs: int = 1,
+                    keys: Sequence[str] | None = None, scores: Sequence[int | None] | None = None,
+                    hyperparameters: dict[str, Any] | None = None, vocab_size: int = 2000,
+                    max_length: int = 128, seed: int = 0) -> TrainedVersion:
+    """A project, a dataset of these texts and a CNN version trained `epochs` epochs by the real pipeline."""
+    with factory() as s:
+        project = create_project(s, name=f"trained-{seed}")
+        dataset = insert_dataset(s, store, project.id, texts, labels, splits, vocab_size=vocab_size,
+                                 max_length=max_length, keys=keys, scores=scores)
+        version = insert_version(s, project.id, dataset.id, hyperparameters, seed=seed)
+        ids = list(s.scalars(select(Sample.id).where(Sample.dataset_id == dataset.id).order_by(Sample.index)))
+        project_id, dataset_id, version_id = project.id, dataset.id, version.id
+    job = train_version(factory, version_id, epochs)
+    assert job.state == "SUCCESS", job.error
+    return TrainedVersion(project_id, dataset_id, version_id, ids, list(texts), max_length)
+
+
+def imdb_trained_version(factory: sessionmaker[Session], store: ArtifactStore, imdb_root: Path,
+                         per_class: int, *, epochs: int = 1, max_length: int = 120,
+                         seed: int = 0) -> TrainedVersion:
+    """A version trained on `per_class` real reviews per (split, class) of an aclImdb folder (seeded);
+    a short `max_length` so that some reviews are truncated."""
+    reviews = pick_reviews(imdb_root, per_class, seed)
+    return trained_version(factory, store, [r.text for r in reviews], [r.label for r in reviews],
+                           [r.split for r in reviews], keys=[r.key for r in reviews],
+                           scores=[r.score for r in reviews], epochs=epochs, max_length=max_length, seed=seed)

@@ -6,12 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# One numba cache for every worker subprocess and for the test process itself, kept between runs:
+# compiling UMAP and pynndescent costs about 40 s of CPU per process otherwise.
+NUMBA_CACHE = Path(tempfile.gettempdir()) / f"lensboard-tests-numba-{os.getuid()}"
 
 
 def lensboard_env(db_url: str, broker_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -26,6 +30,7 @@ def lensboard_env(db_url: str, broker_url: str, data_dir: Path, **extra: str) ->
             "LENSBOARD_QUEUE": f"lbtest-{uuid.uuid4().hex[:10]}",
             "LENSBOARD_TORCH_THREADS": "2",
             "PYTHONUNBUFFERED": "1",
+            "NUMBA_CACHE_DIR": str(NUMBA_CACHE),
         }
     )
     env.update(extra)

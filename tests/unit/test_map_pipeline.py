@@ -160,6 +160,8 @@ def test_initialising_from_previous_epoch_keeps_the_map_stable(data: Synthetic) 
     initialised, init = project(second_latent, params, previous=first)
     assert init == "previous"
     independent, _ = project(second_latent, params.model_copy(update={"seed": 7}))
-    kept_initialised = float(np.median(neighbor_overlap(first, initialised, k=15)))
-    kept_independent = float(np.median(neighbor_overlap(first, independent, k=15)))
-    assert kept_initialised > kept_independent, (kept_initialised, kept_independent)
+    kept_initialised = neighbor_overlap(first, initialised, k=15)
+    kept_independent = neighbor_overlap(first, independent, k=15)
+    # The median moves in steps of 1/15 on 500 points; the mean breaks its ties.
+    assert np.median(kept_initialised) >= np.median(kept_independent)
+    assert kept_initialised.mean() > kept_independent.mean(), (kept_initialised.mean(), kept_independent.mean())

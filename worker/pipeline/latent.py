@@ -18,23 +18,10 @@ from sklearn.decomposition import PCA
 from torch import Tensor, nn
 
 from backend.text.token_store import TokenArrays
-from worker.models.base import PAD_ID, TextClassifier
+from worker.models.base import TextClassifier
+from worker.pipeline.batching import collate
 
 FloatArray = npt.NDArray[np.float32]
-
-
-def collate(arrays: TokenArrays, rows: npt.NDArray[np.int64], min_length: int = 1) -> tuple[Tensor, Tensor]:
-    """(B, T) int64 token ids padded with PAD_ID, and (B,) lengths.
-
-    A local equivalent of the training work's `worker.pipeline.batching.collate` (switch once merged).
-    """
-    lengths = arrays.lengths[rows]
-    width = max(int(lengths.max(initial=0)), min_length, 1)
-    ids = np.full((len(rows), width), PAD_ID, dtype=np.int64)
-    for j, r in enumerate(rows):
-        row = arrays.row(int(r))
-        ids[j, : len(row)] = row
-    return torch.from_numpy(ids), torch.from_numpy(lengths.astype(np.int64))
 
 
 @torch.inference_mode()

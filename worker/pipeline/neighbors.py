@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from worker.pipeline.jit_cache import cache_kernels
+
 EXACT_BELOW = 5000
 
 
@@ -47,6 +49,7 @@ def knn_graph(
     else:
         from pynndescent import NNDescent
 
+        cache_kernels()
         index = NNDescent(
             x, n_neighbors=m, metric=metric, random_state=seed, low_memory=True, n_jobs=-1, compressed=True
         )

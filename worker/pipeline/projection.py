@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from backend.schemas.maps import MapParams
+from worker.pipeline.jit_cache import cache_kernels
 from worker.pipeline.neighbors import KnnGraph
 
 
@@ -28,6 +29,7 @@ def project(
     """
     import umap
 
+    cache_kernels()
     n = len(latent)
     if n < 5:
         raise ProjectionError(f"UMAP needs at least 5 samples, got {n}")

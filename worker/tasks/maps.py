@@ -5,17 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import torch
-from sqlalchemy.orm import Session
-
 from backend.artifacts import ArtifactStore, get_store
 from backend.db.models import Dataset, ModelVersion
 from backend.text.token_store import load_tokens
 from worker.celery_app import celery_app
 from worker.job_runner import JobContext, JobGone, run_job
-from worker.models.base import TextClassifier
-from worker.models.registry import build_model
 from worker.pipeline import map_store
+from worker.pipeline.checkpoint import load_model
+from worker.pipeline.device import pick_device
 from worker.pipeline.population_map import compute_map
 
 
@@ -46,8 +43,8 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
             dataset = s.get(Dataset, version.dataset_id)
             assert dataset is not None
             arrays = load_tokens(store, dataset.id)
-            device = _device()
-            model = load_epoch_model(s, store, version, epoch, device)
+            device = pick_device()
+            model = load_model(s, version.id, epoch, device, store)
             previous = map_store.previous_coords(s, store, version.id, epoch, len(pop))
             load_seconds = time.perf_counter() - t0
             result = compute_map(
@@ -92,50 +89,3 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
     }
     ctx.succeed(summary, message=f"map of epoch {epoch} ready")
     return summary
-
-
-def _device() -> torch.device:
-    try:
-        from worker.pipeline.device import pick_device
-    except ImportError:  # the training work's helper; same rule until it lands
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device: torch.device = pick_device()
-    return device
-
-
-def load_epoch_model(
-    session: Session, store: ArtifactStore, version: ModelVersion, epoch: int, device: torch.device
-) -> TextClassifier:
-    """The version's model at the end of `epoch`, in eval mode."""
-    try:
-        from worker.pipeline.checkpoint import load_model
-    except ImportError:
-        return _load_checkpoint(session, store, version, epoch, device)
-    return load_model(session, version.id, epoch, device=str(device))  # type: ignore[no-any-return]
-
-
-def _load_checkpoint(
-    session: Session, store: ArtifactStore, version: ModelVersion, epoch: int, device: torch.device
-) -> TextClassifier:
-    """Until the training work's checkpoint loader lands: a state dict (optionally wrapped) at
-    `versions/{vid}/epoch_{e}/model.pt`."""
-    path = store.path(f"versions/{version.id}/epoch_{epoch}/model.pt")
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint for epoch {epoch} of version {version.id}")
-    blob = torch.load(path, map_location=device, weights_only=True)
-    state = next(
-        (blob[k] for k in ("model_state", "state_dict", "model") if isinstance(blob, dict) and k in blob),
-        blob,
-    )
-    dataset = session.get(Dataset, version.dataset_id)
-    num_classes = (
-        len(dataset.classes) if dataset is not None and dataset.classes else int(state["out.weight"].shape[0])
-    )
-    model = build_model(
-        version.architecture,
-        version.hyperparameters,
-        vocab_size=int(state["embedding.weight"].shape[0]),
-        num_classes=num_classes,
-    )
-    model.load_state_dict(state)
-    return model.to(device).eval()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.analysis_methods import UnknownMethod, ValidationError, validate_method_params
-from backend.api.deps import SessionDep, SettingsDep
+from backend.api.deps import SessionDep, SettingsDep, get_or_404
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.routes.versions import get_version_or_404
 from backend.artifacts import get_store
@@ -185,10 +185,7 @@ def analyze_batch(version_id: int, body: BatchAnalysisRequest, session: SessionD
 
 @router.get("/analyses/{analysis_id}", operation_id="getAnalysis")
 def get_analysis(analysis_id: int, session: SessionDep) -> AnalysisOut:
-    row = session.get(Analysis, analysis_id)
-    if row is None:
-        raise NotFound("analysis", analysis_id)
-    return analysis_out(row)
+    return analysis_out(get_or_404(session, Analysis, analysis_id, "analysis"))
 
 
 @router.get("/versions/{version_id}/analyses", operation_id="listAnalyses")

@@ -5,8 +5,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from backend.api.deps import SessionDep, SettingsDep
-from backend.api.errors import NotFound, Unprocessable
+from backend.api.deps import SessionDep, SettingsDep, get_or_404
+from backend.api.errors import Unprocessable
 from backend.api.routes.projects import get_project_or_404
 from backend.data.imdb import ImdbFormatError, check_source
 from backend.db.models import Dataset
@@ -62,7 +62,4 @@ def list_datasets(project_id: int, session: SessionDep) -> list[DatasetOut]:
 
 @router.get("/datasets/{dataset_id}", operation_id="getDataset")
 def get_dataset(dataset_id: int, session: SessionDep) -> DatasetOut:
-    dataset = session.get(Dataset, dataset_id)
-    if dataset is None:
-        raise NotFound("dataset", dataset_id)
-    return DatasetOut.model_validate(dataset)
+    return DatasetOut.model_validate(get_or_404(session, Dataset, dataset_id, "dataset"))

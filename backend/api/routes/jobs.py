@@ -9,8 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.deps import SessionDep
-from backend.api.errors import NotFound
+from backend.api.deps import SessionDep, get_or_404
 from backend.db.models import ACTIVE_STATES, Job
 from backend.schemas.jobs import JobOut
 
@@ -43,10 +42,7 @@ def list_jobs(
 
 @router.get("/jobs/{job_id}", operation_id="getJob")
 def get_job(job_id: int, session: SessionDep) -> JobOut:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound("job", job_id)
-    return JobOut.model_validate(job)
+    return JobOut.model_validate(get_or_404(session, Job, job_id, "job"))
 
 
 @router.get(

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from backend.api.deps import SessionDep
-from backend.api.errors import Conflict, NotFound
+from backend.api.deps import SessionDep, get_or_404
+from backend.api.errors import Conflict
 from backend.db.models import Dataset, Job, ModelVersion, Project
 from backend.schemas.projects import ProjectCreate, ProjectOut, ProjectSummary, ProjectUpdate
 
@@ -13,10 +13,16 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 
 def get_project_or_404(session: SessionDep, project_id: int) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound("project", project_id)
-    return project
+    return get_or_404(session, Project, project_id, "project")
+
+
+def _commit_unique_name(session: SessionDep, name: str | None) -> None:
+    """Project names are unique: a clash is a 409, not a 500."""
+    try:
+        session.commit()
+    except IntegrityError as e:
+        session.rollback()
+        raise Conflict(f"a project named {name!r} already exists") from e
 
 
 def _summarise(session: SessionDep, project: Project) -> ProjectOut:
@@ -44,11 +50,7 @@ def list_projects(session: SessionDep) -> list[ProjectOut]:
 def create_project(body: ProjectCreate, session: SessionDep) -> ProjectOut:
     project = Project(name=body.name, description=body.description, ui_state={})
     session.add(project)
-    try:
-        session.commit()
-    except IntegrityError as e:
-        session.rollback()
-        raise Conflict(f"a project named {body.name!r} already exists") from e
+    _commit_unique_name(session, body.name)
     return _summarise(session, project)
 
 
@@ -63,11 +65,7 @@ def update_project(project_id: int, body: ProjectUpdate, session: SessionDep) ->
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(project, field, value)
-    try:
-        session.commit()
-    except IntegrityError as e:
-        session.rollback()
-        raise Conflict(f"a project named {body.name!r} already exists") from e
+    _commit_unique_name(session, body.name)
     return _summarise(session, project)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import SessionDep
+from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound
 from backend.api.routes.versions import get_version_or_404
 from backend.db.models import Dataset, ModelVersion, Sample, SampleResult
@@ -98,9 +98,7 @@ def _meta(sample: Sample) -> dict[str, object]:
 @router.get("/samples/{sample_id}", operation_id="getSample")
 def get_sample(sample_id: int, session: SessionDep, version_id: int | None = None) -> SampleDetail:
     """One sample with its text and metadata; with `version_id`, its results at every evaluated epoch."""
-    sample = session.get(Sample, sample_id)
-    if sample is None:
-        raise NotFound("sample", sample_id)
+    sample = get_or_404(session, Sample, sample_id, "sample")
     dataset = session.get(Dataset, sample.dataset_id)
     assert dataset is not None
     results: list[SampleResultOut] = []

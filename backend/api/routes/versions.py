@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from backend.api.deps import SessionDep
+from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.routes.projects import get_project_or_404
 from backend.architectures import UnknownArchitecture, validate_hyperparameters
@@ -17,10 +17,7 @@ router = APIRouter(tags=["versions"])
 
 
 def get_version_or_404(session: SessionDep, version_id: int) -> ModelVersion:
-    version = session.get(ModelVersion, version_id)
-    if version is None:
-        raise NotFound("version", version_id)
-    return version
+    return get_or_404(session, ModelVersion, version_id, "version")
 
 
 def version_out(session: SessionDep, version: ModelVersion) -> VersionOut:
