@@ -705,7 +705,7 @@ export interface paths {
          *     | score | uint8 | reviewer's 1-10 rating, 0 if unknown |
          *     | token_count | uint16 | tokens before truncation |
          *     | truncated | bool | cut at the dataset's max length |
-         *     | flag | uint8 | label flag state: 0 none (filled in by the label-flag workflow) |
+         *     | flag | uint8 | the project's flag on the sample: 0 none, 1 suspected, 2 confirmed, 3 dismissed |
          *     | cluster | int16 | latent-space cluster (see `/clusters`) |
          *
          *     Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
