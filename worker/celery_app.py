@@ -17,6 +17,7 @@ TASK_MODULES = [
     "worker.tasks.maps",
     "worker.tasks.training",
     "worker.tasks.analysis",
+    "worker.tasks.suspects",
 ]
 
 

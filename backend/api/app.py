@@ -10,7 +10,21 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import install_error_handlers
-from backend.api.routes import analyses, datasets, health, jobs, maps, metrics, projects, samples, versions
+from backend.api.routes import (
+    analyses,
+    compare,
+    datasets,
+    flags,
+    health,
+    jobs,
+    maps,
+    metrics,
+    projects,
+    retrain,
+    samples,
+    suspects,
+    versions,
+)
 from backend.db.session import default_session_factory
 from backend.settings import get_settings
 
@@ -28,7 +42,9 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
-    for module in (health, projects, datasets, versions, jobs, metrics, samples, maps, analyses):
+    # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
+    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
+                   flags, retrain, suspects):
         router.include_router(module.router)
     return router
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import datasets, jobs, local, projects, samples, training
+from backend.cli import datasets, jobs, local, projects, samples, suspects, training
 from backend.cli.client import CliError
 from backend.cli.output import error
 
@@ -24,6 +24,7 @@ app.command("import-imdb")(datasets.import_imdb)
 app.command()(training.train)
 app.command()(samples.samples)
 app.command()(jobs.jobs)
+app.command()(suspects.suspects)
 
 
 def main() -> None:

@@ -61,6 +61,9 @@ TASK_FOR_KIND: dict[str, str] = {
     "train": "lensboard.train_version",
     "analyze": "lensboard.analyze",
     "map": "lensboard.build_map",
+    # The mislabel ranking: a parent job and one job per cross-validation fold (see worker/tasks/suspects.py).
+    "suspects": "lensboard.rank_suspects",
+    "suspects_fold": "lensboard.suspects_fold",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.artifacts import ArtifactStore
@@ -41,7 +41,7 @@ POINTS_SCHEMA = pa.schema(
         pa.field("score", pa.uint8()),  # reviewer's 1-10; 0 when unknown
         pa.field("token_count", pa.uint16()),
         pa.field("truncated", pa.bool_()),
-        pa.field("flag", pa.uint8()),  # 0 none; set by the label-flag workflow
+        pa.field("flag", pa.uint8()),  # 0 none, 1 suspected, 2 confirmed, 3 dismissed
         pa.field("cluster", pa.int16()),
     ]
 )
@@ -64,7 +64,7 @@ or arrow-js `tableFromIPC(bytes)`.
 | score | uint8 | reviewer's 1-10 rating, 0 if unknown |
 | token_count | uint16 | tokens before truncation |
 | truncated | bool | cut at the dataset's max length |
-| flag | uint8 | label flag state: 0 none (filled in by the label-flag workflow) |
+| flag | uint8 | the project's flag on the sample: 0 none, 1 suspected, 2 confirmed, 3 dismissed |
 | cluster | int16 | latent-space cluster (see `/clusters`) |
 
 Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
@@ -84,11 +84,37 @@ def latent_key(version_id: int, epoch: int) -> str:
     return f"versions/{version_id}/epoch_{epoch}/latent.npy"
 
 
+FLAG_CODES = {"suspected": 1, "confirmed": 2, "dismissed": 3}
+
+
 def flag_states(
-    session: Session, version_id: int, sample_ids: npt.NDArray[np.int64]
+    session: Session, project_id: int, sample_ids: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.uint8]:
-    """Per sample flag state. All zero until the label-flag work adds its table (it plugs in here)."""
-    return np.zeros(len(sample_ids), dtype=np.uint8)
+    """Per sample flag state: 0 none, 1 suspected, 2 confirmed, 3 dismissed (flags are per project)."""
+    from backend.db.models.flags import Flag
+
+    codes = np.zeros(len(sample_ids), dtype=np.uint8)
+    flagged = session.execute(select(Flag.sample_id, Flag.state).where(Flag.project_id == project_id)).all()
+    if flagged:
+        position = {int(sid): i for i, sid in enumerate(sample_ids)}
+        for sid, state in flagged:
+            if (i := position.get(int(sid))) is not None:
+                codes[i] = FLAG_CODES.get(state, 0)
+    return codes
+
+
+def flags_stamp(session: Session, project_id: int) -> int:
+    """Changes whenever any flag of the project changes: every change is a FlagEvent."""
+    from backend.db.models.flags import FlagEvent
+
+    return int(session.scalar(select(func.max(FlagEvent.id)).where(FlagEvent.project_id == project_id)) or 0)
+
+
+def with_current_flags(session: Session, table: pa.Table, project_id: int) -> pa.Table:
+    """The stored payload is built when the map is; flags move later, so their column is refreshed."""
+    sample_ids = table.column("sample_id").to_numpy().astype(np.int64)
+    i = table.schema.get_field_index("flag")
+    return table.set_column(i, table.schema.field(i), pa.array(flag_states(session, project_id, sample_ids)))
 
 
 def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactStore) -> pa.Table:
@@ -143,7 +169,7 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
         pa.array(np.asarray([s or 0 for s in cols[4]], dtype=np.uint8)),
         pa.array(np.clip(np.asarray(cols[5], dtype=np.int64), 0, 65535).astype(np.uint16)),
         pa.array(np.asarray(cols[6], dtype=bool)),
-        pa.array(flag_states(session, pmap.version_id, sample_ids)),
+        pa.array(flag_states(session, version.project_id, sample_ids)),
         pa.array(clusters[index].astype(np.int16)),
     ]
     schema = POINTS_SCHEMA.with_metadata({"lensboard": json.dumps(metadata)})
@@ -182,13 +208,17 @@ class PayloadCache:
         compression: Compression,
         gzipped: bool = False,
     ) -> bytes:
-        key = (pmap.id, pmap.finished_at, compression, gzipped)
+        from backend.db.models import ModelVersion
+
+        version = session.get(ModelVersion, pmap.version_id)
+        assert version is not None
+        key = (pmap.id, pmap.finished_at, flags_stamp(session, version.project_id), compression, gzipped)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         try:
-            table = decode(store.get_bytes(points_key(pmap)))
+            table = with_current_flags(session, decode(store.get_bytes(points_key(pmap))), version.project_id)
         except KeyError:
             table = build_points_table(session, pmap, store)
         payload = encode(table, compression)

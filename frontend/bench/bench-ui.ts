@@ -1,6 +1,6 @@
 /**
- * UI benchmark: headless Chromium draws a 50k-point map (synthetic points in the real LBP1 format, served
- * with the built dashboard by a tiny local server) and reports the time from navigation to the map
+ * UI benchmark: headless Chromium draws a 50k-point map (synthetic points in the API's Arrow IPC format,
+ * same columns and types as GET /maps/{epoch}/points, served with the built dashboard by a tiny local server) and reports the time from navigation to the map
  * drawn and the frame rate while panning. Size: BENCH_POINTS (default 50000). Last line: map_fps=<x>.
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS, FRONTEND, freePort, requireChromium } from "../e2e/stack";
-import { encodePoints } from "../src/lib/points";
+import { Bool, Dictionary, Float16, Int16, Int8, Table, tableToIPC, Uint16, Uint32, Uint8, Utf8, vectorFromArray } from "apache-arrow";
 
 type BenchWindow = { __mapBench?: { dataAt?: number; drawnAt?: number; n?: number; error?: string } };
 
@@ -16,7 +16,7 @@ const N = Number(process.env.BENCH_POINTS ?? 50_000);
 const DIST = join(FRONTEND, "dist");
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml" };
 
-function synthetic(n: number): ArrayBuffer {
+function synthetic(n: number): Uint8Array {
   // Seeded clusters so the picture resembles a real map; the values only need the right types.
   let s = 12345;
   const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -29,7 +29,24 @@ function synthetic(n: number): ArrayBuffer {
     loss[i] = -Math.log(Math.max(1e-4, rnd()));
     id[i] = i + 1;
   }
-  return encodePoints({ sample_id: id, x, y, label, prediction: label, loss }, n);
+  const splits = Array.from({ length: n }, (_, i) => (["train", "val", "test"] as const)[i % 3]);
+  // Uncompressed (the API's compression=none form); the decode work after decompression is the same.
+  return tableToIPC(new Table({
+    sample_id: vectorFromArray(Array.from(id), new Uint32()),
+    index: vectorFromArray(Array.from(Uint32Array.from(id, (v) => v - 1)), new Uint32()),
+    x: vectorFromArray(Array.from(x), new Float16()),
+    y: vectorFromArray(Array.from(y), new Float16()),
+    split: vectorFromArray(splits, new Dictionary(new Utf8(), new Int8())),
+    label: vectorFromArray(Array.from(label), new Uint8()),
+    prediction: vectorFromArray(Array.from(label), new Uint8()),
+    p_positive: vectorFromArray(Array.from(label, (l) => (l ? 0.8 : 0.2)), new Float16()),
+    loss: vectorFromArray(Array.from(loss), new Float16()),
+    score: vectorFromArray(Array.from(label, (l) => (l ? 8 : 3)), new Uint8()),
+    token_count: vectorFromArray(Array.from(Uint16Array.from(id, (v) => v % 400)), new Uint16()),
+    truncated: vectorFromArray(Array.from(id, (v) => v % 7 === 0), new Bool()),
+    flag: vectorFromArray(Array.from(new Uint8Array(n)), new Uint8()),
+    cluster: vectorFromArray(Array.from(Int16Array.from(id, (v) => v % 12)), new Int16()),
+  }), "stream");
 }
 
 async function main() {
@@ -39,8 +56,8 @@ async function main() {
   const port = await freePort();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
-    if (path === "/bench/points.bin") {
-      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": payload.length });
+    if (path === "/bench/points.arrow") {
+      res.writeHead(200, { "Content-Type": "application/vnd.apache.arrow.stream", "Content-Length": payload.length });
       return res.end(payload);
     }
     const file = normalize(join(DIST, path));

@@ -1,7 +1,8 @@
 /**
  * End-to-end walk in headless Chromium against the real API and a real Celery worker:
  * create a project, import ~1,000 reviews, train 1 epoch watching the live notifications, see the
- * dashlets and the network, open the highest-loss sample, and check hostile markup stays text.
+ * dashlets and the network, wait for the population map with every point, open the highest-loss sample and
+ * analyze it (heatmap, similar samples, what-if), and check hostile markup stays text.
  * Screenshots go to frontend/test-results/. Steps for APIs not in this backend yet are reported as such.
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -60,7 +61,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   try {
     stack = await startStack();
-    const subset = buildSubset(stack.dataDir);
+    const subset = buildSubset(stack.dataDir, 250); // 250 per class and split: 1,000 reviews
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     currentPage = page;
     const pageErrors: string[] = [];
@@ -154,18 +155,76 @@ async function main() {
       await shot(page, "07-network");
     });
 
-    await step("population map (or its not-available state)", async () => {
+    await step("population map: the map job runs after the epoch; all points drawn", async () => {
       await page.getByRole("link", { name: "Population" }).click();
-      const map = page.getByTestId("point-map"), na = page.getByTestId("unavailable-map");
-      await map.or(na).first().waitFor({ timeout: 30_000 });
-      await page.waitForTimeout(500);
+      const status = page.getByTestId("map-status");
+      const map = page.getByTestId("point-map");
+      await status.or(map).first().waitFor({ timeout: 30_000 });
+      if (await status.isVisible()) {
+        console.log(`     map status: ${await status.getAttribute("data-status")}; waiting for the map job`);
+        await shot(page, "08a-map-building");
+      }
+      await map.waitFor({ timeout: Number(process.env.E2E_MAP_TIMEOUT_MS ?? 300_000) });
+      const version = new URL(page.url()).searchParams.get("version");
+      const total = ((await (await fetch(`${base}/api/versions/${version}/samples?limit=1`)).json()) as { total: number }).total;
+      const count = (await page.getByTestId("map-count").textContent()) ?? "";
+      if (!count.startsWith(`${total.toLocaleString("en-US")} points`)) throw new Error(`map shows "${count}", expected all ${total} points`);
+      await page.getByTestId("insights").or(page.getByText("No insight for this epoch.")).first().waitFor({ timeout: 15_000 });
+      await page.getByTestId("clusters").waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(1200);
       await shot(page, "08-map");
-      if (await na.isVisible()) console.log("     map API (issue 3) not in this backend yet: the view says so");
+      console.log(`     ${count}`);
+      const firstInsight = page.locator(".insight").first();
+      if (await firstInsight.count()) {
+        await firstInsight.click();
+        await page.getByTestId("selection-table").waitFor();
+        await page.locator('select[aria-label="colour by"]').selectOption("loss");
+        await page.waitForTimeout(900);
+        await shot(page, "08b-map-insight");
+      }
+    });
+
+    await step("open the highest-loss sample and analyze it; similar samples listed; what-if", async () => {
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      const first = page.locator('[data-testid="loss-table"] tbody tr').first();
+      await first.waitFor({ timeout: 30_000 });
+      await first.click();
+      await page.getByTestId("sample-panel").waitFor();
+      await page.locator('[data-testid="review-text"] .tok').first().waitFor({ timeout: 15_000 });
+      await page.getByRole("button", { name: "Analyze", exact: true }).click();
+      await page.getByTestId("analysis-summary").waitFor({ timeout: Number(process.env.E2E_ANALYZE_TIMEOUT_MS ?? 180_000) });
+      const painted = await page.locator('[data-testid="review-text"] .tok[data-score]').count();
+      if (painted === 0) throw new Error("the heatmap painted no token");
+      await page.getByTestId("similar-samples").waitFor({ timeout: 15_000 });
+      await shot(page, "10-analysis");
+      await page.getByRole("radio", { name: "Negative ↑" }).click();
+      const box = page.getByLabel("edited review");
+      const text = await box.inputValue();
+      await box.fill(`${text.slice(0, 400)} This was a wonderful, brilliant and moving film.`);
+      await page.getByRole("button", { name: "Analyze edited text" }).click();
+      await page.getByTestId("whatif-delta").waitFor({ timeout: 180_000 });
+      console.log(`     painted ${painted} tokens; what-if: ${(await page.getByTestId("whatif-delta").textContent())?.trim()}`);
+      await page.getByTestId("whatif-delta").scrollIntoViewIfNeeded();
+      await shot(page, "11-whatif");
+      // Flag it as a confirmed mislabel with a note, then find it in the flags export.
+      const sampleId = new URL(page.url()).searchParams.get("sample");
+      await page.getByLabel("flag note").fill("e2e: label looks wrong");
+      await page.getByRole("button", { name: "Confirm mislabel" }).click();
+      await page.locator('[data-testid="flag-editor"][data-state="confirmed"]').waitFor({ timeout: 15_000 });
+      await page.getByTestId("flag-editor").scrollIntoViewIfNeeded();
+      await shot(page, "12-flagged");
+      const project = new URL(page.url()).pathname.split("/")[2];
+      const csv = await (await fetch(`${base}/api/projects/${project}/flags/export?format=csv`)).text();
+      const row = csv.split("\n").find((line) => line.split(",")[0] === sampleId || line.includes(`,${sampleId},`) || line.startsWith(`${sampleId},`));
+      if (!row || !row.includes("confirmed")) throw new Error(`sample ${sampleId} not confirmed in the export:\n${csv.slice(0, 400)}`);
+      await page.keyboard.press("Escape");
+      await page.getByTestId("sample-panel").waitFor({ state: "detached" });
     });
 
     await step("flags & versions view", async () => {
       await page.getByRole("link", { name: "Flags & versions" }).click();
       await page.locator(".flags-view").waitFor();
+      await page.getByTestId("flag-table").waitFor({ timeout: 15_000 });
       await shot(page, "09-flags");
     });
 

@@ -164,3 +164,26 @@ def test_map_config(client: TestClient, session_factory: sessionmaker[Session]) 
     assert bad.status_code == 422 and "n_neighbors" in bad.json()["detail"]
     assert client.put(f"/api/versions/{vid}/map-config", json={"metric": "chebyshev"}).status_code == 422
     assert client.get("/api/versions/9999/map-config").status_code == 404
+
+
+def test_points_carry_the_current_flag_states(
+    client: TestClient, session_factory: sessionmaker[Session], prepared: TrainedVersion
+) -> None:
+    """Flags move after the map is built; the flag column (0 none, 1 suspected, 2 confirmed, 3 dismissed)
+    must follow them, and a cached payload must not hide the change."""
+    vid, pid, ids = prepared.version_id, prepared.project_id, prepared.sample_ids
+    run_map(client, session_factory, vid, 1)
+
+    def flags() -> list[int]:
+        r = client.get(f"/api/versions/{vid}/maps/1/points")
+        assert r.status_code == 200
+        return list(pa.ipc.open_stream(r.content).read_all().column("flag").to_pylist())
+
+    assert set(flags()) == {0}
+    for sid, state in ((ids[3], "suspected"), (ids[7], "confirmed"), (ids[11], "dismissed")):
+        assert client.put(f"/api/projects/{pid}/flags/{sid}", json={"state": state}).status_code in (200, 201)
+    column = flags()
+    assert (column[3], column[7], column[11]) == (1, 2, 3)
+    assert sum(1 for c in column if c) == 3
+    assert client.post(f"/api/projects/{pid}/flags/{ids[7]}/undo").status_code == 200
+    assert flags()[7] == 0

@@ -2,6 +2,7 @@
 
 from backend.db.models.analyses import Analysis
 from backend.db.models.dataset import Dataset, Sample
+from backend.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
 from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
 from backend.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
@@ -10,6 +11,8 @@ from backend.db.models.version import Checkpoint, ModelVersion
 
 __all__ = [
     "ACTIVE_STATES",
+    "FLAG_SOURCES",
+    "FLAG_STATES",
     "JOB_STATES",
     "MAP_STATES",
     "Analysis",
@@ -17,6 +20,8 @@ __all__ = [
     "Checkpoint",
     "Dataset",
     "EpochMetric",
+    "Flag",
+    "FlagEvent",
     "Job",
     "MapCluster",
     "MapConfig",
@@ -26,4 +31,6 @@ __all__ = [
     "Project",
     "Sample",
     "SampleResult",
+    "SuspectRanking",
+    "SuspectScore",
 ]

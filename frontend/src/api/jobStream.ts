@@ -28,6 +28,17 @@ export function useJobStream(projectId: number): StreamState {
     source.addEventListener("job", (event) => {
       const job = JSON.parse((event as MessageEvent<string>).data) as Job;
       setState((s) => ({ connected: true, jobs: mergeJob(s.jobs, job) }));
+      // Components waiting on this job (an analysis, a map build) read it from here.
+      qc.setQueryData(keys.job(job.id), job);
+      if (job.kind === "map" && job.version_id !== null) {
+        // Status moves with every update; the map's data only changes when the job ends.
+        const epoch = typeof job.params.epoch === "number" ? job.params.epoch : null;
+        if (epoch !== null) void qc.invalidateQueries({ queryKey: keys.map(job.version_id, epoch), exact: true });
+        if (FINISHED.has(job.state)) {
+          void qc.invalidateQueries({ queryKey: keys.maps(job.version_id) });
+          if (epoch !== null) void qc.invalidateQueries({ queryKey: keys.points(job.version_id, epoch) });
+        }
+      }
       // Progress moves the version's metrics; the end of a job changes everything it touched.
       void qc.invalidateQueries({ queryKey: keys.versions(projectId) });
       if (job.version_id !== null && (job.kind === "train" || FINISHED.has(job.state))) {

@@ -152,6 +152,31 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/api/projects/{project_id}/cleaned-dataset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Cleaned Dataset
+         * @description The dataset with the project's CONFIRMED flags applied: a flag with a corrected label moves the
+         *     review to that class, a confirmed flag without one removes it.
+         *
+         *     `tar.gz` is Stanford's layout, `aclImdb/{train|test}/{class}/{id}_{score}.txt` (validation reviews go
+         *     back to train, where they were carved from); `csv` has one row per kept review with its new and
+         *     original label. Streamed.
+         */
+        get: operations["exportCleanedDataset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/datasets": {
         parameters: {
             query?: never;
@@ -183,6 +208,161 @@ export interface paths {
          * @description Import IMDB (archive or extracted folder) as a background job. Poll or stream the job.
          */
         post: operations["importImdb"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Flags
+         * @description The project's flags, newest change first, filtered by state, source and the sample's split.
+         */
+        get: operations["listFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Flags
+         * @description Flag or unflag many samples (a lasso selection, the top-N of a ranking) in one transaction.
+         *     All samples must belong to the project (else 404 and nothing changes). Undo it as a whole with
+         *     `POST /projects/{id}/flags/bulk/{batch_id}/undo`.
+         */
+        post: operations["bulkFlags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags/bulk/{batch_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Bulk
+         * @description Revert every change of one bulk operation. 409 if one of its flags changed since.
+         */
+        post: operations["undoBulkFlags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Flags
+         * @description Every flag of the project, streamed, one per sample (CSV with a header row, or JSON lines).
+         */
+        get: operations["exportFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags/{sample_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Flag
+         * @description One sample's flag, with its ETag. 404 if the sample is not flagged (or not in the project).
+         */
+        get: operations["getFlag"];
+        /**
+         * Put Flag
+         * @description Create or replace a sample's flag. 404 for a sample outside the project, 422 for a corrected
+         *     label outside the dataset's classes, 409 on an `If-Match` that is no longer current.
+         */
+        put: operations["putFlag"];
+        post?: never;
+        /**
+         * Delete Flag
+         * @description Unflag a sample. The flag's history stays and the removal can be undone.
+         */
+        delete: operations["deleteFlag"];
+        options?: never;
+        head?: never;
+        /**
+         * Patch Flag
+         * @description Change some fields of an existing flag (404 if the sample is not flagged).
+         */
+        patch: operations["patchFlag"];
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags/{sample_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flag History
+         * @description Every change of the sample's flag, oldest first (including undos and unflags).
+         */
+        get: operations["getFlagHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/flags/{sample_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Flag
+         * @description Revert the latest change of this flag that is still in effect; repeat to walk further back.
+         */
+        post: operations["undoFlag"];
         delete?: never;
         options?: never;
         head?: never;
@@ -259,6 +439,28 @@ export interface paths {
          * @description The sample's tokens with spans in its original text, OOV and past-max-length flags (no model).
          */
         get: operations["getSampleTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Accuracy and loss per split for both versions, the samples whose prediction changed (counted,
+         *     and listed up to `limit`; `fixed` = wrong in a and right in b), and how each flagged sample moved.
+         *     Both versions must be of the same dataset (422 otherwise).
+         */
+        get: operations["compareVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -503,7 +705,7 @@ export interface paths {
          *     | score | uint8 | reviewer's 1-10 rating, 0 if unknown |
          *     | token_count | uint16 | tokens before truncation |
          *     | truncated | bool | cut at the dataset's max length |
-         *     | flag | uint8 | label flag state: 0 none (filled in by the label-flag workflow) |
+         *     | flag | uint8 | the project's flag on the sample: 0 none, 1 suspected, 2 confirmed, 3 dismissed |
          *     | cluster | int16 | latent-space cluster (see `/clusters`) |
          *
          *     Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
@@ -576,6 +778,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retrain
+         * @description Create a new version (parent = this one; same architecture, hyperparameters and seed) whose
+         *     `data_fixes` come from the project's CONFIRMED flags on train samples, and start training it.
+         *     409 when there is no confirmed flag on a train sample to apply.
+         */
+        post: operations["retrainVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/samples": {
         parameters: {
             query?: never;
@@ -588,6 +812,56 @@ export interface paths {
          * @description Samples of the version's dataset with their results at an epoch, loss-descending by default.
          */
         get: operations["listSamples"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/suspects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Suspects
+         * @description The latest finished ranking, most suspect first (within a split when `split` is given).
+         */
+        get: operations["listSuspects"];
+        put?: never;
+        /**
+         * Rank Suspects
+         * @description Rank every sample of the version by how likely its label is wrong, as a job.
+         *
+         *     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
+         *     fold models (same architecture, hyperparameters, seed and epochs as the version, each trained on
+         *     train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
+         *     and the ranking is stored. 409 while the version has no trained epoch or is already being ranked.
+         */
+        post: operations["rankSuspects"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/suspects/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Suspects
+         * @description CSV `sample_id,score,reason,label,p_positive,loss`, one row for every sample of the split (all
+         *     splits when none is given), most suspect first. p_positive and loss are out of sample.
+         */
+        get: operations["exportSuspects"];
         put?: never;
         post?: never;
         delete?: never;
@@ -822,6 +1096,67 @@ export interface components {
             /** Version Id */
             version_id: number;
         };
+        /**
+         * BulkFlagRequest
+         * @description Flag (create or overwrite) or unflag many samples at once; one batch id, undone as a whole.
+         */
+        BulkFlagRequest: {
+            /**
+             * Action
+             * @default flag
+             * @enum {string}
+             */
+            action?: "flag" | "unflag";
+            /**
+             * Actor
+             * @default
+             */
+            actor?: string;
+            /** Corrected Label */
+            corrected_label?: number | null;
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+            /** Sample Ids */
+            sample_ids: number[];
+            /**
+             * Source
+             * @default manual
+             * @enum {string}
+             */
+            source?: "manual" | "ranking" | "insight";
+            /**
+             * State
+             * @default suspected
+             * @enum {string}
+             */
+            state?: "suspected" | "confirmed" | "dismissed";
+        };
+        /** BulkResult */
+        BulkResult: {
+            /** Batch Id */
+            batch_id: string;
+            /**
+             * Changed
+             * @description Samples whose flag changed (unchanged ones record no event)
+             */
+            changed: number;
+            /** Sample Ids */
+            sample_ids: number[];
+        };
+        /** ChangedSample */
+        ChangedSample: {
+            a: components["schemas"]["SampleOutcome"];
+            b: components["schemas"]["SampleOutcome"];
+            /** Label */
+            label: number;
+            /** Sample Id */
+            sample_id: number;
+            /** Split */
+            split: string;
+        };
         /** ClusterOut */
         ClusterOut: {
             /** Accuracy */
@@ -920,6 +1255,189 @@ export interface components {
             sufficiency: number;
             /** Sufficiency At */
             sufficiency_at: number[];
+        };
+        /** FlagEventOut */
+        FlagEventOut: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "create" | "update" | "delete" | "undo";
+            /** Actor */
+            actor: string;
+            /** After */
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** Batch Id */
+            batch_id: string;
+            /** Before */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Sample Id */
+            sample_id: number;
+            /** Undo Of */
+            undo_of: number | null;
+            /** Undone By */
+            undone_by: number | null;
+        };
+        /** FlagOut */
+        FlagOut: {
+            /** Actor */
+            actor: string;
+            /** Corrected Label */
+            corrected_label: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Label
+             * @default 0
+             */
+            label?: number;
+            /** Note */
+            note: string;
+            /** Project Id */
+            project_id: number;
+            /** Revision */
+            revision: number;
+            /** Sample Id */
+            sample_id: number;
+            /**
+             * Sample Key
+             * @default
+             */
+            sample_key?: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "manual" | "ranking" | "insight";
+            /**
+             * Split
+             * @default
+             */
+            split?: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "suspected" | "confirmed" | "dismissed";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * FlagPatch
+         * @description Only the fields given change. `corrected_label: null` clears the correction.
+         */
+        FlagPatch: {
+            /**
+             * Actor
+             * @default
+             */
+            actor?: string;
+            /** Corrected Label */
+            corrected_label?: number | null;
+            /** Note */
+            note?: string | null;
+            /** Source */
+            source?: ("manual" | "ranking" | "insight") | null;
+            /** State */
+            state?: ("suspected" | "confirmed" | "dismissed") | null;
+        };
+        /**
+         * FlagPut
+         * @description The whole flag. A corrected label must be one of the dataset's classes (0..len(classes)-1).
+         */
+        FlagPut: {
+            /**
+             * Actor
+             * @description Who made the change (free text for now)
+             * @default
+             */
+            actor?: string;
+            /** Corrected Label */
+            corrected_label?: number | null;
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+            /**
+             * Source
+             * @default manual
+             * @enum {string}
+             */
+            source?: "manual" | "ranking" | "insight";
+            /**
+             * State
+             * @default suspected
+             * @enum {string}
+             */
+            state?: "suspected" | "confirmed" | "dismissed";
+        };
+        /**
+         * FlaggedMove
+         * @description A flagged sample before (a) and after (b). `target` is the corrected label if the flag has one,
+         *     else the dataset's label; `agrees_*` says whether each version predicts it.
+         */
+        FlaggedMove: {
+            a: components["schemas"]["SampleOutcome"];
+            /** Agrees A */
+            agrees_a: boolean;
+            /** Agrees B */
+            agrees_b: boolean;
+            b: components["schemas"]["SampleOutcome"];
+            /** Corrected Label */
+            corrected_label: number | null;
+            /**
+             * Excluded In B
+             * @default false
+             */
+            excluded_in_b?: boolean;
+            /** Label */
+            label: number;
+            /**
+             * Relabelled In B
+             * @default false
+             */
+            relabelled_in_b?: boolean;
+            /** Sample Id */
+            sample_id: number;
+            /** Split */
+            split: string;
+            /** State */
+            state: string;
+            /** Target */
+            target: number;
+        };
+        /** FlaggedSummary */
+        FlaggedSummary: {
+            /** Agree A */
+            agree_a: number;
+            /** Agree B */
+            agree_b: number;
+            /** Count */
+            count: number;
+            /** Mean Loss A */
+            mean_loss_a: number | null;
+            /** Mean Loss B */
+            mean_loss_b: number | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1271,6 +1789,17 @@ export interface components {
             /** Sample Id */
             sample_id: number;
         };
+        /** Page[FlagOut] */
+        Page_FlagOut_: {
+            /** Items */
+            items: components["schemas"]["FlagOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Page[SampleRow] */
         Page_SampleRow_: {
             /** Items */
@@ -1354,6 +1883,62 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** RankingOut */
+        RankingOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Epoch */
+            epoch: number;
+            /** Finished At */
+            finished_at: string | null;
+            /** Folds */
+            folds: number;
+            /** Id */
+            id: number;
+            /** Job Id */
+            job_id: number | null;
+            /** Method */
+            method: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+            /** Version Id */
+            version_id: number;
+        };
+        /** RetrainOut */
+        RetrainOut: {
+            /** Excluded */
+            excluded: number;
+            job: components["schemas"]["JobOut"];
+            /**
+             * Outside Train
+             * @description Confirmed flags on val/test samples (training only fixes train)
+             */
+            outside_train: number;
+            /** Relabelled */
+            relabelled: number;
+            version: components["schemas"]["VersionOut"];
+        };
+        /** RetrainRequest */
+        RetrainRequest: {
+            /**
+             * Epochs
+             * @description Default: the parent's epochs
+             */
+            epochs?: number | null;
+            /**
+             * Mode
+             * @description relabel: apply the corrected labels (confirmed flags without one are removed); exclude: drop the sample of every confirmed flag
+             * @enum {string}
+             */
+            mode: "relabel" | "exclude";
+            /** Name */
+            name?: string | null;
+        };
         /** SampleDetail */
         SampleDetail: {
             /** Classes */
@@ -1398,6 +1983,15 @@ export interface components {
             truncated: boolean;
             /** Word Count */
             word_count: number;
+        };
+        /** SampleOutcome */
+        SampleOutcome: {
+            /** Loss */
+            loss: number;
+            /** P Positive */
+            p_positive: number;
+            /** Prediction */
+            prediction: number;
         };
         /** SampleResultOut */
         SampleResultOut: {
@@ -1463,6 +2057,112 @@ export interface components {
             tokens: components["schemas"]["TokenOut"][];
             /** Truncated */
             truncated: boolean;
+        };
+        /** SplitComparison */
+        SplitComparison: {
+            a: components["schemas"]["SplitFigures"];
+            b: components["schemas"]["SplitFigures"];
+            /**
+             * Broken
+             * @description Right in a, wrong in b
+             */
+            broken: number;
+            /**
+             * Changed
+             * @description Samples whose predicted class differs between a and b
+             */
+            changed: number;
+            /**
+             * Fixed
+             * @description Wrong in a, right in b (against the dataset's label)
+             */
+            fixed: number;
+            /** Split */
+            split: string;
+        };
+        /** SplitFigures */
+        SplitFigures: {
+            /** Accuracy */
+            accuracy: number;
+            /** Count */
+            count: number;
+            /** Loss */
+            loss: number;
+        };
+        /** SuspectOut */
+        SuspectOut: {
+            /** Flag State */
+            flag_state: string | null;
+            /**
+             * Fold
+             * @description The fold model that scored it (train only)
+             */
+            fold: number | null;
+            /** Key */
+            key: string;
+            /** Label */
+            label: number;
+            /**
+             * Label Issue
+             * @description cleanlab's find_label_issues verdict
+             */
+            label_issue: boolean;
+            /**
+             * Loss
+             * @description Out-of-sample cross-entropy against the label
+             */
+            loss: number;
+            /**
+             * P Positive
+             * @description Out-of-sample p(class 1)
+             */
+            p_positive: number;
+            /**
+             * Rank
+             * @description 1 = most suspect within the split
+             */
+            rank: number;
+            /** Reason */
+            reason: string;
+            /** Sample Id */
+            sample_id: number;
+            /**
+             * Score
+             * @description Combined suspicion in [0, 1]
+             */
+            score: number;
+            /** Signals */
+            signals: {
+                [key: string]: number | null;
+            };
+            /** Split */
+            split: string;
+        };
+        /** SuspectPage */
+        SuspectPage: {
+            /** Items */
+            items: components["schemas"]["SuspectOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            ranking: components["schemas"]["RankingOut"];
+            /** Total */
+            total: number;
+        };
+        /** SuspectsRequest */
+        SuspectsRequest: {
+            /**
+             * Epoch
+             * @description Default: the version's latest epoch. The fold models train this many epochs; val/test use the version at this epoch
+             */
+            epoch?: number | null;
+            /**
+             * Folds
+             * @description K of the K-fold cross-validation on train
+             * @default 5
+             */
+            folds?: number;
         };
         /** TokenOut */
         TokenOut: {
@@ -1530,6 +2230,26 @@ export interface components {
              */
             epochs?: number;
         };
+        /** UndoRequest */
+        UndoRequest: {
+            /**
+             * Actor
+             * @default
+             */
+            actor?: string;
+        };
+        /** UndoResult */
+        UndoResult: {
+            /** Batch Id */
+            batch_id: string;
+            /**
+             * Flags
+             * @description The flags after the undo (absent samples are unflagged)
+             */
+            flags: components["schemas"]["FlagOut"][];
+            /** Reverted Event Ids */
+            reverted_event_ids: number[];
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -1542,6 +2262,29 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** VersionComparison */
+        VersionComparison: {
+            /** A */
+            a: number;
+            /** B */
+            b: number;
+            /**
+             * Changed
+             * @description Samples that changed prediction (up to `limit`)
+             */
+            changed: components["schemas"]["ChangedSample"][];
+            /** Changed Total */
+            changed_total: number;
+            /** Epoch A */
+            epoch_a: number;
+            /** Epoch B */
+            epoch_b: number;
+            /** Flagged */
+            flagged: components["schemas"]["FlaggedMove"][];
+            flagged_summary: components["schemas"]["FlaggedSummary"];
+            /** Splits */
+            splits: components["schemas"]["SplitComparison"][];
         };
         /** VersionCreate */
         VersionCreate: {
@@ -1963,6 +2706,42 @@ export interface operations {
             };
         };
     };
+    exportCleanedDataset: {
+        parameters: {
+            query?: {
+                format?: "tar.gz" | "csv";
+                /** @description Default: the project's latest ready dataset */
+                dataset_id?: number | null;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     listDatasets: {
         parameters: {
             query?: never;
@@ -2016,6 +2795,362 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listFlags: {
+        parameters: {
+            query?: {
+                state?: ("suspected" | "confirmed" | "dismissed") | null;
+                source?: ("manual" | "ranking" | "insight") | null;
+                split?: ("train" | "val" | "test") | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FlagOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulkFlags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkFlagRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undoBulkFlags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UndoRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    exportFlags: {
+        parameters: {
+            query?: {
+                format?: "csv" | "jsonl";
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    putFlag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The flag's ETag; 409 if it changed since */
+                "if-match"?: string | null;
+            };
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagPut"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    deleteFlag: {
+        parameters: {
+            query?: {
+                /** @description Who makes the change */
+                actor?: string;
+            };
+            header?: {
+                /** @description The flag's ETag; 409 if it changed since */
+                "if-match"?: string | null;
+            };
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patchFlag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The flag's ETag; 409 if it changed since */
+                "if-match"?: string | null;
+            };
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getFlagHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagEventOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undoFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UndoRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoResult"];
                 };
             };
             /** @description Validation Error */
@@ -2168,6 +3303,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SampleTokens"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compareVersions: {
+        parameters: {
+            query: {
+                /** @description The baseline version */
+                a: number;
+                /** @description The version compared with it (e.g. retrained) */
+                b: number;
+                /** @description Default: a's latest evaluated epoch */
+                epoch_a?: number | null;
+                /** @description Default: b's latest evaluated epoch */
+                epoch_b?: number | null;
+                /** @description How many changed samples to list */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionComparison"];
                 };
             };
             /** @description Validation Error */
@@ -2787,6 +3962,41 @@ export interface operations {
             };
         };
     };
+    retrainVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetrainRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     listSamples: {
         parameters: {
             query?: {
@@ -2817,6 +4027,109 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_SampleRow_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listSuspects: {
+        parameters: {
+            query?: {
+                split?: ("train" | "val" | "test") | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuspectPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rankSuspects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuspectsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    exportSuspects: {
+        parameters: {
+            query?: {
+                split?: ("train" | "val" | "test") | null;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
                 };
             };
             /** @description Validation Error */

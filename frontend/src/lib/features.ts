@@ -8,11 +8,11 @@ const PATHS = new Set(Object.keys((spec as { paths: Record<string, unknown> }).p
 
 /** The endpoints each not-yet-merged feature needs (issue numbers in brackets). */
 export const FEATURE_PATHS = {
-  map: ["/api/versions/{version_id}/map/points"], // [3]
-  insights: ["/api/versions/{version_id}/map/insights"], // [3]
-  similar: ["/api/versions/{version_id}/samples/{sample_id}/neighbours"], // [3]
-  analyze: ["/api/versions/{version_id}/samples/{sample_id}/analyze"], // [4]
-  whatIf: ["/api/versions/{version_id}/analyze-text"], // [4]
+  map: ["/api/versions/{version_id}/maps/{epoch}", "/api/versions/{version_id}/maps/{epoch}/points"], // [3]
+  insights: ["/api/versions/{version_id}/maps/{epoch}/insights"], // [3]
+  similar: ["/api/versions/{version_id}/maps/{epoch}/neighbors/{sample_id}"], // [3]
+  analyze: ["/api/versions/{version_id}/analyses", "/api/analyses/{analysis_id}"], // [4]
+  whatIf: ["/api/versions/{version_id}/analyses"], // [4]
   flags: ["/api/projects/{project_id}/flags"], // [5]
   suspects: ["/api/versions/{version_id}/suspects"], // [5]
 } as const;

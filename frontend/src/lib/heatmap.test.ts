@@ -1,7 +1,7 @@
 import { render } from "@testing-library/react";
 import { createElement } from "react";
 import { ReviewText } from "../components/ReviewText";
-import { heatColor, maxAbs } from "./heatmap";
+import { heatColor, maxAbs, spanMapper, tokenMarks, type ApiToken } from "./heatmap";
 
 describe("heatmap colouring", () => {
   it("paints positive attributions green and negative red, scaled to the strongest token", () => {
@@ -38,5 +38,74 @@ describe("heatmap colouring", () => {
     expect(toks[0]?.style.backgroundColor).toBe("rgba(34, 160, 90, 0.85)");
     expect(toks[1]?.style.backgroundColor).toBe("rgba(220, 60, 60, 0.425)");
     expect(toks[2]?.style.backgroundColor).toBe("");
+  });
+});
+
+/** Tokens as the API sends them: spans in code points of the original text (Python's str indices). */
+function apiTokens(text: string, words: { w: string; a?: [number, number]; oov?: boolean; beyond?: boolean }[]): ApiToken[] {
+  let from = 0;
+  return words.map(({ w, a, oov, beyond }) => {
+    const unit = text.indexOf(w, from);
+    if (unit < 0) throw new Error(`${w} not in text`);
+    from = unit + w.length;
+    const start = Array.from(text.slice(0, unit)).length;
+    return { start, end: start + Array.from(w).length, is_oov: !!oov, beyond_max_length: !!beyond, attribution: beyond ? null : a ?? [0, 0] };
+  });
+}
+
+describe("span-based painting of the original text", () => {
+  const text = "Das Café war „großartig“!<br /><br />Naïve 😀 plot, 最高 ending 🎬 twist";
+  const tokens = apiTokens(text, [
+    { w: "Das", a: [0.1, -0.1] },
+    { w: "Café", a: [-0.2, 0.2] },
+    { w: "großartig", a: [-0.9, 0.9] },
+    { w: "Naïve", a: [0.3, -0.3], oov: true },
+    { w: "😀", a: [0, 0], oov: true },
+    { w: "plot", a: [0.45, -0.45] },
+    { w: "最高", a: [-0.6, 0.6] },
+    { w: "ending", beyond: true },
+    { w: "twist", beyond: true },
+  ]);
+
+  it("maps code-point spans onto UTF-16 strings (astral characters count once in the API)", () => {
+    const map = spanMapper("a😀b");
+    expect([map(0), map(1), map(2), map(3)]).toEqual([0, 1, 3, 4]);
+    expect(spanMapper("plain é").call(null, 6)).toBe(6);
+  });
+
+  it("paints exactly each token's characters, keeps <br /> as line breaks and non-ASCII intact", () => {
+    const { container } = render(createElement(ReviewText, { text, tokens: tokenMarks(text, tokens) }));
+    const toks = [...container.querySelectorAll<HTMLElement>(".tok")].map((t) => t.textContent);
+    expect(toks).toEqual(["Das", "Café", "großartig", "Naïve", "😀", "plot", "最高", "ending", "twist"]);
+    expect(container.querySelectorAll("br")).toHaveLength(2);
+    // The whole review is there, character for character, with the markup turned into breaks.
+    const review = container.querySelector('[data-testid="review-text"]');
+    expect(review?.textContent?.replace("✂ max length", "")).toBe(text.replace(/<br \/>/g, ""));
+    expect(container.querySelectorAll(".tok-oov")).toHaveLength(2);
+    expect(container.querySelector(".truncation-mark")?.nextElementSibling?.textContent).toBe("ending");
+    const bg = (w: string) => [...container.querySelectorAll<HTMLElement>(".tok")].find((t) => t.textContent === w)?.style.backgroundColor;
+    expect(bg("großartig")).toBe("rgba(34, 160, 90, 0.85)"); // strongest: full green
+    expect(bg("最高")).toBe("rgba(34, 160, 90, 0.567)");
+    expect(bg("plot")).toBe("rgba(220, 60, 60, 0.425)");
+    expect(bg("ending")).toBe("");
+  });
+
+  it("positive ↑ paints only words that raise p(positive); negative ↑ only those that raise p(negative)", () => {
+    const pos = tokenMarks(text, tokens, "positive");
+    const neg = tokenMarks(text, tokens, "negative");
+    const score = (marks: typeof pos, i: number) => marks[i]?.score;
+    expect(score(pos, 2)).toBeCloseTo(0.9);
+    expect(score(pos, 5)).toBe(0); // "plot" pushes negative: unpainted in positive ↑
+    expect(score(neg, 5)).toBeCloseTo(-0.45); // ...and red in negative ↑
+    expect(score(neg, 2)).toBe(0);
+    expect(score(pos, 7)).toBeNull(); // beyond max length: never scored
+  });
+
+  it("without attributions the marks still carry OOV and the truncation point", () => {
+    const bare = tokens.map((t) => ({ ...t, attribution: null }));
+    const marks = tokenMarks(text, bare);
+    expect(marks.every((m) => m.score === null)).toBe(true);
+    expect(marks.filter((m) => m.oov)).toHaveLength(2);
+    expect(marks.filter((m) => m.beyond)).toHaveLength(2);
   });
 });

@@ -104,7 +104,8 @@ export function encodeColor(points: PointSet, field: ColorField, classes: readon
       return categorical(n, (i) => (points.cluster[i] as number) + 1, labels, colors);
     }
     case "loss":
-      return continuous(n, (i) => points.loss[i] as number, 0, quantile(points.loss, 0.99), "capped at the 99th percentile");
+      // 1st to 99th percentile: early in training every loss sits near ln 2, and a 0-based ramp paints them all one colour.
+      return continuous(n, (i) => points.loss[i] as number, quantile(points.loss, 0.01), quantile(points.loss, 0.99), "1st–99th percentile");
     case "score":
       return continuous(n, (i) => points.score[i] as number, 1, 10);
     case "token_count":

@@ -1,14 +1,17 @@
 /**
  * The population map's points as typed arrays (one column per field, row i = point i).
  *
- * Binary payload ("LBP1"), little-endian, column-oriented so the browser can view each column
- * without copying:
- *   bytes 0..3  ASCII "LBP1"
- *   bytes 4..7  uint32 length H of the JSON header
- *   bytes 8..8+H  JSON {"n": N, "columns": [{"name", "dtype", "offset"}]}   (offset from the payload start,
- *                 8-byte aligned; dtype one of float32, int32, int16, uint16, uint8)
+ * The API serves them as one Apache Arrow IPC stream (GET /api/versions/{id}/maps/{epoch}/points; the
+ * columns and types are in that route's OpenAPI description): float16 coordinates and scores, uint8
+ * labels, a dictionary-encoded split, a bit-packed `truncated`. Buffers are zstd-compressed by default;
+ * `registerZstd()` gives arrow-js a decoder for them. Each column is converted once into the typed array
+ * the WebGL map draws from.
  */
+import { compressionRegistry, tableFromIPC, Type, type Data, type Table } from "apache-arrow";
+import { decompress } from "fzstd";
+
 export const SPLITS = ["train", "val", "test"] as const;
+/** Flag state codes of the `flag` column (0 = no flag). */
 export const FLAG_STATES = ["none", "suspected", "confirmed", "dismissed"] as const;
 
 export interface PointSet {
@@ -16,6 +19,7 @@ export interface PointSet {
   sampleId: Int32Array;
   x: Float32Array;
   y: Float32Array;
+  /** Index into SPLITS. */
   split: Uint8Array;
   label: Uint8Array;
   prediction: Uint8Array;
@@ -31,18 +35,12 @@ export interface PointSet {
   cluster: Int16Array;
 }
 
-type Dtype = "float32" | "int32" | "int16" | "uint16" | "uint8";
-const CTORS = {
-  float32: Float32Array,
-  int32: Int32Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  uint8: Uint8Array,
-} as const;
-
-interface Header {
-  n: number;
-  columns: { name: string; dtype: Dtype; offset: number }[];
+/** What the payload's schema metadata (`lensboard` key) says about the map. */
+export interface PointsMeta {
+  versionId: number | null;
+  epoch: number | null;
+  mapId: number | null;
+  classes: string[] | null;
 }
 
 const COLUMN_FOR: Record<keyof Omit<PointSet, "n">, string> = {
@@ -62,6 +60,17 @@ const COLUMN_FOR: Record<keyof Omit<PointSet, "n">, string> = {
 };
 
 export class PayloadError extends Error {}
+
+// Arrow's IPC CompressionType enum: 0 = LZ4_FRAME, 1 = ZSTD.
+const ZSTD = 1;
+let zstdRegistered = false;
+
+/** Let arrow-js read zstd-compressed buffers (the API's default encoding). Idempotent. */
+export function registerZstd(): void {
+  if (zstdRegistered) return;
+  compressionRegistry.set(ZSTD, { decode: (data: Uint8Array) => decompress(data) });
+  zstdRegistered = true;
+}
 
 function column<T extends Float32Array | Int32Array | Int16Array | Uint8Array>(
   ctor: { new (n: number): T; from(a: ArrayLike<number>): T },
@@ -102,48 +111,100 @@ export function fromColumns(n: number, columns: Record<string, ArrayLike<number>
   };
 }
 
-export function decodePoints(buffer: ArrayBuffer): PointSet {
-  const bytes = new Uint8Array(buffer);
-  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(0, 4)) !== "LBP1") {
-    throw new PayloadError("not a Lensboard points payload (LBP1)");
+let halfTable: Float32Array | null = null;
+
+/** IEEE-754 half → single for every one of the 65,536 bit patterns, built once (a lookup per value after). */
+function halfToFloat(): Float32Array {
+  if (halfTable) return halfTable;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    t[h] =
+      exp === 0 ? sign * 2 ** -14 * (frac / 1024)
+      : exp === 31 ? (frac ? Number.NaN : sign * Infinity)
+      : sign * 2 ** (exp - 15) * (1 + frac / 1024);
   }
-  const headerLength = new DataView(buffer).getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Header;
-  const columns: Record<string, ArrayLike<number>> = {};
-  for (const col of header.columns) {
-    const ctor = CTORS[col.dtype];
-    if (!ctor) throw new PayloadError(`unknown dtype ${col.dtype}`);
-    if (col.offset % ctor.BYTES_PER_ELEMENT !== 0 || col.offset + header.n * ctor.BYTES_PER_ELEMENT > buffer.byteLength) {
-      throw new PayloadError(`column ${col.name} lies outside the payload`);
-    }
-    columns[col.name] = new ctor(buffer, col.offset, header.n);
-  }
-  return fromColumns(header.n, columns);
+  halfTable = t;
+  return t;
 }
 
-/** The inverse of decodePoints (used by tests and the UI benchmark's synthetic server). */
-export function encodePoints(columns: Record<string, Float32Array | Int32Array | Int16Array | Uint16Array | Uint8Array>, n: number): ArrayBuffer {
-  const dtypeOf = (a: ArrayBufferView): Dtype =>
-    a instanceof Float32Array ? "float32" : a instanceof Int32Array ? "int32" : a instanceof Int16Array ? "int16" : a instanceof Uint16Array ? "uint16" : "uint8";
-  const entries = Object.entries(columns);
-  // Offsets depend on the header length, which depends on the offsets: reserve generously, then pad.
-  let headerLength = 64 + entries.length * 64;
-  let offset = 8 + headerLength;
-  const cols = entries.map(([name, arr]) => {
-    offset = Math.ceil(offset / 8) * 8;
-    const c = { name, dtype: dtypeOf(arr), offset };
-    offset += arr.byteLength;
-    return c;
-  });
-  const headerBytes = new TextEncoder().encode(JSON.stringify({ n, columns: cols }));
-  if (headerBytes.length > headerLength) throw new Error("header reservation too small");
-  headerLength = headerBytes.length;
-  const out = new Uint8Array(offset);
-  out.set(new TextEncoder().encode("LBP1"), 0);
-  new DataView(out.buffer).setUint32(4, headerLength, true);
-  out.set(headerBytes, 8);
-  entries.forEach(([, arr], i) => out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), (cols[i] as { offset: number }).offset));
-  return out.buffer;
+/** One Arrow column, all record batches, as plain numbers (dictionary → code into `categories`). */
+function numericColumn(table: Table, name: string, categories?: readonly string[]): Float64Array | Float32Array | undefined {
+  const vector = table.getChild(name);
+  if (!vector) return undefined;
+  const out = new Float64Array(vector.length);
+  let at = 0;
+  for (const chunk of vector.data as Data[]) {
+    const { length, offset } = chunk;
+    const typeId = chunk.type.typeId as Type;
+    if (chunk.nullCount > 0) throw new PayloadError(`column ${name} has nulls`);
+    if (typeId === Type.Bool) {
+      const bits = chunk.values as Uint8Array;
+      for (let i = 0; i < length; i++) {
+        const b = offset + i;
+        out[at + i] = ((bits[b >> 3] as number) >> (b & 7)) & 1;
+      }
+    } else if (typeId === Type.Dictionary) {
+      const codes = chunk.values as ArrayLike<number>;
+      const dict = chunk.dictionary;
+      if (!dict) throw new PayloadError(`column ${name} has no dictionary`);
+      const remap = Array.from({ length: dict.length }, (_, k) => {
+        const word = String(dict.get(k));
+        const idx = categories ? categories.indexOf(word) : k;
+        if (idx < 0) throw new PayloadError(`column ${name} has unknown value ${word}`);
+        return idx;
+      });
+      for (let i = 0; i < length; i++) out[at + i] = remap[codes[i] as number] as number;
+    } else if (typeId === Type.Float && (chunk.type as { precision?: number }).precision === 0) {
+      const bits = chunk.values as Uint16Array;
+      const half = halfToFloat();
+      for (let i = 0; i < length; i++) out[at + i] = half[bits[i] as number] as number;
+    } else if (typeId === Type.Int || typeId === Type.Float) {
+      const values = chunk.values as ArrayLike<number> & { subarray?: unknown };
+      if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+        for (let i = 0; i < length; i++) out[at + i] = Number(values[i]);
+      } else {
+        out.set((chunk.values as Float64Array).subarray(0, length), at);
+      }
+    } else {
+      throw new PayloadError(`column ${name} has unsupported type ${String(chunk.type)}`);
+    }
+    at += length;
+  }
+  return out;
+}
+
+/** A decoded Arrow table → PointSet (+ the map's metadata). */
+export function pointsFromTable(table: Table): { points: PointSet; meta: PointsMeta } {
+  const columns: Record<string, ArrayLike<number> | undefined> = {};
+  for (const name of Object.values(COLUMN_FOR)) {
+    columns[name] = numericColumn(table, name, name === "split" ? SPLITS : undefined);
+  }
+  let meta: PointsMeta = { versionId: null, epoch: null, mapId: null, classes: null };
+  const raw = table.schema.metadata.get("lensboard");
+  if (raw) {
+    try {
+      const m = JSON.parse(raw) as { version_id?: number; epoch?: number; map_id?: number; classes?: string[] };
+      meta = { versionId: m.version_id ?? null, epoch: m.epoch ?? null, mapId: m.map_id ?? null, classes: m.classes ?? null };
+    } catch {
+      /* metadata is informative only */
+    }
+  }
+  return { points: fromColumns(table.numRows, columns), meta };
+}
+
+/** Decode the points endpoint's body (an Arrow IPC stream, compressed or not). */
+export function decodePoints(buffer: ArrayBuffer | Uint8Array): { points: PointSet; meta: PointsMeta } {
+  registerZstd();
+  let table: Table;
+  try {
+    table = tableFromIPC(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer));
+  } catch (e) {
+    throw new PayloadError(`not an Arrow IPC stream of points (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return pointsFromTable(table);
 }
 
 /** Map coordinates scaled into [-1, 1] (what WebGL draws), keeping the aspect ratio. */
@@ -164,4 +225,16 @@ export function normalizedXY(points: PointSet): { x: Float32Array; y: Float32Arr
     y[i] = ((points.y[i] as number) - cy) / half;
   }
   return { x, y };
+}
+
+/** Sample id → row of the point set (for insights and selections that name samples). */
+export function rowsOf(points: PointSet, sampleIds: readonly number[]): number[] {
+  const at = new Map<number, number>();
+  for (let i = 0; i < points.n; i++) at.set(points.sampleId[i] as number, i);
+  const out: number[] = [];
+  for (const id of sampleIds) {
+    const r = at.get(id);
+    if (r !== undefined) out.push(r);
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { PointMap } from "../components/PointMap";
 import { decodePoints, type PointSet } from "../lib/points";
 
 /**
- * Renderer diagnostics: draws the LBP1 payload found at ?src= and reports timings on window.__mapBench.
+ * Renderer diagnostics: draws the Arrow points payload found at ?src= and reports timings on window.__mapBench.
  * `npm run bench-ui` serves a synthetic payload here; the page shows whatever it is given.
  */
 declare global {
@@ -17,11 +17,11 @@ export function BenchMapPage() {
   const [points, setPoints] = useState<PointSet | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    const src = new URLSearchParams(window.location.search).get("src") ?? "/bench/points.bin";
+    const src = new URLSearchParams(window.location.search).get("src") ?? "/bench/points.arrow";
     window.__mapBench = {};
     fetchBinary(src)
       .then((buf) => {
-        const p = decodePoints(buf);
+        const p = decodePoints(buf).points;
         window.__mapBench = { dataAt: performance.now(), n: p.n };
         setPoints(p);
       })

@@ -9,6 +9,7 @@ import { errorMessage } from "../api/client";
 import { hasFeature } from "../lib/features";
 import { addDashlet, applyPositions, COLS, DASHLET_TYPES, parseLayout, removeDashlet, sameLayout, type DashletItem, type DashletType } from "../lib/dashletLayout";
 import { BatchCurves } from "./dashlets/BatchCurves";
+import { Suspects } from "./dashlets/Suspects";
 import { EpochMetrics } from "./dashlets/EpochMetrics";
 import { LossSamples } from "./dashlets/LossSamples";
 import { Confusion, RocPr, ScoreVsLoss } from "./dashlets/ResultFigures";
@@ -30,6 +31,8 @@ export function DashletBody({ type, ctx }: { type: DashletType; ctx: Ctx }) {
       return <BatchCurves versionId={version.id} />;
     case "epochMetrics":
       return <EpochMetrics versionId={version.id} />;
+    case "suspects":
+      return <Suspects versionId={version.id} onOpen={ctx.onOpenSample} />;
     default:
       break;
   }

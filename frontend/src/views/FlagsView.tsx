@@ -1,10 +1,9 @@
 import { useMemo, useState } from "react";
 import { useAllResults } from "../api/allResults";
-import type { Version } from "../api/client";
-import { useEpochMetrics } from "../api/hooks";
-import { Empty, ErrorState, Loading, NotAvailable } from "../components/States";
-import { hasFeature } from "../lib/features";
-import { fmt, pct } from "../lib/format";
+import { errorMessage, type Version } from "../api/client";
+import { useEpochMetrics, useFlags, useRetrain } from "../api/hooks";
+import { Empty, ErrorState, Loading } from "../components/States";
+import { fmt, pct, relativeTime } from "../lib/format";
 
 /** Side-by-side comparison of two versions from their epoch metrics and per-sample results. */
 function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample: (id: number) => void }) {
@@ -65,7 +64,82 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
   );
 }
 
-export function FlagsView({ versions, onOpenSample }: { projectId: number; versions: Version[]; onOpenSample: (id: number) => void }) {
+const FLAG_STATES_F = ["", "suspected", "confirmed", "dismissed"] as const;
+const SOURCES = ["", "manual", "ranking", "insight"] as const;
+const SPLIT_F = ["", "train", "val", "test"] as const;
+
+function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample: (id: number) => void }) {
+  const [state, setState] = useState<(typeof FLAG_STATES_F)[number]>("");
+  const [source, setSource] = useState<(typeof SOURCES)[number]>("");
+  const [split, setSplit] = useState<(typeof SPLIT_F)[number]>("");
+  const [offset, setOffset] = useState(0);
+  const q = useFlags(projectId, { state: state || undefined, source: source || undefined, split: split || undefined, offset, limit: 50 });
+  const base = `/api/projects/${projectId}`;
+  return (
+    <>
+      <div className="toolbar">
+        <select aria-label="flag state" value={state} onChange={(e) => { setState(e.target.value as typeof state); setOffset(0); }}>{FLAG_STATES_F.map((v) => <option key={v} value={v}>{v || "any state"}</option>)}</select>
+        <select aria-label="flag source" value={source} onChange={(e) => { setSource(e.target.value as typeof source); setOffset(0); }}>{SOURCES.map((v) => <option key={v} value={v}>{v || "any source"}</option>)}</select>
+        <select aria-label="flag split" value={split} onChange={(e) => { setSplit(e.target.value as typeof split); setOffset(0); }}>{SPLIT_F.map((v) => <option key={v} value={v}>{v || "any split"}</option>)}</select>
+        <span className="spacer" />
+        <span className="muted small">export</span>
+        <a className="btn btn-small" href={`${base}/flags/export?format=csv`} download data-testid="export-flags-csv">Flags CSV</a>
+        <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>Flags JSONL</a>
+        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=tar.gz`} download title="Confirmed flags applied, Stanford layout">Cleaned dataset .tar.gz</a>
+        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>Cleaned CSV</a>
+      </div>
+      {q.error ? <ErrorState error={q.error} onRetry={() => void q.refetch()} /> : !q.data ? <Loading /> : q.data.items.length === 0 ? <Empty>No flag{state || source || split ? " matches these filters" : " yet: flag samples from the sample panel or a map selection"}.</Empty> : (
+        <>
+          <div className="table-scroll">
+            <table className="table compact" data-testid="flag-table">
+              <thead><tr><th>sample</th><th>split</th><th>label</th><th>state</th><th>corrected</th><th>source</th><th>note</th><th>updated</th></tr></thead>
+              <tbody>
+                {q.data.items.map((f) => (
+                  <tr key={f.id} className="clickable" onClick={() => onOpenSample(f.sample_id)} data-sample-id={f.sample_id}>
+                    <td>{f.sample_id} <span className="muted small">{f.sample_key}</span></td><td>{f.split}</td><td>{f.label}</td>
+                    <td><span className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}>{f.state}</span></td>
+                    <td>{f.corrected_label ?? "–"}</td><td>{f.source}</td><td className="preview">{f.note}</td><td className="muted small">{relativeTime(f.updated_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="toolbar">
+            <span className="muted small">{q.data.total} flags</span>
+            <span className="spacer" />
+            <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - 50))}>‹</button>
+            <span className="small">{offset + 1}–{Math.min(q.data.total, offset + 50)}</span>
+            <button type="button" className="btn btn-small" disabled={offset + 50 >= q.data.total} onClick={() => setOffset(offset + 50)}>›</button>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function Retrain({ projectId, versions }: { projectId: number; versions: Version[] }) {
+  const trained = versions.filter((v) => v.epochs_done > 0);
+  const [vid, setVid] = useState<number | null>(trained[trained.length - 1]?.id ?? null);
+  const [mode, setMode] = useState<"relabel" | "exclude">("relabel");
+  const retrain = useRetrain(projectId);
+  if (trained.length === 0) return <Empty>Train a version first.</Empty>;
+  return (
+    <div className="toolbar">
+      <select aria-label="version to retrain" value={vid ?? ""} onChange={(e) => setVid(Number(e.target.value))}>{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+      <select aria-label="retrain mode" value={mode} onChange={(e) => setMode(e.target.value as typeof mode)}>
+        <option value="relabel">relabel confirmed (remove those without a correction)</option>
+        <option value="exclude">exclude every confirmed sample</option>
+      </select>
+      <button type="button" className="btn btn-small btn-primary" disabled={vid === null || retrain.isPending} onClick={() => vid !== null && retrain.mutate({ versionId: vid, body: { mode } })}>
+        Retrain without confirmed mislabels
+      </button>
+      {retrain.data && <span className="small good">started a new version (same hyperparameters and seed)</span>}
+      {retrain.error && <span className="small bad">{errorMessage(retrain.error)}</span>}
+    </div>
+  );
+}
+
+export function FlagsView({ projectId, versions, onOpenSample }: { projectId: number; versions: Version[]; onOpenSample: (id: number) => void }) {
   const trained = versions.filter((v) => v.epochs_done > 0);
   const [aId, setA] = useState<number | null>(trained[0]?.id ?? null);
   const [bId, setB] = useState<number | null>(trained[1]?.id ?? null);
@@ -74,7 +148,11 @@ export function FlagsView({ versions, onOpenSample }: { projectId: number; versi
     <div className="flags-view">
       <section className="card">
         <h3>Flags</h3>
-        {hasFeature("flags") ? null : <NotAvailable feature="flags" what="The flag list, exports and retraining without mislabels" />}
+        <FlagList projectId={projectId} onOpenSample={onOpenSample} />
+      </section>
+      <section className="card">
+        <h3>Retrain</h3>
+        <Retrain projectId={projectId} versions={versions} />
       </section>
       <section className="card">
         <h3>Compare versions</h3>

@@ -1,53 +1,149 @@
-import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
-import { fetchBinary, type Version } from "../api/client";
-import { useSample } from "../api/hooks";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useState } from "react";
+import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
+import {
+  fetchPoints, keys, useAnalyzeBatch, useBulkFlags, usePoints, useBuildMap, useClusters, useInsights, useJob, useMaps, useMapStatus, useSample, type MapState,
+} from "../api/hooks";
+import { JobCard } from "../components/JobToasts";
 import { LegendView, PointMap } from "../components/PointMap";
-import { Empty, ErrorState, Loading, NotAvailable } from "../components/States";
-import { hasFeature } from "../lib/features";
-import { fmt } from "../lib/format";
+import { Empty, ErrorState, Loading } from "../components/States";
+import { fmt, pct } from "../lib/format";
 import { COLOR_FIELDS, FIELD_TITLES, type ColorField } from "../lib/pointColors";
-import { decodePoints, type PointSet } from "../lib/points";
+import { rowsOf, SPLITS, type PointSet, type PointsMeta } from "../lib/points";
 
-export function usePoints(versionId: number | null, epoch: number | null) {
-  return useQuery({
-    queryKey: ["points", versionId, epoch],
-    enabled: versionId !== null && epoch !== null && hasFeature("map"),
-    staleTime: Infinity,
-    queryFn: async () => decodePoints(await fetchBinary(`/api/versions/${versionId}/map/points?epoch=${epoch}&format=binary`)),
-  });
-}
+type Insight = Schemas["InsightOut"];
+type Cluster = Schemas["ClusterOut"];
 
-function HoverPreview({ points, index, at }: { points: PointSet; index: number; at: { x: number; y: number } }) {
+const INSIGHT_KIND: Record<string, string> = {
+  weak_cluster: "weak spot", mislabel: "mislabel?", duplicate: "duplicates", leakage: "leakage", split_cluster: "split-only",
+};
+
+function HoverPreview({ points, index, at, classes }: { points: PointSet; index: number; at: { x: number; y: number }; classes: readonly string[] }) {
   const sample = useSample(points.sampleId[index] as number, null);
   const words = sample.data?.text.replace(/<br\s*\/?>/gi, " ").split(/\s+/).slice(0, 30).join(" ");
+  const cls = (c: number | undefined) => (c === undefined ? "–" : classes[c] ?? String(c));
   return (
     <div className="hover-card" style={{ left: at.x + 14, top: at.y + 14 }} role="tooltip">
       <div className="small">
-        label <b>{points.label[index]}</b> · pred <b>{points.prediction[index]}</b> · loss <b>{fmt(points.loss[index])}</b>
+        #{points.sampleId[index]} · {SPLITS[points.split[index] as number]} · label <b>{cls(points.label[index])}</b> · pred{" "}
+        <b className={points.label[index] === points.prediction[index] ? "good" : "bad"}>{cls(points.prediction[index])}</b> · loss <b>{fmt(points.loss[index])}</b>
       </div>
       <div className="preview-text">{sample.isPending ? "…" : sample.error ? "preview unavailable" : `${words}…`}</div>
     </div>
   );
 }
 
-export function MapExplorer({ points, epochs, epoch, onEpoch, onOpenSample }: {
+function InsightList({ insights, active, onPick }: { insights: readonly Insight[]; active: number | null; onPick: (i: Insight | null) => void }) {
+  if (insights.length === 0) return <p className="muted small">No insight for this epoch.</p>;
+  return (
+    <ul className="insight-list" data-testid="insights">
+      {insights.map((ins) => (
+        <li key={ins.rank}>
+          <button type="button" className={`insight ${active === ins.rank ? "active" : ""}`} onClick={() => onPick(active === ins.rank ? null : ins)} title="Highlight these samples on the map">
+            <div className="insight-head">
+              <span className="pill pill-info">{INSIGHT_KIND[ins.kind] ?? ins.kind.replace(/_/g, " ")}</span>
+              <span className="insight-title">{ins.title}</span>
+              <span className="muted small">{ins.count}</span>
+            </div>
+            <div className="small muted">{ins.sentence}</div>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ClusterTable({ clusters, active, onPick }: { clusters: readonly Cluster[]; active: number | null; onPick: (c: number | null) => void }) {
+  return (
+    <div className="table-scroll short">
+      <table className="table compact" data-testid="clusters">
+        <thead><tr><th>#</th><th>size</th><th>loss</th><th>acc</th><th>purity</th></tr></thead>
+        <tbody>
+          {[...clusters].sort((a, b) => b.mean_loss - a.mean_loss).map((c) => (
+            <tr key={c.cluster} className={`clickable ${active === c.cluster ? "selected" : ""}`} onClick={() => onPick(active === c.cluster ? null : c.cluster)}>
+              <td>{c.cluster}</td><td>{c.size}</td><td>{fmt(c.mean_loss)}</td><td className={c.accuracy < 0.7 ? "bad" : ""}>{pct(c.accuracy, 0)}</td><td>{pct(c.label_purity, 0)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function BulkFlag({ projectId, sampleIds, fromInsight }: { projectId: number; sampleIds: number[]; fromInsight: boolean }) {
+  const bulk = useBulkFlags(projectId);
+  return (
+    <>
+      <button type="button" className="btn btn-small" disabled={bulk.isPending || bulk.isSuccess} title="Flag every selected sample as a suspected mislabel"
+        onClick={() => bulk.mutate({ action: "flag", sample_ids: sampleIds, state: "suspected", source: fromInsight ? "insight" : "manual" })}>
+        {bulk.isPending ? "Flagging…" : "Flag all"}
+      </button>
+      {bulk.data && <span className="small good" data-testid="bulk-flag-state">{bulk.data.changed} flagged</span>}
+      {bulk.error && <span className="bad small">{errorMessage(bulk.error)}</span>}
+    </>
+  );
+}
+
+function BulkAnalyze({ version, epoch, sampleIds }: { version: Version; epoch: number; sampleIds: number[] }) {
+  const batch = useAnalyzeBatch(version.id);
+  const job = useJob(batch.data?.job?.id ?? null);
+  const tooMany = sampleIds.length > 5000;
+  return (
+    <>
+      <button type="button" className="btn btn-small" disabled={batch.isPending || tooMany} title={tooMany ? "at most 5,000 samples per request" : "Integrated Gradients for every selected sample, in batches on a worker"}
+        onClick={() => batch.mutate({ sample_ids: sampleIds, epoch, method: "integrated_gradients", params: {} })}>
+        {batch.isPending ? "Queuing…" : "Analyze all"}
+      </button>
+      {batch.error && <span className="bad small">{errorMessage(batch.error)}</span>}
+      {batch.data && !batch.data.job && <span className="small good">all {Object.keys(batch.data.cached).length} already analyzed</span>}
+      {job.data && <span className="small muted" data-testid="bulk-analyze-state">{job.data.state === "SUCCESS" ? `analyzed ${batch.data?.pending.length ?? 0} (+${Object.keys(batch.data?.cached ?? {}).length} cached)` : `${job.data.state.toLowerCase()} ${Math.round(job.data.progress * 100)}%`}</span>}
+    </>
+  );
+}
+
+export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, loadingEpoch, onEpoch, onOpenSample, insights, clusters }: {
   points: PointSet;
+  meta?: PointsMeta;
+  version: Version | null;
   epochs: number;
   epoch: number;
+  /** Epochs whose map is finished (the slider plays through these). */
+  doneEpochs: readonly number[];
+  loadingEpoch?: boolean;
   onEpoch: (e: number) => void;
   onOpenSample: (sampleId: number) => void;
+  insights?: { data?: readonly Insight[]; error: unknown; isPending: boolean };
+  clusters?: { data?: readonly Cluster[]; error: unknown; isPending: boolean };
 }) {
   const [colorBy, setColorBy] = useState<ColorField>("label");
   const [sizeByLoss, setSizeByLoss] = useState(true);
   const [hover, setHover] = useState<{ index: number; at: { x: number; y: number } } | null>(null);
   const [selection, setSelection] = useState<number[]>([]);
+  const [activeInsight, setActiveInsight] = useState<number | null>(null);
+  const [activeCluster, setActiveCluster] = useState<number | null>(null);
   const [playing, setPlaying] = useState(false);
+  const classes = meta?.classes ?? undefined;
   useEffect(() => {
     if (!playing) return;
-    const t = window.setTimeout(() => (epoch < epochs ? onEpoch(epoch + 1) : setPlaying(false)), 1200);
+    const next = doneEpochs.find((e) => e > epoch);
+    const t = window.setTimeout(() => (next !== undefined ? onEpoch(next) : setPlaying(false)), 1500);
     return () => window.clearTimeout(t);
-  }, [playing, epoch, epochs, onEpoch]);
+  }, [playing, epoch, doneEpochs, onEpoch]);
+  const pickInsight = (ins: Insight | null) => {
+    setActiveCluster(null);
+    setActiveInsight(ins?.rank ?? null);
+    setSelection(ins ? rowsOf(points, ins.sample_ids) : []);
+  };
+  const pickCluster = (c: number | null) => {
+    setActiveInsight(null);
+    setActiveCluster(c);
+    const rows: number[] = [];
+    if (c !== null) for (let i = 0; i < points.n; i++) if (points.cluster[i] === c) rows.push(i);
+    setSelection(rows);
+    if (c !== null) setColorBy("cluster");
+  };
+  const selectedIds = useMemo(() => selection.map((i) => points.sampleId[i] as number), [selection, points]);
+  const cls = (c: number | undefined) => (c === undefined ? "–" : classes?.[c] ?? String(c));
   return (
     <div className="map-layout">
       <div className="map-main">
@@ -59,43 +155,56 @@ export function MapExplorer({ points, epochs, epoch, onEpoch, onOpenSample }: {
           </label>
           <label className="inline-field"><input type="checkbox" checked={sizeByLoss} onChange={(e) => setSizeByLoss(e.target.checked)} /> size by loss</label>
           <span className="spacer" />
-          <button type="button" className="btn btn-small" disabled={epochs < 2} onClick={() => { if (epoch >= epochs) onEpoch(1); setPlaying(!playing); }}>{playing ? "Pause" : "▶ Play"}</button>
+          <button type="button" className="btn btn-small" disabled={doneEpochs.length < 2} title={doneEpochs.length < 2 ? "needs maps of two epochs" : "animate through the epochs"}
+            onClick={() => { if (!playing && epoch >= (doneEpochs[doneEpochs.length - 1] ?? 0)) onEpoch(doneEpochs[0] ?? 1); setPlaying(!playing); }}>
+            {playing ? "❚❚ Pause" : "▶ Play epochs"}
+          </button>
           <label className="inline-field">epoch
-            <input type="range" min={1} max={Math.max(1, epochs)} value={epoch} onChange={(e) => onEpoch(Number(e.target.value))} aria-label="epoch slider" />
-            {epoch}
+            <input type="range" min={1} max={Math.max(1, epochs)} value={epoch} onChange={(e) => onEpoch(Number(e.target.value))} aria-label="epoch slider" list="map-epochs" />
+            <datalist id="map-epochs">{doneEpochs.map((e) => <option key={e} value={e} />)}</datalist>
+            <b>{epoch}</b>{loadingEpoch && <span className="spinner" aria-label="loading epoch" />}
           </label>
-          <span className="muted small">{points.n.toLocaleString()} points · shift-drag to lasso</span>
+          <span className="muted small" data-testid="map-count">{points.n.toLocaleString()} points · drag pans · wheel zooms · shift-drag lassoes</span>
         </div>
         <div className="map-canvas-wrap">
-          <PointMap points={points} colorBy={colorBy} sizeByLoss={sizeByLoss} highlighted={selection}
+          <PointMap points={points} colorBy={colorBy} sizeByLoss={sizeByLoss} classes={classes} highlighted={selection}
             onHover={(i, at) => setHover(i === null || !at ? null : { index: i, at })}
             onClick={(i) => onOpenSample(points.sampleId[i] as number)}
-            onSelect={setSelection} />
-          {hover && <HoverPreview points={points} index={hover.index} at={hover.at} />}
-          <div className="map-legend"><LegendView points={points} colorBy={colorBy} /></div>
+            onSelect={(rows) => { setActiveInsight(null); setActiveCluster(null); setSelection(rows); }} />
+          {hover && <HoverPreview points={points} index={hover.index} at={hover.at} classes={classes ?? ["neg", "pos"]} />}
+          <div className="map-legend"><div className="legend-title small muted">{FIELD_TITLES[colorBy]}</div><LegendView points={points} colorBy={colorBy} classes={classes} /></div>
         </div>
       </div>
       <aside className="map-side">
         <section>
           <h3>Insights</h3>
-          {hasFeature("insights") ? <Empty>Insights load here.</Empty> : <NotAvailable feature="insights" what="Insights" />}
+          {!insights ? null : insights.error ? <ErrorState error={insights.error} /> : insights.isPending || !insights.data ? <Loading /> : (
+            <InsightList insights={insights.data} active={activeInsight} onPick={pickInsight} />
+          )}
         </section>
         <section>
-          <h3>Selection {selection.length ? `(${selection.length})` : ""}</h3>
-          {selection.length === 0 ? <p className="muted small">Shift-drag on the map to lasso points.</p> : (
+          <h3>Clusters</h3>
+          {!clusters ? null : clusters.error ? <ErrorState error={clusters.error} /> : clusters.isPending || !clusters.data ? <Loading /> : (
+            <ClusterTable clusters={clusters.data} active={activeCluster} onPick={pickCluster} />
+          )}
+        </section>
+        <section>
+          <h3>Selection {selection.length ? `(${selection.length.toLocaleString()})` : ""}</h3>
+          {selection.length === 0 ? <p className="muted small">Shift-drag on the map to lasso points, or pick an insight or a cluster.</p> : (
             <>
-              <div className="toolbar">
-                <button type="button" className="btn btn-small" disabled={!hasFeature("flags")} title={hasFeature("flags") ? "" : "needs the flags API (issue 5)"}>Flag all</button>
-                <button type="button" className="btn btn-small" disabled={!hasFeature("analyze")} title={hasFeature("analyze") ? "" : "needs the analysis API (issue 4)"}>Analyze all</button>
-                <button type="button" className="btn btn-small" onClick={() => setSelection([])}>Clear</button>
+              <div className="toolbar wrap">
+                {version && <BulkFlag key={`f${selectedIds.length}-${selectedIds[0] ?? 0}`} projectId={version.project_id} sampleIds={selectedIds} fromInsight={activeInsight !== null} />}
+                {version && <BulkAnalyze key={selectedIds.join(",").slice(0, 200) + selectedIds.length} version={version} epoch={epoch} sampleIds={selectedIds} />}
+                <button type="button" className="btn btn-small" onClick={() => { setSelection([]); setActiveInsight(null); setActiveCluster(null); }}>Clear</button>
               </div>
               <div className="table-scroll">
-                <table className="table compact">
-                  <thead><tr><th>sample</th><th>label</th><th>pred</th><th>loss</th></tr></thead>
+                <table className="table compact" data-testid="selection-table">
+                  <thead><tr><th>sample</th><th>split</th><th>label</th><th>pred</th><th>loss</th></tr></thead>
                   <tbody>
-                    {selection.slice(0, 500).map((i) => (
+                    {[...selection].sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number)).slice(0, 500).map((i) => (
                       <tr key={i} className="clickable" onClick={() => onOpenSample(points.sampleId[i] as number)}>
-                        <td>{points.sampleId[i]}</td><td>{points.label[i]}</td><td>{points.prediction[i]}</td><td>{fmt(points.loss[i])}</td>
+                        <td>{points.sampleId[i]}</td><td>{SPLITS[points.split[i] as number]}</td><td>{cls(points.label[i])}</td>
+                        <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>{cls(points.prediction[i])}</td><td>{fmt(points.loss[i])}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -109,14 +218,73 @@ export function MapExplorer({ points, epochs, epoch, onEpoch, onOpenSample }: {
   );
 }
 
-export function MapView({ version, epoch, onOpenSample }: { version: Version | null; epoch: number | null; onOpenSample: (id: number) => void }) {
-  const [shownEpoch, setShownEpoch] = useState<number | null>(epoch);
-  useEffect(() => setShownEpoch(epoch), [epoch]);
-  const q = usePoints(version?.id ?? null, shownEpoch);
-  if (!hasFeature("map")) return <NotAvailable feature="map" what="Population map" />;
+/** A map that is not drawable yet: its state, its job's live progress, and a way to (re)build it. */
+export function MapStatusCard({ state, version, epoch }: { state: MapState; version: Version; epoch: number }) {
+  const build = useBuildMap(version.id);
+  const live = useJob(state.job?.id ?? null);
+  const job: Job | null = live.data ?? state.job;
+  const running = job !== null && ["PENDING", "STARTED", "PROGRESS"].includes(job.state);
+  const title =
+    state.status === "failed" ? "The map failed"
+    : running || state.status === "pending" || state.status === "running" ? `Building the map of epoch ${epoch}…`
+    : `No map for epoch ${epoch} yet`;
+  return (
+    <div className="page-center">
+      <div className="card map-status" data-testid="map-status" data-status={state.status}>
+        <h2>{title}</h2>
+        <p className="muted small">
+          {state.status === "failed"
+            ? state.message
+            : "The map projects every sample's multi-layer latent vector to 2-D (UMAP), then clusters it and looks for insights. It is built after each epoch."}
+        </p>
+        {job && <JobCard job={job} />}
+        <div className="form-actions">
+          {build.error && <span className="bad small">{errorMessage(build.error)}</span>}
+          <button type="button" className="btn btn-primary" disabled={running || build.isPending} onClick={() => build.mutate(epoch)}>
+            {state.status === "failed" ? "Rebuild map" : "Build map"}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function MapView({ version, epoch, onEpoch, onOpenSample }: {
+  version: Version | null;
+  epoch: number | null;
+  onEpoch: (e: number) => void;
+  onOpenSample: (id: number) => void;
+}) {
+  const qc = useQueryClient();
+  const vid = version?.id ?? null;
+  const maps = useMaps(vid);
+  const status = useMapStatus(vid, epoch);
+  const doneEpochs = useMemo(() => (maps.data ?? []).filter((m) => m.status === "done").map((m) => m.epoch), [maps.data]);
+  const done = epoch !== null && (doneEpochs.includes(epoch) || status.data?.status === "done");
+  const points = usePoints(vid, epoch, done);
+  const insights = useInsights(vid, epoch, done);
+  const clusters = useClusters(vid, epoch, done);
+  // Warm the cache with the other finished epochs so the slider and Play animate without a wait.
+  useEffect(() => {
+    if (vid === null) return;
+    for (const e of doneEpochs) {
+      void qc.prefetchQuery({ queryKey: keys.points(vid, e), staleTime: Infinity, queryFn: () => fetchPoints(vid, e) });
+    }
+  }, [qc, vid, doneEpochs]);
   if (!version) return <Empty>Select or train a version.</Empty>;
-  if (shownEpoch === null) return <Empty>No evaluated epoch yet.</Empty>;
-  if (q.error) return <ErrorState error={q.error} title="The map is not ready" onRetry={() => void q.refetch()} />;
-  if (!q.data) return <Loading label="Loading map points…" />;
-  return <MapExplorer points={q.data} epochs={version.epochs_done} epoch={shownEpoch} onEpoch={setShownEpoch} onOpenSample={onOpenSample} />;
+  if (epoch === null) return <Empty>No evaluated epoch yet: train the version first.</Empty>;
+  if (!done) {
+    if (status.error) return <ErrorState error={status.error} title="Cannot read the map's status" onRetry={() => void status.refetch()} />;
+    if (!status.data) return <Loading label="Checking the map…" />;
+    return <MapStatusCard state={status.data} version={version} epoch={epoch} />;
+  }
+  if (points.error) return <ErrorState error={points.error} title="Cannot load the map's points" onRetry={() => void points.refetch()} />;
+  // While another epoch loads, the previous epoch's points stay on screen, then move (the animation).
+  const shown = points.data;
+  if (!shown) return <Loading label="Loading map points…" />;
+  return (
+    <MapExplorer points={shown.points} meta={shown.meta} version={version} epochs={version.epochs_done} epoch={epoch}
+      doneEpochs={doneEpochs} loadingEpoch={points.isPlaceholderData} onEpoch={onEpoch} onOpenSample={onOpenSample}
+      insights={insights} clusters={clusters} />
+  );
 }

@@ -161,7 +161,7 @@ export function ProjectPage() {
             ) : route.view === "network" ? (
               <NetworkView version={selected} />
             ) : route.view === "map" ? (
-              <MapView version={selected} epoch={epoch} onOpenSample={(id) => setRoute({ sampleId: id })} />
+              <MapView version={selected} epoch={epoch} onEpoch={(e) => setRoute({ epoch: e })} onOpenSample={(id) => setRoute({ sampleId: id })} />
             ) : (
               <FlagsView projectId={route.projectId} versions={list} onOpenSample={(id) => setRoute({ sampleId: id })} />
             )}

@@ -1,13 +1,219 @@
-import type { Version } from "../api/client";
-import { useSample } from "../api/hooks";
+import { useEffect, useMemo, useState } from "react";
+import { METHOD_PARAMS, METHOD_TITLES, METHODS, useAnalysis, type Analysis, type AnalysisRequest, type Method } from "../api/analysis";
+import { ApiError, errorMessage, type Job, type Version } from "../api/client";
+import { useJob, useNeighbors, useSample, useSampleTokens } from "../api/hooks";
+import { JobCard } from "../components/JobToasts";
 import { Drawer } from "../components/Overlay";
 import { ProbBars } from "../components/ProbBars";
 import { ReviewText } from "../components/ReviewText";
-import { ErrorState, Loading, NotAvailable } from "../components/States";
-import { hasFeature } from "../lib/features";
+import { ErrorState, Loading } from "../components/States";
+import { FlagEditor } from "./FlagEditor";
 import { fmt } from "../lib/format";
+import { spanMapper, tokenMarks, type HeatMode } from "../lib/heatmap";
 
-export function SamplePanel({ sampleId, version, epoch, onClose }: {
+const MODES: { mode: HeatMode; label: string; title: string }[] = [
+  { mode: "diverging", label: "Both", title: "green pushes toward positive, red toward negative" },
+  { mode: "positive", label: "Positive ↑", title: "only words that raise p(positive)" },
+  { mode: "negative", label: "Negative ↑", title: "only words that raise p(negative)" },
+];
+
+function HeatModeToggle({ mode, onMode }: { mode: HeatMode; onMode: (m: HeatMode) => void }) {
+  return (
+    <div className="seg" role="radiogroup" aria-label="heatmap mode">
+      {MODES.map((m) => (
+        <button key={m.mode} type="button" role="radio" aria-checked={mode === m.mode} className={`seg-btn ${mode === m.mode ? "active" : ""}`} title={m.title} onClick={() => onMode(m.mode)}>
+          {m.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** Method picker with its main parameter; produces the request's method and params. */
+function MethodPicker({ method, params, onChange, disabled }: {
+  method: Method;
+  params: Record<string, unknown>;
+  onChange: (method: Method, params: Record<string, unknown>) => void;
+  disabled?: boolean;
+}) {
+  const specs = METHOD_PARAMS[method] ?? [];
+  return (
+    <div className="toolbar">
+      <select aria-label="attribution method" value={method} disabled={disabled} onChange={(e) => onChange(e.target.value as Method, {})}>
+        {METHODS.map((m) => <option key={m} value={m}>{METHOD_TITLES[m] ?? m}</option>)}
+      </select>
+      {specs.map((p) => (
+        <label key={p.name} className="inline-field small">
+          {p.label}
+          <input
+            className={p.kind === "text" ? "input-word" : "input-num"}
+            type={p.kind === "text" ? "text" : "number"}
+            min={p.min} max={p.max} step={p.kind === "int" ? 1 : "any"}
+            placeholder={p.default === null ? "" : String(p.default)}
+            value={params[p.name] === undefined ? "" : String(params[p.name])}
+            disabled={disabled}
+            onChange={(e) => {
+              const raw = e.target.value.trim();
+              const next = { ...params };
+              if (raw === "") delete next[p.name];
+              else next[p.name] = p.kind === "text" ? raw : Number(raw);
+              onChange(method, next);
+            }}
+          />
+        </label>
+      ))}
+    </div>
+  );
+}
+
+function Faithfulness({ a }: { a: Analysis }) {
+  const f = a.faithfulness;
+  return (
+    <table className="table compact faith" aria-label="faithfulness">
+      <thead><tr><th title="ERASER AOPC over top-k% tokens">faithfulness</th><th>{METHOD_TITLES[a.method] ?? a.method}</th><th>random</th></tr></thead>
+      <tbody>
+        <tr title="Drop in p(predicted) when the top-k% attributed tokens are removed: higher is better">
+          <td>comprehensiveness ↑</td><td className={f.comprehensiveness > f.random_comprehensiveness ? "good" : "bad"}>{fmt(f.comprehensiveness)}</td><td>{fmt(f.random_comprehensiveness)}</td>
+        </tr>
+        <tr title="Drop in p(predicted) when only the top-k% tokens are kept: lower is better">
+          <td>sufficiency ↓</td><td className={f.sufficiency < f.random_sufficiency ? "good" : "bad"}>{fmt(f.sufficiency)}</td><td>{fmt(f.random_sufficiency)}</td>
+        </tr>
+      </tbody>
+    </table>
+  );
+}
+
+function AnalysisSummary({ a, cls }: { a: Analysis; cls: readonly string[] }) {
+  const t = a.timing;
+  return (
+    <div className="analysis-summary" data-testid="analysis-summary">
+      <div className="small">
+        prediction <b>{cls[a.prediction] ?? a.prediction}</b> at epoch {a.epoch}
+        {a.cached ? <span className="pill pill-muted">cached</span> : null}
+      </div>
+      <ProbBars classes={a.classes} probs={a.probabilities} prediction={a.prediction} />
+      <Faithfulness a={a} />
+      <div className="muted small">
+        {a.visible_count} of {a.token_count} tokens seen · {fmt(t.total ?? null, 2)} s (attribution {fmt(t.attribution ?? null, 2)} s, faithfulness {fmt(t.faithfulness ?? null, 2)} s)
+        {a.n_steps ? ` · ${a.n_steps} steps` : ""}
+        {a.convergence_delta !== null && a.convergence_delta !== undefined ? ` · convergence δ ${fmt(a.convergence_delta, 4)}` : ""}
+      </div>
+    </div>
+  );
+}
+
+/** The counterfactual view: how p(positive) moves when each word is removed (or replaced). */
+function Counterfactuals({ a, text }: { a: Analysis; text: string }) {
+  const pos = a.classes.length > 1 ? 1 : 0;
+  const base = a.probabilities[pos] ?? 0;
+  const map = spanMapper(text);
+  const rows = a.tokens
+    .filter((t) => t.counterfactual_probabilities)
+    .map((t) => ({ i: t.i, word: text.slice(map(t.start), map(t.end)), p: (t.counterfactual_probabilities as number[])[pos] ?? 0 }))
+    .sort((x, y) => Math.abs(y.p - base) - Math.abs(x.p - base))
+    .slice(0, 12);
+  if (rows.length === 0) return null;
+  const replace = typeof a.params.replace_with === "string" ? `→ “${a.params.replace_with}”` : "removed";
+  return (
+    <div data-testid="counterfactuals">
+      <h4>Words that move the prediction most</h4>
+      <table className="table compact">
+        <thead><tr><th>word {replace}</th><th>p({a.classes[pos]})</th><th>change</th></tr></thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.i}>
+              <td>{r.word}</td><td>{fmt(base, 2)} → {fmt(r.p, 2)}</td>
+              <td className={r.p < base ? "bad" : "good"}>{r.p >= base ? "+" : ""}{((r.p - base) * 100).toFixed(1)} pt</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AnalysisStatus({ query, jobId }: { query: { isFetching: boolean; error: unknown }; jobId: number | null }) {
+  const job = useJob(query.isFetching ? jobId : null);
+  if (query.error) return <ErrorState error={query.error} title="The analysis failed" />;
+  if (!query.isFetching) return null;
+  return job.data ? <JobCard job={job.data} /> : <Loading label="Analyzing…" />;
+}
+
+/** What-if: edit the text, analyze it with the same method, compare the prediction. */
+function WhatIf({ version, epoch, original, request, cls }: {
+  version: Version;
+  epoch: number | null;
+  original: { text: string; probabilities: readonly number[] | null };
+  request: { method: Method; params: Record<string, unknown> };
+  cls: readonly string[];
+}) {
+  const [draft, setDraft] = useState(original.text);
+  const [body, setBody] = useState<AnalysisRequest | null>(null);
+  const [jobId, setJobId] = useState<number | null>(null);
+  const [mode, setMode] = useState<HeatMode>("diverging");
+  const q = useAnalysis(version.id, body, (job: Job) => setJobId(job.id));
+  const a = q.data;
+  const pos = cls.length > 1 ? 1 : 0;
+  const before = original.probabilities?.[pos] ?? null;
+  const after = a?.probabilities[pos] ?? null;
+  const analyzedText = body?.text ?? "";
+  return (
+    <div className="whatif">
+      <textarea className="whatif-text" aria-label="edited review" value={draft} rows={6} onChange={(e) => setDraft(e.target.value)} />
+      <div className="toolbar">
+        <button type="button" className="btn btn-small btn-primary" disabled={!draft.trim() || q.isFetching}
+          onClick={() => setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })}>
+          Analyze edited text
+        </button>
+        <button type="button" className="btn btn-small" disabled={draft === original.text} onClick={() => setDraft(original.text)}>Reset</button>
+        <span className="muted small">{METHOD_TITLES[request.method]} · nothing is stored</span>
+      </div>
+      <AnalysisStatus query={q} jobId={jobId} />
+      {a && !q.isFetching && (
+        <>
+          <div className="whatif-delta" data-testid="whatif-delta">
+            p({cls[pos]}) {fmt(before, 3)} → <b>{fmt(after, 3)}</b>
+            {before !== null && after !== null && (
+              <span className={after >= before ? "good" : "bad"}> ({after >= before ? "+" : ""}{((after - before) * 100).toFixed(1)} pt)</span>
+            )}
+            {" "}· prediction <b>{cls[a.prediction] ?? a.prediction}</b>
+          </div>
+          <HeatModeToggle mode={mode} onMode={setMode} />
+          <ReviewText text={analyzedText} tokens={tokenMarks(analyzedText, a.tokens, mode, pos)} />
+          <Counterfactuals a={a} text={analyzedText} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
+  version: Version;
+  epoch: number | null;
+  sampleId: number;
+  cls: readonly string[];
+  onOpenSample: (id: number) => void;
+}) {
+  const q = useNeighbors(version.id, epoch, sampleId);
+  if (epoch === null) return <p className="muted small">No trained epoch yet.</p>;
+  if (q.error instanceof ApiError && q.error.status === 409) return <p className="muted small">The map of epoch {epoch} is not built yet: similar samples come from its latent space.</p>;
+  if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
+  if (!q.data) return <Loading />;
+  return (
+    <table className="table compact" data-testid="similar-samples">
+      <thead><tr><th>sample</th><th>split</th><th>label</th><th title={`${q.data.metric} distance in the latent space`}>distance</th></tr></thead>
+      <tbody>
+        {q.data.neighbors.map((n) => (
+          <tr key={n.sample_id} className="clickable" onClick={() => onOpenSample(n.sample_id)}>
+            <td>{n.sample_id} <span className="muted small">{n.key}</span></td><td>{n.split}</td><td>{cls[n.label] ?? n.label}</td><td>{fmt(n.distance)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }: {
   sampleId: number;
   version: Version | null;
   epoch: number | null;
@@ -15,9 +221,31 @@ export function SamplePanel({ sampleId, version, epoch, onClose }: {
   onOpenSample: (id: number) => void;
 }) {
   const q = useSample(sampleId, version?.id ?? null);
+  const tokens = useSampleTokens(sampleId, version?.id ?? null);
+  const [method, setMethod] = useState<Method>(METHODS[0] ?? "integrated_gradients");
+  const [params, setParams] = useState<Record<string, unknown>>({});
+  const [body, setBody] = useState<AnalysisRequest | null>(null);
+  const [jobId, setJobId] = useState<number | null>(null);
+  const [mode, setMode] = useState<HeatMode>("diverging");
+  const analysis = useAnalysis(version?.id ?? null, body, (job) => setJobId(job.id));
+  useEffect(() => {
+    // Stepping to another sample (arrow keys) starts from its plain text.
+    setBody(null);
+    setJobId(null);
+  }, [sampleId]);
   const s = q.data;
   const results = s?.results ?? [];
   const result = results.find((r) => r.epoch === epoch) ?? results[results.length - 1];
+  const cls = s?.classes ?? ["neg", "pos"];
+  const pos = cls.length > 1 ? 1 : 0;
+  // An analysis of another sample (the panel stays mounted while stepping) never paints this one.
+  const a = analysis.data && analysis.data.sample_id === sampleId ? analysis.data : null;
+  const marks = useMemo(() => {
+    if (!s) return [];
+    if (a) return tokenMarks(s.text, a.tokens, mode, pos);
+    return tokens.data ? tokenMarks(s.text, tokens.data.tokens) : [];
+  }, [s, a, tokens.data, mode, pos]);
+  const canAnalyze = version !== null && version.epochs_done > 0;
   return (
     <Drawer title={<span>Sample <b>{sampleId}</b>{s ? <span className="muted small"> · {s.key}</span> : null}</span>} onClose={onClose}>
       {q.error ? (
@@ -33,11 +261,11 @@ export function SamplePanel({ sampleId, version, epoch, onClose }: {
             <dt>Movie</dt><dd>{s.movie_id ?? "–"}</dd>
             <dt>Length</dt><dd>{s.word_count} words · {s.token_count} tokens</dd>
             <dt>OOV tokens</dt><dd>{s.oov_count}</dd>
-            <dt>Truncated</dt><dd>{s.truncated ? "yes: the model reads only the first max-length tokens" : "no"}</dd>
+            <dt>Truncated</dt><dd>{s.truncated ? `yes: the model reads the first ${tokens.data?.max_length ?? "max-length"} tokens` : "no"}</dd>
           </dl>
           {result ? (
             <section className="panel-section">
-              <h4>Epoch {result.epoch} · loss {fmt(result.loss)} · {result.correct ? "correct" : "wrong"}</h4>
+              <h4>Epoch {result.epoch} · loss {fmt(result.loss)} · <span className={result.correct ? "good" : "bad"}>{result.correct ? "correct" : "wrong"}</span></h4>
               <ProbBars classes={s.classes} probs={[1 - result.p_positive, result.p_positive]} prediction={result.prediction} />
               {results.length > 1 && (
                 <div className="muted small">loss by epoch: {results.map((r) => `${r.epoch}: ${fmt(r.loss)}`).join(" · ")}</div>
@@ -47,24 +275,45 @@ export function SamplePanel({ sampleId, version, epoch, onClose }: {
             version && <p className="muted small">No result for this version yet.</p>
           )}
           <section className="panel-section">
-            <h4>Review</h4>
-            <ReviewText text={s.text} />
+            <h4>Analyze</h4>
+            {!canAnalyze ? <p className="muted small">Train the version to analyze its predictions.</p> : (
+              <>
+                <div className="toolbar">
+                  <MethodPicker method={method} params={params} disabled={analysis.isFetching} onChange={(m, p) => { setMethod(m); setParams(p); }} />
+                  <button type="button" className="btn btn-small btn-primary" disabled={analysis.isFetching}
+                    onClick={() => setBody({ sample_id: sampleId, method, params, epoch: epoch ?? undefined })}>
+                    {analysis.isFetching ? "Analyzing…" : "Analyze"}
+                  </button>
+                </div>
+                <AnalysisStatus query={analysis} jobId={jobId} />
+                {a && !analysis.isFetching && <AnalysisSummary a={a} cls={cls} />}
+              </>
+            )}
           </section>
           <section className="panel-section">
-            <h4>Analyze</h4>
-            {hasFeature("analyze") ? null : <NotAvailable feature="analyze" what="Token attributions" />}
+            <div className="section-head">
+              <h4>Review</h4>
+              {a ? <HeatModeToggle mode={mode} onMode={setMode} /> : (
+                <span className="muted small">{tokens.data ? `${tokens.data.oov_count} OOV (dotted)${tokens.data.truncated ? " · ✂ marks the max length" : ""}` : tokens.error ? `tokens unavailable: ${errorMessage(tokens.error)}` : ""}</span>
+              )}
+            </div>
+            <ReviewText text={s.text} tokens={marks} />
+            {a && <Counterfactuals a={a} text={s.text} />}
+          </section>
+          {version && canAnalyze && (
+            <section className="panel-section">
+              <h4>What-if</h4>
+              <WhatIf key={sampleId} version={version} epoch={epoch} cls={cls} request={{ method, params }}
+                original={{ text: s.text, probabilities: a ? a.probabilities : result ? [1 - result.p_positive, result.p_positive] : null }} />
+            </section>
+          )}
+          <section className="panel-section">
+            <h4>Similar samples</h4>
+            {version ? <SimilarSamples version={version} epoch={epoch} sampleId={sampleId} cls={cls} onOpenSample={onOpenSample} /> : <p className="muted small">Select a version.</p>}
           </section>
           <section className="panel-section">
             <h4>Flag</h4>
-            {hasFeature("flags") ? null : <NotAvailable feature="flags" what="Flags" />}
-          </section>
-          <section className="panel-section">
-            <h4>Similar samples</h4>
-            {hasFeature("similar") ? null : <NotAvailable feature="similar" what="Similar samples" />}
-          </section>
-          <section className="panel-section">
-            <h4>What-if</h4>
-            {hasFeature("whatIf") ? null : <NotAvailable feature="whatIf" what="What-if editing" />}
+            {version ? <FlagEditor projectId={version.project_id} sampleId={sampleId} classes={cls} label={s.label} /> : <p className="muted small">Select a version.</p>}
           </section>
         </div>
       )}

@@ -19,8 +19,9 @@ function EpochChart({ items }: { items: { epoch: number; split: string; loss: nu
   const splits = [...new Set(items.map((i) => i.split))];
   const option = useMemo<ChartOption>(() => ({
     tooltip: { trigger: "axis" },
-    legend: { top: 0, textStyle: { color: "#cbd5e1" } },
-    grid: { left: 50, right: 50, top: 30, bottom: 30 },
+    // A scrolling one-line legend: in a narrow dashlet a wrapped legend would cover the axes.
+    legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
+    grid: { left: 56, right: 44, top: 46, bottom: 30, containLabel: false },
     xAxis: { type: "value", name: "epoch", minInterval: 1 },
     yAxis: [{ type: "value", name: "loss", scale: true }, { type: "value", name: "accuracy", max: 1, scale: true }],
     series: splits.flatMap((s) => {

@@ -1,0 +1,1 @@
+"""Mislabel detection: out-of-sample probabilities (K-fold for train), signals, their combination, ranking."""

@@ -1,0 +1,95 @@
+"""Scoring and explaining every sample of one split from its signals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from worker.mislabels.combine import rank_average
+from worker.mislabels.signals import (
+    Dynamics,
+    FloatArray,
+    confident_learning,
+    neighbourhood,
+    training_dynamics,
+)
+
+
+@dataclass(frozen=True)
+class SplitInput:
+    sample_ids: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64]
+    oos_probs: npt.NDArray[np.floating]  # (N, C), out of sample for every row
+    classes: Sequence[str]
+    probs_by_epoch: npt.NDArray[np.floating] | None = None  # (E, N, C) from the version's epochs
+    neighbour_disagreement: npt.NDArray[np.floating] | None = None  # (N,) from the population map
+    fold: npt.NDArray[np.int64] | None = None  # (N,) train rows: which fold model scored them
+
+
+@dataclass(frozen=True)
+class Ranked:
+    sample_ids: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64]
+    score: FloatArray  # in [0, 1]; higher = more suspect
+    reasons: list[str]
+    p_positive: FloatArray
+    loss: FloatArray
+    label_issue: npt.NDArray[np.bool_]
+    signals: dict[str, FloatArray | None]
+    weights: dict[str, float]
+    fold: npt.NDArray[np.int64] | None = None
+    dynamics: Dynamics | None = field(default=None, repr=False)
+
+    @property
+    def order(self) -> npt.NDArray[np.int64]:
+        """Most suspect first; ties broken by sample id so the order is stable."""
+        return np.lexsort((self.sample_ids, -self.score)).astype(np.int64)
+
+
+def rank_split(inp: SplitInput, weights: Mapping[str, float] | None = None) -> Ranked:
+    labels = np.asarray(inp.labels, dtype=np.int64)
+    n = len(labels)
+    probs = np.asarray(inp.oos_probs, dtype=np.float64)
+    cl, issues = confident_learning(labels, probs)
+    dyn = None
+    if inp.probs_by_epoch is not None and len(inp.probs_by_epoch) > 0:
+        dyn = training_dynamics(labels, inp.probs_by_epoch)
+    signals: dict[str, FloatArray | None] = {
+        "confident_learning": cl,
+        "dynamics": dyn.suspicion if dyn is not None else None,
+        "neighbourhood": neighbourhood(inp.neighbour_disagreement, n),
+    }
+    score, used = rank_average(signals, weights)
+    p_label = np.clip(probs[np.arange(n), labels], 1e-12, 1.0)
+    p_positive = probs[:, 1] if probs.shape[1] > 1 else probs[:, 0]
+    neigh = signals["neighbourhood"]
+    reasons = [_reason(i, labels, probs, issues, dyn, neigh, inp.classes) for i in range(n)]
+    return Ranked(sample_ids=np.asarray(inp.sample_ids, dtype=np.int64), labels=labels, score=score,
+                  reasons=reasons, p_positive=p_positive, loss=-np.log(p_label), label_issue=issues,
+                  signals=signals, weights=used, fold=inp.fold, dynamics=dyn)
+
+
+def _name(classes: Sequence[str], c: int) -> str:
+    return classes[c] if c < len(classes) else str(c)
+
+
+def _reason(i: int, labels: npt.NDArray[np.int64], probs: FloatArray, issues: npt.NDArray[np.bool_],
+            dyn: Dynamics | None, neigh: FloatArray | None, classes: Sequence[str]) -> str:
+    label, pred = int(labels[i]), int(probs[i].argmax())
+    parts = []
+    if pred != label:
+        parts.append(f"labelled {_name(classes, label)} but the out-of-sample model says "
+                     f"{_name(classes, pred)} (p={probs[i, pred]:.2f})")
+    else:
+        parts.append(f"labelled {_name(classes, label)}; out-of-sample p(label)={probs[i, label]:.2f}")
+    if issues[i]:
+        parts.append("cleanlab flags a label issue")
+    if dyn is not None:
+        parts.append(f"p(label) during training {dyn.confidence[i]:.2f} on average "
+                     f"(variability {dyn.variability[i]:.2f}, AUM {dyn.aum[i]:+.2f})")
+    if neigh is not None:
+        parts.append(f"{neigh[i]:.0%} of its latent neighbours carry another label")
+    return "; ".join(parts)

@@ -1,0 +1,171 @@
+"""Where a ranking's pieces live and how the final ranking is assembled and stored.
+
+Artifacts under `versions/{vid}/suspects/{rid}/`:
+- `plan.npz`: the cross-validation plan (train rows by sample index, their fold, their labels);
+- `fold_{f}.npy`: fold f's out-of-sample probabilities (n_f, C) for its held-out rows, in plan order.
+The final scores go to the `suspect_score` table in one transaction with the ranking's status.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from backend.artifacts import ArtifactStore
+from backend.db.base import utcnow
+from backend.db.models import Dataset, ModelVersion, Sample, SampleResult, SuspectRanking, SuspectScore
+from worker.mislabels.combine import DEFAULT_WEIGHTS
+from worker.mislabels.folds import fold_rows
+from worker.mislabels.ranking import Ranked, SplitInput, rank_split
+
+SPLITS = ("train", "val", "test")
+
+
+def ranking_prefix(version_id: int, ranking_id: int) -> str:
+    return f"versions/{version_id}/suspects/{ranking_id}"
+
+
+def fold_key(version_id: int, ranking_id: int, fold: int) -> str:
+    return f"{ranking_prefix(version_id, ranking_id)}/fold_{fold}.npy"
+
+
+@dataclass(frozen=True)
+class CvPlan:
+    train_index: npt.NDArray[np.int64]  # sample index of each train row, ascending
+    fold: npt.NDArray[np.int64]  # fold of each train row
+    labels: npt.NDArray[np.int64]  # the label each train row is trained on and scored against
+
+    def held_out(self, f: int) -> npt.NDArray[np.int64]:
+        """Sample indices that fold f's model predicts (and never trains on)."""
+        return self.train_index[fold_rows(self.fold, f)[1]]
+
+    def trained_on(self, f: int) -> npt.NDArray[np.int64]:
+        return self.train_index[fold_rows(self.fold, f)[0]]
+
+
+def save_plan(store: ArtifactStore, version_id: int, ranking_id: int, plan: CvPlan) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, train_index=plan.train_index, fold=plan.fold, labels=plan.labels)
+    store.put_bytes(f"{ranking_prefix(version_id, ranking_id)}/plan.npz", buf.getvalue())
+
+
+def load_plan(store: ArtifactStore, version_id: int, ranking_id: int) -> CvPlan:
+    with np.load(io.BytesIO(store.get_bytes(f"{ranking_prefix(version_id, ranking_id)}/plan.npz"))) as z:
+        return CvPlan(train_index=z["train_index"].astype(np.int64), fold=z["fold"].astype(np.int64),
+                      labels=z["labels"].astype(np.int64))
+
+
+def neighbour_disagreement(store: ArtifactStore, version_id: int, epoch: int,
+                           n: int) -> npt.NDArray[np.float64] | None:
+    """The population map's per-sample disagreement for this epoch, if the map was computed."""
+    try:
+        d = store.get_array(f"versions/{version_id}/epoch_{epoch}/map/neighbor_disagreement.npy")
+    except KeyError:
+        return None
+    return np.asarray(d, dtype=np.float64) if d.shape == (n,) else None
+
+
+def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
+                  ranking: SuspectRanking) -> dict[str, SplitInput]:
+    """Out-of-sample probabilities for every sample (fold models for train, the version at the
+    ranking's epoch for val/test), the version's per-epoch probabilities, the map's disagreement."""
+    dataset = session.get(Dataset, version.dataset_id)
+    assert dataset is not None
+    classes = dataset.classes or ["0", "1"]
+    if len(classes) != 2:
+        # Stored per-sample results carry p(positive) only, which fixes the binary case.
+        raise ValueError(f"suspect ranking supports 2 classes; dataset {dataset.id} has {len(classes)}")
+    rows = session.execute(select(Sample.index, Sample.id, Sample.split, Sample.label)
+                           .where(Sample.dataset_id == dataset.id).order_by(Sample.index)).all()
+    n = len(rows)
+    sample_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+    splits = np.array([r[2] for r in rows])
+    labels = np.fromiter((r[3] for r in rows), dtype=np.int64, count=n)
+
+    plan = load_plan(store, version.id, ranking.id)
+    labels[plan.train_index] = plan.labels
+    probs = np.full((n, 2), np.nan)
+    fold_of = np.full(n, -1, dtype=np.int64)
+    for f in range(ranking.folds):
+        held = plan.held_out(f)
+        p = store.get_array(fold_key(version.id, ranking.id, f))
+        if p.shape != (len(held), 2):
+            raise ValueError(f"fold {f} predicted {p.shape[0]} rows, expected {len(held)}")
+        probs[held] = p
+        fold_of[held] = f
+
+    by_epoch = _p_positive_by_epoch(session, version.id, ranking.epoch, sample_ids)
+    held_out = splits != "train"
+    probs[held_out] = np.stack([1 - by_epoch[-1][held_out], by_epoch[-1][held_out]], axis=1)
+    if np.isnan(probs[splits == "train"]).any():
+        raise ValueError("some train samples have no out-of-sample prediction (fold outputs incomplete)")
+    dyn = np.stack([np.stack([1 - p, p], axis=1) for p in by_epoch])  # (E, N, 2)
+    neigh = neighbour_disagreement(store, version.id, ranking.epoch, n)
+    out = {}
+    for split in SPLITS:
+        m = splits == split
+        if not m.any():
+            continue
+        out[split] = SplitInput(
+            sample_ids=sample_ids[m], labels=labels[m], oos_probs=probs[m], classes=classes,
+            probs_by_epoch=dyn[:, m], neighbour_disagreement=neigh[m] if neigh is not None else None,
+            fold=fold_of[m] if split == "train" else None)
+    return out
+
+
+def _p_positive_by_epoch(session: Session, version_id: int, last_epoch: int,
+                         sample_ids: npt.NDArray[np.int64]) -> list[npt.NDArray[np.float64]]:
+    position = {int(s): i for i, s in enumerate(sample_ids)}
+    out = []
+    for epoch in range(1, last_epoch + 1):
+        p = np.full(len(sample_ids), np.nan)
+        for sid, pp in session.execute(select(SampleResult.sample_id, SampleResult.p_positive).where(
+                SampleResult.version_id == version_id, SampleResult.epoch == epoch)):
+            p[position[sid]] = pp
+        if np.isnan(p).any():
+            raise ValueError(f"version {version_id} has no results for some samples at epoch {epoch}")
+        out.append(p)
+    return out
+
+
+def rank_all(inputs: dict[str, SplitInput], weights: dict[str, float] | None = None) -> dict[str, Ranked]:
+    """Each split is ranked on its own: fold models and the full model are calibrated differently."""
+    return {split: rank_split(inp, weights) for split, inp in inputs.items()}
+
+
+def write_ranking(session: Session, ranking: SuspectRanking, ranked: dict[str, Ranked]) -> dict[str, Any]:
+    session.execute(delete(SuspectScore).where(SuspectScore.ranking_id == ranking.id))
+    rows: list[dict[str, Any]] = []
+    for split, r in ranked.items():
+        for i in range(len(r.sample_ids)):
+            rows.append({
+                "ranking_id": ranking.id, "sample_id": int(r.sample_ids[i]), "split": split,
+                "label": int(r.labels[i]), "score": float(r.score[i]), "reason": r.reasons[i],
+                "p_positive": float(r.p_positive[i]), "loss": float(r.loss[i]),
+                "fold": int(r.fold[i]) if r.fold is not None else None,
+                "label_issue": bool(r.label_issue[i]),
+                "signals": {k: None if v is None else round(float(v[i]), 6) for k, v in r.signals.items()},
+            })
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(SuspectScore), rows[start:start + 5000])
+    method = {
+        "combination": "weighted mean of per-split percentile ranks",
+        "default_weights": DEFAULT_WEIGHTS,
+        "weights": {split: r.weights for split, r in ranked.items()},
+        "signals": {
+            "confident_learning": "1 - cleanlab self-confidence on out-of-sample probabilities",
+            "dynamics": "area under the margin of p(label) over the version's epochs",
+            "neighbourhood": "share of latent neighbours with another label (population map)",
+        },
+        "label_issues": {split: int(r.label_issue.sum()) for split, r in ranked.items()},
+    }
+    ranking.method = method
+    ranking.status = "done"
+    ranking.finished_at = utcnow()
+    return {"ranking_id": ranking.id, "samples": len(rows), "label_issues": method["label_issues"]}
