@@ -16,6 +16,7 @@ from backend.services.map_points import latent_key
 from tests.support.datasets import create_project, insert_synthetic_dataset, synthetic_reviews
 from tests.support.versions import TrainedVersion, insert_version, post_epoch_job, trained_version
 from worker.job_runner import run_job
+from worker.pipeline.pooled_store import load_pooled, pooled_prefix
 from worker.tasks.maps import run_map_job
 
 torch.set_num_threads(2)
@@ -53,6 +54,9 @@ def test_map_job_and_api(
     assert client.get(f"/api/versions/{vid}/maps/3").status_code == 404
     assert client.get("/api/versions/9999/maps/1/points").status_code == 404
 
+    # Training's evaluation kept every layer's pooled activations: the map reads them, no forward pass.
+    pooled = load_pooled(get_store(), vid, 1, 300)
+    assert pooled is not None and list(pooled) == ["embedding", "conv2", "conv3", "concat", "dense"]
     job_id = run_map(client, session_factory, vid, 1)
     status = client.get(f"/api/versions/{vid}/maps/1").json()
     assert (
@@ -115,7 +119,10 @@ def test_map_job_and_api(
     assert [i["rank"] for i in insights] == list(range(1, len(insights) + 1))
     assert all(i["sentence"] and i["count"] >= len(i["sample_ids"]) > 0 for i in insights)
 
-    # Epoch 2 starts from epoch 1's layout.
+    # Epoch 2 starts from epoch 1's layout; without stored activations (an older epoch) the map
+    # runs the epoch's checkpoint again.
+    get_store().delete_prefix(pooled_prefix(vid, 2))
+    assert load_pooled(get_store(), vid, 2, 300) is None
     run_map(client, session_factory, vid, 2)
     second = client.get(f"/api/versions/{vid}/maps/2").json()
     assert second["status"] == "done" and second["init"] == "previous"

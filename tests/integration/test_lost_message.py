@@ -20,6 +20,8 @@ from worker.celery_app import get_celery
 pytestmark = pytest.mark.integration
 
 
+# One database is enough here: tests/db/test_job_recovery.py covers the resend on both.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_worker_resends_a_pending_job_whose_message_was_lost(
         client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str], data_dir: Path,
         tmp_path: Path) -> None:

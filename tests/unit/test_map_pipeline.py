@@ -9,6 +9,7 @@ import torch
 from backend.schemas.maps import MapParams
 from tests.support.synthetic import Synthetic, make_arrays, make_synthetic, population, train, trained_model
 from worker.models.base import TextClassifier
+from worker.pipeline.evaluate import evaluate
 from worker.pipeline.insights import duplicate_insights, duplicate_pairs, mislabel_candidates
 from worker.pipeline.latent import build_latent_space, extract_pooled
 from worker.pipeline.neighbors import knn_graph, neighborhood_disagreement
@@ -39,6 +40,26 @@ def test_pooled_vectors_per_layer_and_row_order(model: TextClassifier, data: Syn
         np.testing.assert_allclose(single[name][0], pooled[name][7], rtol=1e-5, atol=1e-5)
     # The concatenation layer is exactly the conv max-pools side by side.
     np.testing.assert_allclose(pooled["concat"], np.hstack([pooled["conv2"], pooled["conv3"]]), atol=1e-6)
+
+
+def test_evaluation_pools_the_same_activations(model: TextClassifier, data: Synthetic) -> None:
+    rows = np.arange(len(data.labels))
+    evaluated = evaluate(model, data.arrays, rows, data.labels, torch.device("cpu"), 128, pool_layers=True)
+    assert evaluated.pooled is not None and list(evaluated.pooled) == list(model.latent_layers())
+    pooled = extract_pooled(model, data.arrays, rows, batch_size=64)
+    for name, x in evaluated.pooled.items():
+        assert x.dtype == np.float16
+        np.testing.assert_allclose(x.astype(np.float32), pooled[name], rtol=2e-3, atol=2e-3)
+    # A map builds from them without the model, with the same layers as running the model again.
+    pop = population(model, data)
+    params = MapParams(dims_per_layer=8, n_epochs=50, trust_sample=200)
+    reused = compute_map(None, data.arrays, pop, params,
+                         pooled={k: v.astype(np.float32) for k, v in evaluated.pooled.items()})
+    again = compute_map(model, data.arrays, pop, params)
+    assert [(a.name, a.dims) for a in reused.latent.layers] == [(b.name, b.dims) for b in again.latent.layers]
+    assert reused.coords.shape == again.coords.shape == (500, 2)
+    with pytest.raises(ValueError, match="model or the pooled"):
+        compute_map(None, data.arrays, pop, params)
 
 
 def test_map_shapes_and_determinism(model: TextClassifier, data: Synthetic) -> None:

@@ -1,4 +1,5 @@
-"""One epoch, top to bottom: train -> checkpoint -> evaluate -> write results -> mark the epoch done.
+"""One epoch, top to bottom: train -> checkpoint -> evaluate (keeping the pooled activations for the map)
+-> write results -> mark the epoch done.
 
 Everything the epoch leaves in the database (per-sample results, epoch metrics, the checkpoint row,
 the last batch metrics and `version.epochs_done`) commits in ONE transaction, so a worker killed at
@@ -19,6 +20,7 @@ from backend.db.session import session_scope
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.checkpoint import SavedCheckpoint, record_checkpoint, save_checkpoint
 from worker.pipeline.evaluate import evaluate
+from worker.pipeline.pooled_store import save_pooled
 from worker.pipeline.results import BatchMetricWriter, write_epoch_metrics, write_sample_results
 from worker.pipeline.run_state import TrainingRun
 from worker.pipeline.seeding import capture_rng
@@ -57,7 +59,11 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
     if on_stage is not None:
         on_stage("evaluating")
     all_rows = np.arange(len(data.arrays))
-    evaluated = evaluate(run.model, data.arrays, all_rows, data.labels, run.device, p.eval_batch_size)
+    evaluated = evaluate(run.model, data.arrays, all_rows, data.labels, run.device, p.eval_batch_size,
+                         pool_layers=True)
+    assert evaluated.pooled is not None
+    # Like the checkpoint, written before the commit: the epoch's map never finds it missing.
+    save_pooled(run.store, vid, epoch, evaluated.pooled)
 
     with session_scope(run.factory) as s:
         live.drain(s)

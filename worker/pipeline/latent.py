@@ -24,6 +24,51 @@ from worker.pipeline.batching import collate
 FloatArray = npt.NDArray[np.float32]
 
 
+class LayerPooling:
+    """Forward hooks that pool every latent layer with the model's own `pool` while a batch runs, and
+    place each batch's vectors at its rows: {layer name: (n, D)}, in the model's layer order.
+
+    One mechanism for the per-epoch evaluation (which keeps them for the map) and for `extract_pooled`.
+    Usage: `with LayerPooling(model, n) as pooling:` then, per batch, `pooling.before(lengths)`, the
+    forward pass, `pooling.after(positions)`.
+    """
+
+    def __init__(self, model: TextClassifier, n: int, dtype: npt.DTypeLike = np.float32) -> None:
+        self.model, self.n, self.dtype = model, n, np.dtype(dtype)
+        self.layers = model.latent_layers()
+        self.out: dict[str, npt.NDArray[Any]] = {}
+        self._batch: dict[str, Tensor] = {}
+        self._lengths: Tensor | None = None
+        self._handles: list[Any] = []
+
+    def __enter__(self) -> LayerPooling:
+        self._handles = [m.register_forward_hook(self._hook(name)) for name, m in self.layers.items()]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def _hook(self, name: str) -> Any:
+        def hook(_: nn.Module, __: Any, output: Tensor) -> None:
+            assert self._lengths is not None
+            self._batch[name] = self.model.pool(name, output, self._lengths).float()
+
+        return hook
+
+    def before(self, lengths: Tensor) -> None:
+        self._lengths = lengths
+        self._batch.clear()
+
+    def after(self, positions: npt.NDArray[np.int64]) -> None:
+        for name in self.layers:
+            vec = self._batch[name].detach().cpu().numpy()
+            if name not in self.out:
+                self.out[name] = np.empty((self.n, vec.shape[1]), dtype=self.dtype)
+            self.out[name][positions] = vec
+
+
 @torch.inference_mode()
 def extract_pooled(
     model: TextClassifier,
@@ -34,43 +79,25 @@ def extract_pooled(
 ) -> dict[str, FloatArray]:
     """One pooled vector per sample and latent layer: {layer name: (len(rows), D) float32}, row-aligned.
 
-    Batches are sorted by length so padding stays small; forward hooks pool each layer's output
-    with the model's own `pool` while the batch's lengths are at hand.
+    Batches are sorted by length so padding stays small. The per-epoch evaluation keeps the same
+    vectors (see `evaluate`), so a map usually reads them instead of running this.
     """
     rows = np.asarray(rows, dtype=np.int64)
     was_training = model.training
     model.eval()
-    layers = model.latent_layers()
     order = np.argsort(arrays.lengths[rows], kind="stable")
-    out: dict[str, FloatArray] = {}
-    batch: dict[str, Tensor] = {}
-    lengths_now: list[Tensor] = []
-
-    def hook_for(name: str) -> Any:
-        def hook(_: nn.Module, __: Any, output: Tensor) -> None:
-            batch[name] = model.pool(name, output, lengths_now[0]).float()
-
-        return hook
-
-    handles = [module.register_forward_hook(hook_for(name)) for name, module in layers.items()]
     try:
-        for start in range(0, len(rows), batch_size):
-            pos = order[start : start + batch_size]
-            ids, lengths = collate(arrays, rows[pos], model.min_length())
-            ids, lengths = ids.to(device), lengths.to(device)
-            lengths_now[:] = [lengths]
-            batch.clear()
-            model(ids, lengths)
-            for name in layers:
-                vec = batch[name].cpu().numpy()
-                if name not in out:
-                    out[name] = np.empty((len(rows), vec.shape[1]), dtype=np.float32)
-                out[name][pos] = vec
+        with LayerPooling(model, len(rows)) as pooling:
+            for start in range(0, len(rows), batch_size):
+                pos = order[start : start + batch_size]
+                ids, lengths = collate(arrays, rows[pos], model.min_length())
+                ids, lengths = ids.to(device), lengths.to(device)
+                pooling.before(lengths)
+                model(ids, lengths)
+                pooling.after(pos)
     finally:
-        for h in handles:
-            h.remove()
         model.train(was_training)
-    return out
+    return pooling.out
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class _Clock:
 
 
 def compute_map(
-    model: TextClassifier,
+    model: TextClassifier | None,
     arrays: TokenArrays,
     pop: Population,
     params: MapParams,
@@ -69,14 +69,21 @@ def compute_map(
     texts: TextLookup | None = None,
     device: str | torch.device = "cpu",
     progress: Progress | None = None,
+    pooled: dict[str, npt.NDArray[np.float32]] | None = None,
 ) -> MapResult:
-    """Row i of every output is the sample with dataset index i (the token store's row i)."""
+    """Row i of every output is the sample with dataset index i (the token store's row i).
+
+    `pooled`: the activations the epoch's evaluation kept; without them the model is run again.
+    """
     report = progress or (lambda _f, _m: None)
     if len(arrays) != len(pop):
         raise ValueError(f"token arrays have {len(arrays)} rows but the population has {len(pop)} samples")
     clock = _Clock()
-    report(0.05, "pooling activations")
-    pooled = extract_pooled(model, arrays, np.arange(len(pop)), params.batch_size, device)
+    if pooled is None:
+        if model is None:
+            raise ValueError("compute_map needs the model or the pooled activations")
+        report(0.05, "pooling activations")
+        pooled = extract_pooled(model, arrays, np.arange(len(pop)), params.batch_size, device)
     clock.lap("extract")
     latent = build_latent_space(pooled, params.dims_per_layer, params.seed)
     del pooled

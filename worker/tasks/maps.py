@@ -13,6 +13,7 @@ from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline import map_store
 from worker.pipeline.checkpoint import load_model
 from worker.pipeline.device import pick_device
+from worker.pipeline.pooled_store import load_pooled
 from worker.pipeline.population_map import compute_map
 
 
@@ -44,7 +45,9 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
             assert dataset is not None
             arrays = load_tokens(store, dataset.id)
             device = pick_device()
-            model = load_model(s, version.id, epoch, device, store)
+            # The epoch's evaluation kept the pooled activations; only older epochs run the model again.
+            pooled = load_pooled(store, version.id, epoch, len(pop))
+            model = load_model(s, version.id, epoch, device, store) if pooled is None else None
             previous = map_store.previous_coords(s, store, version.id, epoch, len(pop))
             load_seconds = time.perf_counter() - t0
             result = compute_map(
@@ -56,6 +59,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
                 texts=map_store.text_lookup(s),
                 device=device,
                 progress=lambda f, m: ctx.progress(f, m, epoch=epoch),
+                pooled=pooled,
             )
         t1 = time.perf_counter()
         map_store.write_artifacts(store, version.id, epoch, result)

@@ -1,0 +1,40 @@
+"""The pooled activations an epoch's evaluation kept, in the artifact store, for that epoch's map.
+
+`versions/{vid}/epoch_{e}/pooled/layers.json` lists the layers in the model's order (their order
+is the latent space's block order); each layer is `pooled/<name>.npy`, float16 (N, D), row i = the
+sample with dataset index i. Written before the epoch commits, like the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import numpy.typing as npt
+
+from backend.artifacts import ArtifactStore
+
+
+def pooled_prefix(version_id: int, epoch: int) -> str:
+    return f"versions/{version_id}/epoch_{epoch}/pooled"
+
+
+def save_pooled(store: ArtifactStore, version_id: int, epoch: int,
+                pooled: dict[str, npt.NDArray[np.float16]]) -> int:
+    prefix = pooled_prefix(version_id, epoch)
+    size = sum(store.put_array(f"{prefix}/{name}.npy", x) for name, x in pooled.items())
+    # The manifest goes last: a reader that finds it finds every layer.
+    return size + store.put_bytes(f"{prefix}/layers.json", json.dumps(list(pooled)).encode())
+
+
+def load_pooled(store: ArtifactStore, version_id: int, epoch: int,
+                rows: int) -> dict[str, npt.NDArray[np.float32]] | None:
+    """The stored layers as float32, or None when this epoch kept none (or for another row count)."""
+    prefix = pooled_prefix(version_id, epoch)
+    if not store.exists(f"{prefix}/layers.json"):
+        return None
+    names = json.loads(store.get_bytes(f"{prefix}/layers.json"))
+    pooled = {name: store.get_array(f"{prefix}/{name}.npy").astype(np.float32) for name in names}
+    if any(len(x) != rows for x in pooled.values()):
+        return None
+    return pooled
