@@ -20,6 +20,10 @@ class TrainParams(BaseModel):
     learning_rate: float = Field(default=1e-3, gt=0, le=1.0)
     weight_decay: float = Field(default=0.0, ge=0, le=1.0)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    # Epoch e trains at learning_rate * lr_decay**(e-1). Halving each epoch lets the first epochs move
+    # fast and the later ones settle instead of overfitting: on IMDB the CNN's validation accuracy
+    # peaked at epoch 2 and fell after it at a constant rate.
+    lr_decay: float = Field(default=0.5, gt=0, le=1.0)
     # Length bucketing: sort by length within chunks of this many batches, then shuffle the batches.
     bucket_chunk_batches: int = Field(default=50, ge=1, le=10_000)
     eval_batch_size: int = Field(default=512, ge=1, le=16_384)

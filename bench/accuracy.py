@@ -19,7 +19,7 @@ from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.evaluate import evaluate
 from worker.pipeline.seeding import seed_everything
-from worker.pipeline.train import make_optimizer, train_one_epoch
+from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train_one_epoch
 
 EPOCHS = int(os.environ.get("BENCH_EPOCHS", "5"))
 
@@ -40,6 +40,7 @@ def main() -> None:
     opt = make_optimizer(model, p.optimizer, p.learning_rate, p.weight_decay)
     for epoch in range(1, EPOCHS + 1):
         start = time.perf_counter()
+        set_epoch_learning_rate(opt, p.learning_rate, p.lr_decay, epoch)
         batches = bucketed_batches(data.arrays.lengths, train_rows, p.batch_size, p.bucket_chunk_batches, rng)
         stats = train_one_epoch(model, opt, data.arrays, batches, data.labels, device)
         val = evaluate(model, data.arrays, val_rows, data.labels[val_rows], device, p.eval_batch_size)

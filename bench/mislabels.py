@@ -49,7 +49,7 @@ from worker.pipeline.data import TrainingData
 from worker.pipeline.device import pick_device
 from worker.pipeline.evaluate import evaluate
 from worker.pipeline.seeding import seed_everything
-from worker.pipeline.train import make_optimizer, train_one_epoch
+from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train_one_epoch
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = os.environ.get("LENSBOARD_IMDB_ARCHIVE", str(ROOT.parent / "shared/data/aclImdb_v1_labeled.tar.gz"))
@@ -120,6 +120,7 @@ def train_version(version: ModelVersion, data: TrainingData, device: torch.devic
     probs, loss = [], np.zeros(0, dtype=np.float32)
     for epoch in range(1, EPOCHS + 1):
         t = time.perf_counter()
+        set_epoch_learning_rate(optimizer, params.learning_rate, params.lr_decay, epoch)
         batches = bucketed_batches(data.lengths, rows, params.batch_size, params.bucket_chunk_batches,
                                    batch_rng)
         stats = train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device)

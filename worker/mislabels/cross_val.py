@@ -21,7 +21,7 @@ from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.data import TrainingData
 from worker.pipeline.evaluate import evaluate
 from worker.pipeline.seeding import seed_everything
-from worker.pipeline.train import make_optimizer, train_one_epoch
+from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train_one_epoch
 
 
 def make_plan(data: TrainingData, folds: int, seed: int) -> CvPlan:
@@ -45,7 +45,8 @@ def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArra
                         vocab=data.vocab)
     model.to(device)
     optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
+        set_epoch_learning_rate(optimizer, params.learning_rate, params.lr_decay, epoch)
         batches = bucketed_batches(data.lengths, rows, params.batch_size, params.bucket_chunk_batches,
                                    batch_rng)
         train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device)

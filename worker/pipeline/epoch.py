@@ -24,7 +24,7 @@ from worker.pipeline.pooled_store import save_pooled
 from worker.pipeline.results import BatchMetricWriter, write_epoch_metrics, write_sample_results
 from worker.pipeline.run_state import TrainingRun
 from worker.pipeline.seeding import capture_rng
-from worker.pipeline.train import BatchStats, TrainStats, train_one_epoch
+from worker.pipeline.train import set_epoch_learning_rate, BatchStats, TrainStats, train_one_epoch
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
         if on_batch is not None:
             on_batch(stats)
 
+    set_epoch_learning_rate(run.optimizer, p.learning_rate, p.lr_decay, epoch)
     trained = train_one_epoch(run.model, run.optimizer, data.arrays, batches, data.train_labels, run.device,
                               batch_done)
     saved = save_checkpoint(run.store, run.version, epoch, run.model, run.optimizer,

@@ -62,6 +62,15 @@ def train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arr
                       seconds=time.perf_counter() - start)
 
 
+def set_epoch_learning_rate(optimizer: torch.optim.Optimizer, learning_rate: float, lr_decay: float,
+                            epoch: int) -> float:
+    """Set the rate for 1-based `epoch`; a pure function of the epoch, so a resumed run gets the same one."""
+    lr = learning_rate * lr_decay ** (epoch - 1)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
 def make_optimizer(model: torch.nn.Module, name: str, learning_rate: float, weight_decay: float,
                    ) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
