@@ -8,7 +8,7 @@ the server time of the points endpoint. Last line: map_seconds=<whole map step>.
 
 Environment: LENSBOARD_BENCH_MAP_N (reviews, default 50000; use e.g. 2000 to check it runs),
 LENSBOARD_BENCH_EPOCHS (map this many epochs in a row; the second starts from the first's layout).
-numba compiles UMAP on first use in a process; a warm-up on a tiny set runs first, as a long-lived
+numba compiles UMAP and pynndescent on first use in a process; a warm-up on a small set runs first, as a long-lived
 worker has long done that.
 """
 
@@ -65,16 +65,22 @@ def read_archive(path: str, n: int, seed: int = 0) -> Reviews:
     return out
 
 
-def warm_up_umap() -> None:
+def warm_up_numba() -> None:
+    """Compile UMAP's and pynndescent's kernels, as a long-lived worker did on its first map."""
     import umap
+
+    from worker.pipeline.neighbors import knn_graph
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        knn_graph(np.random.default_rng(0).normal(size=(2000, 16)).astype(np.float32), 15, exact_below=0)
         x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
         umap.UMAP(n_neighbors=15, random_state=0, n_epochs=20).fit_transform(x)
         umap.UMAP(
             n_neighbors=15, random_state=0, n_epochs=20, init=np.zeros((300, 2)) + x[:, :2]
         ).fit_transform(x)
+    print(f"numba warm-up (pynndescent + UMAP kernels, once per worker process): {time.perf_counter() - t:.1f} s")
 
 
 def main() -> None:
@@ -139,7 +145,7 @@ def main() -> None:
             trained.project_id,
             list(range(1, epochs + 1)),
         )
-    warm_up_umap()
+    warm_up_numba()
 
     client = TestClient(create_app(factory))
     total = 0.0

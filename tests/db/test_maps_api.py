@@ -66,6 +66,9 @@ def test_map_job_and_api(
     assert [layer["name"] for layer in status["layers"]] == ["embedding", "conv2", "conv3", "concat", "dense"]
     assert status["latent_dims"] == sum(layer["dims"] for layer in status["layers"])
     assert 0.5 < status["trustworthiness"] <= 1
+    # Once the map is stored, the epoch's raw activations are dropped (tens of MB per epoch at 50k).
+    assert load_pooled(get_store(), vid, 1, 300) is None
+    assert not get_store().exists(pooled_prefix(vid, 1))
 
     # Arrow payload round-trips: what pyarrow reads back equals the stored map and the database.
     for compression in ("lz4", "zstd", "none"):

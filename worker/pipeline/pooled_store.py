@@ -38,3 +38,14 @@ def load_pooled(store: ArtifactStore, version_id: int, epoch: int,
     if any(len(x) != rows for x in pooled.values()):
         return None
     return pooled
+
+
+def delete_pooled(store: ArtifactStore, version_id: int, epoch: int) -> None:
+    """Drop an epoch's pooled activations once its map is stored (tens of MB per epoch at 50k).
+
+    A later map of the same epoch with other parameters runs the checkpoint's model again instead.
+    The manifest goes first, so a concurrent reader sees either every layer or none.
+    """
+    prefix = pooled_prefix(version_id, epoch)
+    store.delete_prefix(f"{prefix}/layers.json")
+    store.delete_prefix(prefix)

@@ -13,7 +13,7 @@ from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline import map_store
 from worker.pipeline.checkpoint import load_model
 from worker.pipeline.device import pick_device
-from worker.pipeline.pooled_store import load_pooled
+from worker.pipeline.pooled_store import delete_pooled, load_pooled
 from worker.pipeline.population_map import compute_map
 
 
@@ -75,6 +75,8 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
                     "total": round(time.perf_counter() - t0, 3),
                 },
             )
+        # Only after the map committed: a map that fails keeps them for its retry.
+        delete_pooled(store, version.id, epoch)
     except JobGone:
         with ctx.factory() as s:
             map_store.fail_map(s, map_id, "the map job was cancelled or taken over")
