@@ -18,7 +18,9 @@ from backend.artifacts import get_store
 from backend.cli.client import ApiClient, ApiError
 from backend.cli.downloads import download_artifact
 from backend.db.models import BatchMetric, Checkpoint, EpochMetric, ModelVersion, Sample, SampleResult
+from tests.support.datasets import synthetic_reviews
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
+from tests.support.versions import trained_version
 
 EPOCHS = 2
 BATCHES = 3
@@ -181,3 +183,22 @@ def test_cli_downloads_each_file(client: TestClient, session_factory: sessionmak
     with pytest.raises(ApiError, match=r"checkpoint of version \d+ for epoch 7 not found"):
         download_artifact(api, vid, "checkpoint", epoch="7", out=tmp_path / "bad.pt")
     assert not (tmp_path / "bad.pt").exists() and not list(tmp_path.glob(".bad.pt*"))
+
+
+def test_downloads_of_a_version_trained_by_the_pipeline(client: TestClient,
+                                                       session_factory: sessionmaker[Session]) -> None:
+    """The checkpoint that the worker wrote loads back in torch; the results cover every sample."""
+    import torch
+
+    reviews = synthetic_reviews(120, seed=3)
+    v = trained_version(session_factory, get_store(), reviews.texts, reviews.labels, reviews.splits, epochs=1,
+                        vocab_size=300, max_length=64, seed=3)
+    r = client.get(f"/api/versions/{v.version_id}/checkpoint")
+    assert r.status_code == 200, r.text
+    saved = torch.load(io.BytesIO(r.content), map_location="cpu", weights_only=True)
+    assert (saved["version_id"], saved["epoch"], saved["architecture"]) == (v.version_id, 1, "cnn")
+    assert saved["model"] and all(isinstance(t, torch.Tensor) for t in saved["model"].values())
+    table = pq.read_table(io.BytesIO(client.get(f"/api/versions/{v.version_id}/results.parquet").content))
+    assert sorted(table.column("sample_id").to_pylist()) == sorted(v.sample_ids)
+    metrics = list(csv.DictReader(io.StringIO(client.get(f"/api/versions/{v.version_id}/metrics.csv").text)))
+    assert {m["split"] for m in metrics} == set(reviews.splits) and {m["epoch"] for m in metrics} == {"1"}
