@@ -23,7 +23,10 @@ export function VersionActions({ version, epoch }: { version: Version; epoch: nu
     <>
       <details className="menu" data-testid="downloads-menu">
         <summary className="btn btn-small">Download ▾</summary>
-        <div className="menu-items"><DownloadLinks version={version} epoch={epoch} /></div>
+        {/* A chosen link starts its download and closes the menu. */}
+        <div className="menu-items" onClick={(e) => e.currentTarget.closest("details")?.removeAttribute("open")}>
+          <DownloadLinks version={version} epoch={epoch} />
+        </div>
       </details>
       <Link className="btn btn-small" to={reportPath(version.project_id, version.id, epoch)}>Report</Link>
     </>
