@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,6 +64,34 @@ class ApiClient:
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
 
+    def download(self, path: str, params: dict[str, Any], out: Path | None = None,
+                 folder: Path | None = None) -> Path:
+        """Stream a file endpoint to `out` (default: the server's file name in `folder`, or here).
+
+        Written to a temp file and renamed at the end, so that a failed download leaves nothing behind."""
+        query = {k: v for k, v in params.items() if v is not None}
+        try:
+            with self._http.stream("GET", f"/api{path}", params=query) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise ApiError(response.status_code, _detail(response))
+                dest = out or (folder or Path.cwd()) / _filename(response, path)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        for chunk in response.iter_bytes():
+                            f.write(chunk)
+                    os.replace(tmp, dest)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+            raise ServerUnreachable(self.base_url) from e
+        except httpx.HTTPError as e:
+            raise CliError(f"request to {self.base_url} failed: {e}") from e
+        return dest
+
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.request("POST", path, json=body or {})
 
@@ -73,6 +104,13 @@ class ApiClient:
             if project["name"] == ref:
                 return dict(project)
         raise ProjectNotFound(f"no project named {ref!r}; see `lensboard projects`")
+
+
+def _filename(response: httpx.Response, path: str) -> str:
+    """The attachment's file name from Content-Disposition (a bare name only), else the path's last part."""
+    hit = re.search(r'filename="?([^";/\\]+)"?', response.headers.get("content-disposition", ""))
+    name = hit[1].strip() if hit else ""
+    return name if name.strip(".") else path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _detail(response: httpx.Response) -> str:

@@ -10,6 +10,7 @@ export const keys = {
   project: (id: number) => ["project", id] as const,
   datasets: (projectId: number) => ["datasets", projectId] as const,
   versions: (projectId: number) => ["versions", projectId] as const,
+  version: (versionId: number) => ["version", versionId] as const,
   jobs: (projectId: number) => ["jobs", projectId] as const,
   graph: (versionId: number) => ["graph", versionId] as const,
   batchMetrics: (versionId: number) => ["batchMetrics", versionId] as const,
@@ -77,6 +78,13 @@ export function useVersions(projectId: number) {
     queryKey: keys.versions(projectId),
     queryFn: () =>
       unwrap(api.GET("/api/projects/{project_id}/versions", { params: { path: { project_id: projectId } } })),
+  });
+}
+
+export function useVersion(versionId: number) {
+  return useQuery({
+    queryKey: keys.version(versionId),
+    queryFn: () => unwrap(api.GET("/api/versions/{version_id}", { params: { path: { version_id: versionId } } })),
   });
 }
 

@@ -533,6 +533,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Checkpoint
+         * @description The model checkpoint (torch.save file: weights, optimizer and RNG states) of an epoch, as stored.
+         *     409 while the version has no finished epoch.
+         */
+        get: operations["downloadCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/graph": {
         parameters: {
             query?: never;
@@ -744,6 +765,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/metrics.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Metrics
+         * @description Per-epoch metrics (`epoch,split,loss,accuracy,count,seconds`) or per-batch training metrics
+         *     (`step,epoch,batch,loss,accuracy,size`) as CSV with a header row.
+         */
+        get: operations["downloadMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/metrics/batches": {
         parameters: {
             query?: never;
@@ -770,6 +812,28 @@ export interface paths {
         };
         /** Epoch Metrics */
         get: operations["getEpochMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/results.parquet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Results
+         * @description Every sample's result at the epoch as Parquet, one row per (sample, epoch): `sample_id, key, split,
+         *     label, epoch, loss, p_positive, p_label, prediction, correct, score, token_count`. The file's metadata
+         *     holds the class names that `label` and `prediction` index (`lensboard.classes`, JSON).
+         */
+        get: operations["downloadResults"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3517,6 +3581,40 @@ export interface operations {
             };
         };
     };
+    downloadCheckpoint: {
+        parameters: {
+            query?: {
+                /** @description Default: the latest */
+                epoch?: number | null;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getVersionGraph: {
         parameters: {
             query?: never;
@@ -3898,6 +3996,39 @@ export interface operations {
             };
         };
     };
+    downloadMetrics: {
+        parameters: {
+            query?: {
+                kind?: "epoch" | "batch";
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     getBatchMetrics: {
         parameters: {
             query?: {
@@ -3949,6 +4080,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EpochMetrics"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    downloadResults: {
+        parameters: {
+            query?: {
+                /** @description An epoch, `all` for every epoch; default: the latest evaluated one */
+                epoch?: number | "all" | null;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": unknown;
                 };
             };
             /** @description Validation Error */

@@ -5,6 +5,7 @@ import "react-resizable/css/styles.css";
 import type { Project, Version } from "../api/client";
 import { useDatasets, useUpdateProject } from "../api/hooks";
 import { Empty, NotAvailable } from "../components/States";
+import { VersionActions } from "../components/VersionDownloads";
 import { errorMessage } from "../api/client";
 import { hasFeature } from "../lib/features";
 import { addDashlet, applyPositions, COLS, DASHLET_TYPES, parseLayout, removeDashlet, sameLayout, type DashletItem, type DashletType } from "../lib/dashletLayout";
@@ -114,6 +115,7 @@ export function DashboardView({ project, version, epoch, selectedSample, onOpenS
     <div className="dashboard">
       <div className="view-toolbar">
         <h2>{version ? `${version.name}${epoch ? ` · epoch ${epoch}` : ""}` : "Dashboard"}</h2>
+        {version && <VersionActions version={version} epoch={epoch} />}
         <span className="spacer" />
         {update.error && <span className="form-error small" role="alert">layout not saved: {errorMessage(update.error)}</span>}
         {update.isPending && <span className="muted small">saving layout…</span>}

@@ -5,9 +5,9 @@ import { Empty, QueryView } from "../../components/States";
 import { confusionMatrix, prCurve, rocCurve } from "../../lib/curves";
 import { fmt } from "../../lib/format";
 
-type Split = "all" | "train" | "val" | "test";
+export type Split = "all" | "train" | "val" | "test";
 
-function SplitPicker({ value, onChange }: { value: Split; onChange: (s: Split) => void }) {
+export function SplitPicker({ value, onChange }: { value: Split; onChange: (s: Split) => void }) {
   return (
     <select value={value} onChange={(e) => onChange(e.target.value as Split)} aria-label="split">
       {(["test", "val", "train", "all"] as const).map((s) => <option key={s} value={s}>{s}</option>)}
@@ -15,7 +15,7 @@ function SplitPicker({ value, onChange }: { value: Split; onChange: (s: Split) =
   );
 }
 
-function pick(c: ResultColumns, idx: number[]) {
+export function pick(c: ResultColumns, idx: number[]) {
   return {
     labels: idx.map((i) => c.label[i] as number),
     preds: idx.map((i) => c.prediction[i] as number),
@@ -23,9 +23,11 @@ function pick(c: ResultColumns, idx: number[]) {
   };
 }
 
-export function Confusion({ versionId, epoch, classes }: { versionId: number; epoch: number; classes: string[] }) {
+/** With `split`, the split is the caller's (the report page) and no picker shows. */
+export function Confusion({ versionId, epoch, classes, split: fixed }: { versionId: number; epoch: number; classes: string[]; split?: Split }) {
   const q = useAllResults(versionId, epoch);
-  const [split, setSplit] = useState<Split>("test");
+  const [picked, setSplit] = useState<Split>("test");
+  const split = fixed ?? picked;
   return (
     <QueryView query={q} loading="Loading results…">
       {(c) => {
@@ -35,7 +37,7 @@ export function Confusion({ versionId, epoch, classes }: { versionId: number; ep
         const max = Math.max(1, ...m.flat());
         return (
           <div className="dashlet-fill">
-            <div className="toolbar"><SplitPicker value={split} onChange={setSplit} /><span className="muted small">epoch {epoch} · {idx.length} samples</span></div>
+            <div className="toolbar">{!fixed && <SplitPicker value={split} onChange={setSplit} />}<span className="muted small">epoch {epoch} · {idx.length} samples</span></div>
             {idx.length === 0 ? <Empty>No samples in this split.</Empty> : (
               <table className="confusion" aria-label="confusion matrix">
                 <thead><tr><th className="muted small">label ↓ / pred →</th>{classes.map((k) => <th key={k}>{k}</th>)}</tr></thead>
@@ -58,9 +60,10 @@ export function Confusion({ versionId, epoch, classes }: { versionId: number; ep
   );
 }
 
-export function RocPr({ versionId, epoch }: { versionId: number; epoch: number }) {
+export function RocPr({ versionId, epoch, split: fixed }: { versionId: number; epoch: number; split?: Split }) {
   const q = useAllResults(versionId, epoch);
-  const [split, setSplit] = useState<Split>("test");
+  const [picked, setSplit] = useState<Split>("test");
+  const split = fixed ?? picked;
   const option = useMemo<ChartOption | null>(() => {
     if (!q.data) return null;
     const { labels, scores } = pick(q.data, subsetBySplit(q.data, split));
@@ -87,7 +90,7 @@ export function RocPr({ versionId, epoch }: { versionId: number; epoch: number }
     <QueryView query={q} loading="Loading results…">
       {() => (
         <div className="dashlet-fill">
-          <div className="toolbar"><SplitPicker value={split} onChange={setSplit} /><span className="muted small">epoch {epoch} · from p(positive)</span></div>
+          <div className="toolbar">{!fixed && <SplitPicker value={split} onChange={setSplit} />}<span className="muted small">epoch {epoch} · from p(positive)</span></div>
           {option && <Chart option={option} />}
         </div>
       )}

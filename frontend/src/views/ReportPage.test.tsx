@@ -1,0 +1,94 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { render, screen, within } from "@testing-library/react";
+import { createMemoryRouter, RouterProvider } from "react-router";
+import { makeQueryClient } from "../App";
+import type { Dataset, Version } from "../api/client";
+import { ReportPage, VersionReport } from "./ReportPage";
+
+const version = {
+  id: 7, project_id: 1, dataset_id: 2, parent_id: 3, name: "cnn-v7", architecture: "cnn", seed: 42, status: "created",
+  epochs_done: 0, device: null, data_fixes: { relabel: { "10": 1 }, exclude: [4, 5] },
+  hyperparameters: { kernel_sizes: [3, 4, 5], dropout: 0.5 }, graph: {}, best: {},
+  created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+} as unknown as Version;
+const dataset = { id: 2, name: "imdb", num_samples: 50000, classes: ["neg", "pos"] } as unknown as Dataset;
+
+function renderReport(sweep: Parameters<typeof VersionReport>[0]["sweep"]) {
+  return render(
+    <VersionReport version={version} projectName="imdb" dataset={dataset} epoch={0} split="test" sweep={sweep}
+      onEpoch={() => {}} onSplit={() => {}} />,
+  );
+}
+
+describe("VersionReport", () => {
+  it("shows the configuration and waits for a first epoch before any figure", () => {
+    renderReport(null);
+    expect(screen.getByText("No finished epoch yet: the report fills in after the first one.")).toBeInTheDocument();
+    const table = screen.getByRole("table", { name: "hyperparameters" });
+    expect(table).toHaveTextContent("kernel_sizes[3, 4, 5]");
+    expect(table).toHaveTextContent("dropout0.5");
+    expect(table).toHaveTextContent("data fixes1 relabelled, 2 excluded");
+    expect(table).toHaveTextContent("imdb (50000 samples, classes neg / pos)");
+    expect(screen.getByTestId("sweep-context")).not.toBeVisible();
+  });
+  it("fills the sweep slot when the version is a sweep trial", () => {
+    renderReport({ sweepId: 1, sweepName: "lr-grid", trial: 3 });
+    expect(screen.getByTestId("sweep-context")).toHaveTextContent("part of sweep lr-grid, trial 3");
+    expect(screen.getByTestId("sweep-context")).toBeVisible();
+  });
+});
+
+describe("ReportPage", () => {
+  // test: 2 right, 1 wrong; val: 1 right. Labels alternate 0/1 by id.
+  const rows = [
+    { id: 1, split: "test", label: 0, p: 0.2 }, { id: 2, split: "test", label: 1, p: 0.9 },
+    { id: 3, split: "test", label: 0, p: 0.7 }, { id: 4, split: "val", label: 1, p: 0.8 },
+  ].map((r) => ({
+    id: r.id, index: r.id, key: `k${r.id}`, split: r.split, label: r.label, score: 5, movie_id: null, word_count: 3,
+    token_count: 3, oov_count: 0, truncated: false, preview: "",
+    result: { epoch: 2, loss: 0.1, p_positive: r.p, p_label: 0.5, prediction: r.p >= 0.5 ? 1 : 0, correct: (r.p >= 0.5 ? 1 : 0) === r.label },
+  }));
+  const answers: Record<string, unknown> = {
+    "/api/versions/7": { ...version, epochs_done: 2, status: "trained" },
+    "/api/projects/1": { id: 1, name: "imdb", description: "", ui_state: {} },
+    "/api/projects/1/datasets": [dataset],
+    "/api/versions/7/samples": { items: rows, total: rows.length, offset: 0, limit: 1000 },
+    "/api/versions/7/metrics/epochs": { version_id: 7, items: [
+      { epoch: 1, split: "test", loss: 0.7, accuracy: 0.5, count: 3, seconds: 1 },
+      { epoch: 2, split: "test", loss: 0.4, accuracy: 0.667, count: 3, seconds: 1 }] },
+  };
+  let requested: string[] = [];
+  beforeEach(() => {
+    requested = [];
+    // jsdom has no layout and no canvas: the charts draw into a 2D context that ignores every call.
+    vi.stubGlobal("ResizeObserver", class { observe() {} disconnect() {} });
+    const stored: Record<string | symbol, unknown> = {};
+    const ctx = new Proxy(stored, {
+      get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })),
+      set: (t, k, v) => { t[k] = v; return true; },
+    });
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(() => ctx as unknown as CanvasRenderingContext2D);
+    vi.stubGlobal("fetch", vi.fn(async (req: Request) => {
+      const url = new URL(req.url);
+      requested.push(url.pathname + url.search);
+      const body = answers[url.pathname];
+      return new Response(JSON.stringify(body ?? { detail: "not found" }), { status: body ? 200 : 404, headers: { "Content-Type": "application/json" } });
+    }));
+  });
+  afterEach(() => { vi.unstubAllGlobals(); vi.restoreAllMocks(); });
+
+  it("reports the chosen epoch and split from the version's results", async () => {
+    const router = createMemoryRouter([{ path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> }],
+      { initialEntries: ["/projects/1/versions/7/report?epoch=2&split=test"] });
+    render(<QueryClientProvider client={makeQueryClient()}><RouterProvider router={router} /></QueryClientProvider>);
+    const summary = await screen.findByRole("table", { name: "summary per split" });
+    const cells = (split: string) => within(summary).getByText(split).closest("tr")?.textContent;
+    expect(cells("test")).toBe("test366.7%1.0001.000");
+    expect(cells("val")).toBe("val1100.0%–1.000"); // no negative: no ROC AUC; AP is defined
+    const confusion = screen.getByRole("table", { name: "confusion matrix" });
+    expect([...confusion.querySelectorAll("tbody td")].map((td) => td.textContent)).toEqual(["1", "1", "0", "1"]);
+    expect(screen.getByRole("table", { name: "metrics per epoch" })).toHaveTextContent("20.40066.7%");
+    expect(screen.getByRole("link", { name: /Checkpoint/ })).toHaveAttribute("href", "/api/versions/7/checkpoint?epoch=2");
+    expect(requested.some((u) => u.startsWith("/api/versions/7/samples?") && u.includes("epoch=2"))).toBe(true);
+  });
+});

@@ -1,0 +1,204 @@
+"""A version's downloads (checkpoint, metrics CSV, results Parquet) from the API and the CLI (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.artifacts import get_store
+from backend.cli.client import ApiClient, ApiError
+from backend.cli.downloads import download_artifact
+from backend.db.models import BatchMetric, Checkpoint, EpochMetric, ModelVersion, Sample, SampleResult
+from tests.support.datasets import synthetic_reviews
+from tests.support.flag_data import SyntheticDataset, make_project_dataset
+from tests.support.versions import trained_version
+
+EPOCHS = 2
+BATCHES = 3
+
+
+def _checkpoint_bytes(version_id: int, epoch: int) -> bytes:
+    # Not a torch file: the API must hand back whatever bytes the store holds, untouched.
+    return f"checkpoint {version_id}/{epoch} ".encode() + bytes(range(256)) * 40
+
+
+def _trained(factory: sessionmaker[Session], d: SyntheticDataset) -> int:
+    """A version with EPOCHS finished epochs: per-sample results, metrics and a stored checkpoint each."""
+    store = get_store()
+    with factory() as s:
+        v = ModelVersion(project_id=d.project_id, dataset_id=d.dataset_id, name="v", architecture="cnn",
+                         hyperparameters={}, seed=0, status="trained", epochs_done=EPOCHS, data_fixes={}, graph={})
+        s.add(v)
+        s.flush()
+        step = 0
+        for epoch in range(1, EPOCHS + 1):
+            for k, (sid, label) in enumerate(sorted(d.labels.items())):
+                p = (k % 10 + 0.5) / 10 / epoch
+                p_label = p if label == 1 else 1 - p
+                s.add(SampleResult(version_id=v.id, epoch=epoch, sample_id=sid, loss=-math.log(p_label),
+                                   p_positive=p, p_label=p_label, prediction=int(p >= 0.5)))
+            for split in ("train", "val", "test"):
+                s.add(EpochMetric(version_id=v.id, epoch=epoch, split=split, loss=1.0 / epoch,
+                                  accuracy=0.5 + 0.1 * epoch, count=10, seconds=0.25))
+            for batch in range(BATCHES):
+                step += 1
+                s.add(BatchMetric(version_id=v.id, epoch=epoch, batch=batch, step=step, loss=2.0 / step,
+                                  accuracy=0.1 * step, size=16))
+            key = f"versions/{v.id}/epoch_{epoch}/model.pt"
+            size = store.put_bytes(key, _checkpoint_bytes(v.id, epoch))
+            s.add(Checkpoint(version_id=v.id, epoch=epoch, key=key, size_bytes=size, seconds=0.1, note=""))
+        s.commit()
+        return v.id
+
+
+def _fresh(factory: sessionmaker[Session], d: SyntheticDataset) -> int:
+    with factory() as s:
+        v = ModelVersion(project_id=d.project_id, dataset_id=d.dataset_id, name="new", architecture="cnn",
+                         hyperparameters={}, seed=0, status="created", data_fixes={}, graph={})
+        s.add(v)
+        s.commit()
+        return v.id
+
+
+def test_checkpoint_download_is_the_stored_file(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    d = make_project_dataset(session_factory, "ckpt")
+    vid = _trained(session_factory, d)
+    r = client.get(f"/api/versions/{vid}/checkpoint")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["content-disposition"] == f'attachment; filename="version-{vid}-epoch-{EPOCHS}.pt"'
+    assert r.content == _checkpoint_bytes(vid, EPOCHS)
+    r = client.get(f"/api/versions/{vid}/checkpoint", params={"epoch": 1})
+    assert r.content == _checkpoint_bytes(vid, 1) and "epoch-1.pt" in r.headers["content-disposition"]
+
+    assert client.get(f"/api/versions/{vid}/checkpoint", params={"epoch": 3}).json() == {
+        "detail": f"checkpoint of version {vid} for epoch 3 not found"}
+    assert client.get(f"/api/versions/{vid}/checkpoint", params={"epoch": 0}).status_code == 422
+    assert client.get("/api/versions/9999/checkpoint").json() == {"detail": "version 9999 not found"}
+    fresh = client.get(f"/api/versions/{_fresh(session_factory, d)}/checkpoint")
+    assert fresh.status_code == 409 and "no finished epoch" in fresh.json()["detail"]
+
+    # A row whose file is gone (a store wiped by hand) is a clear 404, not a 500.
+    with session_factory() as s:
+        key = s.scalars(select(Checkpoint.key).where(Checkpoint.version_id == vid, Checkpoint.epoch == 1)).one()
+    get_store().path(key).unlink()
+    r = client.get(f"/api/versions/{vid}/checkpoint", params={"epoch": 1})
+    assert r.status_code == 404 and "missing from the store" in r.json()["detail"]
+
+
+def test_metrics_csv(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    d = make_project_dataset(session_factory, "metrics")
+    vid = _trained(session_factory, d)
+    r = client.get(f"/api/versions/{vid}/metrics.csv")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-disposition"] == f'attachment; filename="version-{vid}-epoch-metrics.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(int(x["epoch"]), x["split"]) for x in rows] == [
+        (e, s) for e in range(1, EPOCHS + 1) for s in ("test", "train", "val")]
+    assert {float(x["loss"]) for x in rows if x["epoch"] == "2"} == {0.5}
+    assert float(rows[0]["accuracy"]) == pytest.approx(0.6) and rows[0]["count"] == "10"
+
+    r = client.get(f"/api/versions/{vid}/metrics.csv", params={"kind": "batch"})
+    assert "batch-metrics.csv" in r.headers["content-disposition"]
+    batches = list(csv.DictReader(io.StringIO(r.text)))
+    assert list(batches[0]) == ["step", "epoch", "batch", "loss", "accuracy", "size"]
+    assert [(int(b["step"]), int(b["epoch"]), int(b["batch"])) for b in batches] == [
+        (e * BATCHES + b + 1, e + 1, b) for e in range(EPOCHS) for b in range(BATCHES)]
+    assert float(batches[3]["loss"]) == pytest.approx(0.5)
+
+    empty = client.get(f"/api/versions/{_fresh(session_factory, d)}/metrics.csv")
+    assert empty.status_code == 200 and empty.text == "epoch,split,loss,accuracy,count,seconds\n"
+    assert client.get(f"/api/versions/{vid}/metrics.csv", params={"kind": "sample"}).status_code == 422
+    assert client.get("/api/versions/9999/metrics.csv").status_code == 404
+
+
+def _expected(factory: sessionmaker[Session], vid: int, epochs: set[int]) -> list[dict[str, object]]:
+    with factory() as s:
+        rows = s.execute(select(SampleResult, Sample).join(Sample, Sample.id == SampleResult.sample_id)
+                         .where(SampleResult.version_id == vid)).all()
+    out = [{"sample_id": sample.id, "key": sample.key, "split": sample.split, "label": sample.label,
+            "epoch": r.epoch, "loss": r.loss, "p_positive": r.p_positive, "p_label": r.p_label,
+            "prediction": r.prediction, "correct": r.prediction == sample.label, "score": sample.score,
+            "token_count": sample.token_count} for r, sample in rows if r.epoch in epochs]
+    return sorted(out, key=lambda x: (x["epoch"], x["sample_id"]))  # type: ignore[return-value]
+
+
+def _parquet(content: bytes) -> list[dict[str, object]]:
+    return pq.read_table(io.BytesIO(content)).to_pylist()
+
+
+def test_results_parquet_matches_the_sample_results(client: TestClient,
+                                                    session_factory: sessionmaker[Session]) -> None:
+    d = make_project_dataset(session_factory, "results")
+    vid = _trained(session_factory, d)
+    r = client.get(f"/api/versions/{vid}/results.parquet")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/vnd.apache.parquet"
+    assert r.headers["content-disposition"] == f'attachment; filename="version-{vid}-epoch-{EPOCHS}-results.parquet"'
+    table = pq.read_table(io.BytesIO(r.content))
+    assert table.schema.metadata[b"lensboard.version_id"] == str(vid).encode()
+    assert json.loads(table.schema.metadata[b"lensboard.classes"]) == ["neg", "pos"]
+    assert table.num_rows == len(d.labels)
+    assert _parquet(r.content) == _expected(session_factory, vid, {EPOCHS})
+
+    one = client.get(f"/api/versions/{vid}/results.parquet", params={"epoch": 1})
+    assert _parquet(one.content) == _expected(session_factory, vid, {1})
+    every = client.get(f"/api/versions/{vid}/results.parquet", params={"epoch": "all"})
+    assert "all-epochs-results.parquet" in every.headers["content-disposition"]
+    assert _parquet(every.content) == _expected(session_factory, vid, {1, 2})
+
+    assert client.get(f"/api/versions/{vid}/results.parquet", params={"epoch": 3}).status_code == 404
+    assert client.get(f"/api/versions/{vid}/results.parquet", params={"epoch": "some"}).status_code == 422
+    assert client.get("/api/versions/9999/results.parquet").status_code == 404
+    fresh = _fresh(session_factory, d)
+    for params in ({}, {"epoch": "all"}):
+        r = client.get(f"/api/versions/{fresh}/results.parquet", params=params)
+        assert r.status_code == 409 and "no evaluated epoch" in r.json()["detail"]
+
+
+def test_cli_downloads_each_file(client: TestClient, session_factory: sessionmaker[Session],
+                                 tmp_path: Path) -> None:
+    d = make_project_dataset(session_factory, "cli")
+    vid = _trained(session_factory, d)
+    api = ApiClient(http=client)
+    out = download_artifact(api, vid, "checkpoint", epoch="1", out=tmp_path / "model.pt")
+    assert out.read_bytes() == _checkpoint_bytes(vid, 1)
+    # Without -o: the server's file name, in the given folder.
+    out = download_artifact(api, vid, "results", epoch="all", folder=tmp_path)
+    assert out.name == f"version-{vid}-all-epochs-results.parquet"
+    assert pq.read_table(out).num_rows == EPOCHS * len(d.labels)
+    out = download_artifact(api, vid, "metrics", kind="batch", folder=tmp_path)
+    assert out.read_text().splitlines()[0] == "step,epoch,batch,loss,accuracy,size"
+
+    with pytest.raises(ApiError, match=r"checkpoint of version \d+ for epoch 7 not found"):
+        download_artifact(api, vid, "checkpoint", epoch="7", out=tmp_path / "bad.pt")
+    assert not (tmp_path / "bad.pt").exists() and not list(tmp_path.glob(".bad.pt*"))
+
+
+def test_downloads_of_a_version_trained_by_the_pipeline(client: TestClient,
+                                                       session_factory: sessionmaker[Session]) -> None:
+    """The checkpoint that the worker wrote loads back in torch; the results cover every sample."""
+    import torch
+
+    reviews = synthetic_reviews(120, seed=3)
+    v = trained_version(session_factory, get_store(), reviews.texts, reviews.labels, reviews.splits, epochs=1,
+                        vocab_size=300, max_length=64, seed=3)
+    r = client.get(f"/api/versions/{v.version_id}/checkpoint")
+    assert r.status_code == 200, r.text
+    saved = torch.load(io.BytesIO(r.content), map_location="cpu", weights_only=True)
+    assert (saved["version_id"], saved["epoch"], saved["architecture"]) == (v.version_id, 1, "cnn")
+    assert saved["model"] and all(isinstance(t, torch.Tensor) for t in saved["model"].values())
+    table = pq.read_table(io.BytesIO(client.get(f"/api/versions/{v.version_id}/results.parquet").content))
+    assert sorted(table.column("sample_id").to_pylist()) == sorted(v.sample_ids)
+    metrics = list(csv.DictReader(io.StringIO(client.get(f"/api/versions/{v.version_id}/metrics.csv").text)))
+    assert {m["split"] for m in metrics} == set(reviews.splits) and {m["epoch"] for m in metrics} == {"1"}
