@@ -4,6 +4,7 @@ import { ApiError } from "./api/client";
 import { BenchMapPage } from "./views/BenchMapPage";
 import { ProjectPage } from "./views/ProjectPage";
 import { ProjectsPage } from "./views/ProjectsPage";
+import { SweepPage } from "./views/SweepPage";
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -29,6 +30,7 @@ function NotFoundPage() {
 
 const router = createBrowserRouter([
   { path: "/", element: <ProjectsPage /> },
+  { path: "/projects/:projectId/sweeps/:sweepId", element: <SweepPage /> },
   { path: "/projects/:projectId/:view?", element: <ProjectPage /> },
   { path: "/_bench/map", element: <BenchMapPage /> },
   { path: "*", element: <NotFoundPage /> },
