@@ -201,3 +201,11 @@ def test_cancel_stops_unfinished_trials_and_keeps_finished_ones(
     again = client.post(f"/api/sweeps/{sweep['id']}/cancel").json()
     assert again["counts"] == cancelled["counts"] and again["status"] == "cancelled"
     assert client.get(f"/api/versions/{trials[0]['version_id']}").json()["status"] == "trained"
+
+
+def test_deleting_the_project_deletes_its_sweeps(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    pid, _ = _project(client, session_factory)
+    sid = client.post(f"/api/projects/{pid}/sweeps", json={"space": GRID}).json()["id"]
+    assert client.delete(f"/api/projects/{pid}").status_code == 204
+    assert client.get(f"/api/sweeps/{sid}").status_code == 404
+    assert (_count(session_factory, Sweep), _count(session_factory, ModelVersion)) == (0, 0)
