@@ -97,7 +97,11 @@ export function parallelOption(trials: readonly Trial[], space: Record<string, u
   const line = (t: Trial) => [...names.map((n) => cell(t, n)), t[metric] as number];
   const best = scored.filter((t) => t.version_id === bestVersionId);
   return {
-    parallelAxis: [...axes, { dim: names.length, name: METRIC_TITLES[metric], type: "value", scale: true, inverse: lowerIsBetter(metric) }],
+    parallelAxis: [...axes, {
+      // Losses run downwards, so that the best trials end at the top on every metric.
+      dim: names.length, name: METRIC_TITLES[metric], type: "value", scale: true, inverse: lowerIsBetter(metric),
+      nameLocation: lowerIsBetter(metric) ? "start" : "end",
+    }],
     parallel: { left: 60, right: 90, top: 40, bottom: 30 },
     tooltip: { trigger: "item" },
     series: [
