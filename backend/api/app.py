@@ -24,6 +24,7 @@ from backend.api.routes import (
     retrain,
     samples,
     suspects,
+    sweeps,
     versions,
 )
 from backend.db.session import default_session_factory
@@ -45,7 +46,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
     # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
     for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
-                   flags, retrain, suspects, downloads):
+                   flags, retrain, suspects, downloads, sweeps):
         router.include_router(module.router)
     return router
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import datasets, downloads, jobs, local, projects, samples, suspects, training
+from backend.cli import datasets, downloads, jobs, local, projects, samples, suspects, sweeps, training
 from backend.cli.client import CliError
 from backend.cli.output import error
 
@@ -26,6 +26,7 @@ app.command()(samples.samples)
 app.command()(jobs.jobs)
 app.command()(suspects.suspects)
 app.command()(downloads.download)
+app.add_typer(sweeps.app, name="sweep")
 
 
 def main() -> None:

@@ -43,6 +43,8 @@ class VersionOut(ORMModel):
     created_at: datetime
     updated_at: datetime
     best: dict[str, float] = Field(default_factory=dict, description="Best accuracy per split over epochs")
+    sweep_id: int | None = Field(default=None, description="The sweep this version is a trial of, if any")
+    trial_index: int | None = Field(default=None, description="Its trial number within that sweep (1-based)")
 
 
 class VersionGraph(BaseModel):

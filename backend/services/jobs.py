@@ -49,6 +49,15 @@ def enqueue(session: Session, job: Job, task_name: str) -> Job:
     return job
 
 
+def enqueue_all(session: Session, jobs: list[Job], task_name: str) -> list[Job]:
+    """`enqueue` for several jobs created together: one commit for all of them before any is sent."""
+    session.commit()
+    for job in jobs:
+        job.celery_task_id = dispatch(job, task_name)
+    session.commit()
+    return jobs
+
+
 def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
     return session.scalars(
         select(Job).where(Job.version_id == version_id, Job.kind == kind, Job.state.in_(ACTIVE_STATES))

@@ -5,6 +5,7 @@ import { BenchMapPage } from "./views/BenchMapPage";
 import { ProjectPage } from "./views/ProjectPage";
 import { ProjectsPage } from "./views/ProjectsPage";
 import { ReportPage } from "./views/ReportPage";
+import { SweepPage } from "./views/SweepPage";
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -30,6 +31,7 @@ function NotFoundPage() {
 
 const router = createBrowserRouter([
   { path: "/", element: <ProjectsPage /> },
+  { path: "/projects/:projectId/sweeps/:sweepId", element: <SweepPage /> },
   { path: "/projects/:projectId/:view?", element: <ProjectPage /> },
   { path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> },
   { path: "/_bench/map", element: <BenchMapPage /> },

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import ArtifactStore
-from backend.db.models import ModelVersion
+from backend.db.models import Job, ModelVersion
 from backend.services.jobs import start_post_epoch_jobs
 from worker.celery_app import celery_app
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline.device import configure_threads
+from worker.pipeline.early_stopping import EarlyStopping
 from worker.pipeline.epoch import run_epoch
 from worker.pipeline.results import delete_unfinished_batch_metrics
 from worker.pipeline.run_state import open_run
@@ -38,6 +39,7 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
         if job.version_id is None:
             raise ValueError(f"job {job.id} names no version")
         version_id, target = job.version_id, int(job.params["epochs"])
+        stopping = EarlyStopping.from_params(job.params.get("early_stopping"))
         version = s.get(ModelVersion, version_id)
         if version is None:
             raise LookupError(f"version {version_id} not found")
@@ -53,7 +55,12 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
             with factory() as s:
                 start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=run.epochs_done)
         summary: dict[str, Any] = {}
+        stopped_early = False
         for epoch in range(run.epochs_done + 1, target + 1):
+            # Checked before each epoch (not after), so a run resumed after a crash stops just the same.
+            if stopping is not None and _stop_now(factory, version_id, stopping):
+                stopped_early = True
+                break
             report = ProgressReporter(ctx, epoch, target)
             outcome = run_epoch(run, epoch, on_batch=report.batch, on_stage=report.stage)
             summary = {"epoch": epoch, "train_loss": outcome.train.loss, "metrics": outcome.metrics,
@@ -63,14 +70,34 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
             ctx.progress(epoch / target, f"epoch {epoch}/{target} done", epoch=epoch, epochs=target,
                          **_last_detail(outcome.metrics))
     except JobGone:
+        _if_cancelled(factory, ctx.job_id, version_id)
         raise
     except Exception:
         _set_version(factory, version_id, status="failed")
         raise
     _set_version(factory, version_id, status="trained")
-    result = {"epochs": target, **summary}
-    ctx.succeed(result, message=f"trained {target} epochs")
+    done = run.epochs_done
+    result = {"epochs": target, **summary, "epochs_done": done, "stopped_early": stopped_early}
+    message = f"stopped early after {done} of {target} epochs" if stopped_early else f"trained {target} epochs"
+    ctx.succeed(result, message=message)
     return result
+
+
+def _stop_now(factory: sessionmaker[Session], version_id: int, stopping: EarlyStopping) -> bool:
+    with factory() as s:
+        return stopping.should_stop(stopping.history(s, version_id))
+
+
+def _if_cancelled(factory: sessionmaker[Session], job_id: int, version_id: int) -> None:
+    """A revoked job (its sweep was cancelled): drop the unfinished epoch's live batch metrics, keep the
+    finished epochs, and leave the version cancelled (this worker may have marked it training since)."""
+    with factory() as s:
+        job, version = s.get(Job, job_id), s.get(ModelVersion, version_id)
+        if job is None or job.state != "REVOKED" or version is None:
+            return  # taken over by another worker: it carries on with this epoch
+        delete_unfinished_batch_metrics(s, version_id, version.epochs_done)
+        version.status = "cancelled"
+        s.commit()
 
 
 def _set_version(factory: sessionmaker[Session], version_id: int, **values: Any) -> None:

@@ -41,14 +41,12 @@ def check_hyperparameters(architecture: str, params: dict[str, object]) -> dict[
         raise Unprocessable(f"hyperparameters.{where}: {first['msg']}") from e
 
 
-@router.post("/projects/{project_id}/versions", status_code=201, operation_id="createVersion")
-def create_version(project_id: int, body: VersionCreate, session: SessionDep) -> VersionOut:
-    get_project_or_404(session, project_id)
-    hp = check_hyperparameters(body.architecture, body.hyperparameters)
-    if body.dataset_id is not None:
-        dataset = session.get(Dataset, body.dataset_id)
+def training_dataset(session: SessionDep, project_id: int, dataset_id: int | None) -> Dataset:
+    """The named dataset of the project, or its latest ready one; 404 / 409 when there is none to train on."""
+    if dataset_id is not None:
+        dataset = session.get(Dataset, dataset_id)
         if dataset is None or dataset.project_id != project_id:
-            raise NotFound("dataset", body.dataset_id)
+            raise NotFound("dataset", dataset_id)
     else:
         dataset = session.scalars(
             select(Dataset).where(Dataset.project_id == project_id, Dataset.status == "ready")
@@ -58,6 +56,14 @@ def create_version(project_id: int, body: VersionCreate, session: SessionDep) ->
             raise Conflict("the project has no imported dataset yet; import one first")
     if dataset.status != "ready":
         raise Conflict(f"dataset {dataset.id} is {dataset.status}, not ready")
+    return dataset
+
+
+@router.post("/projects/{project_id}/versions", status_code=201, operation_id="createVersion")
+def create_version(project_id: int, body: VersionCreate, session: SessionDep) -> VersionOut:
+    get_project_or_404(session, project_id)
+    hp = check_hyperparameters(body.architecture, body.hyperparameters)
+    dataset = training_dataset(session, project_id, body.dataset_id)
     count = session.scalar(select(func.count(ModelVersion.id)).where(ModelVersion.project_id == project_id)) or 0
     version = ModelVersion(
         project_id=project_id, dataset_id=dataset.id, name=body.name or f"{body.architecture}-v{count + 1}",

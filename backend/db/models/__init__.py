@@ -7,6 +7,7 @@ from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
 from backend.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.db.models.project import Project
+from backend.db.models.sweep import Sweep
 from backend.db.models.version import Checkpoint, ModelVersion
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "SampleResult",
     "SuspectRanking",
     "SuspectScore",
+    "Sweep",
 ]

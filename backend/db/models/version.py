@@ -20,7 +20,7 @@ class ModelVersion(TimestampMixin, Base):
     architecture: Mapped[str] = mapped_column(String(32))
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     seed: Mapped[int] = mapped_column(Integer, default=0)
-    # created -> queued -> training -> trained | failed
+    # created -> queued -> training -> trained | failed; cancelled (a sweep's trial stopped before the end)
     status: Mapped[str] = mapped_column(String(16), default="created")
     epochs_done: Mapped[int] = mapped_column(Integer, default=0)
     # Label fixes applied to the training data (relabel / exclude by sample id), e.g. from flags.
@@ -28,6 +28,10 @@ class ModelVersion(TimestampMixin, Base):
     # Layer graph (names, shapes, parameter counts) filled in by the worker when training starts.
     graph: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     device: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Set on the trials of a hyperparameter sweep.
+    sweep_id: Mapped[int | None] = mapped_column(ForeignKey("sweep.id", ondelete="CASCADE"), nullable=True,
+                                                 index=True)
+    trial_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

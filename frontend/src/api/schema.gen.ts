@@ -369,6 +369,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Sweeps */
+        get: operations["listSweeps"];
+        put?: never;
+        /**
+         * Create
+         * @description Create the sweep and every trial (a version each) and enqueue one train job per trial.
+         *
+         *     422 when the space is malformed or can produce invalid hyperparameters (the message names the trial),
+         *     or when a grid has more trials than the budget.
+         */
+        post: operations["createSweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/versions": {
         parameters: {
             query?: never;
@@ -441,6 +465,47 @@ export interface paths {
         get: operations["getSampleTokens"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sweeps/{sweep_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sweep
+         * @description The sweep with its trials, best first by `sort` (default: the sweep's metric; `trial`: by index).
+         */
+        get: operations["getSweep"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sweeps/{sweep_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Stop every trial that has not finished: pending ones never start, running ones stop at their next
+         *     progress report keeping the epochs they finished. Finished trials are kept. Idempotent.
+         */
+        post: operations["cancelSweep"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1277,6 +1342,29 @@ export interface components {
             };
             /** Status */
             status: string;
+        };
+        /**
+         * EarlyStopping
+         * @description Stop a trial when its validation metric has not improved for `patience` epochs in a row.
+         */
+        EarlyStopping: {
+            /**
+             * Metric
+             * @default val_loss
+             * @enum {string}
+             */
+            metric?: "val_loss" | "val_accuracy";
+            /**
+             * Min Delta
+             * @description Smaller changes do not count as improvement
+             * @default 0
+             */
+            min_delta?: number;
+            /**
+             * Patience
+             * @default 2
+             */
+            patience?: number;
         };
         /** EpochMetricOut */
         EpochMetricOut: {
@@ -2228,6 +2316,219 @@ export interface components {
              */
             folds?: number;
         };
+        /** SweepCounts */
+        SweepCounts: {
+            /**
+             * Cancelled
+             * @default 0
+             */
+            cancelled?: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed?: number;
+            /**
+             * Queued
+             * @default 0
+             */
+            queued?: number;
+            /**
+             * Total
+             * @default 0
+             */
+            total?: number;
+            /**
+             * Trained
+             * @default 0
+             */
+            trained?: number;
+            /**
+             * Training
+             * @default 0
+             */
+            training?: number;
+        };
+        /** SweepCreate */
+        SweepCreate: {
+            /**
+             * Architecture
+             * @default cnn
+             */
+            architecture?: string;
+            /**
+             * Budget
+             * @description Random: the number of trials. Grid: the most trials allowed (default 100)
+             */
+            budget?: number | null;
+            /**
+             * Dataset Id
+             * @description Defaults to the project's latest ready dataset
+             */
+            dataset_id?: number | null;
+            early_stopping?: components["schemas"]["EarlyStopping"] | null;
+            /**
+             * Epochs
+             * @description Epochs per trial unless the space sets them
+             * @default 2
+             */
+            epochs?: number;
+            /**
+             * Hyperparameters
+             * @description Shared by every trial
+             */
+            hyperparameters?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Metric
+             * @default test_accuracy
+             * @enum {string}
+             */
+            metric?: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            /** Name */
+            name?: string | null;
+            /**
+             * Seed
+             * @description Draws the trials and seeds every trial's training
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Space
+             * @description Per hyperparameter (or "epochs"): a list of values, {"values": [...]}, or {"min": a, "max": b, "log": false} (random search only)
+             */
+            space: {
+                [key: string]: unknown;
+            };
+            /**
+             * Strategy
+             * @default grid
+             * @enum {string}
+             */
+            strategy?: "grid" | "random";
+        };
+        /** SweepDetail */
+        SweepDetail: {
+            /** Architecture */
+            architecture: string;
+            /** Base Hyperparameters */
+            base_hyperparameters: {
+                [key: string]: unknown;
+            };
+            /** Best Value */
+            best_value: number | null;
+            /**
+             * Best Version Id
+             * @description The trial with the best `metric` so far
+             */
+            best_version_id: number | null;
+            /** Budget */
+            budget: number | null;
+            counts: components["schemas"]["SweepCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dataset Id */
+            dataset_id: number;
+            early_stopping: components["schemas"]["EarlyStopping"] | null;
+            /** Epochs */
+            epochs: number;
+            /** Id */
+            id: number;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            /** Name */
+            name: string;
+            /** Project Id */
+            project_id: number;
+            /** Seed */
+            seed: number;
+            /**
+             * Sort
+             * @enum {string}
+             */
+            sort: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss" | "trial";
+            /** Space */
+            space: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @description Derived from the trials: running while any is queued or training
+             * @enum {string}
+             */
+            status: "running" | "done" | "cancelled" | "failed";
+            /**
+             * Strategy
+             * @enum {string}
+             */
+            strategy: "grid" | "random";
+            /** Trials */
+            trials: components["schemas"]["TrialOut"][];
+        };
+        /** SweepOut */
+        SweepOut: {
+            /** Architecture */
+            architecture: string;
+            /** Base Hyperparameters */
+            base_hyperparameters: {
+                [key: string]: unknown;
+            };
+            /** Best Value */
+            best_value: number | null;
+            /**
+             * Best Version Id
+             * @description The trial with the best `metric` so far
+             */
+            best_version_id: number | null;
+            /** Budget */
+            budget: number | null;
+            counts: components["schemas"]["SweepCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dataset Id */
+            dataset_id: number;
+            early_stopping: components["schemas"]["EarlyStopping"] | null;
+            /** Epochs */
+            epochs: number;
+            /** Id */
+            id: number;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            /** Name */
+            name: string;
+            /** Project Id */
+            project_id: number;
+            /** Seed */
+            seed: number;
+            /** Space */
+            space: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @description Derived from the trials: running while any is queued or training
+             * @enum {string}
+             */
+            status: "running" | "done" | "cancelled" | "failed";
+            /**
+             * Strategy
+             * @enum {string}
+             */
+            strategy: "grid" | "random";
+        };
         /** TokenOut */
         TokenOut: {
             /**
@@ -2293,6 +2594,53 @@ export interface components {
              * @default 2
              */
             epochs?: number;
+        };
+        /** TrialOut */
+        TrialOut: {
+            /** Best Test Accuracy */
+            best_test_accuracy: number | null;
+            /** Best Test Loss */
+            best_test_loss: number | null;
+            /** Best Val Accuracy */
+            best_val_accuracy: number | null;
+            /** Best Val Loss */
+            best_val_loss: number | null;
+            /**
+             * Epochs
+             * @description Epochs asked for
+             */
+            epochs: number;
+            /** Epochs Done */
+            epochs_done: number;
+            /** Error */
+            error: string | null;
+            /** Job Id */
+            job_id: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Params
+             * @description The swept values of this trial
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+            /** Stopped Early */
+            stopped_early: boolean;
+            /** Test Accuracy */
+            test_accuracy: number | null;
+            /** Test Loss */
+            test_loss: number | null;
+            /** Trial Index */
+            trial_index: number;
+            /** Val Accuracy */
+            val_accuracy: number | null;
+            /** Val Loss */
+            val_loss: number | null;
+            /** Version Id */
+            version_id: number;
         };
         /** UndoRequest */
         UndoRequest: {
@@ -3228,6 +3576,72 @@ export interface operations {
             };
         };
     };
+    listSweeps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    createSweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SweepCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     listVersions: {
         parameters: {
             query?: never;
@@ -3367,6 +3781,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SampleTokens"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    getSweep: {
+        parameters: {
+            query?: {
+                sort?: ("test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss" | "trial") | null;
+            };
+            header?: never;
+            path: {
+                sweep_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancelSweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sweep_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepDetail"];
                 };
             };
             /** @description Validation Error */

@@ -25,10 +25,10 @@ describe("version report", () => {
     expect(formatParam(null)).toBe("–");
   });
   it("reads the sweep context only when the version carries one", () => {
-    expect(sweepContextOf({ id: 3, name: "v" })).toBeNull();
-    const ctx = sweepContextOf({ sweep_id: 2, sweep_name: "lr-grid", sweep_trial: 4 });
-    expect(ctx).toEqual({ sweepId: 2, sweepName: "lr-grid", trial: 4 });
-    expect(sweepLabel(ctx!)).toBe("part of sweep lr-grid, trial 4");
+    expect(sweepContextOf({ sweep_id: null, trial_index: null })).toBeNull();
+    const ctx = sweepContextOf({ sweep_id: 2, trial_index: 4 });
+    expect(ctx).toEqual({ sweepId: 2, trial: 4 });
+    expect(sweepLabel(ctx!)).toBe("part of sweep #2, trial 4");
   });
   it("builds the download links", () => {
     expect(checkpointUrl(7)).toBe("/api/versions/7/checkpoint");

@@ -28,22 +28,17 @@ export function formatParam(value: unknown): string {
   return String(value);
 }
 
-/**
- * SLOT for sweeps (built on another branch): which sweep and trial produced a version. The version
- * schema has no sweep fields yet; when it does, read them here and only here. Until then null.
- */
+/** Which sweep and trial produced a version (the report's sweep context). */
 export interface SweepContext {
   sweepId: number;
-  sweepName: string;
   trial: number;
 }
 
-export function sweepContextOf(version: object): SweepContext | null {
-  const v = version as { sweep_id?: unknown; sweep_name?: unknown; sweep_trial?: unknown };
-  if (typeof v.sweep_id !== "number" || typeof v.sweep_trial !== "number") return null;
-  return { sweepId: v.sweep_id, sweepName: typeof v.sweep_name === "string" ? v.sweep_name : `#${v.sweep_id}`, trial: v.sweep_trial };
+export function sweepContextOf(version: { sweep_id?: number | null; trial_index?: number | null }): SweepContext | null {
+  if (version.sweep_id == null || version.trial_index == null) return null;
+  return { sweepId: version.sweep_id, trial: version.trial_index };
 }
 
 export function sweepLabel(ctx: SweepContext): string {
-  return `part of sweep ${ctx.sweepName}, trial ${ctx.trial}`;
+  return `part of sweep #${ctx.sweepId}, trial ${ctx.trial}`;
 }

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
-import { NavLink } from "react-router";
+import { Link, NavLink } from "react-router";
 import type { Version } from "../api/client";
 import { useDatasets, useProject, useVersions } from "../api/hooks";
 import { useJobStream } from "../api/jobStream";
+import { useSweeps } from "../api/sweeps";
 import { JobToasts } from "../components/JobToasts";
 import { ErrorState, Loading } from "../components/States";
 import { compact, pct } from "../lib/format";
@@ -14,12 +15,50 @@ import { MapView } from "./MapView";
 import { NetworkView } from "./NetworkView";
 import { TopBar } from "./ProjectsPage";
 import { SamplePanel } from "./SamplePanel";
+import { SweepDialog } from "./SweepDialog";
 
 const VIEW_TITLES: Record<View, string> = { dashboard: "Dashboard", network: "Network", map: "Population", flags: "Flags & versions" };
 
 const STATUS_CLASS: Record<string, string> = {
   created: "pill-muted", queued: "pill-muted", training: "pill-info", trained: "pill-ok", ready: "pill-ok", failed: "pill-bad",
+  cancelled: "pill-muted", running: "pill-info", done: "pill-ok",
 };
+
+/** The project's hyperparameter sweeps: each opens its results page. */
+function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean }) {
+  const sweeps = useSweeps(projectId);
+  const [creating, setCreating] = useState(false);
+  return (
+    <section className="side-section" data-testid="sweeps-section">
+      <div className="side-head">
+        <h3>Sweeps</h3>
+        <button type="button" className="btn btn-small" disabled={!ready} title={ready ? "" : "Import a dataset first"} onClick={() => setCreating(true)}>
+          Sweep…
+        </button>
+      </div>
+      {sweeps.error ? (
+        <ErrorState error={sweeps.error} />
+      ) : sweeps.isPending ? (
+        <Loading />
+      ) : sweeps.data.length === 0 ? (
+        <p className="muted small">No sweeps yet.</p>
+      ) : (
+        <ul className="sweep-list">
+          {sweeps.data.map((s) => (
+            <li key={s.id}>
+              <Link className="sweep-item" to={`/projects/${projectId}/sweeps/${s.id}`} data-testid="sweep-item">
+                <span>{s.name}</span>
+                <span className="muted small">{s.counts.trained}/{s.counts.total}{s.best_value !== null ? ` · best ${pct(s.best_value)}` : ""}</span>
+                <span className={`pill ${STATUS_CLASS[s.status] ?? "pill-muted"}`}>{s.status}</span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {creating && <SweepDialog projectId={projectId} onClose={() => setCreating(false)} />}
+    </section>
+  );
+}
 
 function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain }: {
   projectId: number;
@@ -56,6 +95,7 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
           ))
         )}
       </section>
+      <SweepsSection projectId={projectId} ready={ready} />
       <section className="side-section grow">
         <div className="side-head">
           <h3>Versions</h3>

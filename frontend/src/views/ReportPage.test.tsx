@@ -1,6 +1,6 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, within } from "@testing-library/react";
-import { createMemoryRouter, RouterProvider } from "react-router";
+import { createMemoryRouter, MemoryRouter, RouterProvider } from "react-router";
 import { makeQueryClient } from "../App";
 import type { Dataset, Version } from "../api/client";
 import { ReportPage, VersionReport } from "./ReportPage";
@@ -15,8 +15,10 @@ const dataset = { id: 2, name: "imdb", num_samples: 50000, classes: ["neg", "pos
 
 function renderReport(sweep: Parameters<typeof VersionReport>[0]["sweep"]) {
   return render(
-    <VersionReport version={version} projectName="imdb" dataset={dataset} epoch={0} split="test" sweep={sweep}
-      onEpoch={() => {}} onSplit={() => {}} />,
+    <MemoryRouter>
+      <VersionReport version={version} projectName="imdb" dataset={dataset} epoch={0} split="test" sweep={sweep}
+        onEpoch={() => {}} onSplit={() => {}} />
+    </MemoryRouter>,
   );
 }
 
@@ -32,8 +34,9 @@ describe("VersionReport", () => {
     expect(screen.getByTestId("sweep-context")).not.toBeVisible();
   });
   it("fills the sweep slot when the version is a sweep trial", () => {
-    renderReport({ sweepId: 1, sweepName: "lr-grid", trial: 3 });
-    expect(screen.getByTestId("sweep-context")).toHaveTextContent("part of sweep lr-grid, trial 3");
+    renderReport({ sweepId: 1, trial: 3 });
+    expect(screen.getByTestId("sweep-context")).toHaveTextContent("part of sweep #1, trial 3");
+    expect(within(screen.getByTestId("sweep-context")).getByRole("link")).toHaveAttribute("href", "/projects/1/sweeps/1");
     expect(screen.getByTestId("sweep-context")).toBeVisible();
   });
 });

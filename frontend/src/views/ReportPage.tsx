@@ -89,7 +89,7 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
             {epoch > 0 && <> · report at epoch {epoch}, {split === "all" ? "all splits" : `${split} split`}</>}
           </p>
           <p className="sweep-context" data-testid="sweep-context" hidden={sweep === null}>
-            {sweep && sweepLabel(sweep)}
+            {sweep && <Link to={`/projects/${version.project_id}/sweeps/${sweep.sweepId}`}>{sweepLabel(sweep)}</Link>}
           </p>
         </div>
         {epoch > 0 && (

@@ -1,0 +1,71 @@
+import type { Trial } from "../api/sweeps";
+import { DEFAULT_FORM, sweepRequest } from "../views/SweepDialog";
+import { defaultSort, parallelOption, sortTrials } from "./sweeps";
+
+function trial(i: number, params: Record<string, unknown>, test: number | null, valLoss: number | null): Trial {
+  return {
+    trial_index: i, version_id: 100 + i, name: `s-t${i}`, status: test === null ? "queued" : "trained", params,
+    epochs: 2, epochs_done: test === null ? 0 : 2, stopped_early: false, job_id: i, error: null,
+    test_accuracy: test, val_accuracy: test, test_loss: valLoss, val_loss: valLoss,
+    best_test_accuracy: test, best_val_accuracy: test, best_test_loss: valLoss, best_val_loss: valLoss,
+  };
+}
+
+const TRIALS = [
+  trial(0, { learning_rate: 0.001, optimizer: "adam" }, 0.8, 0.45),
+  trial(1, { learning_rate: 0.01, optimizer: "sgd" }, null, null),
+  trial(2, { learning_rate: 0.0001, optimizer: "adam" }, 0.9, 0.3),
+  trial(3, { learning_rate: 0.003, optimizer: "sgd" }, 0.7, 0.6),
+];
+const order = (ts: Trial[]) => ts.map((t) => t.trial_index);
+
+describe("sweep results", () => {
+  it("sorts metrics best first and keeps trials without a value last", () => {
+    const byAcc = defaultSort({ kind: "metric", metric: "test_accuracy" });
+    expect(byAcc.descending).toBe(true);
+    expect(order(sortTrials(TRIALS, byAcc))).toEqual([2, 0, 3, 1]);
+    expect(order(sortTrials(TRIALS, { ...byAcc, descending: false }))).toEqual([3, 0, 2, 1]);
+    const byLoss = defaultSort({ kind: "metric", metric: "val_loss" });
+    expect(byLoss.descending).toBe(false);
+    expect(order(sortTrials(TRIALS, byLoss))).toEqual([2, 0, 3, 1]);
+  });
+
+  it("sorts by a hyperparameter, numbers as numbers and strings as text", () => {
+    expect(order(sortTrials(TRIALS, defaultSort({ kind: "param", name: "learning_rate" })))).toEqual([2, 0, 3, 1]);
+    expect(order(sortTrials(TRIALS, defaultSort({ kind: "param", name: "optimizer" })))).toEqual([0, 2, 1, 3]);
+    expect(order(sortTrials(TRIALS, { key: { kind: "trial" }, descending: true }))).toEqual([3, 2, 1, 0]);
+  });
+
+  it("draws one axis per hyperparameter plus the metric, and the best trial on its own", () => {
+    const space = { learning_rate: { min: 1e-4, max: 1e-2, log: true }, optimizer: ["adam", "sgd"] };
+    const option = parallelOption(TRIALS, space, "test_accuracy", 102);
+    const axes = option.parallelAxis as { name: string; type: string; data?: string[] }[];
+    expect(axes.map((a) => [a.name, a.type])).toEqual([
+      ["learning_rate", "log"], ["optimizer", "category"], ["test acc", "value"]]);
+    expect(axes[1]?.data).toEqual(["adam", "sgd"]);
+    const [rest, best] = option.series as { data: unknown[][] }[];
+    expect(best?.data).toEqual([[0.0001, "adam", 0.9]]);
+    expect(rest?.data).toEqual([[0.001, "adam", 0.8], [0.003, "sgd", 0.7]]); // the queued trial has no line
+  });
+});
+
+describe("the sweep form", () => {
+  it("builds the request from the form", () => {
+    const body = sweepRequest({ ...DEFAULT_FORM, budget: "4", patience: "2", base: '{"num_filters": 8}' });
+    expect(body).toMatchObject({
+      strategy: "random", budget: 4, epochs: 2, seed: 0, metric: "test_accuracy", architecture: "cnn", name: null,
+      hyperparameters: { num_filters: 8 }, early_stopping: { metric: "val_loss", patience: 2 },
+    });
+    expect(Object.keys(body.space)).toEqual(["learning_rate", "dropout"]);
+    expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }).budget).toBeNull();
+    expect(sweepRequest(DEFAULT_FORM).early_stopping).toBeNull();
+  });
+
+  it("says what to fix", () => {
+    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{oops" })).toThrow("the search space is not valid JSON");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "[1]" })).toThrow("must be a JSON object");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{}" })).toThrow("names no hyperparameter");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, epochs: "0" })).toThrow("epochs must be a whole number ≥ 1");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, patience: "x" })).toThrow("patience");
+  });
+});
