@@ -2774,6 +2774,16 @@ export interface components {
             /** Status */
             status: string;
             /**
+             * Sweep Id
+             * @description The sweep this version is a trial of, if any
+             */
+            sweep_id?: number | null;
+            /**
+             * Trial Index
+             * @description Its trial number within that sweep (1-based)
+             */
+            trial_index?: number | null;
+            /**
              * Updated At
              * Format: date-time
              */
