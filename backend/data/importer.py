@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from backend.artifacts import ArtifactStore
 from backend.data.imdb import CLASSES, ImdbReview, iter_reviews, word_count
 from backend.data.records import DatasetFormatError, SourceData, SourceRecord
+from backend.data.source_store import load_source
 from backend.db.models import Dataset, Sample
-from backend.schemas.datasets import ImdbImportRequest, TokenizerConfig
+from backend.schemas.datasets import CustomImportOptions, ImdbImportRequest, TokenizerConfig
 from backend.text.token_store import dataset_prefix, ids_key, save_token_rows, tokenizer_key
 from backend.text.tokenizer import OOV_ID, TextTokenizer
 
@@ -73,6 +74,20 @@ def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore
     options = ImportOptions(val_size=request.val_size, seed=request.seed, tokenizer=request.tokenizer,
                             config=request.model_dump())
     return import_dataset(session, dataset, store, read, options, progress)
+
+
+def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactStore,
+                          options: CustomImportOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Fill `dataset` from the source the API validated and stored (backend.data.source_store)."""
+
+    def read(report: Progress) -> SourceData:
+        report(0.0, "reading the uploaded source")
+        return load_source(store, dataset.id)
+
+    config = {**options.model_dump(), "source": dataset.source}
+    return import_dataset(session, dataset, store, read,
+                          ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
+                                        config=config), progress)
 
 
 def import_dataset(session: Session, dataset: Dataset, store: ArtifactStore, read: Reader,

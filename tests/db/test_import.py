@@ -16,8 +16,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import ArtifactStore
-from backend.data.records import DatasetFormatError
 from backend.data.importer import import_imdb_dataset
+from backend.data.records import DatasetFormatError
 from backend.db.models import Dataset, Job, Project, Sample
 from backend.schemas.datasets import ImdbImportRequest, TokenizerConfig
 from backend.services.jobs import create_job

@@ -24,7 +24,7 @@ from worker.pipeline.pooled_store import save_pooled
 from worker.pipeline.results import BatchMetricWriter, write_epoch_metrics, write_sample_results
 from worker.pipeline.run_state import TrainingRun
 from worker.pipeline.seeding import capture_rng
-from worker.pipeline.train import set_epoch_learning_rate, BatchStats, TrainStats, train_one_epoch
+from worker.pipeline.train import BatchStats, TrainStats, set_epoch_learning_rate, train_one_epoch
 
 
 @dataclass(frozen=True)
