@@ -31,6 +31,8 @@ SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "va
 CSV_SUFFIXES = (".csv",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 MAX_ERRORS = 10
+MAX_KEY_CHARS = 300  # Sample.key
+MAX_INT = 2**31  # Sample.score is a 32-bit integer column
 _STANFORD_NAME = re.compile(r"^(\d+)(?:_(-?\d+))?\.txt$")
 
 
@@ -155,6 +157,9 @@ def _csv_rows(name: str, data: bytes, errors: _Errors) -> Iterator[_Row]:
             errors.add(f"{name}: the header repeats a column name ({', '.join(columns)})")
             return
         split = _split_of_name(name)
+        if split is None and "split" not in columns:
+            errors.add(f"{name}: no split column, and the file is not named train, valid or test (.csv)")
+            return
         for n, values in enumerate(reader, 1):
             if not any(v.strip() for v in values):
                 continue  # blank line
@@ -225,7 +230,7 @@ def _records(rows: list[_Row], from_csv: bool) -> SourceData:
             continue
         key = row.key
         if f.get("id") not in (None, ""):
-            key = str(f["id"]).strip()[:300]
+            key = str(f["id"]).strip()[:MAX_KEY_CHARS]
             if (other := keys.get(key)) is not None:
                 errors.add(f"{row.where}: id {key!r} repeats {other}")
                 continue
@@ -333,6 +338,9 @@ def _stanford_records(root: Path, limits: Limits) -> Iterator[SourceRecord]:
                 m = _STANFORD_NAME.match(f.name)
                 if m is None:
                     raise DatasetFormatError(f"{rel}: files must be named <id>_<score>.txt or <id>.txt")
+                if len(rel) > MAX_KEY_CHARS:
+                    raise DatasetFormatError(f"{rel[:80]}…: the path is over {MAX_KEY_CHARS} characters")
+                score = int(m[2]) if m[2] is not None else None
                 data = f.read_bytes()
                 try:
                     text = data.decode("utf-8")
@@ -344,6 +352,6 @@ def _stanford_records(root: Path, limits: Limits) -> Iterator[SourceRecord]:
                     raise DatasetFormatError(f"{rel}: contains a NUL byte")
                 found = True
                 yield SourceRecord(key=rel.removesuffix(".txt"), split=split, label=class_dir.name, text=text,
-                                   order=int(m[1]), score=int(m[2]) if m[2] is not None else None)
+                                   order=int(m[1]), score=score if score is None or abs(score) < MAX_INT else None)
     if not found:
         raise DatasetFormatError(f"{root.name} holds no <split>/<class>/*.txt files")

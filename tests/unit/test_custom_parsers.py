@@ -65,6 +65,13 @@ def test_unknown_label_in_valid_is_an_error_with_its_row(tmp_path: Path) -> None
         read_source(tmp_path, None, LIMITS)
 
 
+def test_csv_without_a_split_is_one_error_for_the_file(tmp_path: Path) -> None:
+    write_csv(tmp_path / "data.csv", [{"text": "x", "label": "a"}, {"text": "y", "label": "b"}])
+    with pytest.raises(DatasetFormatError) as err:
+        read_source(tmp_path / "data.csv", None, LIMITS)
+    assert str(err.value) == "data.csv: no split column, and the file is not named train, valid or test (.csv)"
+
+
 def test_several_errors_are_reported_together(tmp_path: Path) -> None:
     rows = [{"text": "" if i in (2, 5) else "t", "label": "ab"[i % 2]} for i in range(1, 8)]
     write_csv(tmp_path / "train.csv", rows)

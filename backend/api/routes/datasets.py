@@ -22,7 +22,6 @@ from backend.schemas.datasets import (
     DatasetOut,
     ImdbImportRequest,
     SourceFormat,
-    TokenizerConfig,
 )
 from backend.schemas.jobs import JobOut
 from backend.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
@@ -96,8 +95,8 @@ def upload_dataset(
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
     get_project_or_404(session, project_id)
-    options = _options(name=name, val_size=val_size, seed=seed,
-                       tokenizer={"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase})
+    options = _options({"name": name, "val_size": val_size, "seed": seed,
+                        "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = work / filename
@@ -121,11 +120,9 @@ def import_dataset(project_id: int, body: DatasetImportRequest, session: Session
     return _start_custom_import(session, project_id, source, str(path), options)
 
 
-def _options(**values: object) -> CustomImportOptions:
+def _options(values: dict[str, object]) -> CustomImportOptions:
     try:
-        return CustomImportOptions(name=str(values["name"]), val_size=values["val_size"],  # type: ignore[arg-type]
-                                   seed=values["seed"],  # type: ignore[arg-type]
-                                   tokenizer=TokenizerConfig.model_validate(values["tokenizer"]))
+        return CustomImportOptions.model_validate(values)
     except ValidationError as e:
         first = e.errors()[0]
         raise Unprocessable(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from e
@@ -150,11 +147,13 @@ def _start_custom_import(session: Session, project_id: int, source: SourceData, 
         save_source(store, dataset.id, source)
         job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
                          params=options.model_dump())
-        enqueue(session, job, TASK_FOR_KIND["import"])
+        session.commit()
     except BaseException:
         session.rollback()
         store.delete_prefix(source_prefix(dataset.id))
         raise
+    # Committed: from here the job (and its staged source) stays, to be run or recovered.
+    enqueue(session, job, TASK_FOR_KIND["import"])
     return JobOut.model_validate(job)
 
 
