@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,17 @@ def test_oversized_upload_is_413(client: TestClient, project_id: int, data_dir: 
     # Just over the limit: within the form allowance, so the route's own count refuses it.
     r = upload(client, project_id, "train.csv", big[:200_100])
     assert r.status_code == 413 and "over the limit of 200,000 bytes" in r.json()["detail"]
+
+    def chunked() -> Iterator[bytes]:
+        """A body without Content-Length: it is counted as it arrives and cut off at the limit."""
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="train.csv"\r\n\r\n'
+        for start in range(0, len(big), 16_384):
+            yield big[start:start + 16_384]
+        yield b"\r\n--b--\r\n"
+
+    r = client.post(f"/api/projects/{project_id}/datasets/upload", content=chunked(),
+                    headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413 and "LENSBOARD_MAX_UPLOAD_BYTES" in r.json()["detail"]
     nothing_created(client, project_id, data_dir)
 
 
