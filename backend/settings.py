@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # Dataset paths given to the API must lie under one of these roots (empty: data_dir and cwd).
     import_roots: list[Path] = Field(default_factory=list)
     max_text_bytes: int = Field(default=100_000, gt=0)
+    # Custom dataset uploads: the request body (and each data file), everything an archive unpacks to,
+    # and the most an archive may expand (beyond that it is treated as a zip bomb).
+    max_upload_bytes: int = Field(default=1 << 30, gt=0)
+    max_uncompressed_bytes: int = Field(default=4 << 30, gt=0)
+    max_compression_ratio: float = Field(default=200.0, gt=1)
     torch_threads: int | None = Field(default=None, ge=1)
     frontend_dist: Path = Path("frontend/dist")
 
@@ -73,6 +78,11 @@ class Settings(BaseSettings):
     @property
     def artifacts(self) -> str:
         return self.artifact_root or str(self.data_dir / "artifacts")
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where the API keeps an upload while it checks it (removed once the source is stored)."""
+        return self.data_dir / "uploads"
 
     @property
     def numba_cache_dir(self) -> Path:

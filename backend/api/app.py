@@ -27,6 +27,7 @@ from backend.api.routes import (
     sweeps,
     versions,
 )
+from backend.api.upload_limit import UploadSizeLimit
 from backend.db.session import default_session_factory
 from backend.settings import get_settings
 
@@ -56,6 +57,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs")
     app.state.session_factory = session_factory or default_session_factory()
     install_error_handlers(app)
+    app.add_middleware(UploadSizeLimit)
     app.include_router(api_router())
     _mount_frontend(app, get_settings().frontend_dist)
     return app

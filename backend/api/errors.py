@@ -28,6 +28,11 @@ class Unprocessable(HTTPException):
         super().__init__(status_code=422, detail=message)
 
 
+class PayloadTooLarge(HTTPException):
+    def __init__(self, message: str) -> None:
+        super().__init__(status_code=413, detail=message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:

@@ -43,6 +43,9 @@ class ApiClient:
         self.base_url = (base_url or os.environ.get("LENSBOARD_URL") or DEFAULT_URL).rstrip("/")
         token = token or os.environ.get("LENSBOARD_TOKEN")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # The server checks a whole upload before it answers: give that longer than other requests.
+        self._upload_timeout: dict[str, Any] = {} if http is not None else {"timeout": httpx.Timeout(timeout,
+                                                                                                  read=3600.0)}
         self._http = http or httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
@@ -94,6 +97,13 @@ class ApiClient:
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.request("POST", path, json=body or {})
+
+    def upload(self, path: str, file: Path, fields: dict[str, Any]) -> Any:
+        """POST `file` as multipart form field "file", with `fields` as form fields."""
+        with open(file, "rb") as f:
+            return self.request("POST", path, files={"file": (file.name, f)}, **self._upload_timeout,
+                                data={k: str(v).lower() if isinstance(v, bool) else str(v)
+                                      for k, v in fields.items() if v is not None})
 
     def project(self, ref: str) -> dict[str, Any]:
         """A project by id or by name."""

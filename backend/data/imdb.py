@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
+from backend.data.records import DatasetFormatError, SourceRecord
+
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 
@@ -39,7 +41,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 ProgressFn = Callable[[float], None]
 
 
-class ImdbFormatError(ValueError):
+class ImdbFormatError(DatasetFormatError):
     """The input is not a readable IMDB dataset in Stanford's layout."""
 
 
@@ -56,6 +58,11 @@ class ImdbReview:
     @property
     def word_count(self) -> int:
         return word_count(self.text)
+
+    def record(self) -> SourceRecord:
+        return SourceRecord(key=self.key, split=self.split, label=CLASSES[self.label], text=self.text,
+                            order=self.review_id, score=self.score, movie_id=self.movie_id,
+                            meta={"review_id": self.review_id})
 
 
 def word_count(text: str) -> int:

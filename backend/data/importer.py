@@ -1,4 +1,6 @@
-"""Importing IMDB into a dataset: read, pick a seeded subset and validation split, tokenize, store.
+"""Importing a dataset (IMDB or a custom source): read records, plan splits, tokenize, store.
+
+Every source yields the same records (backend.data.records); this module is the one write path.
 
 All or nothing. Reading and tokenizing happen before anything is written to the database; then the
 samples go in with the dataset's new state in ONE transaction. Any error rolls that back, removes
@@ -21,9 +23,11 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from backend.artifacts import ArtifactStore
-from backend.data.imdb import CLASSES, ImdbFormatError, ImdbReview, iter_reviews, word_count
+from backend.data.imdb import CLASSES, ImdbReview, iter_reviews, word_count
+from backend.data.records import DatasetFormatError, SourceData, SourceRecord
+from backend.data.source_store import load_source
 from backend.db.models import Dataset, Sample
-from backend.schemas.datasets import ImdbImportRequest
+from backend.schemas.datasets import CustomImportOptions, ImdbImportRequest, TokenizerConfig
 from backend.text.token_store import dataset_prefix, ids_key, save_token_rows, tokenizer_key
 from backend.text.tokenizer import OOV_ID, TextTokenizer
 
@@ -40,13 +44,55 @@ READ_END, FIT_END, ENCODE_END = 0.35, 0.45, 0.85
 
 @dataclass(frozen=True)
 class Planned:
-    review: ImdbReview
+    record: SourceRecord
     split: str  # train | val | test
+    label: int  # index into the dataset's classes
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    val_size: float
+    seed: int
+    tokenizer: TokenizerConfig
+    config: dict[str, Any]  # the request, kept on the dataset
+
+
+Reader = Callable[[Progress], SourceData]
 
 
 def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore,
                         request: ImdbImportRequest, progress: Progress | None = None) -> dict[str, Any]:
-    """Fill `dataset` (status "importing") from request.path. Returns the stats (also stored on it).
+    """Fill `dataset` (status "importing") from the IMDB archive or folder at request.path."""
+
+    def read(report: Progress) -> SourceData:
+        report(0.0, "reading reviews")
+        reviews = list(iter_reviews(request.path,
+                                    on_progress=lambda f: report(f * READ_END, "reading reviews")))
+        reviews = select_subset(reviews, request.subset_per_class, request.seed)
+        return SourceData(records=[r.record() for r in reviews], classes=list(CLASSES))
+
+    options = ImportOptions(val_size=request.val_size, seed=request.seed, tokenizer=request.tokenizer,
+                            config=request.model_dump())
+    return import_dataset(session, dataset, store, read, options, progress)
+
+
+def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactStore,
+                          options: CustomImportOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Fill `dataset` from the source the API validated and stored (backend.data.source_store)."""
+
+    def read(report: Progress) -> SourceData:
+        report(0.0, "reading the uploaded source")
+        return load_source(store, dataset.id)
+
+    config = {**options.model_dump(), "source": dataset.source}
+    return import_dataset(session, dataset, store, read,
+                          ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
+                                        config=config), progress)
+
+
+def import_dataset(session: Session, dataset: Dataset, store: ArtifactStore, read: Reader,
+                   options: ImportOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Fill `dataset` (status "importing") with what `read` yields. Returns the stats (also stored on it).
 
     Raises the original error after marking the dataset failed; a dataset that is already "ready"
     (a redelivered job whose first run committed) is left as it is.
@@ -56,7 +102,7 @@ def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore
     if dataset.status == "ready":
         return dict(dataset.stats)
     try:
-        return _import(session, dataset, store, request, report)
+        return _import(session, dataset, store, read(report), options, report)
     except Exception as e:
         session.rollback()
         store.delete_prefix(dataset_prefix(dataset_id))
@@ -65,38 +111,36 @@ def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore
         raise
 
 
-def _import(session: Session, dataset: Dataset, store: ArtifactStore, request: ImdbImportRequest,
-            report: Progress) -> dict[str, Any]:
-    report(0.0, "reading reviews")
-    reviews = list(iter_reviews(request.path, on_progress=lambda f: report(f * READ_END, "reading reviews")))
-    reviews = select_subset(reviews, request.subset_per_class, request.seed)
-    planned = plan_splits(reviews, request.val_size, request.seed)
+def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: SourceData,
+            options: ImportOptions, report: Progress) -> dict[str, Any]:
+    classes = source.classes
+    planned = plan_splits(source.records, classes, options.val_size, options.seed)
 
-    train_texts = [p.review.text for p in planned if p.split == "train"]
-    report(READ_END, f"fitting the vocabulary on {len(train_texts)} train reviews")
-    cfg = request.tokenizer
+    train_texts = [p.record.text for p in planned if p.split == "train"]
+    report(READ_END, f"fitting the vocabulary on {len(train_texts)} train samples")
+    cfg = options.tokenizer
     tokenizer = TextTokenizer.fit(train_texts, vocab_size=cfg.vocab_size, max_length=cfg.max_length,
                                   lowercase=cfg.lowercase)
 
     report(FIT_END, "tokenizing")
-    rows, counts = _encode(tokenizer, [p.review.text for p in planned], report)
+    rows, counts = _encode(tokenizer, [p.record.text for p in planned], report)
 
     report(ENCODE_END, "writing token arrays")
     save_token_rows(store, dataset.id, tokenizer, rows)
 
     report(ENCODE_END + 0.05, f"writing {len(planned)} samples")
-    words = [word_count(p.review.text) for p in planned]
-    stats = _stats(planned, counts, words, tokenizer)
+    words = [word_count(p.record.text) for p in planned]
+    stats = _stats(planned, classes, counts, words, tokenizer)
+    stats["metadata_columns"] = dict(source.metadata_columns)
     # Normally a no-op: a run that died before committing left nothing. Kept so a retry can never collide.
     session.execute(delete(Sample).where(Sample.dataset_id == dataset.id))
     batch: list[dict[str, Any]] = []
     for index, (p, (tokens, oov, truncated), n_words) in enumerate(zip(planned, counts, words, strict=True)):
-        r = p.review
+        r = p.record
         batch.append({
-            "dataset_id": dataset.id, "index": index, "key": r.key, "split": p.split, "label": r.label,
+            "dataset_id": dataset.id, "index": index, "key": r.key, "split": p.split, "label": p.label,
             "text": r.text, "score": r.score, "movie_id": r.movie_id, "word_count": n_words,
-            "token_count": tokens, "oov_count": oov, "truncated": truncated,
-            "meta": {"review_id": r.review_id},
+            "token_count": tokens, "oov_count": oov, "truncated": truncated, "meta": r.meta,
         })
         if len(batch) == INSERT_CHUNK:
             session.execute(insert(Sample), batch)
@@ -105,11 +149,11 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, request: I
         session.execute(insert(Sample), batch)
     dataset.status = "ready"
     dataset.error = None
-    dataset.classes = list(CLASSES)
+    dataset.classes = list(classes)
     dataset.num_samples = len(planned)
     dataset.tokenizer_key = tokenizer_key(dataset.id)
     dataset.tokens_key = ids_key(dataset.id)
-    dataset.config = {**request.model_dump(), "val_count": stats["counts"]["val"]["total"]}
+    dataset.config = {**options.config, "val_count": stats["counts"]["val"]["total"]}
     dataset.stats = stats
     session.commit()
     return stats
@@ -137,39 +181,49 @@ def select_subset(reviews: Sequence[ImdbReview], per_class: int | None, seed: in
 
 
 def validation_count(val_size: float, n_train: int) -> int:
-    """A count when >= 1, else a fraction of train; it must leave train reviews to fit on."""
+    """A count when >= 1, else a fraction of train; it must leave train samples to fit on."""
     count = round(val_size) if val_size >= 1 else round(val_size * n_train)
     if count >= n_train:
-        raise ImdbFormatError(f"val_size {val_size:g} takes {count} reviews but train has only {n_train}; "
-                              "use a smaller count or a fraction such as 0.2")
+        raise DatasetFormatError(f"val_size {val_size:g} takes {count} samples but train has only {n_train}; "
+                                 "use a smaller count or a fraction such as 0.2")
     return count
 
 
-def plan_splits(reviews: Sequence[ImdbReview], val_size: float, seed: int) -> list[Planned]:
-    """Carve a class-stratified, seeded validation split out of train; return samples in index order.
+def plan_splits(records: Sequence[SourceRecord], classes: Sequence[str], val_size: float,
+                seed: int) -> list[Planned]:
+    """Samples in index order: train, val, test; within a split by class, then order. Deterministic.
 
-    Index order: train, val, test; within a split by class then review id. Deterministic for a seed.
+    A source without a validation split gets a class-stratified, seeded one carved out of train.
     """
-    train = sorted((r for r in reviews if r.split == "train"), key=lambda r: (r.label, r.review_id))
+    label_of = {name: i for i, name in enumerate(classes)}
+
+    def ordered(split: str) -> list[tuple[int, SourceRecord]]:
+        rows = [(label_of[r.label], r) for r in records if r.split == split]
+        return sorted(rows, key=lambda t: (t[0], t[1].order, t[1].key))
+
+    train = ordered("train")
     if not train:
-        raise ImdbFormatError("the input holds no train reviews; the vocabulary is fitted on train")
+        raise DatasetFormatError("the input holds no train samples; the vocabulary is fitted on train")
+    given_val = ordered("val")
+    test = [Planned(r, "test", label) for label, r in ordered("test")]
+    if given_val:
+        return ([Planned(r, "train", label) for label, r in train]
+                + [Planned(r, "val", label) for label, r in given_val] + test)
     want = validation_count(val_size, len(train))
-    by_class: dict[int, list[ImdbReview]] = defaultdict(list)
-    for r in train:
-        by_class[r.label].append(r)
+    by_class: dict[int, list[SourceRecord]] = defaultdict(list)
+    for label, r in train:
+        by_class[label].append(r)
     quotas = _stratified_quotas({c: len(rs) for c, rs in by_class.items()}, want)
     rng = np.random.default_rng([seed, 2])
     val_keys: set[str] = set()
     for label in sorted(by_class):
         group = by_class[label]
         if quotas[label] >= len(group):
-            raise ImdbFormatError(f"val_size {val_size:g} leaves no {CLASSES[label]} reviews in train")
+            raise DatasetFormatError(f"val_size {val_size:g} leaves no {classes[label]} samples in train")
         picked = rng.choice(len(group), size=quotas[label], replace=False)
         val_keys.update(group[i].key for i in picked)
-    test = sorted((r for r in reviews if r.split == "test"), key=lambda r: (r.label, r.review_id))
-    return ([Planned(r, "train") for r in train if r.key not in val_keys]
-            + [Planned(r, "val") for r in train if r.key in val_keys]
-            + [Planned(r, "test") for r in test])
+    return ([Planned(r, "train", label) for label, r in train if r.key not in val_keys]
+            + [Planned(r, "val", label) for label, r in train if r.key in val_keys] + test)
 
 
 def _stratified_quotas(sizes: dict[int, int], total: int) -> dict[int, int]:
@@ -199,12 +253,12 @@ def _encode(tokenizer: TextTokenizer, texts: Sequence[str],
     return rows, counts
 
 
-def _stats(planned: Sequence[Planned], counts: Sequence[tuple[int, int, bool]], words: Sequence[int],
-           tokenizer: TextTokenizer) -> dict[str, Any]:
+def _stats(planned: Sequence[Planned], classes: Sequence[str], counts: Sequence[tuple[int, int, bool]],
+           words: Sequence[int], tokenizer: TextTokenizer) -> dict[str, Any]:
     per_split: dict[str, dict[str, int]] = {}
-    by = Counter((p.split, p.review.label) for p in planned)
+    by = Counter((p.split, p.label) for p in planned)
     for split in SPLIT_ORDER:
-        row = {CLASSES[c]: by[(split, c)] for c in range(len(CLASSES))}
+        row = {name: by[(split, c)] for c, name in enumerate(classes)}
         per_split[split] = {**row, "total": sum(row.values())}
     tokens = np.array([c[0] for c in counts], dtype=np.int64)
     oov = np.array([c[1] for c in counts], dtype=np.int64)
@@ -225,7 +279,7 @@ def _stats(planned: Sequence[Planned], counts: Sequence[tuple[int, int, bool]], 
         "oov_rate": float(oov.sum() / max(int(tokens.sum()), 1)),
         "oov_rate_by_split": oov_by_split,
         "truncated_fraction": float(truncated.mean()),
-        "movies": len({p.review.movie_id for p in planned if p.review.movie_id is not None}),
+        "movies": len({p.record.movie_id for p in planned if p.record.movie_id is not None}),
     }
 
 

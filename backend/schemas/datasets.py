@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -14,16 +14,11 @@ class TokenizerConfig(BaseModel):
     lowercase: bool = True
 
 
-class ImdbImportRequest(BaseModel):
-    path: str = Field(min_length=1,
-                      description="aclImdb_v1.tar.gz, our labeled subset, or an extracted aclImdb folder")
-    name: str = Field(default="IMDB", min_length=1, max_length=200)
-    # Validation carved out of train, seeded. A count (>=1) or a fraction (<1).
+class SplitOptions(BaseModel):
+    # Validation carved out of train (when the source has none), seeded. A count (>=1) or a fraction (<1).
     # 0.2 of the 25k IMDB train set is the customary 5,000 reviews; a fraction also fits subsets.
     val_size: float = Field(default=0.2, gt=0)
     seed: int = Field(default=0, ge=0)
-    # Import only this many reviews per (split, class), chosen with the seed; None imports everything.
-    subset_per_class: int | None = Field(default=None, ge=1)
     tokenizer: TokenizerConfig = TokenizerConfig()
 
     @field_validator("val_size")
@@ -32,6 +27,31 @@ class ImdbImportRequest(BaseModel):
         if v >= 1 and v != int(v):
             raise ValueError("val_size must be a whole count (>= 1) or a fraction (< 1)")
         return v
+
+
+class ImdbImportRequest(SplitOptions):
+    path: str = Field(min_length=1,
+                      description="aclImdb_v1.tar.gz, our labeled subset, or an extracted aclImdb folder")
+    name: str = Field(default="IMDB", min_length=1, max_length=200)
+    # Import only this many reviews per (split, class), chosen with the seed; None imports everything.
+    subset_per_class: int | None = Field(default=None, ge=1)
+
+
+SourceFormat = Literal["csv", "jsonl", "zip", "tar.gz", "stanford"]
+
+
+class CustomImportOptions(SplitOptions):
+    """What a custom import job needs besides the (already validated) source in the artifact store."""
+
+    name: str = Field(default="dataset", min_length=1, max_length=200)
+
+
+class DatasetImportRequest(CustomImportOptions):
+    path: str = Field(min_length=1, description=(
+        "A server-side file or folder under the allowed import roots: a .csv or .jsonl file, a folder of "
+        "them (train.csv, valid.csv, test.csv), a .zip or .tar.gz of those, or a folder in Stanford's "
+        "layout (<split>/<class>/<id>_<score>.txt)"))
+    format: SourceFormat | None = Field(default=None, description="Detected from the path when left out")
 
 
 class DatasetOut(ORMModel):
@@ -43,6 +63,8 @@ class DatasetOut(ORMModel):
     status: str
     error: str | None
     classes: list[str]
+    # Per-sample metadata keys (in each sample's `meta`) and their type: what the map can colour and size by.
+    metadata_columns: dict[str, Literal["number", "string"]] = {}
     config: dict[str, Any]
     stats: dict[str, Any]
     num_samples: int

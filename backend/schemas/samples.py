@@ -33,6 +33,8 @@ class SampleResultOut(BaseModel):
 
 class SampleRow(SampleMeta):
     preview: str
+    # Per-sample metadata of a custom dataset (the dataset's `metadata_columns`); IMDB keeps its review id.
+    meta: dict[str, Any] = {}
     result: SampleResultOut | None = None
 
 

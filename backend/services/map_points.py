@@ -59,7 +59,7 @@ or arrow-js `tableFromIPC(bytes)`.
 | split | dictionary<int8, utf8> | `train`, `val` or `test` |
 | label | uint8 | given label (class index) |
 | prediction | uint8 | predicted class at this epoch |
-| p_positive | float16 | probability of class 1 |
+| p_positive | float16 | probability of class 1 (also with more than two classes; see `prediction`) |
 | loss | float16 | cross-entropy against the given label |
 | score | uint8 | reviewer's 1-10 rating, 0 if unknown |
 | token_count | uint16 | tokens before truncation |
@@ -67,7 +67,10 @@ or arrow-js `tableFromIPC(bytes)`.
 | flag | uint8 | the project's flag on the sample: 0 none, 1 suspected, 2 confirmed, 3 dismissed |
 | cluster | int16 | latent-space cluster (see `/clusters`) |
 
-Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
+| meta:&lt;name&gt; | float32 | a custom dataset's numeric metadata column; NaN where a sample has none |
+
+Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes, metadata_columns (the
+names behind the `meta:` columns).
 
 `compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
 `lz4`, or `none`; with
@@ -149,11 +152,13 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
     sample_ids = np.asarray(cols[0], dtype=np.int64)
     index = np.asarray(cols[1], dtype=np.int64)
     split_codes = np.asarray([SPLITS.index(s) for s in cols[2]], dtype=np.int8)
+    numeric = [name for name, kind in dataset.metadata_columns.items() if kind == "number"]
     metadata = {
         "version_id": pmap.version_id,
         "epoch": pmap.epoch,
         "map_id": pmap.id,
         "classes": dataset.classes,
+        "metadata_columns": numeric,
     }
     arrays = [
         pa.array(sample_ids, pa.uint32()),
@@ -166,14 +171,36 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
         pa.array(np.asarray(cols[8], dtype=np.float32).astype(np.float16)),
         # float16 tops out at 65504; a loss is never near that, but clip so an inf can't sneak in.
         pa.array(np.clip(np.asarray(cols[9], dtype=np.float32), 0, 60000).astype(np.float16)),
-        pa.array(np.asarray([s or 0 for s in cols[4]], dtype=np.uint8)),
+        pa.array(np.clip(np.asarray([s or 0 for s in cols[4]], dtype=np.int64), 0, 255).astype(np.uint8)),
         pa.array(np.clip(np.asarray(cols[5], dtype=np.int64), 0, 65535).astype(np.uint16)),
         pa.array(np.asarray(cols[6], dtype=bool)),
         pa.array(flag_states(session, version.project_id, sample_ids)),
         pa.array(clusters[index].astype(np.int16)),
     ]
-    schema = POINTS_SCHEMA.with_metadata({"lensboard": json.dumps(metadata)})
-    return pa.Table.from_arrays(arrays, schema=schema)
+    schema = POINTS_SCHEMA
+    if numeric:
+        values = metadata_values(session, dataset.id, numeric, int(index.max(initial=-1)) + 1)
+        for name in numeric:
+            schema = schema.append(pa.field(f"{META_PREFIX}{name}", pa.float32()))
+            arrays.append(pa.array(values[name][index]))
+    return pa.Table.from_arrays(arrays, schema=schema.with_metadata({"lensboard": json.dumps(metadata)}))
+
+
+META_PREFIX = "meta:"
+
+
+def metadata_values(session: Session, dataset_id: int, names: list[str],
+                    n: int) -> dict[str, npt.NDArray[np.float32]]:
+    """Numeric metadata by sample index (NaN where absent). Read from the samples' JSON `meta`."""
+    out = {name: np.full(n, np.nan, dtype=np.float32) for name in names}
+    for i, meta in session.execute(select(Sample.index, Sample.meta).where(Sample.dataset_id == dataset_id)):
+        if i >= n or not meta:
+            continue
+        for name in names:
+            v = meta.get(name)
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out[name][i] = v
+    return out
 
 
 def encode(table: pa.Table, compression: Compression) -> bytes:

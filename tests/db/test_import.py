@@ -16,8 +16,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.artifacts import ArtifactStore
-from backend.data.imdb import ImdbFormatError
 from backend.data.importer import import_imdb_dataset
+from backend.data.records import DatasetFormatError
 from backend.db.models import Dataset, Job, Project, Sample
 from backend.schemas.datasets import ImdbImportRequest, TokenizerConfig
 from backend.services.jobs import create_job
@@ -213,7 +213,7 @@ def test_bad_input_fails_cleanly(session: Session, store: ArtifactStore, tmp_pat
     else:
         kw, expected = {"val_size": 8.0}, "train has only 8"
     dataset = new_dataset(session)
-    with pytest.raises(ImdbFormatError):
+    with pytest.raises(DatasetFormatError):
         import_imdb_dataset(session, dataset, store, ImdbImportRequest(path=str(path), **kw))
     assert_failed(session, store, dataset.id, expected)
 

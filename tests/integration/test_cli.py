@@ -60,6 +60,8 @@ def test_api_errors_exit_nonzero_with_their_message(server: ApiServer, data_dir:
         ("train", "p", "--set", "dropout"): "--set expects key=value",
         ("samples", "999"): "version 999 not found",
         ("import-imdb", "/etc/passwd", "--project", "p"): "outside the allowed import roots",
+        ("import-dataset", "p", "/etc/passwd", "--server-path"): "outside the allowed import roots",
+        ("import-dataset", "p", "/etc/passwd"): "expected a .csv or .jsonl file",
         ("jobs", "--project", "12345"): "project 12345 not found",
     }
     for args, message in cases.items():

@@ -40,7 +40,8 @@ def _row(version_id: int, epoch: int, key: str, res: AnalysisResult, *, sample_i
     return Analysis(
         cache_key=key, version_id=version_id, epoch=epoch, sample_id=sample_id, text=text,
         text_sha256=text_sha256(text) if text is not None else None, method=res.method, params=res.params,
-        prediction=res.prediction, p_positive=res.probabilities[-1],
+        # p(class 1), as in per-sample results (the last class is class 1 only in the binary case).
+        prediction=res.prediction, p_positive=res.probabilities[1 if len(res.probabilities) > 1 else 0],
         comprehensiveness=res.faithfulness.comprehensiveness, sufficiency=res.faithfulness.sufficiency,
         seconds=res.timing["total"], result=res.model_dump(mode="json"),
     )

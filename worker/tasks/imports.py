@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from backend.artifacts import get_store
-from backend.data.importer import import_imdb_dataset
+from backend.data.importer import import_custom_dataset, import_imdb_dataset
+from backend.data.source_store import source_prefix
 from backend.db.models import Dataset
-from backend.schemas.datasets import ImdbImportRequest
+from backend.schemas.datasets import CustomImportOptions, ImdbImportRequest
 from worker.celery_app import celery_app
 from worker.job_runner import JobContext, run_job
 
@@ -23,12 +24,27 @@ def import_dataset(job_id: int) -> None:
 
 
 def run_import(ctx: JobContext) -> dict[str, Any]:
-    request = ImdbImportRequest.model_validate(ctx.params())
+    store = get_store()
     with ctx.factory() as session:
         dataset_id = ctx.job(session).dataset_id
         dataset = session.get(Dataset, dataset_id) if dataset_id is not None else None
         if dataset is None:
             raise LookupError(f"job {ctx.job_id} has no dataset to import into")
-        stats = import_imdb_dataset(session, dataset, get_store(), request,
-                                    progress=lambda f, message: ctx.progress(f, message))
+
+        def progress(f: float, message: str) -> None:
+            ctx.progress(f, message)
+
+        if dataset.kind == "custom":
+            # Imported, or failed for good (the dataset is marked failed): the staged source has served.
+            # A worker that dies mid-import (not an Exception) leaves it for the job's retry.
+            try:
+                stats = import_custom_dataset(session, dataset, store,
+                                              CustomImportOptions.model_validate(ctx.params()), progress)
+            except Exception:
+                store.delete_prefix(source_prefix(dataset.id))
+                raise
+            store.delete_prefix(source_prefix(dataset.id))
+        else:
+            stats = import_imdb_dataset(session, dataset, store, ImdbImportRequest.model_validate(ctx.params()),
+                                        progress)
         return {"dataset_id": dataset.id, "num_samples": dataset.num_samples, "counts": stats["counts"]}

@@ -85,7 +85,8 @@ def list_samples(
     q = q.order_by(column.desc() if order == "desc" else column.asc(), Sample.index).offset(offset).limit(limit)
     items = []
     for sample, result in session.execute(q).all():
-        items.append(SampleRow(**_meta(sample), preview=_preview(sample.text), result=_result(result, sample.label)))
+        items.append(SampleRow(**_meta(sample), preview=_preview(sample.text), meta=sample.meta,
+                               result=_result(result, sample.label)))
     return Page[SampleRow](items=items, total=total, offset=offset, limit=limit)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, Unprocessable
 from backend.api.routes.versions import get_version_or_404
-from backend.db.models import Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
+from backend.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.schemas.jobs import JobOut
 from backend.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
 from backend.services.jobs import TASK_FOR_KIND, active_job, create_job, enqueue
@@ -31,8 +31,13 @@ def rank_suspects(version_id: int, body: SuspectsRequest, session: SessionDep) -
     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
     fold models (same architecture, hyperparameters, seed and epochs as the version, each trained on
     train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
-    and the ranking is stored. 409 while the version has no trained epoch or is already being ranked."""
+    and the ranking is stored. 409 while the version has no trained epoch or is already being ranked;
+    422 for a dataset of more than two classes (stored results keep p(class 1) only)."""
     version = get_version_or_404(session, version_id)
+    dataset = session.get(Dataset, version.dataset_id)
+    if dataset is not None and len(dataset.classes) > 2:
+        raise Unprocessable(f"mislabel suspects support two classes; dataset {dataset.id} has "
+                            f"{len(dataset.classes)} ({', '.join(dataset.classes)})")
     session.execute(select(Job.id).where(Job.version_id == version_id).with_for_update())
     latest = session.scalar(select(func.max(SampleResult.epoch)).where(SampleResult.version_id == version_id))
     if latest is None:

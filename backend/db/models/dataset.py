@@ -28,6 +28,11 @@ class Dataset(TimestampMixin, Base):
     tokenizer_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
     tokens_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
+    @property
+    def metadata_columns(self) -> dict[str, str]:
+        """Custom datasets' per-sample metadata keys -> "number" | "string" (kept in stats by the importer)."""
+        return dict((self.stats or {}).get("metadata_columns") or {})
+
 
 class Sample(Base):
     __tablename__ = "sample"

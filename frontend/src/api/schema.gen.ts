@@ -214,6 +214,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/datasets/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Dataset
+         * @description Import a custom dataset from a server-side path (under the allowed import roots) as a job.
+         */
+        post: operations["importDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/datasets/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Dataset
+         * @description Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job.
+         */
+        post: operations["uploadDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/flags": {
         parameters: {
             query?: never;
@@ -786,7 +826,7 @@ export interface paths {
          *     | split | dictionary<int8, utf8> | `train`, `val` or `test` |
          *     | label | uint8 | given label (class index) |
          *     | prediction | uint8 | predicted class at this epoch |
-         *     | p_positive | float16 | probability of class 1 |
+         *     | p_positive | float16 | probability of class 1 (also with more than two classes; see `prediction`) |
          *     | loss | float16 | cross-entropy against the given label |
          *     | score | uint8 | reviewer's 1-10 rating, 0 if unknown |
          *     | token_count | uint16 | tokens before truncation |
@@ -794,7 +834,10 @@ export interface paths {
          *     | flag | uint8 | the project's flag on the sample: 0 none, 1 suspected, 2 confirmed, 3 dismissed |
          *     | cluster | int16 | latent-space cluster (see `/clusters`) |
          *
-         *     Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes.
+         *     | meta:&lt;name&gt; | float32 | a custom dataset's numeric metadata column; NaN where a sample has none |
+         *
+         *     Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes, metadata_columns (the
+         *     names behind the `meta:` columns).
          *
          *     `compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
          *     `lz4`, or `none`; with
@@ -969,7 +1012,8 @@ export interface paths {
          *     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
          *     fold models (same architecture, hyperparameters, seed and epochs as the version, each trained on
          *     train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
-         *     and the ranking is stored. 409 while the version has no trained epoch or is already being ranked.
+         *     and the ranking is stored. 409 while the version has no trained epoch or is already being ranked;
+         *     422 for a dataset of more than two classes (stored results keep p(class 1) only).
          */
         post: operations["rankSuspects"];
         delete?: never;
@@ -1225,6 +1269,49 @@ export interface components {
             /** Version Id */
             version_id: number;
         };
+        /** Body_uploadDataset */
+        Body_uploadDataset: {
+            /**
+             * File
+             * @description train.csv / valid.csv / test.csv (columns text, label, optional split and id; the rest is metadata), a .jsonl, or a .zip / .tar.gz of such files or of Stanford's layout
+             */
+            file: string;
+            /**
+             * Format
+             * @description Detected from the file name when left out
+             */
+            format?: ("csv" | "jsonl" | "zip" | "tar.gz" | "stanford") | null;
+            /**
+             * Lowercase
+             * @default true
+             */
+            lowercase?: boolean;
+            /**
+             * Max Length
+             * @default 400
+             */
+            max_length?: number;
+            /**
+             * Name
+             * @default dataset
+             */
+            name?: string;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Val Size
+             * @default 0.2
+             */
+            val_size?: number;
+            /**
+             * Vocab Size
+             * @default 20000
+             */
+            vocab_size?: number;
+        };
         /**
          * BulkFlagRequest
          * @description Flag (create or overwrite) or unflag many samples at once; one batch id, undone as a whole.
@@ -1309,6 +1396,42 @@ export interface components {
             /** Y */
             y: number;
         };
+        /** DatasetImportRequest */
+        DatasetImportRequest: {
+            /**
+             * Format
+             * @description Detected from the path when left out
+             */
+            format?: ("csv" | "jsonl" | "zip" | "tar.gz" | "stanford") | null;
+            /**
+             * Name
+             * @default dataset
+             */
+            name?: string;
+            /**
+             * Path
+             * @description A server-side file or folder under the allowed import roots: a .csv or .jsonl file, a folder of them (train.csv, valid.csv, test.csv), a .zip or .tar.gz of those, or a folder in Stanford's layout (<split>/<class>/<id>_<score>.txt)
+             */
+            path: string;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * @default {
+             *       "lowercase": true,
+             *       "max_length": 400,
+             *       "vocab_size": 20000
+             *     }
+             */
+            tokenizer?: components["schemas"]["TokenizerConfig"];
+            /**
+             * Val Size
+             * @default 0.2
+             */
+            val_size?: number;
+        };
         /** DatasetOut */
         DatasetOut: {
             /** Classes */
@@ -1328,6 +1451,13 @@ export interface components {
             id: number;
             /** Kind */
             kind: string;
+            /**
+             * Metadata Columns
+             * @default {}
+             */
+            metadata_columns?: {
+                [key: string]: "number" | "string";
+            };
             /** Name */
             name: string;
             /** Num Samples */
@@ -2175,6 +2305,13 @@ export interface components {
              * @default
              */
             label_name?: string;
+            /**
+             * Meta
+             * @default {}
+             */
+            meta?: {
+                [key: string]: unknown;
+            };
             /** Movie Id */
             movie_id: string | null;
             /** Oov Count */
@@ -3227,6 +3364,81 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    importDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetImportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    uploadDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_uploadDataset"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description The upload is over LENSBOARD_MAX_UPLOAD_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The file is not a dataset: the message names the file and row */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

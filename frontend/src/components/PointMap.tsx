@@ -1,6 +1,6 @@
 import createScatterplot from "regl-scatterplot";
 import { useEffect, useRef } from "react";
-import { encodeColor, encodeSize, POINT_SIZES, type ColorField } from "../lib/pointColors";
+import { encodeColor, encodeSize, POINT_SIZES, type ColorField, type SizeField } from "../lib/pointColors";
 import { normalizedXY, type PointSet } from "../lib/points";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
@@ -8,7 +8,7 @@ type Scatterplot = ReturnType<typeof createScatterplot>;
 export interface PointMapProps {
   points: PointSet;
   colorBy: ColorField;
-  sizeByLoss: boolean;
+  sizeBy: SizeField;
   classes?: readonly string[];
   /** Indices to highlight (an insight, a lasso selection). */
   highlighted?: readonly number[];
@@ -20,7 +20,7 @@ export interface PointMapProps {
 }
 
 /** The WebGL population map. Points are column arrays; shift-drag lassoes, wheel zooms, drag pans. */
-export function PointMap({ points, colorBy, sizeByLoss, classes, highlighted, onHover, onClick, onSelect, onDrawn }: PointMapProps) {
+export function PointMap({ points, colorBy, sizeBy, classes, highlighted, onHover, onClick, onSelect, onDrawn }: PointMapProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const plot = useRef<Scatterplot | null>(null);
   const lastPoints = useRef<PointSet | null>(null);
@@ -70,10 +70,11 @@ export function PointMap({ points, colorBy, sizeByLoss, classes, highlighted, on
     if (!sp) return;
     const color = encodeColor(points, colorBy, classes);
     const { x, y } = normalizedXY(points);
-    const size = sizeByLoss ? encodeSize(points) : new Float32Array(points.n);
+    const sized = sizeBy !== "none";
+    const size = sizeBy !== "none" ? encodeSize(points, sizeBy) : new Float32Array(points.n);
     sp.set({
       colorBy: "valueA", pointColor: color.palette,
-      sizeBy: sizeByLoss ? "valueB" : null, pointSize: sizeByLoss ? POINT_SIZES : 4,
+      sizeBy: sized ? "valueB" : null, pointSize: sized ? POINT_SIZES : 4,
     });
     // Same point count as before: animate from the old positions (e.g. between epochs).
     const transition = lastPoints.current !== null && lastPoints.current.n === points.n && lastPoints.current !== points;
@@ -84,7 +85,7 @@ export function PointMap({ points, colorBy, sizeByLoss, classes, highlighted, on
         zDataType: color.categorical ? "categorical" : "continuous", wDataType: "continuous",
       })
       .then(() => handlers.current.onDrawn?.());
-  }, [points, colorBy, sizeByLoss, classes]);
+  }, [points, colorBy, sizeBy, classes]);
 
   useEffect(() => {
     const sp = plot.current;

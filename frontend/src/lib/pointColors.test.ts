@@ -1,4 +1,4 @@
-import { encodeColor, encodeSize, RAMP } from "./pointColors";
+import { colorFields, encodeColor, encodeSize, fieldTitle, RAMP, sizeFields } from "./pointColors";
 import { fromColumns, normalizedXY } from "./points";
 
 const pts = fromColumns(4, {
@@ -49,5 +49,23 @@ describe("point colour encoding", () => {
     expect(Math.max(...x)).toBeLessThanOrEqual(1);
     expect(Math.min(...x)).toBeGreaterThanOrEqual(-1);
     expect(y[0]).toBeCloseTo(0);
+  });
+
+  it("offers numeric metadata columns for colour and size", () => {
+    const withMeta = fromColumns(4, { sample_id: [1, 2, 3, 4], x: [0, 1, 2, 3], y: [0, 1, 2, 3] },
+      { length: [10, 20, Number.NaN, 40] });
+    expect(colorFields(withMeta).slice(-1)).toEqual(["meta:length"]);
+    expect(sizeFields(withMeta)).toEqual(["none", "loss", "meta:length"]);
+    expect(fieldTitle("meta:length")).toBe("length");
+    const e = encodeColor(withMeta, "meta:length");
+    expect(e.categorical).toBe(false);
+    expect(e.values[0]).toBe(0);
+    expect(e.values[3]).toBe(1);
+    expect(e.values[2]).toBe(0); // no value: the bottom of the ramp
+    const size = encodeSize(withMeta, "meta:length");
+    expect(size[0]).toBe(0);
+    expect(size[3]).toBe(1);
+    expect(size[2]).toBe(0);
+    expect(colorFields(pts)).not.toContain("meta:length");
   });
 });

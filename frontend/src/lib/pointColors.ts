@@ -2,14 +2,37 @@
  * Point colour and size encoding for the population map. regl-scatterplot takes, per point, an
  * integer category (categorical fields) or a value in [0, 1] (continuous fields) plus a palette.
  */
-import { FLAG_STATES, SPLITS, type PointSet } from "./points";
+import { FLAG_STATES, META_PREFIX, SPLITS, type PointSet } from "./points";
 
 export const COLOR_FIELDS = [
   "label", "prediction", "correct", "loss", "score", "token_count", "truncated", "flag", "cluster", "split",
 ] as const;
-export type ColorField = (typeof COLOR_FIELDS)[number];
+export type BuiltinColorField = (typeof COLOR_FIELDS)[number];
+/** A numeric metadata column of a custom dataset. */
+export type MetaField = `meta:${string}`;
+export type ColorField = BuiltinColorField | MetaField;
+/** What point size can follow: nothing, the loss, or a numeric metadata column. */
+export type SizeField = "none" | "loss" | MetaField;
 
-export const FIELD_TITLES: Record<ColorField, string> = {
+export function metaField(name: string): MetaField {
+  return `meta:${name}`;
+}
+
+/** The colour (and size) options of a point set: the built-in fields, then its numeric metadata columns. */
+export function colorFields(points: PointSet): ColorField[] {
+  return [...COLOR_FIELDS, ...Object.keys(points.metadata).map(metaField)];
+}
+
+export function sizeFields(points: PointSet): SizeField[] {
+  return ["none", "loss", ...Object.keys(points.metadata).map(metaField)];
+}
+
+export function fieldTitle(field: ColorField | SizeField): string {
+  if (field === "none") return "Nothing";
+  return field.startsWith(META_PREFIX) ? field.slice(META_PREFIX.length) : FIELD_TITLES[field as BuiltinColorField];
+}
+
+export const FIELD_TITLES: Record<BuiltinColorField, string> = {
   label: "Label", prediction: "Prediction", correct: "Correct / incorrect", loss: "Loss", score: "User score",
   token_count: "Token count", truncated: "Truncated", flag: "Flag state", cluster: "Cluster", split: "Split",
 };
@@ -79,10 +102,21 @@ function continuous(n: number, raw: (i: number) => number, min: number, max: num
   return { values, palette: RAMP, categorical: false, legend: { kind: "continuous", min, max, stops: RAMP_STOPS, note } };
 }
 
+/** A metadata column (zeros when this point set lacks it), and its 1st–99th percentile range. */
+function metadataColumn(points: PointSet, field: MetaField): { values: Float32Array; min: number; max: number } {
+  const values = points.metadata[field.slice(META_PREFIX.length)] ?? new Float32Array(points.n);
+  return { values, min: quantile(values, 0.01), max: quantile(values, 0.99) };
+}
+
 export function encodeColor(points: PointSet, field: ColorField, classes: readonly string[] = ["neg", "pos"]): Encoding {
   const n = points.n;
+  if (field.startsWith(META_PREFIX)) {
+    const { values, min, max } = metadataColumn(points, field as MetaField);
+    // Points without a value take the bottom of the ramp.
+    return continuous(n, (i) => (Number.isFinite(values[i]) ? (values[i] as number) : min), min, max, "1st–99th percentile");
+  }
   const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? CATEGORY[i % CATEGORY.length] as string);
-  switch (field) {
+  switch (field as BuiltinColorField) {
     case "label":
       return categorical(n, (i) => points.label[i] as number, [...classes], classColors);
     case "prediction":
@@ -116,10 +150,19 @@ export function encodeColor(points: PointSet, field: ColorField, classes: readon
 export const SIZE_STEPS = 16;
 export const POINT_SIZES = Array.from({ length: SIZE_STEPS }, (_, i) => 2 + (i / (SIZE_STEPS - 1)) * 8);
 
-/** Size by loss: values in [0, 1], larger loss draws a larger point. */
-export function encodeSize(points: PointSet): Float32Array {
-  const cap = quantile(points.loss, 0.99) || 1;
+/** Size by loss (the default) or a metadata column: values in [0, 1], a larger value draws a larger point. */
+export function encodeSize(points: PointSet, field: Exclude<SizeField, "none"> = "loss"): Float32Array {
   const out = new Float32Array(points.n);
-  for (let i = 0; i < points.n; i++) out[i] = Math.min(1, Math.max(0, (points.loss[i] as number) / cap));
+  if (field === "loss") {
+    const cap = quantile(points.loss, 0.99) || 1;
+    for (let i = 0; i < points.n; i++) out[i] = Math.min(1, Math.max(0, (points.loss[i] as number) / cap));
+    return out;
+  }
+  const { values, min, max } = metadataColumn(points, field);
+  const span = max - min || 1;
+  for (let i = 0; i < points.n; i++) {
+    const v = values[i] as number;
+    out[i] = Number.isFinite(v) ? Math.min(1, Math.max(0, (v - min) / span)) : 0;
+  }
   return out;
 }

@@ -69,6 +69,19 @@ describe("Arrow points payload → PointSet", () => {
     expect(() => decodePoints(tableToIPC(noX, "stream"))).toThrow(/lacks column x/);
   });
 
+  it("reads meta:<name> columns as numeric metadata (NaN kept for samples without a value)", () => {
+    const table = makeTable({
+      sample_id: new Int32Array([7, 8]), x: new Float32Array([0, 1]), y: new Float32Array([1, 0]),
+      "meta:length": new Float32Array([12, Number.NaN]), "meta:weight": new Float32Array([0.5, 2]),
+    });
+    const { points } = decodePoints(tableToIPC(table, "stream"));
+    expect(Object.keys(points.metadata)).toEqual(["length", "weight"]);
+    expect([...(points.metadata.length as Float32Array)]).toEqual([12, Number.NaN]);
+    expect(points.metadata.weight).toBeInstanceOf(Float32Array);
+    const { points: plain } = decodePoints(bytes("points-none.arrow"));
+    expect(plain.metadata).toEqual({});
+  });
+
   it("finds the rows of named samples", () => {
     const { points } = decodePoints(bytes("points-none.arrow"));
     expect(rowsOf(points, [100, 136, 999, 101])).toEqual([0, 36, 1]);

@@ -33,7 +33,12 @@ export interface PointSet {
   flag: Uint8Array;
   /** Cluster id, -1 for none. */
   cluster: Int16Array;
+  /** A custom dataset's numeric metadata columns by name (the payload's `meta:<name>` columns); NaN where absent. */
+  metadata: Record<string, Float32Array>;
 }
+
+/** Payload columns `meta:<name>` carry numeric metadata of custom datasets. */
+export const META_PREFIX = "meta:";
 
 /** What the payload's schema metadata (`lensboard` key) says about the map. */
 export interface PointsMeta {
@@ -43,7 +48,7 @@ export interface PointsMeta {
   classes: string[] | null;
 }
 
-const COLUMN_FOR: Record<keyof Omit<PointSet, "n">, string> = {
+const COLUMN_FOR: Record<keyof Omit<PointSet, "n" | "metadata">, string> = {
   sampleId: "sample_id",
   x: "x",
   y: "y",
@@ -88,7 +93,11 @@ function column<T extends Float32Array | Int32Array | Int16Array | Uint8Array>(
 }
 
 /** Build a PointSet from named columns, converting each to its typed array. x, y and sample_id are required. */
-export function fromColumns(n: number, columns: Record<string, ArrayLike<number> | undefined>): PointSet {
+export function fromColumns(
+  n: number,
+  columns: Record<string, ArrayLike<number> | undefined>,
+  metadata: Record<string, ArrayLike<number>> = {},
+): PointSet {
   for (const required of ["x", "y", "sample_id"]) {
     if (!columns[required]) throw new PayloadError(`points payload lacks column ${required}`);
   }
@@ -108,6 +117,7 @@ export function fromColumns(n: number, columns: Record<string, ArrayLike<number>
     truncated: column(Uint8Array, c("truncated"), n),
     flag: column(Uint8Array, c("flag"), n),
     cluster: column(Int16Array, c("cluster"), n, -1),
+    metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, column(Float32Array, v, n)])),
   };
 }
 
@@ -182,6 +192,12 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
   for (const name of Object.values(COLUMN_FOR)) {
     columns[name] = numericColumn(table, name, name === "split" ? SPLITS : undefined);
   }
+  const metadata: Record<string, ArrayLike<number>> = {};
+  for (const field of table.schema.fields) {
+    if (!field.name.startsWith(META_PREFIX)) continue;
+    const values = numericColumn(table, field.name);
+    if (values) metadata[field.name.slice(META_PREFIX.length)] = values;
+  }
   let meta: PointsMeta = { versionId: null, epoch: null, mapId: null, classes: null };
   const raw = table.schema.metadata.get("lensboard");
   if (raw) {
@@ -192,7 +208,7 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
       /* metadata is informative only */
     }
   }
-  return { points: fromColumns(table.numRows, columns), meta };
+  return { points: fromColumns(table.numRows, columns, metadata), meta };
 }
 
 /** Decode the points endpoint's body (an Arrow IPC stream, compressed or not). */

@@ -34,7 +34,7 @@ export function BenchMapPage() {
   if (!points) return <div className="state">Loading…</div>;
   return (
     <div style={{ position: "fixed", inset: 0 }}>
-      <PointMap points={points} colorBy="label" sizeByLoss onDrawn={() => { if (window.__mapBench && !window.__mapBench.drawnAt) window.__mapBench.drawnAt = performance.now(); }} />
+      <PointMap points={points} colorBy="label" sizeBy="loss" onDrawn={() => { if (window.__mapBench && !window.__mapBench.drawnAt) window.__mapBench.drawnAt = performance.now(); }} />
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { JobCard } from "../components/JobToasts";
 import { LegendView, PointMap } from "../components/PointMap";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct } from "../lib/format";
-import { COLOR_FIELDS, FIELD_TITLES, type ColorField } from "../lib/pointColors";
+import { colorFields, fieldTitle, sizeFields, type ColorField, type SizeField } from "../lib/pointColors";
 import { rowsOf, SPLITS, type PointSet, type PointsMeta } from "../lib/points";
 
 type Insight = Schemas["InsightOut"];
@@ -116,7 +116,7 @@ export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, 
   clusters?: { data?: readonly Cluster[]; error: unknown; isPending: boolean };
 }) {
   const [colorBy, setColorBy] = useState<ColorField>("label");
-  const [sizeByLoss, setSizeByLoss] = useState(true);
+  const [sizeBy, setSizeBy] = useState<SizeField>("loss");
   const [hover, setHover] = useState<{ index: number; at: { x: number; y: number } } | null>(null);
   const [selection, setSelection] = useState<number[]>([]);
   const [activeInsight, setActiveInsight] = useState<number | null>(null);
@@ -150,10 +150,14 @@ export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, 
         <div className="toolbar">
           <label className="inline-field">colour by
             <select value={colorBy} onChange={(e) => setColorBy(e.target.value as ColorField)} aria-label="colour by">
-              {COLOR_FIELDS.map((f) => <option key={f} value={f}>{FIELD_TITLES[f]}</option>)}
+              {colorFields(points).map((f) => <option key={f} value={f}>{fieldTitle(f)}</option>)}
             </select>
           </label>
-          <label className="inline-field"><input type="checkbox" checked={sizeByLoss} onChange={(e) => setSizeByLoss(e.target.checked)} /> size by loss</label>
+          <label className="inline-field">size by
+            <select value={sizeBy} onChange={(e) => setSizeBy(e.target.value as SizeField)} aria-label="size by">
+              {sizeFields(points).map((f) => <option key={f} value={f}>{fieldTitle(f)}</option>)}
+            </select>
+          </label>
           <span className="spacer" />
           <button type="button" className="btn btn-small" disabled={doneEpochs.length < 2} title={doneEpochs.length < 2 ? "needs maps of two epochs" : "animate through the epochs"}
             onClick={() => { if (!playing && epoch >= (doneEpochs[doneEpochs.length - 1] ?? 0)) onEpoch(doneEpochs[0] ?? 1); setPlaying(!playing); }}>
@@ -167,12 +171,12 @@ export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, 
           <span className="muted small" data-testid="map-count">{points.n.toLocaleString()} points · drag pans · wheel zooms · shift-drag lassoes</span>
         </div>
         <div className="map-canvas-wrap">
-          <PointMap points={points} colorBy={colorBy} sizeByLoss={sizeByLoss} classes={classes} highlighted={selection}
+          <PointMap points={points} colorBy={colorBy} sizeBy={sizeBy} classes={classes} highlighted={selection}
             onHover={(i, at) => setHover(i === null || !at ? null : { index: i, at })}
             onClick={(i) => onOpenSample(points.sampleId[i] as number)}
             onSelect={(rows) => { setActiveInsight(null); setActiveCluster(null); setSelection(rows); }} />
           {hover && <HoverPreview points={points} index={hover.index} at={hover.at} classes={classes ?? ["neg", "pos"]} />}
-          <div className="map-legend"><div className="legend-title small muted">{FIELD_TITLES[colorBy]}</div><LegendView points={points} colorBy={colorBy} classes={classes} /></div>
+          <div className="map-legend"><div className="legend-title small muted">{fieldTitle(colorBy)}</div><LegendView points={points} colorBy={colorBy} classes={classes} /></div>
         </div>
       </div>
       <aside className="map-side">

@@ -9,7 +9,7 @@ import { ErrorState, Loading } from "../components/States";
 import { compact, pct } from "../lib/format";
 import { useRouteState, VIEWS, type View } from "../routeState";
 import { DashboardView } from "./DashboardView";
-import { ImportDialog, TrainDialog } from "./dialogs";
+import { ImportDialog, TrainDialog, UploadDialog } from "./dialogs";
 import { FlagsView } from "./FlagsView";
 import { MapView } from "./MapView";
 import { NetworkView } from "./NetworkView";
@@ -70,25 +70,32 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
 }) {
   const datasets = useDatasets(projectId);
   const [importing, setImporting] = useState(false);
+  const [uploading, setUploading] = useState(false);
   const ready = datasets.data?.some((d) => d.status === "ready") ?? false;
   return (
     <aside className="sidebar">
       <section className="side-section">
         <div className="side-head">
           <h3>Dataset</h3>
-          <button type="button" className="btn btn-small" onClick={() => setImporting(true)}>Import</button>
+          <span className="side-actions">
+            <button type="button" className="btn btn-small" onClick={() => setUploading(true)}>Upload</button>
+            <button type="button" className="btn btn-small" onClick={() => setImporting(true)}>Import</button>
+          </span>
         </div>
         {datasets.error ? (
           <ErrorState error={datasets.error} />
         ) : datasets.isPending ? (
           <Loading />
         ) : datasets.data.length === 0 ? (
-          <p className="muted small">No dataset yet. Import IMDB to begin.</p>
+          <p className="muted small">No dataset yet. Import IMDB or upload your own to begin.</p>
         ) : (
           datasets.data.map((d) => (
             <div key={d.id} className="dataset-row" data-testid="dataset-row" data-status={d.status}>
               <span>{d.name}</span>
-              <span className="muted small">{d.num_samples ? `${compact(d.num_samples)} samples` : ""}</span>
+              <span className="muted small" title={d.classes.join(", ")}>
+                {d.num_samples ? `${compact(d.num_samples)} samples` : ""}
+                {d.classes.length > 2 ? ` · ${d.classes.length} classes` : ""}
+              </span>
               <span className={`pill ${d.status === "ready" ? "pill-ok" : d.status === "failed" ? "pill-bad" : "pill-info"}`}>{d.status}</span>
               {d.error && <div className="job-error">{d.error}</div>}
             </div>
@@ -143,6 +150,7 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
         )}
       </section>
       {importing && <ImportDialog projectId={projectId} onClose={() => setImporting(false)} />}
+      {uploading && <UploadDialog projectId={projectId} onClose={() => setUploading(false)} />}
     </aside>
   );
 }

@@ -5,6 +5,7 @@ import { useJob, useNeighbors, useSample, useSampleTokens } from "../api/hooks";
 import { JobCard } from "../components/JobToasts";
 import { Drawer } from "../components/Overlay";
 import { ProbBars } from "../components/ProbBars";
+import { resultProbabilities } from "../lib/probabilities";
 import { ReviewText } from "../components/ReviewText";
 import { ErrorState, Loading } from "../components/States";
 import { FlagEditor } from "./FlagEditor";
@@ -266,7 +267,7 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           {result ? (
             <section className="panel-section">
               <h4>Epoch {result.epoch} · loss {fmt(result.loss)} · <span className={result.correct ? "good" : "bad"}>{result.correct ? "correct" : "wrong"}</span></h4>
-              <ProbBars classes={s.classes} probs={[1 - result.p_positive, result.p_positive]} prediction={result.prediction} />
+              <ProbBars classes={s.classes} probs={resultProbabilities(s.classes.length, result, s.label)} prediction={result.prediction} />
               {results.length > 1 && (
                 <div className="muted small">loss by epoch: {results.map((r) => `${r.epoch}: ${fmt(r.loss)}`).join(" · ")}</div>
               )}
@@ -304,7 +305,7 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
             <section className="panel-section">
               <h4>What-if</h4>
               <WhatIf key={sampleId} version={version} epoch={epoch} cls={cls} request={{ method, params }}
-                original={{ text: s.text, probabilities: a ? a.probabilities : result ? [1 - result.p_positive, result.p_positive] : null }} />
+                original={{ text: s.text, probabilities: a ? a.probabilities : result ? resultProbabilities(s.classes.length, result, s.label) : null }} />
             </section>
           )}
           <section className="panel-section">

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { errorMessage, type Version } from "../api/client";
-import { useCreateVersion, useImportImdb, useTrainVersion } from "../api/hooks";
+import { useCreateVersion, useImportImdb, useTrainVersion, useUploadDataset } from "../api/hooks";
 import { Modal } from "../components/Overlay";
 
 /** Hyperparameter fields the Train dialog offers (the API validates them; its 422 message is shown). */
@@ -146,6 +146,66 @@ export function ImportDialog({ projectId, onClose }: { projectId: number; onClos
         <div className="span-2 form-actions">
           <button type="button" className="btn" onClick={onClose}>Cancel</button>
           <button type="submit" className="btn btn-primary" disabled={imp.isPending || !path.trim()}>{imp.isPending ? "Starting…" : "Import"}</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** What the upload dialog checks before sending (the API checks the file itself and answers with row numbers). */
+export function validateUploadForm(file: File | null, valSize: string): string | null {
+  if (file === null) return "choose a file";
+  const v = Number(valSize);
+  if (!Number.isFinite(v) || v <= 0) return "validation size must be a count or a fraction above 0";
+  if (v >= 1 && !Number.isInteger(v)) return "validation size must be a whole count (≥ 1) or a fraction (< 1)";
+  return null;
+}
+
+export function UploadDialog({ projectId, onClose }: { projectId: number; onClose: () => void }) {
+  const upload = useUploadDataset(projectId);
+  const [file, setFile] = useState<File | null>(null);
+  const [name, setName] = useState("");
+  const [valSize, setValSize] = useState("0.2");
+  const [localError, setLocalError] = useState<string | null>(null);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const problem = validateUploadForm(file, valSize);
+    setLocalError(problem);
+    if (problem || file === null) return;
+    const datasetName = name.trim() || file.name.replace(/\.(csv|jsonl|ndjson|zip|tar\.gz|tgz)$/i, "") || "dataset";
+    upload.mutate({ file, fields: { name: datasetName, val_size: Number(valSize) } }, { onSuccess: onClose });
+  };
+  return (
+    <Modal title="Upload a dataset" onClose={onClose}>
+      <form onSubmit={submit} className="form-grid" aria-label="Upload">
+        <label className="field span-2">
+          <span>File</span>
+          <input
+            name="file"
+            type="file"
+            accept=".csv,.jsonl,.ndjson,.zip,.tar.gz,.tgz"
+            onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          />
+        </label>
+        <p className="muted small span-2">
+          CSV with columns <code>text</code> and <code>label</code> (train.csv, valid.csv, test.csv, or a <code>split</code>{" "}
+          column); other columns become metadata. Also JSONL, or a .zip / .tar.gz of those or of folders{" "}
+          <code>split/class/id_score.txt</code>. Any two or more classes.
+        </p>
+        <label className="field">
+          <span>Name</span>
+          <input name="dataset_name" value={name} onChange={(e) => setName(e.target.value)} placeholder={file?.name ?? "dataset"} />
+        </label>
+        <label className="field">
+          <span>Validation size when there is no valid split (count or fraction)</span>
+          <input name="val_size" value={valSize} onChange={(e) => setValSize(e.target.value)} inputMode="decimal" />
+        </label>
+        {(localError || upload.error) && (
+          <div className="form-error span-2" role="alert">{localError ?? errorMessage(upload.error)}</div>
+        )}
+        <div className="span-2 form-actions">
+          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          <button type="submit" className="btn btn-primary" disabled={upload.isPending}>{upload.isPending ? "Uploading…" : "Upload"}</button>
         </div>
       </form>
     </Modal>

@@ -1,15 +1,14 @@
 """hyperparameter sweeps: the sweep table and the trial link on model versions
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-# Integration note: 0007 is written in parallel; this chain point is set to "0007" when both merge.
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
