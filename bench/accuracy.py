@@ -14,6 +14,7 @@ import time
 import torch
 
 from backend.architectures import CnnParams
+from backend.schemas.datasets import TokenizerConfig
 from bench.imdb_data import load
 from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches
@@ -30,7 +31,10 @@ def main() -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     # BENCH_HP='{"num_filters": 256}' tries other hyperparameters on the same data.
     p = CnnParams(**json.loads(os.environ.get("BENCH_HP", "{}")))
-    data = load(val_size=5000, vocab_size=int(os.environ.get("BENCH_VOCAB", "20000")), max_length=400)
+    # The import's defaults unless BENCH_VOCAB / BENCH_MAX_LENGTH say otherwise.
+    defaults = TokenizerConfig()
+    data = load(val_size=5000, vocab_size=int(os.environ.get("BENCH_VOCAB", defaults.vocab_size)),
+                max_length=int(os.environ.get("BENCH_MAX_LENGTH", defaults.max_length)))
     train_rows, val_rows, test_rows = data.rows("train"), data.rows("val"), data.rows("test")
     print(f"data: train {len(train_rows)}, val {len(val_rows)}, test {len(test_rows)}, "
           f"vocab {data.vocab_size}")

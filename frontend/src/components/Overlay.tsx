@@ -54,3 +54,23 @@ export function Drawer({ title, onClose, children }: { title: ReactNode; onClose
     </aside>
   );
 }
+
+/** A dialog form's last row: the error (as text) and Cancel / submit, the submit disabled while busy. */
+export function FormFooter({ error, busy, disabled = false, label, busyLabel, onCancel }: {
+  error: string | null;
+  busy: boolean;
+  disabled?: boolean;
+  label: string;
+  busyLabel: string;
+  onCancel: () => void;
+}) {
+  return (
+    <>
+      {error && <div className="form-error span-2" role="alert">{error}</div>}
+      <div className="span-2 form-actions">
+        <button type="button" className="btn" onClick={onCancel}>Cancel</button>
+        <button type="submit" className="btn btn-primary" disabled={busy || disabled}>{busy ? busyLabel : label}</button>
+      </div>
+    </>
+  );
+}

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
 import { useCreateSweep, type SweepCreate } from "../api/sweeps";
-import { Modal } from "../components/Overlay";
+import { FormFooter, Modal } from "../components/Overlay";
 import { METRIC_TITLES, METRICS, isMetric } from "../lib/sweeps";
 
 export interface SweepForm {
@@ -140,13 +140,8 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
           <span>Hyperparameters shared by every trial (JSON)</span>
           <textarea name="hyperparameters" rows={2} value={form.base} onChange={set("base")} spellCheck={false} />
         </label>
-        {(localError || create.error) && (
-          <div className="form-error span-2" role="alert">{localError ?? errorMessage(create.error)}</div>
-        )}
-        <div className="span-2 form-actions">
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
-          <button type="submit" className="btn btn-primary" disabled={create.isPending}>{create.isPending ? "Starting…" : "Start sweep"}</button>
-        </div>
+        <FormFooter error={localError ?? (create.error ? errorMessage(create.error) : null)} busy={create.isPending}
+          label="Start sweep" busyLabel="Starting…" onCancel={onClose} />
       </form>
     </Modal>
   );

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { errorMessage, type Version } from "../api/client";
 import { useCreateVersion, useImportImdb, useTrainVersion, useUploadDataset } from "../api/hooks";
-import { Modal } from "../components/Overlay";
+import { FormFooter, Modal } from "../components/Overlay";
 
 /** Hyperparameter fields the Train dialog offers (the API validates them; its 422 message is shown). */
 const HP_FIELDS = [
@@ -96,15 +96,8 @@ export function TrainDialog({ projectId, version, onClose, onStarted }: {
             {version.architecture} · {Object.entries(version.hyperparameters).slice(0, 6).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}
           </p>
         )}
-        {(localError || serverError) && (
-          <div className="form-error span-2" role="alert">
-            {localError ?? errorMessage(serverError)}
-          </div>
-        )}
-        <div className="span-2 form-actions">
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
-          <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? "Starting…" : "Start training"}</button>
-        </div>
+        <FormFooter error={localError ?? (serverError ? errorMessage(serverError) : null)} busy={busy}
+          label="Start training" busyLabel="Starting…" onCancel={onClose} />
       </form>
     </Modal>
   );
@@ -142,11 +135,8 @@ export function ImportDialog({ projectId, onClose }: { projectId: number; onClos
           <span>Reviews per split and class</span>
           <input name="subset_per_class" value={subset} onChange={(e) => setSubset(e.target.value)} placeholder="all" inputMode="numeric" />
         </label>
-        {imp.error && <div className="form-error span-2" role="alert">{errorMessage(imp.error)}</div>}
-        <div className="span-2 form-actions">
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
-          <button type="submit" className="btn btn-primary" disabled={imp.isPending || !path.trim()}>{imp.isPending ? "Starting…" : "Import"}</button>
-        </div>
+        <FormFooter error={imp.error ? errorMessage(imp.error) : null} busy={imp.isPending} disabled={!path.trim()}
+          label="Import" busyLabel="Starting…" onCancel={onClose} />
       </form>
     </Modal>
   );
@@ -200,13 +190,8 @@ export function UploadDialog({ projectId, onClose }: { projectId: number; onClos
           <span>Validation size when there is no valid split (count or fraction)</span>
           <input name="val_size" value={valSize} onChange={(e) => setValSize(e.target.value)} inputMode="decimal" />
         </label>
-        {(localError || upload.error) && (
-          <div className="form-error span-2" role="alert">{localError ?? errorMessage(upload.error)}</div>
-        )}
-        <div className="span-2 form-actions">
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
-          <button type="submit" className="btn btn-primary" disabled={upload.isPending}>{upload.isPending ? "Uploading…" : "Upload"}</button>
-        </div>
+        <FormFooter error={localError ?? (upload.error ? errorMessage(upload.error) : null)} busy={upload.isPending}
+          label="Upload" busyLabel="Uploading…" onCancel={onClose} />
       </form>
     </Modal>
   );
