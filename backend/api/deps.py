@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -13,10 +13,19 @@ from backend.settings import Settings, get_settings
 M = TypeVar("M", bound=Base)
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session per request, closed on the event loop (it does no I/O until a sync route uses it).
+
+    Not a sync generator: FastAPI runs a sync dependency's teardown on the thread pool, so under load
+    every pool thread could sit waiting for a database connection while the sessions holding those
+    connections wait for a thread to close them, a deadlock broken only by the pool's 30 s timeout.
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]

@@ -39,6 +39,8 @@ class SampleResult(Base):
         # tie-break, a page (deep offsets included) and the total count are index-only scans.
         Index("ix_sample_result_version_epoch_loss_sample", "version_id", "epoch", "loss", "sample_id"),
         Index("ix_sample_result_version_epoch_ppos_sample", "version_id", "epoch", "p_positive", "sample_id"),
+        # One sample's results at every epoch (sample detail) without scanning the version's 500k rows.
+        Index("ix_sample_result_sample_version_epoch", "sample_id", "version_id", "epoch"),
     )
 
     version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), primary_key=True)
