@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import ACTIVE_STATES, Job
+
+log = logging.getLogger(__name__)
 
 
 def create_job(
@@ -100,7 +103,8 @@ POST_EPOCH_JOB_KINDS: list[str] = ["map"]
 def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int, epoch: int) -> list[Job]:
     """Create and enqueue the POST_EPOCH_JOB_KINDS jobs of one epoch, skipping kinds that already have one.
 
-    Idempotent, so a resumed training can call it again for its last finished epoch.
+    Idempotent, so a resumed training can call it again for its last finished epoch. A broker that is
+    down fails only these jobs (the map can be asked for again), never the training that started them.
     """
     existing = session.scalars(
         select(Job).where(Job.version_id == version_id, Job.kind.in_(POST_EPOCH_JOB_KINDS))
@@ -111,5 +115,8 @@ def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int,
         if kind in have:
             continue
         job = create_job(session, kind, project_id=project_id, version_id=version_id, params={"epoch": epoch})
-        started.append(enqueue(session, job, TASK_FOR_KIND[kind]))
+        try:
+            started.append(enqueue(session, job, TASK_FOR_KIND[kind]))
+        except BrokerUnavailable as e:
+            log.warning("post-epoch %s job %s of version %s not queued: %s", kind, job.id, version_id, e)
     return started

@@ -18,11 +18,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from backend.artifacts import ArtifactStore
+from backend.settings import get_settings
 from tests.conftest import reset_caches
+from tests.support.datasets import create_project, insert_synthetic_dataset
 from tests.support.imdb_fake import small_reviews, write_layout
 from tests.support.polling import wait_for_job
 from tests.support.services import port_open, unavailable
+from tests.support.versions import insert_version
 from tests.support.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -127,3 +132,32 @@ def test_redis_down_then_restarted_empty(client: TestClient, env: dict[str, str]
     finally:
         worker.stop()
     assert "queued again" in worker.log() or "re-enqueued orphaned jobs" in worker.log()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_training_carries_on_across_a_redis_restart(client: TestClient, session_factory: sessionmaker[Session],
+                                                    env: dict[str, str], data_dir: Path,
+                                                    redis_server: RedisServer) -> None:
+    with session_factory() as s:
+        project = create_project(s, "restart")
+        dataset = insert_synthetic_dataset(s, ArtifactStore(get_settings().artifacts), project.id, n=400)
+        vid = insert_version(s, project.id, dataset.id).id
+    worker = WorkerProcess({**env, "CELERY_BROKER_URL": redis_server.url},
+                           data_dir / f"worker-{uuid.uuid4().hex[:6]}.log")
+    worker.start()
+    try:
+        r = client.post(f"/api/versions/{vid}/train", json={"epochs": 8})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        wait_for_job(client, job_id, worker, timeout=120, until=lambda j: j["state"] == "PROGRESS")
+        redis_server.kill()
+        time.sleep(2)
+        during = client.get(f"/api/jobs/{job_id}").json()
+        assert during["state"] == "PROGRESS", "the job finished before Redis went down: make it longer"
+        redis_server.start()
+        job = wait_for_job(client, job_id, worker, timeout=240)
+        assert job["state"] == "SUCCESS", job
+        assert client.get(f"/api/versions/{vid}").json()["epochs_done"] == 8
+        _until(lambda: client.get("/api/ready").status_code == 200, "/ready after the restart")
+    finally:
+        worker.stop()
