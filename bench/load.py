@@ -242,6 +242,17 @@ def drive(base: str, name: str, script: Path) -> Figures:
                    p99_ms=int(m[6]) / 1000, errors=errors)
 
 
+def settle(base: str) -> None:
+    """Let the server finish the requests wrk left behind, so one endpoint's backlog is not the next's."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        httpx.get(f"{base}/api/health", timeout=60).raise_for_status()
+        if time.monotonic() - started < 0.05:
+            return
+        time.sleep(0.5)
+
+
 def warm_up(base: str, seeded: Seeded) -> None:
     """First requests open pooled connections and fill each process's points cache."""
     v = seeded.version_id
@@ -270,7 +281,10 @@ def main() -> None:
             proc, base = serve(seeded, workers, work / f"uvicorn-{workers}.log")
             try:
                 warm_up(base, seeded)
-                figures = [drive(base, name, path) for name, (_, path) in scripts.items()]
+                figures = []
+                for name, (_, path) in scripts.items():
+                    settle(base)
+                    figures.append(drive(base, name, path))
             finally:
                 stop(proc)
             _say(f"\nuvicorn --workers {workers}, wrk {CONNECTIONS} connections x {SECONDS} s per endpoint")

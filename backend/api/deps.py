@@ -8,18 +8,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import NotFound
 from backend.db.base import Base
+from backend.db.session import API_SESSIONS
 from backend.settings import Settings, get_settings
 
 M = TypeVar("M", bound=Base)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """A session per request, closed on the event loop (it does no I/O until a sync route uses it).
-
-    Not a sync generator: FastAPI runs a sync dependency's teardown on the thread pool, so under load
-    every pool thread could sit waiting for a database connection while the sessions holding those
-    connections wait for a thread to close them, a deadlock broken only by the pool's 30 s timeout.
-    """
+    """A session per request (see SessionDep). Async so that opening and closing it (no I/O but
+    returning the connection) never waits for a thread-pool slot."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     session = factory()
     try:
@@ -28,7 +25,13 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# Under load (100 connections on a pool of 30), a sync route holds its connection while it waits for a
+# thread to serialize its response, and threads block waiting for connections: a deadlock until the
+# pool's 30 s timeout. So: at most API_SESSIONS sessions at once, the other requests wait without a
+# thread (max_concurrency), and each session is closed once the response is built, not after it is
+# sent to a slow client (scope="function"). Streaming routes open their own session for the body.
+# One Depends object, so that every route shares the one limit.
+SessionDep = Annotated[Session, Depends(get_db, scope="function", max_concurrency=API_SESSIONS)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
