@@ -90,3 +90,27 @@ def test_a_split_with_no_results_counts_zero(client: TestClient, session_factory
         s.commit()
     page = client.get(f"/api/versions/{vid}/samples", params={"split": "val"}).json()
     assert page == {"items": [], "total": 0, "offset": 0, "limit": 50}
+
+
+def test_an_epoch_evaluated_again_is_paged_in_its_new_order(client: TestClient,
+                                                            session_factory: sessionmaker[Session]) -> None:
+    """The page order is cached per epoch; evaluating the epoch again (new results and metrics rows, as
+    the pipeline writes them in one transaction) must not serve the old order."""
+    vid, rows = _version_with_results(session_factory, with_metrics=True)
+    before = [i["id"] for i in client.get(f"/api/versions/{vid}/samples", params={"limit": 10}).json()["items"]]
+    assert before == _expected(rows, "desc")[:10]
+    with session_factory() as s:
+        metrics = s.query(EpochMetric).filter(EpochMetric.version_id == vid, EpochMetric.epoch == 2).all()
+        again = [EpochMetric(version_id=vid, epoch=2, split=m.split, loss=m.loss, accuracy=m.accuracy,
+                             count=m.count) for m in metrics]
+        for m in metrics:
+            s.delete(m)
+        s.flush()
+        s.add_all(again)
+        for r in s.query(SampleResult).filter(SampleResult.version_id == vid, SampleResult.epoch == 2):
+            r.loss = 1.0 - r.loss  # the order flips
+            rows[r.sample_id]["loss"] = r.loss
+        s.commit()
+    after = client.get(f"/api/versions/{vid}/samples", params={"limit": 10}).json()
+    assert [i["id"] for i in after["items"]] == _expected(rows, "desc")[:10] != before
+    assert all(i["result"]["loss"] == rows[i["id"]]["loss"] for i in after["items"])

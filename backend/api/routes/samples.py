@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound
 from backend.api.routes.versions import get_version_or_404
-from backend.db.models import Dataset, EpochMetric, ModelVersion, Sample, SampleResult
+from backend.db.models import Dataset, ModelVersion, Sample, SampleResult
 from backend.schemas.common import Page
 from backend.schemas.samples import SampleDetail, SampleResultOut, SampleRow
+from backend.services.sample_order import epoch_stamp, sample_orders
 
 router = APIRouter(tags=["samples"])
 
@@ -85,14 +86,18 @@ def list_samples(
     # in one direction with no sort step (samples are numbered in index order at import).
     if sample_filters or sort in ("score", "index", "token_count"):
         results = results.join(Sample, Sample.id == SampleResult.sample_id).where(*sample_filters)
-    only_split = len(sample_filters) == (0 if split is None else 1)
-    total = _stored_count(session, version_id, ep, split) if only_split else None
-    if total is None:
-        total = session.scalar(select(func.count()).select_from(results.subquery())) or 0
     descending = order == "desc"
-    ids = [sid for (sid,) in session.execute(
-        results.order_by(*(c.desc() if descending else c.asc() for c in (column, SampleResult.sample_id)))
-        .offset(offset).limit(limit))]
+    ordered = results.order_by(*(c.desc() if descending else c.asc() for c in (column, SampleResult.sample_id)))
+    # The dashboard's table (any sort, at most a split filter) pages through a cached order instead.
+    stamp = epoch_stamp(session, version_id, ep) if len(sample_filters) == (0 if split is None else 1) else None
+    if stamp is not None:
+        order_ids = sample_orders.get((version_id, ep, stamp, split, sort, order),
+                                      lambda: list(session.scalars(ordered)))
+        total = len(order_ids)
+        ids = order_ids[offset:offset + limit].tolist()
+    else:
+        total = session.scalar(select(func.count()).select_from(results.subquery())) or 0
+        ids = list(session.scalars(ordered.offset(offset).limit(limit)))
     rows = {s.id: (s, r) for s, r in session.execute(
         select(Sample, SampleResult).join(SampleResult, SampleResult.sample_id == Sample.id)
         .where(SampleResult.version_id == version_id, SampleResult.epoch == ep, Sample.id.in_(ids)))}
@@ -101,24 +106,6 @@ def list_samples(
         sample, result = rows[sid]
         items.append(SampleRow(**_meta(sample), preview=_preview(sample.text), result=_result(result, sample.label)))
     return Page[SampleRow](items=items, total=total, offset=offset, limit=limit)
-
-
-def _stored_count(session: Session, version_id: int, epoch: int, split: str | None) -> int | None:
-    """The number of results of an epoch (or of one split of it) as the pipeline recorded it with them,
-    one indexed row instead of counting 50k; None where the epoch has no metrics rows."""
-    q = select(func.sum(EpochMetric.count), func.count()).where(EpochMetric.version_id == version_id,
-                                                                 EpochMetric.epoch == epoch)
-    if split is not None:
-        q = q.where(EpochMetric.split == split)
-    total, rows = session.execute(q).one()
-    if rows:
-        return int(total)
-    if split is None:
-        return None
-    # The epoch has metrics, but none for this split: no results there (else its row would exist).
-    any_rows = session.scalar(select(func.count()).select_from(EpochMetric).where(
-        EpochMetric.version_id == version_id, EpochMetric.epoch == epoch))
-    return 0 if any_rows else None
 
 
 def _meta(sample: Sample) -> dict[str, object]:
