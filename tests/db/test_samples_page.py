@@ -75,6 +75,10 @@ def test_pages_follow_the_loss_order_with_a_stable_tie_break(client: TestClient,
                     got += [item["id"] for item in page["items"]]
                     assert all(item["result"]["loss"] == rows[item["id"]]["loss"] for item in page["items"])
                 assert got == want, (with_metrics, order, split)
+        # The preview is the text's start, cut at 160 characters with an ellipsis.
+        for item in client.get(f"/api/versions/{vid}/samples", params={"limit": 50}).json()["items"]:
+            text = client.get(f"/api/samples/{item['id']}").json()["text"].replace("<br />", " ")
+            assert item["preview"] == (text[:160] + "…" if len(text) > 160 else text)
         # A filter on the sample itself goes through the join and counts what it filters.
         page = client.get(f"/api/versions/{vid}/samples", params={"label": 1, "limit": 5}).json()
         assert page["total"] == sum(1 for r in rows.values() if r["prediction"] == 1)

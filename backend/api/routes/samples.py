@@ -98,20 +98,31 @@ def list_samples(
     else:
         total = session.scalar(select(func.count()).select_from(results.subquery())) or 0
         ids = list(session.scalars(ordered.offset(offset).limit(limit)))
-    rows = {s.id: (s, r) for s, r in session.execute(
-        select(Sample, SampleResult).join(SampleResult, SampleResult.sample_id == Sample.id)
+    # Plain columns, not ORM objects (a third of the request's time under load), and no more text than
+    # a preview can need: 1000 characters hold more than PREVIEW_CHARS even with every "<br />" removed.
+    result_cols = (SampleResult.epoch, SampleResult.loss, SampleResult.p_positive, SampleResult.p_label,
+                   SampleResult.prediction)
+    found = {row.id: row for row in session.execute(
+        select(*(getattr(Sample, f) for f in META_FIELDS), func.substr(Sample.text, 1, 1000).label("head"),
+               *result_cols)
+        .join(SampleResult, SampleResult.sample_id == Sample.id)
         .where(SampleResult.version_id == version_id, SampleResult.epoch == ep, Sample.id.in_(ids)))}
     items = []
     for sid in ids:
-        sample, result = rows[sid]
-        items.append(SampleRow(**_meta(sample), preview=_preview(sample.text), result=_result(result, sample.label)))
+        row = found[sid]
+        items.append(SampleRow(
+            **{f: getattr(row, f) for f in META_FIELDS}, preview=_preview(row.head),
+            result=SampleResultOut(epoch=row.epoch, loss=row.loss, p_positive=row.p_positive, p_label=row.p_label,
+                                   prediction=row.prediction, correct=row.prediction == row.label)))
     return Page[SampleRow](items=items, total=total, offset=offset, limit=limit)
 
 
+META_FIELDS = ("id", "index", "key", "split", "label", "score", "movie_id", "word_count", "token_count",
+               "oov_count", "truncated")
+
+
 def _meta(sample: Sample) -> dict[str, object]:
-    return {f: getattr(sample, f) for f in (
-        "id", "index", "key", "split", "label", "score", "movie_id", "word_count", "token_count", "oov_count",
-        "truncated")}
+    return {f: getattr(sample, f) for f in META_FIELDS}
 
 
 @router.get("/samples/{sample_id}", operation_id="getSample")
