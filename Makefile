@@ -20,7 +20,7 @@ NPM_STAMP := $(if $(LOCKFILE),$(FRONTEND)/node_modules/.installed-$(shell sha256
 has_script = scripts/npm_has_script.sh $(1)
 
 .PHONY: help run serve worker migrate test test-python test-frontend lint check-client client \
-	venv node frontend-build services test-deps clean \
+	venv node frontend-build services test-deps bench-deps clean \
 	bench bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models
 
 help: ## Show this help
@@ -61,6 +61,9 @@ services: ## Start the local PostgreSQL and Redis if they are down
 
 test-deps: ## Install chromium and docker-compose (Debian) when missing
 	@scripts/test_deps.sh
+
+bench-deps: ## Install wrk (Debian) when missing, for bench-load
+	@scripts/bench_deps.sh
 
 # --- run ----------------------------------------------------------------------------------------
 
@@ -133,7 +136,7 @@ bench-mislabels: venv ## Mislabel detection against injected label noise
 bench-ui: node frontend-build ## The dashboard's 50k-point map in headless Chromium (map_fps=)
 	npm --prefix $(FRONTEND) run bench-ui
 
-bench-load: venv services ## API load on PostgreSQL: requests/s and latency percentiles (samples_p95_ms=)
+bench-load: venv services bench-deps ## API load on PostgreSQL: requests/s and latency percentiles (samples_p95_ms=)
 	$(PY) -m bench.load
 
 bench-models: venv ## Other architectures against the CNN

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import ACTIVE_STATES, Job
+from backend.db.models import ACTIVE_STATES, Job, WorkerBeat
 from backend.db.session import default_session_factory
 from backend.settings import get_settings
 
@@ -217,6 +217,23 @@ def resend_lost_pending(factory: sessionmaker[Session]) -> list[int]:
             s.commit()
             resent.append(job.id)
     return resent
+
+
+def beat_worker(factory: sessionmaker[Session] | None = None) -> None:
+    """Record that this worker process is alive now (see WorkerBeat); drop rows of long-dead workers."""
+    now = _now()
+    with (factory or default_session_factory())() as s:
+        if not s.execute(update(WorkerBeat).where(WorkerBeat.name == worker_identity())
+                         .values(seen_at=now)).rowcount:  # type: ignore[attr-defined]
+            s.add(WorkerBeat(name=worker_identity(), seen_at=now))
+        s.execute(delete(WorkerBeat).where(WorkerBeat.seen_at < now - timedelta(days=1)))
+        s.commit()
+
+
+def forget_worker(factory: sessionmaker[Session] | None = None) -> None:
+    with (factory or default_session_factory())() as s:
+        s.execute(delete(WorkerBeat).where(WorkerBeat.name == worker_identity()))
+        s.commit()
 
 
 def _aware(dt: datetime) -> datetime:

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from backend.settings import get_settings
 from worker.pipeline import jit_cache
@@ -43,3 +43,30 @@ def _recover(**_: Any) -> None:
             stop.wait(get_settings().job_lease_seconds / 2)
 
     threading.Thread(target=loop, name="orphan-recovery", daemon=True).start()
+
+
+@worker_ready.connect
+def _start_beating(**_: Any) -> None:
+    """Tell /api/ready this worker is alive: a row in `worker_beat`, refreshed every heartbeat period."""
+    from worker.job_runner import beat_worker
+
+    def loop() -> None:
+        stop = threading.Event()
+        while True:
+            try:
+                beat_worker()
+            except Exception:  # the database may be briefly down; the next beat retries
+                log.exception("worker heartbeat failed")
+            stop.wait(get_settings().heartbeat_seconds)
+
+    threading.Thread(target=loop, name="worker-beat", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _stop_beating(**_: Any) -> None:
+    from worker.job_runner import forget_worker
+
+    try:
+        forget_worker()
+    except Exception:
+        log.exception("could not remove this worker's heartbeat")

@@ -7,7 +7,10 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from backend.services.jobs import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +49,33 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"{where}: {first.get('msg', 'invalid input')}" if where else str(first.get("msg", "invalid input"))
         return JSONResponse(status_code=422, content={"detail": message, "errors": _jsonable(errors)})
 
+    # A dependency that is down is the server's problem, not the request's: 503 with Retry-After and a
+    # one-line reason. The pool pre-pings its connections, so the next request after recovery works.
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", exc.orig)
-        return JSONResponse(status_code=503, content={"detail": "database unavailable, try again shortly"})
+        return _unavailable("database", exc.orig or exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return _unavailable("database", exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:  # the connection dropped mid-query (server restarted or killed it)
+            return _unavailable("database", exc.orig or exc)
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(status_code=500, content={"detail": "internal database error"})
+
+    @app.exception_handler(BrokerUnavailable)
+    async def _broker_down(_: Request, exc: BrokerUnavailable) -> JSONResponse:
+        return _unavailable("broker", exc, "the job was not queued (marked failed); ask again to retry")
+
+
+def _unavailable(what: str, exc: BaseException, hint: str = "try again shortly") -> JSONResponse:
+    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    log.error("%s unavailable: %s", what, exc)
+    return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                        content={"detail": f"the {what} is unavailable: {reason}; {hint}"})
 
 
 def _jsonable(errors: object) -> object:

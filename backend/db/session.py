@@ -12,12 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.settings import get_settings
 
+# Connections per process. The API lets at most API_SESSIONS requests hold a session at once (see
+# backend/api/deps.py), leaving the rest for streaming responses and background threads.
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
+API_SESSIONS = POOL_SIZE + MAX_OVERFLOW - 6
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         # The API, the worker and the broker share one file: WAL lets readers run during a write,
         # and the busy timeout turns brief lock contention into waiting instead of errors.
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -28,7 +35,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # pre-ping: a connection that died with the server is replaced, so the API recovers by itself.
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import ACTIVE_STATES, Job
+
+log = logging.getLogger(__name__)
 
 
 def create_job(
@@ -33,18 +37,44 @@ def create_job(
     return job
 
 
+class BrokerUnavailable(Exception):
+    """The task message could not be handed to the broker (the API answers 503)."""
+
+
+# A request waits at most ~3 s for a broker that is down, then fails instead of hanging.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
 def dispatch(job: Job, task_name: str) -> str:
     """Send the job's task by name (so the API never imports task modules, nor torch)."""
     from worker.celery_app import get_celery
 
-    result = get_celery().send_task(task_name, args=[job.id])
+    try:
+        result = get_celery().send_task(task_name, args=[job.id], retry=True,
+                                        retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception as e:  # kombu's OperationalError, or a socket error on the way to it
+        raise BrokerUnavailable(f"{type(e).__name__}: {e}") from e
     return str(result.id)
 
 
-def enqueue(session: Session, job: Job, task_name: str) -> Job:
-    """Commit the job first so that the worker can never see a task whose job row does not exist."""
+def enqueue(session: Session, job: Job, task_name: str, *, on_unsent: Callable[[], None] | None = None) -> Job:
+    """Commit the job first so that the worker can never see a task whose job row does not exist.
+
+    When the broker can't take the message, the job is marked FAILURE (rather than left PENDING, which
+    `resend_lost_pending` would run a lease later, after the client was told it failed), `on_unsent`
+    undoes what the caller committed with it, and BrokerUnavailable propagates: ask again to retry.
+    """
     session.commit()
-    job.celery_task_id = dispatch(job, task_name)
+    try:
+        job.celery_task_id = dispatch(job, task_name)
+    except BrokerUnavailable as e:
+        job.state = "FAILURE"
+        job.message = "failed"
+        job.error = f"could not be queued: the broker is unavailable ({e})"[:4000]
+        if on_unsent is not None:
+            on_unsent()
+        session.commit()
+        raise
     session.commit()
     return job
 
@@ -82,7 +112,8 @@ POST_EPOCH_JOB_KINDS: list[str] = ["map"]
 def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int, epoch: int) -> list[Job]:
     """Create and enqueue the POST_EPOCH_JOB_KINDS jobs of one epoch, skipping kinds that already have one.
 
-    Idempotent, so a resumed training can call it again for its last finished epoch.
+    Idempotent, so a resumed training can call it again for its last finished epoch. A broker that is
+    down fails only these jobs (the map can be asked for again), never the training that started them.
     """
     existing = session.scalars(
         select(Job).where(Job.version_id == version_id, Job.kind.in_(POST_EPOCH_JOB_KINDS))
@@ -93,5 +124,8 @@ def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int,
         if kind in have:
             continue
         job = create_job(session, kind, project_id=project_id, version_id=version_id, params={"epoch": epoch})
-        started.append(enqueue(session, job, TASK_FOR_KIND[kind]))
+        try:
+            started.append(enqueue(session, job, TASK_FOR_KIND[kind]))
+        except BrokerUnavailable as e:
+            log.warning("post-epoch %s job %s of version %s not queued: %s", kind, job.id, version_id, e)
     return started

@@ -107,10 +107,14 @@ def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir
     server = ApiServer(env, data_dir / "server.log")
     server.start()
     try:
-        ready = httpx.get(f"{server.url}/api/ready", timeout=10).json()
-        assert ready["checks"] == {"database": "ok", "broker": "ok"}
         workers = _wait_for_children(server)
         assert workers, server.log()
+        # Ready once the child worker heartbeats (on the embedded broker, which has no remote control).
+        deadline = time.monotonic() + 120
+        while (ready := httpx.get(f"{server.url}/api/ready", timeout=10)).status_code != 200:
+            assert time.monotonic() < deadline, ready.text + server.log()
+            time.sleep(0.5)
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "worker": "ok"}
         # An import job goes through the embedded broker to that worker; the CLI follows it to the end.
         r = cli(["import-imdb", str(imdb_subset), "--project", "fresh", "--subset", "5", "--val-size", "4",
                  "--vocab-size", "500", "--max-length", "64"], server.env, timeout=300)

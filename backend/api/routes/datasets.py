@@ -66,7 +66,7 @@ def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
     session.flush()
     job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
                      params={**body.model_dump(), "path": str(path)})
-    enqueue(session, job, TASK_FOR_KIND["import"])
+    enqueue(session, job, TASK_FOR_KIND["import"], on_unsent=lambda: setattr(dataset, "status", "failed"))
     return JobOut.model_validate(job)
 
 

@@ -37,6 +37,6 @@ def retrain(version_id: int, body: RetrainRequest, session: SessionDep) -> Retra
     session.flush()
     job = create_job(session, "train", project_id=child.project_id, version_id=child.id,
                      dataset_id=child.dataset_id, params={"epochs": epochs})
-    enqueue(session, job, TASK_FOR_KIND["train"])
+    enqueue(session, job, TASK_FOR_KIND["train"], on_unsent=lambda: setattr(child, "status", "failed"))
     return RetrainOut(version=version_out(session, child), job=JobOut.model_validate(job),
                       excluded=fixes.excluded, relabelled=fixes.relabelled, outside_train=fixes.outside_train)

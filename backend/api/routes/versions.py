@@ -109,6 +109,7 @@ def train_version(version_id: int, body: TrainRequest, session: SessionDep) -> J
         raise Conflict(f"version {version_id} already has {version.epochs_done} epochs; ask for more")
     job = create_job(session, "train", project_id=version.project_id, version_id=version.id,
                      dataset_id=version.dataset_id, params={"epochs": body.epochs})
+    before = version.status
     version.status = "queued"
-    enqueue(session, job, TASK_FOR_KIND["train"])
+    enqueue(session, job, TASK_FOR_KIND["train"], on_unsent=lambda: setattr(version, "status", before))
     return JobOut.model_validate(job)

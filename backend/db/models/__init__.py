@@ -3,7 +3,7 @@
 from backend.db.models.analyses import Analysis
 from backend.db.models.dataset import Dataset, Sample
 from backend.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
-from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job
+from backend.db.models.job import ACTIVE_STATES, JOB_STATES, Job, WorkerBeat
 from backend.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.db.models.project import Project
@@ -35,4 +35,5 @@ __all__ = [
     "SuspectRanking",
     "SuspectScore",
     "Sweep",
+    "WorkerBeat",
 ]

@@ -41,3 +41,17 @@ class Job(TimestampMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class WorkerBeat(Base):
+    """A running worker, seen at `seen_at`. Readiness asks this table whether any worker is alive.
+
+    Written by every worker process (worker/lifecycle.py) rather than asked over Celery's remote control,
+    because the embedded broker (kombu's SQLAlchemy transport) has no broadcast: `inspect ping` only
+    answers on Redis or AMQP, while a row in the database works the same on every broker.
+    """
+
+    __tablename__ = "worker_beat"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -35,8 +35,12 @@ class SampleResult(Base):
 
     __tablename__ = "sample_result"
     __table_args__ = (
-        # Serves the loss-sorted samples page for a (version, epoch).
-        Index("ix_sample_result_version_epoch_loss", "version_id", "epoch", "loss"),
+        # The samples page for a (version, epoch), sorted by loss or p_positive: with sample_id as the
+        # tie-break, a page (deep offsets included) and the total count are index-only scans.
+        Index("ix_sample_result_version_epoch_loss_sample", "version_id", "epoch", "loss", "sample_id"),
+        Index("ix_sample_result_version_epoch_ppos_sample", "version_id", "epoch", "p_positive", "sample_id"),
+        # One sample's results at every epoch (sample detail) without scanning the version's 500k rows.
+        Index("ix_sample_result_sample_version_epoch", "sample_id", "version_id", "epoch"),
     )
 
     version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), primary_key=True)

@@ -47,7 +47,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description Liveness: the process answers.
+         * @description Liveness: the process answers (always 200). `broker` says whether the broker is reachable, so a
+         *     dead Redis is visible here without the orchestrator restarting an API that is fine.
          */
         get: operations["health"];
         put?: never;
@@ -460,7 +461,7 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: the database and the broker answer.
+         * @description Readiness: the database, the broker and at least one worker answer; 503 otherwise.
          */
         get: operations["ready"];
         put?: never;
