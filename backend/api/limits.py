@@ -7,8 +7,9 @@ processes each enforces the limit on its own (a client gets at most `processes x
 forgets the buckets. Both are acceptable for a guard against floods; a quota on queued jobs would need the
 requester on the job row.
 
-Who is limited is `principal(request)`: today the client address; once there are accounts it becomes
-the user id, and nothing else here changes.
+Who is limited is `principal(request)`: today the client address (behind a reverse proxy, run uvicorn with
+`--proxy-headers` so that it is the real client's, not the proxy's); once there are accounts it becomes the
+user id, and nothing else here changes.
 """
 
 from __future__ import annotations

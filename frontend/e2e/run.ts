@@ -35,23 +35,27 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
  * and its 5,000-character word widens neither the page nor any container of review text.
  */
 async function assertInert(page: Page, where: string): Promise<void> {
-  const r = await page.evaluate(() => {
-    const wide = (el: Element) => {
-      const box = el.tagName === "TABLE" ? el.parentElement ?? el : el;
-      const width = el.tagName === "TABLE" ? (el as HTMLElement).offsetWidth : el.scrollWidth;
-      return width > box.clientWidth + 1;
-    };
-    const containers = '.review-text, .preview-text, .hover-card, [data-testid="sample-panel"], '
-      + '[data-testid="loss-table"], [data-testid="similar-samples"], [data-testid="flag-table"]';
-    return {
-      pwned: (window as unknown as { __pwned?: number }).__pwned,
-      elements: document.querySelectorAll('img[onerror], img[src="x"], a[href^="javascript:" i]').length
-        + [...document.querySelectorAll("script")].filter((s) => (s.textContent ?? "").includes("__pwned")).length,
-      pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      overflowing: [...document.querySelectorAll(containers)].filter(wide)
-        .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`),
-    };
-  });
+  // No named functions inside: tsx would wrap them in a helper that does not exist in the page.
+  const r = await page.evaluate(() => ({
+    pwned: (window as unknown as { __pwned?: number }).__pwned,
+    elements: document.querySelectorAll('img[onerror], img[src="x"], a[href^="javascript:" i]').length
+      + [...document.querySelectorAll("script")].filter((s) => (s.textContent ?? "").includes("__pwned")).length,
+    pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    // Text containers must not be wider than themselves. Tables may scroll inside a scrolling wrapper (a
+    // narrow dashlet), so for them: no wider than a wrapper that does not scroll, and no cell holding the long
+    // word that can neither wrap it nor clip it.
+    overflowing: [
+      ...[...document.querySelectorAll<HTMLElement>('.review-text, .preview-text, .hover-card, [data-testid="sample-panel"]')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1),
+      ...[...document.querySelectorAll<HTMLElement>('[data-testid="loss-table"], [data-testid="similar-samples"], [data-testid="flag-table"]')]
+        .filter((el) => el.parentElement !== null && getComputedStyle(el.parentElement).overflowX === "visible"
+          && el.offsetWidth > el.parentElement.clientWidth + 1),
+      ...[...document.querySelectorAll<HTMLElement>("td")]
+        .filter((td) => (td.textContent ?? "").includes("UnbreakableUnbreakableUnbreakable"))
+        .filter((td) => getComputedStyle(td).overflowWrap !== "anywhere"
+          && getComputedStyle(td).wordBreak !== "break-all" && getComputedStyle(td).overflowX !== "hidden"),
+    ].map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`),
+  }));
   if (r.pwned !== undefined) throw new Error(`${where}: injected code ran (__pwned=${r.pwned})`);
   if (r.elements) throw new Error(`${where}: review markup became ${r.elements} element(s)`);
   if (r.pageOverflow > 1) throw new Error(`${where}: the page scrolls sideways by ${r.pageOverflow} px`);

@@ -55,6 +55,9 @@ def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path, monkeypatch: pytest.
         if k.startswith(("LENSBOARD_", "DATABASE_URL", "CELERY_BROKER_URL")):
             monkeypatch.setenv(k, v)
     monkeypatch.setenv("LENSBOARD_IMPORT_ROOTS", f'["{data_dir}"]')
+    # Rate limits off, so that every example reaches its handler (tests/db/test_rate_limits.py covers 429).
+    for kind in ("ANALYZE", "TRAIN", "COMPUTE"):
+        monkeypatch.setenv(f"LENSBOARD_RATE_LIMIT_{kind}_PER_MINUTE", "0")
     reset_caches()
     engine = make_engine(url)
     factory = make_session_factory(engine)
