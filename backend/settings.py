@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     max_compression_ratio: float = Field(default=200.0, gt=1)
     torch_threads: int | None = Field(default=None, ge=1)
     frontend_dist: Path = Path("frontend/dist")
+    # Requests a minute per client (and, once there are accounts, per user) to the endpoints that start
+    # heavy work, with bursts up to the same number; 0 turns a limit off. See backend/api/limits.py.
+    rate_limit_analyze_per_minute: int = Field(default=240, ge=0)
+    rate_limit_train_per_minute: int = Field(default=30, ge=0)
+    rate_limit_compute_per_minute: int = Field(default=60, ge=0)
 
     @field_validator("database_url")
     @classmethod

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.errors import install_error_handlers
+from backend.api.errors import ERROR_RESPONSES, install_error_handlers
 from backend.api.routes import (
     analyses,
     compare,
@@ -44,7 +44,7 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
     # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
     for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
                    flags, retrain, suspects, downloads, sweeps):

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from backend.schemas.common import ErrorOut
 from backend.services.jobs import BrokerUnavailable
 
 log = logging.getLogger(__name__)
+
+# Declared on every API operation, so that the schema tells clients (and the contract fuzzing in
+# tests/db/test_api_fuzz.py) what an error looks like. 422 replaces FastAPI's default, whose shape
+# (`detail` as a list) is not what the handler below sends.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "An id in the path does not exist"},
+    409: {"model": ErrorOut, "description": "Conflicts with the current state (e.g. a job already running)"},
+    422: {"model": ErrorOut, "description": "Invalid input: `detail` says what, `errors` lists each field"},
+}
 
 
 class NotFound(HTTPException):
@@ -48,6 +59,17 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         message = f"{where}: {first.get('msg', 'invalid input')}" if where else str(first.get("msg", "invalid input"))
         return JSONResponse(status_code=422, content={"detail": message, "errors": _jsonable(errors)})
+
+    # An id or number beyond what the database column holds (SQLite raises OverflowError when binding
+    # it, PostgreSQL a DataError) is invalid input, not a server fault.
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": "a number is out of range"})
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        log.info("rejected out-of-range input: %s", exc.orig)
+        return JSONResponse(status_code=422, content={"detail": "a value is out of range for the database"})
 
     # A dependency that is down is the server's problem, not the request's: 503 with Retry-After and a
     # one-line reason. The pool pre-pings its connections, so the next request after recovery works.

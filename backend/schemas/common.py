@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,3 +20,13 @@ class Page(BaseModel, Generic[T]):
 
 class Message(BaseModel):
     detail: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx body. `errors` lists each invalid field of a 422; a 409 may add what it conflicts with
+    (for example the `job_id` of the job already running)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+    errors: list[dict[str, Any]] | None = None

@@ -8,9 +8,10 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
-import { buildSubset, CHROMIUM, CHROMIUM_ARGS, FRONTEND, requireChromium, startStack, type Stack } from "./stack";
+import { buildSubset, CHROMIUM, LONG_WORD, CHROMIUM_ARGS, FRONTEND, requireChromium, startStack, type Stack } from "./stack";
 
 const OUT = join(FRONTEND, "test-results");
+const HOSTILE_NOTE = `<img src=x onerror="window.__pwned = 4"> <a href="javascript:window.__pwned=5">see</a> ${LONG_WORD}`;
 let passed = 0;
 let failed = 0;
 let currentPage: Page | null = null;
@@ -27,6 +28,38 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
     console.log(`FAIL ${name}: ${e instanceof Error ? e.message : String(e)}`);
     throw e;
   }
+}
+
+/**
+ * Hostile review text on the page stayed inert: no element was made from its markup, nothing it carries ran,
+ * and its 5,000-character word widens neither the page nor any container of review text.
+ */
+async function assertInert(page: Page, where: string): Promise<void> {
+  // No named functions inside: tsx would wrap them in a helper that does not exist in the page.
+  const r = await page.evaluate(() => ({
+    pwned: (window as unknown as { __pwned?: number }).__pwned,
+    elements: document.querySelectorAll('img[onerror], img[src="x"], a[href^="javascript:" i]').length
+      + [...document.querySelectorAll("script")].filter((s) => (s.textContent ?? "").includes("__pwned")).length,
+    pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    // Text containers must not be wider than themselves. Tables may scroll inside a scrolling wrapper (a
+    // narrow dashlet), so for them: no wider than a wrapper that does not scroll, and no cell holding the long
+    // word that can neither wrap it nor clip it.
+    overflowing: [
+      ...[...document.querySelectorAll<HTMLElement>('.review-text, .preview-text, .hover-card, [data-testid="sample-panel"]')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1),
+      ...[...document.querySelectorAll<HTMLElement>('[data-testid="loss-table"], [data-testid="similar-samples"], [data-testid="flag-table"]')]
+        .filter((el) => el.parentElement !== null && getComputedStyle(el.parentElement).overflowX === "visible"
+          && el.offsetWidth > el.parentElement.clientWidth + 1),
+      ...[...document.querySelectorAll<HTMLElement>("td")]
+        .filter((td) => (td.textContent ?? "").includes("UnbreakableUnbreakableUnbreakable"))
+        .filter((td) => getComputedStyle(td).overflowWrap !== "anywhere"
+          && getComputedStyle(td).wordBreak !== "break-all" && getComputedStyle(td).overflowX !== "hidden"),
+    ].map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`),
+  }));
+  if (r.pwned !== undefined) throw new Error(`${where}: injected code ran (__pwned=${r.pwned})`);
+  if (r.elements) throw new Error(`${where}: review markup became ${r.elements} element(s)`);
+  if (r.pageOverflow > 1) throw new Error(`${where}: the page scrolls sideways by ${r.pageOverflow} px`);
+  if (r.overflowing.length) throw new Error(`${where}: text overflows ${r.overflowing.slice(0, 5).join(", ")}`);
 }
 
 async function shot(page: Page, name: string) {
@@ -115,6 +148,13 @@ async function main() {
       await shot(page, "04-dashboard");
     });
 
+    await step("hostile reviews in the samples-by-loss dashlet show as text", async () => {
+      const previews = await page.locator('[data-testid="loss-table"] td.preview').allTextContents();
+      if (!previews.some((t) => t.includes("<script>window.__pwned = 1</script>") && t.includes('<a href="javascript:')))
+        throw new Error(`no hostile review shown as text among ${previews.length} top-loss rows`);
+      await assertInert(page, "loss table");
+    });
+
     await step("open the highest-loss sample; arrow keys step; Esc closes", async () => {
       const first = page.locator('[data-testid="loss-table"] tbody tr').first();
       const id = await first.getAttribute("data-sample-id");
@@ -128,7 +168,7 @@ async function main() {
       await page.getByTestId("sample-panel").waitFor({ state: "detached" });
     });
 
-    await step("a review with <script> and <img onerror> shows as text and runs nothing", async () => {
+    await step("a review with <script>, <img onerror>, a javascript: link and a 5,000-character word shows as text", async () => {
       const url = new URL(page.url());
       const version = url.searchParams.get("version");
       const res = await fetch(`${base}/api/versions/${version}/samples?split=test&label=0&limit=1000&sort=index&order=asc`);
@@ -140,6 +180,9 @@ async function main() {
       const text = await page.getByTestId("review-text").textContent({ timeout: 15_000 });
       if (!text?.includes("<script>window.__pwned = 1</script>")) throw new Error("the script tag is not shown as text");
       if (!text.includes("onerror=")) throw new Error("the img tag is not shown as text");
+      if (!text.includes('<a href="javascript:window.__pwned=3">click</a>')) throw new Error("the javascript: link is not shown as text");
+      if (!text.replace(/\s/g, "").includes(LONG_WORD)) throw new Error("the long word is not shown");
+      await assertInert(page, "sample panel");
       const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
       if (pwned !== undefined) throw new Error(`injected code ran (__pwned=${pwned})`);
       if ((await page.locator('[data-testid="review-text"] img, [data-testid="review-text"] script').count()) !== 0) throw new Error("markup became elements");
@@ -184,6 +227,36 @@ async function main() {
       }
     });
 
+    await step("map hover previews show hostile reviews as text", async () => {
+      await page.goto(page.url().replace(/[?&]insight=[^&]*/, ""));
+      const map = page.getByTestId("point-map");
+      await map.waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(800);
+      const box = await map.boundingBox();
+      if (!box) throw new Error("the map has no box");
+      let cards = 0;
+      const deadline = Date.now() + 25_000;
+      // Sweep the canvas until a hovered point is a hostile review (every other review is).
+      outer: for (let gy = 0.5; gy < 20 && Date.now() < deadline; gy += 1) {
+        for (let gx = 0.5; gx < 12 && Date.now() < deadline; gx += 1) { // the left 60%: the card opens to the right
+          await page.mouse.move(box.x + (box.width * gx) / 20, box.y + (box.height * gy) / 20);
+          const card = page.locator(".hover-card .preview-text");
+          if (!(await card.count())) continue;
+          cards++;
+          await page.waitForFunction(() => document.querySelector(".hover-card .preview-text")?.textContent !== "…", null, { timeout: 5_000 }).catch(() => undefined);
+          const text = (await card.textContent().catch(() => "")) ?? "";
+          if (text.includes("<script>window.__pwned = 1</script>")) {
+            await assertInert(page, "map hover preview");
+            await shot(page, "08c-map-hover-hostile");
+            break outer;
+          }
+          if (cards > 40) throw new Error(`${cards} hover previews, none of a hostile review`);
+        }
+        if (Date.now() >= deadline) throw new Error(`no hostile hover preview in 25 s (${cards} previews seen)`);
+      }
+      await page.mouse.move(0, 0);
+    });
+
     await step("open the highest-loss sample and analyze it; similar samples listed; what-if", async () => {
       await page.getByRole("link", { name: "Dashboard" }).click();
       const first = page.locator('[data-testid="loss-table"] tbody tr').first();
@@ -221,10 +294,36 @@ async function main() {
       await page.getByTestId("sample-panel").waitFor({ state: "detached" });
     });
 
+    await step("a hostile review's heatmap and similar samples stay text; a hostile flag note too", async () => {
+      const url = new URL(page.url());
+      const res = await fetch(`${base}/api/versions/${url.searchParams.get("version")}/samples?split=test&label=0&limit=1000&sort=index&order=asc`);
+      const hostile = ((await res.json()) as { items: { id: number; key: string }[] }).items.find((s) => s.key === subset.hostileKey);
+      if (!hostile) throw new Error(`hostile review ${subset.hostileKey} not found`);
+      url.searchParams.set("sample", String(hostile.id));
+      await page.goto(url.toString());
+      await page.locator('[data-testid="review-text"] .tok').first().waitFor({ timeout: 15_000 });
+      await page.getByRole("button", { name: "Analyze", exact: true }).click();
+      await page.getByTestId("analysis-summary").waitFor({ timeout: 120_000 });
+      await page.locator('[data-testid="review-text"] .tok[data-score]').first().waitFor();
+      const text = (await page.getByTestId("review-text").textContent()) ?? "";
+      if (!text.includes("<script>window.__pwned = 1</script>")) throw new Error("the heatmap does not show the markup as text");
+      await page.getByTestId("similar-samples").waitFor({ timeout: 15_000 });
+      await assertInert(page, "analysis heatmap and similar samples");
+      await page.getByLabel("flag note").fill(`${HOSTILE_NOTE}`);
+      await page.getByRole("button", { name: "Confirm mislabel" }).click();
+      await page.locator('[data-testid="flag-editor"][data-state="confirmed"]').waitFor({ timeout: 15_000 });
+      await shot(page, "12b-hostile-analysis");
+      await page.keyboard.press("Escape");
+      await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+    });
+
     await step("flags & versions view", async () => {
       await page.getByRole("link", { name: "Flags & versions" }).click();
       await page.locator(".flags-view").waitFor();
       await page.getByTestId("flag-table").waitFor({ timeout: 15_000 });
+      const table = (await page.getByTestId("flag-table").textContent()) ?? "";
+      if (!table.includes('<img src=x onerror="window.__pwned = 4">')) throw new Error("the hostile flag note is not shown as text");
+      await assertInert(page, "flags view");
       await shot(page, "09-flags");
     });
 

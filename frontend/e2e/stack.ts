@@ -93,8 +93,14 @@ export async function startStack(): Promise<Stack> {
   return { baseUrl, dataDir, stop };
 }
 
-/** A seeded ~1,000-review subset of the shared archive, with one review made hostile (markup that must stay text). */
-export const HOSTILE = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> `;
+/** Markup and a very long word (synthetic) that must stay inert text wherever review text appears. */
+export const LONG_WORD = "Unbreakable".repeat(455); // 5,005 characters without a space
+export const HOSTILE =
+  `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> ` +
+  `<a href="javascript:window.__pwned=3">click</a> ${LONG_WORD} `;
+
+/** A seeded ~1,000-review subset of the shared archive in which every other review of each folder starts with
+ * HOSTILE, so that hostile reviews reach every view (top-loss tables, map hovers) whatever the model learns. */
 export function buildSubset(dataDir: string, perClass = 125): { path: string; hostileKey: string } {
   const archive = process.env.LENSBOARD_IMDB_ARCHIVE ?? resolve(ROOT, "../shared/data/aclImdb_v1_labeled.tar.gz");
   const fallback = "/work/shared/data/aclImdb_v1_labeled.tar.gz";
@@ -104,8 +110,10 @@ export function buildSubset(dataDir: string, perClass = 125): { path: string; ho
 import sys, pathlib
 from tests.support.imdb_subset import build_subset
 root = build_subset(sys.argv[1], pathlib.Path(sys.argv[2]), int(sys.argv[3]))
+for folder in sorted(p for p in root.glob("*/*") if p.is_dir()):
+    for f in sorted(folder.glob("*.txt"))[::2]:
+        f.write_text(sys.argv[4] + f.read_text(encoding="utf-8"), encoding="utf-8")
 first = sorted((root / "test" / "neg").glob("*.txt"))[0]
-first.write_text(sys.argv[4] + first.read_text(encoding="utf-8"), encoding="utf-8")
 print(f"test/neg/{first.stem}")
 `;
   const r = spawnSync(python(), ["-c", script, source, join(dataDir, "subset"), String(perClass), HOSTILE], { cwd: ROOT, env: { ...process.env, PYTHONPATH: ROOT }, encoding: "utf-8" });

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.analysis_methods import UnknownMethod, ValidationError, validate_method_params
 from backend.api.deps import SessionDep, SettingsDep, get_or_404
 from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404
 from backend.artifacts import get_store
 from backend.db.models import Analysis, Dataset, ModelVersion, Sample
@@ -114,7 +115,8 @@ def _json(status: int, body: BaseModel) -> JSONResponse:
     "/versions/{version_id}/analyses",
     operation_id="analyze",
     response_model=None,
-    responses={200: {"model": AnalysisOut, "description": "Cached result"},
+    dependencies=[rate_limit("analyze")],
+    responses={**RATE_LIMITED, 200: {"model": AnalysisOut, "description": "Cached result"},
                202: {"model": AnalysisQueued, "description": "Queued: follow the job"},
                413: {"description": "Text over the size limit"}},
 )
@@ -158,7 +160,8 @@ def _queue(session: Session, version: ModelVersion, params: dict[str, Any]) -> A
     "/versions/{version_id}/analyses/batch",
     operation_id="analyzeBatch",
     response_model=None,
-    responses={200: {"model": BatchAnalysisOut, "description": "All cached"},
+    dependencies=[rate_limit("analyze")],
+    responses={**RATE_LIMITED, 200: {"model": BatchAnalysisOut, "description": "All cached"},
                202: {"model": BatchAnalysisOut, "description": "Some queued as one job"}},
 )
 def analyze_batch(version_id: int, body: BatchAnalysisRequest, session: SessionDep) -> JSONResponse:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from backend.api.deps import SessionDep, SettingsDep, get_or_404
 from backend.api.errors import PayloadTooLarge, Unprocessable
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.projects import get_project_or_404
 from backend.artifacts import get_store
 from backend.data.imdb import ImdbFormatError, check_source
@@ -54,7 +55,8 @@ def resolve_import_path(raw: str, settings: Settings) -> Path:
     return path
 
 
-@router.post("/projects/{project_id}/datasets/imdb", status_code=202, operation_id="importImdb")
+@router.post("/projects/{project_id}/datasets/imdb", status_code=202, operation_id="importImdb",
+             dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
 def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
                 settings: SettingsDep) -> JobOut:
     """Import IMDB (archive or extracted folder) as a background job. Poll or stream the job."""

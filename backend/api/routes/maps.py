@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.deps import SessionDep
-from backend.api.errors import Conflict, NotFound
+from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404
 from backend.artifacts import get_store
 from backend.db.models import (
@@ -100,14 +102,24 @@ def update_map_config(version_id: int, body: MapParamsUpdate, session: SessionDe
     """Change some map parameters; they apply to maps built from now on."""
     get_version_or_404(session, version_id)
     config = session.get(MapConfig, version_id)
-    merged = {**(config.params if config else {}), **body.model_dump(exclude_unset=True)}
-    params = MapParams(**merged)
+    params = merged_params(config.params if config else {}, body.model_dump(exclude_unset=True))
     if config is None:
         config = MapConfig(version_id=version_id)
         session.add(config)
     config.params = params.model_dump(exclude_defaults=True)
     session.commit()
     return MapConfigOut(version_id=version_id, params=params)
+
+
+def merged_params(base: dict[str, object], overrides: dict[str, object]) -> MapParams:
+    """The parameters with `overrides` applied; 422 when the result is invalid (e.g. a null where a
+    parameter has no "unset" value)."""
+    try:
+        return MapParams(**{**base, **overrides})
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Unprocessable(f"map parameters: {where}: {first['msg']}") from e
 
 
 # -- maps and their status -------------------------------------------------------------------------
@@ -137,7 +149,8 @@ def get_map(version_id: int, epoch: int, session: SessionDep) -> MapOut:
     return _map_out(session, pmap)
 
 
-@router.post("/versions/{version_id}/maps/{epoch}", status_code=202, operation_id="buildMap")
+@router.post("/versions/{version_id}/maps/{epoch}", status_code=202, operation_id="buildMap",
+             dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
 def build_map(
     version_id: int, epoch: int, session: SessionDep, body: MapBuildRequest | None = None
 ) -> JobOut:
@@ -153,7 +166,7 @@ def build_map(
     if body is not None and body.params is not None:
         overrides = body.params.model_dump(exclude_unset=True)
         config = session.get(MapConfig, version_id)
-        MapParams(**{**(config.params if config else {}), **overrides})  # validate the combination now
+        merged_params(config.params if config else {}, overrides)  # validate the combination now
         params["map"] = overrides
     job = create_job(
         session,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404, version_out
 from backend.db.models import ModelVersion
 from backend.schemas.jobs import JobOut
@@ -16,7 +17,8 @@ from backend.services.retrain import fixes_from_flags
 router = APIRouter(tags=["versions"])
 
 
-@router.post("/versions/{version_id}/retrain", status_code=202, operation_id="retrainVersion")
+@router.post("/versions/{version_id}/retrain", status_code=202, operation_id="retrainVersion",
+             dependencies=[rate_limit("train")], responses=RATE_LIMITED)
 def retrain(version_id: int, body: RetrainRequest, session: SessionDep) -> RetrainOut:
     """Create a new version (parent = this one; same architecture, hyperparameters and seed) whose
     `data_fixes` come from the project's CONFIRMED flags on train samples, and start training it.

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, Unprocessable
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404
 from backend.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.schemas.jobs import JobOut
@@ -24,7 +25,8 @@ router = APIRouter(tags=["suspects"])
 Split = Literal["train", "val", "test"]
 
 
-@router.post("/versions/{version_id}/suspects", status_code=202, operation_id="rankSuspects")
+@router.post("/versions/{version_id}/suspects", status_code=202, operation_id="rankSuspects",
+             dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
 def rank_suspects(version_id: int, body: SuspectsRequest, session: SessionDep) -> JobOut:
     """Rank every sample of the version by how likely its label is wrong, as a job.
 

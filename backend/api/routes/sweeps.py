@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Unprocessable
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.projects import get_project_or_404
 from backend.api.routes.versions import training_dataset
 from backend.db.models import Sweep
@@ -17,7 +18,8 @@ from backend.services.sweeps import cancel_sweep, create_sweep, sweep_detail, sw
 router = APIRouter(tags=["sweeps"])
 
 
-@router.post("/projects/{project_id}/sweeps", status_code=201, operation_id="createSweep")
+@router.post("/projects/{project_id}/sweeps", status_code=201, operation_id="createSweep",
+             dependencies=[rate_limit("train")], responses=RATE_LIMITED)
 def create(project_id: int, body: SweepCreate, session: SessionDep) -> SweepDetail:
     """Create the sweep and every trial (a version each) and enqueue one train job per trial.
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.projects import get_project_or_404
 from backend.architectures import UnknownArchitecture, validate_hyperparameters
 from backend.db.models import Dataset, EpochMetric, ModelVersion
@@ -96,7 +97,8 @@ def get_version_graph(version_id: int, session: SessionDep) -> VersionGraph:
     return VersionGraph(version_id=version.id, graph=version.graph)
 
 
-@router.post("/versions/{version_id}/train", status_code=202, operation_id="trainVersion")
+@router.post("/versions/{version_id}/train", status_code=202, operation_id="trainVersion",
+             dependencies=[rate_limit("train")], responses=RATE_LIMITED)
 def train_version(version_id: int, body: TrainRequest, session: SessionDep) -> JobOut:
     """Train until `epochs` epochs are done in total. 409 while the version is already training."""
     version = get_version_or_404(session, version_id)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Base, TimestampMixin, utcnow
+from backend.db.base import Base, TimestampMixin, UtcDateTime, utcnow
 
 FLAG_STATES = ("suspected", "confirmed", "dismissed")
 FLAG_SOURCES = ("manual", "ranking", "insight")
@@ -45,7 +44,7 @@ class Flag(TimestampMixin, Base):
     actor: Mapped[str] = mapped_column(String(200), default="")
     # Bumped on every change: the ETag that If-Match compares against.
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class FlagEvent(Base):
@@ -73,7 +72,7 @@ class FlagEvent(Base):
     undone_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # On an undo event: the event it reverted.
     undo_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SuspectRanking(TimestampMixin, Base):
@@ -90,7 +89,7 @@ class SuspectRanking(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
     # Which signals went into the score and how they were combined.
     method: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class SuspectScore(Base):

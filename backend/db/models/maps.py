@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Base, TimestampMixin, utcnow
+from backend.db.base import Base, TimestampMixin, UtcDateTime, utcnow
 
 MAP_STATES = ("pending", "running", "done", "failed")
 
@@ -26,7 +26,7 @@ class MapConfig(Base):
         ForeignKey("model_version.id", ondelete="CASCADE"), primary_key=True
     )
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class PopulationMap(TimestampMixin, Base):
@@ -51,8 +51,8 @@ class PopulationMap(TimestampMixin, Base):
     init: Mapped[str] = mapped_column(String(32), default="")
     trustworthiness: Mapped[float | None] = mapped_column(Float, nullable=True)
     artifact_prefix: Mapped[str] = mapped_column(String(300), default="")
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class MapCluster(Base):

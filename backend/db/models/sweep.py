@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db.base import Base, TimestampMixin, utcnow
+from backend.db.base import Base, TimestampMixin, UtcDateTime, utcnow
 
 
 class Sweep(TimestampMixin, Base):
@@ -37,4 +37,4 @@ class Sweep(TimestampMixin, Base):
     trials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # active | cancelled. What the sweep is doing now is derived from its trials' statuses.
     status: Mapped[str] = mapped_column(String(16), default="active")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -123,7 +123,7 @@ function Counterfactuals({ a, text }: { a: Analysis; text: string }) {
         <tbody>
           {rows.map((r) => (
             <tr key={r.i}>
-              <td>{r.word}</td><td>{fmt(base, 2)} → {fmt(r.p, 2)}</td>
+              <td className="review-word">{r.word}</td><td>{fmt(base, 2)} → {fmt(r.p, 2)}</td>
               <td className={r.p < base ? "bad" : "good"}>{r.p >= base ? "+" : ""}{((r.p - base) * 100).toFixed(1)} pt</td>
             </tr>
           ))}

@@ -1,0 +1,101 @@
+"""Per-principal rate limits on the endpoints that start heavy work (training, analyses, maps, suspects,
+sweeps): one client cannot flood the workers' queue.
+
+Why a token bucket in the API process rather than counting queued jobs in the database: jobs have no
+requester column yet, and a rate limit needs no migration and no extra query. Its cost: with several API
+processes each enforces the limit on its own (a client gets at most `processes x limit`), and a restart
+forgets the buckets. Both are acceptable for a guard against floods; a quota on queued jobs would need the
+requester on the job row.
+
+Who is limited is `principal(request)`: today the client address (behind a reverse proxy, run uvicorn with
+`--proxy-headers` so that it is the real client's, not the proxy's); once there are accounts it becomes the
+user id, and nothing else here changes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Depends, HTTPException, Request
+
+from backend.settings import get_settings
+
+# Each kind has its own bucket, so that many analyses never keep a user from training.
+LimitKind = Literal["analyze", "train", "compute"]
+
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many requests of this kind from this client: retry after `Retry-After` seconds"},
+}
+
+
+class RateLimited(HTTPException):
+    def __init__(self, kind: str, per_minute: int, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(
+            status_code=429,
+            detail=f"too many {kind} requests: at most {per_minute} a minute; retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """Buckets of `capacity` tokens refilled at `capacity` a minute, one per (principal, kind)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._lock = threading.Lock()  # sync routes run in a thread pool
+
+    def take(self, principal: str, kind: str, per_minute: int) -> float:
+        """Take a token: 0 when allowed, else the seconds until one is available."""
+        now = self._clock()
+        rate = per_minute / 60.0
+        with self._lock:
+            bucket = self._buckets.get((principal, kind))
+            if bucket is None:
+                bucket = self._buckets[(principal, kind)] = _Bucket(float(per_minute), now)
+            bucket.tokens = min(float(per_minute), bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return 0.0
+            return (1.0 - bucket.tokens) / rate
+
+
+def principal(request: Request) -> str:
+    """Who a request counts against. Accounts will return the user id here."""
+    return request.client.host if request.client else "unknown"
+
+
+def buckets_of(request: Request) -> TokenBuckets:
+    # One set per app, so that apps built by tests never share counts.
+    state = request.app.state
+    if not hasattr(state, "rate_buckets"):
+        state.rate_buckets = TokenBuckets()
+    buckets: TokenBuckets = state.rate_buckets
+    return buckets
+
+
+def rate_limit(kind: LimitKind) -> Any:
+    """A route dependency: 429 with Retry-After when this principal is over its `kind` limit."""
+
+    def check(request: Request) -> None:
+        per_minute: int = getattr(get_settings(), f"rate_limit_{kind}_per_minute")
+        if per_minute <= 0:
+            return
+        wait = buckets_of(request).take(principal(request), kind, per_minute)
+        if wait > 0:
+            raise RateLimited(kind, per_minute, wait)
+
+    return Depends(check)
