@@ -71,6 +71,8 @@ def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path, monkeypatch: pytest.
 
 
 CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance]
+# Readiness answers its documented 503 here by design: no worker runs beside this test.
+CHECKS_FOR = {"ready": [checks.response_schema_conformance, checks.status_code_conformance]}
 
 
 def test_api_contract(api_schema: Any) -> None:
@@ -82,12 +84,14 @@ def test_api_contract(api_schema: Any) -> None:
 
     for operation in operations:
         fixed = overrides.for_operation(api_schema.config, operation=operation).as_strategy_kwargs()
+        op_checks = CHECKS_FOR.get(operation.definition.raw.get("operationId", ""), CHECKS)
 
         @hypothesis.given(case=operation.as_strategy(**fixed))
         @hypothesis.settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
                              suppress_health_check=list(hypothesis.HealthCheck), print_blob=False)
         def fuzz(case: Any) -> None:
-            case.call_and_validate(checks=CHECKS)
+            # fuzz() runs within this iteration, so the loop variable is the current one.
+            case.call_and_validate(checks=op_checks)  # noqa: B023
 
         try:
             fuzz()

@@ -1737,6 +1737,19 @@ export interface components {
             /** Mean Loss B */
             mean_loss_b: number | null;
         };
+        /** HealthOut */
+        HealthOut: {
+            /**
+             * Broker
+             * @description "ok", or "down: <reason>"
+             */
+            broker: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
         /** ImdbImportRequest */
         ImdbImportRequest: {
             /**
@@ -2201,6 +2214,21 @@ export interface components {
             status: string;
             /** Version Id */
             version_id: number;
+        };
+        /** ReadinessOut */
+        ReadinessOut: {
+            /**
+             * Checks
+             * @description database, broker and worker: "ok", or "down: <reason>"
+             */
+            checks: {
+                [key: string]: string;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
         };
         /** RetrainOut */
         RetrainOut: {
@@ -3046,9 +3074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["HealthOut"];
                 };
             };
             /** @description An id in the path does not exist */
@@ -4515,7 +4541,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ReadinessOut"];
                 };
             };
             /** @description An id in the path does not exist */
@@ -4543,6 +4569,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A dependency is down (see checks) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessOut"];
                 };
             };
         };
