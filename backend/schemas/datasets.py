@@ -9,8 +9,11 @@ from backend.schemas.common import ORMModel
 
 
 class TokenizerConfig(BaseModel):
-    vocab_size: int = Field(default=20_000, ge=100, le=500_000)
-    max_length: int = Field(default=400, ge=8, le=8192)
+    # Measured on IMDB with the default CNN (make bench-accuracy): 20k words and 400 tokens gave test
+    # accuracy 0.883; 30k and 800 (a fifth of the reviews ran past 400 tokens, none of their ending
+    # seen) gave 0.894. Length bucketing keeps the cost of the longer limit to the reviews that use it.
+    vocab_size: int = Field(default=30_000, ge=100, le=500_000)
+    max_length: int = Field(default=800, ge=8, le=8192)
     lowercase: bool = True
 
 

@@ -23,6 +23,7 @@ from backend.schemas.datasets import (
     DatasetOut,
     ImdbImportRequest,
     SourceFormat,
+    TokenizerConfig,
 )
 from backend.schemas.jobs import JobOut
 from backend.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
@@ -30,6 +31,8 @@ from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
 from backend.settings import Settings
 
 router = APIRouter(tags=["datasets"])
+# The upload form's tokenizer fields default to the same values as every other import.
+TOKENIZER_DEFAULTS = TokenizerConfig()
 
 
 def allowed_path(raw: str, settings: Settings) -> Path:
@@ -91,8 +94,8 @@ def upload_dataset(
     format: Annotated[SourceFormat | None, Form(description="Detected from the file name when left out")] = None,
     val_size: Annotated[float, Form(gt=0)] = 0.2,
     seed: Annotated[int, Form(ge=0)] = 0,
-    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = 20_000,
-    max_length: Annotated[int, Form(ge=8, le=8192)] = 400,
+    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
+    max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
     lowercase: Annotated[bool, Form()] = True,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
