@@ -1289,7 +1289,7 @@ export interface components {
             lowercase?: boolean;
             /**
              * Max Length
-             * @default 400
+             * @default 800
              */
             max_length?: number;
             /**
@@ -1309,7 +1309,7 @@ export interface components {
             val_size?: number;
             /**
              * Vocab Size
-             * @default 20000
+             * @default 30000
              */
             vocab_size?: number;
         };
@@ -1422,8 +1422,8 @@ export interface components {
             /**
              * @default {
              *       "lowercase": true,
-             *       "max_length": 400,
-             *       "vocab_size": 20000
+             *       "max_length": 800,
+             *       "vocab_size": 30000
              *     }
              */
             tokenizer?: components["schemas"]["TokenizerConfig"];
@@ -1772,8 +1772,8 @@ export interface components {
             /**
              * @default {
              *       "lowercase": true,
-             *       "max_length": 400,
-             *       "vocab_size": 20000
+             *       "max_length": 800,
+             *       "vocab_size": 30000
              *     }
              */
             tokenizer?: components["schemas"]["TokenizerConfig"];
@@ -2753,12 +2753,12 @@ export interface components {
             lowercase?: boolean;
             /**
              * Max Length
-             * @default 400
+             * @default 800
              */
             max_length?: number;
             /**
              * Vocab Size
-             * @default 20000
+             * @default 30000
              */
             vocab_size?: number;
         };
