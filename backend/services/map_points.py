@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
-from collections import OrderedDict
 from typing import Literal
 
 import numpy as np
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.artifacts import ArtifactStore
 from backend.db.models import Dataset, PopulationMap, Sample, SampleResult
+from backend.services.lru import LruCache
 
 Compression = Literal["lz4", "zstd", "none"]
 MEDIA_TYPE = "application/vnd.apache.arrow.stream"
@@ -223,9 +222,7 @@ class PayloadCache:
     """Encoded payloads per (map id, map finish time, encoding), newest used kept. Thread-safe."""
 
     def __init__(self, capacity: int = 8) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LruCache[bytes] = LruCache(capacity)
 
     def get(
         self,
@@ -240,22 +237,15 @@ class PayloadCache:
         version = session.get(ModelVersion, pmap.version_id)
         assert version is not None
         key = (pmap.id, pmap.finished_at, flags_stamp(session, version.project_id), compression, gzipped)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        try:
-            table = with_current_flags(session, decode(store.get_bytes(points_key(pmap))), version.project_id)
-        except KeyError:
-            table = build_points_table(session, pmap, store)
-        payload = encode(table, compression)
-        if gzipped:
-            payload = gzip.compress(payload, compresslevel=6, mtime=0)
-        with self._lock:
-            self._items[key] = payload
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return payload
+        def load() -> bytes:
+            try:
+                table = with_current_flags(session, decode(store.get_bytes(points_key(pmap))), version.project_id)
+            except KeyError:
+                table = build_points_table(session, pmap, store)
+            payload = encode(table, compression)
+            return gzip.compress(payload, compresslevel=6, mtime=0) if gzipped else payload
+
+        return self._cache.get_or_load(key, load)
 
 
 payload_cache = PayloadCache()

@@ -8,8 +8,6 @@ stamp, and a rewritten epoch is simply another key. Epochs without metrics rows 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
@@ -19,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.db.models import EpochMetric
+from backend.services.lru import LruCache
 
 Key = tuple[object, ...]
 
@@ -33,21 +32,10 @@ class SampleOrderCache:
     """Sorted sample ids per (version, epoch, stamp, split, sort, order); least recently used dropped."""
 
     def __init__(self, capacity: int = 32) -> None:
-        self.capacity = capacity  # 32 orders of 50k ids: about 13 MB
-        self._items: OrderedDict[Key, npt.NDArray[np.int64]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LruCache[npt.NDArray[np.int64]] = LruCache(capacity)  # 32 orders of 50k ids: about 13 MB
 
     def get(self, key: Key, load: Callable[[], list[int]]) -> npt.NDArray[np.int64]:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        ids = np.asarray(load(), dtype=np.int64)
-        with self._lock:
-            self._items[key] = ids
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return ids
+        return self._cache.get_or_load(key, lambda: np.asarray(load(), dtype=np.int64))
 
 
 sample_orders = SampleOrderCache()
