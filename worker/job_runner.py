@@ -61,7 +61,7 @@ class JobContext:
             free = (
                 holder is None
                 or holder == self.me
-                or (job.heartbeat_at is not None and _aware(job.heartbeat_at) < now - lease)
+                or (job.heartbeat_at is not None and job.heartbeat_at < now - lease)
                 or (holder.split(":")[0] == socket.gethostname() and not _pid_alive(holder))
             )
             if not free:
@@ -174,7 +174,7 @@ def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[
         for job in jobs:
             dead_local = job.worker is not None and job.worker.split(":")[0] == host and job.worker != me \
                 and not _pid_alive(job.worker)
-            stale = job.heartbeat_at is not None and _aware(job.heartbeat_at) < _now() - lease
+            stale = job.heartbeat_at is not None and job.heartbeat_at < _now() - lease
             if not (dead_local or stale) or job.kind not in TASK_FOR_KIND:
                 continue
             job.worker = None
@@ -202,7 +202,7 @@ def resend_lost_pending(factory: sessionmaker[Session]) -> list[int]:
     with factory() as s:
         jobs = s.scalars(select(Job).where(Job.state == "PENDING", Job.kind.in_(list(TASK_FOR_KIND)))).all()
         for job in jobs:
-            idle_since = max(_aware(job.updated_at), _aware(job.heartbeat_at or job.updated_at))
+            idle_since = max(job.updated_at, job.heartbeat_at or job.updated_at)
             if idle_since >= cutoff:
                 continue
             # Compare-and-set on updated_at: with several workers sweeping, only one resends.
@@ -234,10 +234,6 @@ def forget_worker(factory: sessionmaker[Session] | None = None) -> None:
     with (factory or default_session_factory())() as s:
         s.execute(delete(WorkerBeat).where(WorkerBeat.name == worker_identity()))
         s.commit()
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _pid_alive(worker: str) -> bool:

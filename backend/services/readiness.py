@@ -65,7 +65,6 @@ def worker_state(session: Session) -> str:
         return _why(e)
     if last is None:
         return "down: no worker has started"
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
     age = datetime.now(UTC) - last
     if age > worker_window():
         return f"down: no worker heartbeat for {int(age.total_seconds())} s"

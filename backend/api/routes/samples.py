@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
@@ -37,7 +37,8 @@ def _preview(text: str) -> str:
     return flat[:PREVIEW_CHARS] + ("…" if len(flat) > PREVIEW_CHARS else "")
 
 
-def _result(r: SampleResult, label: int) -> SampleResultOut:
+def _result(r: Any, label: int) -> SampleResultOut:
+    """A SampleResult, or any row with its columns, as the API's result."""
     return SampleResultOut(epoch=r.epoch, loss=r.loss, p_positive=r.p_positive, p_label=r.p_label,
                            prediction=r.prediction, correct=r.prediction == label)
 
@@ -110,10 +111,8 @@ def list_samples(
     items = []
     for sid in ids:
         row = found[sid]
-        items.append(SampleRow(
-            **{f: getattr(row, f) for f in META_FIELDS}, preview=_preview(row.head), meta=row.meta,
-            result=SampleResultOut(epoch=row.epoch, loss=row.loss, p_positive=row.p_positive, p_label=row.p_label,
-                                   prediction=row.prediction, correct=row.prediction == row.label)))
+        items.append(SampleRow(**_meta(row), preview=_preview(row.head), meta=row.meta,
+                               result=_result(row, row.label)))
     return Page[SampleRow](items=items, total=total, offset=offset, limit=limit)
 
 
@@ -121,7 +120,8 @@ META_FIELDS = ("id", "index", "key", "split", "label", "score", "movie_id", "wor
                "oov_count", "truncated")
 
 
-def _meta(sample: Sample) -> dict[str, object]:
+def _meta(sample: Any) -> dict[str, object]:
+    """A Sample, or any row with its META_FIELDS columns."""
     return {f: getattr(sample, f) for f in META_FIELDS}
 
 
