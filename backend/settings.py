@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     rate_limit_analyze_per_minute: int = Field(default=240, ge=0)
     rate_limit_train_per_minute: int = Field(default=30, ge=0)
     rate_limit_compute_per_minute: int = Field(default=60, ge=0)
+    # Sign-in attempts (password or link) per client address: slows password guessing.
+    rate_limit_login_per_minute: int = Field(default=20, ge=0)
 
     @field_validator("database_url")
     @classmethod

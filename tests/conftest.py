@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db.session import make_engine, make_session_factory
+from tests.support.accounts import admin_token, bearer
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.imdb_subset import build_subset
 from tests.support.services import require_archive, require_postgres, require_redis
@@ -95,7 +96,9 @@ def session_factory(env: dict[str, str]) -> Iterator[sessionmaker[Session]]:
 def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     from backend.api.app import create_app
 
-    with TestClient(create_app(session_factory)) as c:
+    # Signed in as a site administrator, so that tests about other things need no membership set-up;
+    # access itself is tested with ordinary users (tests/db/test_access.py).
+    with TestClient(create_app(session_factory), headers=bearer(admin_token(session_factory))) as c:
         yield c
 
 

@@ -9,9 +9,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.errors import ERROR_RESPONSES, install_error_handlers
+from backend.api.auth import Authorized
+from backend.api.errors import AUTH_RESPONSES, ERROR_RESPONSES, install_error_handlers
 from backend.api.routes import (
     analyses,
+    auth,
     compare,
     datasets,
     downloads,
@@ -19,6 +21,7 @@ from backend.api.routes import (
     health,
     jobs,
     maps,
+    members,
     metrics,
     projects,
     retrain,
@@ -45,10 +48,15 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-    # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
-    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
+    # Open to all: liveness/readiness probes; auth checks its own callers (signing in needs no account).
+    router.include_router(health.router)
+    router.include_router(auth.router, responses=AUTH_RESPONSES)
+    # Everything else is project data: one guard for all of it (backend/api/auth.py), so no route can
+    # forget its access check. `compare` comes before `versions`: /versions/compare must win over
+    # /versions/{version_id}.
+    for module in (projects, members, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
                    flags, retrain, suspects, downloads, sweeps):
-        router.include_router(module.router)
+        router.include_router(module.router, dependencies=[Authorized], responses=AUTH_RESPONSES)
     return router
 
 

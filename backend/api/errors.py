@@ -25,6 +25,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "Invalid input: `detail` says what, `errors` lists each field"},
 }
 
+# Declared on every operation that needs a signed-in caller.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Not signed in, or the API token is invalid, expired or revoked"},
+    403: {"model": ErrorOut, "description": "Signed in, but the caller's role in the project does not allow this"
+                                             " (or a session request lacks its CSRF header)"},
+}
+
 
 class NotFound(HTTPException):
     def __init__(self, what: str, ident: object) -> None:

@@ -7,9 +7,9 @@ processes each enforces the limit on its own (a client gets at most `processes x
 forgets the buckets. Both are acceptable for a guard against floods; a quota on queued jobs would need the
 requester on the job row.
 
-Who is limited is `principal(request)`: today the client address (behind a reverse proxy, run uvicorn with
-`--proxy-headers` so that it is the real client's, not the proxy's); once there are accounts it becomes the
-user id, and nothing else here changes.
+Who is limited is `principal(request)`: the signed-in user (every token and session of one user share
+the buckets), or for sign-in attempts the client address (behind a reverse proxy, run uvicorn with
+`--proxy-headers` so that it is the real client's, not the proxy's).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fastapi import Depends, HTTPException, Request
 from backend.settings import get_settings
 
 # Each kind has its own bucket, so that many analyses never keep a user from training.
-LimitKind = Literal["analyze", "train", "compute"]
+LimitKind = Literal["analyze", "train", "compute", "login"]
 
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many requests of this kind from this client: retry after `Retry-After` seconds"},
@@ -74,7 +74,10 @@ class TokenBuckets:
 
 
 def principal(request: Request) -> str:
-    """Who a request counts against. Accounts will return the user id here."""
+    """Who a request counts against: the signed-in user, else (signing in) the client address."""
+    signed_in = getattr(request.state, "principal", None)
+    if signed_in is not None:
+        return str(signed_in.key)
     return request.client.host if request.client else "unknown"
 
 

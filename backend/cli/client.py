@@ -41,7 +41,10 @@ class ApiClient:
                  http: httpx.Client | None = None) -> None:
         """`http`: an existing client (e.g. FastAPI's TestClient); by default one for LENSBOARD_URL."""
         self.base_url = (base_url or os.environ.get("LENSBOARD_URL") or DEFAULT_URL).rstrip("/")
-        token = token or os.environ.get("LENSBOARD_TOKEN")
+        # "" means no token at all (signing in); None means the usual places: LENSBOARD_TOKEN, then
+        # the token `lensboard login` saved.
+        if token is None:
+            token = os.environ.get("LENSBOARD_TOKEN") or _saved_token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         # The server checks a whole upload before it answers: give that longer than other requests.
         self._upload_timeout: dict[str, Any] = {} if http is not None else {"timeout": httpx.Timeout(timeout,
@@ -58,6 +61,9 @@ class ApiClient:
             raise ServerUnreachable(self.base_url) from e
         except httpx.HTTPError as e:
             raise CliError(f"request to {self.base_url} failed: {e}") from e
+        if response.status_code == 401:
+            raise ApiError(401, f"{_detail(response)}. Sign in with `lensboard login`, or set LENSBOARD_TOKEN "
+                                "(`lensboard users token NAME` on the server)")
         if response.status_code >= 400:
             raise ApiError(response.status_code, _detail(response))
         if response.status_code == 204 or not response.content:
@@ -95,8 +101,12 @@ class ApiClient:
             raise CliError(f"request to {self.base_url} failed: {e}") from e
         return dest
 
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        return self.request("POST", path, json=body or {})
+    def post(self, path: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+        return self.request("POST", path, json=body or {}, headers=headers)
+
+    def cookie(self, name: str) -> str | None:
+        value = self._http.cookies.get(name)
+        return str(value) if value is not None else None
 
     def upload(self, path: str, file: Path, fields: dict[str, Any]) -> Any:
         """POST `file` as multipart form field "file", with `fields` as form fields."""
@@ -114,6 +124,12 @@ class ApiClient:
             if project["name"] == ref:
                 return dict(project)
         raise ProjectNotFound(f"no project named {ref!r}; see `lensboard projects`")
+
+
+def _saved_token() -> str | None:
+    from backend.cli.users import saved_token
+
+    return saved_token()
 
 
 def _filename(response: httpx.Response, path: str) -> str:

@@ -132,11 +132,33 @@ def serve(
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     mode = "embedded (SQLite, local broker)" if settings.embedded else "distributed"
     console.print(f"[bold green]Lensboard is running at {url}[/]  ({mode}; data in {settings.data_dir})")
+    link = _sign_in_link(settings)
+    if link:
+        console.print(f"Sign in (one-time link, 24 h): [bold]{url}/api/auth/link?token={link}[/]", highlight=False)
     try:
         uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=True)
     finally:
         if child is not None:
             _stop(child)
+
+
+def _sign_in_link(settings: Settings) -> str | None:
+    """Like Jupyter's token: in the embedded default (or before anyone has an account) print a one-time
+    link that signs the local administrator in, so that auth stays on and setup stays two commands."""
+    from sqlalchemy import select
+
+    from backend.auth.accounts import local_admin_link
+    from backend.db.models import User
+    from backend.db.session import make_engine, make_session_factory
+
+    engine = make_engine(settings.db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if not settings.embedded and session.scalar(select(User.id).limit(1)) is not None:
+                return None
+            return local_admin_link(session)
+    finally:
+        engine.dispose()
 
 
 def _spawn_worker() -> subprocess.Popen[bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import datasets, downloads, jobs, local, projects, samples, suspects, sweeps, training
+from backend.cli import datasets, downloads, jobs, local, projects, samples, suspects, sweeps, training, users
 from backend.cli.client import CliError
 from backend.cli.output import error
 
@@ -28,6 +28,9 @@ app.command()(jobs.jobs)
 app.command()(suspects.suspects)
 app.command()(downloads.download)
 app.add_typer(sweeps.app, name="sweep")
+app.add_typer(users.app, name="users")
+app.command()(users.login)
+app.command()(users.logout)
 
 
 def main() -> None:

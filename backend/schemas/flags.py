@@ -18,7 +18,6 @@ class FlagPut(BaseModel):
     corrected_label: int | None = Field(default=None, ge=0)
     note: str = Field(default="", max_length=10_000)
     source: FlagSource = "manual"
-    actor: str = Field(default="", max_length=200, description="Who made the change (free text for now)")
 
 
 class FlagPatch(BaseModel):
@@ -28,7 +27,6 @@ class FlagPatch(BaseModel):
     corrected_label: int | None = Field(default=None, ge=0)
     note: str | None = Field(default=None, max_length=10_000)
     source: FlagSource | None = None
-    actor: str = Field(default="", max_length=200)
 
 
 class FlagOut(ORMModel):
@@ -70,17 +68,12 @@ class BulkFlagRequest(BaseModel):
     corrected_label: int | None = Field(default=None, ge=0)
     note: str = Field(default="", max_length=10_000)
     source: FlagSource = "manual"
-    actor: str = Field(default="", max_length=200)
 
 
 class BulkResult(BaseModel):
     batch_id: str
     changed: int = Field(description="Samples whose flag changed (unchanged ones record no event)")
     sample_ids: list[int]
-
-
-class UndoRequest(BaseModel):
-    actor: str = Field(default="", max_length=200)
 
 
 class UndoResult(BaseModel):

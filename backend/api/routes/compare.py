@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from backend.api.auth import VERSION_QUERY
 from backend.api.deps import SessionDep
 from backend.api.errors import Unprocessable
 from backend.api.routes.samples import resolve_epoch
@@ -15,7 +16,7 @@ from backend.services.compare import compare_versions
 router = APIRouter(tags=["versions"])
 
 
-@router.get("/versions/compare", operation_id="compareVersions")
+@router.get("/versions/compare", operation_id="compareVersions", openapi_extra=VERSION_QUERY)
 def compare(
     session: SessionDep,
     a: int = Query(description="The baseline version"),

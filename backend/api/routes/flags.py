@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.auth import SignedInActor
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.routes.projects import get_project_or_404
@@ -30,7 +31,6 @@ from backend.schemas.flags import (
     FlagPut,
     FlagSource,
     FlagState,
-    UndoRequest,
     UndoResult,
 )
 from backend.services import exports
@@ -39,7 +39,6 @@ from backend.services import flags as svc
 router = APIRouter(tags=["flags"])
 
 IfMatch = Annotated[str | None, Header(description="The flag's ETag; 409 if it changed since")]
-Actor = Annotated[str, Query(max_length=200, description="Who makes the change")]
 
 
 def _sample_or_404(session: Session, project_id: int, sample_id: int) -> Sample:
@@ -165,7 +164,7 @@ def _streamed(request: Request, body: Any) -> Iterator[bytes]:
 
 
 @router.post("/projects/{project_id}/flags/bulk", operation_id="bulkFlags")
-def bulk_flags(project_id: int, body: BulkFlagRequest, session: SessionDep) -> BulkResult:
+def bulk_flags(project_id: int, body: BulkFlagRequest, session: SessionDep, who: SignedInActor) -> BulkResult:
     """Flag or unflag many samples (a lasso selection, the top-N of a ranking) in one transaction.
     All samples must belong to the project (else 404 and nothing changes). Undo it as a whole with
     `POST /projects/{id}/flags/bulk/{batch_id}/undo`."""
@@ -183,18 +182,17 @@ def bulk_flags(project_id: int, body: BulkFlagRequest, session: SessionDep) -> B
                 _label_or_422(session, s, body.corrected_label)
     batch = svc.new_batch_id()
     events = svc.commit_with_retry(session, lambda: [
-        svc.apply_change(session, project_id, sid, new, actor=body.actor, batch_id=batch) for sid in samples])
+        svc.apply_change(session, project_id, sid, new, actor=who, batch_id=batch) for sid in samples])
     changed = [e.sample_id for e in events if e is not None]
     return BulkResult(batch_id=batch, changed=len(changed), sample_ids=changed)
 
 
 @router.post("/projects/{project_id}/flags/bulk/{batch_id}/undo", operation_id="undoBulkFlags")
-def undo_bulk(project_id: int, batch_id: str, session: SessionDep,
-              body: UndoRequest | None = None) -> UndoResult:
+def undo_bulk(project_id: int, batch_id: str, session: SessionDep, who: SignedInActor) -> UndoResult:
     """Revert every change of one bulk operation. 409 if one of its flags changed since."""
     get_project_or_404(session, project_id)
     try:
-        new_batch, reverted = svc.undo_batch(session, project_id, batch_id, (body or UndoRequest()).actor)
+        new_batch, reverted = svc.undo_batch(session, project_id, batch_id, who)
     except svc.NothingToUndo as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
     except svc.UndoConflict as e:
@@ -225,39 +223,39 @@ def get_flag(project_id: int, sample_id: int, session: SessionDep, response: Res
 
 @router.put("/projects/{project_id}/flags/{sample_id}", operation_id="putFlag")
 def put_flag(project_id: int, sample_id: int, body: FlagPut, session: SessionDep, response: Response,
-             if_match: IfMatch = None) -> FlagOut:
+             who: SignedInActor, if_match: IfMatch = None) -> FlagOut:
     """Create or replace a sample's flag. 404 for a sample outside the project, 422 for a corrected
     label outside the dataset's classes, 409 on an `If-Match` that is no longer current."""
     sample = _sample_or_404(session, project_id, sample_id)
     _label_or_422(session, sample, body.corrected_label)
     _check_if_match(svc.get_flag(session, project_id, sample_id, lock=True), if_match)
-    new = body.model_dump(exclude={"actor"})
-    flag = _commit_change(session, project_id, sample, new, body.actor, response)
+    new = body.model_dump()
+    flag = _commit_change(session, project_id, sample, new, who, response)
     assert flag is not None
     return _flag_out(flag, sample)
 
 
 @router.patch("/projects/{project_id}/flags/{sample_id}", operation_id="patchFlag")
 def patch_flag(project_id: int, sample_id: int, body: FlagPatch, session: SessionDep, response: Response,
-               if_match: IfMatch = None) -> FlagOut:
+             who: SignedInActor, if_match: IfMatch = None) -> FlagOut:
     """Change some fields of an existing flag (404 if the sample is not flagged)."""
     sample = _sample_or_404(session, project_id, sample_id)
     current = svc.get_flag(session, project_id, sample_id, lock=True)
     if current is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
     _check_if_match(current, if_match)
-    changes = body.model_dump(exclude_unset=True, exclude={"actor"})
+    changes = body.model_dump(exclude_unset=True)
     if any(f in changes and changes[f] is None for f in ("state", "source", "note")):
         raise Unprocessable("state, source and note cannot be null")
     _label_or_422(session, sample, changes.get("corrected_label"))
     flag = _commit_change(session, project_id, sample, {**svc.snapshot(current), **changes},  # type: ignore[dict-item]
-                          body.actor, response)
+                          who, response)
     assert flag is not None
     return _flag_out(flag, sample)
 
 
 @router.delete("/projects/{project_id}/flags/{sample_id}", status_code=204, operation_id="deleteFlag")
-def delete_flag(project_id: int, sample_id: int, session: SessionDep, actor: Actor = "",
+def delete_flag(project_id: int, sample_id: int, session: SessionDep, who: SignedInActor,
                 if_match: IfMatch = None) -> Response:
     """Unflag a sample. The flag's history stays and the removal can be undone."""
     _sample_or_404(session, project_id, sample_id)
@@ -265,7 +263,7 @@ def delete_flag(project_id: int, sample_id: int, session: SessionDep, actor: Act
     if current is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
     _check_if_match(current, if_match)
-    svc.apply_change(session, project_id, sample_id, None, actor=actor, batch_id=svc.new_batch_id())
+    svc.apply_change(session, project_id, sample_id, None, actor=who, batch_id=svc.new_batch_id())
     session.commit()
     return Response(status_code=204)
 
@@ -282,12 +280,11 @@ def flag_history(project_id: int, sample_id: int, session: SessionDep) -> list[F
 
 
 @router.post("/projects/{project_id}/flags/{sample_id}/undo", operation_id="undoFlag")
-def undo_flag(project_id: int, sample_id: int, session: SessionDep,
-              body: UndoRequest | None = None) -> UndoResult:
+def undo_flag(project_id: int, sample_id: int, session: SessionDep, who: SignedInActor) -> UndoResult:
     """Revert the latest change of this flag that is still in effect; repeat to walk further back."""
     _sample_or_404(session, project_id, sample_id)
     try:
-        batch, reverted = svc.undo_last(session, project_id, sample_id, (body or UndoRequest()).actor)
+        batch, reverted = svc.undo_last(session, project_id, sample_id, who)
     except svc.NothingToUndo as e:
         raise Conflict(str(e)) from e
     session.commit()

@@ -9,7 +9,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.auth import Principal
 from backend.api.deps import SessionDep, get_or_404
+from backend.auth.access import visible_projects
 from backend.db.models import ACTIVE_STATES, Job
 from backend.schemas.jobs import JobOut
 
@@ -21,6 +23,7 @@ SSE_KEEPALIVE_SECONDS = 15.0
 
 @router.get("/jobs", operation_id="listJobs")
 def list_jobs(
+    request: Request,
     session: SessionDep,
     project_id: int | None = None,
     version_id: int | None = None,
@@ -29,6 +32,10 @@ def list_jobs(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[JobOut]:
     q = select(Job).order_by(Job.id.desc()).limit(limit)
+    principal: Principal = request.state.principal
+    visible = visible_projects(principal.user)
+    if visible is not None:
+        q = q.where(Job.project_id.in_(visible))
     if project_id is not None:
         q = q.where(Job.project_id == project_id)
     if version_id is not None:
@@ -58,10 +65,14 @@ async def stream_jobs(request: Request, project_id: int | None = None, job_id: i
     embedded and distributed mode without a second channel.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
+    principal: Principal = request.state.principal
+    visible = visible_projects(principal.user)
 
     def snapshot(since_id: int) -> list[JobOut]:
         with factory() as s:
             q = select(Job).where(Job.id >= since_id)
+            if visible is not None:  # re-read each poll: a membership granted later shows up
+                q = q.where(Job.project_id.in_(visible))
             if project_id is not None:
                 q = q.where(Job.project_id == project_id)
             if job_id is not None:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from backend.api.auth import OWNER_ONLY, Principal
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict
-from backend.db.models import Dataset, Job, ModelVersion, Project
+from backend.auth.access import visible_projects
+from backend.db.models import Dataset, Job, ModelVersion, Project, ProjectMember
 from backend.schemas.projects import ProjectCreate, ProjectOut, ProjectSummary, ProjectUpdate
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -14,6 +16,11 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 def get_project_or_404(session: SessionDep, project_id: int) -> Project:
     return get_or_404(session, Project, project_id, "project")
+
+
+def _principal(request: Request) -> Principal:
+    principal: Principal = request.state.principal  # set by the router's authorize dependency
+    return principal
 
 
 def _commit_unique_name(session: SessionDep, name: str | None) -> None:
@@ -41,15 +48,27 @@ def _summarise(session: SessionDep, project: Project) -> ProjectOut:
 
 
 @router.get("", operation_id="listProjects")
-def list_projects(session: SessionDep) -> list[ProjectOut]:
-    projects = session.scalars(select(Project).order_by(Project.updated_at.desc())).all()
+def list_projects(request: Request, session: SessionDep) -> list[ProjectOut]:
+    """The projects the caller is a member of (every project for an administrator)."""
+    q = select(Project).order_by(Project.updated_at.desc())
+    visible = visible_projects(_principal(request).user)
+    if visible is not None:
+        q = q.where(Project.id.in_(visible))
+    projects = session.scalars(q).all()
     return [_summarise(session, p) for p in projects]
 
 
 @router.post("", status_code=201, operation_id="createProject")
-def create_project(body: ProjectCreate, session: SessionDep) -> ProjectOut:
+def create_project(body: ProjectCreate, request: Request, session: SessionDep) -> ProjectOut:
+    """Any signed-in user can create a project, and owns it."""
     project = Project(name=body.name, description=body.description, ui_state={})
     session.add(project)
+    try:
+        session.flush()
+    except IntegrityError as e:
+        session.rollback()
+        raise Conflict(f"a project named {body.name!r} already exists") from e
+    session.add(ProjectMember(project_id=project.id, user_id=_principal(request).user.id, role="owner"))
     _commit_unique_name(session, body.name)
     return _summarise(session, project)
 
@@ -69,7 +88,7 @@ def update_project(project_id: int, body: ProjectUpdate, session: SessionDep) ->
     return _summarise(session, project)
 
 
-@router.delete("/{project_id}", status_code=204, operation_id="deleteProject")
+@router.delete("/{project_id}", status_code=204, operation_id="deleteProject", openapi_extra=OWNER_ONLY)
 def delete_project(project_id: int, session: SessionDep) -> Response:
     project = get_project_or_404(session, project_id)
     session.delete(project)

@@ -1,5 +1,6 @@
 """All ORM models, one module per domain. Importing this package registers every table."""
 
+from backend.db.models.accounts import CREDENTIAL_KINDS, ROLES, Credential, ProjectMember, User
 from backend.db.models.analyses import Analysis
 from backend.db.models.dataset import Dataset, Sample
 from backend.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
@@ -12,13 +13,16 @@ from backend.db.models.version import Checkpoint, ModelVersion
 
 __all__ = [
     "ACTIVE_STATES",
+    "CREDENTIAL_KINDS",
     "FLAG_SOURCES",
     "FLAG_STATES",
     "JOB_STATES",
     "MAP_STATES",
+    "ROLES",
     "Analysis",
     "BatchMetric",
     "Checkpoint",
+    "Credential",
     "Dataset",
     "EpochMetric",
     "Flag",
@@ -30,10 +34,12 @@ __all__ = [
     "ModelVersion",
     "PopulationMap",
     "Project",
+    "ProjectMember",
     "Sample",
     "SampleResult",
     "SuspectRanking",
     "SuspectScore",
     "Sweep",
+    "User",
     "WorkerBeat",
 ]
