@@ -15,6 +15,7 @@ from backend.api.routes import (
     compare,
     datasets,
     downloads,
+    fields,
     flags,
     health,
     jobs,
@@ -46,7 +47,7 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
     # `compare` comes before `versions`: its /versions/compare must win over /versions/{version_id}.
-    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
+    for module in (health, projects, datasets, compare, versions, jobs, metrics, samples, fields, maps, analyses,
                    flags, retrain, suspects, downloads, sweeps):
         router.include_router(module.router)
     return router
