@@ -17,6 +17,7 @@ from backend.api.routes import (
     compare,
     datasets,
     downloads,
+    fields,
     flags,
     health,
     jobs,
@@ -54,8 +55,8 @@ def api_router() -> APIRouter:
     # Everything else is project data: one guard for all of it (backend/api/auth.py), so no route can
     # forget its access check. `compare` comes before `versions`: /versions/compare must win over
     # /versions/{version_id}.
-    for module in (projects, members, datasets, compare, versions, jobs, metrics, samples, maps, analyses,
-                   flags, retrain, suspects, downloads, sweeps):
+    for module in (projects, members, datasets, compare, versions, jobs, metrics, samples, fields, maps,
+                   analyses, flags, retrain, suspects, downloads, sweeps):
         router.include_router(module.router, dependencies=[Authorized], responses=AUTH_RESPONSES)
     return router
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from backend.artifacts import ArtifactStore
 from backend.db.models import Dataset, PopulationMap, Sample, SampleResult
 from backend.services.lru import LruCache
+from backend.services.sample_metadata import metadata_kinds, read_metadata
 
 Compression = Literal["lz4", "zstd", "none"]
 MEDIA_TYPE = "application/vnd.apache.arrow.stream"
@@ -67,9 +68,11 @@ or arrow-js `tableFromIPC(bytes)`.
 | cluster | int16 | latent-space cluster (see `/clusters`) |
 
 | meta:&lt;name&gt; | float32 | a custom dataset's numeric metadata column; NaN where a sample has none |
+| meta:&lt;name&gt; | dictionary<int16, utf8> | a text metadata column: its 24 commonest values, else null |
 
 Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes, metadata_columns (the
-names behind the `meta:` columns).
+names behind the numeric `meta:` columns) and categorical_columns (name of each text `meta:` column ->
+how many distinct values it has, kept or not).
 
 `compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
 `lz4`, or `none`; with
@@ -151,13 +154,15 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
     sample_ids = np.asarray(cols[0], dtype=np.int64)
     index = np.asarray(cols[1], dtype=np.int64)
     split_codes = np.asarray([SPLITS.index(s) for s in cols[2]], dtype=np.int8)
-    numeric = [name for name, kind in dataset.metadata_columns.items() if kind == "number"]
+    numeric, categorical = metadata_kinds(dataset.metadata_columns)
+    columns = read_metadata(session, dataset.id, numeric, categorical, int(index.max(initial=-1)) + 1)
     metadata = {
         "version_id": pmap.version_id,
         "epoch": pmap.epoch,
         "map_id": pmap.id,
         "classes": dataset.classes,
         "metadata_columns": numeric,
+        "categorical_columns": {name: c.distinct for name, c in columns.categorical.items()},
     }
     arrays = [
         pa.array(sample_ids, pa.uint32()),
@@ -177,29 +182,18 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
         pa.array(clusters[index].astype(np.int16)),
     ]
     schema = POINTS_SCHEMA
-    if numeric:
-        values = metadata_values(session, dataset.id, numeric, int(index.max(initial=-1)) + 1)
-        for name in numeric:
-            schema = schema.append(pa.field(f"{META_PREFIX}{name}", pa.float32()))
-            arrays.append(pa.array(values[name][index]))
+    for name, values in columns.numeric.items():
+        schema = schema.append(pa.field(f"{META_PREFIX}{name}", pa.float32()))
+        arrays.append(pa.array(values[index]))
+    for name, column in columns.categorical.items():
+        codes = column.codes[index]
+        schema = schema.append(pa.field(f"{META_PREFIX}{name}", pa.dictionary(pa.int16(), pa.string())))
+        arrays.append(pa.DictionaryArray.from_arrays(pa.array(codes, pa.int16(), mask=codes < 0),
+                                                     pa.array(column.values, pa.string())))
     return pa.Table.from_arrays(arrays, schema=schema.with_metadata({"lensboard": json.dumps(metadata)}))
 
 
 META_PREFIX = "meta:"
-
-
-def metadata_values(session: Session, dataset_id: int, names: list[str],
-                    n: int) -> dict[str, npt.NDArray[np.float32]]:
-    """Numeric metadata by sample index (NaN where absent). Read from the samples' JSON `meta`."""
-    out = {name: np.full(n, np.nan, dtype=np.float32) for name in names}
-    for i, meta in session.execute(select(Sample.index, Sample.meta).where(Sample.dataset_id == dataset_id)):
-        if i >= n or not meta:
-            continue
-        for name in names:
-            v = meta.get(name)
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                out[name][i] = v
-    return out
 
 
 def encode(table: pa.Table, compression: Compression) -> bytes:

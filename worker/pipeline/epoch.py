@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import ModelVersion
 from backend.db.session import session_scope
+from backend.services.class_probabilities import keeps_class_probabilities, save_class_probabilities
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.checkpoint import SavedCheckpoint, record_checkpoint, save_checkpoint
 from worker.pipeline.evaluate import evaluate
@@ -65,6 +66,8 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
     assert evaluated.pooled is not None
     # Like the checkpoint, written before the commit: the epoch's map never finds it missing.
     save_pooled(run.store, vid, epoch, evaluated.pooled)
+    if keeps_class_probabilities(evaluated.probs.shape[1]):
+        save_class_probabilities(run.store, vid, epoch, evaluated.probs)
 
     with session_scope(run.factory) as s:
         live.drain(s)

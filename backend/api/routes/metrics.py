@@ -1,12 +1,23 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from backend.api.deps import SessionDep
+from backend.api.errors import Conflict
+from backend.api.routes.samples import resolve_epoch
 from backend.api.routes.versions import get_version_or_404
+from backend.artifacts import get_store
 from backend.db.models import BatchMetric, EpochMetric
-from backend.schemas.metrics import BatchMetricOut, BatchMetrics, EpochMetricOut, EpochMetrics
+from backend.schemas.metrics import (
+    BatchMetricOut,
+    BatchMetrics,
+    CurvesOut,
+    CurveSplit,
+    EpochMetricOut,
+    EpochMetrics,
+)
+from backend.services.version_curves import CurvesUnavailable, version_curves
 
 router = APIRouter(tags=["metrics"])
 
@@ -29,3 +40,17 @@ def epoch_metrics(version_id: int, session: SessionDep) -> EpochMetrics:
         .order_by(EpochMetric.epoch, EpochMetric.split)
     ).all()
     return EpochMetrics(version_id=version_id, items=[EpochMetricOut.model_validate(r) for r in rows])
+
+
+@router.get("/versions/{version_id}/metrics/curves", operation_id="getCurves")
+def curves(version_id: int, session: SessionDep, epoch: int | None = Query(default=None, ge=1),
+           split: CurveSplit = "test") -> CurvesOut:
+    """ROC and precision-recall curves with their AUC and average precision, at an epoch (default: the
+    latest evaluated) and split. With three or more classes, one class against the rest per class and
+    the macro average; 409 for an epoch trained before per-class probabilities were kept."""
+    version = get_version_or_404(session, version_id)
+    ep = resolve_epoch(session, version, epoch)
+    try:
+        return version_curves(session, get_store(), version, ep, split)
+    except CurvesUnavailable as e:
+        raise Conflict(str(e)) from e

@@ -15,6 +15,8 @@ export const keys = {
   graph: (versionId: number) => ["graph", versionId] as const,
   batchMetrics: (versionId: number) => ["batchMetrics", versionId] as const,
   epochMetrics: (versionId: number) => ["epochMetrics", versionId] as const,
+  curves: (versionId: number, epoch: number, split: string) => ["curves", versionId, epoch, split] as const,
+  fields: (versionId: number) => ["fields", versionId] as const,
   samples: (versionId: number) => ["samples", versionId] as const,
   sample: (sampleId: number, versionId: number | null) => ["sample", sampleId, versionId] as const,
   job: (jobId: number) => ["job", jobId] as const,
@@ -155,6 +157,31 @@ export function useEpochMetrics(versionId: number | null) {
     enabled: versionId !== null,
     queryFn: () =>
       unwrap(api.GET("/api/versions/{version_id}/metrics/epochs", { params: { path: { version_id: versionId ?? -1 } } })),
+  });
+}
+
+export type CurveSplit = "train" | "val" | "test" | "all";
+
+/** ROC and PR curves per class (one-vs-rest with three or more classes) at an epoch and split. */
+export function useCurves(versionId: number | null, epoch: number | null, split: CurveSplit, enabled = true) {
+  return useQuery({
+    queryKey: keys.curves(versionId ?? -1, epoch ?? -1, split),
+    enabled: enabled && versionId !== null && epoch !== null,
+    staleTime: Infinity,
+    queryFn: () =>
+      unwrap(api.GET("/api/versions/{version_id}/metrics/curves", {
+        params: { path: { version_id: versionId ?? -1 }, query: { epoch: epoch ?? undefined, split } },
+      })),
+  });
+}
+
+/** The per-sample fields a chart can plot: built-in ones and the dataset's metadata columns. */
+export function useVersionFields(versionId: number | null) {
+  return useQuery({
+    queryKey: keys.fields(versionId ?? -1),
+    enabled: versionId !== null,
+    staleTime: Infinity,
+    queryFn: () => unwrap(api.GET("/api/versions/{version_id}/fields", { params: { path: { version_id: versionId ?? -1 } } })),
   });
 }
 

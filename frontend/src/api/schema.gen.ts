@@ -660,6 +660,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fields
+         * @description The per-sample fields charts can plot (x and y of a scatter) and the map can colour by: loss,
+         *     probabilities, score, length, label, prediction, split, then the dataset's metadata columns
+         *     (`meta:<column>`; numbers, or text as categories). A sample's metadata is in its `meta`.
+         */
+        get: operations["getVersionFields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/graph": {
         parameters: {
             query?: never;
@@ -836,9 +858,11 @@ export interface paths {
          *     | cluster | int16 | latent-space cluster (see `/clusters`) |
          *
          *     | meta:&lt;name&gt; | float32 | a custom dataset's numeric metadata column; NaN where a sample has none |
+         *     | meta:&lt;name&gt; | dictionary<int16, utf8> | a text metadata column: its 24 commonest values, else null |
          *
          *     Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes, metadata_columns (the
-         *     names behind the `meta:` columns).
+         *     names behind the numeric `meta:` columns) and categorical_columns (name of each text `meta:` column ->
+         *     how many distinct values it has, kept or not).
          *
          *     `compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
          *     `lz4`, or `none`; with
@@ -904,6 +928,28 @@ export interface paths {
         };
         /** Batch Metrics */
         get: operations["getBatchMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/metrics/curves": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Curves
+         * @description ROC and precision-recall curves with their AUC and average precision, at an epoch (default: the
+         *     latest evaluated) and split. With three or more classes, one class against the rest per class and
+         *     the macro average; 409 for an epoch trained before per-class probabilities were kept.
+         */
+        get: operations["getCurves"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1374,6 +1420,37 @@ export interface components {
             /** Split */
             split: string;
         };
+        /** ClassCurvesOut */
+        ClassCurvesOut: {
+            /**
+             * Average Precision
+             * @description Average precision; null without positives
+             */
+            average_precision: number | null;
+            /** Class Index */
+            class_index: number;
+            /** Class Name */
+            class_name: string;
+            /**
+             * Negatives
+             * @description Samples of every other class in the split
+             */
+            negatives: number;
+            /**
+             * Positives
+             * @description Samples of this class in the split
+             */
+            positives: number;
+            /** @description x: recall, y: precision */
+            pr: components["schemas"]["CurvePoints"];
+            /** @description x: false positive rate, y: true positive rate */
+            roc: components["schemas"]["CurvePoints"];
+            /**
+             * Roc Auc
+             * @description Area under the ROC curve; null without positives or negatives
+             */
+            roc_auc: number | null;
+        };
         /** ClusterOut */
         ClusterOut: {
             /** Accuracy */
@@ -1396,6 +1473,50 @@ export interface components {
             x: number;
             /** Y */
             y: number;
+        };
+        /**
+         * CurvePoints
+         * @description A curve's points for drawing (at most a few hundred: long curves are thinned along their length).
+         */
+        CurvePoints: {
+            /** X */
+            x: number[];
+            /** Y */
+            y: number[];
+        };
+        /**
+         * CurvesOut
+         * @description ROC and precision-recall curves of one epoch and split.
+         *
+         *     Two classes (`binary`): one curve, p(class 1) ranking class 1 against class 0, and no macro average.
+         *     Three or more (`one_vs_rest`): one curve per class, that class's probability ranking it against
+         *     all the others, and their unweighted (macro) average.
+         */
+        CurvesOut: {
+            /**
+             * Averaging
+             * @enum {string}
+             */
+            averaging: "binary" | "one_vs_rest";
+            /** Classes */
+            classes: string[];
+            /**
+             * Count
+             * @description Samples in the split
+             */
+            count: number;
+            /** Curves */
+            curves: components["schemas"]["ClassCurvesOut"][];
+            /** Epoch */
+            epoch: number;
+            macro: components["schemas"]["MacroCurvesOut"] | null;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "val" | "test" | "all";
+            /** Version Id */
+            version_id: number;
         };
         /** DatasetImportRequest */
         DatasetImportRequest: {
@@ -1553,6 +1674,37 @@ export interface components {
             sufficiency: number;
             /** Sufficiency At */
             sufficiency_at: number[];
+        };
+        /** FieldOut */
+        FieldOut: {
+            /**
+             * Categories
+             * @description Category fields: the values, most frequent first for metadata (at most 24)
+             */
+            categories?: string[] | null;
+            /**
+             * Distinct
+             * @description Category fields: how many distinct values there are
+             */
+            distinct?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "number" | "category";
+            /**
+             * Name
+             * @description Id of the field: `loss`, `score`, ... or `meta:<column>` for a metadata column
+             */
+            name: string;
+            /**
+             * Source
+             * @description result: the epoch's per-sample result; sample: the sample itself; meta: a custom dataset's metadata column (`meta` of each sample)
+             * @enum {string}
+             */
+            source: "result" | "sample" | "meta";
+            /** Title */
+            title: string;
         };
         /** FlagEventOut */
         FlagEventOut: {
@@ -1859,6 +2011,23 @@ export interface components {
             updated_at: string;
             /** Version Id */
             version_id: number | null;
+        };
+        /** MacroCurvesOut */
+        MacroCurvesOut: {
+            /**
+             * Average Precision
+             * @description Mean of the per-class average precisions
+             */
+            average_precision: number | null;
+            /** Classes Averaged */
+            classes_averaged: number;
+            /** @description Mean TPR of the classes on one FPR grid */
+            roc: components["schemas"]["CurvePoints"];
+            /**
+             * Roc Auc
+             * @description Mean of the per-class ROC AUCs (classes where it is defined)
+             */
+            roc_auc: number | null;
         };
         /** MapBuildRequest */
         MapBuildRequest: {
@@ -2884,6 +3053,15 @@ export interface components {
              * @default 0
              */
             seed?: number;
+        };
+        /** VersionFieldsOut */
+        VersionFieldsOut: {
+            /** Dataset Id */
+            dataset_id: number;
+            /** Fields */
+            fields: components["schemas"]["FieldOut"][];
+            /** Version Id */
+            version_id: number;
         };
         /** VersionGraph */
         VersionGraph: {
@@ -5141,6 +5319,55 @@ export interface operations {
             };
         };
     };
+    getVersionFields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionFieldsOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     getVersionGraph: {
         parameters: {
             query?: never;
@@ -5780,6 +6007,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BatchMetrics"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    getCurves: {
+        parameters: {
+            query?: {
+                epoch?: number | null;
+                split?: "train" | "val" | "test" | "all";
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurvesOut"];
                 };
             };
             /** @description An id in the path does not exist */

@@ -102,8 +102,8 @@ export function LegendView({ points, colorBy, classes }: { points: PointSet; col
   if (legend.kind === "categorical") {
     return (
       <ul className="legend" aria-label="legend">
-        {legend.entries.filter((e) => e.count > 0).map((e) => (
-          <li key={e.label}><span className="swatch" style={{ background: e.color }} />{e.label}<span className="muted small"> {e.count.toLocaleString()}</span></li>
+        {legend.entries.map((e, k) => ({ ...e, k })).filter((e) => e.count > 0).map((e) => (
+          <li key={e.k}><span className="swatch" style={{ background: e.color }} />{e.label}<span className="muted small"> {e.count.toLocaleString()}</span></li>
         ))}
       </ul>
     );

@@ -1,4 +1,4 @@
-import { addDashlet, applyPositions, DEFAULT_LAYOUT, parseLayout, removeDashlet } from "./dashletLayout";
+import { addDashlet, applyPositions, DEFAULT_LAYOUT, parseLayout, removeDashlet, sameLayout, setDashletSettings } from "./dashletLayout";
 
 describe("dashlet layout", () => {
   it("starts from the default layout when the project saved none", () => {
@@ -36,4 +36,21 @@ describe("dashlet layout", () => {
     // A saved empty layout is respected: the user removed everything.
     expect(parseLayout({ dashboard: { layout: [] } })).toEqual([]);
   });
+
+  it("keeps a dashlet's saved settings (strings only) through parsing, moves and updates", () => {
+    const saved = { dashboard: { layout: [
+      { i: "s", type: "scoreVsLoss", x: 0, y: 0, w: 6, h: 9, settings: { x: "meta:length", y: "loss", bad: 3 } },
+      { i: "t", type: "confusion", x: 0, y: 9, w: 4, h: 9, settings: "nonsense" },
+    ] } };
+    const layout = parseLayout(saved);
+    expect(layout[0]?.settings).toEqual({ x: "meta:length", y: "loss" });
+    expect(layout[1]).not.toHaveProperty("settings");
+    const moved = applyPositions(layout, [{ i: "s", x: 6, y: 0, w: 6, h: 9 }]);
+    expect(moved[0]?.settings).toEqual({ x: "meta:length", y: "loss" });
+    const changed = setDashletSettings(moved, "s", { x: "score", y: "loss" });
+    expect(changed[0]?.settings).toEqual({ x: "score", y: "loss" });
+    expect(sameLayout(changed, moved)).toBe(false);
+    expect(sameLayout(moved, applyPositions(layout, [{ i: "s", x: 6, y: 0, w: 6, h: 9 }]))).toBe(true);
+  });
 });
+

@@ -68,4 +68,23 @@ describe("point colour encoding", () => {
     expect(size[2]).toBe(0);
     expect(colorFields(pts)).not.toContain("meta:length");
   });
+
+  it("colours by a text metadata column as categories, the missing ones first; size ignores it", () => {
+    const withText = fromColumns(5, { sample_id: [1, 2, 3, 4, 5], x: [0, 1, 2, 3, 4], y: [0, 1, 2, 3, 4] },
+      { length: [1, 2, 3, 4, 5] },
+      { source: { codes: Int16Array.from([0, -1, 1, 0, 0]), values: ["wire", "<img src=x onerror=alert(1)>"], other: false } });
+    expect(colorFields(withText).slice(-2)).toEqual(["meta:length", "meta:source"]);
+    expect(sizeFields(withText)).toEqual(["none", "loss", "meta:length"]);
+    const e = encodeColor(withText, "meta:source");
+    expect(e.categorical).toBe(true);
+    expect([...e.values]).toEqual([1, 0, 2, 1, 1]);
+    expect(e.palette).toHaveLength(3);
+    expect(e.legend).toEqual({ kind: "categorical", entries: [
+      { label: "(none)", color: e.palette[0], count: 1 },
+      { label: "wire", color: e.palette[1], count: 3 },
+      { label: "<img src=x onerror=alert(1)>", color: e.palette[2], count: 1 },
+    ] });
+    const capped = fromColumns(1, { sample_id: [1], x: [0], y: [0] }, {}, { source: { codes: Int16Array.from([-1]), values: [], other: true } });
+    expect(encodeColor(capped, "meta:source").legend).toMatchObject({ entries: [{ label: "(other or none)", count: 1 }] });
+  });
 });

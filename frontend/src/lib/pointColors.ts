@@ -8,7 +8,7 @@ export const COLOR_FIELDS = [
   "label", "prediction", "correct", "loss", "score", "token_count", "truncated", "flag", "cluster", "split",
 ] as const;
 export type BuiltinColorField = (typeof COLOR_FIELDS)[number];
-/** A numeric metadata column of a custom dataset. */
+/** A metadata column of a custom dataset (numeric, or text as categories). */
 export type MetaField = `meta:${string}`;
 export type ColorField = BuiltinColorField | MetaField;
 /** What point size can follow: nothing, the loss, or a numeric metadata column. */
@@ -18,10 +18,12 @@ export function metaField(name: string): MetaField {
   return `meta:${name}`;
 }
 
-/** The colour (and size) options of a point set: the built-in fields, then its numeric metadata columns. */
+/** The colour options of a point set: the built-in fields, then its metadata columns (numbers, then categories). */
 export function colorFields(points: PointSet): ColorField[] {
-  return [...COLOR_FIELDS, ...Object.keys(points.metadata).map(metaField)];
+  return [...COLOR_FIELDS, ...Object.keys(points.metadata).map(metaField), ...Object.keys(points.categories).map(metaField)];
 }
+
+/** Size follows numbers only: the loss or a numeric metadata column. */
 
 export function sizeFields(points: PointSet): SizeField[] {
   return ["none", "loss", ...Object.keys(points.metadata).map(metaField)];
@@ -108,8 +110,19 @@ function metadataColumn(points: PointSet, field: MetaField): { values: Float32Ar
   return { values, min: quantile(values, 0.01), max: quantile(values, 0.99) };
 }
 
+/** The legend's name for points without a value (or, when the payload names only the commonest, a rarer one). */
+export function noValueLabel(other: boolean): string {
+  return other ? "(other or none)" : "(none)";
+}
+
 export function encodeColor(points: PointSet, field: ColorField, classes: readonly string[] = ["neg", "pos"]): Encoding {
   const n = points.n;
+  const category = field.startsWith(META_PREFIX) ? points.categories[field.slice(META_PREFIX.length)] : undefined;
+  if (category) {
+    // Category 0 is "no value"; value k is category k + 1.
+    const colors = [NEUTRAL, ...category.values.map((_, k) => CATEGORY[k % CATEGORY.length] as string)];
+    return categorical(n, (i) => (category.codes[i] as number) + 1, [noValueLabel(category.other), ...category.values], colors);
+  }
   if (field.startsWith(META_PREFIX)) {
     const { values, min, max } = metadataColumn(points, field as MetaField);
     // Points without a value take the bottom of the ramp.

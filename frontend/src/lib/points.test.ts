@@ -86,5 +86,19 @@ describe("Arrow points payload → PointSet", () => {
     const { points } = decodePoints(bytes("points-none.arrow"));
     expect(rowsOf(points, [100, 136, 999, 101])).toEqual([0, 36, 1]);
   });
+
+  it("reads dictionary meta:<name> columns written by pyarrow as categories, nulls as -1", () => {
+    // scripts/make_meta_points_fixture.py: the backend's column types and encoder (zstd).
+    const { points, meta } = decodePoints(bytes("points-meta.arrow"));
+    expect(points.n).toBe(6);
+    expect(meta.classes).toEqual(["a", "b", "c"]);
+    expect(Object.keys(points.metadata)).toEqual(["length"]);
+    expect([...(points.metadata.length as Float32Array)]).toEqual([12, Number.NaN, 7, 3, 5, 9]);
+    const source = points.categories.source;
+    expect(source?.values).toEqual(["wire", "blog", "<b>zine</b>"]);
+    expect([...(source?.codes ?? [])]).toEqual([0, -1, 1, 0, -1, 2]);
+    expect(source?.other).toBe(true); // 30 distinct values in the column, 3 named
+    expect(decodePoints(bytes("points-none.arrow")).points.categories).toEqual({});
+  });
 });
 

@@ -35,6 +35,16 @@ export interface PointSet {
   cluster: Int16Array;
   /** A custom dataset's numeric metadata columns by name (the payload's `meta:<name>` columns); NaN where absent. */
   metadata: Record<string, Float32Array>;
+  /** Its text metadata columns (dictionary-encoded `meta:<name>` columns) as categories. */
+  categories: Record<string, CategoryColumn>;
+}
+
+export interface CategoryColumn {
+  /** Index into `values`, -1 where the sample has no value (or, with `other`, a rarer one). */
+  codes: Int16Array;
+  values: string[];
+  /** The column has more distinct values than the payload names: -1 also stands for the rest. */
+  other: boolean;
 }
 
 /** Payload columns `meta:<name>` carry numeric metadata of custom datasets. */
@@ -48,7 +58,7 @@ export interface PointsMeta {
   classes: string[] | null;
 }
 
-const COLUMN_FOR: Record<keyof Omit<PointSet, "n" | "metadata">, string> = {
+const COLUMN_FOR: Record<keyof Omit<PointSet, "n" | "metadata" | "categories">, string> = {
   sampleId: "sample_id",
   x: "x",
   y: "y",
@@ -97,6 +107,7 @@ export function fromColumns(
   n: number,
   columns: Record<string, ArrayLike<number> | undefined>,
   metadata: Record<string, ArrayLike<number>> = {},
+  categories: Record<string, CategoryColumn> = {},
 ): PointSet {
   for (const required of ["x", "y", "sample_id"]) {
     if (!columns[required]) throw new PayloadError(`points payload lacks column ${required}`);
@@ -118,6 +129,10 @@ export function fromColumns(
     flag: column(Uint8Array, c("flag"), n),
     cluster: column(Int16Array, c("cluster"), n, -1),
     metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, column(Float32Array, v, n)])),
+    categories: Object.fromEntries(Object.entries(categories).map(([k, c]) => {
+      if (c.codes.length !== n) throw new PayloadError(`column meta:${k} has ${c.codes.length} values, expected ${n}`);
+      return [k, c];
+    })),
   };
 }
 
@@ -186,29 +201,70 @@ function numericColumn(table: Table, name: string, categories?: readonly string[
   return out;
 }
 
+/** A dictionary-encoded text column: codes into one list of values across every record batch, -1 for null. */
+function categoryColumn(table: Table, name: string): { codes: Int16Array; values: string[] } {
+  const vector = table.getChild(name);
+  const codes = new Int16Array(vector?.length ?? 0);
+  const values: string[] = [];
+  const position = new Map<string, number>();
+  let at = 0;
+  for (const chunk of (vector?.data ?? []) as Data[]) {
+    const dict = chunk.dictionary;
+    if (!dict) throw new PayloadError(`column ${name} has no dictionary`);
+    const remap = Array.from({ length: dict.length }, (_, k) => {
+      const word = String(dict.get(k));
+      let p = position.get(word);
+      if (p === undefined) {
+        p = values.length;
+        values.push(word);
+        position.set(word, p);
+      }
+      return p;
+    });
+    const raw = chunk.values as ArrayLike<number>;
+    const valid = chunk.nullBitmap;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk.offset + i;
+      const isNull = chunk.nullCount > 0 && valid !== undefined && valid.length > 0 && (((valid[b >> 3] as number) >> (b & 7)) & 1) === 0;
+      codes[at + i] = isNull ? -1 : (remap[raw[i] as number] as number);
+    }
+    at += chunk.length;
+  }
+  return { codes, values };
+}
+
 /** A decoded Arrow table → PointSet (+ the map's metadata). */
 export function pointsFromTable(table: Table): { points: PointSet; meta: PointsMeta } {
   const columns: Record<string, ArrayLike<number> | undefined> = {};
   for (const name of Object.values(COLUMN_FOR)) {
     columns[name] = numericColumn(table, name, name === "split" ? SPLITS : undefined);
   }
-  const metadata: Record<string, ArrayLike<number>> = {};
-  for (const field of table.schema.fields) {
-    if (!field.name.startsWith(META_PREFIX)) continue;
-    const values = numericColumn(table, field.name);
-    if (values) metadata[field.name.slice(META_PREFIX.length)] = values;
-  }
   let meta: PointsMeta = { versionId: null, epoch: null, mapId: null, classes: null };
+  let distinct: Record<string, number> = {};
   const raw = table.schema.metadata.get("lensboard");
   if (raw) {
     try {
-      const m = JSON.parse(raw) as { version_id?: number; epoch?: number; map_id?: number; classes?: string[] };
+      const m = JSON.parse(raw) as { version_id?: number; epoch?: number; map_id?: number; classes?: string[]; categorical_columns?: Record<string, number> };
       meta = { versionId: m.version_id ?? null, epoch: m.epoch ?? null, mapId: m.map_id ?? null, classes: m.classes ?? null };
+      distinct = m.categorical_columns ?? {};
     } catch {
       /* metadata is informative only */
     }
   }
-  return { points: fromColumns(table.numRows, columns, metadata), meta };
+  const metadata: Record<string, ArrayLike<number>> = {};
+  const categories: Record<string, CategoryColumn> = {};
+  for (const field of table.schema.fields) {
+    if (!field.name.startsWith(META_PREFIX)) continue;
+    const name = field.name.slice(META_PREFIX.length);
+    if ((field.type.typeId as Type) === Type.Dictionary) {
+      const c = categoryColumn(table, field.name);
+      categories[name] = { ...c, other: (distinct[name] ?? 0) > c.values.length };
+      continue;
+    }
+    const values = numericColumn(table, field.name);
+    if (values) metadata[name] = values;
+  }
+  return { points: fromColumns(table.numRows, columns, metadata, categories), meta };
 }
 
 /** Decode the points endpoint's body (an Arrow IPC stream, compressed or not). */

@@ -8,12 +8,16 @@ import { Empty, NotAvailable } from "../components/States";
 import { VersionActions } from "../components/VersionDownloads";
 import { errorMessage } from "../api/client";
 import { hasFeature } from "../lib/features";
-import { addDashlet, applyPositions, COLS, DASHLET_TYPES, parseLayout, removeDashlet, sameLayout, type DashletItem, type DashletType } from "../lib/dashletLayout";
+import {
+  addDashlet, applyPositions, COLS, DASHLET_TYPES, parseLayout, removeDashlet, sameLayout, setDashletSettings,
+  type DashletItem, type DashletSettings, type DashletType,
+} from "../lib/dashletLayout";
 import { BatchCurves } from "./dashlets/BatchCurves";
 import { Suspects } from "./dashlets/Suspects";
 import { EpochMetrics } from "./dashlets/EpochMetrics";
 import { LossSamples } from "./dashlets/LossSamples";
-import { Confusion, RocPr, ScoreVsLoss } from "./dashlets/ResultFigures";
+import { FieldScatter } from "./dashlets/FieldScatter";
+import { Confusion, RocPr } from "./dashlets/ResultFigures";
 
 interface Ctx {
   version: Version | null;
@@ -23,7 +27,12 @@ interface Ctx {
   onOpenSample: (id: number) => void;
 }
 
-export function DashletBody({ type, ctx }: { type: DashletType; ctx: Ctx }) {
+export function DashletBody({ type, ctx, settings, onSettings }: {
+  type: DashletType;
+  ctx: Ctx;
+  settings?: DashletSettings;
+  onSettings?: (settings: DashletSettings) => void;
+}) {
   const { version, epoch } = ctx;
   if (type === "suspects" && !hasFeature("suspects")) return <NotAvailable feature="suspects" what="Mislabel suspects" />;
   if (!version) return <Empty>Select or train a version.</Empty>;
@@ -42,11 +51,11 @@ export function DashletBody({ type, ctx }: { type: DashletType; ctx: Ctx }) {
     case "lossSamples":
       return <LossSamples versionId={version.id} epoch={epoch} selected={ctx.selectedSample} onOpen={ctx.onOpenSample} />;
     case "scoreVsLoss":
-      return <ScoreVsLoss versionId={version.id} epoch={epoch} />;
+      return <FieldScatter versionId={version.id} epoch={epoch} settings={settings} onSettings={onSettings} />;
     case "confusion":
       return <Confusion versionId={version.id} epoch={epoch} classes={ctx.classes} />;
     case "rocPr":
-      return <RocPr versionId={version.id} epoch={epoch} />;
+      return <RocPr versionId={version.id} epoch={epoch} classes={ctx.classes} />;
     default:
       return <NotAvailable feature="suspects" what="Mislabel suspects" />;
   }
@@ -79,7 +88,7 @@ export function DashletGrid({ layout, onChange, ctx }: { layout: DashletItem[]; 
                 </button>
               </header>
               <div className="dashlet-body">
-                <DashletBody type={d.type} ctx={ctx} />
+                <DashletBody type={d.type} ctx={ctx} settings={d.settings} onSettings={(s) => onChange(setDashletSettings(layout, d.i, s))} />
               </div>
             </div>
           ))}

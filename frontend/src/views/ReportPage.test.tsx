@@ -95,3 +95,71 @@ describe("ReportPage", () => {
     expect(requested.some((u) => u.startsWith("/api/versions/7/samples?") && u.includes("epoch=2"))).toBe(true);
   });
 });
+
+describe("ReportPage with three classes", () => {
+  const HOSTILE = "<img src=x onerror=alert(1)>";
+  const classes = ["politics", "science", HOSTILE];
+  const v3 = { ...version, id: 8, dataset_id: 3, epochs_done: 1, status: "trained" };
+  const dataset3 = { id: 3, name: "news", num_samples: 4, classes } as unknown as Dataset;
+  const rows = [0, 1, 2, 0].map((label, k) => ({
+    id: k + 1, index: k, key: `k${k}`, split: k < 3 ? "test" : "val", label, score: null, movie_id: null, word_count: 3,
+    token_count: 3, oov_count: 0, truncated: false, preview: "", meta: {},
+    result: { epoch: 1, loss: 0.3, p_positive: 0.2, p_label: 0.6, prediction: label, correct: true },
+  }));
+  const curve = (k: number, auc: number | null, ap: number | null, positives: number) => ({
+    class_index: k, class_name: classes[k], positives, negatives: 4 - positives, roc_auc: auc, average_precision: ap,
+    roc: { x: [0, 0.5, 1], y: [0, 0.9, 1] }, pr: { x: [0, 1], y: [1, 0.5] },
+  });
+  const curves = (split: string, macroAuc: number, macroAp: number) => ({
+    version_id: 8, epoch: 1, split, count: split === "val" ? 1 : 3, averaging: "one_vs_rest", classes,
+    curves: [curve(0, 0.75, 0.5, 1), curve(1, 1, 1, 1), curve(2, 0.5, 0.25, 1)],
+    macro: { roc_auc: macroAuc, average_precision: macroAp, classes_averaged: 3, roc: { x: [0, 1], y: [0, 1] } },
+  });
+  const requested: string[] = [];
+  beforeEach(() => {
+    requested.length = 0;
+    vi.stubGlobal("ResizeObserver", class { observe() {} disconnect() {} });
+    const stored: Record<string | symbol, unknown> = {};
+    const ctx = new Proxy(stored, { get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })), set: (t, k, v) => { t[k] = v; return true; } });
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(() => ctx as unknown as CanvasRenderingContext2D);
+    vi.stubGlobal("fetch", vi.fn(async (req: Request) => {
+      const url = new URL(req.url);
+      requested.push(url.pathname + url.search);
+      const split = url.searchParams.get("split") ?? "";
+      const body: unknown = {
+        "/api/versions/8": v3,
+        "/api/projects/1": { id: 1, name: "news", description: "", ui_state: {} },
+        "/api/projects/1/datasets": [dataset3],
+        "/api/versions/8/samples": { items: rows, total: rows.length, offset: 0, limit: 1000 },
+        "/api/versions/8/metrics/epochs": { version_id: 8, items: [] },
+        "/api/versions/8/metrics/curves": split === "train" ? null
+          : curves(split, { test: 0.75, val: 0.5, all: 0.8 }[split] ?? 0, { test: 0.6, val: 0.4, all: 0.7 }[split] ?? 0),
+      }[url.pathname];
+      return new Response(JSON.stringify(body ?? { detail: "not found" }), { status: body ? 200 : 404, headers: { "Content-Type": "application/json" } });
+    }));
+  });
+  afterEach(() => { vi.unstubAllGlobals(); vi.restoreAllMocks(); });
+
+  it("reports macro AUC and AP per split and one-vs-rest curves per class, class names as text", async () => {
+    const router = createMemoryRouter([{ path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> }],
+      { initialEntries: ["/projects/1/versions/8/report?epoch=1&split=test"] });
+    render(<QueryClientProvider client={makeQueryClient()}><RouterProvider router={router} /></QueryClientProvider>);
+    const summary = await screen.findByRole("table", { name: "summary per split" });
+    expect(within(summary).getByText("ROC AUC (macro)")).toBeInTheDocument();
+    const cells = (split: string) => within(summary).getByText(split).closest("tr")?.textContent;
+    await within(summary).findByText("0.800");
+    expect(cells("test")).toBe("test3100.0%0.7500.600");
+    expect(cells("val")).toBe("val1100.0%0.5000.400");
+    expect(cells("all")).toBe("all4100.0%0.8000.700");
+
+    const perClass = await screen.findByRole("table", { name: "curves per class" });
+    const body = [...perClass.querySelectorAll("tbody tr")].map((tr) => tr.textContent);
+    expect(body).toEqual(["politics10.7500.500", "science11.0001.000", `${HOSTILE}10.5000.250`, "macro30.7500.600"]);
+    expect(document.querySelector("img")).toBeNull();
+    expect(screen.getByTestId("class-curves")).toHaveTextContent("one class against the rest");
+    expect(requested).toContain("/api/versions/8/metrics/curves?epoch=1&split=test");
+    // The confusion matrix has a row and a column per class.
+    const confusion = screen.getByRole("table", { name: "confusion matrix" });
+    expect(confusion.querySelectorAll("tbody tr")).toHaveLength(3);
+  });
+});

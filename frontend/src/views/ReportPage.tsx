@@ -1,8 +1,8 @@
 /** A printable report of one version: /projects/:projectId/versions/:versionId/report?epoch=&split= */
 import { Link, useParams, useSearchParams } from "react-router";
 import { subsetBySplit, useAllResults } from "../api/allResults";
-import type { Dataset, EpochMetric, Version } from "../api/client";
-import { useDatasets, useEpochMetrics, useProject, useVersion } from "../api/hooks";
+import { errorMessage, type Dataset, type EpochMetric, type Version } from "../api/client";
+import { useCurves, useDatasets, useEpochMetrics, useProject, useVersion } from "../api/hooks";
 import { Empty, ErrorState, QueryView } from "../components/States";
 import { DownloadLinks } from "../components/VersionDownloads";
 import { fmt, pct } from "../lib/format";
@@ -111,7 +111,7 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
         <>
           <section className="report-section">
             <h2>Summary at epoch {epoch}</h2>
-            <SummaryTable versionId={version.id} epoch={epoch} />
+            <SummaryTable versionId={version.id} epoch={epoch} classes={classes} />
           </section>
           <div className="report-grid">
             <section className="report-section report-figure">
@@ -120,7 +120,7 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
             </section>
             <section className="report-section report-figure">
               <h2>ROC and precision-recall · {split}</h2>
-              <div className="report-chart"><RocPr versionId={version.id} epoch={epoch} split={split} /></div>
+              <div className="report-chart"><RocPr versionId={version.id} epoch={epoch} classes={classes} split={split} /></div>
             </section>
           </div>
           <section className="report-section report-figure">
@@ -146,13 +146,20 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
   );
 }
 
-function SummaryTable({ versionId, epoch }: { versionId: number; epoch: number }) {
+/** Two classes: ROC AUC and average precision of p(positive). More: their macro averages, one class against the rest (API). */
+function SummaryTable({ versionId, epoch, classes }: { versionId: number; epoch: number; classes: readonly string[] }) {
   const q = useAllResults(versionId, epoch);
+  const multi = classes.length > 2;
   return (
     <QueryView query={q} loading="Loading results…">
       {(c) => (
         <table className="table report-table" aria-label="summary per split">
-          <thead><tr><th>split</th><th className="num">samples</th><th className="num">accuracy</th><th className="num">ROC AUC</th><th className="num">average precision</th></tr></thead>
+          <thead>
+            <tr>
+              <th>split</th><th className="num">samples</th><th className="num">accuracy</th>
+              <th className="num">{multi ? "ROC AUC (macro)" : "ROC AUC"}</th><th className="num">{multi ? "average precision (macro)" : "average precision"}</th>
+            </tr>
+          </thead>
           <tbody>
             {[...SPLITS, "all" as const].map((s) => {
               const idx = subsetBySplit(c, s);
@@ -160,7 +167,10 @@ function SummaryTable({ versionId, epoch }: { versionId: number; epoch: number }
               const { labels, preds, scores } = pick(c, idx);
               const sum = summarize(labels, preds, scores);
               return (
-                <tr key={s}><td>{s}</td><td className="num">{sum.n}</td><td className="num">{pct(sum.accuracy)}</td><td className="num">{fmt(sum.rocAuc)}</td><td className="num">{fmt(sum.averagePrecision)}</td></tr>
+                <tr key={s}>
+                  <td>{s}</td><td className="num">{sum.n}</td><td className="num">{pct(sum.accuracy)}</td>
+                  {multi ? <MacroCells versionId={versionId} epoch={epoch} split={s} /> : <><td className="num">{fmt(sum.rocAuc)}</td><td className="num">{fmt(sum.averagePrecision)}</td></>}
+                </tr>
               );
             })}
           </tbody>
@@ -168,6 +178,12 @@ function SummaryTable({ versionId, epoch }: { versionId: number; epoch: number }
       )}
     </QueryView>
   );
+}
+
+function MacroCells({ versionId, epoch, split }: { versionId: number; epoch: number; split: Split }) {
+  const q = useCurves(versionId, epoch, split);
+  if (q.error) return <td className="num bad" colSpan={2} title={errorMessage(q.error)}>unavailable</td>;
+  return <><td className="num">{fmt(q.data?.macro?.roc_auc)}</td><td className="num">{fmt(q.data?.macro?.average_precision)}</td></>;
 }
 
 function EpochTable({ versionId }: { versionId: number }) {

@@ -1,9 +1,10 @@
-import { useMemo, useState } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { subsetBySplit, useAllResults, type ResultColumns } from "../../api/allResults";
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { confusionMatrix, prCurve, rocCurve } from "../../lib/curves";
 import { fmt } from "../../lib/format";
+import { ClassCurves } from "./ClassCurves";
 
 export type Split = "all" | "train" | "val" | "test";
 
@@ -60,10 +61,21 @@ export function Confusion({ versionId, epoch, classes, split: fixed }: { version
   );
 }
 
-export function RocPr({ versionId, epoch, split: fixed }: { versionId: number; epoch: number; split?: Split }) {
-  const q = useAllResults(versionId, epoch);
+/**
+ * ROC and precision-recall curves. Two classes: from p(positive), in the browser. Three or more: one
+ * curve per class against the rest, with the macro average, from the API (ClassCurves).
+ */
+export function RocPr({ versionId, epoch, classes, split: fixed }: { versionId: number; epoch: number; classes: readonly string[]; split?: Split }) {
   const [picked, setSplit] = useState<Split>("test");
   const split = fixed ?? picked;
+  const picker = fixed ? null : <SplitPicker value={split} onChange={setSplit} />;
+  return classes.length > 2
+    ? <ClassCurves versionId={versionId} epoch={epoch} split={split} picker={picker} />
+    : <BinaryRocPr versionId={versionId} epoch={epoch} split={split} picker={picker} />;
+}
+
+function BinaryRocPr({ versionId, epoch, split, picker }: { versionId: number; epoch: number; split: Split; picker: ReactNode }) {
+  const q = useAllResults(versionId, epoch);
   const option = useMemo<ChartOption | null>(() => {
     if (!q.data) return null;
     const { labels, scores } = pick(q.data, subsetBySplit(q.data, split));
@@ -90,37 +102,10 @@ export function RocPr({ versionId, epoch, split: fixed }: { versionId: number; e
     <QueryView query={q} loading="Loading results…">
       {() => (
         <div className="dashlet-fill">
-          <div className="toolbar">{!fixed && <SplitPicker value={split} onChange={setSplit} />}<span className="muted small">epoch {epoch} · from p(positive)</span></div>
+          <div className="toolbar">{picker}<span className="muted small">epoch {epoch} · from p(positive)</span></div>
           {option && <Chart option={option} />}
         </div>
       )}
     </QueryView>
   );
-}
-
-export function ScoreVsLoss({ versionId, epoch }: { versionId: number; epoch: number }) {
-  const q = useAllResults(versionId, epoch);
-  const option = useMemo<ChartOption | null>(() => {
-    const c = q.data;
-    if (!c) return null;
-    const sum = new Array<number>(11).fill(0), cnt = new Array<number>(11).fill(0);
-    for (let i = 0; i < c.n; i++) {
-      const s = c.score[i] as number;
-      const l = c.loss[i] as number;
-      if (s >= 1 && s <= 10 && Number.isFinite(l)) { sum[s] = (sum[s] ?? 0) + l; cnt[s] = (cnt[s] ?? 0) + 1; }
-    }
-    const scores = Array.from({ length: 10 }, (_, k) => k + 1);
-    return {
-      tooltip: { trigger: "axis", formatter: (p: unknown) => {
-        const a = (p as { dataIndex: number }[])[0];
-        const s = scores[a?.dataIndex ?? 0] as number;
-        return `score ${s}: mean loss ${fmt((sum[s] ?? 0) / Math.max(1, cnt[s] ?? 0))} (${cnt[s]} reviews)`;
-      } },
-      grid: { left: 50, right: 16, top: 20, bottom: 35 },
-      xAxis: { type: "category", data: scores.map(String), name: "user score", nameLocation: "middle", nameGap: 22 },
-      yAxis: { type: "value", name: "mean loss" },
-      series: [{ type: "bar", data: scores.map((s) => (cnt[s] ? (sum[s] ?? 0) / (cnt[s] ?? 1) : null)), itemStyle: { color: "#76b7b2" } }],
-    };
-  }, [q.data]);
-  return <QueryView query={q} loading="Loading results…">{() => (option ? <Chart option={option} /> : null)}</QueryView>;
 }
