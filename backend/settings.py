@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     max_uncompressed_bytes: int = Field(default=4 << 30, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
     torch_threads: int | None = Field(default=None, ge=1)
+    # Shared by the workers of one host, so that each process claims a GPU of its own.
+    gpu_lock_dir: Path | None = None
     frontend_dist: Path = Path("frontend/dist")
     # Requests a minute per client (and, once there are accounts, per user) to the endpoints that start
     # heavy work, with bursts up to the same number; 0 turns a limit off. See backend/api/limits.py.
@@ -129,6 +131,10 @@ class Settings(BaseSettings):
     def numba_cache_dir(self) -> Path:
         """Where workers keep numba's compiled UMAP/pynndescent kernels between processes."""
         return self.data_dir / "numba-cache"
+
+    @property
+    def gpu_locks(self) -> Path:
+        return (self.gpu_lock_dir or self.data_dir / "gpu-locks").expanduser().resolve()
 
     @property
     def embedded(self) -> bool:
