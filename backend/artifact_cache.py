@@ -48,22 +48,37 @@ class ReadThroughCache:
             return None
         return p
 
-    def fill(self, key: str, tag: str, source: BinaryIO) -> Path:
+    def temp_for(self, key: str) -> Path:
+        """An empty temp file beside key's entries, for a download that commit() then publishes."""
+        folder = self.entry(key, "x").parent
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=TMP_PREFIX)
+        os.close(fd)
+        return Path(tmp)
+
+    def commit(self, tmp: Path, key: str, tag: str) -> Path:
+        """Publish a complete temp file as key's entry for tag (at once: readers never see half a copy)."""
         dest = self.entry(key, tag)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=TMP_PREFIX)
         try:
-            with os.fdopen(fd, "wb") as f:
-                shutil.copyfileobj(source, f, 8 << 20)
-                f.flush()
+            with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, dest)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         self._drop_versions(key, keep=dest)
         self.prune(keep=dest)
         return dest
+
+    def fill(self, key: str, tag: str, source: BinaryIO) -> Path:
+        tmp = self.temp_for(key)
+        try:
+            with open(tmp, "wb") as f:
+                shutil.copyfileobj(source, f, 8 << 20)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return self.commit(tmp, key, tag)
 
     def forget(self, prefix: str) -> None:
         """Drop the copies of prefix and of everything under prefix/."""

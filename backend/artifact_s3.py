@@ -4,7 +4,8 @@ For workers on different hosts: they share the bucket and nothing else. Objects 
 `<bucket>/<prefix>/<key>`. A PUT replaces an object at once (a multipart upload appears only when
 completed), so a reader sees the old artifact or the new one, never half of one.
 Reads that need a local file (`path`, `get_array(mmap=True)`) go through a per-host read-through
-cache (backend/artifact_cache.py) whose entries are named by ETag, so a rewritten key is fetched anew.
+cache (backend/artifact_cache.py) whose entries are named by ETag, so a rewritten key is fetched anew;
+a hit costs one HEAD request.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import s3fs
+from fsspec.asyn import sync
 
 from backend.artifact_cache import TMP_PREFIX, ReadThroughCache, version_tag
 from backend.artifacts import ArtifactStore, clean_key
 from backend.settings import Settings
 
-# A download that meets a rewrite halfway (the ETag no longer matches) starts again with the new version.
-FETCH_ATTEMPTS = 3
 BLOCK = 8 << 20
 
 
@@ -71,25 +71,38 @@ class S3ArtifactStore(ArtifactStore):
 
     def path(self, key: str) -> Path:
         remote = self._remote(key)
-        for attempt in range(FETCH_ATTEMPTS):
-            try:
-                # Opening costs one HEAD; the reads that follow carry If-Match on its ETag.
-                f = self.fs.open(remote, "rb", block_size=BLOCK, cache_type="none")
-            except (FileNotFoundError, IsADirectoryError) as e:
-                raise KeyError(key) from e
-            with f:
-                if f.details.get("type", "file") != "file":
-                    raise KeyError(key)
-                tag = version_tag(f.details.get("ETag"), int(f.details["size"]))
-                hit = self.cache.lookup(key, tag)
-                if hit is not None:
-                    return hit
-                try:
-                    return self.cache.fill(key, tag, f)
-                except OSError:
-                    if attempt == FETCH_ATTEMPTS - 1:
-                        raise
-        raise AssertionError("unreachable")
+        try:
+            info = self.fs.info(remote)
+        except FileNotFoundError as e:
+            raise KeyError(key) from e
+        if info.get("type") != "file":
+            raise KeyError(key)
+        hit = self.cache.lookup(key, version_tag(info.get("ETag"), int(info["size"])))
+        if hit is not None:
+            return hit
+        return Path(sync(self.fs.loop, self._fetch, key, remote))
+
+    async def _fetch(self, key: str, remote: str) -> Path:
+        """Download the object in one GET and file it under that GET's own ETag: whatever rewrites
+        happen meanwhile, the copy is one whole version, named for it. (s3fs's ranged reads would fail
+        on a rewrite, and its parallel part downloads could mix two versions.)"""
+        bucket, name, _ = self.fs.split_path(remote)
+        try:
+            response = await self.fs._call_s3("get_object", Bucket=bucket, Key=name)
+        except FileNotFoundError as e:  # deleted since the HEAD
+            raise KeyError(key) from e
+        tmp = self.cache.temp_for(key)
+        body = response["Body"]
+        try:
+            with open(tmp, "wb") as f:
+                while chunk := await body.read(BLOCK):
+                    f.write(chunk)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            body.close()
+        return self.cache.commit(tmp, key, version_tag(response.get("ETag"), int(response["ContentLength"])))
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._remote(key)))
