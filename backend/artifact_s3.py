@@ -80,9 +80,11 @@ class S3ArtifactStore(ArtifactStore):
         hit = self.cache.lookup(key, version_tag(info.get("ETag"), int(info["size"])))
         if hit is not None:
             return hit
-        return Path(sync(self.fs.loop, self._fetch, key, remote))
+        tmp, tag = sync(self.fs.loop, self._download, key, remote)
+        # Off the event loop, which every s3fs call of this process shares: fsync and pruning take a while.
+        return self.cache.commit(tmp, key, tag)
 
-    async def _fetch(self, key: str, remote: str) -> Path:
+    async def _download(self, key: str, remote: str) -> tuple[Path, str]:
         """Download the object in one GET and file it under that GET's own ETag: whatever rewrites
         happen meanwhile, the copy is one whole version, named for it. (s3fs's ranged reads would fail
         on a rewrite, and its parallel part downloads could mix two versions.)"""
@@ -102,7 +104,7 @@ class S3ArtifactStore(ArtifactStore):
             raise
         finally:
             body.close()
-        return self.cache.commit(tmp, key, version_tag(response.get("ETag"), int(response["ContentLength"])))
+        return tmp, version_tag(response.get("ETag"), int(response["ContentLength"]))
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self._remote(key)))
