@@ -1,8 +1,12 @@
 """The artifact store: checkpoints, tokenizers, token arrays, latent vectors, maps.
 
-Keys are relative POSIX paths ("versions/3/epoch_2/model.pt"). Writes are atomic (temp file +
-rename) so that a crashed worker never leaves a half-written artifact that looks complete.
-In distributed mode the root is a folder every worker mounts (NFS, a compose volume).
+Keys are relative POSIX paths ("versions/3/epoch_2/model.pt"). A reader never sees a half-written
+artifact: the local store writes a temp file and renames it, the S3 store relies on a PUT (or a
+completed multipart upload) replacing the object at once.
+
+Two stores, chosen by settings alone (LENSBOARD_ARTIFACT_URL): a folder (every worker mounts the same
+one: NFS, a compose volume) or an S3-compatible bucket (workers on different hosts; see
+backend/artifact_s3.py). Callers use only this interface, so every code path runs on both.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import io
 import os
 import shutil
 import tempfile
-from pathlib import Path
+from abc import ABC, abstractmethod
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import numpy as np
@@ -20,25 +25,85 @@ import numpy.typing as npt
 from backend.settings import get_settings
 
 
-class ArtifactStore:
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root).expanduser().resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+def clean_key(key: str) -> str:
+    """The key in canonical form; ValueError for one that could leave the store."""
+    p = PurePosixPath(key)
+    if not key or p.is_absolute() or ".." in p.parts or not p.parts:
+        raise ValueError(f"artifact key escapes the store: {key!r}")
+    return p.as_posix()
 
+
+class ArtifactStore(ABC):
+    @property
+    @abstractmethod
+    def url(self) -> str:
+        """Where the artifacts live: two stores with the same url hold the same artifacts."""
+
+    @abstractmethod
     def path(self, key: str) -> Path:
-        p = (self.root / key).resolve()
-        if self.root not in p.parents and p != self.root:
-            raise ValueError(f"artifact key escapes the store: {key!r}")
-        return p
+        """A local file with the artifact's current bytes, for readers that need one (mmap, file
+        responses). Read-only: write through put_*. KeyError when there is no such artifact."""
 
+    @abstractmethod
     def exists(self, key: str) -> bool:
-        return self.path(key).exists()
+        """True for an artifact and for a prefix that has artifacts under it."""
+
+    @abstractmethod
+    def put_stream(self, key: str, stream: BinaryIO) -> int:
+        """Store the stream's bytes under key, replacing any artifact there; returns the size."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> None:
+        """Remove the artifact at prefix and every artifact under prefix/ (not prefix2/...)."""
 
     def put_bytes(self, key: str, data: bytes) -> int:
         return self.put_stream(key, io.BytesIO(data))
 
+    def put_array(self, key: str, array: npt.NDArray[np.generic]) -> int:
+        buf = io.BytesIO()
+        np.save(buf, array, allow_pickle=False)
+        return self.put_bytes(key, buf.getvalue())
+
+    def get_array(self, key: str, mmap: bool = False) -> npt.NDArray[np.generic]:
+        if mmap:
+            return np.load(self.path(key), mmap_mode="r", allow_pickle=False)  # type: ignore[no-any-return]
+        return np.load(io.BytesIO(self.get_bytes(key)), allow_pickle=False)  # type: ignore[no-any-return]
+
+
+class LocalArtifactStore(ArtifactStore):
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return self.root.as_posix()
+
+    def _file(self, key: str) -> Path:
+        p = (self.root / clean_key(key)).resolve()
+        # Resolving catches a symlink inside the store that points out of it.
+        if self.root not in p.parents:
+            raise ValueError(f"artifact key escapes the store: {key!r}")
+        return p
+
+    def path(self, key: str) -> Path:
+        p = self._file(key)
+        if not p.is_file():
+            raise KeyError(key)
+        return p
+
+    def exists(self, key: str) -> bool:
+        p = self._file(key)
+        if p.is_dir():
+            # Like a bucket: a folder left empty (a write that failed, a tree deleted file by file) holds nothing.
+            return any(not name.startswith(".tmp-") for _, _, names in os.walk(p) for name in names)
+        return p.is_file()
+
     def put_stream(self, key: str, stream: BinaryIO) -> int:
-        dest = self.path(key)
+        dest = self._file(key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         try:
@@ -54,23 +119,15 @@ class ArtifactStore:
 
     def get_bytes(self, key: str) -> bytes:
         try:
-            return self.path(key).read_bytes()
-        except FileNotFoundError as e:
+            return self._file(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError) as e:
             raise KeyError(key) from e
 
-    def put_array(self, key: str, array: npt.NDArray[np.generic]) -> int:
-        buf = io.BytesIO()
-        np.save(buf, array, allow_pickle=False)
-        return self.put_bytes(key, buf.getvalue())
-
     def get_array(self, key: str, mmap: bool = False) -> npt.NDArray[np.generic]:
-        path = self.path(key)
-        if not path.exists():
-            raise KeyError(key)
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)  # type: ignore[no-any-return]
+        return np.load(self.path(key), mmap_mode="r" if mmap else None, allow_pickle=False)  # type: ignore[no-any-return]
 
     def delete_prefix(self, prefix: str) -> None:
-        p = self.path(prefix)
+        p = self._file(prefix)
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
@@ -78,4 +135,10 @@ class ArtifactStore:
 
 
 def get_store() -> ArtifactStore:
-    return ArtifactStore(get_settings().artifacts)
+    settings = get_settings()
+    if settings.artifacts.startswith("s3://"):
+        # Imported here: s3fs and botocore cost a second of start-up that a folder store never needs.
+        from backend.artifact_s3 import S3ArtifactStore
+
+        return S3ArtifactStore.from_settings(settings)
+    return LocalArtifactStore(settings.artifacts)

@@ -1,7 +1,8 @@
 """The one settings object, shared by the API, the CLI and the worker.
 
 Environment variables alone switch between the embedded default (SQLite, a SQLAlchemy-backed
-Celery broker, a local artifact folder) and distributed mode (PostgreSQL, Redis, a shared store).
+Celery broker, a local artifact folder) and distributed mode (PostgreSQL, Redis, a shared store:
+a folder every worker mounts, or an S3-compatible bucket).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,7 +21,20 @@ class Settings(BaseSettings):
     # Unprefixed names follow the conventions of compose files and PaaS platforms.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     broker_url: str | None = Field(default=None, validation_alias="CELERY_BROKER_URL")
-    artifact_root: str | None = Field(default=None, description="Folder (or fsspec URL) shared by all workers.")
+    # A folder (file:// or a plain path) or s3://bucket/prefix. LENSBOARD_ARTIFACT_ROOT is the older name.
+    artifact_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LENSBOARD_ARTIFACT_URL", "LENSBOARD_ARTIFACT_ROOT", "artifact_url"),
+        description="Where every process finds the artifacts: a shared folder or an S3-compatible bucket.")
+    # S3 store only: local copies of objects for callers that need a file (mmap, file downloads).
+    artifact_cache_dir: Path | None = None
+    artifact_cache_max_bytes: int = Field(default=20 << 30, gt=0)
+    # Any S3-compatible server (MinIO, Ceph, R2); unset means AWS. The keys follow boto's names, and
+    # when they are unset boto's own chain (~/.aws, instance roles) applies.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    aws_access_key_id: SecretStr | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = Field(default=None, validation_alias="AWS_SECRET_ACCESS_KEY")
 
     # Workers of one deployment share a queue; tests give each run its own so runs never cross.
     queue: str = "lensboard"
@@ -42,6 +56,8 @@ class Settings(BaseSettings):
     max_uncompressed_bytes: int = Field(default=4 << 30, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
     torch_threads: int | None = Field(default=None, ge=1)
+    # Shared by the workers of one host, so that each process claims a GPU of its own.
+    gpu_lock_dir: Path | None = None
     frontend_dist: Path = Path("frontend/dist")
     # Requests a minute per client (and, once there are accounts, per user) to the endpoints that start
     # heavy work, with bursts up to the same number; 0 turns a limit off. See backend/api/limits.py.
@@ -68,6 +84,24 @@ class Settings(BaseSettings):
             raise ValueError("CELERY_BROKER_URL must be redis://, amqp:// or sqla+<sqlalchemy url>")
         return v
 
+    @field_validator("artifact_url")
+    @classmethod
+    def _known_artifact_url(cls, v: str | None) -> str | None:
+        if v is None or "://" not in v:
+            return v
+        scheme, _, rest = v.partition("://")
+        if scheme == "file":
+            return rest
+        if scheme == "s3":
+            bucket, _, prefix = rest.partition("/")
+            parts = [p for p in prefix.split("/") if p]
+            if not bucket:
+                raise ValueError("LENSBOARD_ARTIFACT_URL must name a bucket: s3://bucket[/prefix]")
+            if ".." in parts:
+                raise ValueError("LENSBOARD_ARTIFACT_URL's prefix must not contain '..'")
+            return "s3://" + "/".join([bucket, *parts])
+        raise ValueError("LENSBOARD_ARTIFACT_URL must be a folder, file://folder or s3://bucket[/prefix]")
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         self.data_dir = self.data_dir.expanduser().resolve()
@@ -84,7 +118,11 @@ class Settings(BaseSettings):
 
     @property
     def artifacts(self) -> str:
-        return self.artifact_root or str(self.data_dir / "artifacts")
+        return self.artifact_url or str(self.data_dir / "artifacts")
+
+    @property
+    def artifact_cache(self) -> Path:
+        return (self.artifact_cache_dir or self.data_dir / "artifact-cache").expanduser().resolve()
 
     @property
     def uploads_dir(self) -> Path:
@@ -95,6 +133,10 @@ class Settings(BaseSettings):
     def numba_cache_dir(self) -> Path:
         """Where workers keep numba's compiled UMAP/pynndescent kernels between processes."""
         return self.data_dir / "numba-cache"
+
+    @property
+    def gpu_locks(self) -> Path:
+        return (self.gpu_lock_dir or self.data_dir / "gpu-locks").expanduser().resolve()
 
     @property
     def embedded(self) -> bool:

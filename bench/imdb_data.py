@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.data.imdb import iter_reviews
 from backend.text import token_store
 from backend.text.token_store import TokenArrays
@@ -73,7 +73,7 @@ def load(val_size: int = 5000, vocab_size: int = 20_000, max_length: int = 400, 
                                   vocab_size=vocab_size, max_length=max_length)
     encoded = tokenizer.encode_batch(texts)
     with tempfile.TemporaryDirectory() as tmp:  # through the token store, exactly as training reads it
-        store = ArtifactStore(tmp)
+        store = LocalArtifactStore(tmp)
         token_store.save_tokens(store, 0, tokenizer, encoded)
         arrays = token_store.load_tokens(store, 0)
     return BenchData(arrays=arrays, labels=np.array(labels, dtype=np.int64), splits=split_arr,

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.data.importer import import_imdb_dataset
 from backend.db.models import Dataset, Project
 from backend.db.session import make_engine, make_session_factory
@@ -50,7 +50,7 @@ def main() -> None:
             # The default validation size (5,000) needs the full train split; scale it for subsets.
             val_size = 5000 if per_class is None else 0.2
             request = ImdbImportRequest(path=str(archive), subset_per_class=per_class, val_size=val_size)
-            store = ArtifactStore(Path(tmp) / "artifacts")
+            store = LocalArtifactStore(Path(tmp) / "artifacts")
             stats = import_imdb_dataset(session, dataset, store, request, progress)
         total = time.perf_counter() - start
         engine.dispose()

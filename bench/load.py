@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.db.models import Dataset, EpochMetric, ModelVersion, PopulationMap, Project
 from backend.db.session import make_engine, make_session_factory
 from backend.services.map_points import map_prefix
@@ -150,7 +150,7 @@ def seed(url: str, artifact_root: str) -> Seeded:
             _copy(s, "sample_result", SAMPLE_RESULT_COLUMNS,
                   zip([version.id] * N_SAMPLES, [epoch] * N_SAMPLES, ids.tolist(), loss.tolist(),
                       p_pos.tolist(), p_label.tolist(), (p_pos >= 0.5).astype(int).tolist(), strict=True))
-        store = ArtifactStore(artifact_root)
+        store = LocalArtifactStore(artifact_root)
         prefix = map_prefix(version.id, EPOCHS)
         store.put_array(f"{prefix}/coords.npy", rng.normal(size=(N_SAMPLES, 2)).astype(np.float32))
         store.put_array(f"{prefix}/clusters.npy", rng.integers(0, 12, N_SAMPLES).astype(np.int16))

@@ -34,7 +34,7 @@ import numpy.typing as npt
 import torch
 
 from backend.architectures import CnnParams
-from backend.artifacts import ArtifactStore
+from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.data.imdb import iter_reviews
 from backend.db.models import ModelVersion
 from backend.text import token_store
@@ -186,7 +186,7 @@ def main() -> int:
     log(f"mislabels bench: device {device}, epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, "
         f"per class {PER_CLASS or 'all'}")
     with tempfile.TemporaryDirectory() as tmp:
-        data, truth = load_train(ArtifactStore(tmp))
+        data, truth = load_train(LocalArtifactStore(tmp))
         results = {v: run_variant(v, data, truth, device) for v in VARIANTS}
     combo = {v: next(o for o in rs if o.name.startswith("combination (2:1")) for v, rs in results.items()}
     base = {v: next(o for o in rs if o.name.startswith("loss")) for v, rs in results.items()}

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.architectures import validate_hyperparameters
-from backend.artifacts import ArtifactStore
+from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.data.importer import import_imdb_dataset
 from backend.db.models import Dataset, EpochMetric, Job, ModelVersion, Project, Sample
 from backend.db.session import make_engine, make_session_factory
@@ -133,7 +133,7 @@ def main() -> None:
         migrate(url)
         engine = make_engine(url)
         factory = make_session_factory(engine)
-        store = ArtifactStore(Path(tmp) / "artifacts")
+        store = LocalArtifactStore(Path(tmp) / "artifacts")
         results = []
         with factory() as session:
             project = Project(name="bench-models")

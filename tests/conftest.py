@@ -14,6 +14,7 @@ from backend.db.session import make_engine, make_session_factory
 from tests.support.accounts import admin_token, bearer
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.imdb_subset import build_subset
+from tests.support.s3 import S3Bucket, moto_server, new_bucket
 from tests.support.services import require_archive, require_postgres, require_redis
 from tests.support.worker_process import NUMBA_CACHE, WorkerProcess, lensboard_env
 from worker.pipeline import jit_cache
@@ -142,3 +143,15 @@ def redis_worker(redis_env: dict[str, str], data_dir: Path) -> Iterator[WorkerPr
     w = _start_worker(redis_env, data_dir)
     yield w
     w.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API (moto's server) on a loopback port, for the S3 artifact store."""
+    yield from moto_server()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> S3Bucket:
+    """A fresh, empty bucket on that server."""
+    return new_bucket(s3_endpoint)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.data.source_store import source_prefix
 from backend.db.models import Dataset, Sample
 from tests.support.custom_data import (
@@ -39,8 +39,8 @@ def project_id(client: TestClient) -> int:
 
 
 @pytest.fixture
-def store(data_dir: Path) -> ArtifactStore:
-    return ArtifactStore(data_dir / "artifacts")
+def store(data_dir: Path) -> LocalArtifactStore:
+    return LocalArtifactStore(data_dir / "artifacts")
 
 
 def upload(client: TestClient, project_id: int, filename: str, data: bytes, **form: Any) -> Any:
@@ -220,7 +220,7 @@ def test_bad_form_and_paths_are_422(client: TestClient, project_id: int, data_di
 
 
 def test_failure_in_the_job_leaves_a_failed_dataset_and_nothing_else(
-        client: TestClient, project_id: int, session_factory: sessionmaker[Session], store: ArtifactStore) -> None:
+        client: TestClient, project_id: int, session_factory: sessionmaker[Session], store: LocalArtifactStore) -> None:
     """Valid rows, but a validation split that takes all of train: the job fails, nothing is kept."""
     data = write_jsonl(Path(store.root.parent) / "train.jsonl", synthetic_rows(2)).read_bytes()
     r = upload(client, project_id, "train.jsonl", data, val_size=6)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.data.importer import import_imdb_dataset
 from backend.data.records import DatasetFormatError
 from backend.db.models import Dataset, Job, Project, Sample
@@ -35,7 +35,7 @@ def imdb_subset_archive(imdb_subset: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def store(data_dir: Path) -> ArtifactStore:
-    return ArtifactStore(data_dir / "artifacts")
+    return LocalArtifactStore(data_dir / "artifacts")
 
 
 @pytest.fixture

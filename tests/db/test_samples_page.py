@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.db.models import EpochMetric, ModelVersion, SampleResult
 from backend.settings import get_settings
 from tests.support.datasets import create_project, insert_synthetic_dataset
@@ -21,7 +21,7 @@ def _version_with_results(factory: sessionmaker[Session], *, with_metrics: bool)
     rng = np.random.default_rng(1)
     with factory() as s:
         project = create_project(s, name=f"metrics-{with_metrics}")
-        dataset = insert_synthetic_dataset(s, ArtifactStore(get_settings().artifacts), project.id, n=N)
+        dataset = insert_synthetic_dataset(s, LocalArtifactStore(get_settings().artifacts), project.id, n=N)
         version = insert_version(s, project.id, dataset.id)
         version.epochs_done = 2
         samples = sorted(dataset_samples(s, dataset.id), key=lambda x: x[0])

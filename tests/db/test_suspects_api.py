@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.cli.suspects import SuspectsExportError, download_suspects
 from backend.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
@@ -85,7 +85,7 @@ def _fold_job(factory: sessionmaker[Session], d: SyntheticDataset, vid: int, par
 def test_last_fold_finalizes_once_and_api_serves_the_ranking(
         client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str],
         tmp_path: Path) -> None:
-    store = ArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
     d, vid, rid, parent, flipped = _world(session_factory, store)
     r = client.get(f"/api/versions/{vid}/suspects")
     assert r.status_code == 409 and r.json()["job_id"] == parent

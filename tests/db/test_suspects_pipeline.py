@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.db.models import Job, ModelVersion, SuspectRanking, SuspectScore
 from tests.support.datasets import create_project, insert_dataset, synthetic_reviews
 from tests.support.versions import SMALL_CNN, insert_train_job, insert_version
@@ -28,7 +28,7 @@ FOLDS = 3
 def test_task_bodies_rank_planted_flips_at_the_top(client: TestClient,
                                                    session_factory: sessionmaker[Session],
                                                    env: dict[str, str]) -> None:
-    store = ArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
     reviews = synthetic_reviews(600, seed=4, noise=0.0)
     train_rows = [i for i, s in enumerate(reviews.splits) if s == "train"]
     rng = np.random.default_rng(2)

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.settings import get_settings
 from tests.conftest import reset_caches
 from tests.support.datasets import create_project, insert_synthetic_dataset
@@ -140,7 +140,7 @@ def test_training_carries_on_across_a_redis_restart(client: TestClient, session_
                                                     redis_server: RedisServer) -> None:
     with session_factory() as s:
         project = create_project(s, "restart")
-        dataset = insert_synthetic_dataset(s, ArtifactStore(get_settings().artifacts), project.id, n=400)
+        dataset = insert_synthetic_dataset(s, LocalArtifactStore(get_settings().artifacts), project.id, n=400)
         vid = insert_version(s, project.id, dataset.id).id
     worker = WorkerProcess({**env, "CELERY_BROKER_URL": redis_server.url},
                            data_dir / f"worker-{uuid.uuid4().hex[:6]}.log")

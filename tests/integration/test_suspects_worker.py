@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.db.models import Job, ModelVersion, Sample, SuspectScore
 from tests.support.datasets import create_project, insert_dataset
 from tests.support.versions import SMALL_CNN
@@ -64,7 +64,7 @@ def test_rank_confirm_retrain_compare(redis_worker: WorkerProcess, redis_env: di
     second.start()
     workers = [redis_worker, second]
     try:
-        store = ArtifactStore(redis_env["LENSBOARD_ARTIFACT_ROOT"])
+        store = LocalArtifactStore(redis_env["LENSBOARD_ARTIFACT_ROOT"])
         _loop(client, session_factory, store, imdb_subset, workers)
     finally:
         second.stop()

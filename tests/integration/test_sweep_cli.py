@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.artifacts import ArtifactStore
+from backend.artifacts import LocalArtifactStore
 from backend.db.session import make_engine, make_session_factory
 from tests.support.api_server import ApiServer, cli
 from tests.support.databases import SqliteDatabases
@@ -24,7 +24,7 @@ def server(sqlite_dbs: SqliteDatabases, data_dir: Path) -> Iterator[ApiServer]:
     engine = make_engine(env["DATABASE_URL"])
     with make_session_factory(engine)() as s:
         project = create_project(s, "reviews")
-        insert_synthetic_dataset(s, ArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"]), project.id, n=40,
+        insert_synthetic_dataset(s, LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"]), project.id, n=40,
                                  vocab_size=100, max_length=32)
     engine.dispose()
     srv = ApiServer(env, data_dir / "server.log", "--no-worker")

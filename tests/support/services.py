@@ -52,3 +52,11 @@ def require_archive() -> str:
     if not os.path.exists(path):
         unavailable(f"the shared IMDB archive at {path}")
     return path
+
+
+def require_moto() -> None:
+    """moto's S3 server (the dev extra's moto[server]) stands in for MinIO or AWS in the S3 store's tests."""
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        unavailable("moto[server] (pip install -e '.[dev]')")

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from backend.settings import Settings
 
-ENV_VARS = ("DATABASE_URL", "CELERY_BROKER_URL")
+ENV_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 @pytest.fixture
@@ -69,6 +69,9 @@ def test_postgresql_scheme_is_normalised_to_psycopg3(clean_env: pytest.MonkeyPat
     ("LENSBOARD_PORT", "70000", "less than or equal to 65535"),
     ("LENSBOARD_WORKER_CONCURRENCY", "0", "greater than or equal to 1"),
     ("LENSBOARD_JOB_LEASE_SECONDS", "-5", "greater than 0"),
+    ("LENSBOARD_ARTIFACT_URL", "gs://bucket/lensboard", "must be a folder, file://folder or s3://bucket[/prefix]"),
+    ("LENSBOARD_ARTIFACT_URL", "s3:///lensboard", "must name a bucket"),
+    ("LENSBOARD_ARTIFACT_URL", "s3://bucket/../other", "must not contain '..'"),
 ])
 def test_bad_values_fail_fast_with_a_clear_error(
     clean_env: pytest.MonkeyPatch, var: str, value: str, message: str
@@ -83,3 +86,21 @@ def test_embedded_only_when_neither_database_nor_broker_is_set(clean_env: pytest
     clean_env.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     s = load()
     assert not s.embedded and s.db_url.startswith("sqlite:///")
+
+
+def test_artifact_store_url(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("LENSBOARD_ARTIFACT_ROOT", "/mnt/artifacts")  # the older name still works
+    assert load().artifacts == "/mnt/artifacts"
+    clean_env.setenv("LENSBOARD_ARTIFACT_URL", "file:///srv/artifacts")  # and the new one wins
+    assert load().artifacts == "/srv/artifacts"
+    clean_env.setenv("LENSBOARD_ARTIFACT_URL", "s3://lensboard//prod/artifacts/")
+    clean_env.setenv("LENSBOARD_S3_ENDPOINT_URL", "http://minio:9000")
+    clean_env.setenv("AWS_ACCESS_KEY_ID", "key-id")
+    clean_env.setenv("AWS_SECRET_ACCESS_KEY", "key-secret")
+    s = load()
+    assert (s.artifacts, s.s3_endpoint_url) == ("s3://lensboard/prod/artifacts", "http://minio:9000")
+    assert s.aws_secret_access_key is not None and s.aws_secret_access_key.get_secret_value() == "key-secret"
+    assert "key-secret" not in repr(s), "the secret shows in logs"
+    assert s.artifact_cache == s.data_dir / "artifact-cache"
+    clean_env.setenv("LENSBOARD_ARTIFACT_CACHE_DIR", str(tmp_path / "cache"))
+    assert load().artifact_cache == tmp_path / "cache"

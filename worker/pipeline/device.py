@@ -1,14 +1,21 @@
-"""Where the model runs: CUDA when present, else CPU; and how many CPU threads torch may use."""
+"""Where the model runs: a GPU of its own when there is one (worker/pipeline/gpu_claim.py), else the CPU;
+and how many CPU threads torch may use."""
 
 from __future__ import annotations
 
 import torch
 
 from backend.settings import get_settings
+from worker.pipeline.gpu_claim import claim_gpu
 
 
 def pick_device() -> torch.device:
-    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    index = claim_gpu(torch.cuda.device_count(), get_settings().gpu_locks)
+    # Also the current device, for whatever allocates on plain "cuda" (cuDNN workspaces, RNG states).
+    torch.cuda.set_device(index)
+    return torch.device("cuda", index)
 
 
 def configure_threads() -> None:

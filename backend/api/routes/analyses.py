@@ -50,7 +50,7 @@ router = APIRouter(tags=["analyses"])
 
 
 @lru_cache(maxsize=8)
-def _tokenizer(artifact_root: str, dataset_id: int) -> TextTokenizer:
+def _tokenizer(store_url: str, dataset_id: int) -> TextTokenizer:
     return load_tokenizer(get_store(), dataset_id)
 
 
@@ -58,7 +58,7 @@ def dataset_tokenizer(dataset: Dataset) -> TextTokenizer:
     if dataset.status != "ready":
         raise Conflict(f"dataset {dataset.id} is {dataset.status}, not ready")
     try:
-        return _tokenizer(get_store().root.as_posix(), dataset.id)
+        return _tokenizer(get_store().url, dataset.id)
     except KeyError as e:
         raise Conflict(f"dataset {dataset.id} has no tokenizer") from e
 

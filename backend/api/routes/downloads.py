@@ -43,9 +43,12 @@ def download_checkpoint(version_id: int, session: SessionDep,
             raise Conflict(f"version {version_id} has no finished epoch yet", state=version.status)
         raise NotFound(f"checkpoint of version {version_id} for epoch",
                        epoch if epoch is not None else version.epochs_done)
-    path = get_store().path(row.key)
-    if not path.is_file():
-        raise NotFound(f"checkpoint file of version {version_id} for epoch", f"{row.epoch} (missing from the store)")
+    try:
+        # With the S3 store this is the API host's cached copy, fetched on first download.
+        path = get_store().path(row.key)
+    except KeyError:
+        raise NotFound(f"checkpoint file of version {version_id} for epoch",
+                       f"{row.epoch} (missing from the store)") from None
     return FileResponse(path, media_type="application/octet-stream",
                         filename=f"version-{version_id}-epoch-{row.epoch}.pt")
 
