@@ -43,14 +43,24 @@ class WorkerProcess:
         self.log_path = log_path
         self.concurrency = concurrency
         self.proc: subprocess.Popen[bytes] | None = None
+        self.go = log_path.with_suffix(".go")
 
     def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self, held: bool = False) -> None:
+        """Start the process without waiting: its imports (several seconds) overlap the caller's work.
+
+        `held`: it imports everything, then waits for `release()` before starting the Celery worker (see
+        tests/support/held_worker.py)."""
         log = open(self.log_path, "ab")  # noqa: SIM115 (closed by the child's lifetime)
+        entry = ["tests.support.held_worker", str(self.go)] if held else ["celery"]
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
+                *entry,
                 "-A",
                 "worker.celery_app",
                 "worker",
@@ -66,6 +76,13 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def release(self) -> None:
+        """Let a worker launched `held` start."""
+        self.go.touch()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.proc is not None, "launch() first"
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -79,10 +96,17 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def kill(self) -> None:
-        """SIGKILL the whole process group: the worker and its pool children die without cleanup."""
+        """SIGKILL the whole process group: the worker and its pool children die without cleanup.
+
+        Returns once none of them runs any more (a pool child can outlive its parent for a moment), so
+        that nothing of the old worker writes after this."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+            deadline = time.monotonic() + 10
+            while _group_members(self.proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert not _group_members(self.proc.pid), "a worker process survived SIGKILL"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -91,3 +115,16 @@ class WorkerProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
