@@ -116,6 +116,22 @@ class JobContext:
             if not res.rowcount:  # type: ignore[attr-defined]
                 raise JobGone(f"job {self.job_id} was cancelled or taken over")
 
+    def hold(self, session: Session) -> None:
+        """Within `session`'s transaction, make sure this worker still holds the job, else raise JobGone.
+
+        A worker that stalled past its lease (a frozen VM, a long pause) and was taken over wakes up
+        mid-task; a write it ties to the lease this way can't undo what the new holder did. The
+        update also locks the job row until the caller commits, so a takeover waits for that commit:
+        call it just before committing, to keep that lock short.
+        """
+        res = session.execute(
+            update(Job)
+            .where(Job.id == self.job_id, Job.worker == self.me, Job.state.in_(ACTIVE_STATES))
+            .values(heartbeat_at=_now())
+        )
+        if not res.rowcount:  # type: ignore[attr-defined]
+            raise JobGone(f"job {self.job_id} was cancelled or taken over")
+
     def succeed(self, result: dict[str, Any] | None = None, message: str = "done") -> None:
         with self.factory() as s:
             s.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.me).values(
@@ -123,8 +139,12 @@ class JobContext:
             s.commit()
 
     def fail(self, error: str) -> None:
+        """Mark the job failed, unless this worker no longer holds it: a worker taken over after a stall
+        may fail afterwards (e.g. its epoch was committed by the new holder), and that must not fail the
+        job the new holder is running or has finished; nor turn a cancelled job into a failed one."""
         with self.factory() as s:
-            s.execute(update(Job).where(Job.id == self.job_id).values(
+            s.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.me,
+                                        Job.state.in_(ACTIVE_STATES)).values(
                 state="FAILURE", message="failed", error=error[:4000], finished_at=_now()))
             s.commit()
 

@@ -72,10 +72,11 @@ def test_revoked_job_stops_mid_epoch_and_keeps_finished_epochs(session_factory: 
     job_id = _train_job(session_factory, version_id, {"epochs": 2})
     ctx2 = JobContext(job_id, session_factory)
     assert ctx2.claim()
-    with session_factory() as s:
-        job = s.get(Job, job_id)
-        assert job is not None
+    with session_factory() as s:  # the new holder took the job and started training the version
+        job, version = s.get(Job, job_id), s.get(ModelVersion, version_id)
+        assert job is not None and version is not None
         job.worker = "elsewhere:1"
+        version.status = "training"
         s.commit()
     with pytest.raises(Exception, match="cancelled or taken over"):
         train(ctx2)

@@ -42,11 +42,15 @@ class EpochConflict(RuntimeError):
 
 
 def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], None] | None = None,
-              on_stage: Callable[[str], None] | None = None) -> EpochOutcome:
+              on_stage: Callable[[str], None] | None = None,
+              guard: Callable[[Session], None] | None = None) -> EpochOutcome:
+    """`guard(session)` runs last in every transaction that writes the epoch's rows (the live batch
+    metrics, the epoch's commit), just before its commit; raising there rolls it back (see
+    JobContext.hold). Last, so that whatever it locks stays locked only for the commit."""
     data, p, vid = run.data, run.params, run.version.id
     batches = bucketed_batches(data.lengths, data.train_rows, p.batch_size, p.bucket_chunk_batches,
                                run.batch_rng)
-    live = BatchMetricWriter(run.factory, vid, epoch, first_step=(epoch - 1) * len(batches) + 1)
+    live = BatchMetricWriter(run.factory, vid, epoch, first_step=(epoch - 1) * len(batches) + 1, guard=guard)
 
     def batch_done(stats: BatchStats) -> None:
         live.add(stats)
@@ -75,6 +79,8 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
         metrics = write_epoch_metrics(s, vid, epoch, data.splits, data.labels, evaluated, trained.seconds)
         record_checkpoint(s, vid, epoch, saved)
         mark_epoch_done(s, vid, epoch)
+        if guard is not None:
+            guard(s)
     run.epochs_done = epoch
     return EpochOutcome(epoch=epoch, train=trained, eval_seconds=evaluated.seconds, metrics=metrics,
                         checkpoint=saved)

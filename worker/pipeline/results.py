@@ -83,8 +83,10 @@ class BatchMetricWriter:
 
     def __init__(self, factory: sessionmaker[Session], version_id: int, epoch: int, first_step: int,
                  every_batches: int = 25, every_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 guard: Callable[[Session], None] | None = None) -> None:
         self.factory = factory
+        self.guard = guard  # runs last in each flush's transaction (see run_epoch)
         self.version_id = version_id
         self.epoch = epoch
         self.first_step = first_step
@@ -103,6 +105,8 @@ class BatchMetricWriter:
         if len(self.pending) >= self.every_batches or self.clock() - self.last_flush >= self.every_seconds:
             with self.factory() as s:
                 self.drain(s)
+                if self.guard is not None:
+                    self.guard(s)
                 s.commit()
 
     def drain(self, session: Session) -> None:

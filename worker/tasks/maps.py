@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -32,6 +33,9 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
         if version is None:
             raise ValueError(f"map job {job.id} has no model version")
         params = map_store.resolve_params(s, version.id, job.params.get("map"))
+        # Tied to the lease: a worker waking up after a takeover must not reset a map the new holder
+        # may have finished already to "running".
+        ctx.hold(s)
         pmap = map_store.start_map(s, version, epoch, job.id, params)
         map_id = pmap.id
     try:
@@ -78,11 +82,15 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
         # Only after the map committed: a map that fails keeps them for its retry.
         delete_pooled(store, version.id, epoch)
     except JobGone:
+        # Only a cancelled job leaves its map failed; after a takeover the map row is the new holder's
+        # (this worker stalled past its lease), and marking it failed would hide the map it built.
         with ctx.factory() as s:
-            map_store.fail_map(s, map_id, "the map job was cancelled or taken over")
+            if ctx.job(s).state == "REVOKED":
+                map_store.fail_map(s, map_id, "the map job was cancelled")
         raise
     except Exception as e:
-        with ctx.factory() as s:
+        with ctx.factory() as s, contextlib.suppress(JobGone):
+            ctx.hold(s)
             map_store.fail_map(s, map_id, f"{type(e).__name__}: {e}")
         raise
     summary = {

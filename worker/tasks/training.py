@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -44,11 +45,17 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
         if version is None:
             raise LookupError(f"version {version_id} not found")
         project_id = version.project_id
-        version.status = "training"
-        # A worker that died mid-epoch left that epoch's live batch metrics; the redo writes them again.
-        delete_unfinished_batch_metrics(s, version_id, version.epochs_done)
-        s.commit()
     try:
+        with factory() as s:
+            version = s.get(ModelVersion, version_id)
+            assert version is not None
+            version.status = "training"
+            # A worker that died mid-epoch left that epoch's live batch metrics; the redo writes them again.
+            delete_unfinished_batch_metrics(s, version_id, version.epochs_done)
+            # Tied to the lease: a worker that wakes up after a takeover must neither mark the version
+            # training again nor delete the live batch metrics of the epoch the new holder is running.
+            ctx.hold(s)
+            s.commit()
         run = open_run(factory, version_id, store)
         _set_version(factory, version_id, graph=run.model.describe(), device=str(run.device))
         if run.epochs_done:
@@ -62,20 +69,29 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
                 stopped_early = True
                 break
             report = ProgressReporter(ctx, epoch, target)
-            outcome = run_epoch(run, epoch, on_batch=report.batch, on_stage=report.stage)
+            # The epoch's writes are tied to the lease: after a takeover they are the new holder's.
+            outcome = run_epoch(run, epoch, on_batch=report.batch, on_stage=report.stage, guard=ctx.hold)
             summary = {"epoch": epoch, "train_loss": outcome.train.loss, "metrics": outcome.metrics,
                        "samples_per_second": outcome.train.samples / max(outcome.train.seconds, 1e-9)}
             with factory() as s:
                 start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=epoch)
             ctx.progress(epoch / target, f"epoch {epoch}/{target} done", epoch=epoch, epochs=target,
                          **_last_detail(outcome.metrics))
+        with factory() as s:
+            _set_status(s, version_id, "trained")
+            ctx.hold(s)  # a worker taken over must not mark "trained" a version someone trains again
+            s.commit()
     except JobGone:
         _if_cancelled(factory, ctx.job_id, version_id)
         raise
     except Exception:
-        _set_version(factory, version_id, status="failed")
+        # Only while this worker holds the job: one that was taken over (it stalled past its lease) must
+        # not mark failed the version the new holder is training.
+        with factory() as s, contextlib.suppress(JobGone):
+            _set_status(s, version_id, "failed")
+            ctx.hold(s)
+            s.commit()
         raise
-    _set_version(factory, version_id, status="trained")
     done = run.epochs_done
     result = {"epochs": target, **summary, "epochs_done": done, "stopped_early": stopped_early}
     message = f"stopped early after {done} of {target} epochs" if stopped_early else f"trained {target} epochs"
@@ -98,6 +114,13 @@ def _if_cancelled(factory: sessionmaker[Session], job_id: int, version_id: int) 
         delete_unfinished_batch_metrics(s, version_id, version.epochs_done)
         version.status = "cancelled"
         s.commit()
+
+
+def _set_status(session: Session, version_id: int, status: str) -> None:
+    version = session.get(ModelVersion, version_id)
+    if version is not None:
+        version.status = status
+        session.flush()
 
 
 def _set_version(factory: sessionmaker[Session], version_id: int, **values: Any) -> None:
