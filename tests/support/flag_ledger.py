@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-ACTOR = "flag-ledger"
 FIELDS = ("state", "corrected_label", "note", "source")
 
 
@@ -35,8 +34,8 @@ class FlagLedger:
         return f"/api/projects/{self.project_id}/flags"
 
     def put(self, sample_id: int, state: str, note: str = "", corrected_label: int | None = None) -> None:
-        r = self.client.put(f"{self.url}/{sample_id}", json={"state": state, "note": note, "actor": ACTOR,
-                                                             "corrected_label": corrected_label})
+        r = self.client.put(f"{self.url}/{sample_id}",
+                            json={"state": state, "note": note, "corrected_label": corrected_label})
         assert r.status_code == 200, r.text
         self._record(sample_id, {"state": state, "corrected_label": corrected_label, "note": note,
                                  "source": "manual"})
@@ -44,24 +43,23 @@ class FlagLedger:
     def patch(self, sample_id: int, **changes: Any) -> None:
         current = self.expected.get(sample_id)
         assert current is not None, f"sample {sample_id} is not flagged"
-        r = self.client.patch(f"{self.url}/{sample_id}", json={**changes, "actor": ACTOR})
+        r = self.client.patch(f"{self.url}/{sample_id}", json=changes)
         assert r.status_code == 200, r.text
         self._record(sample_id, {**current, **changes})
 
     def delete(self, sample_id: int) -> None:
-        r = self.client.delete(f"{self.url}/{sample_id}", params={"actor": ACTOR})
+        r = self.client.delete(f"{self.url}/{sample_id}")
         assert r.status_code == 204, r.text
         self._record(sample_id, None)
 
     def bulk(self, sample_ids: list[int], state: str, note: str = "") -> None:
-        r = self.client.post(f"{self.url}/bulk", json={"sample_ids": sample_ids, "state": state, "note": note,
-                                                       "actor": ACTOR})
+        r = self.client.post(f"{self.url}/bulk", json={"sample_ids": sample_ids, "state": state, "note": note})
         assert r.status_code == 200, r.text
         for sid in sample_ids:
             self._record(sid, {"state": state, "corrected_label": None, "note": note, "source": "manual"})
 
     def undo(self, sample_id: int) -> None:
-        r = self.client.post(f"{self.url}/{sample_id}/undo", json={"actor": ACTOR})
+        r = self.client.post(f"{self.url}/{sample_id}/undo")
         assert r.status_code == 200, r.text
         last = next(e for e in reversed(self.events[sample_id]) if not e.undone and e.action != "undo")
         last.undone = True
