@@ -34,6 +34,10 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
  * Hostile review text on the page stayed inert: no element was made from its markup, nothing it carries ran,
  * and its 5,000-character word widens neither the page nor any container of review text.
  */
+function expect(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`expected: ${what}`);
+}
+
 async function assertInert(page: Page, where: string): Promise<void> {
   // No named functions inside: tsx would wrap them in a helper that does not exist in the page.
   const r = await page.evaluate(() => ({
@@ -100,6 +104,25 @@ async function main() {
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
     const base = stack.baseUrl;
+    const auth = { headers: stack.auth };
+    const { username, password } = stack;
+
+    await step("signing in is required, and works", async () => {
+      expect((await fetch(`${base}/api/projects`)).status === 401, "the API answers 401 without a credential");
+      await page.goto(base);
+      const form = page.getByRole("form", { name: "Sign in" });
+      await form.waitFor();
+      await page.getByLabel("Username").fill(username);
+      await page.getByLabel("Password").fill("not the password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("alert").filter({ hasText: "wrong username or password" }).waitFor();
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Projects" }).waitFor();
+      const cookies = await page.context().cookies();
+      const session = cookies.find((c) => c.name === "lensboard_session");
+      expect(session?.httpOnly === true && session.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict");
+    });
 
     await step("projects page loads", async () => {
       await page.goto(base);
@@ -171,7 +194,7 @@ async function main() {
     await step("a review with <script>, <img onerror>, a javascript: link and a 5,000-character word shows as text", async () => {
       const url = new URL(page.url());
       const version = url.searchParams.get("version");
-      const res = await fetch(`${base}/api/versions/${version}/samples?split=test&label=0&limit=1000&sort=index&order=asc`);
+      const res = await fetch(`${base}/api/versions/${version}/samples?split=test&label=0&limit=1000&sort=index&order=asc`, auth);
       const body = (await res.json()) as { items: { id: number; key: string }[] };
       const hostile = body.items.find((s) => s.key === subset.hostileKey);
       if (!hostile) throw new Error(`hostile review ${subset.hostileKey} not found`);
@@ -209,7 +232,7 @@ async function main() {
       }
       await map.waitFor({ timeout: Number(process.env.E2E_MAP_TIMEOUT_MS ?? 300_000) });
       const version = new URL(page.url()).searchParams.get("version");
-      const total = ((await (await fetch(`${base}/api/versions/${version}/samples?limit=1`)).json()) as { total: number }).total;
+      const total = ((await (await fetch(`${base}/api/versions/${version}/samples?limit=1`, auth)).json()) as { total: number }).total;
       const count = (await page.getByTestId("map-count").textContent()) ?? "";
       if (!count.startsWith(`${total.toLocaleString("en-US")} points`)) throw new Error(`map shows "${count}", expected all ${total} points`);
       await page.getByTestId("insights").or(page.getByText("No insight for this epoch.")).first().waitFor({ timeout: 15_000 });
@@ -291,7 +314,7 @@ async function main() {
       await page.getByTestId("flag-editor").scrollIntoViewIfNeeded();
       await shot(page, "12-flagged");
       const project = new URL(page.url()).pathname.split("/")[2];
-      const csv = await (await fetch(`${base}/api/projects/${project}/flags/export?format=csv`)).text();
+      const csv = await (await fetch(`${base}/api/projects/${project}/flags/export?format=csv`, auth)).text();
       const row = csv.split("\n").find((line) => line.split(",")[0] === sampleId || line.includes(`,${sampleId},`) || line.startsWith(`${sampleId},`));
       if (!row || !row.includes("confirmed")) throw new Error(`sample ${sampleId} not confirmed in the export:\n${csv.slice(0, 400)}`);
       await page.keyboard.press("Escape");
@@ -300,7 +323,7 @@ async function main() {
 
     await step("a hostile review's heatmap and similar samples stay text; a hostile flag note too", async () => {
       const url = new URL(page.url());
-      const res = await fetch(`${base}/api/versions/${url.searchParams.get("version")}/samples?split=test&label=0&limit=1000&sort=index&order=asc`);
+      const res = await fetch(`${base}/api/versions/${url.searchParams.get("version")}/samples?split=test&label=0&limit=1000&sort=index&order=asc`, auth);
       const hostile = ((await res.json()) as { items: { id: number; key: string }[] }).items.find((s) => s.key === subset.hostileKey);
       if (!hostile) throw new Error(`hostile review ${subset.hostileKey} not found`);
       url.searchParams.set("sample", String(hostile.id));

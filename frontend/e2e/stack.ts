@@ -46,6 +46,12 @@ export interface Stack {
   baseUrl: string;
   dataDir: string;
   stop: () => void;
+  /** A site administrator: the page signs in with the password; the token serves the test's own fetch() calls. */
+  username: string;
+  password: string;
+  token: string;
+  /** Headers for direct API calls from the test (the browser uses its session cookie). */
+  auth: Record<string, string>;
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
@@ -68,6 +74,14 @@ export async function startStack(): Promise<Stack> {
     OMP_NUM_THREADS: "1",
   };
   run(py, ["-m", "alembic", "upgrade", "head"], env);
+  const username = "e2e";
+  const password = `pw-${process.pid}-${Date.now()}`;
+  const created = spawnSync(py, ["-m", "backend.cli.main", "users", "create", username, "--admin", "--password-stdin"],
+    { cwd: ROOT, env, input: `${password}\n`, encoding: "utf-8", timeout: 120_000 });
+  if (created.status !== 0) throw new Error(`creating the e2e user failed: ${created.stderr}`);
+  const issued = spawnSync(py, ["-m", "backend.cli.main", "users", "token", username], { cwd: ROOT, env, encoding: "utf-8", timeout: 120_000 });
+  if (issued.status !== 0) throw new Error(`issuing the e2e token failed: ${issued.stderr}`);
+  const token = issued.stdout.trim();
   const log = (name: string) => openSync(join(dataDir, `${name}.log`), "a");
   const children: ChildProcess[] = [];
   const stop = () => {
@@ -90,7 +104,7 @@ export async function startStack(): Promise<Stack> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { baseUrl, dataDir, stop };
+  return { baseUrl, dataDir, stop, username, password, token, auth: { Authorization: `Bearer ${token}` } };
 }
 
 /** Markup and a very long word (synthetic) that must stay inert text wherever review text appears. */

@@ -1,6 +1,8 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createBrowserRouter, Link, RouterProvider } from "react-router";
+import { meKey } from "./api/auth";
 import { ApiError } from "./api/client";
+import { AuthGate } from "./components/AuthGate";
 import { BenchMapPage } from "./views/BenchMapPage";
 import { ProjectPage } from "./views/ProjectPage";
 import { ProjectsPage } from "./views/ProjectsPage";
@@ -8,7 +10,13 @@ import { ReportPage } from "./views/ReportPage";
 import { SweepPage } from "./views/SweepPage";
 
 export function makeQueryClient() {
-  return new QueryClient({
+  const client: QueryClient = new QueryClient({
+    // A 401 anywhere means the session ended (expired, signed out in another tab): back to sign-in.
+    queryCache: new QueryCache({
+      onError: (error, query) => {
+        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== meKey[0]) client.setQueryData(meKey, null);
+      },
+    }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -18,6 +26,7 @@ export function makeQueryClient() {
       },
     },
   });
+  return client;
 }
 
 function NotFoundPage() {
@@ -43,7 +52,12 @@ const queryClient = makeQueryClient();
 export function App() {
   return (
     <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
+      {/* The map benchmark page reads a static payload, no API: it runs without a server to sign in to. */}
+      {typeof window !== "undefined" && window.location.pathname.startsWith("/_bench/") ? <RouterProvider router={router} /> : (
+        <AuthGate>
+          <RouterProvider router={router} />
+        </AuthGate>
+      )}
     </QueryClientProvider>
   );
 }

@@ -19,7 +19,7 @@ from backend.api.auth import (
 )
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
-from backend.api.limits import rate_limit
+from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.auth import accounts
 from backend.auth.passwords import verify_password
 from backend.db.models import Credential, User
@@ -59,7 +59,7 @@ def _start_session(request: Request, response: Response, session: SessionDep, us
 
 
 @router.post("/auth/login", operation_id="login", dependencies=[rate_limit("login")],
-             responses={401: {"description": "Wrong username or password"}})
+             responses={**RATE_LIMITED, 401: {"description": "Wrong username or password"}})
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> MeOut:
     """Sign in with a password: sets the session cookie (HttpOnly) and the CSRF cookie."""
     user = accounts.authenticate(session, body.username, body.password)
@@ -70,7 +70,7 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
 
 @router.get("/auth/link", operation_id="useLoginLink", response_class=RedirectResponse, status_code=303,
             dependencies=[rate_limit("login")],
-            responses={303: {"description": "Signed in: on to the dashboard"},
+            responses={**RATE_LIMITED, 303: {"description": "Signed in: on to the dashboard"},
                        401: {"description": "The link is unknown, used or expired"}})
 def use_login_link(request: Request, session: SessionDep,
                    token: str = Query(min_length=1, max_length=200),

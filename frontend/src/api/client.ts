@@ -12,11 +12,28 @@ export type SampleDetail = Schemas["SampleDetail"];
 export type BatchMetric = Schemas["BatchMetricOut"];
 export type EpochMetric = Schemas["EpochMetricOut"];
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The session's CSRF token: the server sets it in a readable cookie beside the HttpOnly session cookie. */
+export function csrfToken(): string {
+  if (typeof document === "undefined") return "";
+  const hit = document.cookie.split("; ").find((c) => c.startsWith("lensboard_csrf="));
+  return hit ? decodeURIComponent(hit.slice("lensboard_csrf=".length)) : "";
+}
+
+/** Every state-changing request echoes the CSRF token (double submit): the one place that does it. */
+export function withCsrf(request: Request): Request {
+  if (SAFE_METHODS.has(request.method.toUpperCase())) return request;
+  const headers = new Headers(request.headers);
+  headers.set("X-CSRF-Token", csrfToken());
+  return new Request(request, { headers });
+}
+
 // An absolute base: openapi-fetch builds Request objects, which need one outside a page (tests).
 export const api = createClient<paths>({
   baseUrl: typeof window === "undefined" ? "" : window.location.origin,
   // Look fetch up per call (openapi-fetch would capture it once), so it can be swapped in tests.
-  fetch: (request: Request) => globalThis.fetch(request),
+  fetch: (request: Request) => globalThis.fetch(withCsrf(request)),
 });
 
 /** An API failure carrying the server's `detail` message and HTTP status. */
@@ -66,7 +83,10 @@ export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; respo
 export async function fetchBinary(url: string, init?: RequestInit): Promise<ArrayBuffer> {
   let response: Response;
   try {
-    response = await fetch(url, init);
+    const method = (init?.method ?? "GET").toUpperCase();
+    const headers = new Headers(init?.headers);
+    if (!SAFE_METHODS.has(method)) headers.set("X-CSRF-Token", csrfToken());
+    response = await fetch(url, { ...init, headers });
   } catch (e) {
     throw new ApiError(0, `cannot reach the API (${errorMessage(e)})`);
   }

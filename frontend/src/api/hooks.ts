@@ -393,7 +393,7 @@ export function useSetFlag(projectId: number, sampleId: number) {
     mutationFn: async (body: Schemas["FlagPut"] | null) => {
       const path = { project_id: projectId, sample_id: sampleId };
       if (body === null) {
-        await unwrap(api.DELETE("/api/projects/{project_id}/flags/{sample_id}", { params: { path, query: {} } }));
+        await unwrap(api.DELETE("/api/projects/{project_id}/flags/{sample_id}", { params: { path } }));
         return null;
       }
       return unwrap(api.PUT("/api/projects/{project_id}/flags/{sample_id}", { params: { path }, body }));
@@ -409,7 +409,7 @@ export function useUndoFlag(projectId: number, sampleId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: () =>
-      unwrap(api.POST("/api/projects/{project_id}/flags/{sample_id}/undo", { params: { path: { project_id: projectId, sample_id: sampleId } }, body: {} })),
+      unwrap(api.POST("/api/projects/{project_id}/flags/{sample_id}/undo", { params: { path: { project_id: projectId, sample_id: sampleId } } })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: flagKeys.all(projectId) }),
   });
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
+import { AccountMenu } from "../components/AuthGate";
 import { useCreateProject, useProjects } from "../api/hooks";
 import { Empty, QueryView } from "../components/States";
 import { compact, relativeTime } from "../lib/format";
@@ -12,6 +13,7 @@ export function TopBar({ children }: { children?: React.ReactNode }) {
         <span className="brand-mark" aria-hidden>◎</span> Lensboard
       </Link>
       <div className="topbar-rest">{children}</div>
+      <AccountMenu />
     </header>
   );
 }
