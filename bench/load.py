@@ -40,6 +40,7 @@ from backend.artifacts import LocalArtifactStore
 from backend.db.models import Dataset, EpochMetric, ModelVersion, PopulationMap, Project
 from backend.db.session import make_engine, make_session_factory
 from backend.services.map_points import map_prefix
+from bench.accounts import owner_token
 from worker.pipeline.results import SAMPLE_RESULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +73,11 @@ class Seeded:
     artifact_root: str
     version_id: int
     sample_ids: tuple[int, int]  # first and last id
+    token: str  # an API token of the project's owner: every request is signed in, as a dashboard user's
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass
@@ -157,11 +163,13 @@ def seed(url: str, artifact_root: str) -> Seeded:
         s.add(PopulationMap(version_id=version.id, epoch=EPOCHS, status="done", num_points=N_SAMPLES,
                             artifact_prefix=prefix, finished_at=version.created_at))
         s.commit()
-        vid = version.id
+        vid, project_id = version.id, project.id
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("VACUUM ANALYZE"))
+    token = owner_token(factory, project_id)
     engine.dispose()
-    return Seeded(url=url, artifact_root=artifact_root, version_id=vid, sample_ids=(int(first), int(last)))
+    return Seeded(url=url, artifact_root=artifact_root, version_id=vid, sample_ids=(int(first), int(last)),
+                  token=token)
 
 
 def free_port() -> int:
@@ -229,9 +237,11 @@ end
     return out
 
 
-def drive(base: str, name: str, script: Path) -> Figures:
-    # One wrk thread: the server needs the machine's other core more than wrk does.
-    res = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s",
+def drive(base: str, name: str, script: Path, headers: dict[str, str]) -> Figures:
+    # One wrk thread: the server needs the machine's other core more than wrk does. wrk.format() in the
+    # scripts adds the -H headers to every request.
+    header_args = [arg for key, value in headers.items() for arg in ("-H", f"{key}: {value}")]
+    res = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", *header_args,
                           "-s", str(script), base], capture_output=True, text=True, timeout=SECONDS + 60)
     m = re.search(r"RESULT requests=(\d+) errors=(\d+) seconds=([\d.]+) p50=(\d+) p95=(\d+) p99=(\d+)",
                   res.stdout)
@@ -256,7 +266,7 @@ def settle(base: str) -> None:
 def warm_up(base: str, seeded: Seeded) -> None:
     """First requests open pooled connections and fill each process's points cache."""
     v = seeded.version_id
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with httpx.Client(base_url=base, headers=seeded.headers, timeout=60) as client:
         for _ in range(8):
             client.get(f"/api/versions/{v}/maps/{EPOCHS}/points").raise_for_status()
             client.get(f"/api/versions/{v}/samples?limit={PAGE}&offset=20000").raise_for_status()
@@ -284,7 +294,7 @@ def main() -> None:
                 figures = []
                 for name, (_, path) in scripts.items():
                     settle(base)
-                    figures.append(drive(base, name, path))
+                    figures.append(drive(base, name, path, seeded.headers))
             finally:
                 stop(proc)
             _say(f"\nuvicorn --workers {workers}, wrk {CONNECTIONS} connections x {SECONDS} s per endpoint")

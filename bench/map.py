@@ -102,6 +102,7 @@ def main() -> None:
     from backend.db.session import default_session_factory
     from backend.services.jobs import create_job
     from backend.settings import get_settings
+    from bench.accounts import admin_token
     from worker.job_runner import run_job
     from worker.tasks.maps import run_map_job
 
@@ -147,7 +148,8 @@ def main() -> None:
         )
     warm_up_numba()
 
-    client = TestClient(create_app(factory))
+    # Auth stays on: the points requests below are timed with a token's lookup, as a user's would be.
+    client = TestClient(create_app(factory), headers={"Authorization": f"Bearer {admin_token(factory)}"})
     total = 0.0
     for epoch in map_epochs:
         with factory() as s:

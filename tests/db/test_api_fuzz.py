@@ -4,8 +4,11 @@ body) is one the schema declares.
 It runs against the ASGI app on a fresh SQLite database holding a project with a dataset and a trained
 version, and path ids fixed to those rows, so the fuzzed bodies and queries reach the real handlers instead
 of stopping at a 404. SQLite only: the fuzzing checks the HTTP contract, which does not depend on the
-database, and PostgreSQL would double a run that is already the slowest database test. Anonymous for now:
-once there are accounts, it must run as a signed-in user.
+database, and PostgreSQL would double a run that is already the slowest database test.
+
+Every call is signed in with the API token of an ordinary user (not an administrator) who owns the seeded
+project, so the fuzzed requests get past the access guard as a real user's would; anonymous calls would all
+stop at the 401 (tests/db/test_access.py walks every operation for that).
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from backend.artifacts import get_store
 from backend.db.models import Sample
 from backend.db.session import make_engine, make_session_factory
 from tests.conftest import reset_caches
+from tests.support.accounts import add_member, bearer, user_token
 from tests.support.databases import SqliteDatabases
 from tests.support.datasets import synthetic_reviews
 from tests.support.versions import trained_version
 from tests.support.worker_process import lensboard_env
 
 MAX_EXAMPLES = 25
+FUZZER = "fuzzer"
 
 
 def _seed(factory: sessionmaker[Session]) -> dict[str, Any]:
@@ -47,7 +52,9 @@ def _seed(factory: sessionmaker[Session]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The schema to fuzz, and the headers that sign its calls in."""
     data_dir = tmp_path / "lensboard"
     data_dir.mkdir()
     url = sqlite_dbs.fresh()
@@ -56,16 +63,21 @@ def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path, monkeypatch: pytest.
             monkeypatch.setenv(k, v)
     monkeypatch.setenv("LENSBOARD_IMPORT_ROOTS", f'["{data_dir}"]')
     # Rate limits off, so that every example reaches its handler (tests/db/test_rate_limits.py covers 429).
-    for kind in ("ANALYZE", "TRAIN", "COMPUTE"):
+    for kind in ("ANALYZE", "TRAIN", "COMPUTE", "LOGIN"):
         monkeypatch.setenv(f"LENSBOARD_RATE_LIMIT_{kind}_PER_MINUTE", "0")
     reset_caches()
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    config = SchemathesisConfig.from_dict({"parameters": _seed(factory)})
+    seeded = _seed(factory)
+    headers = bearer(user_token(factory, FUZZER))
+    add_member(factory, seeded["project_id"], FUZZER, "owner")
+    config = SchemathesisConfig.from_dict({"parameters": seeded})
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(factory), config=config)
     # The job stream never ends by design; deleting the project would take the seeded rows from every
-    # operation after it (deletion has its own tests).
-    yield schema.exclude(operation_id=["streamJobs", "deleteProject"])
+    # operation after it (deletion has its own tests). revokeToken and logout would sign the fuzzer out
+    # (its token's id is a small integer the fuzzer soon tries) and leave every later operation at a 401;
+    # tests/db/test_access.py covers both.
+    yield schema.exclude(operation_id=["streamJobs", "deleteProject", "revokeToken", "logout"]), headers
     engine.dispose()
     reset_caches()
 
@@ -73,25 +85,36 @@ def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path, monkeypatch: pytest.
 CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance]
 # Readiness answers its documented 503 here by design: no worker runs beside this test.
 CHECKS_FOR = {"ready": [checks.response_schema_conformance, checks.status_code_conformance]}
+# Where a signed-in owner may still meet a 401 (a made-up password or link) or a 403 (administrators only).
+MAY_BE_401 = {"login", "useLoginLink"}
+MAY_BE_403 = {"listUsers", "createUser"}
 
 
-def test_api_contract(api_schema: Any) -> None:
+def test_api_contract(api_schema: tuple[Any, dict[str, str]]) -> None:
     # One loop over the operations rather than schemathesis' pytest plugin, whose lazy schemas do not
     # work with pytest 9; every operation runs, and the failures of all of them are reported together.
+    schema, headers = api_schema
     failures: dict[str, str] = {}
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # 401/403 are declared everywhere, so the checks above would pass a fuzzer that never got in.
+    refused: dict[str, set[int]] = {}
+    operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 50
 
     for operation in operations:
-        fixed = overrides.for_operation(api_schema.config, operation=operation).as_strategy_kwargs()
-        op_checks = CHECKS_FOR.get(operation.definition.raw.get("operationId", ""), CHECKS)
+        fixed = overrides.for_operation(schema.config, operation=operation).as_strategy_kwargs()
+        op_id = operation.definition.raw.get("operationId", "")
+        op_checks = CHECKS_FOR.get(op_id, CHECKS)
+        unexpected = {401, 403} - ({401} if op_id in MAY_BE_401 else set()) - ({403} if op_id in MAY_BE_403 else set())
 
         @hypothesis.given(case=operation.as_strategy(**fixed))
         @hypothesis.settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
                              suppress_health_check=list(hypothesis.HealthCheck), print_blob=False)
         def fuzz(case: Any) -> None:
             # fuzz() runs within this iteration, so the loop variable is the current one.
-            case.call_and_validate(checks=op_checks)  # noqa: B023
+            # The token replaces any Authorization header the fuzzer made up from the security schemes.
+            response = case.call_and_validate(headers=headers, checks=op_checks)  # noqa: B023
+            if response.status_code in unexpected:  # noqa: B023
+                refused.setdefault(operation.label, set()).add(response.status_code)  # noqa: B023
 
         try:
             fuzz()
@@ -100,3 +123,4 @@ def test_api_contract(api_schema: Any) -> None:
                 raise
             failures[operation.label] = str(e)[:3000]
     assert not failures, "\n\n".join(f"{label}:\n{message}" for label, message in failures.items())
+    assert not refused, f"the fuzzer's owner token was refused: {refused}"

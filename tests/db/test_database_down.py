@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from backend.api.app import create_app
 from backend.db.session import make_engine, make_session_factory
 from tests.conftest import reset_caches
+from tests.support.accounts import admin_token, bearer
 from tests.support.databases import PostgresDatabases
 from tests.support.worker_process import lensboard_env
 
@@ -30,7 +31,8 @@ def pg_client(postgres_dbs: PostgresDatabases, data_dir: Path,
             monkeypatch.setenv(k, v)
     reset_caches()
     engine = make_engine(url)
-    with TestClient(create_app(make_session_factory(engine))) as client:
+    factory = make_session_factory(engine)
+    with TestClient(create_app(factory), headers=bearer(admin_token(factory))) as client:
         yield client, str(make_url(url).database)
     engine.dispose()
     reset_caches()

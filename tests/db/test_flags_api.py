@@ -10,6 +10,7 @@ import tarfile
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.accounts import ADMIN, add_member, bearer, user_token
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
 
 
@@ -23,28 +24,29 @@ def test_state_changes_history_and_undo(client: TestClient, session_factory: ses
     url = f"/api/projects/{pid}/flags/{sid}"
     assert client.get(url).status_code == 404
 
-    r = client.put(url, json={"state": "suspected", "note": "odd", "source": "ranking", "actor": "ann"})
+    r = client.put(url, json={"state": "suspected", "note": "odd", "source": "ranking"})
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "suspected" and r.json()["revision"] == 1 and r.json()["split"] == "train"
     etag = r.headers["ETag"]
 
-    r = client.patch(url, json={"state": "confirmed", "corrected_label": 1, "actor": "bob"},
+    r = client.patch(url, json={"state": "confirmed", "corrected_label": 1},
                      headers={"If-Match": etag})
     assert r.status_code == 200, r.text
     assert (r.json()["state"], r.json()["corrected_label"], r.json()["note"]) == ("confirmed", 1, "odd")
     # A stale ETag is a conflict; without If-Match the later write wins, and history keeps both.
     stale = client.patch(url, json={"note": "late"}, headers={"If-Match": etag})
     assert stale.status_code == 409 and stale.json()["current_etag"] == r.headers["ETag"]
-    r = client.patch(url, json={"note": "last write", "actor": "cy"})
+    r = client.patch(url, json={"note": "last write"})
     assert r.json()["note"] == "last write" and r.json()["revision"] == 3
 
     history = client.get(f"{url}/history").json()
     assert [e["action"] for e in history] == ["create", "update", "update"]
     assert history[1]["before"]["state"] == "suspected" and history[1]["after"]["state"] == "confirmed"
-    assert [e["actor"] for e in history] == ["ann", "bob", "cy"]
+    # Changes are recorded as the signed-in user (the `client` fixture's administrator).
+    assert [e["actor"] for e in history] == [ADMIN] * 3
 
     # Undo walks back one change at a time, down to "not flagged".
-    r = client.post(f"{url}/undo", json={"actor": "dee"})
+    r = client.post(f"{url}/undo")
     assert r.status_code == 200 and r.json()["flags"][0]["note"] == "odd"
     assert client.get(url).json()["state"] == "confirmed"
     client.post(f"{url}/undo")
@@ -62,6 +64,34 @@ def test_state_changes_history_and_undo(client: TestClient, session_factory: ses
     assert client.get(url).status_code == 404
     client.post(f"{url}/undo")
     assert client.get(url).json()["state"] == "dismissed"
+
+
+def test_each_change_records_the_user_who_made_it(client: TestClient,
+                                                  session_factory: sessionmaker[Session]) -> None:
+    a, _ = _setup(session_factory)
+    pid, sid = a.project_id, a.sample_ids["train"][0]
+    ann, bob = (bearer(user_token(session_factory, name)) for name in ("ann", "bob"))
+    for name in ("ann", "bob"):
+        add_member(session_factory, pid, name, "editor")
+    url = f"/api/projects/{pid}/flags/{sid}"
+
+    # A name in the body is not who made the change: the author comes from the credential alone.
+    assert client.put(url, json={"state": "suspected", "actor": "mallory"}, headers=ann).status_code == 200
+    assert client.patch(url, json={"state": "confirmed"}, headers=bob).status_code == 200
+    assert client.patch(url, json={"note": "checked"}, headers=ann).status_code == 200
+    assert client.post(f"{url}/undo", headers=bob).status_code == 200
+    assert client.delete(url, headers=ann).status_code == 204
+    history = client.get(f"{url}/history").json()
+    assert [(e["action"], e["actor"]) for e in history] == [
+        ("create", "ann"), ("update", "bob"), ("update", "ann"), ("undo", "bob"), ("delete", "ann")]
+
+    ids = a.sample_ids["test"][:3]
+    r = client.post(f"/api/projects/{pid}/flags/bulk", json={"sample_ids": ids, "state": "suspected"}, headers=bob)
+    assert r.status_code == 200, r.text
+    assert client.post(f"/api/projects/{pid}/flags/bulk/{r.json()['batch_id']}/undo", headers=ann).status_code == 200
+    for i in ids:
+        events = client.get(f"/api/projects/{pid}/flags/{i}/history").json()
+        assert [(e["action"], e["actor"]) for e in events] == [("create", "bob"), ("undo", "ann")]
 
 
 def test_bad_input(client: TestClient, session_factory: sessionmaker[Session]) -> None:
@@ -89,7 +119,7 @@ def test_bulk_and_bulk_undo(client: TestClient, session_factory: sessionmaker[Se
     ids = a.sample_ids["train"][:5] + a.sample_ids["test"][:2]
     client.put(f"/api/projects/{pid}/flags/{ids[0]}", json={"state": "dismissed", "note": "kept"})
     r = client.post(f"/api/projects/{pid}/flags/bulk",
-                    json={"sample_ids": ids, "state": "suspected", "source": "ranking", "actor": "top-N"})
+                    json={"sample_ids": ids, "state": "suspected", "source": "ranking"})
     assert r.status_code == 200, r.text
     batch = r.json()["batch_id"]
     assert r.json()["changed"] == len(ids)
@@ -97,7 +127,7 @@ def test_bulk_and_bulk_undo(client: TestClient, session_factory: sessionmaker[Se
     assert {f["sample_id"] for f in listed["items"]} == set(ids[5:])
     assert client.get(f"/api/projects/{pid}/flags", params={"state": "suspected"}).json()["total"] == 7
 
-    r = client.post(f"/api/projects/{pid}/flags/bulk/{batch}/undo", json={"actor": "oops"})
+    r = client.post(f"/api/projects/{pid}/flags/bulk/{batch}/undo")
     assert r.status_code == 200, r.text
     assert len(r.json()["reverted_event_ids"]) == 7
     flags = client.get(f"/api/projects/{pid}/flags").json()["items"]
@@ -130,7 +160,8 @@ def test_exports_round_trip_and_survive_a_restart(client: TestClient,
     from backend.db.session import make_engine, make_session_factory
 
     engine = make_engine(str(session_factory.kw["bind"].url.render_as_string(hide_password=False)))
-    with TestClient(create_app(make_session_factory(engine))) as restarted:
+    signed_in = {"Authorization": client.headers["Authorization"]}  # the same token, kept in the database
+    with TestClient(create_app(make_session_factory(engine)), headers=signed_in) as restarted:
         r = restarted.get(f"/api/projects/{pid}/flags/export", params={"format": "csv"})
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(r.text)))

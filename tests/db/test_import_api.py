@@ -37,6 +37,8 @@ def test_bad_import_requests_are_422(client: TestClient, project_id: int, data_d
     assert status == 422 and "has no aclImdb" in detail
     status, detail = post(client, project_id, path="/etc/passwd")
     assert status == 422 and "outside the allowed import roots" in detail
+    status, detail = post(client, project_id, path=f"{data_dir}/x\0y.tar.gz")
+    assert status == 422 and "NUL character" in detail
     status, detail = post(client, project_id, path=str(plain_gz), val_size=2.5)
     assert status == 422 and "val_size" in detail
     status, detail = post(client, project_id, path=str(plain_gz), tokenizer={"vocab_size": 5})

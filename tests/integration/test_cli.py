@@ -47,7 +47,8 @@ def test_projects_create_and_list(server: ApiServer) -> None:
     listed = cli(["projects"], server.env)
     assert listed.returncode == 0 and "reviews" in listed.stdout
     assert "reviews" in cli(["projects", "list"], server.env).stdout
-    assert httpx.get(f"{server.url}/api/projects").json()[0]["description"] == "IMDB walkthrough"
+    listed_api = httpx.get(f"{server.url}/api/projects", headers=server.headers).json()
+    assert listed_api[0]["description"] == "IMDB walkthrough"
 
 
 def test_api_errors_exit_nonzero_with_their_message(server: ApiServer, data_dir: Path) -> None:
@@ -70,7 +71,46 @@ def test_api_errors_exit_nonzero_with_their_message(server: ApiServer, data_dir:
         assert message in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
     # A bad hyperparameter never reaches the database.
-    assert httpx.get(f"{server.url}/api/projects/1/versions").json() == []
+    assert httpx.get(f"{server.url}/api/projects/1/versions", headers=server.headers).json() == []
+
+
+def test_cli_signs_in_with_a_password_and_out_again(server: ApiServer, tmp_path: Path) -> None:
+    """No token: a clear message. `lensboard login` saves a personal token; `lensboard logout` revokes it."""
+    config = tmp_path / "config"
+    env = {**{k: v for k, v in server.env.items() if k != "LENSBOARD_TOKEN"}, "XDG_CONFIG_HOME": str(config)}
+    anonymous = cli(["projects"], env)
+    assert anonymous.returncode != 0, anonymous.stdout
+    assert "Sign in with `lensboard login`" in anonymous.stderr and "Traceback" not in anonymous.stderr
+
+    made = cli(["users", "create", "ann", "--password-stdin"], env, stdin="correct horse battery\n")
+    assert made.returncode == 0, made.stderr
+    wrong = cli(["login", "--username", "ann", "--password-stdin"], env, stdin="incorrect horse\n")
+    assert wrong.returncode != 0 and "wrong username or password" in wrong.stderr, wrong.stderr
+    assert not (config / "lensboard" / "token").exists()
+
+    signed_in = cli(["login", "--username", "ann", "--password-stdin"], env, stdin="correct horse battery\n")
+    assert signed_in.returncode == 0, signed_in.stderr
+    assert "Signed in as ann" in signed_in.stdout
+    token_file = config / "lensboard" / "token"
+    saved = token_file.read_text().strip()
+    assert saved and token_file.stat().st_mode & 0o777 == 0o600
+    me = httpx.get(f"{server.url}/api/auth/me", headers={"Authorization": f"Bearer {saved}"})
+    assert me.status_code == 200 and me.json()["username"] == "ann"
+
+    # Later commands run as ann: her project is hers, and the administrator sees it too.
+    created = cli(["projects", "create", "anns"], env)
+    assert created.returncode == 0, created.stderr
+    assert "anns" in cli(["projects"], env).stdout
+    project = httpx.get(f"{server.url}/api/projects", headers=server.headers).json()[0]
+    members = httpx.get(f"{server.url}/api/projects/{project['id']}/members", headers=server.headers).json()
+    assert [(m["username"], m["role"]) for m in members] == [("ann", "owner")]
+
+    signed_out = cli(["logout"], env)
+    assert signed_out.returncode == 0 and "Signed out." in signed_out.stdout, signed_out.stderr
+    assert not token_file.exists()
+    assert httpx.get(f"{server.url}/api/auth/me", headers={"Authorization": f"Bearer {saved}"}).status_code == 401
+    again = cli(["projects"], env)
+    assert again.returncode != 0 and "Sign in with `lensboard login`" in again.stderr
 
 
 def test_cli_without_a_server_says_how_to_start_one(api_env: dict[str, str]) -> None:
@@ -120,7 +160,7 @@ def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir
                  "--vocab-size", "500", "--max-length", "64"], server.env, timeout=300)
         assert r.returncode == 0, r.stderr + server.log()
         assert "Created project" in r.stdout and "with 20 samples" in r.stdout
-        jobs = httpx.get(f"{server.url}/api/jobs").json()
+        jobs = httpx.get(f"{server.url}/api/jobs", headers=server.headers).json()
         assert [(j["kind"], j["state"]) for j in jobs] == [("import", "SUCCESS")]
     finally:
         code = server.stop()
@@ -162,14 +202,14 @@ def test_walkthrough_import_train_and_read_the_hardest_samples(data_dir: Path, i
                        "--set", "num_filters=8", "--set", "kernel_sizes=[3,4]", "--set", "batch_size=16"],
                       server.env, timeout=600)
         assert trained.returncode == 0, trained.stderr + server.log()
-        version = httpx.get(f"{server.url}/api/projects/1/versions").json()[0]
+        version = httpx.get(f"{server.url}/api/projects/1/versions", headers=server.headers).json()[0]
         assert version["hyperparameters"]["kernel_sizes"] == [3, 4] and version["epochs_done"] == 1
         assert "per-epoch metrics" in trained.stdout
 
         shown = cli(["samples", str(version["id"]), "--sort", "loss", "--limit", "5", "--split", "test"], server.env)
         assert shown.returncode == 0, shown.stderr
         hardest = httpx.get(f"{server.url}/api/versions/{version['id']}/samples",
-                            params={"split": "test", "limit": 5}).json()["items"]
+                            params={"split": "test", "limit": 5}, headers=server.headers).json()["items"]
         assert [s["result"]["loss"] for s in hardest] == sorted((s["result"]["loss"] for s in hardest), reverse=True)
         for s in hardest:
             assert s["key"] in shown.stdout

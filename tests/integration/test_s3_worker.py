@@ -17,6 +17,7 @@ from backend.artifact_s3 import S3ArtifactStore
 from backend.artifacts import get_store
 from backend.db.models import Checkpoint
 from tests.conftest import reset_caches
+from tests.support.accounts import admin_token, bearer
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.polling import wait_for_job
 from tests.support.s3 import S3Bucket
@@ -55,7 +56,7 @@ def test_a_worker_on_another_host_shares_only_the_bucket(
 
     from backend.api.app import create_app
 
-    with TestClient(create_app(session_factory)) as client:
+    with TestClient(create_app(session_factory), headers=bearer(admin_token(session_factory))) as client:
         pid = client.post("/api/projects", json={"name": "s3"}).json()["id"]
         with session_factory() as s:
             # Written by the API host: the worker can only find the tokens in the bucket.

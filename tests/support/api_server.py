@@ -1,4 +1,8 @@
-"""The real API (`lensboard serve`) in a subprocess on a free loopback port, and the CLI against it."""
+"""The real API (`lensboard serve`) in a subprocess on a free loopback port, and the CLI against it.
+
+Auth stays on: before the server starts, `lensboard users` (the documented way on the server's machine)
+makes a site administrator and a token for it, which the CLI then finds in LENSBOARD_TOKEN like a script
+would, and which `server.headers` carries for direct HTTP calls."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.accounts import ADMIN
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,26 +28,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cli(args: Sequence[str], env: Mapping[str, str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-    """Run `lensboard ARGS` exactly as a user would, in a fresh interpreter."""
+def cli(args: Sequence[str], env: Mapping[str, str], timeout: float = 120.0,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `lensboard ARGS` exactly as a user would, in a fresh interpreter (`stdin`: what is typed in)."""
     full_env = {**env, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "backend.cli.main", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 class ApiServer:
     def __init__(self, env: Mapping[str, str], log_path: Path, *extra_args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**env, "PYTHONPATH": str(ROOT), "LENSBOARD_URL": self.url}
+        # The developer's own saved token (~/.config/lensboard/token) must neither sign tests in nor be
+        # overwritten by a test's `lensboard login`.
+        config_home = log_path.parent / f"config-{self.port}"
+        self.env = {**env, "PYTHONPATH": str(ROOT), "LENSBOARD_URL": self.url, "XDG_CONFIG_HOME": str(config_home)}
         self.log_path = log_path
         self.args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), *extra_args]
         self.proc: subprocess.Popen[bytes] | None = None
+        self.token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.token is not None, "start() makes the token"
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def sign_in_admin(self, username: str = ADMIN) -> str:
+        """A site administrator (made unless it exists: `serve` makes one in embedded mode) and a fresh
+        token for it, through `lensboard users` with this server's settings. The database must be migrated."""
+        created = cli(["users", "create", username, "--admin", "--no-password"], self.env)
+        if created.returncode != 0 and "already exists" not in created.stderr:
+            raise RuntimeError(f"lensboard users create failed:\n{created.stderr}")
+        issued = cli(["users", "token", username, "--name", "tests"], self.env)
+        if issued.returncode != 0:
+            raise RuntimeError(f"lensboard users token failed:\n{issued.stderr}")
+        token = issued.stdout.strip()
+        self.token = token
+        self.env["LENSBOARD_TOKEN"] = token
+        return token
 
     def start(self, timeout: float = 60.0) -> None:
+        if self.token is None:
+            self.sign_in_admin()
+        # The server reads no token; only the CLI runs with one.
+        server_env = {k: v for k, v in self.env.items() if k != "LENSBOARD_TOKEN"}
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child holds it)
         self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli.main", *self.args], cwd=ROOT,
-                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     env=server_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -37,6 +37,8 @@ TOKENIZER_DEFAULTS = TokenizerConfig()
 
 def allowed_path(raw: str, settings: Settings) -> Path:
     """Dataset paths are read only from configured roots, so the API can't be used to read any file."""
+    if "\0" in raw:  # no file has one, and the OS calls below would raise instead of answering
+        raise Unprocessable(f"path {raw!r} contains a NUL character")
     path = Path(raw).expanduser().resolve()
     if not any(path == root or root in path.parents for root in settings.allowed_import_roots):
         roots = ", ".join(str(r) for r in settings.allowed_import_roots)

@@ -1,0 +1,39 @@
+"""Signed-in callers for the benchmarks that go through the API: auth stays on, as in production, so the
+figures include what resolving a token and checking access cost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.auth import accounts
+from backend.db.models import ProjectMember, User
+
+# Long enough for any run; a token left in a database the benchmark did not create dies on its own.
+LIFETIME = timedelta(hours=2)
+
+
+def admin_token(factory: sessionmaker[Session]) -> str:
+    """A token of the database's first administrator (in someone's own database, no new account), or of a
+    new local administrator (as `lensboard serve` makes) where there is none."""
+    with factory() as s:
+        user = s.scalars(select(User).where(User.is_admin, User.disabled.is_(False)).order_by(User.id)).first()
+        if user is None:
+            user = accounts.create_user(s, accounts.LOCAL_ADMIN, is_admin=True)
+        issued = accounts.issue(s, user, "token", name="bench", lifetime=LIFETIME)
+        s.commit()
+        return issued.secret
+
+
+def owner_token(factory: sessionmaker[Session], project_id: int, username: str = "bench") -> str:
+    """A token of an ordinary user who owns the project: every request then pays for the membership
+    lookup, as a dashboard user's does (an administrator's skips it)."""
+    with factory() as s:
+        user = accounts.user_by_name(s, username) or accounts.create_user(s, username)
+        if s.get(ProjectMember, (project_id, user.id)) is None:
+            s.add(ProjectMember(project_id=project_id, user_id=user.id, role="owner"))
+        issued = accounts.issue(s, user, "token", name="bench", lifetime=LIFETIME)
+        s.commit()
+        return issued.secret
