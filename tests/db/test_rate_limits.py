@@ -85,7 +85,8 @@ def test_the_limits_are_declared_in_the_schema(client: TestClient) -> None:
                          ("/api/versions/{version_id}/maps/{epoch}", "post"),
                          ("/api/versions/{version_id}/suspects", "post"),
                          ("/api/projects/{project_id}/sweeps", "post"),
-                         ("/api/projects/{project_id}/datasets/imdb", "post")]:
+                         ("/api/projects/{project_id}/datasets/imdb", "post"),
+                         ("/api/auth/login", "post"), ("/api/auth/link", "get")]:
         assert "429" in paths[path][method]["responses"], path
     assert "429" not in paths["/api/versions/{version_id}"]["get"]["responses"]
 
