@@ -13,6 +13,19 @@ import httpx
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+def token_file() -> Path:
+    """Where `lensboard login` keeps the CLI's token (XDG config folder)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "lensboard" / "token"
+
+
+def saved_token() -> str | None:
+    try:
+        return token_file().read_text().strip() or None
+    except OSError:
+        return None
+
+
 class CliError(Exception):
     """A failure to report to the user as one clear message (and a non-zero exit)."""
 
@@ -44,7 +57,7 @@ class ApiClient:
         # "" means no token at all (signing in); None means the usual places: LENSBOARD_TOKEN, then
         # the token `lensboard login` saved.
         if token is None:
-            token = os.environ.get("LENSBOARD_TOKEN") or _saved_token()
+            token = os.environ.get("LENSBOARD_TOKEN") or saved_token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         # The server checks a whole upload before it answers: give that longer than other requests.
         self._upload_timeout: dict[str, Any] = {} if http is not None else {"timeout": httpx.Timeout(timeout,
@@ -124,12 +137,6 @@ class ApiClient:
             if project["name"] == ref:
                 return dict(project)
         raise ProjectNotFound(f"no project named {ref!r}; see `lensboard projects`")
-
-
-def _saved_token() -> str | None:
-    from backend.cli.users import saved_token
-
-    return saved_token()
 
 
 def _filename(response: httpx.Response, path: str) -> str:

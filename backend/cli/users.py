@@ -8,30 +8,20 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.orm import Session
 
-from backend.cli.client import ApiClient, CliError
+from backend.cli.client import ApiClient, CliError, saved_token, token_file
 from backend.cli.local import load_settings, pending_migrations
 from backend.cli.output import console
 
+if TYPE_CHECKING:
+    from backend.db.models import User
+
 app = typer.Typer(help="Manage accounts on this machine's database (run where the server runs).",
                   no_args_is_help=True)
-
-
-def token_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "lensboard" / "token"
-
-
-def saved_token() -> str | None:
-    try:
-        return token_file().read_text().strip() or None
-    except OSError:
-        return None
 
 
 @contextmanager
@@ -50,7 +40,7 @@ def _db() -> Iterator[Session]:
         engine.dispose()
 
 
-def _user(session: Session, username: str):  # type: ignore[no-untyped-def]
+def _user(session: Session, username: str) -> User:
     from backend.auth import accounts
 
     user = accounts.user_by_name(session, username)

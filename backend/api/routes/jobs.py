@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.auth import Principal
+from backend.api.auth import CurrentPrincipal
 from backend.api.deps import SessionDep, get_or_404
 from backend.auth.access import visible_projects
 from backend.db.models import ACTIVE_STATES, Job
@@ -23,7 +23,7 @@ SSE_KEEPALIVE_SECONDS = 15.0
 
 @router.get("/jobs", operation_id="listJobs")
 def list_jobs(
-    request: Request,
+    principal: CurrentPrincipal,
     session: SessionDep,
     project_id: int | None = None,
     version_id: int | None = None,
@@ -32,7 +32,6 @@ def list_jobs(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[JobOut]:
     q = select(Job).order_by(Job.id.desc()).limit(limit)
-    principal: Principal = request.state.principal
     visible = visible_projects(principal.user)
     if visible is not None:
         q = q.where(Job.project_id.in_(visible))
@@ -58,14 +57,14 @@ def get_job(job_id: int, session: SessionDep) -> JobOut:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events: `job` events"}},
 )
-async def stream_jobs(request: Request, project_id: int | None = None, job_id: int | None = None) -> StreamingResponse:
+async def stream_jobs(request: Request, principal: CurrentPrincipal, project_id: int | None = None,
+                      job_id: int | None = None) -> StreamingResponse:
     """Server-Sent Events with every change of the selected jobs (event `job`, data: a JobOut).
 
     The worker writes job state to the database; this stream watches it, so it works the same in
     embedded and distributed mode without a second channel.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    principal: Principal = request.state.principal
     visible = visible_projects(principal.user)
 
     def snapshot(since_id: int) -> list[JobOut]:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from collections.abc import Callable
+
+from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from backend.api.auth import OWNER_ONLY, Principal
+from backend.api.auth import OWNER_ONLY, CurrentPrincipal
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict
 from backend.auth.access import visible_projects
@@ -18,15 +20,10 @@ def get_project_or_404(session: SessionDep, project_id: int) -> Project:
     return get_or_404(session, Project, project_id, "project")
 
 
-def _principal(request: Request) -> Principal:
-    principal: Principal = request.state.principal  # set by the router's authorize dependency
-    return principal
-
-
-def _commit_unique_name(session: SessionDep, name: str | None) -> None:
-    """Project names are unique: a clash is a 409, not a 500."""
+def _unique_name(session: SessionDep, name: str | None, write: Callable[[], None]) -> None:
+    """Project names are unique: a clash on `write` (flush or commit) is a 409, not a 500."""
     try:
-        session.commit()
+        write()
     except IntegrityError as e:
         session.rollback()
         raise Conflict(f"a project named {name!r} already exists") from e
@@ -48,10 +45,10 @@ def _summarise(session: SessionDep, project: Project) -> ProjectOut:
 
 
 @router.get("", operation_id="listProjects")
-def list_projects(request: Request, session: SessionDep) -> list[ProjectOut]:
+def list_projects(principal: CurrentPrincipal, session: SessionDep) -> list[ProjectOut]:
     """The projects the caller is a member of (every project for an administrator)."""
     q = select(Project).order_by(Project.updated_at.desc())
-    visible = visible_projects(_principal(request).user)
+    visible = visible_projects(principal.user)
     if visible is not None:
         q = q.where(Project.id.in_(visible))
     projects = session.scalars(q).all()
@@ -59,17 +56,13 @@ def list_projects(request: Request, session: SessionDep) -> list[ProjectOut]:
 
 
 @router.post("", status_code=201, operation_id="createProject")
-def create_project(body: ProjectCreate, request: Request, session: SessionDep) -> ProjectOut:
+def create_project(body: ProjectCreate, principal: CurrentPrincipal, session: SessionDep) -> ProjectOut:
     """Any signed-in user can create a project, and owns it."""
     project = Project(name=body.name, description=body.description, ui_state={})
     session.add(project)
-    try:
-        session.flush()
-    except IntegrityError as e:
-        session.rollback()
-        raise Conflict(f"a project named {body.name!r} already exists") from e
-    session.add(ProjectMember(project_id=project.id, user_id=_principal(request).user.id, role="owner"))
-    _commit_unique_name(session, body.name)
+    _unique_name(session, body.name, session.flush)  # the member row needs the project's id
+    session.add(ProjectMember(project_id=project.id, user_id=principal.user.id, role="owner"))
+    session.commit()
     return _summarise(session, project)
 
 
@@ -84,7 +77,7 @@ def update_project(project_id: int, body: ProjectUpdate, session: SessionDep) ->
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(project, field, value)
-    _commit_unique_name(session, body.name)
+    _unique_name(session, body.name, session.commit)
     return _summarise(session, project)
 
 

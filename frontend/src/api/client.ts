@@ -21,12 +21,16 @@ export function csrfToken(): string {
   return hit ? decodeURIComponent(hit.slice("lensboard_csrf=".length)) : "";
 }
 
-/** Every state-changing request echoes the CSRF token (double submit): the one place that does it. */
-export function withCsrf(request: Request): Request {
-  if (SAFE_METHODS.has(request.method.toUpperCase())) return request;
-  const headers = new Headers(request.headers);
+/** Every state-changing request echoes the CSRF token (double submit): the one place that decides it. */
+function addCsrf(method: string, headers: Headers): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) return false;
   headers.set("X-CSRF-Token", csrfToken());
-  return new Request(request, { headers });
+  return true;
+}
+
+export function withCsrf(request: Request): Request {
+  const headers = new Headers(request.headers);
+  return addCsrf(request.method, headers) ? new Request(request, { headers }) : request;
 }
 
 // An absolute base: openapi-fetch builds Request objects, which need one outside a page (tests).
@@ -83,9 +87,8 @@ export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; respo
 export async function fetchBinary(url: string, init?: RequestInit): Promise<ArrayBuffer> {
   let response: Response;
   try {
-    const method = (init?.method ?? "GET").toUpperCase();
     const headers = new Headers(init?.headers);
-    if (!SAFE_METHODS.has(method)) headers.set("X-CSRF-Token", csrfToken());
+    addCsrf(init?.method ?? "GET", headers);
     response = await fetch(url, { ...init, headers });
   } catch (e) {
     throw new ApiError(0, `cannot reach the API (${errorMessage(e)})`);
