@@ -41,7 +41,7 @@ from backend.db.models import ModelVersion
 from backend.text import token_store
 from backend.text.tokenizer import TextTokenizer
 from worker.mislabels.combine import rank_average
-from worker.mislabels.cross_val import make_plan, predict_fold
+from worker.mislabels.cross_val import make_plan, predict_fold_by_epoch
 from worker.mislabels.metrics import auroc, precision_recall_at_k
 from worker.mislabels.signals import confident_learning, training_dynamics
 from worker.models.registry import build_model
@@ -149,11 +149,12 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64],
     t0 = time.perf_counter()
     by_epoch, final_loss = train_version(version, data, device)
     plan = make_plan(data, FOLDS, version.seed)
-    oos = np.zeros((len(truth), 2), dtype=np.float32)
+    oos_by_epoch = np.zeros((EPOCHS, len(truth), 2), dtype=np.float32)
     for f in range(FOLDS):
         t = time.perf_counter()
-        oos[plan.held_out(f)] = predict_fold(version, data, plan, f, EPOCHS, device)
+        oos_by_epoch[:, plan.held_out(f)] = predict_fold_by_epoch(version, data, plan, f, EPOCHS, device)
         log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
+    oos = oos_by_epoch[-1]
     log(f"  trained in {time.perf_counter() - t0:.0f}s; out-of-sample accuracy vs true labels "
         f"{(oos.argmax(1) == truth).mean():.3f}")
 
@@ -174,6 +175,7 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64],
         # Every signal per sample, with the planted flips: new combinations can be scored from this file in
         # seconds instead of another hour and a half of training.
         np.savez_compressed(Path(SIGNALS_OUT).with_suffix(f".{variant}.npz"), flip=flip, noisy=noisy, oos=oos,
+                            oos_by_epoch=oos_by_epoch,
                             by_epoch=np.stack(by_epoch), final_loss=final_loss, cl=cl, aum=dyn.suspicion)
     out = []
     for name, s in signals.items():

@@ -139,9 +139,8 @@ def _named_ids(request: Request) -> list[tuple[str, int]]:
 def authorize(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Principal:
     """The router-level guard of every project route (see the module docstring)."""
     needed = needed_role(request)
-    roles: dict[int, str | None] = {}
     for kind, ident in _named_ids(request):
-        project_id = access.project_of(session, kind, ident)
+        project_id, role = access.project_and_role(session, kind, ident, principal.user)
         if project_id == access.MISSING:
             continue  # the route answers its own 404
         what = kind.removesuffix("_id")
@@ -149,9 +148,6 @@ def authorize(request: Request, session: SessionDep, principal: CurrentPrincipal
             if not principal.user.is_admin:
                 raise NotFound(what, ident)
             continue
-        if project_id not in roles:
-            roles[project_id] = access.role_in(session, principal.user, project_id)
-        role = roles[project_id]
         if role is None:
             raise NotFound(what, ident)
         if not access.allows(role, needed):

@@ -37,20 +37,25 @@ MISSING = -1
 NO_PROJECT = 0
 
 
-def project_of(session: Session, param: str, ident: int) -> int:
-    """The project of the row `param=ident`; MISSING when there is none, NO_PROJECT when it has none."""
-    rows = session.execute(PROJECT_OF[param](ident)).first()
-    if rows is None:
-        return MISSING
-    return int(rows[0]) if rows[0] is not None else NO_PROJECT
-
-
-def role_in(session: Session, user: User, project_id: int) -> str | None:
-    """The user's role in the project (owner for an administrator), None for a non-member."""
+def project_and_role(session: Session, param: str, ident: int, user: User) -> tuple[int, str | None]:
+    """(project of the row `param=ident`, the user's role there) in one round trip. The project is
+    MISSING when there is no such row and NO_PROJECT when the row has none; the role is None for a
+    non-member and owner for an administrator."""
+    found = PROJECT_OF[param](ident).subquery()
     if user.is_admin:
-        return "owner"
-    return session.scalar(select(ProjectMember.role).where(ProjectMember.project_id == project_id,
-                                                           ProjectMember.user_id == user.id))
+        row = session.execute(select(found.c[0])).first()
+        role: str | None = "owner"
+    else:
+        # The membership is a LEFT JOIN on the row's project: one statement per request instead of two
+        # on the hottest path (every GET of the dashboard goes through here).
+        row = session.execute(
+            select(found.c[0], ProjectMember.role).select_from(found).outerjoin(
+                ProjectMember, (ProjectMember.project_id == found.c[0]) & (ProjectMember.user_id == user.id))
+        ).first()
+        role = row[1] if row is not None else None
+    if row is None:
+        return MISSING, None
+    return (int(row[0]), role) if row[0] is not None else (NO_PROJECT, None)
 
 
 def allows(role: str | None, needed: str) -> bool:

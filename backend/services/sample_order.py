@@ -10,22 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from backend.db.models import EpochMetric
+from backend.db.models import EpochMetric, SampleResult
 from backend.services.lru import LruCache
 
 Key = tuple[object, ...]
 
 
-def epoch_stamp(session: Session, version_id: int, epoch: int) -> datetime | None:
-    """When the epoch's results were written (its metrics rows' creation), None without metrics rows."""
-    return session.scalar(select(func.max(EpochMetric.created_at)).where(
-        EpochMetric.version_id == version_id, EpochMetric.epoch == epoch))
+def epoch_stamp(session: Session, version_id: int, epoch: int | None) -> tuple[int | None, datetime | None]:
+    """(the epoch, when its results were written: its metrics rows' creation, None without metrics rows).
+    With epoch None, the latest evaluated epoch (None if there is none), found in the same statement."""
+    chosen: Any = (literal(epoch) if epoch is not None else
+                   select(func.max(SampleResult.epoch)).where(SampleResult.version_id == version_id)
+                   .scalar_subquery())
+    stamp = (select(func.max(EpochMetric.created_at))
+             .where(EpochMetric.version_id == version_id, EpochMetric.epoch == chosen).scalar_subquery())
+    row = session.execute(select(chosen, stamp)).one()
+    return (int(row[0]) if row[0] is not None else None), row[1]
 
 
 class SampleOrderCache:

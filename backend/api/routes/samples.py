@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
@@ -32,6 +33,16 @@ def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) ->
     return epoch
 
 
+def resolve_epoch_stamp(session: Session, version: ModelVersion, epoch: int | None) -> tuple[int, datetime | None]:
+    """resolve_epoch, and when the epoch's results were written (see sample_order), in one round trip."""
+    if epoch is not None and (epoch < 1 or epoch > version.epochs_done):
+        raise NotFound(f"epoch of version {version.id}:", epoch)
+    ep, stamp = epoch_stamp(session, version.id, epoch)
+    if ep is None:
+        raise Conflict(f"version {version.id} has no evaluated epoch yet", state=version.status)
+    return ep, stamp
+
+
 def _preview(text: str) -> str:
     flat = text.replace("<br />", " ").replace("<br/>", " ")
     return flat[:PREVIEW_CHARS] + ("…" if len(flat) > PREVIEW_CHARS else "")
@@ -61,7 +72,7 @@ def list_samples(
 ) -> Page[SampleRow]:
     """Samples of the version's dataset with their results at an epoch, loss-descending by default."""
     version = get_version_or_404(session, version_id)
-    ep = resolve_epoch(session, version, epoch)
+    ep, stamp = resolve_epoch_stamp(session, version, epoch)
     results = select(SampleResult.sample_id).where(SampleResult.version_id == version_id,
                                                    SampleResult.epoch == ep)
     sample_filters = []
@@ -90,8 +101,7 @@ def list_samples(
     descending = order == "desc"
     ordered = results.order_by(*(c.desc() if descending else c.asc() for c in (column, SampleResult.sample_id)))
     # The dashboard's table (any sort, at most a split filter) pages through a cached order instead.
-    stamp = epoch_stamp(session, version_id, ep) if len(sample_filters) == (0 if split is None else 1) else None
-    if stamp is not None:
+    if stamp is not None and len(sample_filters) == (0 if split is None else 1):
         order_ids = sample_orders.get((version_id, ep, stamp, split, sort, order),
                                       lambda: list(session.scalars(ordered)))
         total = len(order_ids)
