@@ -17,7 +17,9 @@ LENSBOARD_BENCH_EPOCHS (3), LENSBOARD_BENCH_FOLDS (5), LENSBOARD_BENCH_NOISE (0.
 LENSBOARD_BENCH_SET (hyperparameter overrides, "key=value,key=value"; default: the default CNN),
 LENSBOARD_BENCH_VARIANTS (comma list, default "uniform,class-conditional"),
 LENSBOARD_IMDB_ARCHIVE (the shared labeled archive), LENSBOARD_TORCH_THREADS,
-LENSBOARD_BENCH_SIGNALS_OUT (a path: save every per-sample signal there, one .npz per variant).
+LENSBOARD_BENCH_SIGNALS_OUT (a path: save every per-sample signal there, one .npz per variant),
+LENSBOARD_BENCH_SIGNALS_IN (a path saved by an earlier run: take the version's and the fold models'
+probabilities from it instead of training them again; the reference model and the ranking still run).
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ from backend.data.imdb import iter_reviews
 from backend.db.models import ModelVersion
 from backend.text import token_store
 from backend.text.tokenizer import TextTokenizer
-from worker.mislabels.combine import rank_average
-from worker.mislabels.cross_val import make_plan, predict_fold_by_epoch
+from worker.mislabels import reference
+from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold_by_epoch
 from worker.mislabels.metrics import auroc, precision_recall_at_k
-from worker.mislabels.signals import confident_learning, training_dynamics
+from worker.mislabels.ranking import SplitInput, rank_split
+from worker.mislabels.signals import confident_learning
 from worker.models.registry import build_model
 from worker.models.word_vectors import vocabulary
 from worker.pipeline.batching import bucketed_batches
@@ -63,6 +66,7 @@ OVERRIDES = dict(kv.split("=", 1) for kv in os.environ.get("LENSBOARD_BENCH_SET"
 SEED = 0
 # "uniform" alone halves the run; the target is on uniform flips.
 SIGNALS_OUT = os.environ.get("LENSBOARD_BENCH_SIGNALS_OUT", "")
+SIGNALS_IN = os.environ.get("LENSBOARD_BENCH_SIGNALS_IN", "")
 VARIANTS = [v for v in os.environ.get("LENSBOARD_BENCH_VARIANTS", "uniform,class-conditional").split(",") if v]
 VOCAB, MAX_LEN = 20_000, 400
 
@@ -71,8 +75,8 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64]]:
-    """IMDB train (optionally a seeded per-class subset) as TrainingData with its TRUE labels."""
+def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64], list[str]]:
+    """IMDB train (optionally a seeded per-class subset) as TrainingData with its TRUE labels, and its texts."""
     reviews = [r for r in iter_reviews(ARCHIVE) if r.split == "train"]
     if PER_CLASS is not None:
         rng = random.Random(SEED)
@@ -87,7 +91,7 @@ def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64
     data = TrainingData(arrays=arrays, sample_ids=np.arange(n, dtype=np.int64), labels=labels,
                         splits=np.array(["train"] * n), train_rows=np.arange(n, dtype=np.int64),
                         train_labels=labels, vocab=vocabulary(tok), num_classes=2)
-    return data, labels
+    return data, labels, texts
 
 
 def plant_noise(labels: npt.NDArray[np.int64], variant: str, rate: float, seed: int) -> npt.NDArray[np.bool_]:
@@ -136,7 +140,7 @@ def train_version(version: ModelVersion, data: TrainingData, device: torch.devic
     return probs, loss
 
 
-def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64],
+def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], texts: list[str],
                 device: torch.device) -> list[Outcome]:
     flip = plant_noise(truth, variant, NOISE, SEED + 1)
     noisy = np.where(flip, 1 - truth, truth)
@@ -145,38 +149,56 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64],
                            seed=SEED, data_fixes={})
     k = int(flip.sum())
     log(f"{variant}: {len(truth)} train reviews, {k} flipped ({flip[truth == 1].sum()} pos→neg)")
+    plan = make_plan(data, FOLDS, version.seed)
 
     t0 = time.perf_counter()
-    by_epoch, final_loss = train_version(version, data, device)
-    plan = make_plan(data, FOLDS, version.seed)
-    oos_by_epoch = np.zeros((EPOCHS, len(truth), 2), dtype=np.float32)
+    if SIGNALS_IN:
+        saved = np.load(Path(SIGNALS_IN).with_suffix(f".{variant}.npz"))
+        if not np.array_equal(saved["flip"], flip):
+            raise SystemExit(f"{SIGNALS_IN}: saved with other flips (another seed, noise rate or subset)")
+        by_epoch, final_loss, oos_by_epoch = list(saved["by_epoch"]), saved["final_loss"], saved["oos_by_epoch"]
+        log("  the version and its fold models: read from the saved run (LENSBOARD_BENCH_SIGNALS_IN)")
+    else:
+        by_epoch, final_loss = train_version(version, data, device)
+        oos_by_epoch = np.zeros((EPOCHS, len(truth), 2), dtype=np.float32)
+        for f in range(FOLDS):
+            t = time.perf_counter()
+            oos_by_epoch[:, plan.held_out(f)] = predict_fold_by_epoch(version, data, plan, f, EPOCHS, device)
+            log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
+    oos = oos_by_epoch[-1]
+    ref = np.zeros_like(oos)
     for f in range(FOLDS):
         t = time.perf_counter()
-        oos_by_epoch[:, plan.held_out(f)] = predict_fold_by_epoch(version, data, plan, f, EPOCHS, device)
-        log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
-    oos = oos_by_epoch[-1]
-    log(f"  trained in {time.perf_counter() - t0:.0f}s; out-of-sample accuracy vs true labels "
-        f"{(oos.argmax(1) == truth).mean():.3f}")
+        ref[plan.held_out(f)] = reference.predict_rows(texts, fold_training_rows(plan, data, f), data.train_labels,
+                                                       plan.held_out(f), 2)
+        log(f"  reference model, fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
+    log(f"  trained in {time.perf_counter() - t0:.0f}s; out-of-sample accuracy vs true labels: fold models "
+        f"{(oos.argmax(1) == truth).mean():.3f}, reference {(ref.argmax(1) == truth).mean():.3f}, both "
+        f"{((oos + ref).argmax(1) == truth).mean():.3f}")
 
-    cl, issues = confident_learning(noisy, oos)
-    dyn = training_dynamics(noisy, np.stack(by_epoch))
+    # The product's own ranking of the train split (what the suspects job stores), no map.
+    ranked = rank_split(SplitInput(sample_ids=np.arange(len(truth), dtype=np.int64), labels=noisy, oos_probs=oos,
+                                   classes=["negative", "positive"], probs_by_epoch=np.stack(by_epoch),
+                                   reference_probs=ref))
+    cl_version, _ = confident_learning(noisy, oos)
+    cl_reference, _ = confident_learning(noisy, ref)
+    dynamics, cl_both = ranked.signals["dynamics"], ranked.signals["confident_learning"]
+    assert dynamics is not None and cl_both is not None
     signals = {
         "loss (baseline)": final_loss.astype(np.float64),
-        "confident_learning": cl,
-        "cleanlab issues (0/1)": issues.astype(np.float64),
-        "dynamics (AUM)": dyn.suspicion,
+        "CL, version's folds": cl_version,
+        "CL, reference model": cl_reference,
+        "CL, both models": cl_both,
+        "cleanlab issues (0/1)": ranked.label_issue.astype(np.float64),
+        "dynamics (AUM)": dynamics,
+        "combination (default)": ranked.score,
     }
-    combined, _ = rank_average({"confident_learning": cl, "dynamics": dyn.suspicion})
-    equal, _ = rank_average({"confident_learning": cl, "dynamics": dyn.suspicion},
-                            {"confident_learning": 1.0, "dynamics": 1.0})
-    signals["combination (2:1, default)"] = combined
-    signals["combination (1:1)"] = equal
     if SIGNALS_OUT:
         # Every signal per sample, with the planted flips: new combinations can be scored from this file in
-        # seconds instead of another hour and a half of training.
+        # seconds instead of another hour and a half of training (LENSBOARD_BENCH_SIGNALS_IN).
         np.savez_compressed(Path(SIGNALS_OUT).with_suffix(f".{variant}.npz"), flip=flip, noisy=noisy, oos=oos,
-                            oos_by_epoch=oos_by_epoch,
-                            by_epoch=np.stack(by_epoch), final_loss=final_loss, cl=cl, aum=dyn.suspicion)
+                            oos_by_epoch=oos_by_epoch, reference=ref, by_epoch=np.stack(by_epoch),
+                            final_loss=final_loss, cl=cl_both, aum=dynamics)
     out = []
     for name, s in signals.items():
         p, r = precision_recall_at_k(s, flip, k)
@@ -195,9 +217,9 @@ def main() -> int:
     log(f"mislabels bench: device {device}, epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, "
         f"per class {PER_CLASS or 'all'}")
     with tempfile.TemporaryDirectory() as tmp:
-        data, truth = load_train(LocalArtifactStore(tmp))
-        results = {v: run_variant(v, data, truth, device) for v in VARIANTS}
-    combo = {v: next(o for o in rs if o.name.startswith("combination (2:1")) for v, rs in results.items()}
+        data, truth, texts = load_train(LocalArtifactStore(tmp))
+        results = {v: run_variant(v, data, truth, texts, device) for v in VARIANTS}
+    combo = {v: next(o for o in rs if o.name.startswith("combination")) for v, rs in results.items()}
     base = {v: next(o for o in rs if o.name.startswith("loss")) for v, rs in results.items()}
     for v in results:
         verdict = "beats" if combo[v].auroc > base[v].auroc else "does NOT beat"

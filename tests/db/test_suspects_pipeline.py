@@ -77,3 +77,20 @@ def test_task_bodies_rank_planted_flips_at_the_top(client: TestClient,
     top = {sid for sid, _ in rows[: 2 * k]}
     found = len(top & flipped_ids)
     assert found > k / 2, f"{found} of {k} planted flips in the top {2 * k}"
+
+    # Every fold also stored the reference model's opinion of its held-out rows, and the ranking used it.
+    for f in range(FOLDS):
+        ref = store.get_array(ranking_store.reference_key(vid, ranking.id, f))
+        assert ref.shape == (len(plan.held_out(f)), 2) and np.allclose(ref.sum(axis=1), 1.0, atol=1e-5)
+    with session_factory() as s:
+        signals = s.scalars(select(SuspectScore.signals).where(SuspectScore.ranking_id == ranking.id)).all()
+        assert signals and all(sig.get("reference_model") is not None for sig in signals)  # train, val, test
+        v = s.get(ModelVersion, vid)
+        ranking = s.get(SuspectRanking, ranking.id)
+        assert v is not None and ranking is not None and "reference_model" in ranking.method["signals"]
+        inputs = ranking_store.gather_inputs(s, store, v, ranking)
+        assert all(inp.reference_probs is not None for inp in inputs.values())
+        # A ranking whose folds predate the reference model is still ranked, on the fold models alone.
+        store.delete_prefix(ranking_store.reference_key(vid, ranking.id, 0))
+        inputs = ranking_store.gather_inputs(s, store, v, ranking)
+        assert all(inp.reference_probs is None for inp in inputs.values())

@@ -119,7 +119,8 @@ def run_fold(job_id: int, factory: sessionmaker[Session] | None = None,
 
 
 def _train_and_predict_fold(ctx: JobContext, params: dict[str, Any], store: ArtifactStore) -> None:
-    from worker.mislabels.cross_val import predict_fold
+    from worker.mislabels import reference
+    from worker.mislabels.cross_val import fold_training_rows, predict_fold
     from worker.pipeline.data import load_training_data
     from worker.pipeline.device import pick_device
 
@@ -133,6 +134,13 @@ def _train_and_predict_fold(ctx: JobContext, params: dict[str, Any], store: Arti
     plan = ranking_store.load_plan(store, version.id, ranking_id)
     ctx.progress(0.1, f"fold {fold}: training {epochs} epochs")
     probs = predict_fold(version, data, plan, fold, epochs, pick_device())
+    ctx.progress(0.9, f"fold {fold}: reference model")
+    with ctx.factory() as s:
+        texts = reference.dataset_texts(s, version.dataset_id)
+    ref = reference.predict_rows(texts, fold_training_rows(plan, data, fold), data.train_labels,
+                                 plan.held_out(fold), data.num_classes)
+    store.put_array(ranking_store.reference_key(version.id, ranking_id, fold), ref)
+    # The fold's own output last: gather_inputs treats a fold as done when this one exists.
     store.put_array(ranking_store.fold_key(version.id, ranking_id, fold), probs)
     ctx.succeed({"fold": fold, "held_out": len(probs)}, message=f"fold {fold} done")
 

@@ -27,6 +27,7 @@ class SplitInput:
     probs_by_epoch: npt.NDArray[np.floating] | None = None  # (E, N, C) from the version's epochs
     neighbour_disagreement: npt.NDArray[np.floating] | None = None  # (N,) from the population map
     fold: npt.NDArray[np.int64] | None = None  # (N,) train rows: which fold model scored them
+    reference_probs: npt.NDArray[np.floating] | None = None  # (N, C), the reference model, out of sample
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ def rank_split(inp: SplitInput, weights: Mapping[str, float] | None = None) -> R
     labels = np.asarray(inp.labels, dtype=np.int64)
     n = len(labels)
     probs = np.asarray(inp.oos_probs, dtype=np.float64)
-    cl, issues = confident_learning(labels, probs)
+    ref = np.asarray(inp.reference_probs, dtype=np.float64) if inp.reference_probs is not None else None
+    # Two models' out-of-sample opinions, averaged: see worker/mislabels/reference.py for why.
+    judged = probs if ref is None else (probs + ref) / 2.0
+    cl, issues = confident_learning(labels, judged)
     dyn = None
     if inp.probs_by_epoch is not None and len(inp.probs_by_epoch) > 0:
         dyn = training_dynamics(labels, inp.probs_by_epoch)
@@ -63,10 +67,13 @@ def rank_split(inp: SplitInput, weights: Mapping[str, float] | None = None) -> R
         "neighbourhood": neighbourhood(inp.neighbour_disagreement, n),
     }
     score, used = rank_average(signals, weights)
+    neigh = signals["neighbourhood"]
+    if ref is not None:  # stored and shown beside the others; it counts through confident_learning
+        signals["reference_model"] = 1.0 - ref[np.arange(n), labels]
+    # p_positive and loss are the version's own out-of-sample view (its fold model, or itself off train).
     p_label = np.clip(probs[np.arange(n), labels], 1e-12, 1.0)
     p_positive = probs[:, 1] if probs.shape[1] > 1 else probs[:, 0]
-    neigh = signals["neighbourhood"]
-    reasons = [_reason(i, labels, probs, issues, dyn, neigh, inp.classes) for i in range(n)]
+    reasons = [_reason(i, labels, probs, ref, issues, dyn, neigh, inp.classes) for i in range(n)]
     return Ranked(sample_ids=np.asarray(inp.sample_ids, dtype=np.int64), labels=labels, score=score,
                   reasons=reasons, p_positive=p_positive, loss=-np.log(p_label), label_issue=issues,
                   signals=signals, weights=used, fold=inp.fold, dynamics=dyn)
@@ -76,8 +83,9 @@ def _name(classes: Sequence[str], c: int) -> str:
     return classes[c] if c < len(classes) else str(c)
 
 
-def _reason(i: int, labels: npt.NDArray[np.int64], probs: FloatArray, issues: npt.NDArray[np.bool_],
-            dyn: Dynamics | None, neigh: FloatArray | None, classes: Sequence[str]) -> str:
+def _reason(i: int, labels: npt.NDArray[np.int64], probs: FloatArray, ref: FloatArray | None,
+            issues: npt.NDArray[np.bool_], dyn: Dynamics | None, neigh: FloatArray | None,
+            classes: Sequence[str]) -> str:
     label, pred = int(labels[i]), int(probs[i].argmax())
     parts = []
     if pred != label:
@@ -85,6 +93,10 @@ def _reason(i: int, labels: npt.NDArray[np.int64], probs: FloatArray, issues: np
                      f"{_name(classes, pred)} (p={probs[i, pred]:.2f})")
     else:
         parts.append(f"labelled {_name(classes, label)}; out-of-sample p(label)={probs[i, label]:.2f}")
+    if ref is not None:
+        ref_pred = int(ref[i].argmax())
+        parts.append(f"the reference model {'agrees' if ref_pred == pred else 'says ' + _name(classes, ref_pred)}"
+                     f" (p(label)={ref[i, label]:.2f})")
     if issues[i]:
         parts.append("cleanlab flags a label issue")
     if dyn is not None:

@@ -2,7 +2,9 @@
 
 Artifacts under `versions/{vid}/suspects/{rid}/`:
 - `plan.npz`: the cross-validation plan (train rows by sample index, their fold, their labels);
-- `fold_{f}.npy`: fold f's out-of-sample probabilities (n_f, C) for its held-out rows, in plan order.
+- `fold_{f}.npy`: fold f's out-of-sample probabilities (n_f, C) for its held-out rows, in plan order;
+- `reference_{f}.npy`: the same rows' probabilities from the reference model (worker/mislabels/reference.py)
+  fitted on the same training rows.
 The final scores go to the `suspect_score` table in one transaction with the ranking's status.
 """
 
@@ -20,9 +22,11 @@ from sqlalchemy.orm import Session
 from backend.artifacts import ArtifactStore
 from backend.db.base import utcnow
 from backend.db.models import Dataset, ModelVersion, Sample, SampleResult, SuspectRanking, SuspectScore
+from worker.mislabels import reference
 from worker.mislabels.combine import DEFAULT_WEIGHTS
 from worker.mislabels.folds import fold_rows
 from worker.mislabels.ranking import Ranked, SplitInput, rank_split
+from worker.pipeline.data import apply_data_fixes
 
 SPLITS = ("train", "val", "test")
 
@@ -33,6 +37,10 @@ def ranking_prefix(version_id: int, ranking_id: int) -> str:
 
 def fold_key(version_id: int, ranking_id: int, fold: int) -> str:
     return f"{ranking_prefix(version_id, ranking_id)}/fold_{fold}.npy"
+
+
+def reference_key(version_id: int, ranking_id: int, fold: int) -> str:
+    return f"{ranking_prefix(version_id, ranking_id)}/reference_{fold}.npy"
 
 
 @dataclass(frozen=True)
@@ -88,9 +96,11 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
     splits = np.array([r[2] for r in rows])
     labels = np.fromiter((r[3] for r in rows), dtype=np.int64, count=n)
 
+    stored_labels = labels.copy()
     plan = load_plan(store, version.id, ranking.id)
     labels[plan.train_index] = plan.labels
     probs = np.full((n, 2), np.nan)
+    ref: npt.NDArray[np.float64] | None = np.full((n, 2), np.nan)
     fold_of = np.full(n, -1, dtype=np.int64)
     for f in range(ranking.folds):
         held = plan.held_out(f)
@@ -99,12 +109,23 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
             raise ValueError(f"fold {f} predicted {p.shape[0]} rows, expected {len(held)}")
         probs[held] = p
         fold_of[held] = f
+        if ref is not None:
+            try:
+                ref[held] = store.get_array(reference_key(version.id, ranking.id, f))
+            except KeyError:  # a fold stored before the reference model existed: rank without it
+                ref = None
 
     by_epoch = _p_positive_by_epoch(session, version.id, ranking.epoch, sample_ids)
     held_out = splits != "train"
     probs[held_out] = np.stack([1 - by_epoch[-1][held_out], by_epoch[-1][held_out]], axis=1)
     if np.isnan(probs[splits == "train"]).any():
         raise ValueError("some train samples have no out-of-sample prediction (fold outputs incomplete)")
+    if ref is not None and held_out.any():
+        # val and test: the reference fitted on everything the version trains on, as the version is.
+        train_rows, train_labels = apply_data_fixes(version.data_fixes or {}, sample_ids, stored_labels, splits,
+                                                    len(classes))
+        ref[held_out] = reference.predict_rows(reference.dataset_texts(session, dataset.id), train_rows,
+                                               train_labels, np.flatnonzero(held_out), len(classes))
     dyn = np.stack([np.stack([1 - p, p], axis=1) for p in by_epoch])  # (E, N, 2)
     neigh = neighbour_disagreement(store, version.id, ranking.epoch, n)
     out = {}
@@ -114,6 +135,7 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
             continue
         out[split] = SplitInput(
             sample_ids=sample_ids[m], labels=labels[m], oos_probs=probs[m], classes=classes,
+            reference_probs=ref[m] if ref is not None else None,
             probs_by_epoch=dyn[:, m], neighbour_disagreement=neigh[m] if neigh is not None else None,
             fold=fold_of[m] if split == "train" else None)
     return out
@@ -159,7 +181,10 @@ def write_ranking(session: Session, ranking: SuspectRanking, ranked: dict[str, R
         "default_weights": DEFAULT_WEIGHTS,
         "weights": {split: r.weights for split, r in ranked.items()},
         "signals": {
-            "confident_learning": "1 - cleanlab self-confidence on out-of-sample probabilities",
+            "confident_learning": "1 - cleanlab self-confidence on out-of-sample probabilities (the mean of "
+                                  "the version's fold models and the reference model where it ran)",
+            "reference_model": "1 - p(label) from the reference model (TF-IDF word n-grams, logistic "
+                               "regression), out of sample; shown, and counted through confident_learning",
             "dynamics": "area under the margin of p(label) over the version's epochs",
             "neighbourhood": "share of latent neighbours with another label (population map)",
         },

@@ -1,0 +1,91 @@
+"""The reference model: a TF-IDF logistic regression whose out-of-sample opinion is averaged with the
+version's fold models before confident learning (worker/mislabels/reference.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from worker.mislabels import reference
+from worker.mislabels.metrics import auroc
+from worker.mislabels.ranking import SplitInput, rank_split
+
+POSITIVE = ["great", "wonderful", "moving", "superb", "loved"]
+NEGATIVE = ["awful", "boring", "dreadful", "waste", "hated"]
+FILLER = ["the", "film", "plot", "actor", "scene", "camera", "story", "music"]
+
+
+def _reviews(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=n)
+    texts = []
+    for y in labels:
+        cue = POSITIVE if y == 1 else NEGATIVE
+        words = list(rng.choice(FILLER, size=12)) + list(rng.choice(cue, size=2))
+        rng.shuffle(words)
+        texts.append(" ".join(words) + " <br /><br />")
+    return texts, labels
+
+
+def test_fits_on_the_given_rows_and_predicts_the_others() -> None:
+    texts, labels = _reviews(400, seed=1)
+    probs = reference.fit_predict(texts[:300], labels[:300], texts[300:], num_classes=2)
+    assert probs.shape == (100, 2) and probs.dtype == np.float32
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert (probs.argmax(axis=1) == labels[300:]).mean() > 0.95
+
+    by_rows = reference.predict_rows(texts, np.arange(300), labels, np.arange(300, 400), 2)
+    assert np.allclose(by_rows, probs)
+
+
+def test_it_stays_out_of_sample() -> None:
+    """A review it never saw is judged by the words it shares with others, not by its own label: one
+    mislabelled review with a unique word scores low on its given label when held out."""
+    texts, labels = _reviews(300, seed=2)
+    texts.append("zanzibar zanzibar great superb wonderful")
+    labels = np.append(labels, 0)  # a clearly positive review, labelled negative
+    held = np.array([len(texts) - 1])
+    p = reference.predict_rows(texts, np.arange(len(texts) - 1), labels, held, 2)
+    assert p[0, 0] < 0.2
+    seen = reference.predict_rows(texts, np.arange(len(texts)), labels, held, 2)
+    assert seen[0, 0] > p[0, 0]  # trained on its own (wrong) label, it believes it more
+
+
+def test_degenerate_training_sets() -> None:
+    only_negative = reference.fit_predict(["bad film", "awful plot"], np.array([0, 0]), ["a film"], 2)
+    assert only_negative.tolist() == [[1.0, 0.0]]
+    assert reference.fit_predict(["a", "b"], np.array([0, 1]), [], 2).shape == (0, 2)
+    three = reference.fit_predict(["good good", "bad bad", "meh meh"] * 5, np.array([1, 0, 2] * 5),
+                                  ["good", "meh"], 4)
+    assert three.shape == (2, 4) and three[:, 3].tolist() == [0.0, 0.0]  # a class never seen: probability 0
+    assert three[0].argmax() == 1 and three[1].argmax() == 2
+
+
+def test_line_breaks_are_not_words() -> None:
+    assert reference._clean("Fine.<br /><br />Really<BR/>fine") == "fine.  really fine"
+
+
+def test_a_second_independent_opinion_improves_the_ranking() -> None:
+    rng = np.random.default_rng(3)
+    n = 3000
+    truth = rng.integers(0, 2, size=n)
+    flipped = np.zeros(n, dtype=bool)
+    flipped[rng.choice(n, size=150, replace=False)] = True
+    given = np.where(flipped, 1 - truth, truth)
+
+    def model_probs(seed: int) -> np.ndarray:
+        # ~85% right about the truth, with its own independent mistakes
+        margin = np.random.default_rng(seed).normal(1.5, 1.6, size=n)
+        p_pos = np.where(truth == 1, 1 / (1 + np.exp(-margin)), 1 / (1 + np.exp(margin)))
+        return np.stack([1 - p_pos, p_pos], axis=1)
+
+    version, ref = model_probs(10), model_probs(11)
+    alone = rank_split(SplitInput(sample_ids=np.arange(n), labels=given, oos_probs=version, classes=["n", "p"]))
+    both = rank_split(SplitInput(sample_ids=np.arange(n), labels=given, oos_probs=version, classes=["n", "p"],
+                                 reference_probs=ref))
+    assert auroc(both.score, flipped) > auroc(alone.score, flipped) + 0.01
+    assert "reference_model" in both.signals and "reference_model" not in alone.signals
+    assert "reference_model" not in both.weights  # shown, counted through confident learning only
+    assert "reference model" in both.reasons[0] and "reference model" not in alone.reasons[0]
+    # p_positive and loss stay the version's own view
+    assert both.p_positive == pytest.approx(version[:, 1])
