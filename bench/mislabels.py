@@ -43,7 +43,7 @@ from backend.db.models import ModelVersion
 from backend.text import token_store
 from backend.text.tokenizer import TextTokenizer
 from worker.mislabels import reference
-from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold_by_epoch
+from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold
 from worker.mislabels.metrics import auroc, precision_recall_at_k
 from worker.mislabels.ranking import SplitInput, rank_split
 from worker.mislabels.signals import confident_learning
@@ -156,16 +156,15 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], 
         saved = np.load(Path(SIGNALS_IN).with_suffix(f".{variant}.npz"))
         if not np.array_equal(saved["flip"], flip):
             raise SystemExit(f"{SIGNALS_IN}: saved with other flips (another seed, noise rate or subset)")
-        by_epoch, final_loss, oos_by_epoch = list(saved["by_epoch"]), saved["final_loss"], saved["oos_by_epoch"]
+        by_epoch, final_loss, oos = list(saved["by_epoch"]), saved["final_loss"], saved["oos"]
         log("  the version and its fold models: read from the saved run (LENSBOARD_BENCH_SIGNALS_IN)")
     else:
         by_epoch, final_loss = train_version(version, data, device)
-        oos_by_epoch = np.zeros((EPOCHS, len(truth), 2), dtype=np.float32)
+        oos = np.zeros((len(truth), 2), dtype=np.float32)
         for f in range(FOLDS):
             t = time.perf_counter()
-            oos_by_epoch[:, plan.held_out(f)] = predict_fold_by_epoch(version, data, plan, f, EPOCHS, device)
+            oos[plan.held_out(f)] = predict_fold(version, data, plan, f, EPOCHS, device)
             log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
-    oos = oos_by_epoch[-1]
     ref = np.zeros_like(oos)
     for f in range(FOLDS):
         t = time.perf_counter()
@@ -197,7 +196,7 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], 
         # Every signal per sample, with the planted flips: new combinations can be scored from this file in
         # seconds instead of another hour and a half of training (LENSBOARD_BENCH_SIGNALS_IN).
         np.savez_compressed(Path(SIGNALS_OUT).with_suffix(f".{variant}.npz"), flip=flip, noisy=noisy, oos=oos,
-                            oos_by_epoch=oos_by_epoch, reference=ref, by_epoch=np.stack(by_epoch),
+                            reference=ref, by_epoch=np.stack(by_epoch),
                             final_loss=final_loss, cl=cl_both, aum=dynamics)
     out = []
     for name, s in signals.items():

@@ -7,8 +7,6 @@ pipeline's own stages (worker.pipeline), so it is the same model the version is,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -40,8 +38,7 @@ def fold_training_rows(plan: CvPlan, data: TrainingData, fold: int) -> npt.NDArr
 
 
 def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArray[np.int64], epochs: int,
-                     device: torch.device,
-                     after_epoch: Callable[[TextClassifier], None] | None = None) -> TextClassifier:
+                     device: torch.device) -> TextClassifier:
     params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
     model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
@@ -53,30 +50,17 @@ def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArra
         batches = bucketed_batches(data.lengths, rows, params.batch_size, params.bucket_chunk_batches,
                                    batch_rng)
         train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device)
-        if after_epoch is not None:
-            after_epoch(model)
     return model
-
-
-def predict_fold_by_epoch(version: ModelVersion, data: TrainingData, plan: CvPlan, fold: int, epochs: int,
-                          device: torch.device) -> npt.NDArray[np.float32]:
-    """(epochs, n_fold, C): the fold's held-out probabilities after each epoch of a model that never saw them."""
-    held = plan.held_out(fold)
-    trained = fold_training_rows(plan, data, fold)
-    if np.intersect1d(trained, held).size:  # the whole point of the exercise; never let it slip
-        raise AssertionError(f"fold {fold}: held-out rows in the training rows")
-    params = ARCHITECTURES[version.architecture](**version.hyperparameters)
-    snapshots: list[npt.NDArray[np.float32]] = []
-
-    def snapshot(model: TextClassifier) -> None:
-        result = evaluate(model, data.arrays, held, data.train_labels[held], device, params.eval_batch_size)
-        snapshots.append(np.asarray(result.probs, dtype=np.float32))
-
-    train_fold_model(version, data, trained, epochs, device, after_epoch=snapshot)
-    return np.stack(snapshots)
 
 
 def predict_fold(version: ModelVersion, data: TrainingData, plan: CvPlan, fold: int, epochs: int,
                  device: torch.device) -> npt.NDArray[np.float32]:
     """(n_fold, C) probabilities of the fold's held-out rows, from a model that never saw them."""
-    return np.asarray(predict_fold_by_epoch(version, data, plan, fold, epochs, device)[-1], dtype=np.float32)
+    held = plan.held_out(fold)
+    trained = fold_training_rows(plan, data, fold)
+    if np.intersect1d(trained, held).size:  # the whole point of the exercise; never let it slip
+        raise AssertionError(f"fold {fold}: held-out rows in the training rows")
+    model = train_fold_model(version, data, trained, epochs, device)
+    params = ARCHITECTURES[version.architecture](**version.hyperparameters)
+    result = evaluate(model, data.arrays, held, data.train_labels[held], device, params.eval_batch_size)
+    return np.asarray(result.probs, dtype=np.float32)

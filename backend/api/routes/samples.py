@@ -23,14 +23,9 @@ SortKey = Literal["loss", "p_positive", "score", "index", "token_count"]
 
 def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) -> int:
     """The requested epoch, or the latest evaluated one. 404 for an epoch that was never evaluated."""
-    if epoch is None:
-        latest = session.scalar(select(func.max(SampleResult.epoch)).where(SampleResult.version_id == version.id))
-        if latest is None:
-            raise Conflict(f"version {version.id} has no evaluated epoch yet", state=version.status)
-        return int(latest)
-    if epoch < 1 or epoch > version.epochs_done:
-        raise NotFound(f"epoch of version {version.id}:", epoch)
-    return epoch
+    if epoch is not None and 1 <= epoch <= version.epochs_done:
+        return epoch  # nothing to look up
+    return resolve_epoch_stamp(session, version, epoch)[0]
 
 
 def resolve_epoch_stamp(session: Session, version: ModelVersion, epoch: int | None) -> tuple[int, datetime | None]:
