@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     rate_limit_compute_per_minute: int = Field(default=60, ge=0)
     # Sign-in attempts (password or link) per client address: slows password guessing.
     rate_limit_login_per_minute: int = Field(default=20, ge=0)
+    # How long the samples table's fast path may replay an access decision of its route (seconds; 0: off).
+    # See backend/api/samples_fast_path.py.
+    access_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("database_url")
     @classmethod

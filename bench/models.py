@@ -52,7 +52,9 @@ def run_task(kind: str, job_id: int) -> float:
     """Run a job's Celery task body in this process; returns its wall time."""
     from worker.celery_app import get_celery
 
-    task = get_celery().tasks[TASK_FOR_KIND[kind]]
+    app = get_celery()
+    app.loader.import_default_modules()  # the task modules, as a worker process imports them
+    task = app.tasks[TASK_FOR_KIND[kind]]
     start = time.perf_counter()
     task(job_id)
     return time.perf_counter() - start

@@ -25,6 +25,7 @@ jit_cache.configure(NUMBA_CACHE)  # before anything in this process imports numb
 def reset_caches() -> None:
     """Settings, engines and the Celery app are cached per process; tests change the environment."""
     from backend.db import session as db_session
+    from backend.services.sample_rows import sample_rows
     from backend.settings import get_settings
     from worker.celery_app import get_celery
 
@@ -32,6 +33,7 @@ def reset_caches() -> None:
     db_session.default_engine.cache_clear()
     db_session.default_session_factory.cache_clear()
     get_celery.cache_clear()
+    sample_rows.clear()
 
 
 @pytest.fixture(scope="session")

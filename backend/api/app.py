@@ -31,6 +31,7 @@ from backend.api.routes import (
     sweeps,
     versions,
 )
+from backend.api.samples_fast_path import Grants, SamplesFastPath
 from backend.api.upload_limit import UploadSizeLimit
 from backend.db.session import default_session_factory
 from backend.settings import get_settings
@@ -67,6 +68,8 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app.state.session_factory = session_factory or default_session_factory()
     install_error_handlers(app)
     app.add_middleware(UploadSizeLimit)
+    app.state.grants = Grants(get_settings().access_cache_seconds)
+    app.add_middleware(SamplesFastPath, grants=app.state.grants)
     app.include_router(api_router())
     _mount_frontend(app, get_settings().frontend_dist)
     return app

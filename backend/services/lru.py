@@ -15,17 +15,35 @@ class LruCache(Generic[V]):
         self.capacity = capacity
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[Hashable, threading.Lock] = {}
+
+    def peek(self, key: Hashable) -> V | None:
+        """The cached value without loading or reordering (a lock-free read of a dict)."""
+        return self._items.get(key)
 
     def get_or_load(self, key: Hashable, load: Callable[[], V]) -> V:
-        """The cached value, or `load()`'s, stored. The lock is not held while loading: two requests
-        may both load a missing key, which is cheaper than serialising every request behind one load."""
+        """The cached value, or `load()`'s, stored. Requests that miss the same key at once load it once:
+        the others wait for the first (a server just started meets 100 connections asking for one
+        epoch's order); misses of different keys load side by side."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = load()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                if key in self._items:  # loaded while this request waited
+                    self._items.move_to_end(key)
+                    return self._items[key]
+            try:
+                value = load()
+            except BaseException:
+                with self._lock:
+                    self._loading.pop(key, None)
+                raise
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.capacity:
+                    self._items.popitem(last=False)
+                self._loading.pop(key, None)  # after storing: a newcomer finds the value, not a free lock
         return value

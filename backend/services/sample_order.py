@@ -44,5 +44,8 @@ class SampleOrderCache:
     def get(self, key: Key, load: Callable[[], list[int]]) -> npt.NDArray[np.int64]:
         return self._cache.get_or_load(key, lambda: np.asarray(load(), dtype=np.int64))
 
+    def peek(self, key: Key) -> npt.NDArray[np.int64] | None:
+        return self._cache.peek(key)
+
 
 sample_orders = SampleOrderCache()

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+import time
+
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import LocalArtifactStore
 from backend.db.models import EpochMetric, ModelVersion, SampleResult
-from backend.settings import get_settings
-from tests.support.datasets import create_project, insert_synthetic_dataset
-from tests.support.versions import insert_version
-
-N = 120
-
-
-def _version_with_results(factory: sessionmaker[Session], *, with_metrics: bool) -> tuple[int, dict[int, dict]]:
-    """A version with 2 epochs of results; losses repeat in pairs so the tie-break matters."""
-    rng = np.random.default_rng(1)
-    with factory() as s:
-        project = create_project(s, name=f"metrics-{with_metrics}")
-        dataset = insert_synthetic_dataset(s, LocalArtifactStore(get_settings().artifacts), project.id, n=N)
-        version = insert_version(s, project.id, dataset.id)
-        version.epochs_done = 2
-        samples = sorted(dataset_samples(s, dataset.id), key=lambda x: x[0])
-        rows: dict[int, dict] = {}
-        for epoch in (1, 2):
-            losses = np.repeat(rng.random(N // 2), 2)
-            for (sid, split, label), loss in zip(samples, losses, strict=True):
-                row = {"version_id": version.id, "epoch": epoch, "sample_id": sid, "loss": float(loss),
-                       "p_positive": float(1 - loss), "p_label": 0.5, "prediction": label}
-                if epoch == 2:
-                    rows[sid] = {**row, "split": split}
-                s.execute(insert(SampleResult), [row])
-            if with_metrics:
-                for split in ("train", "val", "test"):
-                    count = sum(1 for _, sp, _ in samples if sp == split)
-                    if count:
-                        s.add(EpochMetric(version_id=version.id, epoch=epoch, split=split, loss=0.5, accuracy=1.0,
-                                          count=count))
-        s.commit()
-        return version.id, rows
-
-
-def dataset_samples(s: Session, dataset_id: int) -> list[tuple[int, str, int]]:
-    from sqlalchemy import select
-
-    from backend.db.models import Sample
-
-    return [(r.id, r.split, r.label) for r in s.scalars(select(Sample).where(Sample.dataset_id == dataset_id))]
+from tests.support.versions import dataset_samples, version_with_results
 
 
 def _expected(rows: dict[int, dict], order: str, split: str | None = None) -> list[int]:
@@ -61,7 +21,7 @@ def _expected(rows: dict[int, dict], order: str, split: str | None = None) -> li
 def test_pages_follow_the_loss_order_with_a_stable_tie_break(client: TestClient,
                                                              session_factory: sessionmaker[Session]) -> None:
     for with_metrics in (True, False):
-        vid, rows = _version_with_results(session_factory, with_metrics=with_metrics)
+        vid, rows = version_with_results(session_factory, with_metrics=with_metrics)
         for order in ("desc", "asc"):
             for split in (None, "train", "test"):
                 want = _expected(rows, order, split)
@@ -85,7 +45,7 @@ def test_pages_follow_the_loss_order_with_a_stable_tie_break(client: TestClient,
 
 
 def test_a_split_with_no_results_counts_zero(client: TestClient, session_factory: sessionmaker[Session]) -> None:
-    vid, _ = _version_with_results(session_factory, with_metrics=True)
+    vid, _ = version_with_results(session_factory, with_metrics=True)
     with session_factory() as s:
         s.query(EpochMetric).filter(EpochMetric.version_id == vid, EpochMetric.split == "val").delete()
         s.query(SampleResult).filter(SampleResult.version_id == vid).filter(
@@ -96,11 +56,13 @@ def test_a_split_with_no_results_counts_zero(client: TestClient, session_factory
     assert page == {"items": [], "total": 0, "offset": 0, "limit": 50}
 
 
-def test_an_epoch_evaluated_again_is_paged_in_its_new_order(client: TestClient,
-                                                            session_factory: sessionmaker[Session]) -> None:
+def test_an_epoch_evaluated_again_is_paged_in_its_new_order(client: TestClient, session_factory: sessionmaker[Session],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The page order is cached per epoch; evaluating the epoch again (new results and metrics rows, as
-    the pipeline writes them in one transaction) must not serve the old order."""
-    vid, rows = _version_with_results(session_factory, with_metrics=True)
+    the pipeline writes them in one transaction) must not serve the old order once the fast path's
+    grant has expired (backend/api/samples_fast_path.py: at most access_cache_seconds)."""
+    monkeypatch.setattr(client.app.state.grants, "ttl_s", 0.2)  # type: ignore[attr-defined]
+    vid, rows = version_with_results(session_factory, with_metrics=True)
     before = [i["id"] for i in client.get(f"/api/versions/{vid}/samples", params={"limit": 10}).json()["items"]]
     assert before == _expected(rows, "desc")[:10]
     with session_factory() as s:
@@ -115,6 +77,7 @@ def test_an_epoch_evaluated_again_is_paged_in_its_new_order(client: TestClient,
             r.loss = 1.0 - r.loss  # the order flips
             rows[r.sample_id]["loss"] = r.loss
         s.commit()
+    time.sleep(0.25)
     after = client.get(f"/api/versions/{vid}/samples", params={"limit": 10}).json()
     assert [i["id"] for i in after["items"]] == _expected(rows, "desc")[:10] != before
     assert all(i["result"]["loss"] == rows[i["id"]]["loss"] for i in after["items"])

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.architectures import validate_hyperparameters
-from backend.artifacts import ArtifactStore
-from backend.db.models import Job, ModelVersion, Sample
+from backend.artifacts import ArtifactStore, LocalArtifactStore
+from backend.db.models import EpochMetric, Job, ModelVersion, Sample, SampleResult
 from backend.services.jobs import create_job
-from tests.support.datasets import create_project, insert_dataset
+from backend.settings import get_settings
+from tests.support.datasets import create_project, insert_dataset, insert_synthetic_dataset
 from tests.support.imdb_subset import pick_reviews
 
 # A CNN small enough to train a few epochs on a few hundred samples in about a second.
@@ -112,3 +114,36 @@ def imdb_trained_version(factory: sessionmaker[Session], store: ArtifactStore, i
     return trained_version(factory, store, [r.text for r in reviews], [r.label for r in reviews],
                            [r.split for r in reviews], keys=[r.key for r in reviews],
                            scores=[r.score for r in reviews], epochs=epochs, max_length=max_length, seed=seed)
+
+
+def version_with_results(factory: sessionmaker[Session], *, with_metrics: bool,
+                         n: int = 120) -> tuple[int, dict[int, dict[str, Any]]]:
+    """A version with 2 epochs of results; losses repeat in pairs so the tie-break matters."""
+    rng = np.random.default_rng(1)
+    with factory() as s:
+        project = create_project(s, name=f"metrics-{with_metrics}")
+        dataset = insert_synthetic_dataset(s, LocalArtifactStore(get_settings().artifacts), project.id, n=n)
+        version = insert_version(s, project.id, dataset.id)
+        version.epochs_done = 2
+        samples = sorted(dataset_samples(s, dataset.id), key=lambda x: x[0])
+        rows: dict[int, dict[str, Any]] = {}
+        for epoch in (1, 2):
+            losses = np.repeat(rng.random(n // 2), 2)
+            for (sid, split, label), loss in zip(samples, losses, strict=True):
+                row = {"version_id": version.id, "epoch": epoch, "sample_id": sid, "loss": float(loss),
+                       "p_positive": float(1 - loss), "p_label": 0.5, "prediction": label}
+                if epoch == 2:
+                    rows[sid] = {**row, "split": split}
+                s.execute(insert(SampleResult), [row])
+            if with_metrics:
+                for split in ("train", "val", "test"):
+                    count = sum(1 for _, sp, _ in samples if sp == split)
+                    if count:
+                        s.add(EpochMetric(version_id=version.id, epoch=epoch, split=split, loss=0.5, accuracy=1.0,
+                                          count=count))
+        s.commit()
+        return version.id, rows
+
+
+def dataset_samples(s: Session, dataset_id: int) -> list[tuple[int, str, int]]:
+    return [(r.id, r.split, r.label) for r in s.scalars(select(Sample).where(Sample.dataset_id == dataset_id))]
