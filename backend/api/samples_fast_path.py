@@ -37,20 +37,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.auth import SAFE_METHODS
+from backend.schemas.samples import MAX_PAGE, SortKey, SortOrder, SplitName
 from backend.services.sample_order import sample_orders
 from backend.services.sample_rows import cached_rows, page_body, sample_rows
 
 PATH = re.compile(r"/api/versions/([1-9][0-9]{0,17})/samples")
-SPLITS = frozenset({"train", "val", "test"})
-SORTS = frozenset({"loss", "p_positive", "score", "index", "token_count"})
-ORDERS = frozenset({"asc", "desc"})
-MAX_LIMIT = 1000  # the route's own bound
+SPLITS, SORTS, ORDERS = (frozenset(get_args(t)) for t in (SplitName, SortKey, SortOrder))
 RENEW_WAIT_S = 2.0
 
 GrantKey = tuple[bytes, int, int | None]
@@ -143,7 +142,7 @@ def parse_query(query_string: bytes) -> PageQuery | None:
             return None
         fields[name] = raw
     counts: dict[str, int] = {}
-    for name, low, high in (("epoch", 1, 10**9), ("offset", 0, 10**9), ("limit", 1, MAX_LIMIT)):
+    for name, low, high in (("epoch", 1, 10**9), ("offset", 0, 10**9), ("limit", 1, MAX_PAGE)):
         if name in fields:
             count = _count(fields.pop(name), low, high)
             if count is None:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from backend.schemas.common import ORMModel
+
+# The samples table's query vocabulary: the route's parameters and its fast path both read these.
+SplitName = Literal["train", "val", "test"]
+SortKey = Literal["loss", "p_positive", "score", "index", "token_count"]
+SortOrder = Literal["asc", "desc"]
+MAX_PAGE = 1000
 
 
 class SampleMeta(ORMModel):

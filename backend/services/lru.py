@@ -47,3 +47,7 @@ class LruCache(Generic[V]):
                     self._items.popitem(last=False)
                 self._loading.pop(key, None)  # after storing: a newcomer finds the value, not a free lock
         return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -13,11 +13,11 @@ backend/api/samples_fast_path.py), so the two cannot drift apart.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backend.schemas.samples import SampleRow
+from backend.services.lru import LruCache
 
 Key = tuple[Hashable, ...]
 _encode = SampleRow.__pydantic_serializer__.to_json
@@ -47,30 +47,19 @@ class SampleRowCache:
     kept per process. Rows are added a stretch at a time as requests ask for them, never all at once."""
 
     def __init__(self, capacity: int = 3) -> None:
-        self.capacity = capacity
-        self._epochs: OrderedDict[Key, EpochRows] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LruCache[EpochRows] = LruCache(capacity)
 
     def peek(self, key: Key) -> Mapping[int, bytes] | None:
         """The epoch's rows so far, without loading anything (None when none are kept)."""
-        entry = self._epochs.get(key)
+        entry = self._cache.peek(key)
         return entry.rows if entry is not None else None
 
     def epoch(self, key: Key) -> EpochRows:
         """The epoch's rows, created empty when missing; callers add the rows they encode."""
-        with self._lock:
-            entry = self._epochs.get(key)
-            if entry is None:
-                entry = self._epochs[key] = EpochRows()
-                while len(self._epochs) > self.capacity:
-                    self._epochs.popitem(last=False)
-            else:
-                self._epochs.move_to_end(key)
-            return entry
+        return self._cache.get_or_load(key, EpochRows)
 
     def clear(self) -> None:
-        with self._lock:
-            self._epochs.clear()
+        self._cache.clear()
 
 
 def cached_rows(rows: Mapping[int, bytes], ids: Sequence[int]) -> list[bytes] | None:

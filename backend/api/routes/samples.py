@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
@@ -13,7 +13,15 @@ from backend.api.routes.versions import get_version_or_404
 from backend.api.samples_fast_path import remember
 from backend.db.models import Dataset, ModelVersion, Sample, SampleResult
 from backend.schemas.common import Page
-from backend.schemas.samples import SampleDetail, SampleResultOut, SampleRow
+from backend.schemas.samples import (
+    MAX_PAGE,
+    SampleDetail,
+    SampleResultOut,
+    SampleRow,
+    SortKey,
+    SortOrder,
+    SplitName,
+)
 from backend.services.sample_order import epoch_stamp, sample_orders
 from backend.services.sample_rows import encode_row, page_body, sample_rows
 
@@ -21,7 +29,6 @@ router = APIRouter(tags=["samples"])
 
 PREVIEW_CHARS = 160
 ROW_CHUNK = 500  # rows encoded together when a page of a cached order misses (about 25 ms on PostgreSQL)
-SortKey = Literal["loss", "p_positive", "score", "index", "token_count"]
 
 
 def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) -> int:
@@ -58,16 +65,16 @@ def list_samples(
     version_id: int,
     session: SessionDep,
     epoch: int | None = Query(default=None, ge=1),
-    split: Literal["train", "val", "test"] | None = None,
+    split: SplitName | None = None,
     label: int | None = Query(default=None, ge=0),
     score: int | None = Query(default=None, ge=1, le=10),
     min_score: int | None = Query(default=None, ge=1, le=10),
     max_score: int | None = Query(default=None, ge=1, le=10),
     correct: bool | None = None,
     sort: SortKey = "loss",
-    order: Literal["asc", "desc"] = "desc",
+    order: SortOrder = "desc",
     offset: int = Query(default=0, ge=0),
-    limit: int = Query(default=50, ge=1, le=1000),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
 ) -> Response:
     """Samples of the version's dataset with their results at an epoch, loss-descending by default."""
     version = get_version_or_404(session, version_id)
