@@ -48,7 +48,7 @@ class CnnParams(TrainParams):
 
 
 class LstmParams(TrainParams):
-    """Stacked (Bi)LSTM over packed sequences; the last layer's final states feed a dense head."""
+    """Stacked (Bi)LSTM in which padding never reaches a real word; the last layer's final states feed a dense head."""
 
     embedding_dim: int = Field(default=128, ge=4, le=1024)
     hidden_size: int = Field(default=128, ge=1, le=4096)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 import torch
 
 from tests.unit.arch_support import VOCAB, batch, make_model
-from worker.models.minilm import ENCODER_CACHE, MiniLmClassifier, model_dir, wordpiece_tokenizer
+from worker.models.minilm import ENCODER_CACHE, TAPS, MiniLmClassifier, model_dir, wordpiece_tokenizer
 from worker.models.registry import build_model
+from worker.pipeline.latent import LayerPooling
 
 torch.set_num_threads(1)
 
@@ -76,6 +78,45 @@ def test_cache_serves_repeat_passes_with_identical_logits(frozen: MiniLmClassifi
         assert ENCODER_CACHE.hits == 2
     torch.testing.assert_close(first, uncached, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(again, first[[2, 0]], atol=1e-5, rtol=1e-4)
+
+
+def test_latent_map_runs_from_the_cache(frozen: MiniLmClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-epoch evaluation pools every tap with hooks; in frozen mode it must not rerun the
+    encoder once a review is cached, and the cached vectors must equal a full pass's."""
+    monkeypatch.setattr("worker.models.minilm.ENCODE_CHUNK", 2)  # misses are encoded in chunks: 2 + 1
+    ENCODER_CACHE.clear()
+    sentences = ["the movie was good !", "it was bad", "great fun"]
+    ids, lengths = batch([ids_of(s) for s in sentences])
+
+    def pooled_pass() -> tuple[dict[str, np.ndarray], torch.Tensor]:
+        with LayerPooling(frozen, len(sentences)) as pooling, torch.no_grad():
+            pooling.before(lengths)
+            logits = frozen(ids, lengths)
+            pooling.after(np.arange(len(sentences)))
+        return pooling.out, logits
+
+    first, first_logits = pooled_pass()
+    assert (ENCODER_CACHE.hits, ENCODER_CACHE.misses) == (0, 3)
+    again, again_logits = pooled_pass()
+    assert (ENCODER_CACHE.hits, ENCODER_CACHE.misses) == (3, 3)
+    handle = frozen.embedding.register_forward_hook(lambda *_: None)  # forces the full encoder pass
+    try:
+        full, full_logits = pooled_pass()
+    finally:
+        handle.remove()
+    assert (ENCODER_CACHE.hits, ENCODER_CACHE.misses) == (3, 3)
+    assert list(first) == [*TAPS, "head"]
+    for name in first:
+        np.testing.assert_array_equal(again[name], first[name])
+        np.testing.assert_allclose(full[name], first[name], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(again_logits, first_logits)
+    torch.testing.assert_close(full_logits, first_logits, atol=1e-5, rtol=1e-4)
+    # The embedding tap is the mean of the review's word vectors; the last tap is the sentence vector.
+    words = frozen.embedding.weight[ids[1, : int(lengths[1])]].mean(0)
+    np.testing.assert_allclose(first["embedding"][1], words.detach().numpy(), atol=1e-6)
+    with torch.no_grad():
+        sentence = frozen.encode(frozen.embedding(ids), lengths)
+    np.testing.assert_allclose(first["layer6"], sentence.numpy(), atol=1e-5, rtol=1e-4)
 
 
 def test_words_past_max_tokens_are_ignored() -> None:

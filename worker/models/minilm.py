@@ -16,9 +16,12 @@ encoder never saw (fine-tuning can adapt that row). In exchange, attributions on
 exactly per word, `forward_embedded` works on any perturbed embedding, sequences are no longer
 than our word count, and the encoder input cannot drift from our tokenization (spans, truncation).
 
-Frozen mode (`finetune=False`) keeps the encoder in eval mode, so a review's pooled encoder output
-is a pure function of its token ids. `EncoderCache` keeps those outputs per process, so after the
-first pass over the data (the first epoch's training and evaluation), epochs only run the head.
+Frozen mode (`finetune=False`) keeps the encoder in eval mode, so everything up to the head is a
+pure function of a review's token ids: the pooled word vectors, the pooled outputs of layers 2, 4
+and 6 (the last of which is the sentence vector). `EncoderCache` keeps those per process. After the
+first pass over the data (the first epoch's training and evaluation), training, the per-epoch
+evaluation and the latent map run only the head: the latent taps are fed the cached pooled vectors,
+so hooks on them see the same values whether or not the encoder ran.
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 HIDDEN = 384
+# Encoder layers the latent map taps. The last is the encoder's last layer, whose mean over
+# [CLS] words [SEP] is the sentence vector (as sentence-transformers pools).
 LATENT_LAYERS = (2, 4, 6)
+TAPS = ("embedding", *(f"layer{i}" for i in LATENT_LAYERS))
+ENCODE_CHUNK = 32  # reviews per encoder call when filling the cache
 
 
 def model_dir() -> Path:
@@ -92,12 +99,13 @@ def word_piece_means(vocab: list[str], piece_embeddings: Tensor, tok: Tokenizer)
 
 
 class EncoderCache:
-    """Per-process store of frozen-encoder outputs: fingerprint -> {token-id bytes -> (384,) vector}.
+    """Per-process store of frozen-encoder outputs: fingerprint -> {token-id bytes -> (len(TAPS), 384)},
+    the pooled vectors of every tap (see `MiniLmClassifier.encode_layers`), about 6 KB per review.
 
     Keyed by content rather than by sample index, so it needs nothing from the data pipeline and a
     new model instance over the same frozen weights (the next epoch's job) reuses it."""
 
-    def __init__(self, max_entries: int = 120_000, max_models: int = 2) -> None:
+    def __init__(self, max_entries: int = 100_000, max_models: int = 2) -> None:
         self.max_entries = max_entries
         self.max_models = max_models
         self._stores: OrderedDict[str, dict[bytes, Tensor]] = OrderedDict()
@@ -149,7 +157,8 @@ class MiniLmClassifier(TextClassifier):
         unused = nn.Embedding(1, HIDDEN).requires_grad_(False)
         encoder.embeddings.word_embeddings = unused  # type: ignore[union-attr]
         self.encoder = encoder
-        self.taps = nn.ModuleDict({f"layer{i}": nn.Identity() for i in LATENT_LAYERS})
+        # Identity taps for the latent map: each sees its layer's pooled (B, 384) vector.
+        self.taps = nn.ModuleDict({name: nn.Identity() for name in TAPS})
         self.dropout = nn.Dropout(params.dropout)
         if params.head_hidden > 0:
             self.head: nn.Module = nn.Sequential(nn.Linear(HIDDEN, params.head_hidden), nn.ReLU())
@@ -174,9 +183,9 @@ class MiniLmClassifier(TextClassifier):
         self._fingerprint = None
         super()._load_from_state_dict(*args, **kwargs)
 
-    def encode(self, embedded: Tensor, lengths: Tensor) -> Tensor:
-        """[CLS] words [SEP] through the encoder, then the mean over those positions, as
-        sentence-transformers pools."""
+    def encode_layers(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+        """(B, len(TAPS), 384): the mean of the words the encoder sees, then the means of layers 2, 4
+        and 6 over [CLS] words [SEP]. The last row is the sentence vector the head classifies."""
         steps = min(embedded.shape[1], self.params.max_tokens)
         words = embedded[:, :steps]
         n = lengths.clamp(min=0, max=steps)
@@ -187,26 +196,36 @@ class MiniLmClassifier(TextClassifier):
         x = x.index_put((rows, n + 1), self.special[1].to(words.dtype).expand(batch, HIDDEN))
         mask = length_mask(n + 2, steps + 2)
         out = self.encoder(inputs_embeds=x, attention_mask=mask.long(), output_hidden_states=True)
-        for i in LATENT_LAYERS:
-            self.taps[f"layer{i}"](out.hidden_states[i])
-        return masked_mean(out.last_hidden_state, n + 2)
+        pooled = [masked_mean(words, n)] + [masked_mean(out.hidden_states[i], n + 2) for i in LATENT_LAYERS]
+        return torch.stack(pooled, dim=1)
+
+    def encode(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+        """The sentence vector: [CLS] words [SEP] through the encoder, mean over those positions."""
+        return self.encode_layers(embedded, lengths)[:, -1]
 
     def classify(self, pooled: Tensor) -> Tensor:
         return self.out(self.dropout(self.head(self.dropout(pooled))))  # type: ignore[no-any-return]
 
+    def _head(self, layers: Tensor) -> Tensor:
+        """Logits from `encode_layers`' output, computed or cached; the taps fire here in both cases."""
+        for j, tap in enumerate(self.taps.values()):
+            tap(layers[:, j])
+        return self.classify(layers[:, -1])
+
     def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
-        return self.classify(self.encode(embedded, lengths))
+        return self._head(self.encode_layers(embedded, lengths))
 
     def forward(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
         if not self._cacheable():
             return super().forward(token_ids, lengths)
-        return self.classify(self._cached_encode(token_ids, lengths))
+        return self._head(self._cached_layers(token_ids, lengths))
 
     def _cacheable(self) -> bool:
-        # Hooks mean someone (Captum, the latent map) wants to see or replace our modules' outputs.
-        # Inside the encoder, transformers installs its own output-capturing hooks: not ours to read.
-        inner = {id(m) for m in self.encoder.modules()} - {id(self.encoder)}
-        hooked = any(m._forward_hooks or m._forward_pre_hooks for m in self.modules() if id(m) not in inner)
+        # A hook on the word table or the encoder means someone (Captum's layer methods) wants to see
+        # or replace what runs there, which the cached path skips. Hooks on the taps and the head
+        # (the latent map's) see the same values either way. Inside the encoder, transformers
+        # installs its own output-capturing hooks: not ours to read.
+        hooked = any(m._forward_hooks or m._forward_pre_hooks for m in (self.embedding, self.encoder))
         return not self.params.finetune and not hooked
 
     def fingerprint(self) -> str:
@@ -217,7 +236,7 @@ class MiniLmClassifier(TextClassifier):
             self._fingerprint = h.hexdigest()
         return self._fingerprint
 
-    def _cached_encode(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
+    def _cached_layers(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
         store = ENCODER_CACHE.store(self.fingerprint())
         n = lengths.clamp(min=0, max=self.params.max_tokens).cpu().tolist()
         ids = token_ids.cpu().numpy()
@@ -226,29 +245,26 @@ class MiniLmClassifier(TextClassifier):
         missing = [i for i, v in enumerate(found) if v is None]
         ENCODER_CACHE.hits += len(keys) - len(missing)
         ENCODER_CACHE.misses += len(missing)
-        if missing:
-            index = torch.tensor(missing, device=token_ids.device)
+        # The evaluation's batches are large (512); on CPU the encoder runs about 30% faster on
+        # 32 reviews at a time (measured at 256 words: 12.6 vs 16.5 reviews/s on 2 cores).
+        for start in range(0, len(missing), ENCODE_CHUNK):
+            part = missing[start : start + ENCODE_CHUNK]
+            index = torch.tensor(part, device=token_ids.device)
             sub_lengths = lengths[index]
             width = max(int(sub_lengths.max().item()), 1)
             with torch.no_grad():
-                fresh = self.encode(self.embedding(token_ids[index, :width]), sub_lengths).cpu()
-            for j, i in enumerate(missing):
+                fresh = self.encode_layers(self.embedding(token_ids[index, :width]), sub_lengths).cpu()
+            for j, i in enumerate(part):
                 found[i] = fresh[j]
                 if len(store) < ENCODER_CACHE.max_entries:
                     store[keys[i]] = fresh[j]
         return torch.stack(found).to(token_ids.device)  # type: ignore[arg-type]
 
     def latent_layers(self) -> dict[str, nn.Module]:
-        layers: dict[str, nn.Module] = {"embedding": self.embedding}
-        layers.update(self.taps.items())
+        layers: dict[str, nn.Module] = dict(self.taps.items())
         if self.params.head_hidden > 0:
             layers["head"] = self.head
         return layers
-
-    def pool(self, name: str, output: Tensor, lengths: Tensor) -> Tensor:
-        if name in self.taps:  # (B, 2 + T', D): [CLS] + words + [SEP]
-            return masked_mean(output, lengths.clamp(min=0, max=self.params.max_tokens) + 2)
-        return super().pool(name, output, lengths)
 
     def describe(self) -> dict[str, Any]:
         p = self.params
