@@ -105,8 +105,14 @@ class TextLSTM(TextClassifier):
         real = length_mask(n, steps)
         t = torch.arange(steps, device=embedded.device)[None, :]
         # Position t of a review reversed within its length; padding stays where it is. Its own inverse.
-        flip = torch.where(real, n[:, None] - 1 - t, t)
-        last = (n - 1)[:, None, None]
+        flip = torch.where(real, n[:, None] - 1 - t, t)[:, :, None]
+
+        def reversed_words(seq: Tensor) -> Tensor:
+            return seq.gather(1, flip.expand_as(seq))
+
+        def at_last_word(seq: Tensor) -> Tensor:
+            return seq.gather(1, (n - 1)[:, None, None].expand(-1, 1, seq.shape[2])).squeeze(1)
+
         x = self.dropout(embedded)
         finals: list[Tensor] = []
         for i, (rnn, tap) in enumerate(zip(self.rnns, self.taps, strict=True)):
@@ -114,14 +120,12 @@ class TextLSTM(TextClassifier):
             if i > 0:
                 x = self.dropout(x)
             forward = run_direction(rnn, x, reverse=False)
-            finals = [forward.gather(1, last.expand(-1, 1, forward.shape[2])).squeeze(1)]
-            outputs = [forward]
+            finals, outputs = [at_last_word(forward)], [forward]
             if rnn.bidirectional:
-                gather = flip[:, :, None].expand(-1, -1, x.shape[2])
-                backward = run_direction(rnn, x.gather(1, gather), reverse=True)
+                backward = run_direction(rnn, reversed_words(x), reverse=True)
                 # After reading a review backwards, its state is at the review's last position.
-                finals.append(backward.gather(1, last.expand(-1, 1, backward.shape[2])).squeeze(1))
-                outputs.append(backward.gather(1, flip[:, :, None].expand(-1, -1, backward.shape[2])))
+                finals.append(at_last_word(backward))
+                outputs.append(reversed_words(backward))
             x = torch.cat(outputs, dim=2) * real[:, :, None].to(embedded.dtype)
             tap(x)
         return torch.cat(finals, dim=1)
