@@ -1,7 +1,7 @@
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createBrowserRouter, Link, RouterProvider } from "react-router";
-import { meKey } from "./api/auth";
 import { ApiError } from "./api/client";
+import { keys } from "./api/keys";
 import { AuthGate } from "./components/AuthGate";
 import { BenchMapPage } from "./views/BenchMapPage";
 import { ProjectPage } from "./views/ProjectPage";
@@ -14,7 +14,7 @@ export function makeQueryClient() {
     // A 401 anywhere means the session ended (expired, signed out in another tab): back to sign-in.
     queryCache: new QueryCache({
       onError: (error, query) => {
-        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== meKey[0]) client.setQueryData(meKey, null);
+        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== keys.me[0]) client.setQueryData(keys.me, null);
       },
     }),
     defaultOptions: {

@@ -1,6 +1,7 @@
 /** Every sample's result at one epoch, paged from GET /versions/{id}/samples (for client-side figures). */
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap, type SampleRow } from "./client";
+import { keys } from "./keys";
 
 export type MetaValue = number | string | null;
 
@@ -55,7 +56,7 @@ const PAGE = 1000;
 
 export function useAllResults(versionId: number | null, epoch: number | null) {
   return useQuery({
-    queryKey: ["allResults", versionId ?? -1, epoch],
+    queryKey: keys.allResultsAt(versionId ?? -1, epoch ?? -1),
     enabled: versionId !== null && epoch !== null,
     staleTime: Infinity,
     queryFn: async () => {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import type { Job } from "../api/client";
-import { FINISHED } from "../api/jobStream";
+import { FINISHED } from "../api/jobs";
 
 const STATE_CLASS: Record<string, string> = {
   PENDING: "pill-muted", STARTED: "pill-info", PROGRESS: "pill-info", SUCCESS: "pill-ok", FAILURE: "pill-bad", REVOKED: "pill-muted",

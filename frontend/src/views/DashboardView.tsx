@@ -3,7 +3,8 @@ import ReactGridLayout, { useContainerWidth, verticalCompactor, type Layout } fr
 import "react-grid-layout/css/styles.css";
 import "react-resizable/css/styles.css";
 import type { Project, Version } from "../api/client";
-import { useDatasets, useUpdateProject } from "../api/hooks";
+import { useDatasets } from "../api/datasets";
+import { useUpdateProject } from "../api/projects";
 import { Empty, NotAvailable } from "../components/States";
 import { VersionActions } from "../components/VersionDownloads";
 import { errorMessage } from "../api/client";

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { errorMessage } from "../api/client";
-import { useFlag, useSetFlag, useUndoFlag, type FlagState } from "../api/hooks";
+import { useFlag, useSetFlag, useUndoFlag, type FlagState } from "../api/flags";
 import { ErrorState, Loading } from "../components/States";
 import { relativeTime } from "../lib/format";
 

@@ -1,7 +1,9 @@
 import { useMemo, useState } from "react";
 import { useAllResults } from "../api/allResults";
 import { errorMessage, type Version } from "../api/client";
-import { useEpochMetrics, useFlags, useRetrain } from "../api/hooks";
+import { useFlags } from "../api/flags";
+import { useEpochMetrics } from "../api/metrics";
+import { useRetrain } from "../api/versions";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct, relativeTime } from "../lib/format";
 

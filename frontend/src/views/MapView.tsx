@@ -1,9 +1,12 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
-import {
-  fetchPoints, keys, useAnalyzeBatch, useBulkFlags, usePoints, useBuildMap, useClusters, useInsights, useJob, useMaps, useMapStatus, useSample, type MapState,
-} from "../api/hooks";
+import { useAnalyzeBatch } from "../api/analyses";
+import { useBulkFlags } from "../api/flags";
+import { useJob } from "../api/jobs";
+import { keys } from "../api/keys";
+import { fetchPoints, usePoints, useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
+import { useSample } from "../api/samples";
 import { JobCard } from "../components/JobToasts";
 import { LegendView, PointMap } from "../components/PointMap";
 import { Empty, ErrorState, Loading } from "../components/States";

@@ -2,7 +2,7 @@ import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node
 import "@xyflow/react/dist/style.css";
 import { useMemo, useState } from "react";
 import type { Version } from "../api/client";
-import { useVersionGraph } from "../api/hooks";
+import { useVersionGraph } from "../api/versions";
 import { Empty, QueryView } from "../components/States";
 import { layoutGraph, NODE_H, NODE_W, parseGraph, type GraphNode, type ModelGraph } from "../lib/graphLayout";
 

@@ -1,7 +1,9 @@
 import { useEffect, useState } from "react";
 import { Link, NavLink } from "react-router";
 import type { Version } from "../api/client";
-import { useDatasets, useProject, useVersions } from "../api/hooks";
+import { useDatasets } from "../api/datasets";
+import { useProject } from "../api/projects";
+import { useVersions } from "../api/versions";
 import { useJobStream } from "../api/jobStream";
 import { useSweeps } from "../api/sweeps";
 import { JobToasts } from "../components/JobToasts";

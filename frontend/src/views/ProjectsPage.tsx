@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
 import { AccountMenu } from "../components/AuthGate";
-import { useCreateProject, useProjects } from "../api/hooks";
+import { useCreateProject, useProjects } from "../api/projects";
 import { Empty, QueryView } from "../components/States";
 import { compact, relativeTime } from "../lib/format";
 

@@ -2,7 +2,10 @@
 import { Link, useParams, useSearchParams } from "react-router";
 import { subsetBySplit, useAllResults } from "../api/allResults";
 import { errorMessage, type Dataset, type EpochMetric, type Version } from "../api/client";
-import { useCurves, useDatasets, useEpochMetrics, useProject, useVersion } from "../api/hooks";
+import { useDatasets } from "../api/datasets";
+import { useCurves, useEpochMetrics } from "../api/metrics";
+import { useProject } from "../api/projects";
+import { useVersion } from "../api/versions";
 import { Empty, ErrorState, QueryView } from "../components/States";
 import { DownloadLinks } from "../components/VersionDownloads";
 import { fmt, pct } from "../lib/format";

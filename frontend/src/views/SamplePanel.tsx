@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from "react";
-import { METHOD_PARAMS, METHOD_TITLES, METHODS, useAnalysis, type Analysis, type AnalysisRequest, type Method } from "../api/analysis";
+import { METHOD_PARAMS, METHOD_TITLES, METHODS, useAnalysis, type Analysis, type AnalysisRequest, type Method } from "../api/analyses";
 import { ApiError, errorMessage, type Job, type Version } from "../api/client";
-import { useJob, useNeighbors, useSample, useSampleTokens } from "../api/hooks";
+import { useJob } from "../api/jobs";
+import { useNeighbors } from "../api/maps";
+import { useSample, useSampleTokens } from "../api/samples";
 import { JobCard } from "../components/JobToasts";
 import { Drawer } from "../components/Overlay";
 import { ProbBars } from "../components/ProbBars";

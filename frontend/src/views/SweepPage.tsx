@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { errorMessage } from "../api/client";
-import { useProject } from "../api/hooks";
+import { useProject } from "../api/projects";
 import { useCancelSweep, useSweep, type SweepDetail, type Trial } from "../api/sweeps";
 import { Chart } from "../components/Chart";
 import { Empty, ErrorState, Loading } from "../components/States";

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { errorMessage, type Version } from "../api/client";
-import { useCreateVersion, useImportImdb, useTrainVersion, useUploadDataset } from "../api/hooks";
+import { useImportImdb, useUploadDataset } from "../api/datasets";
+import { useCreateVersion, useTrainVersion } from "../api/versions";
 import { FormFooter, Modal } from "../components/Overlay";
 
 /** Hyperparameter fields the Train dialog offers (the API validates them; its 422 message is shown). */

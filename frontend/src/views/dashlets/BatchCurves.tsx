@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { useBatchMetrics } from "../../api/hooks";
+import { useBatchMetrics } from "../../api/metrics";
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { smooth } from "../../lib/smoothing";

@@ -1,5 +1,5 @@
 import { useMemo, type ReactNode } from "react";
-import { useCurves } from "../../api/hooks";
+import { useCurves } from "../../api/metrics";
 import { Chart } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { classColor, classCurvesOption, type Curves } from "../../lib/classCurves";

@@ -1,5 +1,5 @@
 import { useMemo } from "react";
-import { useEpochMetrics } from "../../api/hooks";
+import { useEpochMetrics } from "../../api/metrics";
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { fmt, pct } from "../../lib/format";

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { useAllResults } from "../../api/allResults";
-import { useVersionFields } from "../../api/hooks";
+import { useVersionFields } from "../../api/samples";
 import { Chart } from "../../components/Chart";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import type { DashletSettings } from "../../lib/dashletLayout";

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { useSamples } from "../../api/hooks";
+import { useSamples } from "../../api/samples";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
 

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { ApiError, errorMessage } from "../../api/client";
-import { useJob, useRankSuspects, useSuspects } from "../../api/hooks";
+import { FINISHED, useJob } from "../../api/jobs";
+import { useRankSuspects, useSuspects } from "../../api/suspects";
 import { JobCard } from "../../components/JobToasts";
 import { ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
@@ -20,7 +21,7 @@ export function Suspects({ versionId, onOpen }: { versionId: number; onOpen: (id
         </select>
         <span className="spacer" />
         <a className="btn btn-small" href={`/api/versions/${versionId}/suspects/export?split=${split}`} download>CSV</a>
-        <button type="button" className="btn btn-small" disabled={rank.isPending || (job.data !== undefined && !["SUCCESS", "FAILURE", "REVOKED"].includes(job.data.state))}
+        <button type="button" className="btn btn-small" disabled={rank.isPending || (job.data !== undefined && !FINISHED.has(job.data.state))}
           onClick={() => rank.mutate(undefined, { onSuccess: () => void q.refetch() })} title="K-fold out-of-sample ranking on the workers">
           {missing ? "Rank suspects" : "Re-rank"}
         </button>

@@ -4,11 +4,11 @@
  * then reads the result (a stored analysis by id, or an unstored what-if inline in the job's result).
  * Each request is one query, so switching back to a method already run shows its result at once.
  */
-import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import spec from "../../openapi.json";
 import { ApiError, api, unwrap, type Job, type Schemas } from "./client";
-import { keys } from "./hooks";
-import { FINISHED } from "./jobStream";
+import { waitForJob } from "./jobs";
+import { keys } from "./keys";
 
 export type Analysis = Schemas["AnalysisOut"];
 export type AnalysisRequest = Schemas["AnalysisRequest"];
@@ -43,42 +43,6 @@ export const METHOD_PARAMS: Record<string, ParamSpec[]> = {
   counterfactual: [{ name: "replace_with", label: "replace with (empty: remove)", kind: "text", default: null }],
 };
 
-async function fetchJob(qc: QueryClient, jobId: number): Promise<Job> {
-  const fetched = await unwrap(api.GET("/api/jobs/{job_id}", { params: { path: { job_id: jobId } } }));
-  const pushed = qc.getQueryData<Job>(keys.job(jobId));
-  return pushed && pushed.updated_at > fetched.updated_at ? pushed : fetched;
-}
-
-/**
- * Resolves when the job has finished. Updates come from the job stream through the query cache;
- * one read at the start covers a job that finished before we looked, and a slow re-read covers a
- * stream that is reconnecting.
- */
-export function waitForJob(qc: QueryClient, jobId: number, signal?: AbortSignal, onUpdate?: (job: Job) => void): Promise<Job> {
-  return new Promise((resolve, reject) => {
-    const key = keys.job(jobId);
-    let timer = 0;
-    const finish = (fn: () => void) => {
-      unsubscribe();
-      window.clearInterval(timer);
-      fn();
-    };
-    const check = () => {
-      const job = qc.getQueryData<Job>(key);
-      if (!job) return;
-      onUpdate?.(job);
-      if (FINISHED.has(job.state)) finish(() => resolve(job));
-    };
-    const unsubscribe = qc.getQueryCache().subscribe((event) => {
-      if (event.type === "updated" && event.query.queryKey[0] === "job" && event.query.queryKey[1] === jobId) check();
-    });
-    const reread = () => void fetchJob(qc, jobId).then((job) => qc.setQueryData(key, job), () => undefined);
-    reread();
-    timer = window.setInterval(reread, 15_000);
-    signal?.addEventListener("abort", () => finish(() => reject(new DOMException("aborted", "AbortError"))));
-  });
-}
-
 /** The analysis a finished analyze job produced for this request. */
 async function resultOf(job: Job, body: AnalysisRequest): Promise<Analysis> {
   if (job.state !== "SUCCESS") throw new ApiError(0, job.error || `the analysis job ended ${job.state}`);
@@ -98,10 +62,6 @@ async function resultOf(job: Job, body: AnalysisRequest): Promise<Analysis> {
   }
   if (id === undefined) throw new ApiError(0, "the analysis job finished without a result");
   return unwrap(api.GET("/api/analyses/{analysis_id}", { params: { path: { analysis_id: id } } }));
-}
-
-export interface AnalysisProgress {
-  job: Job | null;
 }
 
 /** POST, then (on 202) wait for the job and fetch its result. */
@@ -128,11 +88,23 @@ export async function runAnalysis(
 export function useAnalysis(versionId: number | null, body: AnalysisRequest | null, onJob?: (job: Job) => void) {
   const qc = useQueryClient();
   return useQuery({
-    queryKey: ["analyze", versionId, body],
+    queryKey: keys.analysis(versionId ?? -1, body ?? {}),
     enabled: versionId !== null && body !== null,
     staleTime: Infinity,
     retry: false,
     // No abort signal: a job keeps running when the panel closes, and its result lands in the cache.
     queryFn: () => runAnalysis(qc, versionId ?? -1, body as AnalysisRequest, undefined, onJob),
+  });
+}
+
+/** Analyze many samples with one method (a map selection): cached ones answer at once, the rest run as one job. */
+export function useAnalyzeBatch(versionId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schemas["BatchAnalysisRequest"]) =>
+      unwrap(api.POST("/api/versions/{version_id}/analyses/batch", { params: { path: { version_id: versionId } }, body })),
+    onSuccess: (out) => {
+      if (out.job) qc.setQueryData(keys.job(out.job.id), out.job);
+    },
   });
 }
