@@ -133,7 +133,7 @@ bench-attrib: venv ## Attribution methods: latency and faithfulness
 bench-mislabels: venv ## Mislabel detection against injected label noise
 	$(PY) -m bench.mislabels
 
-bench-ui: node frontend-build ## The dashboard's 50k-point map in headless Chromium (map_fps=)
+bench-ui: node ## The dashboard's 50k-point map in headless Chromium (map_fps=)
 	npm --prefix $(FRONTEND) run bench-ui
 
 bench-load: venv services bench-deps ## API load on PostgreSQL: requests/s and latency percentiles (samples_p95_ms=)

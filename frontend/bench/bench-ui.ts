@@ -1,19 +1,23 @@
 /**
  * UI benchmark: headless Chromium draws a 50k-point map (synthetic points in the API's Arrow IPC format,
- * same columns and types as GET /maps/{epoch}/points, served with the built dashboard by a tiny local server) and reports the time from navigation to the map
- * drawn and the frame rate while panning. Size: BENCH_POINTS (default 50000). Last line: map_fps=<x>.
+ * same columns and types as GET /maps/{epoch}/points) with the dashboard's PointMap, and reports the time
+ * from navigation to the map drawn and the frame rate while panning. The page (bench/page/) is built here
+ * with the dashboard's Vite config into a temporary folder and served with the payload by a tiny local
+ * server, so the dashboard's own bundle does not carry it. Size: BENCH_POINTS (default 50000). Last line:
+ * map_fps=<x>.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
+import { build } from "vite";
 import { CHROMIUM, CHROMIUM_ARGS, FRONTEND, freePort, requireChromium } from "../e2e/stack";
 import { Bool, Dictionary, Float16, Int16, Int8, Table, tableToIPC, Uint16, Uint32, Uint8, Utf8, vectorFromArray } from "apache-arrow";
 
 type BenchWindow = { __mapBench?: { dataAt?: number; drawnAt?: number; n?: number; error?: string } };
 
 const N = Number(process.env.BENCH_POINTS ?? 50_000);
-const DIST = join(FRONTEND, "dist");
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml" };
 
 function synthetic(n: number): Uint8Array {
@@ -49,9 +53,21 @@ function synthetic(n: number): Uint8Array {
   }), "stream");
 }
 
+/** Builds bench/page/ into a fresh temporary folder and returns it. */
+async function buildPage(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), "lensboard-bench-ui-"));
+  await build({
+    configFile: join(FRONTEND, "vite.config.ts"),
+    root: join(FRONTEND, "bench", "page"),
+    logLevel: "warn",
+    build: { outDir, emptyOutDir: true },
+  });
+  return outDir;
+}
+
 async function main() {
   if (!requireChromium()) return;
-  if (!existsSync(join(DIST, "index.html"))) throw new Error("frontend/dist is missing: run `npm run build` first");
+  const DIST = await buildPage();
   const payload = Buffer.from(synthetic(N));
   const port = await freePort();
   const server = createServer((req, res) => {
@@ -70,7 +86,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, "--use-angle=swiftshader", "--enable-unsafe-swiftshader"], headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`http://127.0.0.1:${port}/_bench/map`);
+    await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => {
       const b = (window as unknown as BenchWindow).__mapBench;
       return b?.drawnAt !== undefined || b?.error !== undefined;
@@ -102,6 +118,7 @@ async function main() {
   } finally {
     await browser.close();
     server.close();
+    rmSync(DIST, { recursive: true, force: true });
   }
 }
 

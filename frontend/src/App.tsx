@@ -3,7 +3,6 @@ import { createBrowserRouter, Link, RouterProvider } from "react-router";
 import { ApiError } from "./api/client";
 import { keys } from "./api/keys";
 import { AuthGate } from "./components/AuthGate";
-import { BenchMapPage } from "./views/BenchMapPage";
 import { ProjectPage } from "./views/ProjectPage";
 import { ProjectsPage } from "./views/ProjectsPage";
 import { ReportPage } from "./views/ReportPage";
@@ -43,7 +42,6 @@ const router = createBrowserRouter([
   { path: "/projects/:projectId/sweeps/:sweepId", element: <SweepPage /> },
   { path: "/projects/:projectId/:view?", element: <ProjectPage /> },
   { path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> },
-  { path: "/_bench/map", element: <BenchMapPage /> },
   { path: "*", element: <NotFoundPage /> },
 ]);
 
@@ -52,12 +50,9 @@ const queryClient = makeQueryClient();
 export function App() {
   return (
     <QueryClientProvider client={queryClient}>
-      {/* The map benchmark page reads a static payload, no API: it runs without a server to sign in to. */}
-      {typeof window !== "undefined" && window.location.pathname.startsWith("/_bench/") ? <RouterProvider router={router} /> : (
-        <AuthGate>
-          <RouterProvider router={router} />
-        </AuthGate>
-      )}
+      <AuthGate>
+        <RouterProvider router={router} />
+      </AuthGate>
     </QueryClientProvider>
   );
 }

@@ -5,7 +5,7 @@ import { makeQueryClient } from "../App";
 import { ApiError } from "../api/client";
 import { ProjectPage } from "../views/ProjectPage";
 import { ProjectsPage } from "../views/ProjectsPage";
-import { ErrorState, NotAvailable } from "./States";
+import { ErrorState } from "./States";
 
 function jsonResponse(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -32,12 +32,6 @@ describe("error states", () => {
   it("shows the API's detail message", () => {
     render(<ErrorState error={new ApiError(404, "project 9 not found")} />);
     expect(screen.getByRole("alert")).toHaveTextContent("project 9 not found");
-  });
-
-  it("says plainly when a feature's API is missing", () => {
-    render(<NotAvailable feature="map" what="Population map" />);
-    expect(screen.getByTestId("unavailable-map")).toHaveTextContent("Population map: not available yet");
-    expect(screen.getByTestId("unavailable-map")).toHaveTextContent("issue 3");
   });
 
   it("shows a server error on the projects page instead of a blank page", async () => {

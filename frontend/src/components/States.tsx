@@ -1,6 +1,5 @@
 import type { ReactNode } from "react";
 import { errorMessage } from "../api/client";
-import { FEATURE_ISSUE, type Feature } from "../lib/features";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -28,18 +27,6 @@ export function ErrorState({ error, title = "Something went wrong", onRetry }: {
 
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="state state-empty">{children}</div>;
-}
-
-/** A view whose backend API has not landed yet: say so plainly, show no invented data. */
-export function NotAvailable({ feature, what }: { feature: Feature; what: string }) {
-  return (
-    <div className="state state-unavailable" data-testid={`unavailable-${feature}`}>
-      <strong>{what}: not available yet</strong>
-      <span className="state-detail">
-        This needs the API from issue {FEATURE_ISSUE[feature]}, which this server does not provide yet.
-      </span>
-    </div>
-  );
 }
 
 interface QueryLike<T> {

@@ -5,10 +5,9 @@ import "react-resizable/css/styles.css";
 import type { Project, Version } from "../api/client";
 import { useDatasets } from "../api/datasets";
 import { useUpdateProject } from "../api/projects";
-import { Empty, NotAvailable } from "../components/States";
+import { Empty } from "../components/States";
 import { VersionActions } from "../components/VersionDownloads";
 import { errorMessage } from "../api/client";
-import { hasFeature } from "../lib/features";
 import {
   addDashlet, applyPositions, COLS, DASHLET_TYPES, parseLayout, removeDashlet, sameLayout, setDashletSettings,
   type DashletItem, type DashletSettings, type DashletType,
@@ -35,7 +34,6 @@ export function DashletBody({ type, ctx, settings, onSettings }: {
   onSettings?: (settings: DashletSettings) => void;
 }) {
   const { version, epoch } = ctx;
-  if (type === "suspects" && !hasFeature("suspects")) return <NotAvailable feature="suspects" what="Mislabel suspects" />;
   if (!version) return <Empty>Select or train a version.</Empty>;
   switch (type) {
     case "batchCurves":
@@ -44,10 +42,23 @@ export function DashletBody({ type, ctx, settings, onSettings }: {
       return <EpochMetrics versionId={version.id} />;
     case "suspects":
       return <Suspects versionId={version.id} onOpen={ctx.onOpenSample} />;
-    default:
-      break;
+    case "lossSamples":
+    case "scoreVsLoss":
+    case "confusion":
+    case "rocPr":
+      // These read one epoch's per-sample results.
+      return epoch === null ? <Empty>No evaluated epoch yet.</Empty> : <EpochDashlet type={type} ctx={ctx} version={version} epoch={epoch} settings={settings} onSettings={onSettings} />;
   }
-  if (epoch === null) return <Empty>No evaluated epoch yet.</Empty>;
+}
+
+function EpochDashlet({ type, ctx, version, epoch, settings, onSettings }: {
+  type: "lossSamples" | "scoreVsLoss" | "confusion" | "rocPr";
+  ctx: Ctx;
+  version: Version;
+  epoch: number;
+  settings?: DashletSettings;
+  onSettings?: (settings: DashletSettings) => void;
+}) {
   switch (type) {
     case "lossSamples":
       return <LossSamples versionId={version.id} epoch={epoch} selected={ctx.selectedSample} onOpen={ctx.onOpenSample} />;
@@ -57,8 +68,6 @@ export function DashletBody({ type, ctx, settings, onSettings }: {
       return <Confusion versionId={version.id} epoch={epoch} classes={ctx.classes} />;
     case "rocPr":
       return <RocPr versionId={version.id} epoch={epoch} classes={ctx.classes} />;
-    default:
-      return <NotAvailable feature="suspects" what="Mislabel suspects" />;
   }
 }
 
