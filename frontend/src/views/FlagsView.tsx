@@ -1,65 +1,56 @@
-import { useMemo, useState } from "react";
-import { useAllResults } from "../api/allResults";
+import { useState } from "react";
 import { errorMessage, type Version } from "../api/client";
+import { useCompare } from "../api/compare";
 import { useFlags } from "../api/flags";
-import { useEpochMetrics } from "../api/metrics";
 import { useRetrain } from "../api/versions";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct, relativeTime } from "../lib/format";
 
-/** Side-by-side comparison of two versions from their epoch metrics and per-sample results. */
+/** Accuracy change in points, signed, or a dash when either side is missing. */
+function accuracyDelta(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined) return "–";
+  const d = b - a;
+  return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pt`;
+}
+
+/** Two versions side by side at their latest evaluated epochs, as GET /versions/compare computes them. */
 function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample: (id: number) => void }) {
-  const ma = useEpochMetrics(a.id), mb = useEpochMetrics(b.id);
-  const ra = useAllResults(a.id, a.epochs_done || null), rb = useAllResults(b.id, b.epochs_done || null);
-  const changed = useMemo(() => {
-    if (!ra.data || !rb.data) return null;
-    const predB = new Map<number, { p: number; l: number }>();
-    for (let i = 0; i < rb.data.n; i++) predB.set(rb.data.sampleId[i] as number, { p: rb.data.prediction[i] as number, l: rb.data.loss[i] as number });
-    const out: { id: number; label: number; from: number; to: number; lossA: number; lossB: number }[] = [];
-    for (let i = 0; i < ra.data.n; i++) {
-      const other = predB.get(ra.data.sampleId[i] as number);
-      if (other && other.p !== ra.data.prediction[i]) {
-        out.push({ id: ra.data.sampleId[i] as number, label: ra.data.label[i] as number, from: ra.data.prediction[i] as number, to: other.p, lossA: ra.data.loss[i] as number, lossB: other.l });
-      }
-    }
-    return out;
-  }, [ra.data, rb.data]);
-  const err = ma.error ?? mb.error ?? ra.error ?? rb.error;
-  if (err) return <ErrorState error={err} />;
-  if (!ma.data || !mb.data) return <Loading />;
-  const last = (items: { epoch: number; split: string; loss: number; accuracy: number }[]) => {
-    const e = Math.max(0, ...items.map((i) => i.epoch));
-    return new Map(items.filter((i) => i.epoch === e).map((i) => [i.split, i]));
-  };
-  const la = last(ma.data.items), lb = last(mb.data.items);
-  const splits = [...new Set([...la.keys(), ...lb.keys()])];
+  const q = useCompare(a.id, b.id);
+  if (a.id === b.id) return <Empty>Pick two different versions.</Empty>;
+  if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
+  if (!q.data) return <Loading label="Comparing the versions' per-sample results…" />;
+  const c = q.data;
   return (
     <div className="compare">
       <table className="table" aria-label="version comparison">
         <thead><tr><th>split</th><th>{a.name} acc</th><th>{b.name} acc</th><th>Δ acc</th><th>{a.name} loss</th><th>{b.name} loss</th></tr></thead>
         <tbody>
-          {splits.map((s) => {
-            const x = la.get(s), y = lb.get(s);
-            const d = x && y ? y.accuracy - x.accuracy : null;
-            return (
-              <tr key={s}><td>{s}</td><td>{pct(x?.accuracy)}</td><td>{pct(y?.accuracy)}</td><td className={d === null ? "" : d >= 0 ? "good" : "bad"}>{d === null ? "–" : `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pt`}</td><td>{fmt(x?.loss)}</td><td>{fmt(y?.loss)}</td></tr>
-            );
-          })}
+          {c.splits.map((s) => (
+            <tr key={s.split}>
+              <td>{s.split}</td><td>{pct(s.a.accuracy)}</td><td>{pct(s.b.accuracy)}</td>
+              <td className={s.b.accuracy >= s.a.accuracy ? "good" : "bad"}>{accuracyDelta(s.a.accuracy, s.b.accuracy)}</td>
+              <td>{fmt(s.a.loss)}</td><td>{fmt(s.b.loss)}</td>
+            </tr>
+          ))}
         </tbody>
       </table>
-      <h4>Samples whose prediction changed {changed ? `(${changed.length})` : ""}</h4>
-      {!changed ? <Loading label="Loading per-sample results…" /> : changed.length === 0 ? <Empty>No prediction changed.</Empty> : (
+      <p className="muted small">epoch {c.epoch_a} of {a.name} vs epoch {c.epoch_b} of {b.name}</p>
+      <h4>Samples whose prediction changed ({c.changed_total})</h4>
+      {c.changed.length === 0 ? <Empty>No prediction changed.</Empty> : (
         <div className="table-scroll">
-          <table className="table compact">
+          <table className="table compact" aria-label="changed predictions">
             <thead><tr><th>sample</th><th>label</th><th>{a.name}</th><th>{b.name}</th><th>loss A → B</th></tr></thead>
             <tbody>
-              {changed.slice(0, 300).map((c) => (
-                <tr key={c.id} className="clickable" onClick={() => onOpenSample(c.id)}>
-                  <td>{c.id}</td><td>{c.label}</td><td>{c.from}</td><td className={c.to === c.label ? "good" : "bad"}>{c.to}</td><td>{fmt(c.lossA)} → {fmt(c.lossB)}</td>
+              {c.changed.map((x) => (
+                <tr key={x.sample_id} className="clickable" onClick={() => onOpenSample(x.sample_id)}>
+                  <td>{x.sample_id}</td><td>{x.label}</td><td>{x.a.prediction}</td>
+                  <td className={x.b.prediction === x.label ? "good" : "bad"}>{x.b.prediction}</td>
+                  <td>{fmt(x.a.loss)} → {fmt(x.b.loss)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {c.changed_total > c.changed.length && <p className="muted small">The first {c.changed.length} are listed.</p>}
         </div>
       )}
     </div>
