@@ -13,7 +13,8 @@ export function makeQueryClient() {
     // A 401 anywhere means the session ended (expired, signed out in another tab): back to sign-in.
     queryCache: new QueryCache({
       onError: (error, query) => {
-        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== keys.me[0]) client.setQueryData(keys.me, null);
+        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== keys.me[0])
+          client.setQueryData(keys.me, null);
       },
     }),
     defaultOptions: {

@@ -29,9 +29,18 @@ function metaValue(v: unknown): MetaValue {
 export function toColumns(rows: readonly SampleRow[]): ResultColumns {
   const n = rows.length;
   const out: ResultColumns = {
-    n, sampleId: new Int32Array(n), split: [], label: new Uint8Array(n), prediction: new Uint8Array(n),
-    pPositive: new Float32Array(n), pLabel: new Float32Array(n), loss: new Float32Array(n), score: new Uint8Array(n),
-    tokenCount: new Int32Array(n), wordCount: new Int32Array(n), meta: {},
+    n,
+    sampleId: new Int32Array(n),
+    split: [],
+    label: new Uint8Array(n),
+    prediction: new Uint8Array(n),
+    pPositive: new Float32Array(n),
+    pLabel: new Float32Array(n),
+    loss: new Float32Array(n),
+    score: new Uint8Array(n),
+    tokenCount: new Int32Array(n),
+    wordCount: new Int32Array(n),
+    meta: {},
   };
   rows.forEach((r, i) => {
     out.sampleId[i] = r.id;
@@ -64,7 +73,10 @@ export function useAllResults(versionId: number | null, epoch: number | null) {
       for (let offset = 0; ; offset += PAGE) {
         const page = await unwrap(
           api.GET("/api/versions/{version_id}/samples", {
-            params: { path: { version_id: versionId ?? -1 }, query: { epoch: epoch ?? undefined, sort: "index", order: "asc", offset, limit: PAGE } },
+            params: {
+              path: { version_id: versionId ?? -1 },
+              query: { epoch: epoch ?? undefined, sort: "index", order: "asc", offset, limit: PAGE },
+            },
           }),
         );
         rows.push(...page.items);

@@ -16,16 +16,25 @@ export type Method = NonNullable<AnalysisRequest["method"]>;
 
 /** The attribution methods, as the API's schema lists them (the default first). */
 export const METHODS: readonly Method[] = (() => {
-  const m = (spec as unknown as { components: { schemas: Record<string, { properties: Record<string, { enum?: string[]; default?: string }> }> } })
-    .components.schemas.AnalysisRequest?.properties.method;
+  const m = (
+    spec as unknown as {
+      components: { schemas: Record<string, { properties: Record<string, { enum?: string[]; default?: string }> }> };
+    }
+  ).components.schemas.AnalysisRequest?.properties.method;
   const all = (m?.enum ?? ["integrated_gradients"]) as Method[];
   const first = (m?.default ?? all[0]) as Method;
   return [first, ...all.filter((x) => x !== first)];
 })();
 
 export const METHOD_TITLES: Record<string, string> = {
-  integrated_gradients: "Integrated Gradients", gradient_x_input: "Gradient × input", saliency: "Saliency",
-  deeplift: "DeepLift", gradient_shap: "GradientShap", occlusion: "Occlusion", lime: "LIME", kernel_shap: "KernelSHAP",
+  integrated_gradients: "Integrated Gradients",
+  gradient_x_input: "Gradient × input",
+  saliency: "Saliency",
+  deeplift: "DeepLift",
+  gradient_shap: "GradientShap",
+  occlusion: "Occlusion",
+  lime: "LIME",
+  kernel_shap: "KernelSHAP",
   counterfactual: "Word removal (counterfactual)",
 };
 
@@ -33,7 +42,14 @@ export const METHOD_TITLES: Record<string, string> = {
  * The main knob of each method. The API's schema types `params` as a free object, so the names,
  * defaults and ranges are mirrored from backend/analysis_methods.py; the API validates (422).
  */
-export interface ParamSpec { name: string; label: string; kind: "int" | "float" | "text"; min?: number; max?: number; default: number | string | null }
+export interface ParamSpec {
+  name: string;
+  label: string;
+  kind: "int" | "float" | "text";
+  min?: number;
+  max?: number;
+  default: number | string | null;
+}
 export const METHOD_PARAMS: Record<string, ParamSpec[]> = {
   integrated_gradients: [{ name: "n_steps", label: "steps", kind: "int", min: 2, max: 1000, default: 50 }],
   gradient_shap: [{ name: "n_samples", label: "samples", kind: "int", min: 1, max: 500, default: 25 }],
@@ -66,11 +82,19 @@ async function resultOf(job: Job, body: AnalysisRequest): Promise<Analysis> {
 
 /** POST, then (on 202) wait for the job and fetch its result. */
 export async function runAnalysis(
-  qc: QueryClient, versionId: number, body: AnalysisRequest, signal?: AbortSignal, onJob?: (job: Job) => void,
+  qc: QueryClient,
+  versionId: number,
+  body: AnalysisRequest,
+  signal?: AbortSignal,
+  onJob?: (job: Job) => void,
 ): Promise<Analysis> {
   let res: { data?: unknown; error?: unknown; response: Response };
   try {
-    res = await api.POST("/api/versions/{version_id}/analyses", { params: { path: { version_id: versionId } }, body, signal });
+    res = await api.POST("/api/versions/{version_id}/analyses", {
+      params: { path: { version_id: versionId } },
+      body,
+      signal,
+    });
   } catch (e) {
     if (e instanceof DOMException && e.name === "AbortError") throw e;
     throw new ApiError(0, `cannot reach the API (${e instanceof Error ? e.message : String(e)})`);
@@ -102,7 +126,9 @@ export function useAnalyzeBatch(versionId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: Schemas["BatchAnalysisRequest"]) =>
-      unwrap(api.POST("/api/versions/{version_id}/analyses/batch", { params: { path: { version_id: versionId } }, body })),
+      unwrap(
+        api.POST("/api/versions/{version_id}/analyses/batch", { params: { path: { version_id: versionId } }, body }),
+      ),
     onSuccess: (out) => {
       if (out.job) qc.setQueryData(keys.job(out.job.id), out.job);
     },

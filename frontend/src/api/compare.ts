@@ -14,6 +14,8 @@ export function useCompare(a: number | null, b: number | null) {
     queryKey: keys.compare(a ?? -1, b ?? -1),
     enabled: a !== null && b !== null && a !== b,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/compare", { params: { query: { a: a ?? -1, b: b ?? -1, limit: CHANGED_LISTED } } })),
+      unwrap(
+        api.GET("/api/versions/compare", { params: { query: { a: a ?? -1, b: b ?? -1, limit: CHANGED_LISTED } } }),
+      ),
   });
 }

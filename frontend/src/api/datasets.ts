@@ -15,7 +15,9 @@ export function useImportImdb(projectId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: Schemas["ImdbImportRequest"]) =>
-      unwrap(api.POST("/api/projects/{project_id}/datasets/imdb", { params: { path: { project_id: projectId } }, body })),
+      unwrap(
+        api.POST("/api/projects/{project_id}/datasets/imdb", { params: { path: { project_id: projectId } }, body }),
+      ),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.datasets(projectId) }),
   });
 }
@@ -32,7 +34,9 @@ export function useUploadDataset(projectId: number) {
       for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) form.append(k, String(v));
       // A FormData body goes out as multipart (openapi-fetch leaves its Content-Type to the browser).
       const body = form as unknown as Schemas["Body_uploadDataset"];
-      return unwrap(api.POST("/api/projects/{project_id}/datasets/upload", { params: { path: { project_id: projectId } }, body }));
+      return unwrap(
+        api.POST("/api/projects/{project_id}/datasets/upload", { params: { path: { project_id: projectId } }, body }),
+      );
     },
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.datasets(projectId) }),
   });

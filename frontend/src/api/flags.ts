@@ -14,7 +14,11 @@ export function useFlag(projectId: number, sampleId: number) {
     queryKey: keys.flag(projectId, sampleId),
     queryFn: async () => {
       try {
-        return await unwrap(api.GET("/api/projects/{project_id}/flags/{sample_id}", { params: { path: { project_id: projectId, sample_id: sampleId } } }));
+        return await unwrap(
+          api.GET("/api/projects/{project_id}/flags/{sample_id}", {
+            params: { path: { project_id: projectId, sample_id: sampleId } },
+          }),
+        );
       } catch (e) {
         if (e instanceof ApiError && e.status === 404) return null;
         throw e;
@@ -46,7 +50,11 @@ export function useUndoFlag(projectId: number, sampleId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: () =>
-      unwrap(api.POST("/api/projects/{project_id}/flags/{sample_id}/undo", { params: { path: { project_id: projectId, sample_id: sampleId } } })),
+      unwrap(
+        api.POST("/api/projects/{project_id}/flags/{sample_id}/undo", {
+          params: { path: { project_id: projectId, sample_id: sampleId } },
+        }),
+      ),
     onSuccess: () => void qc.invalidateQueries({ queryKey: keys.flags(projectId) }),
   });
 }
@@ -55,7 +63,8 @@ export function useFlags(projectId: number, query: FlagQuery) {
   return useQuery({
     queryKey: keys.flagList(projectId, query),
     placeholderData: keepPreviousData,
-    queryFn: () => unwrap(api.GET("/api/projects/{project_id}/flags", { params: { path: { project_id: projectId }, query } })),
+    queryFn: () =>
+      unwrap(api.GET("/api/projects/{project_id}/flags", { params: { path: { project_id: projectId }, query } })),
   });
 }
 

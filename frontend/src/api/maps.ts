@@ -23,7 +23,9 @@ export function useMapStatus(versionId: number | null, epoch: number | null) {
     queryFn: async (): Promise<MapState> => {
       try {
         const map = await unwrap(
-          api.GET("/api/versions/{version_id}/maps/{epoch}", { params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } } }),
+          api.GET("/api/versions/{version_id}/maps/{epoch}", {
+            params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } },
+          }),
         );
         return { status: map.status, map, job: map.job ?? null, message: map.error ?? "" };
       } catch (e) {
@@ -41,7 +43,8 @@ export function useMaps(versionId: number | null) {
   return useQuery({
     queryKey: keys.maps(versionId ?? -1),
     enabled: versionId !== null,
-    queryFn: () => unwrap(api.GET("/api/versions/{version_id}/maps", { params: { path: { version_id: versionId ?? -1 } } })),
+    queryFn: () =>
+      unwrap(api.GET("/api/versions/{version_id}/maps", { params: { path: { version_id: versionId ?? -1 } } })),
   });
 }
 
@@ -49,7 +52,12 @@ export function useBuildMap(versionId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (epoch: number) =>
-      unwrap(api.POST("/api/versions/{version_id}/maps/{epoch}", { params: { path: { version_id: versionId, epoch } }, body: null })),
+      unwrap(
+        api.POST("/api/versions/{version_id}/maps/{epoch}", {
+          params: { path: { version_id: versionId, epoch } },
+          body: null,
+        }),
+      ),
     onSuccess: (job, epoch) => {
       qc.setQueryData(keys.job(job.id), job);
       void qc.invalidateQueries({ queryKey: keys.map(versionId, epoch) });
@@ -80,7 +88,11 @@ export function useInsights(versionId: number | null, epoch: number | null, enab
     queryKey: keys.insights(versionId ?? -1, epoch ?? -1),
     enabled: enabled && versionId !== null && epoch !== null,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/{version_id}/maps/{epoch}/insights", { params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } } })),
+      unwrap(
+        api.GET("/api/versions/{version_id}/maps/{epoch}/insights", {
+          params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } },
+        }),
+      ),
   });
 }
 
@@ -89,7 +101,11 @@ export function useClusters(versionId: number | null, epoch: number | null, enab
     queryKey: keys.clusters(versionId ?? -1, epoch ?? -1),
     enabled: enabled && versionId !== null && epoch !== null,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/{version_id}/maps/{epoch}/clusters", { params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } } })),
+      unwrap(
+        api.GET("/api/versions/{version_id}/maps/{epoch}/clusters", {
+          params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } },
+        }),
+      ),
   });
 }
 

@@ -8,7 +8,9 @@ export function useBatchMetrics(versionId: number | null) {
     queryKey: keys.batchMetrics(versionId ?? -1),
     enabled: versionId !== null,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/{version_id}/metrics/batches", { params: { path: { version_id: versionId ?? -1 } } })),
+      unwrap(
+        api.GET("/api/versions/{version_id}/metrics/batches", { params: { path: { version_id: versionId ?? -1 } } }),
+      ),
   });
 }
 
@@ -17,7 +19,9 @@ export function useEpochMetrics(versionId: number | null) {
     queryKey: keys.epochMetrics(versionId ?? -1),
     enabled: versionId !== null,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/{version_id}/metrics/epochs", { params: { path: { version_id: versionId ?? -1 } } })),
+      unwrap(
+        api.GET("/api/versions/{version_id}/metrics/epochs", { params: { path: { version_id: versionId ?? -1 } } }),
+      ),
   });
 }
 
@@ -30,8 +34,10 @@ export function useCurves(versionId: number | null, epoch: number | null, split:
     enabled: enabled && versionId !== null && epoch !== null,
     staleTime: Infinity,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/{version_id}/metrics/curves", {
-        params: { path: { version_id: versionId ?? -1 }, query: { epoch: epoch ?? undefined, split } },
-      })),
+      unwrap(
+        api.GET("/api/versions/{version_id}/metrics/curves", {
+          params: { path: { version_id: versionId ?? -1 }, query: { epoch: epoch ?? undefined, split } },
+        }),
+      ),
   });
 }

@@ -51,6 +51,7 @@ export function useVersionFields(versionId: number | null) {
     queryKey: keys.fields(versionId ?? -1),
     enabled: versionId !== null,
     staleTime: Infinity,
-    queryFn: () => unwrap(api.GET("/api/versions/{version_id}/fields", { params: { path: { version_id: versionId ?? -1 } } })),
+    queryFn: () =>
+      unwrap(api.GET("/api/versions/{version_id}/fields", { params: { path: { version_id: versionId ?? -1 } } })),
   });
 }

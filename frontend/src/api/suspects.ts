@@ -8,14 +8,21 @@ export function useSuspects(versionId: number | null, split: "train" | "val" | "
     queryKey: keys.suspects(versionId ?? -1, split ?? "", limit),
     enabled: versionId !== null,
     queryFn: () =>
-      unwrap(api.GET("/api/versions/{version_id}/suspects", { params: { path: { version_id: versionId ?? -1 }, query: { split, limit } } })),
+      unwrap(
+        api.GET("/api/versions/{version_id}/suspects", {
+          params: { path: { version_id: versionId ?? -1 }, query: { split, limit } },
+        }),
+      ),
   });
 }
 
 export function useRankSuspects(versionId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => unwrap(api.POST("/api/versions/{version_id}/suspects", { params: { path: { version_id: versionId } }, body: {} })),
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/versions/{version_id}/suspects", { params: { path: { version_id: versionId } }, body: {} }),
+      ),
     onSuccess: (job) => {
       qc.setQueryData(keys.job(job.id), job);
     },

@@ -13,7 +13,8 @@ const POLL_MS = 2000;
 export function useSweeps(projectId: number) {
   return useQuery({
     queryKey: keys.sweeps(projectId),
-    queryFn: () => unwrap(api.GET("/api/projects/{project_id}/sweeps", { params: { path: { project_id: projectId } } })),
+    queryFn: () =>
+      unwrap(api.GET("/api/projects/{project_id}/sweeps", { params: { path: { project_id: projectId } } })),
     refetchInterval: (q) => (q.state.data?.some((s) => s.status === "running") ? POLL_MS : false),
   });
 }

@@ -31,7 +31,9 @@ export function useTrainVersion(projectId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ versionId, epochs }: { versionId: number; epochs: number }) =>
-      unwrap(api.POST("/api/versions/{version_id}/train", { params: { path: { version_id: versionId } }, body: { epochs } })),
+      unwrap(
+        api.POST("/api/versions/{version_id}/train", { params: { path: { version_id: versionId } }, body: { epochs } }),
+      ),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.versions(projectId) }),
   });
 }

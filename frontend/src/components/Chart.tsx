@@ -4,7 +4,15 @@ import { useEffect, useRef } from "react";
 export type ChartOption = echarts.EChartsOption;
 
 /** A thin ECharts wrapper: one instance per mount, resized with its container. */
-export function Chart({ option, height = "100%", onClick }: { option: ChartOption; height?: string | number; onClick?: (p: unknown) => void }) {
+export function Chart({
+  option,
+  height = "100%",
+  onClick,
+}: {
+  option: ChartOption;
+  height?: string | number;
+  onClick?: (p: unknown) => void;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   useEffect(() => {

@@ -11,7 +11,15 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
 }
 
 /** An API failure: the server's message, never a blank panel. */
-export function ErrorState({ error, title = "Something went wrong", onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+export function ErrorState({
+  error,
+  title = "Something went wrong",
+  onRetry,
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+}) {
   return (
     <div className="state state-error" role="alert">
       <strong>{title}</strong>
@@ -37,7 +45,15 @@ interface QueryLike<T> {
 }
 
 /** Render a query's three states uniformly. */
-export function QueryView<T>({ query, children, loading }: { query: QueryLike<T>; children: (data: T) => ReactNode; loading?: string }) {
+export function QueryView<T>({
+  query,
+  children,
+  loading,
+}: {
+  query: QueryLike<T>;
+  children: (data: T) => ReactNode;
+  loading?: string;
+}) {
   if (query.error) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   if (query.isPending || query.data === undefined) return <Loading label={loading} />;
   return <>{children(query.data)}</>;

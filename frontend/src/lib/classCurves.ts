@@ -5,7 +5,18 @@ import { fmt } from "./format";
 
 export type Curves = Schemas["CurvesOut"];
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
+const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#b07aa1",
+  "#76b7b2",
+  "#edc948",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
 export const MACRO = "macro average";
 
 export function classColor(index: number): string {
@@ -23,26 +34,84 @@ export function classCurvesOption(curves: Curves): EChartsOption {
   const names = curves.curves.map((c) => c.class_name);
   return {
     tooltip: { trigger: "item", renderMode: "richText" },
-    legend: { type: "scroll", bottom: 0, data: [...names, ...(curves.macro ? [MACRO] : [])], textStyle: { color: "#cbd5e1" } },
+    legend: {
+      type: "scroll",
+      bottom: 0,
+      data: [...names, ...(curves.macro ? [MACRO] : [])],
+      textStyle: { color: "#cbd5e1" },
+    },
     title: [
-      { text: `ROC · macro AUC ${fmt(curves.macro?.roc_auc)}`, left: "5%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-      { text: `PR · macro AP ${fmt(curves.macro?.average_precision)}`, left: "55%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
+      {
+        text: `ROC · macro AUC ${fmt(curves.macro?.roc_auc)}`,
+        left: "5%",
+        textStyle: { fontSize: 12, color: "#cbd5e1" },
+      },
+      {
+        text: `PR · macro AP ${fmt(curves.macro?.average_precision)}`,
+        left: "55%",
+        textStyle: { fontSize: 12, color: "#cbd5e1" },
+      },
     ],
-    grid: [{ left: "7%", width: "40%", top: 30, bottom: 60 }, { left: "57%", width: "40%", top: 30, bottom: 60 }],
+    grid: [
+      { left: "7%", width: "40%", top: 30, bottom: 60 },
+      { left: "57%", width: "40%", top: 30, bottom: 60 },
+    ],
     xAxis: [
       { gridIndex: 0, min: 0, max: 1, name: "FPR", nameLocation: "middle", nameGap: 22 },
       { gridIndex: 1, min: 0, max: 1, name: "recall", nameLocation: "middle", nameGap: 22 },
     ],
-    yAxis: [{ gridIndex: 0, min: 0, max: 1, name: "TPR" }, { gridIndex: 1, min: 0, max: 1, name: "precision" }],
+    yAxis: [
+      { gridIndex: 0, min: 0, max: 1, name: "TPR" },
+      { gridIndex: 1, min: 0, max: 1, name: "precision" },
+    ],
     series: [
       ...curves.curves.flatMap((c, k) => [
-        { type: "line" as const, name: c.class_name, xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: points(c.roc), color: classColor(k) },
-        { type: "line" as const, name: c.class_name, xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, step: "end" as const, data: points(c.pr), color: classColor(k) },
+        {
+          type: "line" as const,
+          name: c.class_name,
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          showSymbol: false,
+          data: points(c.roc),
+          color: classColor(k),
+        },
+        {
+          type: "line" as const,
+          name: c.class_name,
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+          showSymbol: false,
+          step: "end" as const,
+          data: points(c.pr),
+          color: classColor(k),
+        },
       ]),
       ...(curves.macro
-        ? [{ type: "line" as const, name: MACRO, xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: points(curves.macro.roc), color: "#e2e8f0", lineStyle: { type: "dashed" as const, width: 2 } }]
+        ? [
+            {
+              type: "line" as const,
+              name: MACRO,
+              xAxisIndex: 0,
+              yAxisIndex: 0,
+              showSymbol: false,
+              data: points(curves.macro.roc),
+              color: "#e2e8f0",
+              lineStyle: { type: "dashed" as const, width: 2 },
+            },
+          ]
         : []),
-      { type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, silent: true, data: [[0, 0], [1, 1]], lineStyle: { type: "dashed", color: "#475569" } },
+      {
+        type: "line",
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        showSymbol: false,
+        silent: true,
+        data: [
+          [0, 0],
+          [1, 1],
+        ],
+        lineStyle: { type: "dashed", color: "#475569" },
+      },
     ],
   };
 }

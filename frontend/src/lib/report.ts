@@ -9,7 +9,11 @@ export interface SplitSummary {
 }
 
 /** Accuracy, ROC AUC and average precision of one split (NaN where undefined, e.g. a single class). */
-export function summarize(labels: ArrayLike<number>, predictions: ArrayLike<number>, scores: ArrayLike<number>): SplitSummary {
+export function summarize(
+  labels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): SplitSummary {
   let right = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] === predictions[i]) right++;
   return {
@@ -34,7 +38,10 @@ export interface SweepContext {
   trial: number;
 }
 
-export function sweepContextOf(version: { sweep_id?: number | null; trial_index?: number | null }): SweepContext | null {
+export function sweepContextOf(version: {
+  sweep_id?: number | null;
+  trial_index?: number | null;
+}): SweepContext | null {
   if (version.sweep_id == null || version.trial_index == null) return null;
   return { sweepId: version.sweep_id, trial: version.trial_index };
 }

@@ -6,14 +6,40 @@ import type { VersionComparison } from "../api/compare";
 import { FlagsView } from "./FlagsView";
 
 const version = (id: number, name: string) =>
-  ({ id, project_id: 1, dataset_id: 2, name, architecture: "cnn", seed: 1, status: "trained", epochs_done: 3 }) as unknown as Version;
+  ({
+    id,
+    project_id: 1,
+    dataset_id: 2,
+    name,
+    architecture: "cnn",
+    seed: 1,
+    status: "trained",
+    epochs_done: 3,
+  }) as unknown as Version;
 const outcome = (prediction: number, loss: number) => ({ prediction, loss, p_positive: prediction ? 0.9 : 0.1 });
 
 const comparison: VersionComparison = {
-  a: 4, b: 5, epoch_a: 3, epoch_b: 2,
+  a: 4,
+  b: 5,
+  epoch_a: 3,
+  epoch_b: 2,
   splits: [
-    { split: "train", a: { accuracy: 0.9, loss: 0.25, count: 10 }, b: { accuracy: 0.95, loss: 0.2, count: 10 }, changed: 1, fixed: 1, broken: 0 },
-    { split: "test", a: { accuracy: 0.8, loss: 0.5, count: 5 }, b: { accuracy: 0.7, loss: 0.6, count: 5 }, changed: 2, fixed: 0, broken: 1 },
+    {
+      split: "train",
+      a: { accuracy: 0.9, loss: 0.25, count: 10 },
+      b: { accuracy: 0.95, loss: 0.2, count: 10 },
+      changed: 1,
+      fixed: 1,
+      broken: 0,
+    },
+    {
+      split: "test",
+      a: { accuracy: 0.8, loss: 0.5, count: 5 },
+      b: { accuracy: 0.7, loss: 0.6, count: 5 },
+      changed: 2,
+      fixed: 0,
+      broken: 1,
+    },
   ],
   changed_total: 302,
   changed: [
@@ -28,12 +54,16 @@ describe("FlagsView's version comparison", () => {
   const requested: string[] = [];
   beforeEach(() => {
     requested.length = 0;
-    vi.stubGlobal("fetch", vi.fn(async (req: Request) => {
-      const url = new URL(req.url);
-      requested.push(url.pathname + url.search);
-      const body = url.pathname === "/api/versions/compare" ? comparison : { items: [], total: 0, offset: 0, limit: 50 };
-      return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
-    }));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (req: Request) => {
+        const url = new URL(req.url);
+        requested.push(url.pathname + url.search);
+        const body =
+          url.pathname === "/api/versions/compare" ? comparison : { items: [], total: 0, offset: 0, limit: 50 };
+        return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
+      }),
+    );
   });
   afterEach(() => vi.unstubAllGlobals());
 

@@ -23,34 +23,66 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
   return (
     <div className="compare">
       <table className="table" aria-label="version comparison">
-        <thead><tr><th>split</th><th>{a.name} acc</th><th>{b.name} acc</th><th>Δ acc</th><th>{a.name} loss</th><th>{b.name} loss</th></tr></thead>
+        <thead>
+          <tr>
+            <th>split</th>
+            <th>{a.name} acc</th>
+            <th>{b.name} acc</th>
+            <th>Δ acc</th>
+            <th>{a.name} loss</th>
+            <th>{b.name} loss</th>
+          </tr>
+        </thead>
         <tbody>
           {c.splits.map((s) => (
             <tr key={s.split}>
-              <td>{s.split}</td><td>{pct(s.a.accuracy)}</td><td>{pct(s.b.accuracy)}</td>
-              <td className={s.b.accuracy >= s.a.accuracy ? "good" : "bad"}>{accuracyDelta(s.a.accuracy, s.b.accuracy)}</td>
-              <td>{fmt(s.a.loss)}</td><td>{fmt(s.b.loss)}</td>
+              <td>{s.split}</td>
+              <td>{pct(s.a.accuracy)}</td>
+              <td>{pct(s.b.accuracy)}</td>
+              <td className={s.b.accuracy >= s.a.accuracy ? "good" : "bad"}>
+                {accuracyDelta(s.a.accuracy, s.b.accuracy)}
+              </td>
+              <td>{fmt(s.a.loss)}</td>
+              <td>{fmt(s.b.loss)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="muted small">epoch {c.epoch_a} of {a.name} vs epoch {c.epoch_b} of {b.name}</p>
+      <p className="muted small">
+        epoch {c.epoch_a} of {a.name} vs epoch {c.epoch_b} of {b.name}
+      </p>
       <h4>Samples whose prediction changed ({c.changed_total})</h4>
-      {c.changed.length === 0 ? <Empty>No prediction changed.</Empty> : (
+      {c.changed.length === 0 ? (
+        <Empty>No prediction changed.</Empty>
+      ) : (
         <div className="table-scroll">
           <table className="table compact" aria-label="changed predictions">
-            <thead><tr><th>sample</th><th>label</th><th>{a.name}</th><th>{b.name}</th><th>loss A → B</th></tr></thead>
+            <thead>
+              <tr>
+                <th>sample</th>
+                <th>label</th>
+                <th>{a.name}</th>
+                <th>{b.name}</th>
+                <th>loss A → B</th>
+              </tr>
+            </thead>
             <tbody>
               {c.changed.map((x) => (
                 <tr key={x.sample_id} className="clickable" onClick={() => onOpenSample(x.sample_id)}>
-                  <td>{x.sample_id}</td><td>{x.label}</td><td>{x.a.prediction}</td>
+                  <td>{x.sample_id}</td>
+                  <td>{x.label}</td>
+                  <td>{x.a.prediction}</td>
                   <td className={x.b.prediction === x.label ? "good" : "bad"}>{x.b.prediction}</td>
-                  <td>{fmt(x.a.loss)} → {fmt(x.b.loss)}</td>
+                  <td>
+                    {fmt(x.a.loss)} → {fmt(x.b.loss)}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          {c.changed_total > c.changed.length && <p className="muted small">The first {c.changed.length} are listed.</p>}
+          {c.changed_total > c.changed.length && (
+            <p className="muted small">The first {c.changed.length} are listed.</p>
+          )}
         </div>
       )}
     </div>
@@ -66,32 +98,131 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
   const [source, setSource] = useState<(typeof SOURCES)[number]>("");
   const [split, setSplit] = useState<(typeof SPLIT_F)[number]>("");
   const [offset, setOffset] = useState(0);
-  const q = useFlags(projectId, { state: state || undefined, source: source || undefined, split: split || undefined, offset, limit: 50 });
+  const q = useFlags(projectId, {
+    state: state || undefined,
+    source: source || undefined,
+    split: split || undefined,
+    offset,
+    limit: 50,
+  });
   const base = `/api/projects/${projectId}`;
   return (
     <>
       <div className="toolbar">
-        <select aria-label="flag state" value={state} onChange={(e) => { setState(e.target.value as typeof state); setOffset(0); }}>{FLAG_STATES_F.map((v) => <option key={v} value={v}>{v || "any state"}</option>)}</select>
-        <select aria-label="flag source" value={source} onChange={(e) => { setSource(e.target.value as typeof source); setOffset(0); }}>{SOURCES.map((v) => <option key={v} value={v}>{v || "any source"}</option>)}</select>
-        <select aria-label="flag split" value={split} onChange={(e) => { setSplit(e.target.value as typeof split); setOffset(0); }}>{SPLIT_F.map((v) => <option key={v} value={v}>{v || "any split"}</option>)}</select>
+        <select
+          aria-label="flag state"
+          value={state}
+          onChange={(e) => {
+            setState(e.target.value as typeof state);
+            setOffset(0);
+          }}
+        >
+          {FLAG_STATES_F.map((v) => (
+            <option key={v} value={v}>
+              {v || "any state"}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="flag source"
+          value={source}
+          onChange={(e) => {
+            setSource(e.target.value as typeof source);
+            setOffset(0);
+          }}
+        >
+          {SOURCES.map((v) => (
+            <option key={v} value={v}>
+              {v || "any source"}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="flag split"
+          value={split}
+          onChange={(e) => {
+            setSplit(e.target.value as typeof split);
+            setOffset(0);
+          }}
+        >
+          {SPLIT_F.map((v) => (
+            <option key={v} value={v}>
+              {v || "any split"}
+            </option>
+          ))}
+        </select>
         <span className="spacer" />
         <span className="muted small">export</span>
-        <a className="btn btn-small" href={`${base}/flags/export?format=csv`} download data-testid="export-flags-csv">Flags CSV</a>
-        <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>Flags JSONL</a>
-        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=tar.gz`} download title="Confirmed flags applied, Stanford layout">Cleaned dataset .tar.gz</a>
-        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>Cleaned CSV</a>
+        <a className="btn btn-small" href={`${base}/flags/export?format=csv`} download data-testid="export-flags-csv">
+          Flags CSV
+        </a>
+        <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>
+          Flags JSONL
+        </a>
+        <a
+          className="btn btn-small"
+          href={`${base}/cleaned-dataset?format=tar.gz`}
+          download
+          title="Confirmed flags applied, Stanford layout"
+        >
+          Cleaned dataset .tar.gz
+        </a>
+        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>
+          Cleaned CSV
+        </a>
       </div>
-      {q.error ? <ErrorState error={q.error} onRetry={() => void q.refetch()} /> : !q.data ? <Loading /> : q.data.items.length === 0 ? <Empty>No flag{state || source || split ? " matches these filters" : " yet: flag samples from the sample panel or a map selection"}.</Empty> : (
+      {q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : !q.data ? (
+        <Loading />
+      ) : q.data.items.length === 0 ? (
+        <Empty>
+          No flag
+          {state || source || split
+            ? " matches these filters"
+            : " yet: flag samples from the sample panel or a map selection"}
+          .
+        </Empty>
+      ) : (
         <>
           <div className="table-scroll">
             <table className="table compact" data-testid="flag-table">
-              <thead><tr><th>sample</th><th>split</th><th>label</th><th>state</th><th>corrected</th><th>source</th><th>note</th><th>updated</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>sample</th>
+                  <th>split</th>
+                  <th>label</th>
+                  <th>state</th>
+                  <th>corrected</th>
+                  <th>source</th>
+                  <th>note</th>
+                  <th>updated</th>
+                </tr>
+              </thead>
               <tbody>
                 {q.data.items.map((f) => (
-                  <tr key={f.id} className="clickable" onClick={() => onOpenSample(f.sample_id)} data-sample-id={f.sample_id}>
-                    <td>{f.sample_id} <span className="muted small">{f.sample_key}</span></td><td>{f.split}</td><td>{f.label}</td>
-                    <td><span className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}>{f.state}</span></td>
-                    <td>{f.corrected_label ?? "–"}</td><td>{f.source}</td><td className="preview">{f.note}</td><td className="muted small">{relativeTime(f.updated_at)}</td>
+                  <tr
+                    key={f.id}
+                    className="clickable"
+                    onClick={() => onOpenSample(f.sample_id)}
+                    data-sample-id={f.sample_id}
+                  >
+                    <td>
+                      {f.sample_id} <span className="muted small">{f.sample_key}</span>
+                    </td>
+                    <td>{f.split}</td>
+                    <td>{f.label}</td>
+                    <td>
+                      <span
+                        className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}
+                      >
+                        {f.state}
+                      </span>
+                    </td>
+                    <td>{f.corrected_label ?? "–"}</td>
+                    <td>{f.source}</td>
+                    <td className="preview">{f.note}</td>
+                    <td className="muted small">{relativeTime(f.updated_at)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -100,9 +231,25 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
           <div className="toolbar">
             <span className="muted small">{q.data.total} flags</span>
             <span className="spacer" />
-            <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - 50))}>‹</button>
-            <span className="small">{offset + 1}–{Math.min(q.data.total, offset + 50)}</span>
-            <button type="button" className="btn btn-small" disabled={offset + 50 >= q.data.total} onClick={() => setOffset(offset + 50)}>›</button>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - 50))}
+            >
+              ‹
+            </button>
+            <span className="small">
+              {offset + 1}–{Math.min(q.data.total, offset + 50)}
+            </span>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={offset + 50 >= q.data.total}
+              onClick={() => setOffset(offset + 50)}
+            >
+              ›
+            </button>
           </div>
         </>
       )}
@@ -118,12 +265,23 @@ function Retrain({ projectId, versions }: { projectId: number; versions: Version
   if (trained.length === 0) return <Empty>Train a version first.</Empty>;
   return (
     <div className="toolbar">
-      <select aria-label="version to retrain" value={vid ?? ""} onChange={(e) => setVid(Number(e.target.value))}>{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+      <select aria-label="version to retrain" value={vid ?? ""} onChange={(e) => setVid(Number(e.target.value))}>
+        {trained.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+          </option>
+        ))}
+      </select>
       <select aria-label="retrain mode" value={mode} onChange={(e) => setMode(e.target.value as typeof mode)}>
         <option value="relabel">relabel confirmed (remove those without a correction)</option>
         <option value="exclude">exclude every confirmed sample</option>
       </select>
-      <button type="button" className="btn btn-small btn-primary" disabled={vid === null || retrain.isPending} onClick={() => vid !== null && retrain.mutate({ versionId: vid, body: { mode } })}>
+      <button
+        type="button"
+        className="btn btn-small btn-primary"
+        disabled={vid === null || retrain.isPending}
+        onClick={() => vid !== null && retrain.mutate({ versionId: vid, body: { mode } })}
+      >
         Retrain without confirmed mislabels
       </button>
       {retrain.data && <span className="small good">started a new version (same hyperparameters and seed)</span>}
@@ -132,11 +290,20 @@ function Retrain({ projectId, versions }: { projectId: number; versions: Version
   );
 }
 
-export function FlagsView({ projectId, versions, onOpenSample }: { projectId: number; versions: Version[]; onOpenSample: (id: number) => void }) {
+export function FlagsView({
+  projectId,
+  versions,
+  onOpenSample,
+}: {
+  projectId: number;
+  versions: Version[];
+  onOpenSample: (id: number) => void;
+}) {
   const trained = versions.filter((v) => v.epochs_done > 0);
   const [aId, setA] = useState<number | null>(trained[0]?.id ?? null);
   const [bId, setB] = useState<number | null>(trained[1]?.id ?? null);
-  const a = trained.find((v) => v.id === aId) ?? null, b = trained.find((v) => v.id === bId) ?? null;
+  const a = trained.find((v) => v.id === aId) ?? null,
+    b = trained.find((v) => v.id === bId) ?? null;
   return (
     <div className="flags-view">
       <section className="card">
@@ -149,12 +316,26 @@ export function FlagsView({ projectId, versions, onOpenSample }: { projectId: nu
       </section>
       <section className="card">
         <h3>Compare versions</h3>
-        {trained.length < 2 ? <Empty>Train two versions to compare them.</Empty> : (
+        {trained.length < 2 ? (
+          <Empty>Train two versions to compare them.</Empty>
+        ) : (
           <>
             <div className="toolbar">
-              <select value={aId ?? ""} onChange={(e) => setA(Number(e.target.value))} aria-label="version A">{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+              <select value={aId ?? ""} onChange={(e) => setA(Number(e.target.value))} aria-label="version A">
+                {trained.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
               <span>vs</span>
-              <select value={bId ?? ""} onChange={(e) => setB(Number(e.target.value))} aria-label="version B">{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+              <select value={bId ?? ""} onChange={(e) => setB(Number(e.target.value))} aria-label="version B">
+                {trained.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
             </div>
             {a && b && <Compare a={a} b={b} onOpenSample={onOpenSample} />}
           </>

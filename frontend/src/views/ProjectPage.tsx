@@ -19,11 +19,23 @@ import { TopBar } from "./ProjectsPage";
 import { SamplePanel } from "./SamplePanel";
 import { SweepDialog } from "./SweepDialog";
 
-const VIEW_TITLES: Record<View, string> = { dashboard: "Dashboard", network: "Network", map: "Population", flags: "Flags & versions" };
+const VIEW_TITLES: Record<View, string> = {
+  dashboard: "Dashboard",
+  network: "Network",
+  map: "Population",
+  flags: "Flags & versions",
+};
 
 const STATUS_CLASS: Record<string, string> = {
-  created: "pill-muted", queued: "pill-muted", training: "pill-info", trained: "pill-ok", ready: "pill-ok", failed: "pill-bad",
-  cancelled: "pill-muted", running: "pill-info", done: "pill-ok",
+  created: "pill-muted",
+  queued: "pill-muted",
+  training: "pill-info",
+  trained: "pill-ok",
+  ready: "pill-ok",
+  failed: "pill-bad",
+  cancelled: "pill-muted",
+  running: "pill-info",
+  done: "pill-ok",
 };
 
 /** The project's hyperparameter sweeps: each opens its results page. */
@@ -34,7 +46,13 @@ function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean
     <section className="side-section" data-testid="sweeps-section">
       <div className="side-head">
         <h3>Sweeps</h3>
-        <button type="button" className="btn btn-small" disabled={!ready} title={ready ? "" : "Import a dataset first"} onClick={() => setCreating(true)}>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={!ready}
+          title={ready ? "" : "Import a dataset first"}
+          onClick={() => setCreating(true)}
+        >
           Sweep…
         </button>
       </div>
@@ -50,7 +68,10 @@ function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean
             <li key={s.id}>
               <Link className="sweep-item" to={`/projects/${projectId}/sweeps/${s.id}`} data-testid="sweep-item">
                 <span>{s.name}</span>
-                <span className="muted small">{s.counts.trained}/{s.counts.total}{s.best_value !== null ? ` · best ${pct(s.best_value)}` : ""}</span>
+                <span className="muted small">
+                  {s.counts.trained}/{s.counts.total}
+                  {s.best_value !== null ? ` · best ${pct(s.best_value)}` : ""}
+                </span>
                 <span className={`pill ${STATUS_CLASS[s.status] ?? "pill-muted"}`}>{s.status}</span>
               </Link>
             </li>
@@ -62,7 +83,14 @@ function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean
   );
 }
 
-function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain }: {
+function VersionsPanel({
+  projectId,
+  versions,
+  selected,
+  epoch,
+  onSelect,
+  onTrain,
+}: {
   projectId: number;
   versions: Version[];
   selected: Version | null;
@@ -80,8 +108,12 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
         <div className="side-head">
           <h3>Dataset</h3>
           <span className="side-actions">
-            <button type="button" className="btn btn-small" onClick={() => setUploading(true)}>Upload</button>
-            <button type="button" className="btn btn-small" onClick={() => setImporting(true)}>Import</button>
+            <button type="button" className="btn btn-small" onClick={() => setUploading(true)}>
+              Upload
+            </button>
+            <button type="button" className="btn btn-small" onClick={() => setImporting(true)}>
+              Import
+            </button>
           </span>
         </div>
         {datasets.error ? (
@@ -98,7 +130,11 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
                 {d.num_samples ? `${compact(d.num_samples)} samples` : ""}
                 {d.classes.length > 2 ? ` · ${d.classes.length} classes` : ""}
               </span>
-              <span className={`pill ${d.status === "ready" ? "pill-ok" : d.status === "failed" ? "pill-bad" : "pill-info"}`}>{d.status}</span>
+              <span
+                className={`pill ${d.status === "ready" ? "pill-ok" : d.status === "failed" ? "pill-bad" : "pill-info"}`}
+              >
+                {d.status}
+              </span>
               {d.error && <div className="job-error">{d.error}</div>}
             </div>
           ))
@@ -108,7 +144,13 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
       <section className="side-section grow">
         <div className="side-head">
           <h3>Versions</h3>
-          <button type="button" className="btn btn-small btn-primary" disabled={!ready} title={ready ? "" : "Import a dataset first"} onClick={() => onTrain(null)}>
+          <button
+            type="button"
+            className="btn btn-small btn-primary"
+            disabled={!ready}
+            title={ready ? "" : "Import a dataset first"}
+            onClick={() => onTrain(null)}
+          >
             Train…
           </button>
         </div>
@@ -116,7 +158,12 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
         <ul className="version-list">
           {versions.map((v) => (
             <li key={v.id}>
-              <button type="button" className={`version-item ${selected?.id === v.id ? "active" : ""}`} onClick={() => onSelect(v.id, null)} data-testid="version-item">
+              <button
+                type="button"
+                className={`version-item ${selected?.id === v.id ? "active" : ""}`}
+                onClick={() => onSelect(v.id, null)}
+                data-testid="version-item"
+              >
                 <div className="version-top">
                   <span className="version-name">{v.name}</span>
                   <span className={`pill ${STATUS_CLASS[v.status] ?? "pill-muted"}`}>{v.status}</span>
@@ -125,7 +172,9 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
                   {v.architecture} · {v.epochs_done} epoch{v.epochs_done === 1 ? "" : "s"} · seed {v.seed}
                 </div>
                 <div className="muted small">
-                  {Object.entries(v.best ?? {}).map(([s, a]) => `${s} ${pct(a)}`).join(" · ") || "no metrics yet"}
+                  {Object.entries(v.best ?? {})
+                    .map(([s, a]) => `${s} ${pct(a)}`)
+                    .join(" · ") || "no metrics yet"}
                 </div>
               </button>
             </li>
@@ -143,11 +192,15 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
               >
                 <option value="">latest{selected.epochs_done ? ` (${selected.epochs_done})` : ""}</option>
                 {Array.from({ length: selected.epochs_done }, (_, k) => k + 1).map((e) => (
-                  <option key={e} value={e}>epoch {e}</option>
+                  <option key={e} value={e}>
+                    epoch {e}
+                  </option>
                 ))}
               </select>
             </label>
-            <button type="button" className="btn btn-small" onClick={() => onTrain(selected)}>Continue training…</button>
+            <button type="button" className="btn btn-small" onClick={() => onTrain(selected)}>
+              Continue training…
+            </button>
           </div>
         )}
       </section>
@@ -180,19 +233,30 @@ export function ProjectPage() {
         <span className="crumb">{project.data?.name ?? (project.isPending ? "…" : `project ${route.projectId}`)}</span>
         <nav className="tabs" aria-label="Views">
           {VIEWS.map((v) => (
-            <NavLink key={v} to={`/projects/${route.projectId}/${v}${window.location.search}`} className={() => `tab ${route.view === v ? "active" : ""}`}>
+            <NavLink
+              key={v}
+              to={`/projects/${route.projectId}/${v}${window.location.search}`}
+              className={() => `tab ${route.view === v ? "active" : ""}`}
+            >
               {VIEW_TITLES[v]}
             </NavLink>
           ))}
         </nav>
-        <span className={`live-dot ${stream.connected ? "on" : ""}`} title={stream.connected ? "live updates connected" : "live updates reconnecting"} />
+        <span
+          className={`live-dot ${stream.connected ? "on" : ""}`}
+          title={stream.connected ? "live updates connected" : "live updates reconnecting"}
+        />
       </TopBar>
       {project.error ? (
-        <main className="page-center"><ErrorState error={project.error} title="Cannot open this project" onRetry={() => void project.refetch()} /></main>
+        <main className="page-center">
+          <ErrorState error={project.error} title="Cannot open this project" onRetry={() => void project.refetch()} />
+        </main>
       ) : (
         <div className="project-layout">
           {versions.error ? (
-            <aside className="sidebar"><ErrorState error={versions.error} /></aside>
+            <aside className="sidebar">
+              <ErrorState error={versions.error} />
+            </aside>
           ) : (
             <VersionsPanel
               projectId={route.projectId}
@@ -207,17 +271,38 @@ export function ProjectPage() {
             {project.isPending || versions.isPending ? (
               <Loading />
             ) : route.view === "dashboard" ? (
-              <DashboardView project={project.data} version={selected} epoch={epoch} onOpenSample={(id) => setRoute({ sampleId: id })} selectedSample={route.sampleId} />
+              <DashboardView
+                project={project.data}
+                version={selected}
+                epoch={epoch}
+                onOpenSample={(id) => setRoute({ sampleId: id })}
+                selectedSample={route.sampleId}
+              />
             ) : route.view === "network" ? (
               <NetworkView version={selected} />
             ) : route.view === "map" ? (
-              <MapView version={selected} epoch={epoch} onEpoch={(e) => setRoute({ epoch: e })} onOpenSample={(id) => setRoute({ sampleId: id })} />
+              <MapView
+                version={selected}
+                epoch={epoch}
+                onEpoch={(e) => setRoute({ epoch: e })}
+                onOpenSample={(id) => setRoute({ sampleId: id })}
+              />
             ) : (
-              <FlagsView projectId={route.projectId} versions={list} onOpenSample={(id) => setRoute({ sampleId: id })} />
+              <FlagsView
+                projectId={route.projectId}
+                versions={list}
+                onOpenSample={(id) => setRoute({ sampleId: id })}
+              />
             )}
           </main>
           {route.sampleId !== null && (
-            <SamplePanel sampleId={route.sampleId} version={selected} epoch={epoch} onClose={() => setRoute({ sampleId: null })} onOpenSample={(id) => setRoute({ sampleId: id })} />
+            <SamplePanel
+              sampleId={route.sampleId}
+              version={selected}
+              epoch={epoch}
+              onClose={() => setRoute({ sampleId: null })}
+              onOpenSample={(id) => setRoute({ sampleId: id })}
+            />
           )}
         </div>
       )}

@@ -10,7 +10,10 @@ export function TopBar({ children }: { children?: React.ReactNode }) {
   return (
     <header className="topbar">
       <Link to="/" className="brand">
-        <span className="brand-mark" aria-hidden>◎</span> Lensboard
+        <span className="brand-mark" aria-hidden>
+          ◎
+        </span>{" "}
+        Lensboard
       </Link>
       <div className="topbar-rest">{children}</div>
       <AccountMenu />
@@ -32,13 +35,30 @@ function CreateProject() {
       <h2>New project</h2>
       <label className="field">
         <span>Name</span>
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. IMDB sentiment" required maxLength={200} name="name" />
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. IMDB sentiment"
+          required
+          maxLength={200}
+          name="name"
+        />
       </label>
       <label className="field">
         <span>Description</span>
-        <input value={description} onChange={(e) => setDescription(e.target.value)} placeholder="optional" maxLength={5000} name="description" />
+        <input
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          placeholder="optional"
+          maxLength={5000}
+          name="description"
+        />
       </label>
-      {create.error && <div className="form-error" role="alert">{errorMessage(create.error)}</div>}
+      {create.error && (
+        <div className="form-error" role="alert">
+          {errorMessage(create.error)}
+        </div>
+      )}
       <button className="btn btn-primary" type="submit" disabled={!name.trim() || create.isPending}>
         {create.isPending ? "Creating…" : "Create project"}
       </button>
@@ -54,7 +74,9 @@ export function ProjectsPage() {
       <main className="projects-page">
         <div className="page-head">
           <h1>Projects</h1>
-          <p className="muted">Each project holds a dataset, its model versions, and every flag you raise on its samples.</p>
+          <p className="muted">
+            Each project holds a dataset, its model versions, and every flag you raise on its samples.
+          </p>
         </div>
         <div className="project-grid">
           <CreateProject />
@@ -64,13 +86,27 @@ export function ProjectsPage() {
                 <Empty>No projects yet: create one to import a dataset and train a model.</Empty>
               ) : (
                 list.map((p) => (
-                  <Link key={p.id} to={`/projects/${p.id}/dashboard`} className="card project-card" data-testid="project-card">
+                  <Link
+                    key={p.id}
+                    to={`/projects/${p.id}/dashboard`}
+                    className="card project-card"
+                    data-testid="project-card"
+                  >
                     <h2>{p.name}</h2>
                     {p.description && <p className="muted clamp">{p.description}</p>}
                     <dl className="stats">
-                      <div><dt>Dataset</dt><dd>{p.summary?.datasets ? `${compact(p.summary.samples ?? 0)} samples` : "none yet"}</dd></div>
-                      <div><dt>Versions</dt><dd>{p.summary?.versions ?? 0}</dd></div>
-                      <div><dt>Last activity</dt><dd>{relativeTime(p.summary?.last_activity ?? p.updated_at)}</dd></div>
+                      <div>
+                        <dt>Dataset</dt>
+                        <dd>{p.summary?.datasets ? `${compact(p.summary.samples ?? 0)} samples` : "none yet"}</dd>
+                      </div>
+                      <div>
+                        <dt>Versions</dt>
+                        <dd>{p.summary?.versions ?? 0}</dd>
+                      </div>
+                      <div>
+                        <dt>Last activity</dt>
+                        <dd>{relativeTime(p.summary?.last_activity ?? p.updated_at)}</dd>
+                      </div>
                     </dl>
                     <span className="card-cta">Open →</span>
                   </Link>

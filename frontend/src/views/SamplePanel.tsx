@@ -1,5 +1,13 @@
 import { useEffect, useMemo, useState } from "react";
-import { METHOD_PARAMS, METHOD_TITLES, METHODS, useAnalysis, type Analysis, type AnalysisRequest, type Method } from "../api/analyses";
+import {
+  METHOD_PARAMS,
+  METHOD_TITLES,
+  METHODS,
+  useAnalysis,
+  type Analysis,
+  type AnalysisRequest,
+  type Method,
+} from "../api/analyses";
 import { ApiError, errorMessage, type Job, type Version } from "../api/client";
 import { useJob } from "../api/jobs";
 import { useNeighbors } from "../api/maps";
@@ -24,7 +32,15 @@ function HeatModeToggle({ mode, onMode }: { mode: HeatMode; onMode: (m: HeatMode
   return (
     <div className="seg" role="radiogroup" aria-label="heatmap mode">
       {MODES.map((m) => (
-        <button key={m.mode} type="button" role="radio" aria-checked={mode === m.mode} className={`seg-btn ${mode === m.mode ? "active" : ""}`} title={m.title} onClick={() => onMode(m.mode)}>
+        <button
+          key={m.mode}
+          type="button"
+          role="radio"
+          aria-checked={mode === m.mode}
+          className={`seg-btn ${mode === m.mode ? "active" : ""}`}
+          title={m.title}
+          onClick={() => onMode(m.mode)}
+        >
           {m.label}
         </button>
       ))}
@@ -33,7 +49,12 @@ function HeatModeToggle({ mode, onMode }: { mode: HeatMode; onMode: (m: HeatMode
 }
 
 /** Method picker with its main parameter; produces the request's method and params. */
-function MethodPicker({ method, params, onChange, disabled }: {
+function MethodPicker({
+  method,
+  params,
+  onChange,
+  disabled,
+}: {
   method: Method;
   params: Record<string, unknown>;
   onChange: (method: Method, params: Record<string, unknown>) => void;
@@ -42,8 +63,17 @@ function MethodPicker({ method, params, onChange, disabled }: {
   const specs = METHOD_PARAMS[method] ?? [];
   return (
     <div className="toolbar">
-      <select aria-label="attribution method" value={method} disabled={disabled} onChange={(e) => onChange(e.target.value as Method, {})}>
-        {METHODS.map((m) => <option key={m} value={m}>{METHOD_TITLES[m] ?? m}</option>)}
+      <select
+        aria-label="attribution method"
+        value={method}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.value as Method, {})}
+      >
+        {METHODS.map((m) => (
+          <option key={m} value={m}>
+            {METHOD_TITLES[m] ?? m}
+          </option>
+        ))}
       </select>
       {specs.map((p) => (
         <label key={p.name} className="inline-field small">
@@ -51,7 +81,9 @@ function MethodPicker({ method, params, onChange, disabled }: {
           <input
             className={p.kind === "text" ? "input-word" : "input-num"}
             type={p.kind === "text" ? "text" : "number"}
-            min={p.min} max={p.max} step={p.kind === "int" ? 1 : "any"}
+            min={p.min}
+            max={p.max}
+            step={p.kind === "int" ? 1 : "any"}
             placeholder={p.default === null ? "" : String(p.default)}
             value={params[p.name] === undefined ? "" : String(params[p.name])}
             disabled={disabled}
@@ -73,13 +105,25 @@ function Faithfulness({ a }: { a: Analysis }) {
   const f = a.faithfulness;
   return (
     <table className="table compact faith" aria-label="faithfulness">
-      <thead><tr><th title="ERASER AOPC over top-k% tokens">faithfulness</th><th>{METHOD_TITLES[a.method] ?? a.method}</th><th>random</th></tr></thead>
+      <thead>
+        <tr>
+          <th title="ERASER AOPC over top-k% tokens">faithfulness</th>
+          <th>{METHOD_TITLES[a.method] ?? a.method}</th>
+          <th>random</th>
+        </tr>
+      </thead>
       <tbody>
         <tr title="Drop in p(predicted) when the top-k% attributed tokens are removed: higher is better">
-          <td>comprehensiveness ↑</td><td className={f.comprehensiveness > f.random_comprehensiveness ? "good" : "bad"}>{fmt(f.comprehensiveness)}</td><td>{fmt(f.random_comprehensiveness)}</td>
+          <td>comprehensiveness ↑</td>
+          <td className={f.comprehensiveness > f.random_comprehensiveness ? "good" : "bad"}>
+            {fmt(f.comprehensiveness)}
+          </td>
+          <td>{fmt(f.random_comprehensiveness)}</td>
         </tr>
         <tr title="Drop in p(predicted) when only the top-k% tokens are kept: lower is better">
-          <td>sufficiency ↓</td><td className={f.sufficiency < f.random_sufficiency ? "good" : "bad"}>{fmt(f.sufficiency)}</td><td>{fmt(f.random_sufficiency)}</td>
+          <td>sufficiency ↓</td>
+          <td className={f.sufficiency < f.random_sufficiency ? "good" : "bad"}>{fmt(f.sufficiency)}</td>
+          <td>{fmt(f.random_sufficiency)}</td>
         </tr>
       </tbody>
     </table>
@@ -97,9 +141,12 @@ function AnalysisSummary({ a, cls }: { a: Analysis; cls: readonly string[] }) {
       <ProbBars classes={a.classes} probs={a.probabilities} prediction={a.prediction} />
       <Faithfulness a={a} />
       <div className="muted small">
-        {a.visible_count} of {a.token_count} tokens seen · {fmt(t.total ?? null, 2)} s (attribution {fmt(t.attribution ?? null, 2)} s, faithfulness {fmt(t.faithfulness ?? null, 2)} s)
+        {a.visible_count} of {a.token_count} tokens seen · {fmt(t.total ?? null, 2)} s (attribution{" "}
+        {fmt(t.attribution ?? null, 2)} s, faithfulness {fmt(t.faithfulness ?? null, 2)} s)
         {a.n_steps ? ` · ${a.n_steps} steps` : ""}
-        {a.convergence_delta !== null && a.convergence_delta !== undefined ? ` · convergence δ ${fmt(a.convergence_delta, 4)}` : ""}
+        {a.convergence_delta !== null && a.convergence_delta !== undefined
+          ? ` · convergence δ ${fmt(a.convergence_delta, 4)}`
+          : ""}
       </div>
     </div>
   );
@@ -112,7 +159,11 @@ function Counterfactuals({ a, text }: { a: Analysis; text: string }) {
   const map = spanMapper(text);
   const rows = a.tokens
     .filter((t) => t.counterfactual_probabilities)
-    .map((t) => ({ i: t.i, word: text.slice(map(t.start), map(t.end)), p: (t.counterfactual_probabilities as number[])[pos] ?? 0 }))
+    .map((t) => ({
+      i: t.i,
+      word: text.slice(map(t.start), map(t.end)),
+      p: (t.counterfactual_probabilities as number[])[pos] ?? 0,
+    }))
     .sort((x, y) => Math.abs(y.p - base) - Math.abs(x.p - base))
     .slice(0, 12);
   if (rows.length === 0) return null;
@@ -121,12 +172,24 @@ function Counterfactuals({ a, text }: { a: Analysis; text: string }) {
     <div data-testid="counterfactuals">
       <h4>Words that move the prediction most</h4>
       <table className="table compact">
-        <thead><tr><th>word {replace}</th><th>p({a.classes[pos]})</th><th>change</th></tr></thead>
+        <thead>
+          <tr>
+            <th>word {replace}</th>
+            <th>p({a.classes[pos]})</th>
+            <th>change</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.i}>
-              <td className="review-word">{r.word}</td><td>{fmt(base, 2)} → {fmt(r.p, 2)}</td>
-              <td className={r.p < base ? "bad" : "good"}>{r.p >= base ? "+" : ""}{((r.p - base) * 100).toFixed(1)} pt</td>
+              <td className="review-word">{r.word}</td>
+              <td>
+                {fmt(base, 2)} → {fmt(r.p, 2)}
+              </td>
+              <td className={r.p < base ? "bad" : "good"}>
+                {r.p >= base ? "+" : ""}
+                {((r.p - base) * 100).toFixed(1)} pt
+              </td>
             </tr>
           ))}
         </tbody>
@@ -143,7 +206,13 @@ function AnalysisStatus({ query, jobId }: { query: { isFetching: boolean; error:
 }
 
 /** What-if: edit the text, analyze it with the same method, compare the prediction. */
-function WhatIf({ version, epoch, original, request, cls }: {
+function WhatIf({
+  version,
+  epoch,
+  original,
+  request,
+  cls,
+}: {
   version: Version;
   epoch: number | null;
   original: { text: string; probabilities: readonly number[] | null };
@@ -162,13 +231,32 @@ function WhatIf({ version, epoch, original, request, cls }: {
   const analyzedText = body?.text ?? "";
   return (
     <div className="whatif">
-      <textarea className="whatif-text" aria-label="edited review" value={draft} rows={6} onChange={(e) => setDraft(e.target.value)} />
+      <textarea
+        className="whatif-text"
+        aria-label="edited review"
+        value={draft}
+        rows={6}
+        onChange={(e) => setDraft(e.target.value)}
+      />
       <div className="toolbar">
-        <button type="button" className="btn btn-small btn-primary" disabled={!draft.trim() || q.isFetching}
-          onClick={() => setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })}>
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          disabled={!draft.trim() || q.isFetching}
+          onClick={() =>
+            setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })
+          }
+        >
           Analyze edited text
         </button>
-        <button type="button" className="btn btn-small" disabled={draft === original.text} onClick={() => setDraft(original.text)}>Reset</button>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={draft === original.text}
+          onClick={() => setDraft(original.text)}
+        >
+          Reset
+        </button>
         <span className="muted small">{METHOD_TITLES[request.method]} · nothing is stored</span>
       </div>
       <AnalysisStatus query={q} jobId={jobId} />
@@ -177,9 +265,13 @@ function WhatIf({ version, epoch, original, request, cls }: {
           <div className="whatif-delta" data-testid="whatif-delta">
             p({cls[pos]}) {fmt(before, 3)} → <b>{fmt(after, 3)}</b>
             {before !== null && after !== null && (
-              <span className={after >= before ? "good" : "bad"}> ({after >= before ? "+" : ""}{((after - before) * 100).toFixed(1)} pt)</span>
-            )}
-            {" "}· prediction <b>{cls[a.prediction] ?? a.prediction}</b>
+              <span className={after >= before ? "good" : "bad"}>
+                {" "}
+                ({after >= before ? "+" : ""}
+                {((after - before) * 100).toFixed(1)} pt)
+              </span>
+            )}{" "}
+            · prediction <b>{cls[a.prediction] ?? a.prediction}</b>
           </div>
           <HeatModeToggle mode={mode} onMode={setMode} />
           <ReviewText text={analyzedText} tokens={tokenMarks(analyzedText, a.tokens, mode, pos)} />
@@ -190,7 +282,13 @@ function WhatIf({ version, epoch, original, request, cls }: {
   );
 }
 
-function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
+function SimilarSamples({
+  version,
+  epoch,
+  sampleId,
+  cls,
+  onOpenSample,
+}: {
   version: Version;
   epoch: number | null;
   sampleId: number;
@@ -199,16 +297,33 @@ function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
 }) {
   const q = useNeighbors(version.id, epoch, sampleId);
   if (epoch === null) return <p className="muted small">No trained epoch yet.</p>;
-  if (q.error instanceof ApiError && q.error.status === 409) return <p className="muted small">The map of epoch {epoch} is not built yet: similar samples come from its latent space.</p>;
+  if (q.error instanceof ApiError && q.error.status === 409)
+    return (
+      <p className="muted small">
+        The map of epoch {epoch} is not built yet: similar samples come from its latent space.
+      </p>
+    );
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <Loading />;
   return (
     <table className="table compact" data-testid="similar-samples">
-      <thead><tr><th>sample</th><th>split</th><th>label</th><th title={`${q.data.metric} distance in the latent space`}>distance</th></tr></thead>
+      <thead>
+        <tr>
+          <th>sample</th>
+          <th>split</th>
+          <th>label</th>
+          <th title={`${q.data.metric} distance in the latent space`}>distance</th>
+        </tr>
+      </thead>
       <tbody>
         {q.data.neighbors.map((n) => (
           <tr key={n.sample_id} className="clickable" onClick={() => onOpenSample(n.sample_id)}>
-            <td>{n.sample_id} <span className="muted small">{n.key}</span></td><td>{n.split}</td><td>{cls[n.label] ?? n.label}</td><td>{fmt(n.distance)}</td>
+            <td>
+              {n.sample_id} <span className="muted small">{n.key}</span>
+            </td>
+            <td>{n.split}</td>
+            <td>{cls[n.label] ?? n.label}</td>
+            <td>{fmt(n.distance)}</td>
           </tr>
         ))}
       </tbody>
@@ -216,7 +331,13 @@ function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
   );
 }
 
-export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }: {
+export function SamplePanel({
+  sampleId,
+  version,
+  epoch,
+  onClose,
+  onOpenSample,
+}: {
   sampleId: number;
   version: Version | null;
   epoch: number | null;
@@ -250,7 +371,15 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
   }, [s, a, tokens.data, mode, pos]);
   const canAnalyze = version !== null && version.epochs_done > 0;
   return (
-    <Drawer title={<span>Sample <b>{sampleId}</b>{s ? <span className="muted small"> · {s.key}</span> : null}</span>} onClose={onClose}>
+    <Drawer
+      title={
+        <span>
+          Sample <b>{sampleId}</b>
+          {s ? <span className="muted small"> · {s.key}</span> : null}
+        </span>
+      }
+      onClose={onClose}
+    >
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : !s ? (
@@ -258,20 +387,40 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
       ) : (
         <div className="sample-panel" data-testid="sample-panel">
           <dl className="kv kv-grid">
-            <dt>Label</dt><dd>{s.label_name || s.label}</dd>
-            <dt>Split</dt><dd>{s.split}</dd>
-            <dt>User score</dt><dd>{s.score ?? "–"}</dd>
-            <dt>Movie</dt><dd>{s.movie_id ?? "–"}</dd>
-            <dt>Length</dt><dd>{s.word_count} words · {s.token_count} tokens</dd>
-            <dt>OOV tokens</dt><dd>{s.oov_count}</dd>
-            <dt>Truncated</dt><dd>{s.truncated ? `yes: the model reads the first ${tokens.data?.max_length ?? "max-length"} tokens` : "no"}</dd>
+            <dt>Label</dt>
+            <dd>{s.label_name || s.label}</dd>
+            <dt>Split</dt>
+            <dd>{s.split}</dd>
+            <dt>User score</dt>
+            <dd>{s.score ?? "–"}</dd>
+            <dt>Movie</dt>
+            <dd>{s.movie_id ?? "–"}</dd>
+            <dt>Length</dt>
+            <dd>
+              {s.word_count} words · {s.token_count} tokens
+            </dd>
+            <dt>OOV tokens</dt>
+            <dd>{s.oov_count}</dd>
+            <dt>Truncated</dt>
+            <dd>
+              {s.truncated ? `yes: the model reads the first ${tokens.data?.max_length ?? "max-length"} tokens` : "no"}
+            </dd>
           </dl>
           {result ? (
             <section className="panel-section">
-              <h4>Epoch {result.epoch} · loss {fmt(result.loss)} · <span className={result.correct ? "good" : "bad"}>{result.correct ? "correct" : "wrong"}</span></h4>
-              <ProbBars classes={s.classes} probs={resultProbabilities(s.classes.length, result, s.label)} prediction={result.prediction} />
+              <h4>
+                Epoch {result.epoch} · loss {fmt(result.loss)} ·{" "}
+                <span className={result.correct ? "good" : "bad"}>{result.correct ? "correct" : "wrong"}</span>
+              </h4>
+              <ProbBars
+                classes={s.classes}
+                probs={resultProbabilities(s.classes.length, result, s.label)}
+                prediction={result.prediction}
+              />
               {results.length > 1 && (
-                <div className="muted small">loss by epoch: {results.map((r) => `${r.epoch}: ${fmt(r.loss)}`).join(" · ")}</div>
+                <div className="muted small">
+                  loss by epoch: {results.map((r) => `${r.epoch}: ${fmt(r.loss)}`).join(" · ")}
+                </div>
               )}
             </section>
           ) : (
@@ -279,12 +428,26 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           )}
           <section className="panel-section">
             <h4>Analyze</h4>
-            {!canAnalyze ? <p className="muted small">Train the version to analyze its predictions.</p> : (
+            {!canAnalyze ? (
+              <p className="muted small">Train the version to analyze its predictions.</p>
+            ) : (
               <>
                 <div className="toolbar">
-                  <MethodPicker method={method} params={params} disabled={analysis.isFetching} onChange={(m, p) => { setMethod(m); setParams(p); }} />
-                  <button type="button" className="btn btn-small btn-primary" disabled={analysis.isFetching}
-                    onClick={() => setBody({ sample_id: sampleId, method, params, epoch: epoch ?? undefined })}>
+                  <MethodPicker
+                    method={method}
+                    params={params}
+                    disabled={analysis.isFetching}
+                    onChange={(m, p) => {
+                      setMethod(m);
+                      setParams(p);
+                    }}
+                  />
+                  <button
+                    type="button"
+                    className="btn btn-small btn-primary"
+                    disabled={analysis.isFetching}
+                    onClick={() => setBody({ sample_id: sampleId, method, params, epoch: epoch ?? undefined })}
+                  >
                     {analysis.isFetching ? "Analyzing…" : "Analyze"}
                   </button>
                 </div>
@@ -296,8 +459,16 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           <section className="panel-section">
             <div className="section-head">
               <h4>Review</h4>
-              {a ? <HeatModeToggle mode={mode} onMode={setMode} /> : (
-                <span className="muted small">{tokens.data ? `${tokens.data.oov_count} OOV (dotted)${tokens.data.truncated ? " · ✂ marks the max length" : ""}` : tokens.error ? `tokens unavailable: ${errorMessage(tokens.error)}` : ""}</span>
+              {a ? (
+                <HeatModeToggle mode={mode} onMode={setMode} />
+              ) : (
+                <span className="muted small">
+                  {tokens.data
+                    ? `${tokens.data.oov_count} OOV (dotted)${tokens.data.truncated ? " · ✂ marks the max length" : ""}`
+                    : tokens.error
+                      ? `tokens unavailable: ${errorMessage(tokens.error)}`
+                      : ""}
+                </span>
               )}
             </div>
             <ReviewText text={s.text} tokens={marks} />
@@ -306,17 +477,44 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           {version && canAnalyze && (
             <section className="panel-section">
               <h4>What-if</h4>
-              <WhatIf key={sampleId} version={version} epoch={epoch} cls={cls} request={{ method, params }}
-                original={{ text: s.text, probabilities: a ? a.probabilities : result ? resultProbabilities(s.classes.length, result, s.label) : null }} />
+              <WhatIf
+                key={sampleId}
+                version={version}
+                epoch={epoch}
+                cls={cls}
+                request={{ method, params }}
+                original={{
+                  text: s.text,
+                  probabilities: a
+                    ? a.probabilities
+                    : result
+                      ? resultProbabilities(s.classes.length, result, s.label)
+                      : null,
+                }}
+              />
             </section>
           )}
           <section className="panel-section">
             <h4>Similar samples</h4>
-            {version ? <SimilarSamples version={version} epoch={epoch} sampleId={sampleId} cls={cls} onOpenSample={onOpenSample} /> : <p className="muted small">Select a version.</p>}
+            {version ? (
+              <SimilarSamples
+                version={version}
+                epoch={epoch}
+                sampleId={sampleId}
+                cls={cls}
+                onOpenSample={onOpenSample}
+              />
+            ) : (
+              <p className="muted small">Select a version.</p>
+            )}
           </section>
           <section className="panel-section">
             <h4>Flag</h4>
-            {version ? <FlagEditor projectId={version.project_id} sampleId={sampleId} classes={cls} label={s.label} /> : <p className="muted small">Select a version.</p>}
+            {version ? (
+              <FlagEditor projectId={version.project_id} sampleId={sampleId} classes={cls} label={s.label} />
+            ) : (
+              <p className="muted small">Select a version.</p>
+            )}
           </section>
         </div>
       )}
