@@ -87,9 +87,10 @@ test: ## Run every test: lint, pytest (SQLite, PostgreSQL, real workers), vitest
 	$(MAKE) test-python
 	$(MAKE) test-frontend
 
-lint: venv ## ruff and mypy over the whole repository, and the generated API client's freshness
+lint: venv node ## ruff and mypy over the Python, tsc, ESLint and Prettier over the frontend, and the generated API client's freshness
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	@if $(call has_script,lint); then npm --prefix $(FRONTEND) run lint; fi
 	$(MAKE) check-client
 
 test-python: venv ## pytest over tests/ (no tests collected counts as a failure)

@@ -87,7 +87,8 @@ export function useAllResults(versionId: number | null, epoch: number | null) {
   });
 }
 
-export function subsetBySplit(c: ResultColumns, split: string | "all"): number[] {
+/** The rows of one split, or of every split with "all". */
+export function subsetBySplit(c: ResultColumns, split: string): number[] {
   const idx: number[] = [];
   for (let i = 0; i < c.n; i++) if (split === "all" || c.split[i] === split) idx.push(i);
   return idx;

@@ -73,7 +73,7 @@ async function resultOf(job: Job, body: AnalysisRequest): Promise<Analysis> {
     id = r.text?.analysis_id;
   } else {
     const key = String(body.sample_id);
-    if (r.errors?.[key]) throw new ApiError(0, r.errors[key] as string);
+    if (r.errors?.[key]) throw new ApiError(0, r.errors[key]);
     id = r.analysis_ids?.[key];
   }
   if (id === undefined) throw new ApiError(0, "the analysis job finished without a result");

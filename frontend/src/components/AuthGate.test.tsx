@@ -3,10 +3,7 @@ import { fireEvent, render, screen } from "@testing-library/react";
 import { makeQueryClient } from "../App";
 import { withCsrf } from "../api/client";
 import { AuthGate } from "./AuthGate";
-
-function jsonResponse(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-}
+import { jsonResponse, stubFetch } from "../test/fetch";
 
 const ME = {
   id: 1,
@@ -26,18 +23,15 @@ describe("sign-in gate", () => {
   it("shows the sign-in form to a visitor, then the app once the password is right", async () => {
     let signedIn = false;
     const sent: { url: string; body: string }[] = [];
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (req: Request) => {
-        if (req.url.endsWith("/api/auth/me"))
-          return signedIn ? jsonResponse(200, ME) : jsonResponse(401, { detail: "sign in first" });
-        sent.push({ url: req.url, body: await req.text() });
-        const { password } = JSON.parse(sent[sent.length - 1]?.body ?? "{}") as { password: string };
-        if (password !== "right password") return jsonResponse(401, { detail: "wrong username or password" });
-        signedIn = true;
-        return jsonResponse(200, ME);
-      }),
-    );
+    stubFetch(async (req: Request) => {
+      if (req.url.endsWith("/api/auth/me"))
+        return signedIn ? jsonResponse(200, ME) : jsonResponse(401, { detail: "sign in first" });
+      sent.push({ url: req.url, body: await req.text() });
+      const { password } = JSON.parse(sent[sent.length - 1]?.body ?? "{}") as { password: string };
+      if (password !== "right password") return jsonResponse(401, { detail: "wrong username or password" });
+      signedIn = true;
+      return jsonResponse(200, ME);
+    });
     render(
       <QueryClientProvider client={makeQueryClient()}>
         <AuthGate>

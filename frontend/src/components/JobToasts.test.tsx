@@ -43,7 +43,9 @@ describe("job notifications", () => {
       ];
       render(<JobToasts jobs={jobs} connected />);
       expect(screen.getAllByTestId("job-card")).toHaveLength(2);
-      act(() => vi.advanceTimersByTime(SUCCESS_TOAST_MS + 10));
+      act(() => {
+        vi.advanceTimersByTime(SUCCESS_TOAST_MS + 10);
+      });
       const left = screen.getAllByTestId("job-card");
       expect(left).toHaveLength(1);
       expect(left[0]?.dataset.state).toBe("FAILURE");

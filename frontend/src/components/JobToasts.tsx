@@ -16,7 +16,7 @@ const STATE_CLASS: Record<string, string> = {
 export function progressText(job: Job): string {
   const d = job.detail as Record<string, unknown>;
   const parts: string[] = [];
-  const num = (k: string) => (typeof d[k] === "number" ? (d[k] as number) : null);
+  const num = (k: string) => (typeof d[k] === "number" ? d[k] : null);
   if (num("epoch") !== null) parts.push(`epoch ${num("epoch")}${num("epochs") !== null ? `/${num("epochs")}` : ""}`);
   if (num("batch") !== null) parts.push(`batch ${num("batch")}${num("batches") !== null ? `/${num("batches")}` : ""}`);
   if (typeof d.stage === "string") parts.push(d.stage);

@@ -1,5 +1,5 @@
 import createScatterplot from "regl-scatterplot";
-import { useEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import { encodeColor, encodeSize, POINT_SIZES, type ColorField, type SizeField } from "../lib/pointColors";
 import { normalizedXY, type PointSet } from "../lib/points";
 
@@ -34,8 +34,11 @@ export function PointMap({
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const plot = useRef<Scatterplot | null>(null);
   const lastPoints = useRef<PointSet | null>(null);
+  // The scatterplot's subscriptions are made once; they call whatever handlers the latest render passed.
   const handlers = useRef({ onHover, onClick, onSelect, onDrawn });
-  handlers.current = { onHover, onClick, onSelect, onDrawn };
+  useLayoutEffect(() => {
+    handlers.current = { onHover, onClick, onSelect, onDrawn };
+  });
   const mouse = useRef({ x: 0, y: 0 });
 
   useEffect(() => {
@@ -69,7 +72,7 @@ export function PointMap({
     sp.subscribe("deselect", () => handlers.current.onSelect?.([]));
     const ro = new ResizeObserver(() => {
       const b = canvas.getBoundingClientRect();
-      if (b.width > 0 && b.height > 0) sp.set({ width: b.width, height: b.height });
+      if (b.width > 0 && b.height > 0) void sp.set({ width: b.width, height: b.height });
     });
     ro.observe(canvas);
     return () => {
@@ -88,7 +91,7 @@ export function PointMap({
     const { x, y } = normalizedXY(points);
     const sized = sizeBy !== "none";
     const size = sizeBy !== "none" ? encodeSize(points, sizeBy) : new Float32Array(points.n);
-    sp.set({
+    void sp.set({
       colorBy: "valueA",
       pointColor: color.palette,
       sizeBy: sized ? "valueB" : null,

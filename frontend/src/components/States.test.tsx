@@ -6,10 +6,7 @@ import { ApiError } from "../api/client";
 import { ProjectPage } from "../views/ProjectPage";
 import { ProjectsPage } from "../views/ProjectsPage";
 import { ErrorState } from "./States";
-
-function jsonResponse(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-}
+import { jsonResponse, stubFetch } from "../test/fetch";
 
 class FakeEventSource {
   onopen: (() => void) | null = null;
@@ -39,10 +36,7 @@ describe("error states", () => {
   });
 
   it("shows a server error on the projects page instead of a blank page", async () => {
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async () => jsonResponse(503, { detail: "database unavailable, try again shortly" })),
-    );
+    stubFetch(() => jsonResponse(503, { detail: "database unavailable, try again shortly" }));
     renderAt("/", [{ path: "/", element: <ProjectsPage /> }]);
     await waitFor(
       () => expect(screen.getByRole("alert")).toHaveTextContent("database unavailable, try again shortly"),
@@ -52,26 +46,16 @@ describe("error states", () => {
 
   it("shows a 404 for an unknown project", async () => {
     vi.stubGlobal("EventSource", FakeEventSource);
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (req: Request) =>
-        new URL(req.url).pathname.endsWith("/versions") || new URL(req.url).pathname.endsWith("/datasets")
-          ? jsonResponse(404, { detail: "project 42 not found" })
-          : jsonResponse(404, { detail: "project 42 not found" }),
-      ),
-    );
+    stubFetch(() => jsonResponse(404, { detail: "project 42 not found" }));
     renderAt("/projects/42/dashboard", [{ path: "/projects/:projectId/:view?", element: <ProjectPage /> }]);
     await waitFor(() => expect(screen.getAllByRole("alert")[0]).toHaveTextContent("project 42 not found"));
     expect(screen.getByText("Cannot open this project")).toBeInTheDocument();
   });
 
   it("shows 'cannot reach the API' when the server is down", async () => {
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async () => {
-        throw new TypeError("Failed to fetch");
-      }),
-    );
+    stubFetch(() => {
+      throw new TypeError("Failed to fetch");
+    });
     renderAt("/", [{ path: "/", element: <ProjectsPage /> }]);
     await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent("cannot reach the API"), { timeout: 8000 });
   }, 10000);

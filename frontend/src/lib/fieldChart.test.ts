@@ -30,7 +30,7 @@ function row(id: number, over: Partial<SampleRow> & { loss?: number; prediction?
     meta: {},
     result: { epoch: 1, loss, p_positive: 0.2, p_label: 0.8, prediction, correct: prediction === (rest.label ?? 0) },
     ...rest,
-  } as SampleRow;
+  };
 }
 
 const field = (name: string, kind: "number" | "category", extra: Partial<FieldInfo> = {}): FieldInfo => ({

@@ -61,7 +61,7 @@ export function fieldColumn(c: ResultColumns, field: FieldInfo): FieldColumn | n
     if (field.kind === "category") return categoryColumn(raw);
     return {
       kind: "number",
-      values: numbers(n, (i) => (typeof raw[i] === "number" ? (raw[i] as number) : Number.NaN)),
+      values: numbers(n, (i) => (typeof raw[i] === "number" ? raw[i] : Number.NaN)),
     };
   }
   switch (field.name) {
@@ -136,7 +136,7 @@ export function planChart(x: FieldColumn, y: Float64Array): ChartPlan {
   let whole = true;
   for (let i = 0; i < y.length; i++) {
     const xv = x.values[i] as number;
-    if (!Number.isFinite(xv) || !Number.isFinite(y[i] as number)) continue;
+    if (!Number.isFinite(xv) || !Number.isFinite(y[i])) continue;
     rows.push(i);
     if (distinct.size <= MAX_DISCRETE) distinct.add(xv);
     if (!Number.isInteger(xv)) whole = false;

@@ -111,9 +111,7 @@ export function interpolateRamp(stops: string[], steps: number): string[] {
 
 /** The q-quantile of a column (robust upper bound so one huge loss does not wash out the colours). */
 export function quantile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values as ArrayLike<number>)
-    .filter(Number.isFinite)
-    .sort();
+  const sorted = Float64Array.from(values).filter(Number.isFinite).sort();
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] as number;
 }

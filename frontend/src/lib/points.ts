@@ -7,7 +7,7 @@
  * `registerZstd()` gives arrow-js a decoder for them. Each column is converted once into the typed array
  * the WebGL map draws from.
  */
-import { compressionRegistry, tableFromIPC, Type, type Data, type Table } from "apache-arrow";
+import { compressionRegistry, tableFromIPC, Type, type Data, type DataType, type Table } from "apache-arrow";
 import { decompress } from "fzstd";
 
 export const SPLITS = ["train", "val", "test"] as const;
@@ -174,7 +174,7 @@ function numericColumn(
   let at = 0;
   for (const chunk of vector.data as Data[]) {
     const { length, offset } = chunk;
-    const typeId = chunk.type.typeId as Type;
+    const typeId = chunk.type.typeId;
     if (chunk.nullCount > 0) throw new PayloadError(`column ${name} has nulls`);
     if (typeId === Type.Bool) {
       const bits = chunk.values as Uint8Array;
@@ -205,7 +205,7 @@ function numericColumn(
         out.set((chunk.values as Float64Array).subarray(0, length), at);
       }
     } else {
-      throw new PayloadError(`column ${name} has unsupported type ${String(chunk.type)}`);
+      throw new PayloadError(`column ${name} has unsupported type ${Type[typeId]}`);
     }
     at += length;
   }
@@ -282,7 +282,7 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
   for (const field of table.schema.fields) {
     if (!field.name.startsWith(META_PREFIX)) continue;
     const name = field.name.slice(META_PREFIX.length);
-    if ((field.type.typeId as Type) === Type.Dictionary) {
+    if ((field.type as DataType).typeId === Type.Dictionary) {
       const c = categoryColumn(table, field.name);
       categories[name] = { ...c, other: (distinct[name] ?? 0) > c.values.length };
       continue;

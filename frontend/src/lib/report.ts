@@ -28,8 +28,9 @@ export function summarize(
 export function formatParam(value: unknown): string {
   if (value === null || value === undefined) return "–";
   if (Array.isArray(value)) return `[${value.map(formatParam).join(", ")}]`;
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
 }
 
 /** Which sweep and trial produced a version (the report's sweep context). */

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { errorMessage } from "../api/client";
-import { useFlag, useSetFlag, useUndoFlag, type FlagState } from "../api/flags";
+import { useFlag, useSetFlag, useUndoFlag, type Flag, type FlagState } from "../api/flags";
 import { ErrorState, Loading } from "../components/States";
 import { relativeTime } from "../lib/format";
 
@@ -23,17 +23,42 @@ export function FlagEditor({
   label: number;
 }) {
   const flag = useFlag(projectId, sampleId);
-  const set = useSetFlag(projectId, sampleId);
-  const undo = useUndoFlag(projectId, sampleId);
-  const [note, setNote] = useState("");
-  const [corrected, setCorrected] = useState<number | null>(null);
-  useEffect(() => {
-    setNote(flag.data?.note ?? "");
-    setCorrected(flag.data?.corrected_label ?? null);
-  }, [flag.data]);
   if (flag.error) return <ErrorState error={flag.error} onRetry={() => void flag.refetch()} />;
   if (flag.isPending) return <Loading />;
   const f = flag.data;
+  // The form starts from the saved flag: each saved change (a new revision, an undo, unflagging) starts it afresh.
+  return (
+    <FlagForm
+      key={f ? `${f.id}:${f.revision}:${f.updated_at}` : "none"}
+      projectId={projectId}
+      sampleId={sampleId}
+      classes={classes}
+      label={label}
+      flag={f}
+      onUndone={() => void flag.refetch()}
+    />
+  );
+}
+
+function FlagForm({
+  projectId,
+  sampleId,
+  classes,
+  label,
+  flag: f,
+  onUndone,
+}: {
+  projectId: number;
+  sampleId: number;
+  classes: readonly string[];
+  label: number;
+  flag: Flag | null;
+  onUndone: () => void;
+}) {
+  const set = useSetFlag(projectId, sampleId);
+  const undo = useUndoFlag(projectId, sampleId);
+  const [note, setNote] = useState(f?.note ?? "");
+  const [corrected, setCorrected] = useState<number | null>(f?.corrected_label ?? null);
   const save = (state: FlagState) =>
     set.mutate({ state, note, corrected_label: corrected, source: f?.source ?? "manual" });
   const busy = set.isPending || undo.isPending;
@@ -100,7 +125,7 @@ export function FlagEditor({
           className="btn btn-small"
           disabled={busy}
           title="Revert the last change of this flag"
-          onClick={() => undo.mutate(undefined, { onSuccess: () => void flag.refetch() })}
+          onClick={() => undo.mutate(undefined, { onSuccess: onUndone })}
         >
           Undo
         </button>

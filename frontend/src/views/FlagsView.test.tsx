@@ -4,6 +4,7 @@ import { makeQueryClient } from "../App";
 import type { Version } from "../api/client";
 import type { VersionComparison } from "../api/compare";
 import { FlagsView } from "./FlagsView";
+import { jsonResponse, stubFetch } from "../test/fetch";
 
 const version = (id: number, name: string) =>
   ({
@@ -54,16 +55,13 @@ describe("FlagsView's version comparison", () => {
   const requested: string[] = [];
   beforeEach(() => {
     requested.length = 0;
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (req: Request) => {
-        const url = new URL(req.url);
-        requested.push(url.pathname + url.search);
-        const body =
-          url.pathname === "/api/versions/compare" ? comparison : { items: [], total: 0, offset: 0, limit: 50 };
-        return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
-      }),
-    );
+    stubFetch((req: Request) => {
+      const url = new URL(req.url);
+      requested.push(url.pathname + url.search);
+      const body =
+        url.pathname === "/api/versions/compare" ? comparison : { items: [], total: 0, offset: 0, limit: 50 };
+      return jsonResponse(200, body);
+    });
   });
   afterEach(() => vi.unstubAllGlobals());
 

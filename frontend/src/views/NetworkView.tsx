@@ -56,7 +56,7 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
           fitView
           colorMode="dark"
           nodesDraggable={false}
-          onNodeClick={(_, n) => setPicked((n as LayerNode).data.layer)}
+          onNodeClick={(_, n) => setPicked(n.data.layer)}
           onPaneClick={() => setPicked(null)}
           proOptions={{ hideAttribution: true }}
         >

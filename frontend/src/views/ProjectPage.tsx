@@ -26,6 +26,9 @@ const VIEW_TITLES: Record<View, string> = {
   flags: "Flags & versions",
 };
 
+/** One empty list while the versions load, so effects that depend on the list do not rerun each render. */
+const NO_VERSIONS: Version[] = [];
+
 const STATUS_CLASS: Record<string, string> = {
   created: "pill-muted",
   queued: "pill-muted",
@@ -217,7 +220,7 @@ export function ProjectPage() {
   const stream = useJobStream(route.projectId);
   const [training, setTraining] = useState<{ version: Version | null } | null>(null);
 
-  const list = versions.data ?? [];
+  const list = versions.data ?? NO_VERSIONS;
   const selected = list.find((v) => v.id === route.versionId) ?? null;
   // With no version in the URL, pick the newest one so the views have something to show.
   useEffect(() => {

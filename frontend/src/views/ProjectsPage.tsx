@@ -28,7 +28,10 @@ function CreateProject() {
   const [description, setDescription] = useState("");
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ name: name.trim(), description }, { onSuccess: (p) => navigate(`/projects/${p.id}/dashboard`) });
+    create.mutate(
+      { name: name.trim(), description },
+      { onSuccess: (p) => void navigate(`/projects/${p.id}/dashboard`) },
+    );
   };
   return (
     <form className="card create-card" onSubmit={submit} aria-label="Create project">

@@ -4,6 +4,7 @@ import { createMemoryRouter, MemoryRouter, RouterProvider } from "react-router";
 import { makeQueryClient } from "../App";
 import type { Dataset, Version } from "../api/client";
 import { ReportPage, VersionReport } from "./ReportPage";
+import { jsonOr404, stubFetch } from "../test/fetch";
 
 const version = {
   id: 7,
@@ -128,18 +129,12 @@ describe("ReportPage", () => {
     vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(
       () => ctx as unknown as CanvasRenderingContext2D,
     );
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (req: Request) => {
-        const url = new URL(req.url);
-        requested.push(url.pathname + url.search);
-        const body = answers[url.pathname];
-        return new Response(JSON.stringify(body ?? { detail: "not found" }), {
-          status: body ? 200 : 404,
-          headers: { "Content-Type": "application/json" },
-        });
-      }),
-    );
+    stubFetch((req: Request) => {
+      const url = new URL(req.url);
+      requested.push(url.pathname + url.search);
+      const body = answers[url.pathname];
+      return jsonOr404(body);
+    });
   });
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -233,33 +228,27 @@ describe("ReportPage with three classes", () => {
     vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(
       () => ctx as unknown as CanvasRenderingContext2D,
     );
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (req: Request) => {
-        const url = new URL(req.url);
-        requested.push(url.pathname + url.search);
-        const split = url.searchParams.get("split") ?? "";
-        const body: unknown = {
-          "/api/versions/8": v3,
-          "/api/projects/1": { id: 1, name: "news", description: "", ui_state: {} },
-          "/api/projects/1/datasets": [dataset3],
-          "/api/versions/8/samples": { items: rows, total: rows.length, offset: 0, limit: 1000 },
-          "/api/versions/8/metrics/epochs": { version_id: 8, items: [] },
-          "/api/versions/8/metrics/curves":
-            split === "train"
-              ? null
-              : curves(
-                  split,
-                  { test: 0.75, val: 0.5, all: 0.8 }[split] ?? 0,
-                  { test: 0.6, val: 0.4, all: 0.7 }[split] ?? 0,
-                ),
-        }[url.pathname];
-        return new Response(JSON.stringify(body ?? { detail: "not found" }), {
-          status: body ? 200 : 404,
-          headers: { "Content-Type": "application/json" },
-        });
-      }),
-    );
+    stubFetch((req: Request) => {
+      const url = new URL(req.url);
+      requested.push(url.pathname + url.search);
+      const split = url.searchParams.get("split") ?? "";
+      const body: unknown = {
+        "/api/versions/8": v3,
+        "/api/projects/1": { id: 1, name: "news", description: "", ui_state: {} },
+        "/api/projects/1/datasets": [dataset3],
+        "/api/versions/8/samples": { items: rows, total: rows.length, offset: 0, limit: 1000 },
+        "/api/versions/8/metrics/epochs": { version_id: 8, items: [] },
+        "/api/versions/8/metrics/curves":
+          split === "train"
+            ? null
+            : curves(
+                split,
+                { test: 0.75, val: 0.5, all: 0.8 }[split] ?? 0,
+                { test: 0.6, val: 0.4, all: 0.7 }[split] ?? 0,
+              ),
+      }[url.pathname];
+      return jsonOr404(body);
+    });
   });
   afterEach(() => {
     vi.unstubAllGlobals();

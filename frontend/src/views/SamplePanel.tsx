@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import {
   METHOD_PARAMS,
   METHOD_TITLES,
@@ -352,11 +352,14 @@ export function SamplePanel({
   const [jobId, setJobId] = useState<number | null>(null);
   const [mode, setMode] = useState<HeatMode>("diverging");
   const analysis = useAnalysis(version?.id ?? null, body, (job) => setJobId(job.id));
-  useEffect(() => {
-    // Stepping to another sample (arrow keys) starts from its plain text.
+  // Stepping to another sample (arrow keys) starts from its plain text: the panel stays mounted, so the
+  // request made for the previous sample is dropped here, while rendering, before anything paints.
+  const [requestedFor, setRequestedFor] = useState(sampleId);
+  if (requestedFor !== sampleId) {
+    setRequestedFor(sampleId);
     setBody(null);
     setJobId(null);
-  }, [sampleId]);
+  }
   const s = q.data;
   const results = s?.results ?? [];
   const result = results.find((r) => r.epoch === epoch) ?? results[results.length - 1];

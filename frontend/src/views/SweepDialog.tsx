@@ -38,7 +38,7 @@ function jsonObject(text: string, what: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text.trim() || "{}");
   } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${errorMessage(e)}`);
+    throw new Error(`${what} is not valid JSON: ${errorMessage(e)}`, { cause: e });
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
     throw new Error(`${what} must be a JSON object`);
@@ -91,7 +91,7 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
       return;
     }
     setLocalError(null);
-    create.mutate(body, { onSuccess: (sweep) => navigate(`/projects/${projectId}/sweeps/${sweep.id}`) });
+    create.mutate(body, { onSuccess: (sweep) => void navigate(`/projects/${projectId}/sweeps/${sweep.id}`) });
   };
 
   return (

@@ -74,7 +74,7 @@ function ResultsTable({ sweep, projectId }: { sweep: SweepDetail; projectId: num
   const [sort, setSort] = useState<Sort>(defaultSort({ kind: "metric", metric }));
   const names = paramNames(sweep.trials);
   const rows = useMemo(() => sortTrials(sweep.trials, sort), [sweep.trials, sort]);
-  const open = (t: Trial) => navigate(`/projects/${projectId}/dashboard?version=${t.version_id}`);
+  const open = (t: Trial) => void navigate(`/projects/${projectId}/dashboard?version=${t.version_id}`);
   return (
     <div className="table-scroll">
       <table className="table compact" data-testid="sweep-table">

@@ -81,7 +81,7 @@ export function TrainDialog({
 
   return (
     <Modal title={version ? `Train ${version.name}` : "Train a new version"} onClose={onClose}>
-      <form onSubmit={submit} className="form-grid" aria-label="Train">
+      <form onSubmit={(e) => void submit(e)} className="form-grid" aria-label="Train">
         <label className="field">
           <span>Epochs (total)</span>
           <input name="epochs" value={epochs} onChange={(e) => setEpochs(e.target.value)} inputMode="numeric" />

@@ -16,9 +16,9 @@ export function EpochMetrics({ versionId }: { versionId: number }) {
 }
 
 function EpochChart({ items }: { items: { epoch: number; split: string; loss: number; accuracy: number }[] }) {
-  const splits = [...new Set(items.map((i) => i.split))];
-  const option = useMemo<ChartOption>(
-    () => ({
+  const option = useMemo<ChartOption>(() => {
+    const splits = [...new Set(items.map((i) => i.split))];
+    return {
       tooltip: { trigger: "axis" },
       // A scrolling one-line legend: in a narrow dashlet a wrapped legend would cover the axes.
       legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
@@ -48,9 +48,8 @@ function EpochChart({ items }: { items: { epoch: number; split: string; loss: nu
           },
         ];
       }),
-    }),
-    [items, splits.join()],
-  ); // eslint-disable-line react-hooks/exhaustive-deps
+    };
+  }, [items]);
   const last = Math.max(...items.map((i) => i.epoch));
   return (
     <div className="dashlet-split">

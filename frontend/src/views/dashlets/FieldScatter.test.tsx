@@ -2,6 +2,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { makeQueryClient } from "../../App";
 import { FieldScatter } from "./FieldScatter";
+import { jsonOr404, stubFetch } from "../../test/fetch";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
 
@@ -64,22 +65,16 @@ const rows = [
 ];
 
 function serve(fields: unknown[]) {
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (req: Request) => {
-      const path = new URL(req.url).pathname;
-      const body =
-        path === "/api/versions/7/fields"
-          ? { version_id: 7, dataset_id: 2, fields }
-          : path === "/api/versions/7/samples"
-            ? { items: rows, total: rows.length, offset: 0, limit: 1000 }
-            : null;
-      return new Response(JSON.stringify(body ?? { detail: "not found" }), {
-        status: body ? 200 : 404,
-        headers: { "Content-Type": "application/json" },
-      });
-    }),
-  );
+  stubFetch((req: Request) => {
+    const path = new URL(req.url).pathname;
+    const body =
+      path === "/api/versions/7/fields"
+        ? { version_id: 7, dataset_id: 2, fields }
+        : path === "/api/versions/7/samples"
+          ? { items: rows, total: rows.length, offset: 0, limit: 1000 }
+          : null;
+    return jsonOr404(body);
+  });
 }
 
 function renderScatter(props: Partial<Parameters<typeof FieldScatter>[0]> = {}) {

@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from "react";
+import type { SampleRow } from "../../api/client";
 import { useSamples } from "../../api/samples";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
 
 const PAGE = 25;
+const NO_ROWS: readonly SampleRow[] = [];
 
 /** Samples sorted by loss, paged. Arrow keys step through them (opening each), across page boundaries. */
 export function LossSamples({
@@ -27,7 +29,7 @@ export function LossSamples({
     limit: PAGE,
     split: split || undefined,
   });
-  const items = q.data?.items ?? [];
+  const items = q.data?.items ?? NO_ROWS;
   const total = q.data?.total ?? 0;
   const pendingStep = useRef<"first" | "last" | null>(null);
 
