@@ -1,10 +1,9 @@
 /**
- * Population maps: each epoch's status, building one, and a finished map's points (Arrow), insights,
- * clusters and nearest neighbours in the latent space.
+ * Population maps: each epoch's status, building one, and a finished map's insights, clusters and nearest
+ * neighbours in the latent space. The points themselves are in points.ts.
  */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { decodePoints } from "../lib/points";
-import { ApiError, api, fetchBinary, unwrap, type Job, type Schemas } from "./client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, api, unwrap, type Job, type Schemas } from "./client";
 import { keys } from "./keys";
 
 export type MapInfo = Schemas["MapOut"];
@@ -62,24 +61,6 @@ export function useBuildMap(versionId: number) {
       qc.setQueryData(keys.job(job.id), job);
       void qc.invalidateQueries({ queryKey: keys.map(versionId, epoch) });
     },
-  });
-}
-
-export async function fetchPoints(versionId: number, epoch: number) {
-  return decodePoints(await fetchBinary(`/api/versions/${versionId}/maps/${epoch}/points`));
-}
-
-/**
- * Every point of a finished map, decoded from the Arrow stream (zstd, the API's default). While
- * another epoch loads, the previous epoch's points stay (placeholder), so the map can animate.
- */
-export function usePoints(versionId: number | null, epoch: number | null, enabled = true) {
-  return useQuery({
-    queryKey: keys.points(versionId ?? -1, epoch ?? -1),
-    enabled: enabled && versionId !== null && epoch !== null,
-    staleTime: Infinity,
-    placeholderData: keepPreviousData,
-    queryFn: () => fetchPoints(versionId ?? -1, epoch ?? -1),
   });
 }
 

@@ -4,17 +4,8 @@ import { errorMessage, type Job, type Schemas, type Version } from "../api/clien
 import { useAnalyzeBatch } from "../api/analyses";
 import { useBulkFlags } from "../api/flags";
 import { useJob } from "../api/jobs";
-import { keys } from "../api/keys";
-import {
-  fetchPoints,
-  usePoints,
-  useBuildMap,
-  useClusters,
-  useInsights,
-  useMaps,
-  useMapStatus,
-  type MapState,
-} from "../api/maps";
+import { useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
+import { prefetchPoints, usePoints } from "../api/points";
 import { useSample } from "../api/samples";
 import { JobCard } from "../components/JobToasts";
 import { LegendView, PointMap } from "../components/PointMap";
@@ -512,7 +503,7 @@ export function MapView({
   useEffect(() => {
     if (vid === null) return;
     for (const e of doneEpochs) {
-      void qc.prefetchQuery({ queryKey: keys.points(vid, e), staleTime: Infinity, queryFn: () => fetchPoints(vid, e) });
+      void prefetchPoints(qc, vid, e);
     }
   }, [qc, vid, doneEpochs]);
   if (!version) return <Empty>Select or train a version.</Empty>;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, NavLink } from "react-router";
 import type { Version } from "../api/client";
 import { useDatasets } from "../api/datasets";
@@ -8,16 +8,18 @@ import { useJobStream } from "../api/jobStream";
 import { useSweeps } from "../api/sweeps";
 import { JobToasts } from "../components/JobToasts";
 import { ErrorState, Loading } from "../components/States";
+import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
 import { useRouteState, VIEWS, type View } from "../routeState";
-import { DashboardView } from "./DashboardView";
 import { ImportDialog, TrainDialog, UploadDialog } from "./dialogs";
-import { FlagsView } from "./FlagsView";
-import { MapView } from "./MapView";
-import { NetworkView } from "./NetworkView";
-import { TopBar } from "./ProjectsPage";
 import { SamplePanel } from "./SamplePanel";
 import { SweepDialog } from "./SweepDialog";
+
+// The views load on first use, each with its own libraries (charts, the layer graph, the WebGL map).
+const DashboardView = lazy(() => import("./DashboardView").then((m) => ({ default: m.DashboardView })));
+const NetworkView = lazy(() => import("./NetworkView").then((m) => ({ default: m.NetworkView })));
+const MapView = lazy(() => import("./MapView").then((m) => ({ default: m.MapView })));
+const FlagsView = lazy(() => import("./FlagsView").then((m) => ({ default: m.FlagsView })));
 
 const VIEW_TITLES: Record<View, string> = {
   dashboard: "Dashboard",
@@ -271,32 +273,34 @@ export function ProjectPage() {
             />
           )}
           <main className="view" data-view={route.view}>
-            {project.isPending || versions.isPending ? (
-              <Loading />
-            ) : route.view === "dashboard" ? (
-              <DashboardView
-                project={project.data}
-                version={selected}
-                epoch={epoch}
-                onOpenSample={(id) => setRoute({ sampleId: id })}
-                selectedSample={route.sampleId}
-              />
-            ) : route.view === "network" ? (
-              <NetworkView version={selected} />
-            ) : route.view === "map" ? (
-              <MapView
-                version={selected}
-                epoch={epoch}
-                onEpoch={(e) => setRoute({ epoch: e })}
-                onOpenSample={(id) => setRoute({ sampleId: id })}
-              />
-            ) : (
-              <FlagsView
-                projectId={route.projectId}
-                versions={list}
-                onOpenSample={(id) => setRoute({ sampleId: id })}
-              />
-            )}
+            <Suspense fallback={<Loading />}>
+              {project.isPending || versions.isPending ? (
+                <Loading />
+              ) : route.view === "dashboard" ? (
+                <DashboardView
+                  project={project.data}
+                  version={selected}
+                  epoch={epoch}
+                  onOpenSample={(id) => setRoute({ sampleId: id })}
+                  selectedSample={route.sampleId}
+                />
+              ) : route.view === "network" ? (
+                <NetworkView version={selected} />
+              ) : route.view === "map" ? (
+                <MapView
+                  version={selected}
+                  epoch={epoch}
+                  onEpoch={(e) => setRoute({ epoch: e })}
+                  onOpenSample={(id) => setRoute({ sampleId: id })}
+                />
+              ) : (
+                <FlagsView
+                  projectId={route.projectId}
+                  versions={list}
+                  onOpenSample={(id) => setRoute({ sampleId: id })}
+                />
+              )}
+            </Suspense>
           </main>
           {route.sampleId !== null && (
             <SamplePanel

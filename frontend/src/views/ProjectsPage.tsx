@@ -1,25 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
-import { AccountMenu } from "../components/AuthGate";
 import { useCreateProject, useProjects } from "../api/projects";
 import { Empty, QueryView } from "../components/States";
+import { TopBar } from "../components/TopBar";
 import { compact, relativeTime } from "../lib/format";
-
-export function TopBar({ children }: { children?: React.ReactNode }) {
-  return (
-    <header className="topbar">
-      <Link to="/" className="brand">
-        <span className="brand-mark" aria-hidden>
-          ◎
-        </span>{" "}
-        Lensboard
-      </Link>
-      <div className="topbar-rest">{children}</div>
-      <AccountMenu />
-    </header>
-  );
-}
 
 function CreateProject() {
   const create = useCreateProject();

@@ -8,11 +8,11 @@ import { useProject } from "../api/projects";
 import { useVersion } from "../api/versions";
 import { Empty, ErrorState, QueryView } from "../components/States";
 import { DownloadLinks } from "../components/VersionDownloads";
+import { TopBar } from "../components/TopBar";
 import { fmt, pct } from "../lib/format";
 import { formatParam, summarize, sweepContextOf, sweepLabel, type SweepContext } from "../lib/report";
 import { EpochMetrics } from "./dashlets/EpochMetrics";
 import { Confusion, pick, RocPr, SplitPicker, type Split } from "./dashlets/ResultFigures";
-import { TopBar } from "./ProjectsPage";
 
 const SPLITS = ["train", "val", "test"] as const;
 

@@ -5,6 +5,7 @@ import { useProject } from "../api/projects";
 import { useCancelSweep, useSweep, type SweepDetail, type Trial } from "../api/sweeps";
 import { Chart } from "../components/Chart";
 import { Empty, ErrorState, Loading } from "../components/States";
+import { TopBar } from "../components/TopBar";
 import { fmt } from "../lib/format";
 import {
   METRIC_TITLES,
@@ -19,7 +20,6 @@ import {
   type Sort,
   type SortKey,
 } from "../lib/sweeps";
-import { TopBar } from "./ProjectsPage";
 
 const STATUS_CLASS: Record<string, string> = {
   running: "pill-info",
