@@ -31,7 +31,7 @@ export const METHOD_TITLES: Record<string, string> = {
 
 /**
  * The main knob of each method. The API's schema types `params` as a free object, so the names,
- * defaults and ranges are mirrored from backend/analysis_methods.py; the API validates (422).
+ * defaults and ranges are mirrored from backend/core/specs/analysis_methods.py; the API validates (422).
  */
 export interface ParamSpec { name: string; label: string; kind: "int" | "float" | "text"; min?: number; max?: number; default: number | string | null }
 export const METHOD_PARAMS: Record<string, ParamSpec[]> = {
