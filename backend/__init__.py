@@ -1,1 +1,1 @@
-"""Lensboard API side: settings, database, REST API and CLI. Never imports torch."""
+"""Lensboard's Python side below the worker: `core` (shared by everything), `api` (the REST API) and `cli`."""

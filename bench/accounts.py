@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.auth import accounts
-from backend.db.models import ProjectMember, User
+from backend.core.auth import accounts
+from backend.core.db.models import ProjectMember, User
 
 # Long enough for any run; a token left in a database the benchmark did not create dies on its own.
 LIFETIME = timedelta(hours=2)

@@ -13,8 +13,8 @@ import time
 
 import torch
 
-from backend.architectures import CnnParams
-from backend.schemas.datasets import TokenizerConfig
+from backend.core.specs.architectures import CnnParams
+from backend.core.specs.imports import TokenizerConfig
 from bench.imdb_data import load
 from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from backend.analysis_methods import METHODS
-from backend.architectures import CnnParams
-from backend.data.imdb import iter_reviews
-from backend.text.tokenizer import TextTokenizer
+from backend.core.data.imdb import iter_reviews
+from backend.core.specs.analysis_methods import METHODS
+from backend.core.specs.architectures import CnnParams
+from backend.core.text.tokenizer import TextTokenizer
 from worker.attribution.analyze import analyze_text
 from worker.models.base import PAD_ID
 from worker.models.cnn import TextCNN

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from backend.artifacts import LocalArtifactStore
-from backend.data.imdb import iter_reviews
-from backend.text import token_store
-from backend.text.token_store import TokenArrays
-from backend.text.tokenizer import TextTokenizer
+from backend.core.artifacts.store import LocalArtifactStore
+from backend.core.data.imdb import iter_reviews
+from backend.core.text import token_store
+from backend.core.text.token_store import TokenArrays
+from backend.core.text.tokenizer import TextTokenizer
 
 DEFAULT_ARCHIVE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 

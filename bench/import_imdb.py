@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from backend.artifacts import LocalArtifactStore
-from backend.data.importer import import_imdb_dataset
-from backend.db.models import Dataset, Project
-from backend.db.session import make_engine, make_session_factory
-from backend.schemas.datasets import ImdbImportRequest
+from backend.core.artifacts.store import LocalArtifactStore
+from backend.core.data.importer import import_imdb_dataset
+from backend.core.db.models import Dataset, Project
+from backend.core.db.session import make_engine, make_session_factory
+from backend.core.specs.imports import ImdbImportRequest
 from tests.support.databases import migrate
 from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
 

@@ -42,7 +42,7 @@ class Reviews:
 
 def read_archive(path: str, n: int, seed: int = 0) -> Reviews:
     """n/4 reviews per (split, class), seeded, with a fifth of train carved out for validation."""
-    from backend.data.imdb import iter_reviews
+    from backend.core.data.imdb import iter_reviews
 
     per = max(1, n // 4)
     groups: dict[tuple[str, int], list[object]] = {}
@@ -97,11 +97,11 @@ def main() -> None:
     from sqlalchemy import select
 
     from backend.api.app import create_app
-    from backend.artifacts import get_store
-    from backend.db.models import ModelVersion
-    from backend.db.session import default_session_factory
-    from backend.services.jobs import create_job
-    from backend.settings import get_settings
+    from backend.core.artifacts import get_store
+    from backend.core.db.models import ModelVersion
+    from backend.core.db.session import default_session_factory
+    from backend.core.jobs.submit import create_job
+    from backend.core.settings import get_settings
     from bench.accounts import admin_token
     from worker.job_runner import run_job
     from worker.tasks.maps import run_map_job
@@ -115,7 +115,7 @@ def main() -> None:
             map_epochs = list(range(max(1, version.epochs_done - epochs + 1), version.epochs_done + 1))
             project_id = version.project_id
     else:
-        from backend.architectures import CnnParams
+        from backend.core.specs.architectures import CnnParams
         from tests.support.databases import migrate
         from tests.support.versions import trained_version
 
@@ -180,7 +180,7 @@ def main() -> None:
         )
         print(f"  trustworthiness (5k subset): {status['trustworthiness']:.4f}")
         with factory() as s:
-            from backend.db.models import MapInsight, PopulationMap
+            from backend.core.db.models import MapInsight, PopulationMap
 
             pmap = s.scalars(
                 select(PopulationMap).where(

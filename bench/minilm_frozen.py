@@ -18,8 +18,8 @@ from itertools import islice
 
 import torch
 
-from backend.data.imdb import iter_reviews
-from backend.text.tokenizer import TextTokenizer
+from backend.core.data.imdb import iter_reviews
+from backend.core.text.tokenizer import TextTokenizer
 from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
 from worker.models.minilm import ENCODER_CACHE
 from worker.models.registry import build_model

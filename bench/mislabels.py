@@ -36,12 +36,12 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from backend.architectures import CnnParams
-from backend.artifacts import ArtifactStore, LocalArtifactStore
-from backend.data.imdb import iter_reviews
-from backend.db.models import ModelVersion
-from backend.text import token_store
-from backend.text.tokenizer import TextTokenizer
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.data.imdb import iter_reviews
+from backend.core.db.models import ModelVersion
+from backend.core.specs.architectures import CnnParams
+from backend.core.text import token_store
+from backend.core.text.tokenizer import TextTokenizer
 from worker.mislabels import reference
 from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold
 from worker.mislabels.metrics import auroc, precision_recall_at_k

@@ -26,14 +26,14 @@ import torch
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.architectures import validate_hyperparameters
-from backend.artifacts import ArtifactStore, LocalArtifactStore
-from backend.data.importer import import_imdb_dataset
-from backend.db.models import Dataset, EpochMetric, Job, ModelVersion, Project, Sample
-from backend.db.session import make_engine, make_session_factory
-from backend.schemas.datasets import ImdbImportRequest
-from backend.services.jobs import POST_EPOCH_JOB_KINDS, TASK_FOR_KIND, create_job
-from backend.text.token_store import load_tokens
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.data.importer import import_imdb_dataset
+from backend.core.db.models import Dataset, EpochMetric, Job, ModelVersion, Project, Sample
+from backend.core.db.session import make_engine, make_session_factory
+from backend.core.jobs.submit import POST_EPOCH_JOB_KINDS, TASK_FOR_KIND, create_job
+from backend.core.specs.architectures import validate_hyperparameters
+from backend.core.specs.imports import ImdbImportRequest
+from backend.core.text.token_store import load_tokens
 from tests.support.databases import migrate
 from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
 
@@ -50,7 +50,7 @@ HYPERPARAMETERS: dict[str, dict[str, Any]] = {
 
 def run_task(kind: str, job_id: int) -> float:
     """Run a job's Celery task body in this process; returns its wall time."""
-    from worker.celery_app import get_celery
+    from backend.core.jobs.app import get_celery
 
     app = get_celery()
     app.loader.import_default_modules()  # the task modules, as a worker process imports them
@@ -70,7 +70,7 @@ def finished(session: Session, job_id: int) -> Job:
 
 
 def ig_seconds(session: Session, store: ArtifactStore, version: ModelVersion, samples: int) -> float:
-    from backend.analysis_methods import IntegratedGradientsParams
+    from backend.core.specs.analysis_methods import IntegratedGradientsParams
     from worker.attribution.methods import Inputs, attribute
     from worker.pipeline.checkpoint import load_model
 

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from backend.architectures import CnnParams
-from backend.text.token_store import TokenArrays
+from backend.core.specs.architectures import CnnParams
+from backend.core.text.token_store import TokenArrays
 from bench.imdb_data import load
 from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches, collate

@@ -3,10 +3,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import backend.db.models  # noqa: F401  (registers every table on the metadata)
-from backend.db.base import Base
-from backend.db.session import make_engine
-from backend.settings import get_settings
+import backend.core.db.models  # noqa: F401  (registers every table on the metadata)
+from backend.core.db.base import Base
+from backend.core.db.session import make_engine
+from backend.core.settings import get_settings
 
 target_metadata = Base.metadata
 

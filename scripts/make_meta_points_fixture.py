@@ -1,5 +1,5 @@
 """Write frontend/src/test/fixtures/points-meta.arrow: a points payload with a number and a text metadata
-column, typed and encoded as backend.services.map_points builds and sends them (zstd IPC stream), so the
+column, typed and encoded as backend.core.map_points builds and sends them (zstd IPC stream), so the
 frontend's decoder is tested against pyarrow's bytes. Run from the repository root."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.services.map_points import encode  # noqa: E402
+from backend.core.map_points import encode  # noqa: E402
 
 OUT = ROOT / "frontend" / "src" / "test" / "fixtures" / "points-meta.arrow"
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.session import make_engine, make_session_factory
+from backend.core.db.session import make_engine, make_session_factory
 from tests.support.accounts import admin_token, bearer
 from tests.support.databases import PostgresDatabases, SqliteDatabases
 from tests.support.imdb_subset import build_subset
@@ -24,10 +24,10 @@ jit_cache.configure(NUMBA_CACHE)  # before anything in this process imports numb
 
 def reset_caches() -> None:
     """Settings, engines and the Celery app are cached per process; tests change the environment."""
-    from backend.db import session as db_session
-    from backend.services.sample_rows import sample_rows
-    from backend.settings import get_settings
-    from worker.celery_app import get_celery
+    from backend.api.services.sample_rows import sample_rows
+    from backend.core.db import session as db_session
+    from backend.core.jobs.app import get_celery
+    from backend.core.settings import get_settings
 
     get_settings.cache_clear()
     db_session.default_engine.cache_clear()

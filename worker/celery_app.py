@@ -1,58 +1,9 @@
-"""The one Celery app. The API imports this module to send tasks by name; it must not import torch.
+"""The worker's entry point: `celery -A worker.celery_app worker` (the CLI, compose and the tests start it so).
 
-Task modules are listed in `include` and only imported by worker processes.
+The app itself lives in backend.core.jobs.app, through which the API sends tasks by name; a worker started
+here imports the task modules that app's `include` names.
 """
 
-from __future__ import annotations
+from backend.core.jobs.app import celery_app
 
-from functools import lru_cache
-
-from celery import Celery
-
-from backend.settings import get_settings
-
-TASK_MODULES = [
-    "worker.lifecycle",
-    "worker.tasks.imports",
-    "worker.tasks.maps",
-    "worker.tasks.training",
-    "worker.tasks.analysis",
-    "worker.tasks.suspects",
-]
-
-
-def make_celery() -> Celery:
-    s = get_settings()
-    app = Celery("lensboard", broker=s.celery_broker, include=TASK_MODULES)
-    app.conf.update(
-        task_serializer="json",
-        accept_content=["json"],
-        # Job state lives in our own database (the job table); Celery results are not needed.
-        task_ignore_result=True,
-        result_backend=None,
-        # A worker that dies mid-task leaves its message unacknowledged so that it is delivered again;
-        # the job lease (see worker.job_runner) keeps a redelivered job from running twice.
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_time_limit=6 * 3600,
-        task_soft_time_limit=6 * 3600 - 60,
-        broker_connection_retry_on_startup=True,
-        # kombu's SQLAlchemy transport hands its options to create_engine, so only Redis gets these.
-        broker_transport_options=(
-            {"visibility_timeout": 6 * 3600} if s.celery_broker.startswith("redis") else {}
-        ),
-        worker_hijack_root_logger=False,
-        task_default_queue=s.queue,
-        worker_concurrency=s.worker_concurrency,
-    )
-    return app
-
-
-@lru_cache(maxsize=1)
-def get_celery() -> Celery:
-    """The app for the current settings (tests clear the cache after changing the environment)."""
-    return make_celery()
-
-
-celery_app = get_celery()
+__all__ = ["celery_app"]

@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import ACTIVE_STATES, Job, WorkerBeat
-from backend.db.session import default_session_factory
-from backend.settings import get_settings
+from backend.core.db.models import ACTIVE_STATES, Job, WorkerBeat
+from backend.core.db.session import default_session_factory
+from backend.core.jobs.submit import TASK_FOR_KIND, dispatch
+from backend.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +183,6 @@ def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[
 
     Called when a worker starts, and periodically, so a job killed mid-epoch resumes.
     """
-    from backend.services.jobs import TASK_FOR_KIND, dispatch
-
     factory = factory or default_session_factory()
     host = socket.gethostname()
     me = worker_identity()
@@ -215,8 +214,6 @@ def resend_lost_pending(factory: sessionmaker[Session]) -> list[int]:
     still waiting in a long queue, so the job is simply sent again, at most once per lease (each resend
     touches `updated_at`): the lease makes whichever copy arrives second a no-op.
     """
-    from backend.services.jobs import TASK_FOR_KIND, dispatch
-
     cutoff = _now() - timedelta(seconds=get_settings().job_lease_seconds)
     resent: list[int] = []
     with factory() as s:

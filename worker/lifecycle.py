@@ -8,7 +8,8 @@ from typing import Any
 
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
-from backend.settings import get_settings
+from backend.core.settings import get_settings
+from worker.job_runner import beat_worker, forget_worker, recover_orphaned_jobs
 from worker.pipeline import jit_cache
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,6 @@ def _configure_torch(**_: Any) -> None:
 @worker_ready.connect
 def _recover(**_: Any) -> None:
     """Resume jobs orphaned by a dead worker now, and keep checking for stale leases."""
-    from worker.job_runner import recover_orphaned_jobs
-
     def loop() -> None:
         stop = threading.Event()
         while True:
@@ -48,8 +47,6 @@ def _recover(**_: Any) -> None:
 @worker_ready.connect
 def _start_beating(**_: Any) -> None:
     """Tell /api/ready this worker is alive: a row in `worker_beat`, refreshed every heartbeat period."""
-    from worker.job_runner import beat_worker
-
     def loop() -> None:
         stop = threading.Event()
         while True:
@@ -64,8 +61,6 @@ def _start_beating(**_: Any) -> None:
 
 @worker_shutdown.connect
 def _stop_beating(**_: Any) -> None:
-    from worker.job_runner import forget_worker
-
     try:
         forget_worker()
     except Exception:

@@ -33,8 +33,8 @@ from backend.api.routes import (
 )
 from backend.api.samples_fast_path import Grants, SamplesFastPath
 from backend.api.upload_limit import UploadSizeLimit
-from backend.db.session import default_session_factory
-from backend.settings import get_settings
+from backend.core.db.session import default_session_factory
+from backend.core.settings import get_settings
 
 API_DESCRIPTION = """
 Lensboard's REST API. Everything the dashboard and the CLI do goes through it.

@@ -7,7 +7,7 @@ it must also carry the session's CSRF token in `X-CSRF-Token` (the dashboard rea
 requests need no CSRF token: nothing sends them on a user's behalf.
 
 `authorize` guards every project route from one place: it finds the project behind each id in the path
-(see backend/auth/access.py) and compares the caller's role there with the route's need (GET: viewer;
+(see backend/core/auth/access.py) and compares the caller's role there with the route's need (GET: viewer;
 other methods: editor; routes marked OWNER_ONLY: owner). A non-member gets the same 404 as for an id
 that does not exist, so ids of other people's projects reveal nothing.
 """
@@ -23,9 +23,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from backend.api.deps import SessionDep
 from backend.api.errors import NotFound
-from backend.auth import access, accounts
-from backend.auth.secrets import same
-from backend.db.models import Credential, User
+from backend.core.auth import access, accounts
+from backend.core.auth.secrets import same
+from backend.core.db.models import Credential, User
 
 SESSION_COOKIE = "lensboard_session"
 CSRF_COOKIE = "lensboard_csrf"

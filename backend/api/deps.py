@@ -7,9 +7,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import NotFound
-from backend.db.base import Base
-from backend.db.session import API_SESSIONS
-from backend.settings import Settings, get_settings
+from backend.core.db.base import Base
+from backend.core.db.session import API_SESSIONS
+from backend.core.settings import Settings, get_settings
 
 M = TypeVar("M", bound=Base)
 

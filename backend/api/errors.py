@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from backend.schemas.common import ErrorOut
-from backend.services.jobs import BrokerUnavailable
+from backend.api.schemas.common import ErrorOut
+from backend.core.jobs.submit import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from fastapi import Depends, HTTPException, Request
 
-from backend.settings import get_settings
+from backend.core.settings import get_settings
 
 # Each kind has its own bucket, so that many analyses never keep a user from training.
 LimitKind = Literal["analyze", "train", "compute", "login"]

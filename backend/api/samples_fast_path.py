@@ -10,8 +10,8 @@ the request itself when, and only when, the route has already done all the think
 - a **grant**: the route answered this same credential (the raw Authorization and Cookie headers) for
   this version and requested epoch less than `access_cache_seconds` ago (default 1 s). The grant records
   that access was allowed and which evaluated epoch (and stamp) the request resolved to;
-- the epoch's **sample order** for the requested split and sort (backend/services/sample_order.py);
-- the **rows** of the page, encoded (backend/services/sample_rows.py).
+- the epoch's **sample order** for the requested split and sort (backend/api/services/sample_order.py);
+- the **rows** of the page, encoded (backend/api/services/sample_rows.py).
 
 Anything else (another parameter, a value out of range, a missing piece, no grant) goes to the route,
 which checks access from scratch, answers, and fills what was missing. So access decisions are made in
@@ -44,9 +44,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.auth import SAFE_METHODS
-from backend.schemas.samples import MAX_PAGE, SortKey, SortOrder, SplitName
-from backend.services.sample_order import sample_orders
-from backend.services.sample_rows import cached_rows, page_body, sample_rows
+from backend.api.schemas.samples import MAX_PAGE, SortKey, SortOrder, SplitName
+from backend.api.services.sample_order import sample_orders
+from backend.api.services.sample_rows import cached_rows, page_body, sample_rows
 
 PATH = re.compile(r"/api/versions/([1-9][0-9]{0,17})/samples")
 SPLITS, SORTS, ORDERS = (frozenset(get_args(t)) for t in (SplitName, SortKey, SortOrder))

@@ -11,7 +11,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.settings import get_settings
+from backend.core.settings import get_settings
 
 UPLOAD_SUFFIX = "/datasets/upload"
 

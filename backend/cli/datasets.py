@@ -13,6 +13,7 @@ import typer
 from backend.cli.client import ApiClient, CliError, ProjectNotFound
 from backend.cli.jobs import follow_job
 from backend.cli.output import console
+from backend.core.data.imdb import download_imdb as fetch
 
 
 def ensure_project(api: ApiClient, name: str) -> dict[str, Any]:
@@ -125,8 +126,6 @@ def download_imdb(
 ) -> None:
     """Download aclImdb_v1.tar.gz (84 MB) from its public Stanford address, ready for import-imdb."""
     from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
-
-    from backend.data.imdb import download_imdb as fetch
 
     with Progress(*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(), console=console) as bar:
         task = bar.add_task("aclImdb_v1.tar.gz", total=None)

@@ -16,7 +16,10 @@ from pydantic import ValidationError
 
 from backend.cli.client import CliError
 from backend.cli.output import console
-from backend.settings import Settings, get_settings
+from backend.core.auth.accounts import local_admin_link
+from backend.core.db.models import User
+from backend.core.db.session import make_engine, make_session_factory
+from backend.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -68,8 +71,6 @@ def pending_migrations(url: str) -> tuple[str | None, str | None]:
     """(current revision, head revision) of the database."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
-
-    from backend.db.session import make_engine
 
     script = ScriptDirectory.from_config(alembic_config(url))
     engine = make_engine(url)
@@ -146,10 +147,6 @@ def _sign_in_link(settings: Settings) -> str | None:
     """Like Jupyter's token: in the embedded default (or before anyone has an account) print a one-time
     link that signs the local administrator in, so that auth stays on and setup stays two commands."""
     from sqlalchemy import select
-
-    from backend.auth.accounts import local_admin_link
-    from backend.db.models import User
-    from backend.db.session import make_engine, make_session_factory
 
     engine = make_engine(settings.db_url)
     try:

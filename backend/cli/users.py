@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from backend.cli.client import ApiClient, CliError, saved_token, token_file
 from backend.cli.local import load_settings, pending_migrations
 from backend.cli.output import console
-
-if TYPE_CHECKING:
-    from backend.db.models import User
+from backend.core.auth import accounts
+from backend.core.db.models import User
+from backend.core.db.session import make_engine, make_session_factory
 
 app = typer.Typer(help="Manage accounts on this machine's database (run where the server runs).",
                   no_args_is_help=True)
@@ -26,8 +26,6 @@ app = typer.Typer(help="Manage accounts on this machine's database (run where th
 
 @contextmanager
 def _db() -> Iterator[Session]:
-    from backend.db.session import make_engine, make_session_factory
-
     settings = load_settings()
     current, head = pending_migrations(settings.db_url)
     if current != head:
@@ -41,8 +39,6 @@ def _db() -> Iterator[Session]:
 
 
 def _user(session: Session, username: str) -> User:
-    from backend.auth import accounts
-
     user = accounts.user_by_name(session, username)
     if user is None:
         raise CliError(f"no user named {username!r}: create it with `lensboard users create {username}`")
@@ -57,8 +53,6 @@ def create(
     no_password: Annotated[bool, typer.Option("--no-password", help="Sign in only with links and tokens")] = False,
 ) -> None:
     """Create a user (asks for a password unless --password-stdin or --no-password)."""
-    from backend.auth import accounts
-
     password: str | None = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -81,8 +75,6 @@ def token(
     name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
 ) -> None:
     """Print a new personal API token for USERNAME (for scripts: export LENSBOARD_TOKEN=...)."""
-    from backend.auth import accounts
-
     with _db() as session:
         issued = accounts.issue(session, _user(session, username), "token", name=name)
         session.commit()
@@ -96,8 +88,6 @@ def link(
     url: Annotated[str | None, typer.Option(help="The server's address (default LENSBOARD_URL)")] = None,
 ) -> None:
     """Print a one-time sign-in link for USERNAME (valid 24 hours)."""
-    from backend.auth import accounts
-
     with _db() as session:
         issued = accounts.issue(session, _user(session, username), "login_link", name="cli",
                                 lifetime=accounts.LOGIN_LINK_LIFETIME)

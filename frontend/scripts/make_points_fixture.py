@@ -1,6 +1,6 @@
 """Writes the Arrow points fixtures the frontend's decoder test reads (src/test/fixtures/).
 
-The payloads come from the backend's own encoder (backend.services.map_points), so the test checks
+The payloads come from the backend's own encoder (backend.core.map_points), so the test checks
 the real wire format: zstd- and un-compressed IPC streams of the points schema, with two record
 batches, every split, a NaN-free float16 range and the schema metadata. Run from the repo root:
     PYTHONPATH=$PWD .venv/bin/python frontend/scripts/make_points_fixture.py
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from backend.services.map_points import POINTS_SCHEMA, SPLITS, encode
+from backend.core.map_points import POINTS_SCHEMA, SPLITS, encode
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "test" / "fixtures"
 

@@ -3,7 +3,7 @@
 The samples page sorts a (version, epoch) by loss or p_positive and breaks ties on sample_id, so both
 orders, deep offsets included, are served by index-only scans; sample detail reads one sample's
 results at every epoch through (sample_id, version_id, epoch). `worker_beat` lets /api/ready tell
-whether any worker is alive on every broker (see backend.db.models.job.WorkerBeat).
+whether any worker is alive on every broker (see backend.core.db.models.job.WorkerBeat).
 
 Revision ID: 0008
 Revises: 0007

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
+from backend.core.artifacts import get_store
 from tests.support.versions import TrainedVersion, imdb_trained_version
 from worker.attribution.model_cache import models
 from worker.tasks.analysis import analyze

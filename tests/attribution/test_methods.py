@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from backend.analysis_methods import METHODS
-from backend.architectures import CnnParams
+from backend.core.specs.analysis_methods import METHODS
+from backend.core.specs.architectures import CnnParams
 from tests.support.tiny_models import KeywordModel, tiny_tokenizer
 from worker.attribution.analyze import analyze_text
 from worker.attribution.forward import predict_ids

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import Analysis, Job
-from backend.services.jobs import create_job
+from backend.core.artifacts import get_store
+from backend.core.db.models import Analysis, Job
+from backend.core.jobs.submit import create_job
 from tests.support.versions import TrainedVersion, imdb_trained_version
 from worker.attribution.model_cache import models
 from worker.tasks.analysis import analyze

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import itertools
 
-from backend.text.token_view import token_view
+from backend.core.text.token_view import token_view
 from tests.support.tiny_models import KeywordModel, tiny_tokenizer
 from worker.attribution.analyze import analyze_text
 

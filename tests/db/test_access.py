@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.auth import accounts
-from backend.db.models import Analysis, Credential, Job, Sample, Sweep, User
+from backend.core.artifacts import get_store
+from backend.core.auth import accounts
+from backend.core.db.models import Analysis, Credential, Job, Sample, Sweep, User
 from tests.support.accounts import add_member, bearer, user_token
 from tests.support.datasets import synthetic_reviews
 from tests.support.versions import trained_version

@@ -27,9 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
-from backend.artifacts import get_store
-from backend.db.models import Sample
-from backend.db.session import make_engine, make_session_factory
+from backend.core.artifacts import get_store
+from backend.core.db.models import Sample
+from backend.core.db.session import make_engine, make_session_factory
 from tests.conftest import reset_caches
 from tests.support.accounts import add_member, bearer, user_token
 from tests.support.databases import SqliteDatabases

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.cli.client import ApiClient, ApiError, CliError
 from backend.cli.jobs import follow_job
-from backend.db.models import Job
-from backend.services.jobs import create_job
+from backend.core.db.models import Job
+from backend.core.jobs.submit import create_job
 
 
 def _job(factory: sessionmaker[Session], **values: object) -> dict[str, object]:

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore, LocalArtifactStore
-from backend.data.source_store import source_prefix
-from backend.db.models import Dataset, Sample
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.data.source_store import source_prefix
+from backend.core.db.models import Dataset, Sample
 from tests.support.custom_data import (
     synthetic_rows,
     write_csv,

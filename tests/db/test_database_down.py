@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from backend.api.app import create_app
-from backend.db.session import make_engine, make_session_factory
+from backend.core.db.session import make_engine, make_session_factory
 from tests.conftest import reset_caches
 from tests.support.accounts import admin_token, bearer
 from tests.support.databases import PostgresDatabases

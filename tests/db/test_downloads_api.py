@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
 from backend.cli.client import ApiClient, ApiError
 from backend.cli.downloads import download_artifact
-from backend.db.models import BatchMetric, Checkpoint, EpochMetric, ModelVersion, Sample, SampleResult
+from backend.core.artifacts import get_store
+from backend.core.db.models import BatchMetric, Checkpoint, EpochMetric, ModelVersion, Sample, SampleResult
 from tests.support.datasets import synthetic_reviews
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
 from tests.support.versions import trained_version

@@ -7,9 +7,9 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models import Flag, FlagEvent
-from backend.db.session import make_engine, make_session_factory
-from backend.services import flags as svc
+from backend.api.services import flags as svc
+from backend.core.db.models import Flag, FlagEvent
+from backend.core.db.session import make_engine, make_session_factory
 from tests.support.flag_data import make_project_dataset
 
 

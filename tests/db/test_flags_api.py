@@ -157,7 +157,7 @@ def test_exports_round_trip_and_survive_a_restart(client: TestClient,
 
     # A fresh app on a fresh engine (an API restart) exports every flag.
     from backend.api.app import create_app
-    from backend.db.session import make_engine, make_session_factory
+    from backend.core.db.session import make_engine, make_session_factory
 
     engine = make_engine(str(session_factory.kw["bind"].url.render_as_string(hide_password=False)))
     signed_in = {"Authorization": client.headers["Authorization"]}  # the same token, kept in the database

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import WorkerBeat
-from backend.services.readiness import worker_window
+from backend.api.services.readiness import worker_window
+from backend.core.db.models import WorkerBeat
 from worker.job_runner import beat_worker, forget_worker, worker_identity
 
 

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore, LocalArtifactStore
-from backend.data.importer import import_imdb_dataset
-from backend.data.records import DatasetFormatError
-from backend.db.models import Dataset, Job, Project, Sample
-from backend.schemas.datasets import ImdbImportRequest, TokenizerConfig
-from backend.services.jobs import create_job
-from backend.text.token_store import dataset_prefix, load_tokenizer, load_tokens
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.data.importer import import_imdb_dataset
+from backend.core.data.records import DatasetFormatError
+from backend.core.db.models import Dataset, Job, Project, Sample
+from backend.core.jobs.submit import create_job
+from backend.core.specs.imports import ImdbImportRequest, TokenizerConfig
+from backend.core.text.token_store import dataset_prefix, load_tokenizer, load_tokens
 from tests.support.imdb_fake import small_reviews, write_archive, write_layout
 
 SUBSET = {"val_size": 200, "seed": 0, "tokenizer": TokenizerConfig(vocab_size=5000, max_length=200)}
@@ -221,7 +221,7 @@ def test_bad_input_fails_cleanly(session: Session, store: ArtifactStore, tmp_pat
 def test_failure_while_writing_rows_leaves_nothing(session: Session, store: ArtifactStore, imdb_subset: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The database fails after some sample chunks went in: all of them are rolled back."""
-    import backend.data.importer as importer
+    import backend.core.data.importer as importer
 
     monkeypatch.setattr(importer, "INSERT_CHUNK", 300)
     inserts = 0
@@ -268,6 +268,6 @@ def test_task_body_runs_and_records_the_job(env: dict[str, str], session: Sessio
 
 
 def test_import_task_does_not_load_torch() -> None:
-    code = ("import sys, worker.tasks.imports, backend.data.importer; "
+    code = ("import sys, worker.tasks.imports, backend.core.data.importer; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import Job
-from backend.services.jobs import create_job
-from backend.settings import get_settings
-from worker.celery_app import get_celery
+from backend.core.db.models import Job
+from backend.core.jobs.app import get_celery
+from backend.core.jobs.submit import create_job
+from backend.core.settings import get_settings
 from worker.job_runner import recover_orphaned_jobs
 
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import Job, PopulationMap, SampleResult
-from backend.services.map_points import latent_key
+from backend.core.artifacts import get_store
+from backend.core.db.models import Job, PopulationMap, SampleResult
+from backend.core.map_points import latent_key
 from tests.support.datasets import create_project, insert_synthetic_dataset, synthetic_reviews
 from tests.support.versions import TrainedVersion, insert_version, post_epoch_job, trained_version
 from worker.job_runner import run_job

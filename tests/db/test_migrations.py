@@ -10,9 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-import backend.db.models  # noqa: F401  (registers every table)
-from backend.db.base import Base
-from backend.db.session import make_engine
+import backend.core.db.models  # noqa: F401  (registers every table)
+from backend.core.db.base import Base
+from backend.core.db.session import make_engine
 from tests.support.databases import PostgresDatabases, SqliteDatabases, alembic_config, downgrade, migrate
 
 Schema = dict[str, Any]

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
 from backend.api.limits import TokenBuckets
-from backend.auth import accounts
-from backend.settings import get_settings
+from backend.core.auth import accounts
+from backend.core.settings import get_settings
 from tests.support.accounts import add_member, admin_token, bearer, user_token
 from tests.support.flag_data import make_project_dataset
 from tests.support.versions import insert_version

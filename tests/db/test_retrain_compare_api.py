@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import Job, ModelVersion, SampleResult
+from backend.core.db.models import Job, ModelVersion, SampleResult
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
 
 

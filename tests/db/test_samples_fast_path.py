@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.api.app import create_app
 from backend.api.routes import samples as samples_route
 from backend.api.samples_fast_path import Grants
-from backend.db.models import EpochMetric, ModelVersion, SampleResult
-from backend.schemas.common import Page
-from backend.schemas.samples import SampleRow
+from backend.api.schemas.common import Page
+from backend.api.schemas.samples import SampleRow
+from backend.core.db.models import EpochMetric, ModelVersion, SampleResult
 from tests.support.accounts import add_member, bearer, user_token
 from tests.support.versions import version_with_results
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import EpochMetric, ModelVersion, SampleResult
+from backend.core.db.models import EpochMetric, ModelVersion, SampleResult
 from tests.support.versions import dataset_samples, version_with_results
 
 

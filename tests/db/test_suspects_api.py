@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore, LocalArtifactStore
 from backend.cli.suspects import SuspectsExportError, download_suspects
-from backend.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
 from worker.mislabels import store as ranking_store
 from worker.mislabels.folds import assign_folds

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import LocalArtifactStore
-from backend.db.models import Job, ModelVersion, SuspectRanking, SuspectScore
+from backend.core.artifacts.store import LocalArtifactStore
+from backend.core.db.models import Job, ModelVersion, SuspectRanking, SuspectScore
 from tests.support.datasets import create_project, insert_dataset, synthetic_reviews
 from tests.support.versions import SMALL_CNN, insert_train_job, insert_version
 from worker.job_runner import run_job

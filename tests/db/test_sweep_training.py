@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import BatchMetric, Job, ModelVersion
-from backend.services.jobs import create_job
+from backend.core.artifacts import get_store
+from backend.core.db.models import BatchMetric, Job, ModelVersion
+from backend.core.jobs.submit import create_job
 from tests.support.datasets import create_project, insert_synthetic_dataset
 from tests.support.versions import insert_version, train_version
 from worker.job_runner import JobContext, run_job

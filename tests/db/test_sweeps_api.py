@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import EpochMetric, Job, ModelVersion, Sweep
+from backend.core.artifacts import get_store
+from backend.core.db.models import EpochMetric, Job, ModelVersion, Sweep
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.versions import SMALL_CNN
 from worker.job_runner import JobContext, JobGone

@@ -8,8 +8,8 @@ import torch
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import BatchMetric, Checkpoint, EpochMetric, Job, ModelVersion, Sample, SampleResult
+from backend.core.artifacts import get_store
+from backend.core.db.models import BatchMetric, Checkpoint, EpochMetric, Job, ModelVersion, Sample, SampleResult
 from tests.support.datasets import create_project, insert_synthetic_dataset
 from tests.support.versions import insert_version, train_version
 from worker.pipeline import epoch as epoch_module
@@ -133,7 +133,7 @@ def test_epoch_commits_in_one_transaction(session_factory: sessionmaker[Session]
 def test_each_committed_epoch_starts_post_epoch_jobs(session_factory: sessionmaker[Session],
                                                      version: ModelVersion,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from backend.services import jobs
+    from backend.core.jobs import submit as jobs
 
     # A kind no worker serves here: only the creation and enqueueing of the jobs is under test.
     monkeypatch.setattr(jobs, "POST_EPOCH_JOB_KINDS", ["probe"])

@@ -20,8 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import LocalArtifactStore
-from backend.settings import get_settings
+from backend.core.artifacts.store import LocalArtifactStore
+from backend.core.settings import get_settings
 from tests.conftest import reset_caches
 from tests.support.datasets import create_project, insert_synthetic_dataset
 from tests.support.imdb_fake import small_reviews, write_layout

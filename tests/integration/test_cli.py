@@ -184,7 +184,7 @@ def _implemented(*modules: str) -> bool:
     return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
-@pytest.mark.skipif(not _implemented("backend.data.importer", "worker.pipeline.train"),
+@pytest.mark.skipif(not _implemented("backend.core.data.importer", "worker.pipeline.train"),
                     reason="the IMDB import and the training pipeline are not in this checkout yet")
 def test_walkthrough_import_train_and_read_the_hardest_samples(data_dir: Path, imdb_subset: Path) -> None:
     """The README's CLI walkthrough on the embedded default: import, train with a live bar, read samples."""

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import Job
+from backend.core.db.models import Job
+from backend.core.jobs.app import get_celery
 from tests.support.imdb_fake import small_reviews, write_layout
 from tests.support.polling import wait_for_job
 from tests.support.worker_process import WorkerProcess
-from worker.celery_app import get_celery
 
 pytestmark = pytest.mark.integration
 

@@ -29,8 +29,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import (
+from backend.core.artifacts import get_store
+from backend.core.db.models import (
     Analysis,
     BatchMetric,
     Checkpoint,

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifact_s3 import S3ArtifactStore
-from backend.artifacts import get_store
-from backend.db.models import Checkpoint
+from backend.core.artifacts import get_store
+from backend.core.artifacts.s3 import S3ArtifactStore
+from backend.core.db.models import Checkpoint
 from tests.conftest import reset_caches
 from tests.support.accounts import admin_token, bearer
 from tests.support.datasets import insert_synthetic_dataset

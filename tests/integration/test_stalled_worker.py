@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import Job
+from backend.core.artifacts import get_store
+from backend.core.db.models import Job
 from tests.conftest import reset_caches
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.polling import wait_for_job

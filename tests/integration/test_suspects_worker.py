@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore, LocalArtifactStore
-from backend.db.models import Job, ModelVersion, Sample, SuspectScore
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.db.models import Job, ModelVersion, Sample, SuspectScore
 from tests.support.datasets import create_project, insert_dataset
 from tests.support.versions import SMALL_CNN
 from tests.support.worker_process import WorkerProcess

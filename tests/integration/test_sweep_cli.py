@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.artifacts import LocalArtifactStore
-from backend.db.session import make_engine, make_session_factory
+from backend.core.artifacts.store import LocalArtifactStore
+from backend.core.db.session import make_engine, make_session_factory
 from tests.support.api_server import ApiServer, cli
 from tests.support.databases import SqliteDatabases
 from tests.support.datasets import create_project, insert_synthetic_dataset

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
+from backend.core.artifacts import get_store
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.polling import wait_for_job
 from tests.support.versions import SMALL_CNN

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import get_store
-from backend.db.models import BatchMetric, Sample, SampleResult
+from backend.core.artifacts import get_store
+from backend.core.db.models import BatchMetric, Sample, SampleResult
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.polling import wait_for_job
 from tests.support.versions import SMALL_CNN

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.auth import accounts
-from backend.db.models import ProjectMember
+from backend.core.auth import accounts
+from backend.core.db.models import ProjectMember
 
 ADMIN = "admin"
 

@@ -51,7 +51,7 @@ class PostgresDatabases:
         self.created.append(self.template)
         migrate(self.url(self.template))
         # Drop the template's connections so that it can be cloned.
-        from backend.db import session as db_session
+        from backend.core.db import session as db_session
 
         db_session.default_engine.cache_clear()
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from backend.artifacts import ArtifactStore
-from backend.db.models import Dataset, Project, Sample
-from backend.text import token_store
-from backend.text.tokenizer import TextTokenizer
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import Dataset, Project, Sample
+from backend.core.text import token_store
+from backend.core.text.tokenizer import TextTokenizer
 
 POSITIVE = ["great", "wonderful", "superb", "moving", "brilliant", "loved", "charming", "best", "fun",
             "touching"]

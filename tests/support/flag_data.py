@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import Dataset, Project, Sample
+from backend.core.db.models import Dataset, Project, Sample
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 def main() -> None:
     go, celery_args = Path(sys.argv[1]), sys.argv[2:]
-    from worker.celery_app import TASK_MODULES
+    from backend.core.jobs.app import TASK_MODULES
 
     for name in TASK_MODULES:  # in Celery's order: worker.lifecycle configures numba's cache first
         importlib.import_module(name)

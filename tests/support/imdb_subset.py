@@ -12,7 +12,7 @@ import tarfile
 from collections import defaultdict
 from pathlib import Path
 
-from backend.data.imdb import ImdbReview, iter_reviews
+from backend.core.data.imdb import ImdbReview, iter_reviews
 
 _REVIEW = re.compile(r"^aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 _URLS = re.compile(r"^aclImdb/(train|test)/urls_(pos|neg)\.txt$")

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from backend.text.tokenizer import TextTokenizer
+from backend.core.text.tokenizer import TextTokenizer
 from worker.models.base import TextClassifier, length_mask, masked_mean
 
 CORPUS = [

@@ -13,11 +13,11 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.architectures import validate_hyperparameters
-from backend.artifacts import ArtifactStore, LocalArtifactStore
-from backend.db.models import EpochMetric, Job, ModelVersion, Sample, SampleResult
-from backend.services.jobs import create_job
-from backend.settings import get_settings
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.db.models import EpochMetric, Job, ModelVersion, Sample, SampleResult
+from backend.core.jobs.submit import create_job
+from backend.core.settings import get_settings
+from backend.core.specs.architectures import validate_hyperparameters
 from tests.support.datasets import create_project, insert_dataset, insert_synthetic_dataset
 from tests.support.imdb_subset import pick_reviews
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.analysis_methods import METHODS
+from backend.core.specs.analysis_methods import METHODS
 from tests.unit.arch_support import ARCHITECTURES, batch, make_model
 from worker.attribution.methods import Inputs, attribute
 from worker.models.base import TextClassifier

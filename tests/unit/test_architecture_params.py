@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from backend.architectures import (
+from backend.core.specs.architectures import (
     ARCHITECTURES,
     UnknownArchitecture,
     ValidationError,
@@ -67,6 +67,6 @@ def test_unknown_architecture() -> None:
 
 
 def test_schemas_do_not_import_torch() -> None:
-    code = ("import sys, backend.architectures as a; a.validate_hyperparameters('minilm', {}); "
+    code = ("import sys, backend.core.specs.architectures as a; a.validate_hyperparameters('minilm', {}); "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.artifact_s3 import S3ArtifactStore
-from backend.artifacts import ArtifactStore, LocalArtifactStore, get_store
-from backend.settings import Settings, get_settings
+from backend.core.artifacts import get_store
+from backend.core.artifacts.s3 import S3ArtifactStore
+from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
+from backend.core.settings import Settings, get_settings
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Bucket
 
 PREFIX = "lensboard"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.text.token_store import TokenArrays
+from backend.core.text.token_store import TokenArrays
 from worker.pipeline.batching import bucketed_batches, collate, sorted_batches
 
 

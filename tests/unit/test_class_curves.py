@@ -1,5 +1,5 @@
-"""ROC / PR curves and their areas (backend.services.class_curves) against scikit-learn's, and the
-category columns of metadata (backend.services.sample_metadata)."""
+"""ROC / PR curves and their areas (backend.api.services.class_curves) against scikit-learn's, and the
+category columns of metadata (backend.core.sample_metadata)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from backend.services.class_curves import class_curve, macro_average, one_vs_rest
-from backend.services.sample_metadata import MAX_CATEGORIES, categories
+from backend.api.services.class_curves import class_curve, macro_average, one_vs_rest
+from backend.core.sample_metadata import MAX_CATEGORIES, categories
 
 
 def three_class_probs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

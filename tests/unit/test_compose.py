@@ -150,7 +150,7 @@ def test_s3_store_replaces_the_shared_volume(s3_config: dict[str, Any], monkeypa
     assert services["worker"]["deploy"]["resources"]["reservations"]["devices"], "the GPU reservation stays"
 
     # What the worker's environment means to Lensboard: the bucket, not the volume that is still mounted.
-    from backend.settings import Settings
+    from backend.core.settings import Settings
 
     for key, value in services["worker"]["environment"].items():
         monkeypatch.setenv(key, str(value))

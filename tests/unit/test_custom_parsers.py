@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.data.archives import ArchiveLimits, extract_archive
-from backend.data.custom import Limits, detect_format, read_source
-from backend.data.records import DatasetFormatError
+from backend.core.data.archives import ArchiveLimits, extract_archive
+from backend.core.data.custom import Limits, detect_format, read_source
+from backend.core.data.records import DatasetFormatError
 from tests.support.custom_data import synthetic_rows, write_csv, write_csv_trio, write_jsonl, write_stanford
 
 LIMITS = Limits(max_file_bytes=10_000_000, max_total_bytes=50_000_000)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.data.imdb import ARCHIVE_NAME, download_imdb, iter_reviews
+from backend.core.data.imdb import ARCHIVE_NAME, download_imdb, iter_reviews
 from tests.support.imdb_fake import small_reviews, write_archive, write_layout
 
 

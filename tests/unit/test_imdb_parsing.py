@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.data.imdb import ImdbFormatError, ImdbReview, iter_reviews, parse_review_path, word_count
+from backend.core.data.imdb import ImdbFormatError, ImdbReview, iter_reviews, parse_review_path, word_count
 from tests.support.imdb_fake import movie_line, small_reviews, write_archive, write_layout
 
 

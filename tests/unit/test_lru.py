@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from backend.services.lru import LruCache
+from backend.api.services.lru import LruCache
 
 
 def test_lru_loads_once_and_drops_the_least_recently_used() -> None:

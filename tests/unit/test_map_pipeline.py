@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.schemas.maps import MapParams
+from backend.core.specs.maps import MapParams
 from tests.support.synthetic import Synthetic, make_arrays, make_synthetic, population, train, trained_model
 from worker.models.base import TextClassifier
 from worker.pipeline.evaluate import evaluate

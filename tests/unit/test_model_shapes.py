@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from backend.architectures import CnnParams
+from backend.core.specs.architectures import CnnParams
 from worker.models.registry import build_model
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.text.token_store import TokenArrays
-from backend.text.tokenizer import TextTokenizer
+from backend.core.text.token_store import TokenArrays
+from backend.core.text.tokenizer import TextTokenizer
 from tests.support.datasets import synthetic_reviews
 from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.text.tokenizer import OOV_ID, PAD_ID, TextTokenizer
+from backend.core.text.tokenizer import OOV_ID, PAD_ID, TextTokenizer
 
 TRAIN = ["Good movie, good acting!!", "A bad movie.<br /><br />Bad bad plot", "café and naïve fun"]
 TEST_ONLY = "zzzunseen"

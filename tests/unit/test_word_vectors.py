@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.text.tokenizer import TextTokenizer
+from backend.core.text.tokenizer import TextTokenizer
 from tests.unit.arch_support import VOCAB, make_model
 from worker.models.word_vectors import WordVectorsError, load_glove, vocabulary
 

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from backend.analysis_methods import METHODS
-from backend.schemas.analyses import AnalysisResult, Faithfulness, TokenOut
-from backend.text.token_view import token_view
-from backend.text.tokenizer import TextTokenizer
+from backend.core.analyses.results import AnalysisResult, Faithfulness, TokenOut
+from backend.core.specs.analysis_methods import METHODS
+from backend.core.text.token_view import token_view
+from backend.core.text.tokenizer import TextTokenizer
 from worker.attribution.faithfulness import faithfulness
 from worker.attribution.forward import predict_ids
 from worker.attribution.methods import Inputs, attribute

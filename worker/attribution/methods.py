@@ -32,7 +32,7 @@ from captum.attr import (
 from captum.attr._core.lime import get_exp_kernel_similarity_function
 from torch import Tensor
 
-from backend.analysis_methods import (
+from backend.core.specs.analysis_methods import (
     CounterfactualParams,
     DeepLiftParams,
     GradientShapParams,

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend.artifacts import get_store
-from backend.db.models import Dataset, ModelVersion
-from backend.settings import get_settings
-from backend.text.token_store import load_tokenizer
-from backend.text.tokenizer import TextTokenizer
+from backend.core.artifacts import get_store
+from backend.core.db.models import Dataset, ModelVersion
+from backend.core.settings import get_settings
+from backend.core.text.token_store import load_tokenizer
+from backend.core.text.tokenizer import TextTokenizer
 from worker.models.base import TextClassifier
 from worker.pipeline import checkpoint
 

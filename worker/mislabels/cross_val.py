@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from backend.architectures import ARCHITECTURES
-from backend.db.models import ModelVersion
+from backend.core.db.models import ModelVersion
+from backend.core.specs.architectures import ARCHITECTURES
 from worker.mislabels.folds import assign_folds
 from worker.mislabels.store import CvPlan
 from worker.models.base import TextClassifier

@@ -19,13 +19,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore, get_store
-from backend.db.base import utcnow
-from backend.db.models import ACTIVE_STATES, Job, ModelVersion, SuspectRanking
-from backend.db.session import default_session_factory
-from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
+from backend.core.artifacts import get_store
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.base import utcnow
+from backend.core.db.models import ACTIVE_STATES, Job, ModelVersion, SuspectRanking
+from backend.core.db.session import default_session_factory
+from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 from worker.job_runner import JobContext, run_job
+from worker.mislabels import reference
 from worker.mislabels import store as ranking_store
+from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold
+from worker.pipeline.data import load_training_data
+from worker.pipeline.device import pick_device
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +84,6 @@ def _start_folds(ctx: JobContext, store: ArtifactStore) -> int:
 
 def _write_plan(session: Session, store: ArtifactStore, version: ModelVersion,
                 ranking: SuspectRanking) -> None:
-    from worker.mislabels.cross_val import make_plan
-    from worker.pipeline.data import load_training_data
-
     data = load_training_data(session, version, store)
     ranking_store.save_plan(store, version.id, ranking.id, make_plan(data, ranking.folds, version.seed))
 
@@ -119,11 +121,6 @@ def run_fold(job_id: int, factory: sessionmaker[Session] | None = None,
 
 
 def _train_and_predict_fold(ctx: JobContext, params: dict[str, Any], store: ArtifactStore) -> None:
-    from worker.mislabels import reference
-    from worker.mislabels.cross_val import fold_training_rows, predict_fold
-    from worker.pipeline.data import load_training_data
-    from worker.pipeline.device import pick_device
-
     fold, ranking_id, epochs = int(params["fold"]), int(params["ranking_id"]), int(params["epoch"])
     ctx.progress(0.05, f"fold {fold}: loading data")
     with ctx.factory() as s:

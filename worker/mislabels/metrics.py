@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from worker.mislabels.combine import percentile_rank
+
 
 def precision_recall_at_k(scores: npt.NDArray[np.floating], is_flipped: npt.NDArray[np.bool_],
                           k: int) -> tuple[float, float]:
@@ -16,8 +18,6 @@ def precision_recall_at_k(scores: npt.NDArray[np.floating], is_flipped: npt.NDAr
 
 def auroc(scores: npt.NDArray[np.floating], is_flipped: npt.NDArray[np.bool_]) -> float:
     """Probability that a flipped sample outranks a clean one (ties count half), via ranks (Mann-Whitney)."""
-    from worker.mislabels.combine import percentile_rank
-
     y = np.asarray(is_flipped, dtype=bool)
     pos, neg = int(y.sum()), int((~y).sum())
     if pos == 0 or neg == 0:

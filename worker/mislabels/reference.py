@@ -23,7 +23,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models import Sample
+from backend.core.db.models import Sample
 
 # Word uni- and bigrams, sublinear term frequency, a vocabulary capped for memory: the usual strong
 # linear baseline for review sentiment (about 0.90 accuracy on IMDB in under a minute on 2 cores).

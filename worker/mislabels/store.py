@@ -19,9 +19,9 @@ import numpy.typing as npt
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from backend.artifacts import ArtifactStore
-from backend.db.base import utcnow
-from backend.db.models import Dataset, ModelVersion, Sample, SampleResult, SuspectRanking, SuspectScore
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.base import utcnow
+from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult, SuspectRanking, SuspectScore
 from worker.mislabels import reference
 from worker.mislabels.combine import DEFAULT_WEIGHTS
 from worker.mislabels.folds import fold_rows

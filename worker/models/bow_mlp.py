@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from backend.architectures import BowMlpParams
+from backend.core.specs.architectures import BowMlpParams
 from worker.models.base import OOV_ID, PAD_ID, Reduction, TextClassifier, classification_loss, length_mask
 from worker.models.graph import LayerGraph
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from backend.architectures import CnnParams
+from backend.core.specs.architectures import CnnParams
 from worker.models.base import PAD_ID, TextClassifier, length_mask
 
 EMBEDDING_INIT = 0.05

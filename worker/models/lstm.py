@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from backend.architectures import LstmParams
+from backend.core.specs.architectures import LstmParams
 from worker.models.base import PAD_ID, TextClassifier, length_mask
 from worker.models.graph import LayerGraph
 from worker.models.word_vectors import WordVectorsError, load_glove

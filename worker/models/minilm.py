@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from backend.architectures import MiniLmParams
+from backend.core.specs.architectures import MiniLmParams
 from worker.models.base import OOV_ID, PAD_ID, TextClassifier, length_mask, masked_mean
 from worker.models.graph import LayerGraph
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.architectures import ARCHITECTURES, BowMlpParams, CnnParams, LstmParams, MiniLmParams
+from backend.core.specs.architectures import ARCHITECTURES, BowMlpParams, CnnParams, LstmParams, MiniLmParams
 from worker.models.base import TextClassifier
 from worker.models.cnn import TextCNN
 
@@ -16,6 +16,8 @@ def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: 
     building a model to train; leave it out when restoring a checkpoint, whose state dict holds every
     weight."""
     params = ARCHITECTURES[architecture](**hyperparameters)
+    # The optional architectures are imported when first built, so a worker loads only the models it runs
+    # (the CNN, the default, always; minilm's transformers alone takes seconds to import).
     if architecture == "cnn":
         assert isinstance(params, CnnParams)
         return TextCNN(vocab_size, num_classes, params)
@@ -30,7 +32,6 @@ def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: 
         assert isinstance(params, BowMlpParams)
         return BowMLP(vocab_size, num_classes, params)
     if architecture == "minilm":
-        # Imported lazily: transformers takes seconds to import, and only this architecture needs it.
         from worker.models.minilm import MiniLmClassifier
 
         assert isinstance(params, MiniLmParams)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.text.tokenizer import OOV_ID, PAD_ID, TextTokenizer
+from backend.core.text.tokenizer import OOV_ID, PAD_ID, TextTokenizer
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from backend.text.token_store import TokenArrays
+from backend.core.text.token_store import TokenArrays
 
 IntArray = npt.NDArray[np.int64]
 

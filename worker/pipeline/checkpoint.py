@@ -15,8 +15,9 @@ import torch
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from backend.artifacts import ArtifactStore, get_store
-from backend.db.models import Checkpoint, ModelVersion
+from backend.core.artifacts import get_store
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import Checkpoint, ModelVersion
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
 

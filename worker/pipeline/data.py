@@ -9,10 +9,11 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.artifacts import ArtifactStore, get_store
-from backend.db.models import Dataset, ModelVersion, Sample
-from backend.text import token_store
-from backend.text.token_store import TokenArrays
+from backend.core.artifacts import get_store
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import Dataset, ModelVersion, Sample
+from backend.core.text import token_store
+from backend.core.text.token_store import TokenArrays
 from worker.models.word_vectors import vocabulary
 
 

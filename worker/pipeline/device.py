@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from backend.settings import get_settings
+from backend.core.settings import get_settings
 from worker.pipeline.gpu_claim import claim_gpu
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models import EpochMetric
+from backend.core.db.models import EpochMetric
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import numpy as np
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from backend.db.models import ModelVersion
-from backend.db.session import session_scope
-from backend.services.class_probabilities import keeps_class_probabilities, save_class_probabilities
+from backend.core.class_probabilities import keeps_class_probabilities, save_class_probabilities
+from backend.core.db.models import ModelVersion
+from backend.core.db.session import session_scope
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.checkpoint import SavedCheckpoint, record_checkpoint, save_checkpoint
 from worker.pipeline.evaluate import evaluate

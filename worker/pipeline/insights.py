@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from backend.text.token_store import TokenArrays
+from backend.core.text.token_store import TokenArrays
 from worker.pipeline.clusters import ClusterStats
 from worker.pipeline.neighbors import KnnGraph
 from worker.pipeline.population import SPLITS, Population

@@ -17,7 +17,7 @@ import torch
 from sklearn.decomposition import PCA
 from torch import Tensor, nn
 
-from backend.text.token_store import TokenArrays
+from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.pipeline.batching import collate
 

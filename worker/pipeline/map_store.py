@@ -14,9 +14,10 @@ import numpy.typing as npt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from backend.artifacts import ArtifactStore
-from backend.db.base import utcnow
-from backend.db.models import (
+from backend.core import map_points
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.base import utcnow
+from backend.core.db.models import (
     Dataset,
     MapCluster,
     MapConfig,
@@ -26,9 +27,8 @@ from backend.db.models import (
     Sample,
     SampleResult,
 )
-from backend.schemas.maps import MapParams
-from backend.services import map_points
-from backend.services.map_points import latent_key, map_prefix
+from backend.core.map_points import latent_key, map_prefix
+from backend.core.specs.maps import MapParams
 from worker.pipeline.insights import TextLookup
 from worker.pipeline.population import Population, split_codes
 from worker.pipeline.population_map import MapResult

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import numpy.typing as npt
 
-from backend.artifacts import ArtifactStore
+from backend.core.artifacts.store import ArtifactStore
 
 
 def pooled_prefix(version_id: int, epoch: int) -> str:

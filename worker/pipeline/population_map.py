@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from backend.schemas.maps import MapParams
-from backend.text.token_store import TokenArrays
+from backend.core.specs.maps import MapParams
+from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.pipeline.clusters import ClusterStats, cluster_latent, summarize_clusters
 from worker.pipeline.insights import (

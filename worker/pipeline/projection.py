@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import numpy.typing as npt
 
-from backend.schemas.maps import MapParams
+from backend.core.specs.maps import MapParams
 from worker.pipeline.jit_cache import cache_kernels
 from worker.pipeline.neighbors import KnnGraph
 

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.db.models import BatchMetric, EpochMetric, SampleResult
+from backend.core.db.models import BatchMetric, EpochMetric, SampleResult
 from worker.pipeline.evaluate import EvalResult
 from worker.pipeline.train import BatchStats
 

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.architectures import ARCHITECTURES, TrainParams
-from backend.artifacts import ArtifactStore, get_store
-from backend.db.models import ModelVersion
+from backend.core.artifacts import get_store
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import ModelVersion
+from backend.core.specs.architectures import ARCHITECTURES, TrainParams
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
 from worker.pipeline.checkpoint import checkpoint_for, model_from_checkpoint, read_checkpoint

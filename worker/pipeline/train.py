@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from backend.text.token_store import TokenArrays
+from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.pipeline.batching import collate
 

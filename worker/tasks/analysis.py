@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models import Analysis, Sample
-from backend.schemas.analyses import AnalysisOut, AnalysisResult
-from backend.services.analyses import cache_key, find_cached, store_analysis, text_sha256
+from backend.core.analyses.cache import cache_key, find_cached, store_analysis, text_sha256
+from backend.core.analyses.results import AnalysisOut, AnalysisResult
+from backend.core.db.models import Analysis, Sample
+from backend.core.jobs.app import celery_app
 from worker.attribution.analyze import analyze_text
 from worker.attribution.model_cache import LoadedModel, models
-from worker.celery_app import celery_app
 from worker.job_runner import JobContext, run_job
 
 log = logging.getLogger(__name__)

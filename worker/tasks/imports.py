@@ -1,4 +1,4 @@
-"""Dataset import task: runs backend.data.importer on a worker, reporting progress on the job.
+"""Dataset import task: runs backend.core.data.importer on a worker, reporting progress on the job.
 
 No torch here (nor in anything it imports): an import must not pay for loading the ML stack.
 """
@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.artifacts import get_store
-from backend.data.importer import import_custom_dataset, import_imdb_dataset
-from backend.data.source_store import source_prefix
-from backend.db.models import Dataset
-from backend.schemas.datasets import CustomImportOptions, ImdbImportRequest
-from worker.celery_app import celery_app
+from backend.core.artifacts import get_store
+from backend.core.data.importer import import_custom_dataset, import_imdb_dataset
+from backend.core.data.source_store import source_prefix
+from backend.core.db.models import Dataset
+from backend.core.jobs.app import celery_app
+from backend.core.specs.imports import CustomImportOptions, ImdbImportRequest
 from worker.job_runner import JobContext, run_job
 
 

@@ -6,10 +6,11 @@ import contextlib
 import time
 from typing import Any
 
-from backend.artifacts import ArtifactStore, get_store
-from backend.db.models import Dataset, ModelVersion
-from backend.text.token_store import load_tokens
-from worker.celery_app import celery_app
+from backend.core.artifacts import get_store
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import Dataset, ModelVersion
+from backend.core.jobs.app import celery_app
+from backend.core.text.token_store import load_tokens
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline import map_store
 from worker.pipeline.checkpoint import load_model

@@ -6,7 +6,7 @@ for how the last one to finish triggers the ranking without a Celery chord.
 
 from __future__ import annotations
 
-from worker.celery_app import celery_app
+from backend.core.jobs.app import celery_app
 from worker.mislabels.jobs import run_fold, run_parent
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.artifacts import ArtifactStore
-from backend.db.models import Job, ModelVersion
-from backend.services.jobs import start_post_epoch_jobs
-from worker.celery_app import celery_app
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import Job, ModelVersion
+from backend.core.jobs.app import celery_app
+from backend.core.jobs.submit import start_post_epoch_jobs
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline.device import configure_threads
 from worker.pipeline.early_stopping import EarlyStopping

@@ -16,35 +16,34 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.analysis_methods import UnknownMethod, ValidationError, validate_method_params
 from backend.api.deps import SessionDep, SettingsDep, get_or_404
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404
-from backend.artifacts import get_store
-from backend.db.models import Analysis, Dataset, ModelVersion, Sample
-from backend.schemas.analyses import (
-    AnalysisOut,
+from backend.api.schemas.analyses import (
     AnalysisQueued,
     AnalysisRequest,
     AnalysisSummary,
     BatchAnalysisOut,
     BatchAnalysisRequest,
     SampleTokens,
-    TokenOut,
 )
-from backend.schemas.jobs import JobOut
-from backend.services.analyses import (
+from backend.api.schemas.jobs import JobOut
+from backend.core.analyses.cache import (
     ANALYZE_JOB_KIND,
     cache_key,
     find_cached,
     has_checkpoint,
     latest_checkpoint_epoch,
 )
-from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
-from backend.text.token_store import load_tokenizer
-from backend.text.token_view import token_view
-from backend.text.tokenizer import TextTokenizer
+from backend.core.analyses.results import AnalysisOut, TokenOut
+from backend.core.artifacts import get_store
+from backend.core.db.models import Analysis, Dataset, ModelVersion, Sample
+from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.specs.analysis_methods import UnknownMethod, ValidationError, validate_method_params
+from backend.core.text.token_store import load_tokenizer
+from backend.core.text.token_view import token_view
+from backend.core.text.tokenizer import TextTokenizer
 
 router = APIRouter(tags=["analyses"])
 

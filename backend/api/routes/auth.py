@@ -20,10 +20,7 @@ from backend.api.auth import (
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.auth import accounts
-from backend.auth.passwords import verify_password
-from backend.db.models import Credential, User
-from backend.schemas.accounts import (
+from backend.api.schemas.accounts import (
     LoginIn,
     MeOut,
     PasswordChange,
@@ -33,6 +30,9 @@ from backend.schemas.accounts import (
     UserCreate,
     UserOut,
 )
+from backend.core.auth import accounts
+from backend.core.auth.passwords import verify_password
+from backend.core.db.models import Credential, User
 
 router = APIRouter(tags=["auth"])
 

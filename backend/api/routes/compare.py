@@ -9,8 +9,8 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Unprocessable
 from backend.api.routes.samples import resolve_epoch
 from backend.api.routes.versions import get_version_or_404
-from backend.schemas.compare import VersionComparison
-from backend.services.compare import compare_versions
+from backend.api.schemas.compare import VersionComparison
+from backend.api.services.compare import compare_versions
 
 # Included before the versions router: `/versions/compare` must not be taken for `/versions/{id}`.
 router = APIRouter(tags=["versions"])

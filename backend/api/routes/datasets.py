@@ -12,23 +12,17 @@ from backend.api.deps import SessionDep, SettingsDep, get_or_404
 from backend.api.errors import PayloadTooLarge, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.projects import get_project_or_404
-from backend.artifacts import get_store
-from backend.data.imdb import ImdbFormatError, check_source
-from backend.data.records import DatasetFormatError, SourceData
-from backend.data.source_store import save_source, source_prefix
-from backend.db.models import Dataset
-from backend.schemas.datasets import (
-    CustomImportOptions,
-    DatasetImportRequest,
-    DatasetOut,
-    ImdbImportRequest,
-    SourceFormat,
-    TokenizerConfig,
-)
-from backend.schemas.jobs import JobOut
-from backend.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
-from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
-from backend.settings import Settings
+from backend.api.schemas.datasets import DatasetImportRequest, DatasetOut
+from backend.api.schemas.jobs import JobOut
+from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
+from backend.core.artifacts import get_store
+from backend.core.data.imdb import ImdbFormatError, check_source
+from backend.core.data.records import DatasetFormatError, SourceData
+from backend.core.data.source_store import save_source, source_prefix
+from backend.core.db.models import Dataset
+from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.settings import Settings
+from backend.core.specs.imports import CustomImportOptions, ImdbImportRequest, SourceFormat, TokenizerConfig
 
 router = APIRouter(tags=["datasets"])
 # The upload form's tokenizer fields default to the same values as every other import.

@@ -14,9 +14,9 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound
 from backend.api.routes.samples import resolve_epoch
 from backend.api.routes.versions import get_version_or_404
-from backend.artifacts import get_store
-from backend.db.models import Checkpoint, Dataset, SampleResult
-from backend.services.version_downloads import MetricsKind, metrics_csv, results_parquet
+from backend.api.services.version_downloads import MetricsKind, metrics_csv, results_parquet
+from backend.core.artifacts import get_store
+from backend.core.db.models import Checkpoint, Dataset, SampleResult
 
 router = APIRouter(tags=["downloads"])
 

@@ -4,8 +4,8 @@ from fastapi import APIRouter
 
 from backend.api.deps import SessionDep
 from backend.api.routes.versions import get_version_or_404
-from backend.schemas.fields import VersionFieldsOut
-from backend.services.sample_fields import version_fields
+from backend.api.schemas.fields import VersionFieldsOut
+from backend.api.services.sample_fields import version_fields
 
 router = APIRouter(tags=["samples"])
 

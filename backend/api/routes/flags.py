@@ -20,9 +20,8 @@ from backend.api.auth import SignedInActor
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.routes.projects import get_project_or_404
-from backend.db.models import Dataset, Flag, FlagEvent, Sample
-from backend.schemas.common import Page
-from backend.schemas.flags import (
+from backend.api.schemas.common import Page
+from backend.api.schemas.flags import (
     BulkFlagRequest,
     BulkResult,
     FlagEventOut,
@@ -33,8 +32,9 @@ from backend.schemas.flags import (
     FlagState,
     UndoResult,
 )
-from backend.services import exports
-from backend.services import flags as svc
+from backend.api.services import exports
+from backend.api.services import flags as svc
+from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
 
 router = APIRouter(tags=["flags"])
 

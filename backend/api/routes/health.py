@@ -4,8 +4,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import SessionDep
-from backend.schemas.health import HealthOut, ReadinessOut
-from backend.services.readiness import broker_state, database_state, worker_state
+from backend.api.schemas.health import HealthOut, ReadinessOut
+from backend.api.services.readiness import broker_state, database_state, worker_state
 
 router = APIRouter(tags=["health"])
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.auth import CurrentPrincipal
 from backend.api.deps import SessionDep, get_or_404
-from backend.auth.access import visible_projects
-from backend.db.models import ACTIVE_STATES, Job
-from backend.schemas.jobs import JobOut
+from backend.api.schemas.jobs import JobOut
+from backend.core.auth.access import visible_projects
+from backend.core.db.models import ACTIVE_STATES, Job
 
 router = APIRouter(tags=["jobs"])
 

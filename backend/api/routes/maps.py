@@ -12,8 +12,23 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404
-from backend.artifacts import get_store
-from backend.db.models import (
+from backend.api.schemas.jobs import JobOut
+from backend.api.schemas.maps import (
+    ClusterOut,
+    InsightOut,
+    MapBuildRequest,
+    MapConfigOut,
+    MapOut,
+    MapParamsUpdate,
+    MapPoint,
+    MapPointsOut,
+    Neighbor,
+    NeighborsOut,
+)
+from backend.api.services import points_payload
+from backend.core import map_points
+from backend.core.artifacts import get_store
+from backend.core.db.models import (
     ACTIVE_STATES,
     Job,
     MapCluster,
@@ -23,22 +38,8 @@ from backend.db.models import (
     PopulationMap,
     Sample,
 )
-from backend.schemas.jobs import JobOut
-from backend.schemas.maps import (
-    ClusterOut,
-    InsightOut,
-    MapBuildRequest,
-    MapConfigOut,
-    MapOut,
-    MapParams,
-    MapParamsUpdate,
-    MapPoint,
-    MapPointsOut,
-    Neighbor,
-    NeighborsOut,
-)
-from backend.services import map_points
-from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
+from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.specs.maps import MapParams
 
 router = APIRouter(tags=["maps"])
 
@@ -184,11 +185,11 @@ def build_map(
 @router.get(
     "/versions/{version_id}/maps/{epoch}/points",
     operation_id="getMapPoints",
-    description=map_points.POINTS_DESCRIPTION,
+    description=points_payload.POINTS_DESCRIPTION,
     response_class=Response,
     responses={
         200: {
-            "content": {map_points.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {points_payload.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
             "description": "Arrow IPC stream with every point",
         },
         409: {"description": "The map is not computed yet: `status` and its `job`"},
@@ -203,11 +204,11 @@ def get_map_points(
 ) -> Response:
     pmap = done_map(session, version_id, epoch)
     gzipped = compression == "none" and "gzip" in request.headers.get("accept-encoding", "")
-    payload = map_points.payload_cache.get(session, pmap, get_store(), compression, gzipped=gzipped)
+    payload = points_payload.payload_cache.get(session, pmap, get_store(), compression, gzipped=gzipped)
     headers = {"Cache-Control": "private, max-age=3600", "X-Map-Points": str(pmap.num_points)}
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-    return Response(content=payload, media_type=map_points.MEDIA_TYPE, headers=headers)
+    return Response(content=payload, media_type=points_payload.MEDIA_TYPE, headers=headers)
 
 
 @router.get("/versions/{version_id}/maps/{epoch}/points.json", operation_id="getMapPointsJson")
@@ -223,7 +224,7 @@ def get_map_points_json(
     """The same points as JSON, for small requests: a page by sample index, or a random subset when
     `sample=true` (never downsampled unless asked)."""
     pmap = done_map(session, version_id, epoch)
-    table = map_points.decode(map_points.payload_cache.get(session, pmap, get_store(), "none"))
+    table = map_points.decode(points_payload.payload_cache.get(session, pmap, get_store(), "none"))
     total = table.num_rows
     if sample and total > limit:
         rows = np.sort(np.random.default_rng(seed).choice(total, size=limit, replace=False))

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from backend.api.auth import OWNER_ONLY
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound
-from backend.auth import accounts
-from backend.db.models import Project, ProjectMember, User
-from backend.schemas.accounts import MemberAdd, MemberOut, MemberUpdate
+from backend.api.schemas.accounts import MemberAdd, MemberOut, MemberUpdate
+from backend.core.auth import accounts
+from backend.core.db.models import Project, ProjectMember, User
 
 router = APIRouter(tags=["members"])
 

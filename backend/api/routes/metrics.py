@@ -7,9 +7,7 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
 from backend.api.routes.samples import resolve_epoch
 from backend.api.routes.versions import get_version_or_404
-from backend.artifacts import get_store
-from backend.db.models import BatchMetric, EpochMetric
-from backend.schemas.metrics import (
+from backend.api.schemas.metrics import (
     BatchMetricOut,
     BatchMetrics,
     CurvesOut,
@@ -17,7 +15,9 @@ from backend.schemas.metrics import (
     EpochMetricOut,
     EpochMetrics,
 )
-from backend.services.version_curves import CurvesUnavailable, version_curves
+from backend.api.services.version_curves import CurvesUnavailable, version_curves
+from backend.core.artifacts import get_store
+from backend.core.db.models import BatchMetric, EpochMetric
 
 router = APIRouter(tags=["metrics"])
 

@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from backend.api.auth import OWNER_ONLY, CurrentPrincipal
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict
-from backend.auth.access import visible_projects
-from backend.db.models import Dataset, Job, ModelVersion, Project, ProjectMember
-from backend.schemas.projects import ProjectCreate, ProjectOut, ProjectSummary, ProjectUpdate
+from backend.api.schemas.projects import ProjectCreate, ProjectOut, ProjectSummary, ProjectUpdate
+from backend.core.auth.access import visible_projects
+from backend.core.db.models import Dataset, Job, ModelVersion, Project, ProjectMember
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 

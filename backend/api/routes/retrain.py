@@ -8,11 +8,11 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404, version_out
-from backend.db.models import ModelVersion
-from backend.schemas.jobs import JobOut
-from backend.schemas.retrain import RetrainOut, RetrainRequest
-from backend.services.jobs import TASK_FOR_KIND, create_job, enqueue
-from backend.services.retrain import fixes_from_flags
+from backend.api.schemas.jobs import JobOut
+from backend.api.schemas.retrain import RetrainOut, RetrainRequest
+from backend.api.services.retrain import fixes_from_flags
+from backend.core.db.models import ModelVersion
+from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 
 router = APIRouter(tags=["versions"])
 

@@ -11,9 +11,8 @@ from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound
 from backend.api.routes.versions import get_version_or_404
 from backend.api.samples_fast_path import remember
-from backend.db.models import Dataset, ModelVersion, Sample, SampleResult
-from backend.schemas.common import Page
-from backend.schemas.samples import (
+from backend.api.schemas.common import Page
+from backend.api.schemas.samples import (
     MAX_PAGE,
     SampleDetail,
     SampleResultOut,
@@ -22,8 +21,9 @@ from backend.schemas.samples import (
     SortOrder,
     SplitName,
 )
-from backend.services.sample_order import epoch_stamp, sample_orders
-from backend.services.sample_rows import encode_row, page_body, sample_rows
+from backend.api.services.sample_order import epoch_stamp, sample_orders
+from backend.api.services.sample_rows import encode_row, page_body, sample_rows
+from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult
 
 router = APIRouter(tags=["samples"])
 

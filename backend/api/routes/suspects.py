@@ -14,11 +14,11 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.versions import get_version_or_404
-from backend.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
-from backend.schemas.jobs import JobOut
-from backend.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
-from backend.services.jobs import TASK_FOR_KIND, active_job, create_job, enqueue
-from backend.services.suspects import latest_ranking, suspects_csv
+from backend.api.schemas.jobs import JobOut
+from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
+from backend.api.services.suspects import latest_ranking, suspects_csv
+from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
+from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
 
 router = APIRouter(tags=["suspects"])
 

@@ -10,10 +10,10 @@ from backend.api.errors import Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.projects import get_project_or_404
 from backend.api.routes.versions import training_dataset
-from backend.db.models import Sweep
-from backend.schemas.sweeps import SweepCreate, SweepDetail, SweepOut, TrialSort
-from backend.services.sweep_space import SpaceError, generate_trials
-from backend.services.sweeps import cancel_sweep, create_sweep, sweep_detail, sweep_summary, trials_of
+from backend.api.schemas.sweeps import SweepCreate, SweepDetail, SweepOut, TrialSort
+from backend.api.services.sweep_space import SpaceError, generate_trials
+from backend.api.services.sweeps import cancel_sweep, create_sweep, sweep_detail, sweep_summary, trials_of
+from backend.core.db.models import Sweep
 
 router = APIRouter(tags=["sweeps"])
 

@@ -8,11 +8,11 @@ from backend.api.deps import SessionDep, get_or_404
 from backend.api.errors import Conflict, NotFound, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.routes.projects import get_project_or_404
-from backend.architectures import UnknownArchitecture, validate_hyperparameters
-from backend.db.models import Dataset, EpochMetric, ModelVersion
-from backend.schemas.jobs import JobOut
-from backend.schemas.versions import TrainRequest, VersionCreate, VersionGraph, VersionOut
-from backend.services.jobs import TASK_FOR_KIND, active_job, create_job, enqueue
+from backend.api.schemas.jobs import JobOut
+from backend.api.schemas.versions import TrainRequest, VersionCreate, VersionGraph, VersionOut
+from backend.core.db.models import Dataset, EpochMetric, ModelVersion
+from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
+from backend.core.specs.architectures import UnknownArchitecture, validate_hyperparameters
 
 router = APIRouter(tags=["versions"])
 

@@ -40,7 +40,7 @@ export const METHOD_TITLES: Record<string, string> = {
 
 /**
  * The main knob of each method. The API's schema types `params` as a free object, so the names,
- * defaults and ranges are mirrored from backend/analysis_methods.py; the API validates (422).
+ * defaults and ranges are mirrored from backend/core/specs/analysis_methods.py; the API validates (422).
  */
 export interface ParamSpec {
   name: string;

@@ -1367,7 +1367,7 @@ export interface components {
             /** Token Count */
             token_count: number;
             /** Tokens */
-            tokens: components["schemas"]["backend__schemas__analyses__TokenOut"][];
+            tokens: components["schemas"]["backend__core__analyses__results__TokenOut"][];
             /** Version Id */
             version_id: number;
             /**
@@ -2800,7 +2800,7 @@ export interface components {
             /** Token Count */
             token_count: number;
             /** Tokens */
-            tokens: components["schemas"]["backend__schemas__analyses__TokenOut"][];
+            tokens: components["schemas"]["backend__core__analyses__results__TokenOut"][];
             /** Truncated */
             truncated: boolean;
         };
@@ -3394,7 +3394,7 @@ export interface components {
             updated_at: string;
         };
         /** TokenOut */
-        backend__schemas__accounts__TokenOut: {
+        backend__api__schemas__accounts__TokenOut: {
             /**
              * Created At
              * Format: date-time
@@ -3414,7 +3414,7 @@ export interface components {
             revoked_at: string | null;
         };
         /** TokenOut */
-        backend__schemas__analyses__TokenOut: {
+        backend__core__analyses__results__TokenOut: {
             /**
              * Attribution
              * @description Score toward each class (index = class): attribution[1] is 'positive ↑'.
@@ -3883,7 +3883,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["backend__schemas__accounts__TokenOut"][];
+                    "application/json": components["schemas"]["backend__api__schemas__accounts__TokenOut"][];
                 };
             };
             /** @description Not signed in, or the API token is invalid, expired or revoked */

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from backend.api.schemas.common import ORMModel
+
+JobState = Literal["PENDING", "STARTED", "PROGRESS", "SUCCESS", "FAILURE", "REVOKED"]
+
+
+class JobOut(ORMModel):
+    id: int
+    kind: str
+    state: JobState
+    progress: float
+    message: str
+    error: str | None
+    project_id: int | None
+    version_id: int | None
+    dataset_id: int | None
+    celery_task_id: str | None
+    params: dict[str, Any]
+    detail: dict[str, Any]
+    result: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from backend.api.schemas.common import ORMModel
+
+
+class VersionCreate(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    architecture: str = Field(default="cnn")
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    dataset_id: int | None = Field(default=None, description="Defaults to the project's latest ready dataset")
+
+
+class TrainRequest(BaseModel):
+    epochs: int = Field(default=2, ge=1, le=1000, description="Train until this many epochs are done in total")
+
+
+class EpochSummary(BaseModel):
+    epoch: int
+    split: str
+    loss: float
+    accuracy: float
+
+
+class VersionOut(ORMModel):
+    id: int
+    project_id: int
+    dataset_id: int
+    parent_id: int | None
+    name: str
+    architecture: str
+    hyperparameters: dict[str, Any]
+    seed: int
+    status: str
+    epochs_done: int
+    data_fixes: dict[str, Any]
+    device: str | None
+    created_at: datetime
+    updated_at: datetime
+    best: dict[str, float] = Field(default_factory=dict, description="Best accuracy per split over epochs")
+    sweep_id: int | None = Field(default=None, description="The sweep this version is a trial of, if any")
+    trial_index: int | None = Field(default=None, description="Its trial number within that sweep (1-based)")
+
+
+class VersionGraph(BaseModel):
+    version_id: int
+    graph: dict[str, Any]

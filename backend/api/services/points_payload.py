@@ -1,0 +1,98 @@
+"""Serving a map's points payload: the stored table with the project's current flags, encoded as asked.
+
+The table itself (its schema, how it is built and encoded) is backend.core.map_points.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.api.services.lru import LruCache
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.db.models import FlagEvent, ModelVersion, PopulationMap
+from backend.core.map_points import Compression, build_points_table, decode, encode, flag_states, points_key
+
+MEDIA_TYPE = "application/vnd.apache.arrow.stream"
+
+POINTS_DESCRIPTION = """
+All points of a population map in **one Apache Arrow IPC stream** (`application/vnd.apache.arrow.stream`),
+one row per sample, ordered by sample index. Read it with `pyarrow.ipc.open_stream(body).read_all()`
+or arrow-js `tableFromIPC(bytes)`.
+
+| field | type | meaning |
+|---|---|---|
+| sample_id | uint32 | id for `/api/samples/{id}` |
+| index | uint32 | the sample's position in its dataset |
+| x, y | float16 | 2-D map coordinates |
+| split | dictionary<int8, utf8> | `train`, `val` or `test` |
+| label | uint8 | given label (class index) |
+| prediction | uint8 | predicted class at this epoch |
+| p_positive | float16 | probability of class 1 (also with more than two classes; see `prediction`) |
+| loss | float16 | cross-entropy against the given label |
+| score | uint8 | reviewer's 1-10 rating, 0 if unknown |
+| token_count | uint16 | tokens before truncation |
+| truncated | bool | cut at the dataset's max length |
+| flag | uint8 | the project's flag on the sample: 0 none, 1 suspected, 2 confirmed, 3 dismissed |
+| cluster | int16 | latent-space cluster (see `/clusters`) |
+
+| meta:&lt;name&gt; | float32 | a custom dataset's numeric metadata column; NaN where a sample has none |
+| meta:&lt;name&gt; | dictionary<int16, utf8> | a text metadata column: its 24 commonest values, else null |
+
+Schema metadata (`lensboard`): JSON with version_id, epoch, map_id, classes, metadata_columns (the
+names behind the numeric `meta:` columns) and categorical_columns (name of each text `meta:` column ->
+how many distinct values it has, kept or not).
+
+`compression` selects the IPC buffer compression: `zstd` (default; 50k points fit in under 1 MB),
+`lz4`, or `none`; with
+`none` the body is sent with `Content-Encoding: gzip` when the client accepts it.
+"""
+
+
+
+def flags_stamp(session: Session, project_id: int) -> int:
+    """Changes whenever any flag of the project changes: every change is a FlagEvent."""
+    return int(session.scalar(select(func.max(FlagEvent.id)).where(FlagEvent.project_id == project_id)) or 0)
+
+
+def with_current_flags(session: Session, table: pa.Table, project_id: int) -> pa.Table:
+    """The stored payload is built when the map is; flags move later, so their column is refreshed."""
+    sample_ids = table.column("sample_id").to_numpy().astype(np.int64)
+    i = table.schema.get_field_index("flag")
+    return table.set_column(i, table.schema.field(i), pa.array(flag_states(session, project_id, sample_ids)))
+
+
+
+class PayloadCache:
+    """Encoded payloads per (map id, map finish time, encoding), newest used kept. Thread-safe."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self._cache: LruCache[bytes] = LruCache(capacity)
+
+    def get(
+        self,
+        session: Session,
+        pmap: PopulationMap,
+        store: ArtifactStore,
+        compression: Compression,
+        gzipped: bool = False,
+    ) -> bytes:
+        version = session.get(ModelVersion, pmap.version_id)
+        assert version is not None
+        key = (pmap.id, pmap.finished_at, flags_stamp(session, version.project_id), compression, gzipped)
+        def load() -> bytes:
+            try:
+                table = with_current_flags(session, decode(store.get_bytes(points_key(pmap))), version.project_id)
+            except KeyError:
+                table = build_points_table(session, pmap, store)
+            payload = encode(table, compression)
+            return gzip.compress(payload, compresslevel=6, mtime=0) if gzipped else payload
+
+        return self._cache.get_or_load(key, load)
+
+
+payload_cache = PayloadCache()

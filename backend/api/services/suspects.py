@@ -1,0 +1,41 @@
+"""Reading stored suspect rankings (the worker writes them; see worker/mislabels/store.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.core.db.models import SuspectRanking, SuspectScore
+
+CSV_COLUMNS = ("sample_id", "score", "reason", "label", "p_positive", "loss")
+
+
+def latest_ranking(session: Session, version_id: int, *, done: bool = True) -> SuspectRanking | None:
+    q = select(SuspectRanking).where(SuspectRanking.version_id == version_id)
+    if done:
+        q = q.where(SuspectRanking.status == "done")
+    return session.scalars(q.order_by(SuspectRanking.id.desc())).first()
+
+
+def suspects_csv(session: Session, ranking_id: int, split: str | None) -> Iterator[bytes]:
+    """`sample_id,score,reason,label,p_positive,loss`: every sample of the split, most suspect first."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    q = (select(SuspectScore.sample_id, SuspectScore.score, SuspectScore.reason, SuspectScore.label,
+                SuspectScore.p_positive, SuspectScore.loss)
+         .where(SuspectScore.ranking_id == ranking_id)
+         .order_by(SuspectScore.score.desc(), SuspectScore.sample_id))
+    if split is not None:
+        q = q.where(SuspectScore.split == split)
+    for row in session.execute(q.execution_options(yield_per=2000)):
+        writer.writerow([row[0], f"{row[1]:.6f}", row[2], row[3], f"{row[4]:.6f}", f"{row[5]:.6f}"])
+        if buf.tell() > 64_000:
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode()

@@ -1,0 +1,180 @@
+"""Hyperparameter sweeps: creating the trials, reading their results, cancelling what has not finished.
+
+Each trial is an ordinary model version trained by an ordinary train job, so it opens in the dashboard
+like any other version (map, analyses, samples). The sweep only adds the link and the summary.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.api.schemas.sweeps import EarlyStopping, SweepCounts, SweepCreate, SweepDetail, SweepOut, TrialOut
+from backend.api.services.sweep_space import Trial
+from backend.core.db.models import ACTIVE_STATES, Dataset, EpochMetric, Job, ModelVersion, Sweep
+from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue_all
+
+# Statuses of a trial's version that are not final.
+UNFINISHED = ("created", "queued", "training")
+
+
+def create_sweep(session: Session, project_id: int, dataset: Dataset, body: SweepCreate,
+                 trials: list[Trial]) -> Sweep:
+    """The sweep, one version per trial and one train job per trial, committed together, then enqueued:
+    as many trials train at once as there are worker processes."""
+    count = session.scalar(select(func.count(Sweep.id)).where(Sweep.project_id == project_id)) or 0
+    early = body.early_stopping.model_dump() if body.early_stopping is not None else {}
+    sweep = Sweep(project_id=project_id, dataset_id=dataset.id, name=body.name or f"sweep-{count + 1}",
+                  architecture=body.architecture, base_hyperparameters=dict(body.hyperparameters),
+                  space=dict(body.space), strategy=body.strategy, budget=body.budget, seed=body.seed,
+                  epochs=body.epochs, metric=body.metric, early_stopping=early,
+                  trials=[t.params for t in trials], status="active")
+    session.add(sweep)
+    session.flush()
+    jobs = []
+    for trial in trials:
+        version = ModelVersion(
+            project_id=project_id, dataset_id=dataset.id, name=f"{sweep.name}-t{trial.index}",
+            architecture=body.architecture, hyperparameters=trial.hyperparameters, seed=body.seed,
+            status="queued", data_fixes={}, graph={}, sweep_id=sweep.id, trial_index=trial.index,
+        )
+        session.add(version)
+        session.flush()
+        params: dict[str, Any] = {"epochs": trial.epochs}
+        if early:
+            params["early_stopping"] = early
+        jobs.append(create_job(session, "train", project_id=project_id, version_id=version.id,
+                               dataset_id=dataset.id, params=params))
+    enqueue_all(session, jobs, TASK_FOR_KIND["train"])
+    return sweep
+
+
+def cancel_sweep(session: Session, sweep: Sweep) -> None:
+    """Revoke the train job of every trial that has not finished and mark its version cancelled.
+
+    A pending job is never started (a worker's claim skips jobs that are no longer active). A running
+    one stops at its next progress report: the epochs it already committed are kept (they open like
+    any version's), the epoch in progress is dropped. Finished trials are untouched. Idempotent.
+    """
+    session.execute(select(Sweep.id).where(Sweep.id == sweep.id).with_for_update())
+    sweep.status = "cancelled"
+    versions = session.scalars(
+        select(ModelVersion).where(ModelVersion.sweep_id == sweep.id, ModelVersion.status.in_(UNFINISHED))
+    ).all()
+    ids = [v.id for v in versions]
+    now = datetime.now(UTC)
+    for job in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == "train",
+                                                 Job.state.in_(ACTIVE_STATES))).all():
+        job.state, job.message, job.finished_at = "REVOKED", "cancelled with its sweep", now
+    for version in versions:
+        version.status = "cancelled"
+    session.commit()
+
+
+# --- results ------------------------------------------------------------------------------------
+
+LOWER_IS_BETTER = ("test_loss", "val_loss", "best_test_loss", "best_val_loss")
+
+
+@dataclass
+class _SplitMetrics:
+    last_epoch: int = 0
+    last_accuracy: float | None = None
+    last_loss: float | None = None
+    best_accuracy: float | None = None
+    best_loss: float | None = None
+
+    def add(self, epoch: int, accuracy: float, loss: float) -> None:
+        if epoch >= self.last_epoch:
+            self.last_epoch, self.last_accuracy, self.last_loss = epoch, accuracy, loss
+        self.best_accuracy = accuracy if self.best_accuracy is None else max(self.best_accuracy, accuracy)
+        self.best_loss = loss if self.best_loss is None else min(self.best_loss, loss)
+
+
+def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
+    versions = session.scalars(
+        select(ModelVersion).where(ModelVersion.sweep_id == sweep.id).order_by(ModelVersion.trial_index)
+    ).all()
+    ids = [v.id for v in versions]
+    metrics: dict[tuple[int, str], _SplitMetrics] = defaultdict(_SplitMetrics)
+    for vid, epoch, split, loss, accuracy in session.execute(
+        select(EpochMetric.version_id, EpochMetric.epoch, EpochMetric.split, EpochMetric.loss, EpochMetric.accuracy)
+        .where(EpochMetric.version_id.in_(ids), EpochMetric.split.in_(("val", "test")))
+    ).all():
+        metrics[(vid, split)].add(epoch, accuracy, loss)
+    # The latest train job of each trial (a trial trained further by hand has several).
+    jobs: dict[int, Job] = {}
+    for j in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == "train").order_by(Job.id)):
+        assert j.version_id is not None
+        jobs[j.version_id] = j
+    out = []
+    for v in versions:
+        index = v.trial_index if v.trial_index is not None else 0
+        params = sweep.trials[index] if index < len(sweep.trials) else {}
+        job = jobs.get(v.id)
+        val, test = metrics.get((v.id, "val"), _SplitMetrics()), metrics.get((v.id, "test"), _SplitMetrics())
+        out.append(TrialOut(
+            trial_index=index, version_id=v.id, name=v.name, status=v.status, params=params,
+            epochs=int(job.params.get("epochs", sweep.epochs)) if job else sweep.epochs,
+            epochs_done=v.epochs_done, stopped_early=bool(job and job.result.get("stopped_early")),
+            job_id=job.id if job else None, error=job.error if job else None,
+            test_accuracy=test.last_accuracy, val_accuracy=val.last_accuracy,
+            test_loss=test.last_loss, val_loss=val.last_loss,
+            best_test_accuracy=test.best_accuracy, best_val_accuracy=val.best_accuracy,
+            best_test_loss=test.best_loss, best_val_loss=val.best_loss,
+        ))
+    return out
+
+
+def sort_trials(trials: list[TrialOut], key: str) -> list[TrialOut]:
+    """Best first for a metric (highest accuracy, lowest loss), trials without a value last; or by index."""
+    if key == "trial":
+        return sorted(trials, key=lambda t: t.trial_index)
+    sign = 1.0 if key in LOWER_IS_BETTER else -1.0
+
+    def order(t: TrialOut) -> tuple[bool, float, int]:
+        value = getattr(t, key)
+        return value is None, sign * value if value is not None else 0.0, t.trial_index
+
+    return sorted(trials, key=order)
+
+
+def sweep_summary(sweep: Sweep, trials: list[TrialOut]) -> SweepOut:
+    counts = SweepCounts(total=len(trials))
+    for t in trials:
+        field = "queued" if t.status == "created" else t.status
+        if field in SweepCounts.model_fields and field != "total":
+            setattr(counts, field, getattr(counts, field) + 1)
+    if counts.queued or counts.training:
+        status = "running"
+    elif sweep.status == "cancelled":
+        status = "cancelled"
+    elif counts.total and counts.failed == counts.total:
+        status = "failed"
+    else:
+        status = "done"
+    ranked = [t for t in sort_trials(trials, sweep.metric) if getattr(t, sweep.metric) is not None]
+    best = ranked[0] if ranked else None
+    return SweepOut(
+        id=sweep.id, project_id=sweep.project_id, dataset_id=sweep.dataset_id, name=sweep.name,
+        architecture=sweep.architecture, base_hyperparameters=sweep.base_hyperparameters, space=sweep.space,
+        strategy=sweep.strategy,  # type: ignore[arg-type]
+        budget=sweep.budget, seed=sweep.seed, epochs=sweep.epochs,
+        metric=sweep.metric,  # type: ignore[arg-type]
+        early_stopping=EarlyStopping(**sweep.early_stopping) if sweep.early_stopping else None,
+        status=status,  # type: ignore[arg-type]
+        counts=counts, best_version_id=best.version_id if best else None,
+        best_value=getattr(best, sweep.metric) if best else None, created_at=sweep.created_at,
+    )
+
+
+def sweep_detail(session: Session, sweep: Sweep, sort: str | None = None) -> SweepDetail:
+    trials = trials_of(session, sweep)
+    key = sort or sweep.metric
+    summary = sweep_summary(sweep, trials)
+    return SweepDetail(**summary.model_dump(), sort=key, trials=sort_trials(trials, key))  # type: ignore[arg-type]

@@ -1,0 +1,45 @@
+"""All ORM models, one module per domain. Importing this package registers every table."""
+
+from backend.core.db.models.accounts import CREDENTIAL_KINDS, ROLES, Credential, ProjectMember, User
+from backend.core.db.models.analyses import Analysis
+from backend.core.db.models.dataset import Dataset, Sample
+from backend.core.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
+from backend.core.db.models.job import ACTIVE_STATES, JOB_STATES, Job, WorkerBeat
+from backend.core.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
+from backend.core.db.models.metrics import BatchMetric, EpochMetric, SampleResult
+from backend.core.db.models.project import Project
+from backend.core.db.models.sweep import Sweep
+from backend.core.db.models.version import Checkpoint, ModelVersion
+
+__all__ = [
+    "ACTIVE_STATES",
+    "CREDENTIAL_KINDS",
+    "FLAG_SOURCES",
+    "FLAG_STATES",
+    "JOB_STATES",
+    "MAP_STATES",
+    "ROLES",
+    "Analysis",
+    "BatchMetric",
+    "Checkpoint",
+    "Credential",
+    "Dataset",
+    "EpochMetric",
+    "Flag",
+    "FlagEvent",
+    "Job",
+    "MapCluster",
+    "MapConfig",
+    "MapInsight",
+    "ModelVersion",
+    "PopulationMap",
+    "Project",
+    "ProjectMember",
+    "Sample",
+    "SampleResult",
+    "SuspectRanking",
+    "SuspectScore",
+    "Sweep",
+    "User",
+    "WorkerBeat",
+]

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.core.db.base import Base, TimestampMixin, UtcDateTime, utcnow
+
+
+class Sweep(TimestampMixin, Base):
+    """A hyperparameter search: one model version (a "trial") per point of the search space.
+
+    The trials themselves are ordinary versions (`ModelVersion.sweep_id`, `trial_index`), trained by the
+    ordinary train job; the sweep's progress is derived from their statuses.
+    """
+
+    __tablename__ = "sweep"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    architecture: Mapped[str] = mapped_column(String(32))
+    # Hyperparameters every trial shares; the space's values override them per trial.
+    base_hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    space: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    strategy: Mapped[str] = mapped_column(String(16))  # grid | random
+    budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    epochs: Mapped[int] = mapped_column(Integer)  # per trial, unless the space sets `epochs`
+    metric: Mapped[str] = mapped_column(String(32), default="test_accuracy")
+    # {} (off) or {"metric": "val_loss" | "val_accuracy", "patience": N, "min_delta": x}
+    early_stopping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The swept values of each trial, by trial index (generated once, from `seed`).
+    trials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # active | cancelled. What the sweep is doing now is derived from its trials' statuses.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

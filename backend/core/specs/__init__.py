@@ -1,0 +1,1 @@
+"""What the API validates and the worker runs: architectures, analysis methods, map and import options."""
