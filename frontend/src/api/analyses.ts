@@ -5,7 +5,6 @@
  * Each request is one query, so switching back to a method already run shows its result at once.
  */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import spec from "../../openapi.json";
 import { ApiError, api, unwrap, type Job, type Schemas } from "./client";
 import { waitForJob } from "./jobs";
 import { keys } from "./keys";
@@ -14,50 +13,23 @@ export type Analysis = Schemas["AnalysisOut"];
 export type AnalysisRequest = Schemas["AnalysisRequest"];
 export type Method = NonNullable<AnalysisRequest["method"]>;
 
-/** The attribution methods, as the API's schema lists them (the default first). */
-export const METHODS: readonly Method[] = (() => {
-  const m = (
-    spec as unknown as {
-      components: { schemas: Record<string, { properties: Record<string, { enum?: string[]; default?: string }> }> };
-    }
-  ).components.schemas.AnalysisRequest?.properties.method;
-  const all = (m?.enum ?? ["integrated_gradients"]) as Method[];
-  const first = (m?.default ?? all[0]) as Method;
-  return [first, ...all.filter((x) => x !== first)];
-})();
+export type AnalysisMethod = Schemas["AnalysisMethodSpec"];
+export type ParamSpec = Schemas["ParamSpec"];
 
-export const METHOD_TITLES: Record<string, string> = {
-  integrated_gradients: "Integrated Gradients",
-  gradient_x_input: "Gradient × input",
-  saliency: "Saliency",
-  deeplift: "DeepLift",
-  gradient_shap: "GradientShap",
-  occlusion: "Occlusion",
-  lime: "LIME",
-  kernel_shap: "KernelSHAP",
-  counterfactual: "Word removal (counterfactual)",
-};
-
-/**
- * The main knob of each method. The API's schema types `params` as a free object, so the names,
- * defaults and ranges are mirrored from backend/core/specs/analysis_methods.py; the API validates (422).
- */
-export interface ParamSpec {
-  name: string;
-  label: string;
-  kind: "int" | "float" | "text";
-  min?: number;
-  max?: number;
-  default: number | string | null;
+/** The attribution methods with their titles and parameters (GET /api/analysis-methods): fixed while the server runs. */
+export function useAnalysisMethods() {
+  return useQuery({
+    queryKey: keys.analysisMethods,
+    staleTime: Infinity,
+    gcTime: Infinity,
+    queryFn: () => unwrap(api.GET("/api/analysis-methods")),
+  });
 }
-export const METHOD_PARAMS: Record<string, ParamSpec[]> = {
-  integrated_gradients: [{ name: "n_steps", label: "steps", kind: "int", min: 2, max: 1000, default: 50 }],
-  gradient_shap: [{ name: "n_samples", label: "samples", kind: "int", min: 1, max: 500, default: 25 }],
-  occlusion: [{ name: "window", label: "window (words)", kind: "int", min: 1, max: 20, default: 1 }],
-  lime: [{ name: "n_samples", label: "samples", kind: "int", min: 10, max: 5000, default: 300 }],
-  kernel_shap: [{ name: "n_samples", label: "samples", kind: "int", min: 10, max: 5000, default: 300 }],
-  counterfactual: [{ name: "replace_with", label: "replace with (empty: remove)", kind: "text", default: null }],
-};
+
+/** A method's title, or its name while the list loads (or for a method this server no longer offers). */
+export function methodTitle(methods: readonly AnalysisMethod[] | undefined, name: string): string {
+  return methods?.find((m) => m.name === name)?.title ?? name;
+}
 
 /** The analysis a finished analyze job produced for this request. */
 async function resultOf(job: Job, body: AnalysisRequest): Promise<Analysis> {

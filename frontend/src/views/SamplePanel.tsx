@@ -1,12 +1,13 @@
 import { useMemo, useState } from "react";
 import {
-  METHOD_PARAMS,
-  METHOD_TITLES,
-  METHODS,
+  methodTitle,
   useAnalysis,
+  useAnalysisMethods,
   type Analysis,
+  type AnalysisMethod,
   type AnalysisRequest,
   type Method,
+  type ParamSpec,
 } from "../api/analyses";
 import { ApiError, errorMessage, type Job, type Version } from "../api/client";
 import { useJob } from "../api/jobs";
@@ -21,6 +22,7 @@ import { ErrorState, Loading } from "../components/States";
 import { FlagEditor } from "./FlagEditor";
 import { fmt } from "../lib/format";
 import { spanMapper, tokenMarks, type HeatMode } from "../lib/heatmap";
+import { inputFor, paramsFromInputs, type ParamInputs } from "../lib/params";
 
 const MODES: { mode: HeatMode; label: string; title: string }[] = [
   { mode: "diverging", label: "Both", title: "green pushes toward positive, red toward negative" },
@@ -48,19 +50,26 @@ function HeatModeToggle({ mode, onMode }: { mode: HeatMode; onMode: (m: HeatMode
   );
 }
 
-/** Method picker with its main parameter; produces the request's method and params. */
+/** The parameters the picker offers for a method: its main ones (the API's non-advanced parameters). */
+function mainParams(methods: readonly AnalysisMethod[], method: Method): ParamSpec[] {
+  return methods.find((m) => m.name === method)?.params.filter((p) => !p.advanced) ?? [];
+}
+
+/** Method picker with its main parameters; the fields keep what was typed (see paramsFromInputs). */
 function MethodPicker({
+  methods,
   method,
-  params,
+  inputs,
   onChange,
   disabled,
 }: {
+  methods: readonly AnalysisMethod[];
   method: Method;
-  params: Record<string, unknown>;
-  onChange: (method: Method, params: Record<string, unknown>) => void;
+  inputs: ParamInputs;
+  onChange: (method: Method, inputs: ParamInputs) => void;
   disabled?: boolean;
 }) {
-  const specs = METHOD_PARAMS[method] ?? [];
+  const set = (name: string, text: string) => onChange(method, { ...inputs, [name]: text });
   return (
     <div className="toolbar">
       <select
@@ -69,46 +78,50 @@ function MethodPicker({
         disabled={disabled}
         onChange={(e) => onChange(e.target.value as Method, {})}
       >
-        {METHODS.map((m) => (
-          <option key={m} value={m}>
-            {METHOD_TITLES[m] ?? m}
+        {methods.map((m) => (
+          <option key={m.name} value={m.name}>
+            {m.title}
           </option>
         ))}
       </select>
-      {specs.map((p) => (
-        <label key={p.name} className="inline-field small">
-          {p.label}
-          <input
-            className={p.kind === "text" ? "input-word" : "input-num"}
-            type={p.kind === "text" ? "text" : "number"}
-            min={p.min}
-            max={p.max}
-            step={p.kind === "int" ? 1 : "any"}
-            placeholder={p.default === null ? "" : String(p.default)}
-            value={params[p.name] === undefined ? "" : String(params[p.name])}
-            disabled={disabled}
-            onChange={(e) => {
-              const raw = e.target.value.trim();
-              const next = { ...params };
-              if (raw === "") delete next[p.name];
-              else next[p.name] = p.kind === "text" ? raw : Number(raw);
-              onChange(method, next);
-            }}
-          />
-        </label>
-      ))}
+      {mainParams(methods, method).map((p) => {
+        const input = inputFor(p);
+        const text = inputs[p.name] ?? "";
+        return (
+          <label key={p.name} className="inline-field small" title={p.help}>
+            {p.title}
+            {input.type === "checkbox" ? (
+              <input
+                type="checkbox"
+                checked={text === "" ? p.default === true : text === "true"}
+                disabled={disabled}
+                onChange={(e) => set(p.name, String(e.target.checked))}
+              />
+            ) : (
+              <input
+                className={input.type === "text" ? "input-word" : "input-num"}
+                {...input}
+                value={text}
+                disabled={disabled}
+                onChange={(e) => set(p.name, e.target.value)}
+              />
+            )}
+          </label>
+        );
+      })}
     </div>
   );
 }
 
 function Faithfulness({ a }: { a: Analysis }) {
+  const methods = useAnalysisMethods();
   const f = a.faithfulness;
   return (
     <table className="table compact faith" aria-label="faithfulness">
       <thead>
         <tr>
           <th title="ERASER AOPC over top-k% tokens">faithfulness</th>
-          <th>{METHOD_TITLES[a.method] ?? a.method}</th>
+          <th>{methodTitle(methods.data, a.method)}</th>
           <th>random</th>
         </tr>
       </thead>
@@ -219,6 +232,7 @@ function WhatIf({
   request: { method: Method; params: Record<string, unknown> };
   cls: readonly string[];
 }) {
+  const methods = useAnalysisMethods();
   const [draft, setDraft] = useState(original.text);
   const [body, setBody] = useState<AnalysisRequest | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
@@ -257,7 +271,7 @@ function WhatIf({
         >
           Reset
         </button>
-        <span className="muted small">{METHOD_TITLES[request.method]} · nothing is stored</span>
+        <span className="muted small">{methodTitle(methods.data, request.method)} · nothing is stored</span>
       </div>
       <AnalysisStatus query={q} jobId={jobId} />
       {a && !q.isFetching && (
@@ -346,8 +360,15 @@ export function SamplePanel({
 }) {
   const q = useSample(sampleId, version?.id ?? null);
   const tokens = useSampleTokens(sampleId, version?.id ?? null);
-  const [method, setMethod] = useState<Method>(METHODS[0] ?? "integrated_gradients");
-  const [params, setParams] = useState<Record<string, unknown>>({});
+  const methods = useAnalysisMethods();
+  // The API's default method until another is picked.
+  const [picked, setMethod] = useState<Method | null>(null);
+  const method = picked ?? methods.data?.find((m) => m.default)?.name ?? null;
+  const [inputs, setInputs] = useState<ParamInputs>({});
+  const params = useMemo(
+    () => (methods.data && method !== null ? paramsFromInputs(mainParams(methods.data, method), inputs) : {}),
+    [methods.data, method, inputs],
+  );
   const [body, setBody] = useState<AnalysisRequest | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
   const [mode, setMode] = useState<HeatMode>("diverging");
@@ -433,16 +454,21 @@ export function SamplePanel({
             <h4>Analyze</h4>
             {!canAnalyze ? (
               <p className="muted small">Train the version to analyze its predictions.</p>
+            ) : methods.error ? (
+              <ErrorState error={methods.error} title="Cannot list the attribution methods" />
+            ) : !methods.data || method === null ? (
+              <Loading />
             ) : (
               <>
                 <div className="toolbar">
                   <MethodPicker
+                    methods={methods.data}
                     method={method}
-                    params={params}
+                    inputs={inputs}
                     disabled={analysis.isFetching}
                     onChange={(m, p) => {
                       setMethod(m);
-                      setParams(p);
+                      setInputs(p);
                     }}
                   />
                   <button
@@ -477,7 +503,7 @@ export function SamplePanel({
             <ReviewText text={s.text} tokens={marks} />
             {a && <Counterfactuals a={a} text={s.text} />}
           </section>
-          {version && canAnalyze && (
+          {version && canAnalyze && method !== null && (
             <section className="panel-section">
               <h4>What-if</h4>
               <WhatIf
