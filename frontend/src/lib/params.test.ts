@@ -1,24 +1,8 @@
 import type { ParamSpec } from "../api/analyses";
+import { paramSpec } from "../test/specs";
 import { inputFor, paramFromInput, paramsFromInputs } from "./params";
 
-const spec = (over: Partial<ParamSpec>): ParamSpec => ({
-  name: "p",
-  title: "p",
-  help: "",
-  type: "integer",
-  nullable: false,
-  default: 50,
-  minimum: null,
-  maximum: null,
-  exclusive_minimum: false,
-  exclusive_maximum: false,
-  choices: null,
-  min_length: null,
-  max_length: null,
-  pattern: null,
-  advanced: false,
-  ...over,
-});
+const spec = (over: Partial<ParamSpec>): ParamSpec => paramSpec("p", { default: 50, ...over });
 
 describe("parameter inputs", () => {
   it("offers numbers with the bounds an input can enforce", () => {

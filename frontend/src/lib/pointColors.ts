@@ -3,6 +3,7 @@
  * integer category (categorical fields) or a value in [0, 1] (continuous fields) plus a palette.
  */
 import { FLAG_STATES, META_PREFIX, SPLITS, type PointSet } from "./points";
+import { categoryColor } from "./palette";
 
 export const COLOR_FIELDS = [
   "label",
@@ -72,18 +73,6 @@ export interface Encoding {
   legend: Legend;
 }
 
-const CATEGORY = [
-  "#4e79a7",
-  "#f28e2b",
-  "#59a14f",
-  "#e15759",
-  "#b07aa1",
-  "#76b7b2",
-  "#edc948",
-  "#ff9da7",
-  "#9c755f",
-  "#bab0ac",
-];
 const CLASS_COLORS = ["#e15759", "#59a14f"]; // neg red, pos green: matches the heatmap
 const NEUTRAL = "#6b7280";
 // A perceptually ordered ramp (dark blue to yellow), interpolated to 64 steps.
@@ -167,7 +156,7 @@ export function encodeColor(
   const category = field.startsWith(META_PREFIX) ? points.categories[field.slice(META_PREFIX.length)] : undefined;
   if (category) {
     // Category 0 is "no value"; value k is category k + 1.
-    const colors = [NEUTRAL, ...category.values.map((_, k) => CATEGORY[k % CATEGORY.length] as string)];
+    const colors = [NEUTRAL, ...category.values.map((_, k) => categoryColor(k))];
     return categorical(
       n,
       (i) => (category.codes[i] as number) + 1,
@@ -186,7 +175,7 @@ export function encodeColor(
       "1st–99th percentile",
     );
   }
-  const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? (CATEGORY[i % CATEGORY.length] as string));
+  const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? categoryColor(i));
   switch (field as BuiltinColorField) {
     case "label":
       return categorical(n, (i) => points.label[i] as number, [...classes], classColors);
@@ -209,17 +198,13 @@ export function encodeColor(
         [NEUTRAL, "#edc948", "#e15759", "#4e79a7"],
       );
     case "split":
-      return categorical(n, (i) => points.split[i] as number, [...SPLITS], [
-        CATEGORY[0],
-        CATEGORY[1],
-        CATEGORY[4],
-      ] as string[]);
+      return categorical(n, (i) => points.split[i] as number, [...SPLITS], [0, 1, 4].map(categoryColor));
     case "cluster": {
       let max = -1;
       for (let i = 0; i < n; i++) max = Math.max(max, points.cluster[i] as number);
       // Category 0 is "no cluster"; cluster c is category c + 1.
       const labels = ["none", ...Array.from({ length: max + 1 }, (_, c) => `cluster ${c}`)];
-      const colors = [NEUTRAL, ...Array.from({ length: max + 1 }, (_, c) => CATEGORY[c % CATEGORY.length] as string)];
+      const colors = [NEUTRAL, ...Array.from({ length: max + 1 }, (_, c) => categoryColor(c))];
       return categorical(n, (i) => (points.cluster[i] as number) + 1, labels, colors);
     }
     case "loss":

@@ -5,6 +5,7 @@ import { makeQueryClient } from "../App";
 import type { Dataset, Version } from "../api/client";
 import { ReportPage, VersionReport } from "./ReportPage";
 import { jsonOr404, stubFetch } from "../test/fetch";
+import { stubChartCanvas } from "../test/chart";
 
 const version = {
   id: 7,
@@ -40,6 +41,19 @@ function renderReport(sweep: Parameters<typeof VersionReport>[0]["sweep"]) {
         onSplit={() => {}}
       />
     </MemoryRouter>,
+  );
+}
+
+/** The report page at `url`, as the router shows it. */
+function renderReportAt(url: string) {
+  const router = createMemoryRouter(
+    [{ path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> }],
+    { initialEntries: [url] },
+  );
+  render(
+    <QueryClientProvider client={makeQueryClient()}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>,
   );
 }
 
@@ -110,25 +124,7 @@ describe("ReportPage", () => {
   let requested: string[] = [];
   beforeEach(() => {
     requested = [];
-    // jsdom has no layout and no canvas: the charts draw into a 2D context that ignores every call.
-    vi.stubGlobal(
-      "ResizeObserver",
-      class {
-        observe() {}
-        disconnect() {}
-      },
-    );
-    const stored: Record<string | symbol, unknown> = {};
-    const ctx = new Proxy(stored, {
-      get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })),
-      set: (t, k, v) => {
-        t[k] = v;
-        return true;
-      },
-    });
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(
-      () => ctx as unknown as CanvasRenderingContext2D,
-    );
+    stubChartCanvas();
     stubFetch((req: Request) => {
       const url = new URL(req.url);
       requested.push(url.pathname + url.search);
@@ -142,15 +138,7 @@ describe("ReportPage", () => {
   });
 
   it("reports the chosen epoch and split from the version's results", async () => {
-    const router = createMemoryRouter(
-      [{ path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> }],
-      { initialEntries: ["/projects/1/versions/7/report?epoch=2&split=test"] },
-    );
-    render(
-      <QueryClientProvider client={makeQueryClient()}>
-        <RouterProvider router={router} />
-      </QueryClientProvider>,
-    );
+    renderReportAt("/projects/1/versions/7/report?epoch=2&split=test");
     const summary = await screen.findByRole("table", { name: "summary per split" });
     const cells = (split: string) => within(summary).getByText(split).closest("tr")?.textContent;
     expect(cells("test")).toBe("test366.7%1.0001.000");
@@ -210,24 +198,7 @@ describe("ReportPage with three classes", () => {
   const requested: string[] = [];
   beforeEach(() => {
     requested.length = 0;
-    vi.stubGlobal(
-      "ResizeObserver",
-      class {
-        observe() {}
-        disconnect() {}
-      },
-    );
-    const stored: Record<string | symbol, unknown> = {};
-    const ctx = new Proxy(stored, {
-      get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })),
-      set: (t, k, v) => {
-        t[k] = v;
-        return true;
-      },
-    });
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(
-      () => ctx as unknown as CanvasRenderingContext2D,
-    );
+    stubChartCanvas();
     stubFetch((req: Request) => {
       const url = new URL(req.url);
       requested.push(url.pathname + url.search);
@@ -256,15 +227,7 @@ describe("ReportPage with three classes", () => {
   });
 
   it("reports macro AUC and AP per split and one-vs-rest curves per class, class names as text", async () => {
-    const router = createMemoryRouter(
-      [{ path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> }],
-      { initialEntries: ["/projects/1/versions/8/report?epoch=1&split=test"] },
-    );
-    render(
-      <QueryClientProvider client={makeQueryClient()}>
-        <RouterProvider router={router} />
-      </QueryClientProvider>,
-    );
+    renderReportAt("/projects/1/versions/8/report?epoch=1&split=test");
     const summary = await screen.findByRole("table", { name: "summary per split" });
     expect(within(summary).getByText("ROC AUC (macro)")).toBeInTheDocument();
     const cells = (split: string) => within(summary).getByText(split).closest("tr")?.textContent;

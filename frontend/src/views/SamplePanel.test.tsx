@@ -1,40 +1,27 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { makeQueryClient } from "../App";
-import type { AnalysisMethod, ParamSpec } from "../api/analyses";
+import type { AnalysisMethod } from "../api/analyses";
 import type { Version } from "../api/client";
 import { jsonResponse, stubFetch } from "../test/fetch";
+import { paramSpec } from "../test/specs";
 import { SamplePanel } from "./SamplePanel";
-
-const param = (name: string, over: Partial<ParamSpec>): ParamSpec => ({
-  name,
-  title: name,
-  help: "",
-  type: "integer",
-  nullable: false,
-  default: 1,
-  minimum: null,
-  maximum: null,
-  exclusive_minimum: false,
-  exclusive_maximum: false,
-  choices: null,
-  min_length: null,
-  max_length: null,
-  pattern: null,
-  advanced: false,
-  ...over,
-});
 
 // As GET /api/analysis-methods describes them: the default need not come first.
 const METHODS: AnalysisMethod[] = [
-  { name: "saliency", title: "Saliency", default: false, params: [param("abs", { type: "boolean", advanced: true })] },
+  {
+    name: "saliency",
+    title: "Saliency",
+    default: false,
+    params: [paramSpec("abs", { type: "boolean", advanced: true })],
+  },
   {
     name: "occlusion",
     title: "Occlusion",
     default: true,
     params: [
-      param("window", { title: "window (words)", help: "words hidden at a time", minimum: 1, maximum: 20 }),
-      param("stride", { advanced: true }),
+      paramSpec("window", { title: "window (words)", help: "words hidden at a time", minimum: 1, maximum: 20 }),
+      paramSpec("stride", { advanced: true }),
     ],
   },
 ];

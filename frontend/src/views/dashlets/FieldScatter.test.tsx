@@ -3,6 +3,7 @@ import { fireEvent, render, screen, within } from "@testing-library/react";
 import { makeQueryClient } from "../../App";
 import { FieldScatter } from "./FieldScatter";
 import { jsonOr404, stubFetch } from "../../test/fetch";
+import { stubChartCanvas } from "../../test/chart";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
 
@@ -89,25 +90,7 @@ const caption = () => screen.getByTestId("field-scatter-caption");
 
 describe("FieldScatter", () => {
   beforeEach(() => {
-    // jsdom has no layout and no canvas: the chart draws into a 2D context that ignores every call.
-    vi.stubGlobal(
-      "ResizeObserver",
-      class {
-        observe() {}
-        disconnect() {}
-      },
-    );
-    const stored: Record<string | symbol, unknown> = {};
-    const ctx = new Proxy(stored, {
-      get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })),
-      set: (t, k, v) => {
-        t[k] = v;
-        return true;
-      },
-    });
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(
-      () => ctx as unknown as CanvasRenderingContext2D,
-    );
+    stubChartCanvas();
   });
   afterEach(() => {
     vi.unstubAllGlobals();

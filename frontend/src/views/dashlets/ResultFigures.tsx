@@ -3,6 +3,7 @@ import { subsetBySplit, useAllResults, type ResultColumns } from "../../api/allR
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { confusionMatrix, prCurve, rocCurve } from "../../lib/curves";
+import { rocPrPanes } from "../../lib/classCurves";
 import { fmt } from "../../lib/format";
 import { ClassCurves } from "./ClassCurves";
 
@@ -141,22 +142,7 @@ function BinaryRocPr({
     const pts = (xs: number[], ys: number[]) => xs.map((x, k) => [x, ys[k]]);
     return {
       tooltip: { trigger: "axis" },
-      title: [
-        { text: `ROC · AUC ${fmt(roc.area)}`, left: "5%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-        { text: `PR · AP ${fmt(pr.area)}`, left: "55%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-      ],
-      grid: [
-        { left: "7%", width: "40%", top: 30, bottom: 35 },
-        { left: "57%", width: "40%", top: 30, bottom: 35 },
-      ],
-      xAxis: [
-        { gridIndex: 0, min: 0, max: 1, name: "FPR", nameLocation: "middle", nameGap: 22 },
-        { gridIndex: 1, min: 0, max: 1, name: "recall", nameLocation: "middle", nameGap: 22 },
-      ],
-      yAxis: [
-        { gridIndex: 0, min: 0, max: 1, name: "TPR" },
-        { gridIndex: 1, min: 0, max: 1, name: "precision" },
-      ],
+      ...rocPrPanes(`ROC · AUC ${fmt(roc.area)}`, `PR · AP ${fmt(pr.area)}`, 35),
       series: [
         {
           type: "line",
