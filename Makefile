@@ -87,9 +87,10 @@ test: ## Run every test: lint, pytest (SQLite, PostgreSQL, real workers), vitest
 	$(MAKE) test-python
 	$(MAKE) test-frontend
 
-lint: venv ## ruff and mypy over the whole repository, and the generated API client's freshness
+lint: venv node ## ruff and mypy over the Python, tsc, ESLint and Prettier over the frontend, and the generated API client's freshness
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	@if $(call has_script,lint); then npm --prefix $(FRONTEND) run lint; fi
 	$(MAKE) check-client
 
 test-python: venv ## pytest over tests/ (no tests collected counts as a failure)
@@ -133,7 +134,7 @@ bench-attrib: venv ## Attribution methods: latency and faithfulness
 bench-mislabels: venv ## Mislabel detection against injected label noise
 	$(PY) -m bench.mislabels
 
-bench-ui: node frontend-build ## The dashboard's 50k-point map in headless Chromium (map_fps=)
+bench-ui: node ## The dashboard's 50k-point map in headless Chromium (map_fps=)
 	npm --prefix $(FRONTEND) run bench-ui
 
 bench-load: venv services bench-deps ## API load on PostgreSQL: requests/s and latency percentiles (samples_p95_ms=)

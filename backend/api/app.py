@@ -27,6 +27,7 @@ from backend.api.routes import (
     projects,
     retrain,
     samples,
+    specs,
     suspects,
     sweeps,
     versions,
@@ -53,11 +54,11 @@ def api_router() -> APIRouter:
     # Open to all: liveness/readiness probes; auth checks its own callers (signing in needs no account).
     router.include_router(health.router)
     router.include_router(auth.router, responses=AUTH_RESPONSES)
-    # Everything else is project data: one guard for all of it (backend/api/auth.py), so no route can
-    # forget its access check. `compare` comes before `versions`: /versions/compare must win over
-    # /versions/{version_id}.
+    # Everything else is project data (or, for specs, the site's): one guard for all of it
+    # (backend/api/auth.py), so no route can forget its access check. `compare` comes before `versions`:
+    # /versions/compare must win over /versions/{version_id}.
     for module in (projects, members, datasets, compare, versions, jobs, metrics, samples, fields, maps,
-                   analyses, flags, retrain, suspects, downloads, sweeps):
+                   analyses, flags, retrain, suspects, downloads, sweeps, specs):
         router.include_router(module.router, dependencies=[Authorized], responses=AUTH_RESPONSES)
     return router
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from backend.cli.client import ApiClient, CliError
 from backend.cli.output import console, fmt, table
 from backend.cli.params import parse_assignments
+from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
 app = typer.Typer(help="Hyperparameter sweeps: a search space trained as one version per trial.",
                   no_args_is_help=True)
@@ -110,7 +111,7 @@ def create(
                                                      "{min, max, log}")] = None,
     param: Annotated[list[str] | None, typer.Option(
         "--param", help="name=v1,v2 or name=min:max[:log] (e.g. learning_rate=1e-4:1e-2:log); repeatable")] = None,
-    arch: Annotated[str, typer.Option(help="Architecture")] = "cnn",
+    arch: Annotated[str, typer.Option(help="Architecture")] = DEFAULT_ARCHITECTURE,
     strategy: Annotated[str, typer.Option(help="grid or random")] = "grid",
     budget: Annotated[int | None, typer.Option(min=1, help="Trials of a random search; cap of a grid")] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Epochs per trial (unless the space sets epochs)")] = 2,

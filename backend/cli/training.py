@@ -10,11 +10,12 @@ from backend.cli.client import ApiClient
 from backend.cli.jobs import follow_job
 from backend.cli.output import console, table
 from backend.cli.params import parse_assignments
+from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
 
 def train(
     project: Annotated[str, typer.Argument(help="Project name or id")],
-    arch: Annotated[str, typer.Option(help="Architecture")] = "cnn",
+    arch: Annotated[str, typer.Option(help="Architecture")] = DEFAULT_ARCHITECTURE,
     epochs: Annotated[int, typer.Option(min=1, help="Epochs to train")] = 2,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Hyperparameter key=value (JSON values: --set kernel_sizes=[3,4,5]); repeatable")] = None,

@@ -1,28 +1,56 @@
 /**
  * UI benchmark: headless Chromium draws a 50k-point map (synthetic points in the API's Arrow IPC format,
- * same columns and types as GET /maps/{epoch}/points, served with the built dashboard by a tiny local server) and reports the time from navigation to the map
- * drawn and the frame rate while panning. Size: BENCH_POINTS (default 50000). Last line: map_fps=<x>.
+ * same columns and types as GET /maps/{epoch}/points) with the dashboard's PointMap, and reports the time
+ * from navigation to the map drawn and the frame rate while panning. The page (bench/page/) is built here
+ * with the dashboard's Vite config into a temporary folder and served with the payload by a tiny local
+ * server, so the dashboard's own bundle does not carry it. Size: BENCH_POINTS (default 50000). Last line:
+ * map_fps=<x>.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
+import { build } from "vite";
 import { CHROMIUM, CHROMIUM_ARGS, FRONTEND, freePort, requireChromium } from "../e2e/stack";
-import { Bool, Dictionary, Float16, Int16, Int8, Table, tableToIPC, Uint16, Uint32, Uint8, Utf8, vectorFromArray } from "apache-arrow";
+import {
+  Bool,
+  Dictionary,
+  Float16,
+  Int16,
+  Int8,
+  Table,
+  tableToIPC,
+  Uint16,
+  Uint32,
+  Uint8,
+  Utf8,
+  vectorFromArray,
+} from "apache-arrow";
 
 type BenchWindow = { __mapBench?: { dataAt?: number; drawnAt?: number; n?: number; error?: string } };
 
 const N = Number(process.env.BENCH_POINTS ?? 50_000);
-const DIST = join(FRONTEND, "dist");
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml" };
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".html": "text/html",
+  ".svg": "image/svg+xml",
+};
 
 function synthetic(n: number): Uint8Array {
   // Seeded clusters so the picture resembles a real map; the values only need the right types.
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const x = new Float32Array(n), y = new Float32Array(n), label = new Uint8Array(n), loss = new Float32Array(n), id = new Int32Array(n);
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const x = new Float32Array(n),
+    y = new Float32Array(n),
+    label = new Uint8Array(n),
+    loss = new Float32Array(n),
+    id = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const c = Math.floor(rnd() * 12), a = (c / 12) * Math.PI * 2, r = 6 + (c % 3) * 3;
+    const c = Math.floor(rnd() * 12),
+      a = (c / 12) * Math.PI * 2,
+      r = 6 + (c % 3) * 3;
     x[i] = Math.cos(a) * r + (rnd() - 0.5) * 3;
     y[i] = Math.sin(a) * r + (rnd() - 0.5) * 3;
     label[i] = c % 2;
@@ -31,27 +59,51 @@ function synthetic(n: number): Uint8Array {
   }
   const splits = Array.from({ length: n }, (_, i) => (["train", "val", "test"] as const)[i % 3]);
   // Uncompressed (the API's compression=none form); the decode work after decompression is the same.
-  return tableToIPC(new Table({
-    sample_id: vectorFromArray(Array.from(id), new Uint32()),
-    index: vectorFromArray(Array.from(Uint32Array.from(id, (v) => v - 1)), new Uint32()),
-    x: vectorFromArray(Array.from(x), new Float16()),
-    y: vectorFromArray(Array.from(y), new Float16()),
-    split: vectorFromArray(splits, new Dictionary(new Utf8(), new Int8())),
-    label: vectorFromArray(Array.from(label), new Uint8()),
-    prediction: vectorFromArray(Array.from(label), new Uint8()),
-    p_positive: vectorFromArray(Array.from(label, (l) => (l ? 0.8 : 0.2)), new Float16()),
-    loss: vectorFromArray(Array.from(loss), new Float16()),
-    score: vectorFromArray(Array.from(label, (l) => (l ? 8 : 3)), new Uint8()),
-    token_count: vectorFromArray(Array.from(Uint16Array.from(id, (v) => v % 400)), new Uint16()),
-    truncated: vectorFromArray(Array.from(id, (v) => v % 7 === 0), new Bool()),
-    flag: vectorFromArray(Array.from(new Uint8Array(n)), new Uint8()),
-    cluster: vectorFromArray(Array.from(Int16Array.from(id, (v) => v % 12)), new Int16()),
-  }), "stream");
+  return tableToIPC(
+    new Table({
+      sample_id: vectorFromArray(Array.from(id), new Uint32()),
+      index: vectorFromArray(Array.from(Uint32Array.from(id, (v) => v - 1)), new Uint32()),
+      x: vectorFromArray(Array.from(x), new Float16()),
+      y: vectorFromArray(Array.from(y), new Float16()),
+      split: vectorFromArray(splits, new Dictionary(new Utf8(), new Int8())),
+      label: vectorFromArray(Array.from(label), new Uint8()),
+      prediction: vectorFromArray(Array.from(label), new Uint8()),
+      p_positive: vectorFromArray(
+        Array.from(label, (l) => (l ? 0.8 : 0.2)),
+        new Float16(),
+      ),
+      loss: vectorFromArray(Array.from(loss), new Float16()),
+      score: vectorFromArray(
+        Array.from(label, (l) => (l ? 8 : 3)),
+        new Uint8(),
+      ),
+      token_count: vectorFromArray(Array.from(Uint16Array.from(id, (v) => v % 400)), new Uint16()),
+      truncated: vectorFromArray(
+        Array.from(id, (v) => v % 7 === 0),
+        new Bool(),
+      ),
+      flag: vectorFromArray(Array.from(new Uint8Array(n)), new Uint8()),
+      cluster: vectorFromArray(Array.from(Int16Array.from(id, (v) => v % 12)), new Int16()),
+    }),
+    "stream",
+  );
+}
+
+/** Builds bench/page/ into a fresh temporary folder and returns it. */
+async function buildPage(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), "lensboard-bench-ui-"));
+  await build({
+    configFile: join(FRONTEND, "vite.config.ts"),
+    root: join(FRONTEND, "bench", "page"),
+    logLevel: "warn",
+    build: { outDir, emptyOutDir: true },
+  });
+  return outDir;
 }
 
 async function main() {
   if (!requireChromium()) return;
-  if (!existsSync(join(DIST, "index.html"))) throw new Error("frontend/dist is missing: run `npm run build` first");
+  const DIST = await buildPage();
   const payload = Buffer.from(synthetic(N));
   const port = await freePort();
   const server = createServer((req, res) => {
@@ -61,23 +113,33 @@ async function main() {
       return res.end(payload);
     }
     const file = normalize(join(DIST, path));
-    const target = file.startsWith(DIST) && existsSync(file) && statSync(file).isFile() ? file : join(DIST, "index.html");
+    const target =
+      file.startsWith(DIST) && existsSync(file) && statSync(file).isFile() ? file : join(DIST, "index.html");
     res.writeHead(200, { "Content-Type": TYPES[extname(target)] ?? "application/octet-stream" });
     createReadStream(target).pipe(res);
   });
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   // Software GL (SwiftShader) is what a headless machine without a GPU has.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, "--use-angle=swiftshader", "--enable-unsafe-swiftshader"], headless: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+    headless: true,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`http://127.0.0.1:${port}/_bench/map`);
-    await page.waitForFunction(() => {
-      const b = (window as unknown as BenchWindow).__mapBench;
-      return b?.drawnAt !== undefined || b?.error !== undefined;
-    }, null, { timeout: 60_000 });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(
+      () => {
+        const b = (window as unknown as BenchWindow).__mapBench;
+        return b?.drawnAt !== undefined || b?.error !== undefined;
+      },
+      null,
+      { timeout: 60_000 },
+    );
     const t = await page.evaluate(() => (window as unknown as BenchWindow).__mapBench ?? {});
     if (t.error) throw new Error(t.error);
-    const drawn = t.drawnAt ?? NaN, data = t.dataAt ?? NaN;
+    const drawn = t.drawnAt ?? NaN,
+      data = t.dataAt ?? NaN;
     console.log(`points=${t.n} payload_bytes=${payload.length}`);
     console.log(`navigation_to_drawn_ms=${drawn.toFixed(0)}`);
     console.log(`data_to_drawn_ms=${(drawn - data).toFixed(0)}`);
@@ -102,6 +164,7 @@ async function main() {
   } finally {
     await browser.close();
     server.close();
+    rmSync(DIST, { recursive: true, force: true });
   }
 }
 

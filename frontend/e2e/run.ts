@@ -8,7 +8,16 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
-import { buildSubset, CHROMIUM, LONG_WORD, CHROMIUM_ARGS, FRONTEND, requireChromium, startStack, type Stack } from "./stack";
+import {
+  buildSubset,
+  CHROMIUM,
+  LONG_WORD,
+  CHROMIUM_ARGS,
+  FRONTEND,
+  requireChromium,
+  startStack,
+  type Stack,
+} from "./stack";
 
 const OUT = join(FRONTEND, "test-results");
 const HOSTILE_NOTE = `<img src=x onerror="window.__pwned = 4"> <a href="javascript:window.__pwned=5">see</a> ${LONG_WORD}`;
@@ -24,7 +33,10 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
     console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   } catch (e) {
     failed++;
-    if (currentPage) await currentPage.screenshot({ path: join(OUT, `failed-${name.slice(0, 24).replace(/\W+/g, "-")}.png`) }).catch(() => undefined);
+    if (currentPage)
+      await currentPage
+        .screenshot({ path: join(OUT, `failed-${name.slice(0, 24).replace(/\W+/g, "-")}.png`) })
+        .catch(() => undefined);
     console.log(`FAIL ${name}: ${e instanceof Error ? e.message : String(e)}`);
     throw e;
   }
@@ -42,23 +54,40 @@ async function assertInert(page: Page, where: string): Promise<void> {
   // No named functions inside: tsx would wrap them in a helper that does not exist in the page.
   const r = await page.evaluate(() => ({
     pwned: (window as unknown as { __pwned?: number }).__pwned,
-    elements: document.querySelectorAll('img[onerror], img[src="x"], a[href^="javascript:" i]').length
-      + [...document.querySelectorAll("script")].filter((s) => (s.textContent ?? "").includes("__pwned")).length,
+    elements:
+      document.querySelectorAll('img[onerror], img[src="x"], a[href^="javascript:" i]').length +
+      [...document.querySelectorAll("script")].filter((s) => (s.textContent ?? "").includes("__pwned")).length,
     pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
     // Text containers must not be wider than themselves. Tables may scroll inside a scrolling wrapper (a
     // narrow dashlet), so for them: no wider than a wrapper that does not scroll, and no cell holding the long
     // word that can neither wrap it nor clip it.
     overflowing: [
-      ...[...document.querySelectorAll<HTMLElement>('.review-text, .preview-text, .hover-card, [data-testid="sample-panel"]')]
-        .filter((el) => el.scrollWidth > el.clientWidth + 1),
-      ...[...document.querySelectorAll<HTMLElement>('[data-testid="loss-table"], [data-testid="similar-samples"], [data-testid="flag-table"]')]
-        .filter((el) => el.parentElement !== null && getComputedStyle(el.parentElement).overflowX === "visible"
-          && el.offsetWidth > el.parentElement.clientWidth + 1),
+      ...[
+        ...document.querySelectorAll<HTMLElement>(
+          '.review-text, .preview-text, .hover-card, [data-testid="sample-panel"]',
+        ),
+      ].filter((el) => el.scrollWidth > el.clientWidth + 1),
+      ...[
+        ...document.querySelectorAll<HTMLElement>(
+          '[data-testid="loss-table"], [data-testid="similar-samples"], [data-testid="flag-table"]',
+        ),
+      ].filter(
+        (el) =>
+          el.parentElement !== null &&
+          getComputedStyle(el.parentElement).overflowX === "visible" &&
+          el.offsetWidth > el.parentElement.clientWidth + 1,
+      ),
       ...[...document.querySelectorAll<HTMLElement>("td")]
         .filter((td) => (td.textContent ?? "").includes("UnbreakableUnbreakableUnbreakable"))
-        .filter((td) => getComputedStyle(td).overflowWrap !== "anywhere"
-          && getComputedStyle(td).wordBreak !== "break-all" && getComputedStyle(td).overflowX !== "hidden"),
-    ].map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`),
+        .filter(
+          (td) =>
+            getComputedStyle(td).overflowWrap !== "anywhere" &&
+            getComputedStyle(td).wordBreak !== "break-all" &&
+            getComputedStyle(td).overflowX !== "hidden",
+        ),
+    ].map(
+      (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`,
+    ),
   }));
   if (r.pwned !== undefined) throw new Error(`${where}: injected code ran (__pwned=${r.pwned})`);
   if (r.elements) throw new Error(`${where}: review markup became ${r.elements} element(s)`);
@@ -71,7 +100,11 @@ async function shot(page: Page, name: string) {
 }
 
 /** Collects the states a job card shows, sampled from the DOM, until it finishes. */
-async function watchJob(page: Page, kind: string, timeoutMs: number): Promise<{ states: string[]; progress: string[]; error: string }> {
+async function watchJob(
+  page: Page,
+  kind: string,
+  timeoutMs: number,
+): Promise<{ states: string[]; progress: string[]; error: string }> {
   const states: string[] = [];
   const progress: string[] = [];
   const deadline = Date.now() + timeoutMs;
@@ -79,7 +112,13 @@ async function watchJob(page: Page, kind: string, timeoutMs: number): Promise<{ 
     const card = await page.evaluate((k) => {
       const cards = [...document.querySelectorAll<HTMLElement>('[data-testid="job-card"]')];
       const c = cards.find((el) => el.querySelector(".job-kind")?.textContent === k);
-      return c ? { state: c.dataset.state ?? "", progress: c.querySelector(".job-progress")?.textContent ?? "", error: c.querySelector(".job-error")?.textContent ?? "" } : null;
+      return c
+        ? {
+            state: c.dataset.state ?? "",
+            progress: c.querySelector(".job-progress")?.textContent ?? "",
+            error: c.querySelector(".job-error")?.textContent ?? "",
+          }
+        : null;
     }, kind);
     if (card) {
       if (states[states.length - 1] !== card.state) states.push(card.state);
@@ -121,7 +160,10 @@ async function main() {
       await page.getByRole("heading", { name: "Projects" }).waitFor();
       const cookies = await page.context().cookies();
       const session = cookies.find((c) => c.name === "lensboard_session");
-      expect(session?.httpOnly === true && session.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict");
+      expect(
+        session?.httpOnly === true && session.sameSite === "Strict",
+        "the session cookie is HttpOnly and SameSite=Strict",
+      );
     });
 
     await step("projects page loads", async () => {
@@ -158,8 +200,10 @@ async function main() {
       const job = await watchJob(page, "train", 420_000);
       await shot(page, "03-trained");
       if (job.states.at(-1) !== "SUCCESS") throw new Error(`training ended ${job.states.join(" → ")}: ${job.error}`);
-      if (!job.states.some((s) => s === "PENDING" || s === "STARTED" || s === "PROGRESS")) throw new Error(`no live state before the end: ${job.states.join(" → ")}`);
-      if (!job.progress.some((p) => p.includes("epoch"))) throw new Error(`no epoch progress shown: ${job.progress.join(" | ")}`);
+      if (!job.states.some((s) => s === "PENDING" || s === "STARTED" || s === "PROGRESS"))
+        throw new Error(`no live state before the end: ${job.states.join(" → ")}`);
+      if (!job.progress.some((p) => p.includes("epoch")))
+        throw new Error(`no epoch progress shown: ${job.progress.join(" | ")}`);
       console.log(`     states: ${job.states.join(" → ")}; progress seen: ${job.progress.slice(0, 4).join(" | ")}`);
     });
 
@@ -173,7 +217,9 @@ async function main() {
 
     await step("hostile reviews in the samples-by-loss dashlet show as text", async () => {
       const previews = await page.locator('[data-testid="loss-table"] td.preview').allTextContents();
-      if (!previews.some((t) => t.includes("<script>window.__pwned = 1</script>") && t.includes('<a href="javascript:')))
+      if (
+        !previews.some((t) => t.includes("<script>window.__pwned = 1</script>") && t.includes('<a href="javascript:'))
+      )
         throw new Error(`no hostile review shown as text among ${previews.length} top-loss rows`);
       await assertInert(page, "loss table");
     });
@@ -186,32 +232,44 @@ async function main() {
       if (!page.url().includes(`sample=${id}`)) throw new Error(`URL lacks the sample: ${page.url()}`);
       await shot(page, "05-sample");
       await page.keyboard.press("ArrowDown");
-      await page.waitForFunction((prev) => !location.search.includes(`sample=${prev}&`) && !location.search.endsWith(`sample=${prev}`), id);
+      await page.waitForFunction(
+        (prev) => !location.search.includes(`sample=${prev}&`) && !location.search.endsWith(`sample=${prev}`),
+        id,
+      );
       await page.keyboard.press("Escape");
       await page.getByTestId("sample-panel").waitFor({ state: "detached" });
     });
 
-    await step("a review with <script>, <img onerror>, a javascript: link and a 5,000-character word shows as text", async () => {
-      const url = new URL(page.url());
-      const version = url.searchParams.get("version");
-      const res = await fetch(`${base}/api/versions/${version}/samples?split=test&label=0&limit=1000&sort=index&order=asc`, auth);
-      const body = (await res.json()) as { items: { id: number; key: string }[] };
-      const hostile = body.items.find((s) => s.key === subset.hostileKey);
-      if (!hostile) throw new Error(`hostile review ${subset.hostileKey} not found`);
-      url.searchParams.set("sample", String(hostile.id));
-      await page.goto(url.toString());
-      const text = await page.getByTestId("review-text").textContent({ timeout: 15_000 });
-      if (!text?.includes("<script>window.__pwned = 1</script>")) throw new Error("the script tag is not shown as text");
-      if (!text.includes("onerror=")) throw new Error("the img tag is not shown as text");
-      if (!text.includes('<a href="javascript:window.__pwned=3">click</a>')) throw new Error("the javascript: link is not shown as text");
-      if (!text.replace(/\s/g, "").includes(LONG_WORD)) throw new Error("the long word is not shown");
-      await assertInert(page, "sample panel");
-      const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
-      if (pwned !== undefined) throw new Error(`injected code ran (__pwned=${pwned})`);
-      if ((await page.locator('[data-testid="review-text"] img, [data-testid="review-text"] script').count()) !== 0) throw new Error("markup became elements");
-      await shot(page, "06-hostile-review");
-      await page.keyboard.press("Escape");
-    });
+    await step(
+      "a review with <script>, <img onerror>, a javascript: link and a 5,000-character word shows as text",
+      async () => {
+        const url = new URL(page.url());
+        const version = url.searchParams.get("version");
+        const res = await fetch(
+          `${base}/api/versions/${version}/samples?split=test&label=0&limit=1000&sort=index&order=asc`,
+          auth,
+        );
+        const body = (await res.json()) as { items: { id: number; key: string }[] };
+        const hostile = body.items.find((s) => s.key === subset.hostileKey);
+        if (!hostile) throw new Error(`hostile review ${subset.hostileKey} not found`);
+        url.searchParams.set("sample", String(hostile.id));
+        await page.goto(url.toString());
+        const text = await page.getByTestId("review-text").textContent({ timeout: 15_000 });
+        if (!text?.includes("<script>window.__pwned = 1</script>"))
+          throw new Error("the script tag is not shown as text");
+        if (!text.includes("onerror=")) throw new Error("the img tag is not shown as text");
+        if (!text.includes('<a href="javascript:window.__pwned=3">click</a>'))
+          throw new Error("the javascript: link is not shown as text");
+        if (!text.replace(/\s/g, "").includes(LONG_WORD)) throw new Error("the long word is not shown");
+        await assertInert(page, "sample panel");
+        const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
+        if (pwned !== undefined) throw new Error(`injected code ran (__pwned=${pwned})`);
+        if ((await page.locator('[data-testid="review-text"] img, [data-testid="review-text"] script').count()) !== 0)
+          throw new Error("markup became elements");
+        await shot(page, "06-hostile-review");
+        await page.keyboard.press("Escape");
+      },
+    );
 
     await step("network view shows the layer graph; click shows details", async () => {
       await page.getByRole("link", { name: "Network" }).click();
@@ -232,10 +290,17 @@ async function main() {
       }
       await map.waitFor({ timeout: Number(process.env.E2E_MAP_TIMEOUT_MS ?? 300_000) });
       const version = new URL(page.url()).searchParams.get("version");
-      const total = ((await (await fetch(`${base}/api/versions/${version}/samples?limit=1`, auth)).json()) as { total: number }).total;
+      const total = (
+        (await (await fetch(`${base}/api/versions/${version}/samples?limit=1`, auth)).json()) as { total: number }
+      ).total;
       const count = (await page.getByTestId("map-count").textContent()) ?? "";
-      if (!count.startsWith(`${total.toLocaleString("en-US")} points`)) throw new Error(`map shows "${count}", expected all ${total} points`);
-      await page.getByTestId("insights").or(page.getByText("No insight for this epoch.")).first().waitFor({ timeout: 15_000 });
+      if (!count.startsWith(`${total.toLocaleString("en-US")} points`))
+        throw new Error(`map shows "${count}", expected all ${total} points`);
+      await page
+        .getByTestId("insights")
+        .or(page.getByText("No insight for this epoch."))
+        .first()
+        .waitFor({ timeout: 15_000 });
       await page.getByTestId("clusters").waitFor({ timeout: 15_000 });
       await page.waitForTimeout(1200);
       await shot(page, "08-map");
@@ -270,7 +335,11 @@ async function main() {
           const card = page.locator(".hover-card .preview-text");
           if (!(await card.count())) continue;
           cards++;
-          await page.waitForFunction(() => document.querySelector(".hover-card .preview-text")?.textContent !== "…", null, { timeout: 5_000 }).catch(() => undefined);
+          await page
+            .waitForFunction(() => document.querySelector(".hover-card .preview-text")?.textContent !== "…", null, {
+              timeout: 5_000,
+            })
+            .catch(() => undefined);
           const text = (await card.textContent().catch(() => "")) ?? "";
           if (text.includes("<script>window.__pwned = 1</script>")) {
             await assertInert(page, "map hover preview");
@@ -292,7 +361,9 @@ async function main() {
       await page.getByTestId("sample-panel").waitFor();
       await page.locator('[data-testid="review-text"] .tok').first().waitFor({ timeout: 15_000 });
       await page.getByRole("button", { name: "Analyze", exact: true }).click();
-      await page.getByTestId("analysis-summary").waitFor({ timeout: Number(process.env.E2E_ANALYZE_TIMEOUT_MS ?? 180_000) });
+      await page
+        .getByTestId("analysis-summary")
+        .waitFor({ timeout: Number(process.env.E2E_ANALYZE_TIMEOUT_MS ?? 180_000) });
       const painted = await page.locator('[data-testid="review-text"] .tok[data-score]').count();
       if (painted === 0) throw new Error("the heatmap painted no token");
       await page.getByTestId("similar-samples").waitFor({ timeout: 15_000 });
@@ -303,7 +374,9 @@ async function main() {
       await box.fill(`${text.slice(0, 400)} This was a wonderful, brilliant and moving film.`);
       await page.getByRole("button", { name: "Analyze edited text" }).click();
       await page.getByTestId("whatif-delta").waitFor({ timeout: 180_000 });
-      console.log(`     painted ${painted} tokens; what-if: ${(await page.getByTestId("whatif-delta").textContent())?.trim()}`);
+      console.log(
+        `     painted ${painted} tokens; what-if: ${(await page.getByTestId("whatif-delta").textContent())?.trim()}`,
+      );
       await page.getByTestId("whatif-delta").scrollIntoViewIfNeeded();
       await shot(page, "11-whatif");
       // Flag it as a confirmed mislabel with a note, then find it in the flags export.
@@ -315,16 +388,27 @@ async function main() {
       await shot(page, "12-flagged");
       const project = new URL(page.url()).pathname.split("/")[2];
       const csv = await (await fetch(`${base}/api/projects/${project}/flags/export?format=csv`, auth)).text();
-      const row = csv.split("\n").find((line) => line.split(",")[0] === sampleId || line.includes(`,${sampleId},`) || line.startsWith(`${sampleId},`));
-      if (!row || !row.includes("confirmed")) throw new Error(`sample ${sampleId} not confirmed in the export:\n${csv.slice(0, 400)}`);
+      const row = csv
+        .split("\n")
+        .find(
+          (line) =>
+            line.split(",")[0] === sampleId || line.includes(`,${sampleId},`) || line.startsWith(`${sampleId},`),
+        );
+      if (!row || !row.includes("confirmed"))
+        throw new Error(`sample ${sampleId} not confirmed in the export:\n${csv.slice(0, 400)}`);
       await page.keyboard.press("Escape");
       await page.getByTestId("sample-panel").waitFor({ state: "detached" });
     });
 
     await step("a hostile review's heatmap and similar samples stay text; a hostile flag note too", async () => {
       const url = new URL(page.url());
-      const res = await fetch(`${base}/api/versions/${url.searchParams.get("version")}/samples?split=test&label=0&limit=1000&sort=index&order=asc`, auth);
-      const hostile = ((await res.json()) as { items: { id: number; key: string }[] }).items.find((s) => s.key === subset.hostileKey);
+      const res = await fetch(
+        `${base}/api/versions/${url.searchParams.get("version")}/samples?split=test&label=0&limit=1000&sort=index&order=asc`,
+        auth,
+      );
+      const hostile = ((await res.json()) as { items: { id: number; key: string }[] }).items.find(
+        (s) => s.key === subset.hostileKey,
+      );
       if (!hostile) throw new Error(`hostile review ${subset.hostileKey} not found`);
       url.searchParams.set("sample", String(hostile.id));
       await page.goto(url.toString());
@@ -333,7 +417,8 @@ async function main() {
       await page.getByTestId("analysis-summary").waitFor({ timeout: 120_000 });
       await page.locator('[data-testid="review-text"] .tok[data-score]').first().waitFor();
       const text = (await page.getByTestId("review-text").textContent()) ?? "";
-      if (!text.includes("<script>window.__pwned = 1</script>")) throw new Error("the heatmap does not show the markup as text");
+      if (!text.includes("<script>window.__pwned = 1</script>"))
+        throw new Error("the heatmap does not show the markup as text");
       await page.getByTestId("similar-samples").waitFor({ timeout: 15_000 });
       await assertInert(page, "analysis heatmap and similar samples");
       await page.getByLabel("flag note").fill(`${HOSTILE_NOTE}`);
@@ -349,7 +434,8 @@ async function main() {
       await page.locator(".flags-view").waitFor();
       await page.getByTestId("flag-table").waitFor({ timeout: 15_000 });
       const table = (await page.getByTestId("flag-table").textContent()) ?? "";
-      if (!table.includes('<img src=x onerror="window.__pwned = 4">')) throw new Error("the hostile flag note is not shown as text");
+      if (!table.includes('<img src=x onerror="window.__pwned = 4">'))
+        throw new Error("the hostile flag note is not shown as text");
       await assertInert(page, "flags view");
       await shot(page, "09-flags");
     });

@@ -19,8 +19,13 @@ export function python(): string {
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--no-first-run",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
 ];
 
 /** Outside CI a missing browser skips with a message; under CI=true it is a failure. */
@@ -76,10 +81,18 @@ export async function startStack(): Promise<Stack> {
   run(py, ["-m", "alembic", "upgrade", "head"], env);
   const username = "e2e";
   const password = `pw-${process.pid}-${Date.now()}`;
-  const created = spawnSync(py, ["-m", "backend.cli.main", "users", "create", username, "--admin", "--password-stdin"],
-    { cwd: ROOT, env, input: `${password}\n`, encoding: "utf-8", timeout: 120_000 });
+  const created = spawnSync(
+    py,
+    ["-m", "backend.cli.main", "users", "create", username, "--admin", "--password-stdin"],
+    { cwd: ROOT, env, input: `${password}\n`, encoding: "utf-8", timeout: 120_000 },
+  );
   if (created.status !== 0) throw new Error(`creating the e2e user failed: ${created.stderr}`);
-  const issued = spawnSync(py, ["-m", "backend.cli.main", "users", "token", username], { cwd: ROOT, env, encoding: "utf-8", timeout: 120_000 });
+  const issued = spawnSync(py, ["-m", "backend.cli.main", "users", "token", username], {
+    cwd: ROOT,
+    env,
+    encoding: "utf-8",
+    timeout: 120_000,
+  });
   if (issued.status !== 0) throw new Error(`issuing the e2e token failed: ${issued.stderr}`);
   const token = issued.stdout.trim();
   const log = (name: string) => openSync(join(dataDir, `${name}.log`), "a");
@@ -87,8 +100,34 @@ export async function startStack(): Promise<Stack> {
   const stop = () => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   };
-  children.push(spawn(py, ["-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", String(port)], { cwd: ROOT, env, stdio: ["ignore", log("api"), log("api")] }));
-  children.push(spawn(py, ["-m", "celery", "-A", "worker.celery_app", "worker", "--pool", "solo", "--concurrency", "1", "-Q", env.LENSBOARD_QUEUE as string, "--loglevel", "INFO"], { cwd: ROOT, env, stdio: ["ignore", log("worker"), log("worker")] }));
+  children.push(
+    spawn(py, ["-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", String(port)], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", log("api"), log("api")],
+    }),
+  );
+  children.push(
+    spawn(
+      py,
+      [
+        "-m",
+        "celery",
+        "-A",
+        "worker.celery_app",
+        "worker",
+        "--pool",
+        "solo",
+        "--concurrency",
+        "1",
+        "-Q",
+        env.LENSBOARD_QUEUE as string,
+        "--loglevel",
+        "INFO",
+      ],
+      { cwd: ROOT, env, stdio: ["ignore", log("worker"), log("worker")] },
+    ),
+  );
   process.on("exit", stop);
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
@@ -130,7 +169,11 @@ for folder in sorted(p for p in root.glob("*/*") if p.is_dir()):
 first = sorted((root / "test" / "neg").glob("*.txt"))[0]
 print(f"test/neg/{first.stem}")
 `;
-  const r = spawnSync(python(), ["-c", script, source, join(dataDir, "subset"), String(perClass), HOSTILE], { cwd: ROOT, env: { ...process.env, PYTHONPATH: ROOT }, encoding: "utf-8" });
+  const r = spawnSync(python(), ["-c", script, source, join(dataDir, "subset"), String(perClass), HOSTILE], {
+    cwd: ROOT,
+    env: { ...process.env, PYTHONPATH: ROOT },
+    encoding: "utf-8",
+  });
   if (r.status !== 0) throw new Error(`building the subset failed: ${r.stderr}`);
   return { path: join(dataDir, "subset", "aclImdb"), hostileKey: r.stdout.trim() };
 }

@@ -1,20 +1,25 @@
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { lazy, Suspense, type ReactNode } from "react";
 import { createBrowserRouter, Link, RouterProvider } from "react-router";
-import { meKey } from "./api/auth";
 import { ApiError } from "./api/client";
+import { keys } from "./api/keys";
 import { AuthGate } from "./components/AuthGate";
-import { BenchMapPage } from "./views/BenchMapPage";
-import { ProjectPage } from "./views/ProjectPage";
-import { ProjectsPage } from "./views/ProjectsPage";
-import { ReportPage } from "./views/ReportPage";
-import { SweepPage } from "./views/SweepPage";
+import { Loading } from "./components/States";
+
+// Each page is its own chunk, loaded on first visit: the charting, graph and WebGL libraries come only
+// with the pages (and, inside the project page, the views) that draw with them.
+const ProjectsPage = lazy(() => import("./views/ProjectsPage").then((m) => ({ default: m.ProjectsPage })));
+const ProjectPage = lazy(() => import("./views/ProjectPage").then((m) => ({ default: m.ProjectPage })));
+const SweepPage = lazy(() => import("./views/SweepPage").then((m) => ({ default: m.SweepPage })));
+const ReportPage = lazy(() => import("./views/ReportPage").then((m) => ({ default: m.ReportPage })));
 
 export function makeQueryClient() {
   const client: QueryClient = new QueryClient({
     // A 401 anywhere means the session ended (expired, signed out in another tab): back to sign-in.
     queryCache: new QueryCache({
       onError: (error, query) => {
-        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== meKey[0]) client.setQueryData(meKey, null);
+        if (error instanceof ApiError && error.status === 401 && query.queryKey[0] !== keys.me[0])
+          client.setQueryData(keys.me, null);
       },
     }),
     defaultOptions: {
@@ -38,12 +43,53 @@ function NotFoundPage() {
   );
 }
 
+function Page({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <div className="page-center">
+          <Loading />
+        </div>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
+
 const router = createBrowserRouter([
-  { path: "/", element: <ProjectsPage /> },
-  { path: "/projects/:projectId/sweeps/:sweepId", element: <SweepPage /> },
-  { path: "/projects/:projectId/:view?", element: <ProjectPage /> },
-  { path: "/projects/:projectId/versions/:versionId/report", element: <ReportPage /> },
-  { path: "/_bench/map", element: <BenchMapPage /> },
+  {
+    path: "/",
+    element: (
+      <Page>
+        <ProjectsPage />
+      </Page>
+    ),
+  },
+  {
+    path: "/projects/:projectId/sweeps/:sweepId",
+    element: (
+      <Page>
+        <SweepPage />
+      </Page>
+    ),
+  },
+  {
+    path: "/projects/:projectId/:view?",
+    element: (
+      <Page>
+        <ProjectPage />
+      </Page>
+    ),
+  },
+  {
+    path: "/projects/:projectId/versions/:versionId/report",
+    element: (
+      <Page>
+        <ReportPage />
+      </Page>
+    ),
+  },
   { path: "*", element: <NotFoundPage /> },
 ]);
 
@@ -52,12 +98,9 @@ const queryClient = makeQueryClient();
 export function App() {
   return (
     <QueryClientProvider client={queryClient}>
-      {/* The map benchmark page reads a static payload, no API: it runs without a server to sign in to. */}
-      {typeof window !== "undefined" && window.location.pathname.startsWith("/_bench/") ? <RouterProvider router={router} /> : (
-        <AuthGate>
-          <RouterProvider router={router} />
-        </AuthGate>
-      )}
+      <AuthGate>
+        <RouterProvider router={router} />
+      </AuthGate>
     </QueryClientProvider>
   );
 }

@@ -31,18 +31,18 @@ export function useRouteState(): [RouteState, (patch: Partial<Omit<RouteState, "
     epoch: intOrNull(search.get("epoch")),
     sampleId: intOrNull(search.get("sample")),
   };
+  const { projectId, versionId, epoch, sampleId } = state;
   const update = useCallback(
     (patch: Partial<Omit<RouteState, "projectId">>) => {
-      const next = { ...state, ...patch };
+      const next = { view, versionId, epoch, sampleId, ...patch };
       const q = new URLSearchParams();
       if (next.versionId !== null) q.set("version", String(next.versionId));
       if (next.epoch !== null) q.set("epoch", String(next.epoch));
       if (next.sampleId !== null) q.set("sample", String(next.sampleId));
       const qs = q.toString();
-      navigate(`/projects/${state.projectId}/${next.view}${qs ? `?${qs}` : ""}`, { replace: patch.view === undefined });
+      void navigate(`/projects/${projectId}/${next.view}${qs ? `?${qs}` : ""}`, { replace: patch.view === undefined });
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [state.projectId, state.view, state.versionId, state.epoch, state.sampleId, navigate],
+    [projectId, view, versionId, epoch, sampleId, navigate],
   );
   return [state, update];
 }

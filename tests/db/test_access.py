@@ -28,7 +28,8 @@ from tests.support.versions import trained_version
 PUBLIC = {"health", "ready", "login", "useLoginLink"}
 # Operations about the caller themself or the site, not about a project's data.
 SELF_OR_SITE = {"getMe", "logout", "changePassword", "listTokens", "createToken", "revokeToken", "listUsers",
-                "createUser", "listProjects", "createProject", "listJobs", "streamJobs"}
+                "createUser", "listProjects", "createProject", "listJobs", "streamJobs", "listArchitectures",
+                "listAnalysisMethods"}
 SAFE = {"get", "head"}
 ANALYSIS_RESULT = {
     "method": "saliency", "params": {}, "classes": ["neg", "pos"], "prediction": 1, "probabilities": [0.4, 0.6],

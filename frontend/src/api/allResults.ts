@@ -1,6 +1,7 @@
 /** Every sample's result at one epoch, paged from GET /versions/{id}/samples (for client-side figures). */
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap, type SampleRow } from "./client";
+import { keys } from "./keys";
 
 export type MetaValue = number | string | null;
 
@@ -28,9 +29,18 @@ function metaValue(v: unknown): MetaValue {
 export function toColumns(rows: readonly SampleRow[]): ResultColumns {
   const n = rows.length;
   const out: ResultColumns = {
-    n, sampleId: new Int32Array(n), split: [], label: new Uint8Array(n), prediction: new Uint8Array(n),
-    pPositive: new Float32Array(n), pLabel: new Float32Array(n), loss: new Float32Array(n), score: new Uint8Array(n),
-    tokenCount: new Int32Array(n), wordCount: new Int32Array(n), meta: {},
+    n,
+    sampleId: new Int32Array(n),
+    split: [],
+    label: new Uint8Array(n),
+    prediction: new Uint8Array(n),
+    pPositive: new Float32Array(n),
+    pLabel: new Float32Array(n),
+    loss: new Float32Array(n),
+    score: new Uint8Array(n),
+    tokenCount: new Int32Array(n),
+    wordCount: new Int32Array(n),
+    meta: {},
   };
   rows.forEach((r, i) => {
     out.sampleId[i] = r.id;
@@ -55,7 +65,7 @@ const PAGE = 1000;
 
 export function useAllResults(versionId: number | null, epoch: number | null) {
   return useQuery({
-    queryKey: ["allResults", versionId ?? -1, epoch],
+    queryKey: keys.allResultsAt(versionId ?? -1, epoch ?? -1),
     enabled: versionId !== null && epoch !== null,
     staleTime: Infinity,
     queryFn: async () => {
@@ -63,7 +73,10 @@ export function useAllResults(versionId: number | null, epoch: number | null) {
       for (let offset = 0; ; offset += PAGE) {
         const page = await unwrap(
           api.GET("/api/versions/{version_id}/samples", {
-            params: { path: { version_id: versionId ?? -1 }, query: { epoch: epoch ?? undefined, sort: "index", order: "asc", offset, limit: PAGE } },
+            params: {
+              path: { version_id: versionId ?? -1 },
+              query: { epoch: epoch ?? undefined, sort: "index", order: "asc", offset, limit: PAGE },
+            },
           }),
         );
         rows.push(...page.items);
@@ -74,7 +87,8 @@ export function useAllResults(versionId: number | null, epoch: number | null) {
   });
 }
 
-export function subsetBySplit(c: ResultColumns, split: string | "all"): number[] {
+/** The rows of one split, or of every split with "all". */
+export function subsetBySplit(c: ResultColumns, split: string): number[] {
   const idx: number[] = [];
   for (let i = 0; i < c.n; i++) if (split === "all" || c.split[i] === split) idx.push(i);
   return idx;

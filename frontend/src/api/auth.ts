@@ -1,14 +1,14 @@
 /** Who is signed in, signing in with a password, and signing out. */
 import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, unwrap, type Schemas } from "./client";
+import { keys } from "./keys";
 
 export type Me = Schemas["MeOut"];
-export const meKey = ["auth", "me"] as const;
 
 /** The signed-in user, or null when nobody is (a 401 is an answer here, not an error). */
 export function useMe() {
   return useQuery({
-    queryKey: meKey,
+    queryKey: keys.me,
     queryFn: async (): Promise<Me | null> => {
       try {
         return await unwrap(api.GET("/api/auth/me"));
@@ -24,7 +24,7 @@ export function useMe() {
 /** Nothing read as someone else (or as nobody) may stay on screen. The sign-in state itself stays, since
  * the gate observes it: removing that query would leave the gate watching a query no longer cached. */
 function forgetData(qc: QueryClient) {
-  qc.removeQueries({ predicate: (q) => q.queryKey[0] !== meKey[0] });
+  qc.removeQueries({ predicate: (q) => q.queryKey[0] !== keys.me[0] });
 }
 
 export function useSignIn() {
@@ -33,7 +33,7 @@ export function useSignIn() {
     mutationFn: (body: Schemas["LoginIn"]) => unwrap(api.POST("/api/auth/login", { body })),
     onSuccess: (me) => {
       forgetData(qc);
-      qc.setQueryData(meKey, me);
+      qc.setQueryData(keys.me, me);
     },
   });
 }
@@ -43,7 +43,7 @@ export function useSignOut() {
   return useMutation({
     mutationFn: () => unwrap(api.POST("/api/auth/logout")),
     onSettled: () => {
-      qc.setQueryData(meKey, null);
+      qc.setQueryData(keys.me, null);
       forgetData(qc);
     },
   });

@@ -60,7 +60,7 @@ export function errorMessage(error: unknown): string {
 
 function detailOf(body: unknown, status: number): string {
   if (body && typeof body === "object" && "detail" in body) {
-    const detail = (body as { detail: unknown }).detail;
+    const detail = body.detail;
     if (typeof detail === "string") return detail;
     if (detail !== undefined) return JSON.stringify(detail);
   }

@@ -2,9 +2,8 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { Job } from "./client";
-import { keys } from "./hooks";
-
-export const FINISHED = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
+import { FINISHED } from "./jobs";
+import { keys } from "./keys";
 
 export interface StreamState {
   jobs: Job[];
@@ -49,11 +48,11 @@ export function useJobStream(projectId: number): StreamState {
         void qc.invalidateQueries({ queryKey: keys.datasets(projectId) });
         void qc.invalidateQueries({ queryKey: keys.project(projectId) });
         void qc.invalidateQueries({ queryKey: keys.projects });
-        void qc.invalidateQueries({ queryKey: keys.jobs(projectId) });
         if (job.version_id !== null) {
           void qc.invalidateQueries({ queryKey: keys.samples(job.version_id) });
           void qc.invalidateQueries({ queryKey: keys.graph(job.version_id) });
-          void qc.invalidateQueries({ queryKey: ["allResults", job.version_id] });
+          void qc.invalidateQueries({ queryKey: keys.allResults(job.version_id) });
+          void qc.invalidateQueries({ queryKey: keys.comparisons });
         }
       }
     });

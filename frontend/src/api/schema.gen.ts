@@ -21,6 +21,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analysis-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Analysis Methods
+         * @description Every attribution method with its parameters, from the same definitions that validate an analysis
+         *     request. Parameters marked `advanced` are tuning knobs most analyses leave at their defaults.
+         */
+        get: operations["listAnalysisMethods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/architectures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Architectures
+         * @description Every model architecture with its hyperparameters: type, range or allowed values, default and help,
+         *     from the same definitions that validate a version's hyperparameters. Rules between two parameters
+         *     (e.g. freeze_embeddings needs pretrained_vectors) are checked on creation only (422).
+         */
+        get: operations["listArchitectures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/link": {
         parameters: {
             query?: never;
@@ -1306,6 +1349,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalysisMethodSpec */
+        AnalysisMethodSpec: {
+            /**
+             * Default
+             * @description Whether a request that names no method gets this one
+             */
+            default: boolean;
+            /**
+             * Name
+             * @description What `method` takes in an analysis request
+             * @enum {string}
+             */
+            name: "integrated_gradients" | "gradient_x_input" | "saliency" | "deeplift" | "gradient_shap" | "occlusion" | "lime" | "kernel_shap" | "counterfactual";
+            /**
+             * Params
+             * @description What `params` takes, each optional (the default applies)
+             */
+            params: components["schemas"]["ParamSpec"][];
+            /** Title */
+            title: string;
+        };
         /** AnalysisOut */
         AnalysisOut: {
             /**
@@ -1445,6 +1509,28 @@ export interface components {
             sufficiency: number;
             /** Version Id */
             version_id: number;
+        };
+        /** ArchitectureSpec */
+        ArchitectureSpec: {
+            /**
+             * Default
+             * @description Whether a version that names no architecture gets this one
+             */
+            default: boolean;
+            /** Description */
+            description: string;
+            /**
+             * Name
+             * @description What `architecture` takes when creating a version or a sweep
+             */
+            name: string;
+            /**
+             * Params
+             * @description The hyperparameters, each optional (the default applies)
+             */
+            params: components["schemas"]["ParamSpec"][];
+            /** Title */
+            title: string;
         };
         /** BatchAnalysisOut */
         BatchAnalysisOut: {
@@ -2525,6 +2611,75 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * ParamSpec
+         * @description Every field is always present (null where it does not apply), so clients need no fallbacks.
+         */
+        ParamSpec: {
+            /**
+             * Advanced
+             * @description A tuning knob most runs leave at its default
+             */
+            advanced: boolean;
+            /**
+             * Choices
+             * @description The only values allowed (a string parameter)
+             */
+            choices: string[] | null;
+            /** Default */
+            default: boolean | number | string | number[] | null;
+            /**
+             * Exclusive Maximum
+             * @description The value must be below `maximum`, not equal
+             */
+            exclusive_maximum: boolean;
+            /**
+             * Exclusive Minimum
+             * @description The value must be above `minimum`, not equal
+             */
+            exclusive_minimum: boolean;
+            /**
+             * Help
+             * @description What the parameter does
+             */
+            help: string;
+            /**
+             * Max Length
+             * @description Most characters (string) or items (list)
+             */
+            max_length: number | null;
+            /** Maximum */
+            maximum: number | null;
+            /**
+             * Min Length
+             * @description Fewest characters (string) or items (list)
+             */
+            min_length: number | null;
+            /** Minimum */
+            minimum: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Nullable
+             * @description Whether null is accepted (and means what `help` says)
+             */
+            nullable: boolean;
+            /**
+             * Pattern
+             * @description A regular expression a string must match
+             */
+            pattern: string | null;
+            /**
+             * Title
+             * @description A short label
+             */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "integer" | "number" | "boolean" | "string" | "integer_list";
+        };
         /** PasswordChange */
         PasswordChange: {
             /**
@@ -3479,6 +3634,136 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnalysisOut"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    listAnalysisMethods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisMethodSpec"][];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    listArchitectures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchitectureSpec"][];
                 };
             };
             /** @description Not signed in, or the API token is invalid, expired or revoked */

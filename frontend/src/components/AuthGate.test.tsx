@@ -3,12 +3,16 @@ import { fireEvent, render, screen } from "@testing-library/react";
 import { makeQueryClient } from "../App";
 import { withCsrf } from "../api/client";
 import { AuthGate } from "./AuthGate";
+import { jsonResponse, stubFetch } from "../test/fetch";
 
-function jsonResponse(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-}
-
-const ME = { id: 1, username: "ann", is_admin: false, created_at: "2026-01-01T00:00:00Z", has_password: true, csrf_token: "c" };
+const ME = {
+  id: 1,
+  username: "ann",
+  is_admin: false,
+  created_at: "2026-01-01T00:00:00Z",
+  has_password: true,
+  csrf_token: "c",
+};
 
 describe("sign-in gate", () => {
   afterEach(() => {
@@ -19,15 +23,22 @@ describe("sign-in gate", () => {
   it("shows the sign-in form to a visitor, then the app once the password is right", async () => {
     let signedIn = false;
     const sent: { url: string; body: string }[] = [];
-    vi.stubGlobal("fetch", vi.fn(async (req: Request) => {
-      if (req.url.endsWith("/api/auth/me")) return signedIn ? jsonResponse(200, ME) : jsonResponse(401, { detail: "sign in first" });
+    stubFetch(async (req: Request) => {
+      if (req.url.endsWith("/api/auth/me"))
+        return signedIn ? jsonResponse(200, ME) : jsonResponse(401, { detail: "sign in first" });
       sent.push({ url: req.url, body: await req.text() });
       const { password } = JSON.parse(sent[sent.length - 1]?.body ?? "{}") as { password: string };
       if (password !== "right password") return jsonResponse(401, { detail: "wrong username or password" });
       signedIn = true;
       return jsonResponse(200, ME);
-    }));
-    render(<QueryClientProvider client={makeQueryClient()}><AuthGate><p>the dashboard</p></AuthGate></QueryClientProvider>);
+    });
+    render(
+      <QueryClientProvider client={makeQueryClient()}>
+        <AuthGate>
+          <p>the dashboard</p>
+        </AuthGate>
+      </QueryClientProvider>,
+    );
     await screen.findByRole("form", { name: "Sign in" }, { timeout: 10_000 });
     expect(screen.queryByText("the dashboard")).toBeNull();
     fireEvent.change(screen.getByLabelText("Username"), { target: { value: "ann" } });

@@ -6,8 +6,18 @@ import { ErrorState, Loading } from "./States";
 /** The dashboard for a signed-in user, the sign-in form for anyone else. */
 export function AuthGate({ children }: { children: ReactNode }) {
   const me = useMe();
-  if (me.error) return <main className="page-center"><ErrorState error={me.error} onRetry={() => void me.refetch()} /></main>;
-  if (me.data === undefined) return <main className="page-center"><Loading /></main>;
+  if (me.error)
+    return (
+      <main className="page-center">
+        <ErrorState error={me.error} onRetry={() => void me.refetch()} />
+      </main>
+    );
+  if (me.data === undefined)
+    return (
+      <main className="page-center">
+        <Loading />
+      </main>
+    );
   if (me.data === null) return <SignInPage />;
   return <>{children}</>;
 }
@@ -19,8 +29,12 @@ export function AccountMenu() {
   if (!me.data) return null;
   return (
     <span className="account-menu">
-      <span className="muted small" title={me.data.is_admin ? "Site administrator" : undefined}>{me.data.username}</span>
-      <button type="button" className="btn btn-small" disabled={signOut.isPending} onClick={() => signOut.mutate()}>Sign out</button>
+      <span className="muted small" title={me.data.is_admin ? "Site administrator" : undefined}>
+        {me.data.username}
+      </span>
+      <button type="button" className="btn btn-small" disabled={signOut.isPending} onClick={() => signOut.mutate()}>
+        Sign out
+      </button>
     </span>
   );
 }

@@ -4,9 +4,25 @@ import { JobToasts, progressText, SUCCESS_TOAST_MS } from "./JobToasts";
 
 function job(patch: Partial<Job>): Job {
   return {
-    id: 1, kind: "train", state: "PROGRESS", progress: 0.4, message: "", error: null, project_id: 1, version_id: 1,
-    dataset_id: 1, celery_task_id: null, params: {}, detail: {}, result: {}, attempts: 1,
-    created_at: "2026-01-01T00:00:00", started_at: null, finished_at: null, updated_at: "2026-01-01T00:00:00", ...patch,
+    id: 1,
+    kind: "train",
+    state: "PROGRESS",
+    progress: 0.4,
+    message: "",
+    error: null,
+    project_id: 1,
+    version_id: 1,
+    dataset_id: 1,
+    celery_task_id: null,
+    params: {},
+    detail: {},
+    result: {},
+    attempts: 1,
+    created_at: "2026-01-01T00:00:00",
+    started_at: null,
+    finished_at: null,
+    updated_at: "2026-01-01T00:00:00",
+    ...patch,
   };
 }
 
@@ -21,10 +37,15 @@ describe("job notifications", () => {
   it("lets a success go after a while and keeps a failure with its reason", () => {
     vi.useFakeTimers();
     try {
-      const jobs = [job({ id: 2, state: "SUCCESS", kind: "map" }), job({ id: 3, state: "FAILURE", kind: "analyze", error: "UMAP failed: boom" })];
+      const jobs = [
+        job({ id: 2, state: "SUCCESS", kind: "map" }),
+        job({ id: 3, state: "FAILURE", kind: "analyze", error: "UMAP failed: boom" }),
+      ];
       render(<JobToasts jobs={jobs} connected />);
       expect(screen.getAllByTestId("job-card")).toHaveLength(2);
-      act(() => vi.advanceTimersByTime(SUCCESS_TOAST_MS + 10));
+      act(() => {
+        vi.advanceTimersByTime(SUCCESS_TOAST_MS + 10);
+      });
       const left = screen.getAllByTestId("job-card");
       expect(left).toHaveLength(1);
       expect(left[0]?.dataset.state).toBe("FAILURE");

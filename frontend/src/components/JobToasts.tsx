@@ -1,9 +1,14 @@
 import { useEffect, useState } from "react";
 import type { Job } from "../api/client";
-import { FINISHED } from "../api/jobStream";
+import { FINISHED } from "../api/jobs";
 
 const STATE_CLASS: Record<string, string> = {
-  PENDING: "pill-muted", STARTED: "pill-info", PROGRESS: "pill-info", SUCCESS: "pill-ok", FAILURE: "pill-bad", REVOKED: "pill-muted",
+  PENDING: "pill-muted",
+  STARTED: "pill-info",
+  PROGRESS: "pill-info",
+  SUCCESS: "pill-ok",
+  FAILURE: "pill-bad",
+  REVOKED: "pill-muted",
 };
 
 /** "epoch 1/3 · batch 120/390 · loss 0.412 · acc 81.2%" from the progress detail the worker reports
@@ -11,7 +16,7 @@ const STATE_CLASS: Record<string, string> = {
 export function progressText(job: Job): string {
   const d = job.detail as Record<string, unknown>;
   const parts: string[] = [];
-  const num = (k: string) => (typeof d[k] === "number" ? (d[k] as number) : null);
+  const num = (k: string) => (typeof d[k] === "number" ? d[k] : null);
   if (num("epoch") !== null) parts.push(`epoch ${num("epoch")}${num("epochs") !== null ? `/${num("epochs")}` : ""}`);
   if (num("batch") !== null) parts.push(`batch ${num("batch")}${num("batches") !== null ? `/${num("batches")}` : ""}`);
   if (typeof d.stage === "string") parts.push(d.stage);
@@ -24,7 +29,12 @@ export function JobCard({ job }: { job: Job }) {
   const finished = FINISHED.has(job.state);
   const progress = progressText(job);
   return (
-    <div className={`job-card job-${job.state.toLowerCase()}`} data-testid="job-card" data-job-id={job.id} data-state={job.state}>
+    <div
+      className={`job-card job-${job.state.toLowerCase()}`}
+      data-testid="job-card"
+      data-job-id={job.id}
+      data-state={job.state}
+    >
       <div className="job-head">
         <span className="job-kind">{job.kind}</span>
         <span className="job-id">#{job.id}</span>
@@ -49,7 +59,10 @@ export const SUCCESS_TOAST_MS = 8000;
 
 export function JobToasts({ jobs, connected }: { jobs: readonly Job[]; connected: boolean }) {
   const [dismissed, setDismissed] = useState<Set<number>>(new Set());
-  const succeeded = jobs.filter((j) => j.state === "SUCCESS" && !dismissed.has(j.id)).map((j) => j.id).join(",");
+  const succeeded = jobs
+    .filter((j) => j.state === "SUCCESS" && !dismissed.has(j.id))
+    .map((j) => j.id)
+    .join(",");
   useEffect(() => {
     if (!succeeded) return;
     const ids = succeeded.split(",").map(Number);
@@ -63,7 +76,12 @@ export function JobToasts({ jobs, connected }: { jobs: readonly Job[]; connected
         <div className="toast" key={job.id}>
           <JobCard job={job} />
           {FINISHED.has(job.state) && (
-            <button type="button" className="icon-btn toast-close" aria-label="Dismiss" onClick={() => setDismissed((s) => new Set(s).add(job.id))}>
+            <button
+              type="button"
+              className="icon-btn toast-close"
+              aria-label="Dismiss"
+              onClick={() => setDismissed((s) => new Set(s).add(job.id))}
+            >
               ×
             </button>
           )}

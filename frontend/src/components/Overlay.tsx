@@ -22,7 +22,17 @@ export function useEscape(onClose: () => void, active = true) {
   }, [onClose, active]);
 }
 
-export function Modal({ title, onClose, children, footer }: { title: string; onClose: () => void; children: ReactNode; footer?: ReactNode }) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  footer,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  footer?: ReactNode;
+}) {
   useEscape(onClose);
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
@@ -56,7 +66,14 @@ export function Drawer({ title, onClose, children }: { title: ReactNode; onClose
 }
 
 /** A dialog form's last row: the error (as text) and Cancel / submit, the submit disabled while busy. */
-export function FormFooter({ error, busy, disabled = false, label, busyLabel, onCancel }: {
+export function FormFooter({
+  error,
+  busy,
+  disabled = false,
+  label,
+  busyLabel,
+  onCancel,
+}: {
   error: string | null;
   busy: boolean;
   disabled?: boolean;
@@ -66,10 +83,18 @@ export function FormFooter({ error, busy, disabled = false, label, busyLabel, on
 }) {
   return (
     <>
-      {error && <div className="form-error span-2" role="alert">{error}</div>}
+      {error && (
+        <div className="form-error span-2" role="alert">
+          {error}
+        </div>
+      )}
       <div className="span-2 form-actions">
-        <button type="button" className="btn" onClick={onCancel}>Cancel</button>
-        <button type="submit" className="btn btn-primary" disabled={busy || disabled}>{busy ? busyLabel : label}</button>
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={busy || disabled}>
+          {busy ? busyLabel : label}
+        </button>
       </div>
     </>
   );

@@ -1,5 +1,5 @@
 import createScatterplot from "regl-scatterplot";
-import { useEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import { encodeColor, encodeSize, POINT_SIZES, type ColorField, type SizeField } from "../lib/pointColors";
 import { normalizedXY, type PointSet } from "../lib/points";
 
@@ -20,12 +20,25 @@ export interface PointMapProps {
 }
 
 /** The WebGL population map. Points are column arrays; shift-drag lassoes, wheel zooms, drag pans. */
-export function PointMap({ points, colorBy, sizeBy, classes, highlighted, onHover, onClick, onSelect, onDrawn }: PointMapProps) {
+export function PointMap({
+  points,
+  colorBy,
+  sizeBy,
+  classes,
+  highlighted,
+  onHover,
+  onClick,
+  onSelect,
+  onDrawn,
+}: PointMapProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const plot = useRef<Scatterplot | null>(null);
   const lastPoints = useRef<PointSet | null>(null);
+  // The scatterplot's subscriptions are made once; they call whatever handlers the latest render passed.
   const handlers = useRef({ onHover, onClick, onSelect, onDrawn });
-  handlers.current = { onHover, onClick, onSelect, onDrawn };
+  useLayoutEffect(() => {
+    handlers.current = { onHover, onClick, onSelect, onDrawn };
+  });
   const mouse = useRef({ x: 0, y: 0 });
 
   useEffect(() => {
@@ -33,9 +46,15 @@ export function PointMap({ points, colorBy, sizeBy, classes, highlighted, onHove
     if (!canvas) return;
     const { width, height } = canvas.getBoundingClientRect();
     const sp = createScatterplot({
-      canvas, width: Math.max(1, width), height: Math.max(1, height),
-      backgroundColor: "#0f141b", pointSize: 4, opacityInactiveScale: 0.6,
-      pointColorHover: "#ffffff", pointColorActive: "#fde047", lassoColor: "#60a5fa",
+      canvas,
+      width: Math.max(1, width),
+      height: Math.max(1, height),
+      backgroundColor: "#0f141b",
+      pointSize: 4,
+      opacityInactiveScale: 0.6,
+      pointColorHover: "#ffffff",
+      pointColorActive: "#fde047",
+      lassoColor: "#60a5fa",
     });
     plot.current = sp;
     const onMove = (e: MouseEvent) => {
@@ -53,7 +72,7 @@ export function PointMap({ points, colorBy, sizeBy, classes, highlighted, onHove
     sp.subscribe("deselect", () => handlers.current.onSelect?.([]));
     const ro = new ResizeObserver(() => {
       const b = canvas.getBoundingClientRect();
-      if (b.width > 0 && b.height > 0) sp.set({ width: b.width, height: b.height });
+      if (b.width > 0 && b.height > 0) void sp.set({ width: b.width, height: b.height });
     });
     ro.observe(canvas);
     return () => {
@@ -72,18 +91,27 @@ export function PointMap({ points, colorBy, sizeBy, classes, highlighted, onHove
     const { x, y } = normalizedXY(points);
     const sized = sizeBy !== "none";
     const size = sizeBy !== "none" ? encodeSize(points, sizeBy) : new Float32Array(points.n);
-    sp.set({
-      colorBy: "valueA", pointColor: color.palette,
-      sizeBy: sized ? "valueB" : null, pointSize: sized ? POINT_SIZES : 4,
+    void sp.set({
+      colorBy: "valueA",
+      pointColor: color.palette,
+      sizeBy: sized ? "valueB" : null,
+      pointSize: sized ? POINT_SIZES : 4,
     });
     // Same point count as before: animate from the old positions (e.g. between epochs).
-    const transition = lastPoints.current !== null && lastPoints.current.n === points.n && lastPoints.current !== points;
+    const transition =
+      lastPoints.current !== null && lastPoints.current.n === points.n && lastPoints.current !== points;
     lastPoints.current = points;
     void sp
-      .draw({ x, y, valueA: color.values, valueB: size }, {
-        transition, transitionDuration: 700, preventFilterReset: true,
-        zDataType: color.categorical ? "categorical" : "continuous", wDataType: "continuous",
-      })
+      .draw(
+        { x, y, valueA: color.values, valueB: size },
+        {
+          transition,
+          transitionDuration: 700,
+          preventFilterReset: true,
+          zDataType: color.categorical ? "categorical" : "continuous",
+          wDataType: "continuous",
+        },
+      )
       .then(() => handlers.current.onDrawn?.());
   }, [points, colorBy, sizeBy, classes]);
 
@@ -97,21 +125,39 @@ export function PointMap({ points, colorBy, sizeBy, classes, highlighted, onHove
   return <canvas ref={canvasRef} className="point-map" data-testid="point-map" />;
 }
 
-export function LegendView({ points, colorBy, classes }: { points: PointSet; colorBy: ColorField; classes?: readonly string[] }) {
+export function LegendView({
+  points,
+  colorBy,
+  classes,
+}: {
+  points: PointSet;
+  colorBy: ColorField;
+  classes?: readonly string[];
+}) {
   const { legend } = encodeColor(points, colorBy, classes);
   if (legend.kind === "categorical") {
     return (
       <ul className="legend" aria-label="legend">
-        {legend.entries.map((e, k) => ({ ...e, k })).filter((e) => e.count > 0).map((e) => (
-          <li key={e.k}><span className="swatch" style={{ background: e.color }} />{e.label}<span className="muted small"> {e.count.toLocaleString()}</span></li>
-        ))}
+        {legend.entries
+          .map((e, k) => ({ ...e, k }))
+          .filter((e) => e.count > 0)
+          .map((e) => (
+            <li key={e.k}>
+              <span className="swatch" style={{ background: e.color }} />
+              {e.label}
+              <span className="muted small"> {e.count.toLocaleString()}</span>
+            </li>
+          ))}
       </ul>
     );
   }
   return (
     <div className="legend" aria-label="legend">
       <div className="ramp" style={{ background: `linear-gradient(to right, ${legend.stops.join(", ")})` }} />
-      <div className="ramp-labels small"><span>{legend.min.toFixed(2)}</span><span>{legend.max.toFixed(2)}</span></div>
+      <div className="ramp-labels small">
+        <span>{legend.min.toFixed(2)}</span>
+        <span>{legend.max.toFixed(2)}</span>
+      </div>
       {legend.note && <div className="muted small">{legend.note}</div>}
     </div>
   );

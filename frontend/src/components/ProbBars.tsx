@@ -1,4 +1,12 @@
-export function ProbBars({ classes, probs, prediction }: { classes: readonly string[]; probs: readonly number[]; prediction?: number }) {
+export function ProbBars({
+  classes,
+  probs,
+  prediction,
+}: {
+  classes: readonly string[];
+  probs: readonly number[];
+  prediction?: number;
+}) {
   return (
     <div className="probbars">
       {classes.map((c, i) => {
@@ -9,10 +17,14 @@ export function ProbBars({ classes, probs, prediction }: { classes: readonly str
           <div className="probbar" key={c}>
             <span className="probbar-label">{c}</span>
             <span className="probbar-track">
-              <span className={`probbar-fill ${i === 1 ? "pos" : "neg"}`} style={{ width: `${known ? (p * 100).toFixed(1) : 0}%` }} />
+              <span
+                className={`probbar-fill ${i === 1 ? "pos" : "neg"}`}
+                style={{ width: `${known ? (p * 100).toFixed(1) : 0}%` }}
+              />
             </span>
             <span className="probbar-value">
-              {known ? `${(p * 100).toFixed(1)}%` : "–"}{prediction === i ? " ◂" : ""}
+              {known ? `${(p * 100).toFixed(1)}%` : "–"}
+              {prediction === i ? " ◂" : ""}
             </span>
           </div>
         );

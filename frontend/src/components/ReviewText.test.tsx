@@ -17,7 +17,12 @@ describe("ReviewText", () => {
   it("turns every <br /> variant into a line break", () => {
     const segs = segmentReview("a<br />b<br/>c<BR>d");
     expect(segs.filter((s) => s.kind === "br")).toHaveLength(3);
-    expect(segs.filter((s) => s.kind === "text").map((s) => (s as { text: string }).text)).toEqual(["a", "b", "c", "d"]);
+    expect(segs.filter((s) => s.kind === "text").map((s) => (s as { text: string }).text)).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
   });
 
   it("marks OOV tokens, greys tokens beyond max length after one truncation marker", () => {

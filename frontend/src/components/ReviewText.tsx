@@ -31,7 +31,13 @@ export function ReviewText({ text, tokens = [] }: { text: string; tokens?: reado
               ? "beyond max length: not seen by the model"
               : `${s.mark.oov ? "[OOV] " : ""}${s.mark.score === null ? "" : `attribution ${s.mark.score.toFixed(4)}`}`;
             return (
-              <span key={k} className={cls} style={bg ? { backgroundColor: bg } : undefined} title={title || undefined} data-score={s.mark.score ?? undefined}>
+              <span
+                key={k}
+                className={cls}
+                style={bg ? { backgroundColor: bg } : undefined}
+                title={title || undefined}
+                data-score={s.mark.score ?? undefined}
+              >
                 {s.text}
               </span>
             );

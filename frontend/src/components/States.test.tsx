@@ -5,11 +5,8 @@ import { makeQueryClient } from "../App";
 import { ApiError } from "../api/client";
 import { ProjectPage } from "../views/ProjectPage";
 import { ProjectsPage } from "../views/ProjectsPage";
-import { ErrorState, NotAvailable } from "./States";
-
-function jsonResponse(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-}
+import { ErrorState } from "./States";
+import { jsonResponse, stubFetch } from "../test/fetch";
 
 class FakeEventSource {
   onopen: (() => void) | null = null;
@@ -20,7 +17,11 @@ class FakeEventSource {
 
 function renderAt(path: string, routes: { path: string; element: React.ReactNode }[]) {
   const router = createMemoryRouter(routes, { initialEntries: [path] });
-  return render(<QueryClientProvider client={makeQueryClient()}><RouterProvider router={router} /></QueryClientProvider>);
+  return render(
+    <QueryClientProvider client={makeQueryClient()}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>,
+  );
 }
 
 describe("error states", () => {
@@ -34,31 +35,27 @@ describe("error states", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("project 9 not found");
   });
 
-  it("says plainly when a feature's API is missing", () => {
-    render(<NotAvailable feature="map" what="Population map" />);
-    expect(screen.getByTestId("unavailable-map")).toHaveTextContent("Population map: not available yet");
-    expect(screen.getByTestId("unavailable-map")).toHaveTextContent("issue 3");
-  });
-
   it("shows a server error on the projects page instead of a blank page", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => jsonResponse(503, { detail: "database unavailable, try again shortly" })));
+    stubFetch(() => jsonResponse(503, { detail: "database unavailable, try again shortly" }));
     renderAt("/", [{ path: "/", element: <ProjectsPage /> }]);
-    await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent("database unavailable, try again shortly"), { timeout: 8000 });
+    await waitFor(
+      () => expect(screen.getByRole("alert")).toHaveTextContent("database unavailable, try again shortly"),
+      { timeout: 8000 },
+    );
   }, 10000);
 
   it("shows a 404 for an unknown project", async () => {
     vi.stubGlobal("EventSource", FakeEventSource);
-    vi.stubGlobal("fetch", vi.fn(async (req: Request) =>
-      new URL(req.url).pathname.endsWith("/versions") || new URL(req.url).pathname.endsWith("/datasets")
-        ? jsonResponse(404, { detail: "project 42 not found" })
-        : jsonResponse(404, { detail: "project 42 not found" })));
+    stubFetch(() => jsonResponse(404, { detail: "project 42 not found" }));
     renderAt("/projects/42/dashboard", [{ path: "/projects/:projectId/:view?", element: <ProjectPage /> }]);
     await waitFor(() => expect(screen.getAllByRole("alert")[0]).toHaveTextContent("project 42 not found"));
     expect(screen.getByText("Cannot open this project")).toBeInTheDocument();
   });
 
   it("shows 'cannot reach the API' when the server is down", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => { throw new TypeError("Failed to fetch"); }));
+    stubFetch(() => {
+      throw new TypeError("Failed to fetch");
+    });
     renderAt("/", [{ path: "/", element: <ProjectsPage /> }]);
     await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent("cannot reach the API"), { timeout: 8000 });
   }, 10000);

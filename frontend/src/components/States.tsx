@@ -1,6 +1,5 @@
 import type { ReactNode } from "react";
 import { errorMessage } from "../api/client";
-import { FEATURE_ISSUE, type Feature } from "../lib/features";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -12,7 +11,15 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
 }
 
 /** An API failure: the server's message, never a blank panel. */
-export function ErrorState({ error, title = "Something went wrong", onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+export function ErrorState({
+  error,
+  title = "Something went wrong",
+  onRetry,
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+}) {
   return (
     <div className="state state-error" role="alert">
       <strong>{title}</strong>
@@ -30,18 +37,6 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="state state-empty">{children}</div>;
 }
 
-/** A view whose backend API has not landed yet: say so plainly, show no invented data. */
-export function NotAvailable({ feature, what }: { feature: Feature; what: string }) {
-  return (
-    <div className="state state-unavailable" data-testid={`unavailable-${feature}`}>
-      <strong>{what}: not available yet</strong>
-      <span className="state-detail">
-        This needs the API from issue {FEATURE_ISSUE[feature]}, which this server does not provide yet.
-      </span>
-    </div>
-  );
-}
-
 interface QueryLike<T> {
   data: T | undefined;
   error: unknown;
@@ -50,7 +45,15 @@ interface QueryLike<T> {
 }
 
 /** Render a query's three states uniformly. */
-export function QueryView<T>({ query, children, loading }: { query: QueryLike<T>; children: (data: T) => ReactNode; loading?: string }) {
+export function QueryView<T>({
+  query,
+  children,
+  loading,
+}: {
+  query: QueryLike<T>;
+  children: (data: T) => ReactNode;
+  loading?: string;
+}) {
   if (query.error) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   if (query.isPending || query.data === undefined) return <Loading label={loading} />;
   return <>{children(query.data)}</>;

@@ -7,11 +7,31 @@ export function DownloadLinks({ version, epoch }: { version: Version; epoch: num
   const at = epoch === null ? "latest epoch" : `epoch ${epoch}`;
   return (
     <ul className="download-links">
-      <li><a href={checkpointUrl(version.id, epoch)} download>Checkpoint (.pt, {at})</a></li>
-      <li><a href={resultsParquetUrl(version.id, epoch)} download>Per-sample results (Parquet, {at})</a></li>
-      <li><a href={resultsParquetUrl(version.id, "all")} download>Per-sample results (Parquet, every epoch)</a></li>
-      <li><a href={metricsCsvUrl(version.id, "epoch")} download>Epoch metrics (CSV)</a></li>
-      <li><a href={metricsCsvUrl(version.id, "batch")} download>Batch metrics (CSV)</a></li>
+      <li>
+        <a href={checkpointUrl(version.id, epoch)} download>
+          Checkpoint (.pt, {at})
+        </a>
+      </li>
+      <li>
+        <a href={resultsParquetUrl(version.id, epoch)} download>
+          Per-sample results (Parquet, {at})
+        </a>
+      </li>
+      <li>
+        <a href={resultsParquetUrl(version.id, "all")} download>
+          Per-sample results (Parquet, every epoch)
+        </a>
+      </li>
+      <li>
+        <a href={metricsCsvUrl(version.id, "epoch")} download>
+          Epoch metrics (CSV)
+        </a>
+      </li>
+      <li>
+        <a href={metricsCsvUrl(version.id, "batch")} download>
+          Batch metrics (CSV)
+        </a>
+      </li>
     </ul>
   );
 }
@@ -28,7 +48,9 @@ export function VersionActions({ version, epoch }: { version: Version; epoch: nu
           <DownloadLinks version={version} epoch={epoch} />
         </div>
       </details>
-      <Link className="btn btn-small" to={reportPath(version.project_id, version.id, epoch)}>Report</Link>
+      <Link className="btn btn-small" to={reportPath(version.project_id, version.id, epoch)}>
+        Report
+      </Link>
     </>
   );
 }

@@ -2,14 +2,40 @@
 import type { EChartsOption } from "echarts";
 import type { Schemas } from "../api/client";
 import { fmt } from "./format";
+import { categoryColor } from "./palette";
 
 export type Curves = Schemas["CurvesOut"];
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
 export const MACRO = "macro average";
 
-export function classColor(index: number): string {
-  return PALETTE[index % PALETTE.length] as string;
+/** A class's colour in the curves and their table. */
+export const classColor = categoryColor;
+
+/**
+ * The two panes of every ROC / PR chart: ROC (TPR against FPR) on the left (axis index 0), precision against
+ * recall on the right (axis index 1), each titled, with `bottom` pixels left below them.
+ */
+export function rocPrPanes(
+  rocTitle: string,
+  prTitle: string,
+  bottom: number,
+): Pick<EChartsOption, "title" | "grid" | "xAxis" | "yAxis"> {
+  const title = (text: string, left: string) => ({ text, left, textStyle: { fontSize: 12, color: "#cbd5e1" } });
+  return {
+    title: [title(rocTitle, "5%"), title(prTitle, "55%")],
+    grid: [
+      { left: "7%", width: "40%", top: 30, bottom },
+      { left: "57%", width: "40%", top: 30, bottom },
+    ],
+    xAxis: [
+      { gridIndex: 0, min: 0, max: 1, name: "FPR", nameLocation: "middle", nameGap: 22 },
+      { gridIndex: 1, min: 0, max: 1, name: "recall", nameLocation: "middle", nameGap: 22 },
+    ],
+    yAxis: [
+      { gridIndex: 0, min: 0, max: 1, name: "TPR" },
+      { gridIndex: 1, min: 0, max: 1, name: "precision" },
+    ],
+  };
 }
 
 const points = (c: Schemas["CurvePoints"]) => c.x.map((x, k) => [x, c.y[k] ?? 0]);
@@ -23,26 +49,66 @@ export function classCurvesOption(curves: Curves): EChartsOption {
   const names = curves.curves.map((c) => c.class_name);
   return {
     tooltip: { trigger: "item", renderMode: "richText" },
-    legend: { type: "scroll", bottom: 0, data: [...names, ...(curves.macro ? [MACRO] : [])], textStyle: { color: "#cbd5e1" } },
-    title: [
-      { text: `ROC · macro AUC ${fmt(curves.macro?.roc_auc)}`, left: "5%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-      { text: `PR · macro AP ${fmt(curves.macro?.average_precision)}`, left: "55%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-    ],
-    grid: [{ left: "7%", width: "40%", top: 30, bottom: 60 }, { left: "57%", width: "40%", top: 30, bottom: 60 }],
-    xAxis: [
-      { gridIndex: 0, min: 0, max: 1, name: "FPR", nameLocation: "middle", nameGap: 22 },
-      { gridIndex: 1, min: 0, max: 1, name: "recall", nameLocation: "middle", nameGap: 22 },
-    ],
-    yAxis: [{ gridIndex: 0, min: 0, max: 1, name: "TPR" }, { gridIndex: 1, min: 0, max: 1, name: "precision" }],
+    legend: {
+      type: "scroll",
+      bottom: 0,
+      data: [...names, ...(curves.macro ? [MACRO] : [])],
+      textStyle: { color: "#cbd5e1" },
+    },
+    // Room below the panes for the legend.
+    ...rocPrPanes(
+      `ROC · macro AUC ${fmt(curves.macro?.roc_auc)}`,
+      `PR · macro AP ${fmt(curves.macro?.average_precision)}`,
+      60,
+    ),
     series: [
       ...curves.curves.flatMap((c, k) => [
-        { type: "line" as const, name: c.class_name, xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: points(c.roc), color: classColor(k) },
-        { type: "line" as const, name: c.class_name, xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, step: "end" as const, data: points(c.pr), color: classColor(k) },
+        {
+          type: "line" as const,
+          name: c.class_name,
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          showSymbol: false,
+          data: points(c.roc),
+          color: classColor(k),
+        },
+        {
+          type: "line" as const,
+          name: c.class_name,
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+          showSymbol: false,
+          step: "end" as const,
+          data: points(c.pr),
+          color: classColor(k),
+        },
       ]),
       ...(curves.macro
-        ? [{ type: "line" as const, name: MACRO, xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: points(curves.macro.roc), color: "#e2e8f0", lineStyle: { type: "dashed" as const, width: 2 } }]
+        ? [
+            {
+              type: "line" as const,
+              name: MACRO,
+              xAxisIndex: 0,
+              yAxisIndex: 0,
+              showSymbol: false,
+              data: points(curves.macro.roc),
+              color: "#e2e8f0",
+              lineStyle: { type: "dashed" as const, width: 2 },
+            },
+          ]
         : []),
-      { type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, silent: true, data: [[0, 0], [1, 1]], lineStyle: { type: "dashed", color: "#475569" } },
+      {
+        type: "line",
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        showSymbol: false,
+        silent: true,
+        data: [
+          [0, 0],
+          [1, 1],
+        ],
+        lineStyle: { type: "dashed", color: "#475569" },
+      },
     ],
   };
 }

@@ -3,7 +3,10 @@ import { smooth } from "./smoothing";
 
 describe("client-side figures", () => {
   it("counts the confusion matrix rows by label, columns by prediction", () => {
-    expect(confusionMatrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], 2)).toEqual([[1, 1], [1, 2]]);
+    expect(confusionMatrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], 2)).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
   });
   it("gives AUC 1 for a perfect ranking and 0.5 for ties", () => {
     expect(rocCurve([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]).area).toBeCloseTo(1);

@@ -1,6 +1,10 @@
 /** Classification figures computed in the browser from per-sample results (labels, predictions, p(positive)). */
 
-export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLike<number>, numClasses: number): number[][] {
+export function confusionMatrix(
+  labels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  numClasses: number,
+): number[][] {
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < labels.length; i++) {
     const row = m[labels[i] as number];
@@ -18,8 +22,13 @@ export interface Curve {
 }
 
 /** Score-descending order with the distinct thresholds where the curve can turn. */
-function sweep(labels: ArrayLike<number>, scores: ArrayLike<number>): { tp: number[]; fp: number[]; pos: number; neg: number } {
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+function sweep(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): { tp: number[]; fp: number[]; pos: number; neg: number } {
+  const order = Array.from({ length: labels.length }, (_, i) => i).sort(
+    (a, b) => (scores[b] as number) - (scores[a] as number),
+  );
   const tp: number[] = [];
   const fp: number[] = [];
   let t = 0;
@@ -47,7 +56,8 @@ export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): 
     y.push(pos ? (tp[k] as number) / pos : 0);
   }
   let area = 0;
-  for (let k = 1; k < x.length; k++) area += ((x[k] as number) - (x[k - 1] as number)) * ((y[k] as number) + (y[k - 1] as number)) / 2;
+  for (let k = 1; k < x.length; k++)
+    area += (((x[k] as number) - (x[k - 1] as number)) * ((y[k] as number) + (y[k - 1] as number))) / 2;
   return { x, y, area: pos && neg ? area : Number.NaN };
 }
 

@@ -1,4 +1,12 @@
-import { addDashlet, applyPositions, DEFAULT_LAYOUT, parseLayout, removeDashlet, sameLayout, setDashletSettings } from "./dashletLayout";
+import {
+  addDashlet,
+  applyPositions,
+  DEFAULT_LAYOUT,
+  parseLayout,
+  removeDashlet,
+  sameLayout,
+  setDashletSettings,
+} from "./dashletLayout";
 
 describe("dashlet layout", () => {
   it("starts from the default layout when the project saved none", () => {
@@ -38,10 +46,14 @@ describe("dashlet layout", () => {
   });
 
   it("keeps a dashlet's saved settings (strings only) through parsing, moves and updates", () => {
-    const saved = { dashboard: { layout: [
-      { i: "s", type: "scoreVsLoss", x: 0, y: 0, w: 6, h: 9, settings: { x: "meta:length", y: "loss", bad: 3 } },
-      { i: "t", type: "confusion", x: 0, y: 9, w: 4, h: 9, settings: "nonsense" },
-    ] } };
+    const saved = {
+      dashboard: {
+        layout: [
+          { i: "s", type: "scoreVsLoss", x: 0, y: 0, w: 6, h: 9, settings: { x: "meta:length", y: "loss", bad: 3 } },
+          { i: "t", type: "confusion", x: 0, y: 9, w: 4, h: 9, settings: "nonsense" },
+        ],
+      },
+    };
     const layout = parseLayout(saved);
     expect(layout[0]?.settings).toEqual({ x: "meta:length", y: "loss" });
     expect(layout[1]).not.toHaveProperty("settings");
@@ -53,4 +65,3 @@ describe("dashlet layout", () => {
     expect(sameLayout(moved, applyPositions(layout, [{ i: "s", x: 6, y: 0, w: 6, h: 9 }]))).toBe(true);
   });
 });
-

@@ -66,7 +66,12 @@ export function parseLayout(uiState: Record<string, unknown> | undefined): Dashl
     const w = int(item.w, 2, COLS, DASHLET_TYPES[item.type].w);
     const settings = parseSettings(item.settings);
     out.push({
-      i: item.i, type: item.type, w, x: int(item.x, 0, COLS - w, 0), y: int(item.y, 0, 10_000, 0), h: int(item.h, 3, 60, DASHLET_TYPES[item.type].h),
+      i: item.i,
+      type: item.type,
+      w,
+      x: int(item.x, 0, COLS - w, 0),
+      y: int(item.y, 0, 10_000, 0),
+      h: int(item.h, 3, 60, DASHLET_TYPES[item.type].h),
       ...(settings ? { settings } : {}),
     });
   }
@@ -83,7 +88,11 @@ export function addDashlet(layout: readonly DashletItem[], type: DashletType): D
 }
 
 /** The same layout with one dashlet's settings replaced. */
-export function setDashletSettings(layout: readonly DashletItem[], id: string, settings: DashletSettings): DashletItem[] {
+export function setDashletSettings(
+  layout: readonly DashletItem[],
+  id: string,
+  settings: DashletSettings,
+): DashletItem[] {
   return layout.map((d) => (d.i === id ? { ...d, settings } : d));
 }
 
@@ -92,7 +101,10 @@ export function removeDashlet(layout: readonly DashletItem[], id: string): Dashl
 }
 
 /** Apply positions reported by the grid (by id) to our items, keeping their types. */
-export function applyPositions(layout: readonly DashletItem[], positions: readonly { i: string; x: number; y: number; w: number; h: number }[]): DashletItem[] {
+export function applyPositions(
+  layout: readonly DashletItem[],
+  positions: readonly { i: string; x: number; y: number; w: number; h: number }[],
+): DashletItem[] {
   const byId = new Map(positions.map((p) => [p.i, p]));
   return layout.map((d) => {
     const p = byId.get(d.i);
@@ -101,9 +113,20 @@ export function applyPositions(layout: readonly DashletItem[], positions: readon
 }
 
 export function sameLayout(a: readonly DashletItem[], b: readonly DashletItem[]): boolean {
-  return a.length === b.length && a.every((d, k) => {
-    const e = b[k];
-    return !!e && d.i === e.i && d.type === e.type && d.x === e.x && d.y === e.y && d.w === e.w && d.h === e.h
-      && JSON.stringify(d.settings ?? {}) === JSON.stringify(e.settings ?? {});
-  });
+  return (
+    a.length === b.length &&
+    a.every((d, k) => {
+      const e = b[k];
+      return (
+        !!e &&
+        d.i === e.i &&
+        d.type === e.type &&
+        d.x === e.x &&
+        d.y === e.y &&
+        d.w === e.w &&
+        d.h === e.h &&
+        JSON.stringify(d.settings ?? {}) === JSON.stringify(e.settings ?? {})
+      );
+    })
+  );
 }

@@ -1,19 +1,45 @@
 import { toColumns } from "../api/allResults";
 import type { SampleRow } from "../api/client";
-import { categoryColumn, chartOption, defaultAxes, fieldColumn, MAX_GROUPS, MAX_POINTS, OTHER, planChart, type FieldInfo } from "./fieldChart";
+import {
+  categoryColumn,
+  chartOption,
+  defaultAxes,
+  fieldColumn,
+  MAX_GROUPS,
+  MAX_POINTS,
+  OTHER,
+  planChart,
+  type FieldInfo,
+} from "./fieldChart";
 
 function row(id: number, over: Partial<SampleRow> & { loss?: number; prediction?: number } = {}): SampleRow {
   const { loss = 0.5, prediction = 0, ...rest } = over;
   return {
-    id, index: id, key: `k${id}`, split: "train", label: 0, score: null, movie_id: null, word_count: 10, token_count: 12,
-    oov_count: 0, truncated: false, preview: "", meta: {},
+    id,
+    index: id,
+    key: `k${id}`,
+    split: "train",
+    label: 0,
+    score: null,
+    movie_id: null,
+    word_count: 10,
+    token_count: 12,
+    oov_count: 0,
+    truncated: false,
+    preview: "",
+    meta: {},
     result: { epoch: 1, loss, p_positive: 0.2, p_label: 0.8, prediction, correct: prediction === (rest.label ?? 0) },
     ...rest,
-  } as SampleRow;
+  };
 }
 
-const field = (name: string, kind: "number" | "category", extra: Partial<FieldInfo> = {}): FieldInfo =>
-  ({ name, title: name, kind, source: name.startsWith("meta:") ? "meta" : "result", ...extra });
+const field = (name: string, kind: "number" | "category", extra: Partial<FieldInfo> = {}): FieldInfo => ({
+  name,
+  title: name,
+  kind,
+  source: name.startsWith("meta:") ? "meta" : "result",
+  ...extra,
+});
 
 describe("field columns from the epoch's results", () => {
   const rows = [
@@ -24,7 +50,10 @@ describe("field columns from the epoch's results", () => {
   const c = toColumns(rows);
 
   it("reads built-in numbers, a missing score as no value", () => {
-    expect(fieldColumn(c, field("loss", "number"))).toEqual({ kind: "number", values: Float64Array.from([1.0, 0.1, 0.4].map(Math.fround)) });
+    expect(fieldColumn(c, field("loss", "number"))).toEqual({
+      kind: "number",
+      values: Float64Array.from([1.0, 0.1, 0.4].map(Math.fround)),
+    });
     const score = fieldColumn(c, field("score", "number"));
     expect(score?.kind === "number" && [...score.values]).toEqual([2, 9, Number.NaN]);
     const tokens = fieldColumn(c, field("token_count", "number"));
@@ -32,16 +61,32 @@ describe("field columns from the epoch's results", () => {
   });
 
   it("reads categories: classes by index, correctness, split", () => {
-    expect(fieldColumn(c, field("label", "category", { categories: ["a", "b", "c"] }))).toEqual({ kind: "category", codes: Int32Array.from([0, 2, 1]), labels: ["a", "b", "c"] });
-    expect(fieldColumn(c, field("correct", "category"))).toEqual({ kind: "category", codes: Int32Array.from([1, 0, 0]), labels: ["correct", "incorrect"] });
-    expect(fieldColumn(c, field("split", "category"))).toEqual({ kind: "category", codes: Int32Array.from([0, 2, 0]), labels: ["train", "val", "test"] });
+    expect(fieldColumn(c, field("label", "category", { categories: ["a", "b", "c"] }))).toEqual({
+      kind: "category",
+      codes: Int32Array.from([0, 2, 1]),
+      labels: ["a", "b", "c"],
+    });
+    expect(fieldColumn(c, field("correct", "category"))).toEqual({
+      kind: "category",
+      codes: Int32Array.from([1, 0, 0]),
+      labels: ["correct", "incorrect"],
+    });
+    expect(fieldColumn(c, field("split", "category"))).toEqual({
+      kind: "category",
+      codes: Int32Array.from([0, 2, 0]),
+      labels: ["train", "val", "test"],
+    });
     expect(fieldColumn(c, field("nonsense", "number"))).toBeNull();
   });
 
   it("reads metadata columns: numbers with NaN where absent, text as categories with -1 where absent", () => {
     const length = fieldColumn(c, field("meta:length", "number"));
     expect(length?.kind === "number" && [...length.values]).toEqual([12, 30, Number.NaN]);
-    expect(fieldColumn(c, field("meta:source", "category"))).toEqual({ kind: "category", codes: Int32Array.from([1, 0, -1]), labels: ["blog", "wire"] });
+    expect(fieldColumn(c, field("meta:source", "category"))).toEqual({
+      kind: "category",
+      codes: Int32Array.from([1, 0, -1]),
+      labels: ["blog", "wire"],
+    });
     const absent = fieldColumn(c, field("meta:nothing", "number"));
     expect(absent?.kind === "number" && [...absent.values]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
   });
@@ -59,16 +104,49 @@ describe("field columns from the epoch's results", () => {
 
 describe("what the field chart draws", () => {
   it("means of y per category, skipping rows without a value and empty groups", () => {
-    const plan = planChart({ kind: "category", codes: Int32Array.from([0, 0, 1, -1, 0]), labels: ["a", "b", "c"] }, Float64Array.from([1, 3, 10, 99, Number.NaN]));
-    expect(plan).toEqual({ mode: "means", count: 3, groups: [{ label: "a", mean: 2, count: 2 }, { label: "b", mean: 10, count: 1 }] });
+    const plan = planChart(
+      { kind: "category", codes: Int32Array.from([0, 0, 1, -1, 0]), labels: ["a", "b", "c"] },
+      Float64Array.from([1, 3, 10, 99, Number.NaN]),
+    );
+    expect(plan).toEqual({
+      mode: "means",
+      count: 3,
+      groups: [
+        { label: "a", mean: 2, count: 2 },
+        { label: "b", mean: 10, count: 1 },
+      ],
+    });
   });
 
   it("a number with few whole values (the 1-10 score) is grouped; other numbers are points", () => {
-    const grouped = planChart({ kind: "number", values: Float64Array.from([3, 1, 3, Number.NaN]) }, Float64Array.from([1, 2, 3, 4]));
-    expect(grouped).toEqual({ mode: "means", count: 3, groups: [{ label: "1", mean: 2, count: 1 }, { label: "3", mean: 2, count: 2 }] });
-    const points = planChart({ kind: "number", values: Float64Array.from([0.5, 1.5, Number.NaN]) }, Float64Array.from([1, 2, 3]));
-    expect(points).toEqual({ mode: "points", count: 2, points: [[0.5, 1], [1.5, 2]] });
-    const many = planChart({ kind: "number", values: Float64Array.from({ length: 12_000 }, (_, i) => i / 7) }, new Float64Array(12_000).fill(1));
+    const grouped = planChart(
+      { kind: "number", values: Float64Array.from([3, 1, 3, Number.NaN]) },
+      Float64Array.from([1, 2, 3, 4]),
+    );
+    expect(grouped).toEqual({
+      mode: "means",
+      count: 3,
+      groups: [
+        { label: "1", mean: 2, count: 1 },
+        { label: "3", mean: 2, count: 2 },
+      ],
+    });
+    const points = planChart(
+      { kind: "number", values: Float64Array.from([0.5, 1.5, Number.NaN]) },
+      Float64Array.from([1, 2, 3]),
+    );
+    expect(points).toEqual({
+      mode: "points",
+      count: 2,
+      points: [
+        [0.5, 1],
+        [1.5, 2],
+      ],
+    });
+    const many = planChart(
+      { kind: "number", values: Float64Array.from({ length: 12_000 }, (_, i) => i / 7) },
+      new Float64Array(12_000).fill(1),
+    );
     expect(many.mode === "points" && many.count).toBe(12_000);
     expect(many.mode === "points" && many.points.length).toBeLessThanOrEqual(MAX_POINTS);
   });
@@ -76,12 +154,21 @@ describe("what the field chart draws", () => {
   it("defaults to score vs loss, else a metadata number vs loss", () => {
     const builtin = [field("loss", "number"), field("score", "number"), field("token_count", "number")];
     expect(defaultAxes(builtin)).toEqual({ x: "score", y: "loss" });
-    expect(defaultAxes([field("loss", "number"), field("token_count", "number"), field("meta:length", "number")])).toEqual({ x: "meta:length", y: "loss" });
-    expect(defaultAxes([field("loss", "number"), field("token_count", "number")])).toEqual({ x: "token_count", y: "loss" });
+    expect(
+      defaultAxes([field("loss", "number"), field("token_count", "number"), field("meta:length", "number")]),
+    ).toEqual({ x: "meta:length", y: "loss" });
+    expect(defaultAxes([field("loss", "number"), field("token_count", "number")])).toEqual({
+      x: "token_count",
+      y: "loss",
+    });
   });
 
   it("draws bars or a scatter, with the tooltip on the canvas (uploaded names are never HTML)", () => {
-    const bars = chartOption({ mode: "means", count: 2, groups: [{ label: "<b>x</b>", mean: 1, count: 2 }] }, "source", "loss");
+    const bars = chartOption(
+      { mode: "means", count: 2, groups: [{ label: "<b>x</b>", mean: 1, count: 2 }] },
+      "source",
+      "loss",
+    );
     expect(bars.tooltip).toMatchObject({ renderMode: "richText" });
     expect(bars.xAxis).toMatchObject({ type: "category", data: ["<b>x</b>"], name: "source" });
     const scatter = chartOption({ mode: "points", count: 1, points: [[1, 2]] }, "length", "loss");

@@ -20,8 +20,7 @@ export const MAX_POINTS = 5000;
 export const OTHER = "other values";
 
 export type FieldColumn =
-  | { kind: "number"; values: Float64Array }
-  | { kind: "category"; codes: Int32Array; labels: string[] };
+  { kind: "number"; values: Float64Array } | { kind: "category"; codes: Int32Array; labels: string[] };
 
 function numbers(n: number, at: (i: number) => number): Float64Array {
   const out = new Float64Array(n);
@@ -49,7 +48,7 @@ export function categoryColumn(values: readonly (string | number | null)[]): Fie
   if (rare) labels.push(OTHER);
   const codes = new Int32Array(values.length);
   values.forEach((v, i) => {
-    codes[i] = v === null ? -1 : code.get(String(v)) ?? (rare ? MAX_GROUPS : -1);
+    codes[i] = v === null ? -1 : (code.get(String(v)) ?? (rare ? MAX_GROUPS : -1));
   });
   return { kind: "category", codes, labels };
 }
@@ -60,7 +59,10 @@ export function fieldColumn(c: ResultColumns, field: FieldInfo): FieldColumn | n
   if (field.name.startsWith(META_FIELD_PREFIX)) {
     const raw = c.meta[field.name.slice(META_FIELD_PREFIX.length)] ?? new Array<null>(n).fill(null);
     if (field.kind === "category") return categoryColumn(raw);
-    return { kind: "number", values: numbers(n, (i) => (typeof raw[i] === "number" ? (raw[i] as number) : Number.NaN)) };
+    return {
+      kind: "number",
+      values: numbers(n, (i) => (typeof raw[i] === "number" ? raw[i] : Number.NaN)),
+    };
   }
   switch (field.name) {
     case "loss":
@@ -71,7 +73,10 @@ export function fieldColumn(c: ResultColumns, field: FieldInfo): FieldColumn | n
       return { kind: "number", values: numbers(n, (i) => c.pLabel[i] as number) };
     case "score":
       // 0 stands for "no score".
-      return { kind: "number", values: numbers(n, (i) => ((c.score[i] as number) > 0 ? (c.score[i] as number) : Number.NaN)) };
+      return {
+        kind: "number",
+        values: numbers(n, (i) => ((c.score[i] as number) > 0 ? (c.score[i] as number) : Number.NaN)),
+      };
     case "token_count":
       return { kind: "number", values: numbers(n, (i) => c.tokenCount[i] as number) };
     case "word_count":
@@ -79,9 +84,17 @@ export function fieldColumn(c: ResultColumns, field: FieldInfo): FieldColumn | n
     case "label":
       return { kind: "category", codes: Int32Array.from(c.label), labels: classLabels(field.categories, c.label) };
     case "prediction":
-      return { kind: "category", codes: Int32Array.from(c.prediction), labels: classLabels(field.categories, c.prediction) };
+      return {
+        kind: "category",
+        codes: Int32Array.from(c.prediction),
+        labels: classLabels(field.categories, c.prediction),
+      };
     case "correct":
-      return { kind: "category", codes: Int32Array.from(c.label, (l, i) => (l === c.prediction[i] ? 0 : 1)), labels: ["correct", "incorrect"] };
+      return {
+        kind: "category",
+        codes: Int32Array.from(c.label, (l, i) => (l === c.prediction[i] ? 0 : 1)),
+        labels: ["correct", "incorrect"],
+      };
     case "split": {
       const splits = ["train", "val", "test"];
       return { kind: "category", codes: Int32Array.from(c.split, (s) => splits.indexOf(s)), labels: splits };
@@ -98,18 +111,23 @@ export interface Group {
 }
 
 export type ChartPlan =
-  | { mode: "means"; groups: Group[]; count: number }
-  | { mode: "points"; points: [number, number][]; count: number };
+  { mode: "means"; groups: Group[]; count: number } | { mode: "points"; points: [number, number][]; count: number };
 
 /** What to draw of y against x, over the rows where both have a value. */
 export function planChart(x: FieldColumn, y: Float64Array): ChartPlan {
   if (x.kind === "category") {
-    const sum = new Float64Array(x.labels.length), cnt = new Int32Array(x.labels.length);
+    const sum = new Float64Array(x.labels.length),
+      cnt = new Int32Array(x.labels.length);
     for (let i = 0; i < y.length; i++) {
-      const k = x.codes[i] as number, v = y[i] as number;
-      if (k >= 0 && Number.isFinite(v)) { sum[k] = (sum[k] as number) + v; cnt[k] = (cnt[k] as number) + 1; }
+      const k = x.codes[i] as number,
+        v = y[i] as number;
+      if (k >= 0 && Number.isFinite(v)) {
+        sum[k] = (sum[k] as number) + v;
+        cnt[k] = (cnt[k] as number) + 1;
+      }
     }
-    const groups = x.labels.map((label, k) => ({ label, mean: (sum[k] as number) / Math.max(1, cnt[k] as number), count: cnt[k] as number }))
+    const groups = x.labels
+      .map((label, k) => ({ label, mean: (sum[k] as number) / Math.max(1, cnt[k] as number), count: cnt[k] as number }))
       .filter((g) => g.count > 0);
     return { mode: "means", groups, count: groups.reduce((t, g) => t + g.count, 0) };
   }
@@ -118,7 +136,7 @@ export function planChart(x: FieldColumn, y: Float64Array): ChartPlan {
   let whole = true;
   for (let i = 0; i < y.length; i++) {
     const xv = x.values[i] as number;
-    if (!Number.isFinite(xv) || !Number.isFinite(y[i] as number)) continue;
+    if (!Number.isFinite(xv) || !Number.isFinite(y[i])) continue;
     rows.push(i);
     if (distinct.size <= MAX_DISCRETE) distinct.add(xv);
     if (!Number.isInteger(xv)) whole = false;
@@ -143,7 +161,7 @@ export function planChart(x: FieldColumn, y: Float64Array): ChartPlan {
 export function defaultAxes(fields: readonly FieldInfo[]): { x: string; y: string } {
   const has = (name: string) => fields.some((f) => f.name === name);
   const metaNumber = fields.find((f) => f.source === "meta" && f.kind === "number");
-  return { x: has("score") ? "score" : metaNumber?.name ?? "token_count", y: "loss" };
+  return { x: has("score") ? "score" : (metaNumber?.name ?? "token_count"), y: "loss" };
 }
 
 function fmt(v: number): string {
@@ -159,21 +177,29 @@ export function chartOption(plan: ChartPlan, xTitle: string, yTitle: string): EC
   if (plan.mode === "means") {
     return {
       tooltip: {
-        trigger: "axis", renderMode: "richText",
+        trigger: "axis",
+        renderMode: "richText",
         formatter: (p: unknown) => {
           const g = plan.groups[(p as { dataIndex: number }[])[0]?.dataIndex ?? 0];
           return g ? `${xTitle} ${g.label}: mean ${yTitle} ${fmt(g.mean)} (${g.count} samples)` : "";
         },
       },
       grid,
-      xAxis: { type: "category", data: plan.groups.map((g) => g.label), name: xTitle, nameLocation: "middle", nameGap: 26 },
+      xAxis: {
+        type: "category",
+        data: plan.groups.map((g) => g.label),
+        name: xTitle,
+        nameLocation: "middle",
+        nameGap: 26,
+      },
       yAxis: { type: "value", name: `mean ${yTitle}` },
       series: [{ type: "bar", data: plan.groups.map((g) => g.mean), itemStyle: { color: "#76b7b2" } }],
     };
   }
   return {
     tooltip: {
-      trigger: "item", renderMode: "richText",
+      trigger: "item",
+      renderMode: "richText",
       formatter: (p: unknown) => {
         const [x, y] = (p as { value: [number, number] }).value;
         return `${xTitle} ${fmt(x)} · ${yTitle} ${fmt(y)}`;
@@ -182,6 +208,8 @@ export function chartOption(plan: ChartPlan, xTitle: string, yTitle: string): EC
     grid,
     xAxis: { type: "value", scale: true, name: xTitle, nameLocation: "middle", nameGap: 26 },
     yAxis: { type: "value", scale: true, name: yTitle },
-    series: [{ type: "scatter", symbolSize: 3, large: true, data: plan.points, itemStyle: { color: "#76b7b2", opacity: 0.6 } }],
+    series: [
+      { type: "scatter", symbolSize: 3, large: true, data: plan.points, itemStyle: { color: "#76b7b2", opacity: 0.6 } },
+    ],
   };
 }

@@ -47,7 +47,8 @@ export function parseGraph(raw: Record<string, unknown>): ModelGraph {
 }
 
 export function layoutGraph(g: ModelGraph): Map<string, { x: number; y: number }> {
-  const d = new dagre.graphlib.Graph();
+  // dagre writes each node's centre (x, y) into the label it was given.
+  const d = new dagre.graphlib.Graph<object, { width: number; height: number; x?: number; y?: number }>();
   d.setGraph({ rankdir: "TB", nodesep: 30, ranksep: 50 });
   d.setDefaultEdgeLabel(() => ({}));
   for (const n of g.nodes) d.setNode(n.id, { width: NODE_W, height: NODE_H });

@@ -42,14 +42,23 @@ describe("heatmap colouring", () => {
 });
 
 /** Tokens as the API sends them: spans in code points of the original text (Python's str indices). */
-function apiTokens(text: string, words: { w: string; a?: [number, number]; oov?: boolean; beyond?: boolean }[]): ApiToken[] {
+function apiTokens(
+  text: string,
+  words: { w: string; a?: [number, number]; oov?: boolean; beyond?: boolean }[],
+): ApiToken[] {
   let from = 0;
   return words.map(({ w, a, oov, beyond }) => {
     const unit = text.indexOf(w, from);
     if (unit < 0) throw new Error(`${w} not in text`);
     from = unit + w.length;
     const start = Array.from(text.slice(0, unit)).length;
-    return { start, end: start + Array.from(w).length, is_oov: !!oov, beyond_max_length: !!beyond, attribution: beyond ? null : a ?? [0, 0] };
+    return {
+      start,
+      end: start + Array.from(w).length,
+      is_oov: !!oov,
+      beyond_max_length: !!beyond,
+      attribution: beyond ? null : (a ?? [0, 0]),
+    };
   });
 }
 
@@ -83,7 +92,8 @@ describe("span-based painting of the original text", () => {
     expect(review?.textContent?.replace("✂ max length", "")).toBe(text.replace(/<br \/>/g, ""));
     expect(container.querySelectorAll(".tok-oov")).toHaveLength(2);
     expect(container.querySelector(".truncation-mark")?.nextElementSibling?.textContent).toBe("ending");
-    const bg = (w: string) => [...container.querySelectorAll<HTMLElement>(".tok")].find((t) => t.textContent === w)?.style.backgroundColor;
+    const bg = (w: string) =>
+      [...container.querySelectorAll<HTMLElement>(".tok")].find((t) => t.textContent === w)?.style.backgroundColor;
     expect(bg("großartig")).toBe("rgba(34, 160, 90, 0.85)"); // strongest: full green
     expect(bg("最高")).toBe("rgba(34, 160, 90, 0.567)");
     expect(bg("plot")).toBe("rgba(220, 60, 60, 0.425)");

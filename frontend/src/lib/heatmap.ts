@@ -55,11 +55,16 @@ export function spanMapper(text: string): (offset: number) => number {
  * p(positive), "negative ↑" only words that raise p(negative), shown red. Without attributions the
  * marks still carry OOV and the truncation point.
  */
-export function tokenMarks(text: string, tokens: readonly ApiToken[], mode: HeatMode = "diverging", positiveClass = 1): TokenMark[] {
+export function tokenMarks(
+  text: string,
+  tokens: readonly ApiToken[],
+  mode: HeatMode = "diverging",
+  positiveClass = 1,
+): TokenMark[] {
   const map = spanMapper(text);
   const negativeClass = positiveClass === 1 ? 0 : 1;
   return tokens.map((t) => {
-    const a = t.beyond_max_length ? null : t.attribution ?? null;
+    const a = t.beyond_max_length ? null : (t.attribution ?? null);
     let score: number | null = null;
     if (a) {
       const pos = a[positiveClass] ?? null;

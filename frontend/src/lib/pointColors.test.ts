@@ -2,9 +2,17 @@ import { colorFields, encodeColor, encodeSize, fieldTitle, RAMP, sizeFields } fr
 import { fromColumns, normalizedXY } from "./points";
 
 const pts = fromColumns(4, {
-  sample_id: [10, 11, 12, 13], x: [0, 1, 2, 3], y: [0, 2, 4, 6],
-  label: [0, 1, 1, 0], prediction: [0, 0, 1, 1], loss: [0.1, 2.0, 0.2, 1.0],
-  score: [1, 10, 8, 3], token_count: [10, 20, 30, 40], truncated: [0, 1, 0, 0], flag: [0, 2, 0, 1], cluster: [-1, 0, 1, 1],
+  sample_id: [10, 11, 12, 13],
+  x: [0, 1, 2, 3],
+  y: [0, 2, 4, 6],
+  label: [0, 1, 1, 0],
+  prediction: [0, 0, 1, 1],
+  loss: [0.1, 2.0, 0.2, 1.0],
+  score: [1, 10, 8, 3],
+  token_count: [10, 20, 30, 40],
+  truncated: [0, 1, 0, 0],
+  flag: [0, 2, 0, 1],
+  cluster: [-1, 0, 1, 1],
 });
 
 describe("point colour encoding", () => {
@@ -12,7 +20,13 @@ describe("point colour encoding", () => {
     const e = encodeColor(pts, "label");
     expect(e.categorical).toBe(true);
     expect([...e.values]).toEqual([0, 1, 1, 0]);
-    expect(e.legend).toMatchObject({ kind: "categorical", entries: [{ label: "neg", count: 2 }, { label: "pos", count: 2 }] });
+    expect(e.legend).toMatchObject({
+      kind: "categorical",
+      entries: [
+        { label: "neg", count: 2 },
+        { label: "pos", count: 2 },
+      ],
+    });
     expect([...encodeColor(pts, "prediction").values]).toEqual([0, 0, 1, 1]);
   });
 
@@ -52,8 +66,11 @@ describe("point colour encoding", () => {
   });
 
   it("offers numeric metadata columns for colour and size", () => {
-    const withMeta = fromColumns(4, { sample_id: [1, 2, 3, 4], x: [0, 1, 2, 3], y: [0, 1, 2, 3] },
-      { length: [10, 20, Number.NaN, 40] });
+    const withMeta = fromColumns(
+      4,
+      { sample_id: [1, 2, 3, 4], x: [0, 1, 2, 3], y: [0, 1, 2, 3] },
+      { length: [10, 20, Number.NaN, 40] },
+    );
     expect(colorFields(withMeta).slice(-1)).toEqual(["meta:length"]);
     expect(sizeFields(withMeta)).toEqual(["none", "loss", "meta:length"]);
     expect(fieldTitle("meta:length")).toBe("length");
@@ -70,21 +87,40 @@ describe("point colour encoding", () => {
   });
 
   it("colours by a text metadata column as categories, the missing ones first; size ignores it", () => {
-    const withText = fromColumns(5, { sample_id: [1, 2, 3, 4, 5], x: [0, 1, 2, 3, 4], y: [0, 1, 2, 3, 4] },
+    const withText = fromColumns(
+      5,
+      { sample_id: [1, 2, 3, 4, 5], x: [0, 1, 2, 3, 4], y: [0, 1, 2, 3, 4] },
       { length: [1, 2, 3, 4, 5] },
-      { source: { codes: Int16Array.from([0, -1, 1, 0, 0]), values: ["wire", "<img src=x onerror=alert(1)>"], other: false } });
+      {
+        source: {
+          codes: Int16Array.from([0, -1, 1, 0, 0]),
+          values: ["wire", "<img src=x onerror=alert(1)>"],
+          other: false,
+        },
+      },
+    );
     expect(colorFields(withText).slice(-2)).toEqual(["meta:length", "meta:source"]);
     expect(sizeFields(withText)).toEqual(["none", "loss", "meta:length"]);
     const e = encodeColor(withText, "meta:source");
     expect(e.categorical).toBe(true);
     expect([...e.values]).toEqual([1, 0, 2, 1, 1]);
     expect(e.palette).toHaveLength(3);
-    expect(e.legend).toEqual({ kind: "categorical", entries: [
-      { label: "(none)", color: e.palette[0], count: 1 },
-      { label: "wire", color: e.palette[1], count: 3 },
-      { label: "<img src=x onerror=alert(1)>", color: e.palette[2], count: 1 },
-    ] });
-    const capped = fromColumns(1, { sample_id: [1], x: [0], y: [0] }, {}, { source: { codes: Int16Array.from([-1]), values: [], other: true } });
-    expect(encodeColor(capped, "meta:source").legend).toMatchObject({ entries: [{ label: "(other or none)", count: 1 }] });
+    expect(e.legend).toEqual({
+      kind: "categorical",
+      entries: [
+        { label: "(none)", color: e.palette[0], count: 1 },
+        { label: "wire", color: e.palette[1], count: 3 },
+        { label: "<img src=x onerror=alert(1)>", color: e.palette[2], count: 1 },
+      ],
+    });
+    const capped = fromColumns(
+      1,
+      { sample_id: [1], x: [0], y: [0] },
+      {},
+      { source: { codes: Int16Array.from([-1]), values: [], other: true } },
+    );
+    expect(encodeColor(capped, "meta:source").legend).toMatchObject({
+      entries: [{ label: "(other or none)", count: 1 }],
+    });
   });
 });

@@ -3,9 +3,19 @@
  * integer category (categorical fields) or a value in [0, 1] (continuous fields) plus a palette.
  */
 import { FLAG_STATES, META_PREFIX, SPLITS, type PointSet } from "./points";
+import { categoryColor } from "./palette";
 
 export const COLOR_FIELDS = [
-  "label", "prediction", "correct", "loss", "score", "token_count", "truncated", "flag", "cluster", "split",
+  "label",
+  "prediction",
+  "correct",
+  "loss",
+  "score",
+  "token_count",
+  "truncated",
+  "flag",
+  "cluster",
+  "split",
 ] as const;
 export type BuiltinColorField = (typeof COLOR_FIELDS)[number];
 /** A metadata column of a custom dataset (numeric, or text as categories). */
@@ -20,7 +30,11 @@ export function metaField(name: string): MetaField {
 
 /** The colour options of a point set: the built-in fields, then its metadata columns (numbers, then categories). */
 export function colorFields(points: PointSet): ColorField[] {
-  return [...COLOR_FIELDS, ...Object.keys(points.metadata).map(metaField), ...Object.keys(points.categories).map(metaField)];
+  return [
+    ...COLOR_FIELDS,
+    ...Object.keys(points.metadata).map(metaField),
+    ...Object.keys(points.categories).map(metaField),
+  ];
 }
 
 /** Size follows numbers only: the loss or a numeric metadata column. */
@@ -35,8 +49,16 @@ export function fieldTitle(field: ColorField | SizeField): string {
 }
 
 export const FIELD_TITLES: Record<BuiltinColorField, string> = {
-  label: "Label", prediction: "Prediction", correct: "Correct / incorrect", loss: "Loss", score: "User score",
-  token_count: "Token count", truncated: "Truncated", flag: "Flag state", cluster: "Cluster", split: "Split",
+  label: "Label",
+  prediction: "Prediction",
+  correct: "Correct / incorrect",
+  loss: "Loss",
+  score: "User score",
+  token_count: "Token count",
+  truncated: "Truncated",
+  flag: "Flag state",
+  cluster: "Cluster",
+  split: "Split",
 };
 
 export type Legend =
@@ -51,7 +73,6 @@ export interface Encoding {
   legend: Legend;
 }
 
-const CATEGORY = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
 const CLASS_COLORS = ["#e15759", "#59a14f"]; // neg red, pos green: matches the heatmap
 const NEUTRAL = "#6b7280";
 // A perceptually ordered ramp (dark blue to yellow), interpolated to 64 steps.
@@ -68,7 +89,8 @@ export function interpolateRamp(stops: string[], steps: number): string[] {
   for (let i = 0; i < steps; i++) {
     const t = (i / (steps - 1)) * (stops.length - 1);
     const k = Math.min(Math.floor(t), stops.length - 2);
-    const a = hex(stops[k] as string), b = hex(stops[k + 1] as string);
+    const a = hex(stops[k] as string),
+      b = hex(stops[k + 1] as string);
     const f = t - k;
     const rgb = a.map((v, j) => Math.round(v + ((b[j] as number) - v) * f));
     out.push(`#${rgb.map((v) => v.toString(16).padStart(2, "0")).join("")}`);
@@ -78,7 +100,7 @@ export function interpolateRamp(stops: string[], steps: number): string[] {
 
 /** The q-quantile of a column (robust upper bound so one huge loss does not wash out the colours). */
 export function quantile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values as ArrayLike<number>).filter(Number.isFinite).sort();
+  const sorted = Float64Array.from(values).filter(Number.isFinite).sort();
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] as number;
 }
@@ -92,8 +114,13 @@ function categorical(n: number, category: (i: number) => number, labels: string[
     counts[c] = (counts[c] ?? 0) + 1;
   }
   return {
-    values, palette: colors, categorical: true,
-    legend: { kind: "categorical", entries: labels.map((label, i) => ({ label, color: colors[i] as string, count: counts[i] ?? 0 })) },
+    values,
+    palette: colors,
+    categorical: true,
+    legend: {
+      kind: "categorical",
+      entries: labels.map((label, i) => ({ label, color: colors[i] as string, count: counts[i] ?? 0 })),
+    },
   };
 }
 
@@ -101,7 +128,12 @@ function continuous(n: number, raw: (i: number) => number, min: number, max: num
   const values = new Float32Array(n);
   const span = max - min || 1;
   for (let i = 0; i < n; i++) values[i] = Math.min(1, Math.max(0, (raw(i) - min) / span));
-  return { values, palette: RAMP, categorical: false, legend: { kind: "continuous", min, max, stops: RAMP_STOPS, note } };
+  return {
+    values,
+    palette: RAMP,
+    categorical: false,
+    legend: { kind: "continuous", min, max, stops: RAMP_STOPS, note },
+  };
 }
 
 /** A metadata column (zeros when this point set lacks it), and its 1st–99th percentile range. */
@@ -115,44 +147,75 @@ export function noValueLabel(other: boolean): string {
   return other ? "(other or none)" : "(none)";
 }
 
-export function encodeColor(points: PointSet, field: ColorField, classes: readonly string[] = ["neg", "pos"]): Encoding {
+export function encodeColor(
+  points: PointSet,
+  field: ColorField,
+  classes: readonly string[] = ["neg", "pos"],
+): Encoding {
   const n = points.n;
   const category = field.startsWith(META_PREFIX) ? points.categories[field.slice(META_PREFIX.length)] : undefined;
   if (category) {
     // Category 0 is "no value"; value k is category k + 1.
-    const colors = [NEUTRAL, ...category.values.map((_, k) => CATEGORY[k % CATEGORY.length] as string)];
-    return categorical(n, (i) => (category.codes[i] as number) + 1, [noValueLabel(category.other), ...category.values], colors);
+    const colors = [NEUTRAL, ...category.values.map((_, k) => categoryColor(k))];
+    return categorical(
+      n,
+      (i) => (category.codes[i] as number) + 1,
+      [noValueLabel(category.other), ...category.values],
+      colors,
+    );
   }
   if (field.startsWith(META_PREFIX)) {
     const { values, min, max } = metadataColumn(points, field as MetaField);
     // Points without a value take the bottom of the ramp.
-    return continuous(n, (i) => (Number.isFinite(values[i]) ? (values[i] as number) : min), min, max, "1st–99th percentile");
+    return continuous(
+      n,
+      (i) => (Number.isFinite(values[i]) ? (values[i] as number) : min),
+      min,
+      max,
+      "1st–99th percentile",
+    );
   }
-  const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? CATEGORY[i % CATEGORY.length] as string);
+  const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? categoryColor(i));
   switch (field as BuiltinColorField) {
     case "label":
       return categorical(n, (i) => points.label[i] as number, [...classes], classColors);
     case "prediction":
       return categorical(n, (i) => points.prediction[i] as number, [...classes], classColors);
     case "correct":
-      return categorical(n, (i) => (points.label[i] === points.prediction[i] ? 0 : 1), ["correct", "incorrect"], ["#4e79a7", "#ff5a36"]);
+      return categorical(
+        n,
+        (i) => (points.label[i] === points.prediction[i] ? 0 : 1),
+        ["correct", "incorrect"],
+        ["#4e79a7", "#ff5a36"],
+      );
     case "truncated":
       return categorical(n, (i) => (points.truncated[i] ? 1 : 0), ["complete", "truncated"], [NEUTRAL, "#f28e2b"]);
     case "flag":
-      return categorical(n, (i) => points.flag[i] as number, [...FLAG_STATES], [NEUTRAL, "#edc948", "#e15759", "#4e79a7"]);
+      return categorical(
+        n,
+        (i) => points.flag[i] as number,
+        [...FLAG_STATES],
+        [NEUTRAL, "#edc948", "#e15759", "#4e79a7"],
+      );
     case "split":
-      return categorical(n, (i) => points.split[i] as number, [...SPLITS], [CATEGORY[0], CATEGORY[1], CATEGORY[4]] as string[]);
+      return categorical(n, (i) => points.split[i] as number, [...SPLITS], [0, 1, 4].map(categoryColor));
     case "cluster": {
       let max = -1;
       for (let i = 0; i < n; i++) max = Math.max(max, points.cluster[i] as number);
       // Category 0 is "no cluster"; cluster c is category c + 1.
       const labels = ["none", ...Array.from({ length: max + 1 }, (_, c) => `cluster ${c}`)];
-      const colors = [NEUTRAL, ...Array.from({ length: max + 1 }, (_, c) => CATEGORY[c % CATEGORY.length] as string)];
+      const colors = [NEUTRAL, ...Array.from({ length: max + 1 }, (_, c) => categoryColor(c))];
       return categorical(n, (i) => (points.cluster[i] as number) + 1, labels, colors);
     }
     case "loss":
       // 1st to 99th percentile: early in training every loss sits near ln 2, and a 0-based ramp paints them all one colour.
-      return continuous(n, (i) => points.loss[i] as number, quantile(points.loss, 0.01), quantile(points.loss, 0.99), "1st–99th percentile");
+      return continuous(
+        n,
+        (i) => points.loss[i] as number,
+        quantile(points.loss, 0.01),
+        quantile(points.loss, 0.99),
+        "1st–99th percentile",
+      );
     case "score":
       return continuous(n, (i) => points.score[i] as number, 1, 10);
     case "token_count":

@@ -13,9 +13,19 @@ const expected = JSON.parse(readFileSync(join(FIX, "points-expected.json"), "utf
 };
 
 const FIELDS: [keyof PointSet, string][] = [
-  ["sampleId", "sample_id"], ["x", "x"], ["y", "y"], ["split", "split"], ["label", "label"], ["prediction", "prediction"],
-  ["pPositive", "p_positive"], ["loss", "loss"], ["score", "score"], ["tokenCount", "token_count"],
-  ["truncated", "truncated"], ["flag", "flag"], ["cluster", "cluster"],
+  ["sampleId", "sample_id"],
+  ["x", "x"],
+  ["y", "y"],
+  ["split", "split"],
+  ["label", "label"],
+  ["prediction", "prediction"],
+  ["pPositive", "p_positive"],
+  ["loss", "loss"],
+  ["score", "score"],
+  ["tokenCount", "token_count"],
+  ["truncated", "truncated"],
+  ["flag", "flag"],
+  ["cluster", "cluster"],
 ];
 
 function bytes(name: string): Uint8Array {
@@ -55,12 +65,21 @@ describe("Arrow points payload → PointSet", () => {
     });
     const { points } = pointsFromTable(table);
     expect([...points.split].map((s) => SPLITS[s])).toEqual(["test", "train", "val", "test"]);
-    const bad = new Table({ sample_id: vectorFromArray(new Int32Array([1])), x: vectorFromArray(new Float32Array(1)), y: vectorFromArray(new Float32Array(1)), split: vectorFromArray(["dev"]) });
+    const bad = new Table({
+      sample_id: vectorFromArray(new Int32Array([1])),
+      x: vectorFromArray(new Float32Array(1)),
+      y: vectorFromArray(new Float32Array(1)),
+      split: vectorFromArray(["dev"]),
+    });
     expect(() => pointsFromTable(bad)).toThrow(/unknown value dev/);
   });
 
   it("fills optional columns with defaults (cluster -1) and rejects a payload that is not Arrow", () => {
-    const table = makeTable({ sample_id: new Int32Array([7, 8]), x: new Float32Array([0, 1]), y: new Float32Array([1, 0]) });
+    const table = makeTable({
+      sample_id: new Int32Array([7, 8]),
+      x: new Float32Array([0, 1]),
+      y: new Float32Array([1, 0]),
+    });
     const { points } = decodePoints(tableToIPC(table, "stream"));
     expect([...points.cluster]).toEqual([-1, -1]);
     expect([...points.loss]).toEqual([0, 0]);
@@ -71,8 +90,11 @@ describe("Arrow points payload → PointSet", () => {
 
   it("reads meta:<name> columns as numeric metadata (NaN kept for samples without a value)", () => {
     const table = makeTable({
-      sample_id: new Int32Array([7, 8]), x: new Float32Array([0, 1]), y: new Float32Array([1, 0]),
-      "meta:length": new Float32Array([12, Number.NaN]), "meta:weight": new Float32Array([0.5, 2]),
+      sample_id: new Int32Array([7, 8]),
+      x: new Float32Array([0, 1]),
+      y: new Float32Array([1, 0]),
+      "meta:length": new Float32Array([12, Number.NaN]),
+      "meta:weight": new Float32Array([0.5, 2]),
     });
     const { points } = decodePoints(tableToIPC(table, "stream"));
     expect(Object.keys(points.metadata)).toEqual(["length", "weight"]);
@@ -101,4 +123,3 @@ describe("Arrow points payload → PointSet", () => {
     expect(decodePoints(bytes("points-none.arrow")).points.categories).toEqual({});
   });
 });
-

@@ -7,7 +7,7 @@
  * `registerZstd()` gives arrow-js a decoder for them. Each column is converted once into the typed array
  * the WebGL map draws from.
  */
-import { compressionRegistry, tableFromIPC, Type, type Data, type Table } from "apache-arrow";
+import { compressionRegistry, tableFromIPC, Type, type Data, type DataType, type Table } from "apache-arrow";
 import { decompress } from "fzstd";
 
 export const SPLITS = ["train", "val", "test"] as const;
@@ -129,10 +129,13 @@ export function fromColumns(
     flag: column(Uint8Array, c("flag"), n),
     cluster: column(Int16Array, c("cluster"), n, -1),
     metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, column(Float32Array, v, n)])),
-    categories: Object.fromEntries(Object.entries(categories).map(([k, c]) => {
-      if (c.codes.length !== n) throw new PayloadError(`column meta:${k} has ${c.codes.length} values, expected ${n}`);
-      return [k, c];
-    })),
+    categories: Object.fromEntries(
+      Object.entries(categories).map(([k, c]) => {
+        if (c.codes.length !== n)
+          throw new PayloadError(`column meta:${k} has ${c.codes.length} values, expected ${n}`);
+        return [k, c];
+      }),
+    ),
   };
 }
 
@@ -147,23 +150,31 @@ function halfToFloat(): Float32Array {
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
     t[h] =
-      exp === 0 ? sign * 2 ** -14 * (frac / 1024)
-      : exp === 31 ? (frac ? Number.NaN : sign * Infinity)
-      : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+      exp === 0
+        ? sign * 2 ** -14 * (frac / 1024)
+        : exp === 31
+          ? frac
+            ? Number.NaN
+            : sign * Infinity
+          : sign * 2 ** (exp - 15) * (1 + frac / 1024);
   }
   halfTable = t;
   return t;
 }
 
 /** One Arrow column, all record batches, as plain numbers (dictionary → code into `categories`). */
-function numericColumn(table: Table, name: string, categories?: readonly string[]): Float64Array | Float32Array | undefined {
+function numericColumn(
+  table: Table,
+  name: string,
+  categories?: readonly string[],
+): Float64Array | Float32Array | undefined {
   const vector = table.getChild(name);
   if (!vector) return undefined;
   const out = new Float64Array(vector.length);
   let at = 0;
   for (const chunk of vector.data as Data[]) {
     const { length, offset } = chunk;
-    const typeId = chunk.type.typeId as Type;
+    const typeId = chunk.type.typeId;
     if (chunk.nullCount > 0) throw new PayloadError(`column ${name} has nulls`);
     if (typeId === Type.Bool) {
       const bits = chunk.values as Uint8Array;
@@ -194,7 +205,7 @@ function numericColumn(table: Table, name: string, categories?: readonly string[
         out.set((chunk.values as Float64Array).subarray(0, length), at);
       }
     } else {
-      throw new PayloadError(`column ${name} has unsupported type ${String(chunk.type)}`);
+      throw new PayloadError(`column ${name} has unsupported type ${Type[typeId]}`);
     }
     at += length;
   }
@@ -225,7 +236,11 @@ function categoryColumn(table: Table, name: string): { codes: Int16Array; values
     const valid = chunk.nullBitmap;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk.offset + i;
-      const isNull = chunk.nullCount > 0 && valid !== undefined && valid.length > 0 && (((valid[b >> 3] as number) >> (b & 7)) & 1) === 0;
+      const isNull =
+        chunk.nullCount > 0 &&
+        valid !== undefined &&
+        valid.length > 0 &&
+        (((valid[b >> 3] as number) >> (b & 7)) & 1) === 0;
       codes[at + i] = isNull ? -1 : (remap[raw[i] as number] as number);
     }
     at += chunk.length;
@@ -244,8 +259,19 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
   const raw = table.schema.metadata.get("lensboard");
   if (raw) {
     try {
-      const m = JSON.parse(raw) as { version_id?: number; epoch?: number; map_id?: number; classes?: string[]; categorical_columns?: Record<string, number> };
-      meta = { versionId: m.version_id ?? null, epoch: m.epoch ?? null, mapId: m.map_id ?? null, classes: m.classes ?? null };
+      const m = JSON.parse(raw) as {
+        version_id?: number;
+        epoch?: number;
+        map_id?: number;
+        classes?: string[];
+        categorical_columns?: Record<string, number>;
+      };
+      meta = {
+        versionId: m.version_id ?? null,
+        epoch: m.epoch ?? null,
+        mapId: m.map_id ?? null,
+        classes: m.classes ?? null,
+      };
       distinct = m.categorical_columns ?? {};
     } catch {
       /* metadata is informative only */
@@ -256,7 +282,7 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
   for (const field of table.schema.fields) {
     if (!field.name.startsWith(META_PREFIX)) continue;
     const name = field.name.slice(META_PREFIX.length);
-    if ((field.type.typeId as Type) === Type.Dictionary) {
+    if ((field.type as DataType).typeId === Type.Dictionary) {
       const c = categoryColumn(table, field.name);
       categories[name] = { ...c, other: (distinct[name] ?? 0) > c.values.length };
       continue;
@@ -281,17 +307,23 @@ export function decodePoints(buffer: ArrayBuffer | Uint8Array): { points: PointS
 
 /** Map coordinates scaled into [-1, 1] (what WebGL draws), keeping the aspect ratio. */
 export function normalizedXY(points: PointSet): { x: Float32Array; y: Float32Array } {
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    maxX = -Infinity,
+    minY = Infinity,
+    maxY = -Infinity;
   for (let i = 0; i < points.n; i++) {
-    const x = points.x[i] as number, y = points.y[i] as number;
+    const x = points.x[i] as number,
+      y = points.y[i] as number;
     if (x < minX) minX = x;
     if (x > maxX) maxX = x;
     if (y < minY) minY = y;
     if (y > maxY) maxY = y;
   }
-  const cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
+  const cx = (minX + maxX) / 2,
+    cy = (minY + maxY) / 2;
   const half = Math.max(maxX - minX, maxY - minY, 1e-9) / 2 / 0.95;
-  const x = new Float32Array(points.n), y = new Float32Array(points.n);
+  const x = new Float32Array(points.n),
+    y = new Float32Array(points.n);
   for (let i = 0; i < points.n; i++) {
     x[i] = ((points.x[i] as number) - cx) / half;
     y[i] = ((points.y[i] as number) - cy) / half;

@@ -9,7 +9,11 @@ export interface SplitSummary {
 }
 
 /** Accuracy, ROC AUC and average precision of one split (NaN where undefined, e.g. a single class). */
-export function summarize(labels: ArrayLike<number>, predictions: ArrayLike<number>, scores: ArrayLike<number>): SplitSummary {
+export function summarize(
+  labels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): SplitSummary {
   let right = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] === predictions[i]) right++;
   return {
@@ -24,8 +28,9 @@ export function summarize(labels: ArrayLike<number>, predictions: ArrayLike<numb
 export function formatParam(value: unknown): string {
   if (value === null || value === undefined) return "–";
   if (Array.isArray(value)) return `[${value.map(formatParam).join(", ")}]`;
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
 }
 
 /** Which sweep and trial produced a version (the report's sweep context). */
@@ -34,7 +39,10 @@ export interface SweepContext {
   trial: number;
 }
 
-export function sweepContextOf(version: { sweep_id?: number | null; trial_index?: number | null }): SweepContext | null {
+export function sweepContextOf(version: {
+  sweep_id?: number | null;
+  trial_index?: number | null;
+}): SweepContext | null {
   if (version.sweep_id == null || version.trial_index == null) return null;
   return { sweepId: version.sweep_id, trial: version.trial_index };
 }

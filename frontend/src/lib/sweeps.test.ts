@@ -4,10 +4,24 @@ import { defaultSort, parallelOption, sortTrials } from "./sweeps";
 
 function trial(i: number, params: Record<string, unknown>, test: number | null, valLoss: number | null): Trial {
   return {
-    trial_index: i, version_id: 100 + i, name: `s-t${i}`, status: test === null ? "queued" : "trained", params,
-    epochs: 2, epochs_done: test === null ? 0 : 2, stopped_early: false, job_id: i, error: null,
-    test_accuracy: test, val_accuracy: test, test_loss: valLoss, val_loss: valLoss,
-    best_test_accuracy: test, best_val_accuracy: test, best_test_loss: valLoss, best_val_loss: valLoss,
+    trial_index: i,
+    version_id: 100 + i,
+    name: `s-t${i}`,
+    status: test === null ? "queued" : "trained",
+    params,
+    epochs: 2,
+    epochs_done: test === null ? 0 : 2,
+    stopped_early: false,
+    job_id: i,
+    error: null,
+    test_accuracy: test,
+    val_accuracy: test,
+    test_loss: valLoss,
+    val_loss: valLoss,
+    best_test_accuracy: test,
+    best_val_accuracy: test,
+    best_test_loss: valLoss,
+    best_val_loss: valLoss,
   };
 }
 
@@ -41,11 +55,17 @@ describe("sweep results", () => {
     const option = parallelOption(TRIALS, space, "test_accuracy", 102);
     const axes = option.parallelAxis as { name: string; type: string; data?: string[] }[];
     expect(axes.map((a) => [a.name, a.type])).toEqual([
-      ["learning_rate", "log"], ["optimizer", "category"], ["test acc", "value"]]);
+      ["learning_rate", "log"],
+      ["optimizer", "category"],
+      ["test acc", "value"],
+    ]);
     expect(axes[1]?.data).toEqual(["adam", "sgd"]);
     const [rest, best] = option.series as { data: unknown[][] }[];
     expect(best?.data).toEqual([[0.0001, "adam", 0.9]]);
-    expect(rest?.data).toEqual([[0.001, "adam", 0.8], [0.003, "sgd", 0.7]]); // the queued trial has no line
+    expect(rest?.data).toEqual([
+      [0.001, "adam", 0.8],
+      [0.003, "sgd", 0.7],
+    ]); // the queued trial has no line
   });
 });
 
@@ -53,8 +73,15 @@ describe("the sweep form", () => {
   it("builds the request from the form", () => {
     const body = sweepRequest({ ...DEFAULT_FORM, budget: "4", patience: "2", base: '{"num_filters": 8}' });
     expect(body).toMatchObject({
-      strategy: "random", budget: 4, epochs: 2, seed: 0, metric: "test_accuracy", architecture: "cnn", name: null,
-      hyperparameters: { num_filters: 8 }, early_stopping: { metric: "val_loss", patience: 2 },
+      strategy: "random",
+      budget: 4,
+      epochs: 2,
+      seed: 0,
+      metric: "test_accuracy",
+      architecture: "cnn",
+      name: null,
+      hyperparameters: { num_filters: 8 },
+      early_stopping: { metric: "val_loss", patience: 2 },
     });
     expect(Object.keys(body.space)).toEqual(["learning_rate", "dropout"]);
     expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }).budget).toBeNull();

@@ -3,14 +3,25 @@ import type { ChartOption } from "../components/Chart";
 import type { Trial } from "../api/sweeps";
 
 export const METRICS = [
-  "test_accuracy", "val_accuracy", "test_loss", "val_loss",
-  "best_test_accuracy", "best_val_accuracy", "best_test_loss", "best_val_loss",
+  "test_accuracy",
+  "val_accuracy",
+  "test_loss",
+  "val_loss",
+  "best_test_accuracy",
+  "best_val_accuracy",
+  "best_test_loss",
+  "best_val_loss",
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const METRIC_TITLES: Record<Metric, string> = {
-  test_accuracy: "test acc", val_accuracy: "val acc", test_loss: "test loss", val_loss: "val loss",
-  best_test_accuracy: "best test acc", best_val_accuracy: "best val acc", best_test_loss: "best test loss",
+  test_accuracy: "test acc",
+  val_accuracy: "val acc",
+  test_loss: "test loss",
+  val_loss: "val loss",
+  best_test_accuracy: "best test acc",
+  best_val_accuracy: "best val acc",
+  best_test_loss: "best test loss",
   best_val_loss: "best val loss",
 };
 
@@ -23,8 +34,12 @@ export function lowerIsBetter(metric: Metric): boolean {
 }
 
 /** What a column sorts by: a metric, a swept hyperparameter, or the trial's index / epochs / status. */
-export type SortKey = { kind: "metric"; metric: Metric } | { kind: "param"; name: string } | { kind: "trial" | "epochs" | "status" };
-export interface Sort { key: SortKey; descending: boolean }
+export type SortKey =
+  { kind: "metric"; metric: Metric } | { kind: "param"; name: string } | { kind: "trial" | "epochs" | "status" };
+export interface Sort {
+  key: SortKey;
+  descending: boolean;
+}
 
 /** The natural direction of a column: best first for metrics, ascending otherwise. */
 export function defaultSort(key: SortKey): Sort {
@@ -33,14 +48,18 @@ export function defaultSort(key: SortKey): Sort {
 
 function valueOf(t: Trial, key: SortKey): number | string | null {
   switch (key.kind) {
-    case "metric": return t[key.metric] ?? null;
+    case "metric":
+      return t[key.metric] ?? null;
     case "param": {
       const v = t.params[key.name];
       return v === undefined || v === null ? null : typeof v === "number" ? v : JSON.stringify(v);
     }
-    case "trial": return t.trial_index;
-    case "epochs": return t.epochs_done;
-    case "status": return t.status;
+    case "trial":
+      return t.trial_index;
+    case "epochs":
+      return t.epochs_done;
+    case "status":
+      return t.status;
   }
 }
 
@@ -80,8 +99,12 @@ function isLog(space: Record<string, unknown>, name: string): boolean {
  * A parallel-coordinates chart: one axis per swept hyperparameter (numeric, log or categorical) and a
  * last axis for the metric; one line per trial with a value, the best one highlighted.
  */
-export function parallelOption(trials: readonly Trial[], space: Record<string, unknown>, metric: Metric,
-                               bestVersionId: number | null): ChartOption {
+export function parallelOption(
+  trials: readonly Trial[],
+  space: Record<string, unknown>,
+  metric: Metric,
+  bestVersionId: number | null,
+): ChartOption {
   const names = paramNames(trials);
   const scored = trials.filter((t) => t[metric] !== null && t[metric] !== undefined);
   const axes = names.map((name, dim) => {
@@ -97,15 +120,27 @@ export function parallelOption(trials: readonly Trial[], space: Record<string, u
   const line = (t: Trial) => [...names.map((n) => cell(t, n)), t[metric] as number];
   const best = scored.filter((t) => t.version_id === bestVersionId);
   return {
-    parallelAxis: [...axes, {
-      // Losses run downwards, so that the best trials end at the top on every metric.
-      dim: names.length, name: METRIC_TITLES[metric], type: "value", scale: true, inverse: lowerIsBetter(metric),
-      nameLocation: lowerIsBetter(metric) ? "start" : "end",
-    }],
+    parallelAxis: [
+      ...axes,
+      {
+        // Losses run downwards, so that the best trials end at the top on every metric.
+        dim: names.length,
+        name: METRIC_TITLES[metric],
+        type: "value",
+        scale: true,
+        inverse: lowerIsBetter(metric),
+        nameLocation: lowerIsBetter(metric) ? "start" : "end",
+      },
+    ],
     parallel: { left: 60, right: 90, top: 40, bottom: 30 },
     tooltip: { trigger: "item" },
     series: [
-      { type: "parallel", name: "trials", lineStyle: { width: 1.5, opacity: 0.5, color: "#4f8cff" }, data: scored.filter((t) => t.version_id !== bestVersionId).map(line) },
+      {
+        type: "parallel",
+        name: "trials",
+        lineStyle: { width: 1.5, opacity: 0.5, color: "#4f8cff" },
+        data: scored.filter((t) => t.version_id !== bestVersionId).map(line),
+      },
       { type: "parallel", name: "best", lineStyle: { width: 3.5, opacity: 1, color: "#3fb96b" }, data: best.map(line) },
     ],
   };

@@ -3,14 +3,23 @@ import ReactGridLayout, { useContainerWidth, verticalCompactor, type Layout } fr
 import "react-grid-layout/css/styles.css";
 import "react-resizable/css/styles.css";
 import type { Project, Version } from "../api/client";
-import { useDatasets, useUpdateProject } from "../api/hooks";
-import { Empty, NotAvailable } from "../components/States";
+import { useDatasets } from "../api/datasets";
+import { useUpdateProject } from "../api/projects";
+import { Empty } from "../components/States";
 import { VersionActions } from "../components/VersionDownloads";
 import { errorMessage } from "../api/client";
-import { hasFeature } from "../lib/features";
 import {
-  addDashlet, applyPositions, COLS, DASHLET_TYPES, parseLayout, removeDashlet, sameLayout, setDashletSettings,
-  type DashletItem, type DashletSettings, type DashletType,
+  addDashlet,
+  applyPositions,
+  COLS,
+  DASHLET_TYPES,
+  parseLayout,
+  removeDashlet,
+  sameLayout,
+  setDashletSettings,
+  type DashletItem,
+  type DashletSettings,
+  type DashletType,
 } from "../lib/dashletLayout";
 import { BatchCurves } from "./dashlets/BatchCurves";
 import { Suspects } from "./dashlets/Suspects";
@@ -27,14 +36,18 @@ interface Ctx {
   onOpenSample: (id: number) => void;
 }
 
-export function DashletBody({ type, ctx, settings, onSettings }: {
+export function DashletBody({
+  type,
+  ctx,
+  settings,
+  onSettings,
+}: {
   type: DashletType;
   ctx: Ctx;
   settings?: DashletSettings;
   onSettings?: (settings: DashletSettings) => void;
 }) {
   const { version, epoch } = ctx;
-  if (type === "suspects" && !hasFeature("suspects")) return <NotAvailable feature="suspects" what="Mislabel suspects" />;
   if (!version) return <Empty>Select or train a version.</Empty>;
   switch (type) {
     case "batchCurves":
@@ -43,26 +56,65 @@ export function DashletBody({ type, ctx, settings, onSettings }: {
       return <EpochMetrics versionId={version.id} />;
     case "suspects":
       return <Suspects versionId={version.id} onOpen={ctx.onOpenSample} />;
-    default:
-      break;
+    case "lossSamples":
+    case "scoreVsLoss":
+    case "confusion":
+    case "rocPr":
+      // These read one epoch's per-sample results.
+      return epoch === null ? (
+        <Empty>No evaluated epoch yet.</Empty>
+      ) : (
+        <EpochDashlet
+          type={type}
+          ctx={ctx}
+          version={version}
+          epoch={epoch}
+          settings={settings}
+          onSettings={onSettings}
+        />
+      );
   }
-  if (epoch === null) return <Empty>No evaluated epoch yet.</Empty>;
+}
+
+function EpochDashlet({
+  type,
+  ctx,
+  version,
+  epoch,
+  settings,
+  onSettings,
+}: {
+  type: "lossSamples" | "scoreVsLoss" | "confusion" | "rocPr";
+  ctx: Ctx;
+  version: Version;
+  epoch: number;
+  settings?: DashletSettings;
+  onSettings?: (settings: DashletSettings) => void;
+}) {
   switch (type) {
     case "lossSamples":
-      return <LossSamples versionId={version.id} epoch={epoch} selected={ctx.selectedSample} onOpen={ctx.onOpenSample} />;
+      return (
+        <LossSamples versionId={version.id} epoch={epoch} selected={ctx.selectedSample} onOpen={ctx.onOpenSample} />
+      );
     case "scoreVsLoss":
       return <FieldScatter versionId={version.id} epoch={epoch} settings={settings} onSettings={onSettings} />;
     case "confusion":
       return <Confusion versionId={version.id} epoch={epoch} classes={ctx.classes} />;
     case "rocPr":
       return <RocPr versionId={version.id} epoch={epoch} classes={ctx.classes} />;
-    default:
-      return <NotAvailable feature="suspects" what="Mislabel suspects" />;
   }
 }
 
 /** The grid of dashlets. Layout changes are saved to the project (ui_state.dashboard.layout) after a short pause. */
-export function DashletGrid({ layout, onChange, ctx }: { layout: DashletItem[]; onChange: (l: DashletItem[]) => void; ctx: Ctx }) {
+export function DashletGrid({
+  layout,
+  onChange,
+  ctx,
+}: {
+  layout: DashletItem[];
+  onChange: (l: DashletItem[]) => void;
+  ctx: Ctx;
+}) {
   const { width, containerRef, mounted } = useContainerWidth();
   const gridLayout: Layout = layout.map(({ i, x, y, w, h }) => ({ i, x, y, w, h, minW: 3, minH: 5 }));
   return (
@@ -82,13 +134,25 @@ export function DashletGrid({ layout, onChange, ctx }: { layout: DashletItem[]; 
           {layout.map((d) => (
             <div key={d.i} className="dashlet" data-testid={`dashlet-${d.type}`}>
               <header className="dashlet-header">
-                <span className="dashlet-handle" title="Drag to move">⠿ {DASHLET_TYPES[d.type].title}</span>
-                <button type="button" className="icon-btn" aria-label={`Remove ${DASHLET_TYPES[d.type].title}`} onClick={() => onChange(removeDashlet(layout, d.i))}>
+                <span className="dashlet-handle" title="Drag to move">
+                  ⠿ {DASHLET_TYPES[d.type].title}
+                </span>
+                <button
+                  type="button"
+                  className="icon-btn"
+                  aria-label={`Remove ${DASHLET_TYPES[d.type].title}`}
+                  onClick={() => onChange(removeDashlet(layout, d.i))}
+                >
                   ×
                 </button>
               </header>
               <div className="dashlet-body">
-                <DashletBody type={d.type} ctx={ctx} settings={d.settings} onSettings={(s) => onChange(setDashletSettings(layout, d.i, s))} />
+                <DashletBody
+                  type={d.type}
+                  ctx={ctx}
+                  settings={d.settings}
+                  onSettings={(s) => onChange(setDashletSettings(layout, d.i, s))}
+                />
               </div>
             </div>
           ))}
@@ -98,7 +162,13 @@ export function DashletGrid({ layout, onChange, ctx }: { layout: DashletItem[]; 
   );
 }
 
-export function DashboardView({ project, version, epoch, selectedSample, onOpenSample }: {
+export function DashboardView({
+  project,
+  version,
+  epoch,
+  selectedSample,
+  onOpenSample,
+}: {
   project: Project;
   version: Version | null;
   epoch: number | null;
@@ -126,7 +196,11 @@ export function DashboardView({ project, version, epoch, selectedSample, onOpenS
         <h2>{version ? `${version.name}${epoch ? ` · epoch ${epoch}` : ""}` : "Dashboard"}</h2>
         {version && <VersionActions version={version} epoch={epoch} />}
         <span className="spacer" />
-        {update.error && <span className="form-error small" role="alert">layout not saved: {errorMessage(update.error)}</span>}
+        {update.error && (
+          <span className="form-error small" role="alert">
+            layout not saved: {errorMessage(update.error)}
+          </span>
+        )}
         {update.isPending && <span className="muted small">saving layout…</span>}
         <select
           aria-label="Add dashlet"
@@ -134,13 +208,21 @@ export function DashboardView({ project, version, epoch, selectedSample, onOpenS
           onChange={(e) => e.target.value && change(addDashlet(layout, e.target.value as DashletType))}
         >
           <option value="">+ Add dashlet</option>
-          {(Object.keys(DASHLET_TYPES) as DashletType[]).map((t) => <option key={t} value={t}>{DASHLET_TYPES[t].title}</option>)}
+          {(Object.keys(DASHLET_TYPES) as DashletType[]).map((t) => (
+            <option key={t} value={t}>
+              {DASHLET_TYPES[t].title}
+            </option>
+          ))}
         </select>
       </div>
       {layout.length === 0 ? (
         <Empty>The dashboard is empty: add a dashlet.</Empty>
       ) : (
-        <DashletGrid layout={layout} onChange={change} ctx={{ version, epoch, classes, selectedSample, onOpenSample }} />
+        <DashletGrid
+          layout={layout}
+          onChange={change}
+          ctx={{ version, epoch, classes, selectedSample, onOpenSample }}
+        />
       )}
     </div>
   );

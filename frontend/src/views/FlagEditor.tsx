@@ -1,26 +1,66 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { errorMessage } from "../api/client";
-import { useFlag, useSetFlag, useUndoFlag, type FlagState } from "../api/hooks";
+import { useFlag, useSetFlag, useUndoFlag, type Flag, type FlagState } from "../api/flags";
 import { ErrorState, Loading } from "../components/States";
 import { relativeTime } from "../lib/format";
 
-const STATE_PILL: Record<FlagState, string> = { suspected: "pill-info", confirmed: "pill-bad", dismissed: "pill-muted" };
+const STATE_PILL: Record<FlagState, string> = {
+  suspected: "pill-info",
+  confirmed: "pill-bad",
+  dismissed: "pill-muted",
+};
 
 /** Flag / confirm / dismiss / relabel one sample, with a note; project-level, with undo. */
-export function FlagEditor({ projectId, sampleId, classes, label }: { projectId: number; sampleId: number; classes: readonly string[]; label: number }) {
+export function FlagEditor({
+  projectId,
+  sampleId,
+  classes,
+  label,
+}: {
+  projectId: number;
+  sampleId: number;
+  classes: readonly string[];
+  label: number;
+}) {
   const flag = useFlag(projectId, sampleId);
-  const set = useSetFlag(projectId, sampleId);
-  const undo = useUndoFlag(projectId, sampleId);
-  const [note, setNote] = useState("");
-  const [corrected, setCorrected] = useState<number | null>(null);
-  useEffect(() => {
-    setNote(flag.data?.note ?? "");
-    setCorrected(flag.data?.corrected_label ?? null);
-  }, [flag.data]);
   if (flag.error) return <ErrorState error={flag.error} onRetry={() => void flag.refetch()} />;
   if (flag.isPending) return <Loading />;
   const f = flag.data;
-  const save = (state: FlagState) => set.mutate({ state, note, corrected_label: corrected, source: f?.source ?? "manual" });
+  // The form starts from the saved flag: each saved change (a new revision, an undo, unflagging) starts it afresh.
+  return (
+    <FlagForm
+      key={f ? `${f.id}:${f.revision}:${f.updated_at}` : "none"}
+      projectId={projectId}
+      sampleId={sampleId}
+      classes={classes}
+      label={label}
+      flag={f}
+      onUndone={() => void flag.refetch()}
+    />
+  );
+}
+
+function FlagForm({
+  projectId,
+  sampleId,
+  classes,
+  label,
+  flag: f,
+  onUndone,
+}: {
+  projectId: number;
+  sampleId: number;
+  classes: readonly string[];
+  label: number;
+  flag: Flag | null;
+  onUndone: () => void;
+}) {
+  const set = useSetFlag(projectId, sampleId);
+  const undo = useUndoFlag(projectId, sampleId);
+  const [note, setNote] = useState(f?.note ?? "");
+  const [corrected, setCorrected] = useState<number | null>(f?.corrected_label ?? null);
+  const save = (state: FlagState) =>
+    set.mutate({ state, note, corrected_label: corrected, source: f?.source ?? "manual" });
   const busy = set.isPending || undo.isPending;
   return (
     <div className="flag-editor" data-testid="flag-editor" data-state={f?.state ?? "none"}>
@@ -28,26 +68,67 @@ export function FlagEditor({ projectId, sampleId, classes, label }: { projectId:
         {f ? (
           <>
             <span className={`pill ${STATE_PILL[f.state]}`}>{f.state}</span>{" "}
-            {f.corrected_label !== null && f.corrected_label !== undefined ? <>→ <b>{classes[f.corrected_label] ?? f.corrected_label}</b> </> : null}
-            <span className="muted">{f.source} · revision {f.revision} · {relativeTime(f.updated_at)}</span>
+            {f.corrected_label !== null && f.corrected_label !== undefined ? (
+              <>
+                → <b>{classes[f.corrected_label] ?? f.corrected_label}</b>{" "}
+              </>
+            ) : null}
+            <span className="muted">
+              {f.source} · revision {f.revision} · {relativeTime(f.updated_at)}
+            </span>
           </>
-        ) : <span className="muted">Not flagged.</span>}
+        ) : (
+          <span className="muted">Not flagged.</span>
+        )}
       </div>
       <div className="toolbar">
-        <label className="inline-field small">corrected label
-          <select aria-label="corrected label" value={corrected ?? ""} onChange={(e) => setCorrected(e.target.value === "" ? null : Number(e.target.value))}>
+        <label className="inline-field small">
+          corrected label
+          <select
+            aria-label="corrected label"
+            value={corrected ?? ""}
+            onChange={(e) => setCorrected(e.target.value === "" ? null : Number(e.target.value))}
+          >
             <option value="">none (remove if confirmed)</option>
-            {classes.map((c, i) => i === label ? null : <option key={c} value={i}>{c}</option>)}
+            {classes.map((c, i) =>
+              i === label ? null : (
+                <option key={c} value={i}>
+                  {c}
+                </option>
+              ),
+            )}
           </select>
         </label>
       </div>
-      <textarea aria-label="flag note" rows={2} placeholder="Note: why is this label wrong?" value={note} onChange={(e) => setNote(e.target.value)} />
+      <textarea
+        aria-label="flag note"
+        rows={2}
+        placeholder="Note: why is this label wrong?"
+        value={note}
+        onChange={(e) => setNote(e.target.value)}
+      />
       <div className="toolbar">
-        <button type="button" className="btn btn-small" disabled={busy} onClick={() => save("suspected")}>Flag as suspect</button>
-        <button type="button" className="btn btn-small btn-danger" disabled={busy} onClick={() => save("confirmed")}>Confirm mislabel</button>
-        <button type="button" className="btn btn-small" disabled={busy || !f} onClick={() => save("dismissed")}>Dismiss</button>
-        <button type="button" className="btn btn-small" disabled={busy || !f} onClick={() => set.mutate(null)}>Unflag</button>
-        <button type="button" className="btn btn-small" disabled={busy} title="Revert the last change of this flag" onClick={() => undo.mutate(undefined, { onSuccess: () => void flag.refetch() })}>Undo</button>
+        <button type="button" className="btn btn-small" disabled={busy} onClick={() => save("suspected")}>
+          Flag as suspect
+        </button>
+        <button type="button" className="btn btn-small btn-danger" disabled={busy} onClick={() => save("confirmed")}>
+          Confirm mislabel
+        </button>
+        <button type="button" className="btn btn-small" disabled={busy || !f} onClick={() => save("dismissed")}>
+          Dismiss
+        </button>
+        <button type="button" className="btn btn-small" disabled={busy || !f} onClick={() => set.mutate(null)}>
+          Unflag
+        </button>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={busy}
+          title="Revert the last change of this flag"
+          onClick={() => undo.mutate(undefined, { onSuccess: onUndone })}
+        >
+          Undo
+        </button>
       </div>
       {(set.error ?? undo.error) && <div className="form-error">{errorMessage(set.error ?? undo.error)}</div>}
     </div>

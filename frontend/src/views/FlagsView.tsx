@@ -1,63 +1,88 @@
-import { useMemo, useState } from "react";
-import { useAllResults } from "../api/allResults";
+import { useState } from "react";
 import { errorMessage, type Version } from "../api/client";
-import { useEpochMetrics, useFlags, useRetrain } from "../api/hooks";
+import { useCompare } from "../api/compare";
+import { useFlags } from "../api/flags";
+import { useRetrain } from "../api/versions";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct, relativeTime } from "../lib/format";
 
-/** Side-by-side comparison of two versions from their epoch metrics and per-sample results. */
+/** Accuracy change in points, signed, or a dash when either side is missing. */
+function accuracyDelta(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined) return "–";
+  const d = b - a;
+  return `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pt`;
+}
+
+/** Two versions side by side at their latest evaluated epochs, as GET /versions/compare computes them. */
 function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample: (id: number) => void }) {
-  const ma = useEpochMetrics(a.id), mb = useEpochMetrics(b.id);
-  const ra = useAllResults(a.id, a.epochs_done || null), rb = useAllResults(b.id, b.epochs_done || null);
-  const changed = useMemo(() => {
-    if (!ra.data || !rb.data) return null;
-    const predB = new Map<number, { p: number; l: number }>();
-    for (let i = 0; i < rb.data.n; i++) predB.set(rb.data.sampleId[i] as number, { p: rb.data.prediction[i] as number, l: rb.data.loss[i] as number });
-    const out: { id: number; label: number; from: number; to: number; lossA: number; lossB: number }[] = [];
-    for (let i = 0; i < ra.data.n; i++) {
-      const other = predB.get(ra.data.sampleId[i] as number);
-      if (other && other.p !== ra.data.prediction[i]) {
-        out.push({ id: ra.data.sampleId[i] as number, label: ra.data.label[i] as number, from: ra.data.prediction[i] as number, to: other.p, lossA: ra.data.loss[i] as number, lossB: other.l });
-      }
-    }
-    return out;
-  }, [ra.data, rb.data]);
-  const err = ma.error ?? mb.error ?? ra.error ?? rb.error;
-  if (err) return <ErrorState error={err} />;
-  if (!ma.data || !mb.data) return <Loading />;
-  const last = (items: { epoch: number; split: string; loss: number; accuracy: number }[]) => {
-    const e = Math.max(0, ...items.map((i) => i.epoch));
-    return new Map(items.filter((i) => i.epoch === e).map((i) => [i.split, i]));
-  };
-  const la = last(ma.data.items), lb = last(mb.data.items);
-  const splits = [...new Set([...la.keys(), ...lb.keys()])];
+  const q = useCompare(a.id, b.id);
+  if (a.id === b.id) return <Empty>Pick two different versions.</Empty>;
+  if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
+  if (!q.data) return <Loading label="Comparing the versions' per-sample results…" />;
+  const c = q.data;
   return (
     <div className="compare">
       <table className="table" aria-label="version comparison">
-        <thead><tr><th>split</th><th>{a.name} acc</th><th>{b.name} acc</th><th>Δ acc</th><th>{a.name} loss</th><th>{b.name} loss</th></tr></thead>
+        <thead>
+          <tr>
+            <th>split</th>
+            <th>{a.name} acc</th>
+            <th>{b.name} acc</th>
+            <th>Δ acc</th>
+            <th>{a.name} loss</th>
+            <th>{b.name} loss</th>
+          </tr>
+        </thead>
         <tbody>
-          {splits.map((s) => {
-            const x = la.get(s), y = lb.get(s);
-            const d = x && y ? y.accuracy - x.accuracy : null;
-            return (
-              <tr key={s}><td>{s}</td><td>{pct(x?.accuracy)}</td><td>{pct(y?.accuracy)}</td><td className={d === null ? "" : d >= 0 ? "good" : "bad"}>{d === null ? "–" : `${d >= 0 ? "+" : ""}${(d * 100).toFixed(1)} pt`}</td><td>{fmt(x?.loss)}</td><td>{fmt(y?.loss)}</td></tr>
-            );
-          })}
+          {c.splits.map((s) => (
+            <tr key={s.split}>
+              <td>{s.split}</td>
+              <td>{pct(s.a.accuracy)}</td>
+              <td>{pct(s.b.accuracy)}</td>
+              <td className={s.b.accuracy >= s.a.accuracy ? "good" : "bad"}>
+                {accuracyDelta(s.a.accuracy, s.b.accuracy)}
+              </td>
+              <td>{fmt(s.a.loss)}</td>
+              <td>{fmt(s.b.loss)}</td>
+            </tr>
+          ))}
         </tbody>
       </table>
-      <h4>Samples whose prediction changed {changed ? `(${changed.length})` : ""}</h4>
-      {!changed ? <Loading label="Loading per-sample results…" /> : changed.length === 0 ? <Empty>No prediction changed.</Empty> : (
+      <p className="muted small">
+        epoch {c.epoch_a} of {a.name} vs epoch {c.epoch_b} of {b.name}
+      </p>
+      <h4>Samples whose prediction changed ({c.changed_total})</h4>
+      {c.changed.length === 0 ? (
+        <Empty>No prediction changed.</Empty>
+      ) : (
         <div className="table-scroll">
-          <table className="table compact">
-            <thead><tr><th>sample</th><th>label</th><th>{a.name}</th><th>{b.name}</th><th>loss A → B</th></tr></thead>
+          <table className="table compact" aria-label="changed predictions">
+            <thead>
+              <tr>
+                <th>sample</th>
+                <th>label</th>
+                <th>{a.name}</th>
+                <th>{b.name}</th>
+                <th>loss A → B</th>
+              </tr>
+            </thead>
             <tbody>
-              {changed.slice(0, 300).map((c) => (
-                <tr key={c.id} className="clickable" onClick={() => onOpenSample(c.id)}>
-                  <td>{c.id}</td><td>{c.label}</td><td>{c.from}</td><td className={c.to === c.label ? "good" : "bad"}>{c.to}</td><td>{fmt(c.lossA)} → {fmt(c.lossB)}</td>
+              {c.changed.map((x) => (
+                <tr key={x.sample_id} className="clickable" onClick={() => onOpenSample(x.sample_id)}>
+                  <td>{x.sample_id}</td>
+                  <td>{x.label}</td>
+                  <td>{x.a.prediction}</td>
+                  <td className={x.b.prediction === x.label ? "good" : "bad"}>{x.b.prediction}</td>
+                  <td>
+                    {fmt(x.a.loss)} → {fmt(x.b.loss)}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {c.changed_total > c.changed.length && (
+            <p className="muted small">The first {c.changed.length} are listed.</p>
+          )}
         </div>
       )}
     </div>
@@ -73,32 +98,131 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
   const [source, setSource] = useState<(typeof SOURCES)[number]>("");
   const [split, setSplit] = useState<(typeof SPLIT_F)[number]>("");
   const [offset, setOffset] = useState(0);
-  const q = useFlags(projectId, { state: state || undefined, source: source || undefined, split: split || undefined, offset, limit: 50 });
+  const q = useFlags(projectId, {
+    state: state || undefined,
+    source: source || undefined,
+    split: split || undefined,
+    offset,
+    limit: 50,
+  });
   const base = `/api/projects/${projectId}`;
   return (
     <>
       <div className="toolbar">
-        <select aria-label="flag state" value={state} onChange={(e) => { setState(e.target.value as typeof state); setOffset(0); }}>{FLAG_STATES_F.map((v) => <option key={v} value={v}>{v || "any state"}</option>)}</select>
-        <select aria-label="flag source" value={source} onChange={(e) => { setSource(e.target.value as typeof source); setOffset(0); }}>{SOURCES.map((v) => <option key={v} value={v}>{v || "any source"}</option>)}</select>
-        <select aria-label="flag split" value={split} onChange={(e) => { setSplit(e.target.value as typeof split); setOffset(0); }}>{SPLIT_F.map((v) => <option key={v} value={v}>{v || "any split"}</option>)}</select>
+        <select
+          aria-label="flag state"
+          value={state}
+          onChange={(e) => {
+            setState(e.target.value as typeof state);
+            setOffset(0);
+          }}
+        >
+          {FLAG_STATES_F.map((v) => (
+            <option key={v} value={v}>
+              {v || "any state"}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="flag source"
+          value={source}
+          onChange={(e) => {
+            setSource(e.target.value as typeof source);
+            setOffset(0);
+          }}
+        >
+          {SOURCES.map((v) => (
+            <option key={v} value={v}>
+              {v || "any source"}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="flag split"
+          value={split}
+          onChange={(e) => {
+            setSplit(e.target.value as typeof split);
+            setOffset(0);
+          }}
+        >
+          {SPLIT_F.map((v) => (
+            <option key={v} value={v}>
+              {v || "any split"}
+            </option>
+          ))}
+        </select>
         <span className="spacer" />
         <span className="muted small">export</span>
-        <a className="btn btn-small" href={`${base}/flags/export?format=csv`} download data-testid="export-flags-csv">Flags CSV</a>
-        <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>Flags JSONL</a>
-        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=tar.gz`} download title="Confirmed flags applied, Stanford layout">Cleaned dataset .tar.gz</a>
-        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>Cleaned CSV</a>
+        <a className="btn btn-small" href={`${base}/flags/export?format=csv`} download data-testid="export-flags-csv">
+          Flags CSV
+        </a>
+        <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>
+          Flags JSONL
+        </a>
+        <a
+          className="btn btn-small"
+          href={`${base}/cleaned-dataset?format=tar.gz`}
+          download
+          title="Confirmed flags applied, Stanford layout"
+        >
+          Cleaned dataset .tar.gz
+        </a>
+        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>
+          Cleaned CSV
+        </a>
       </div>
-      {q.error ? <ErrorState error={q.error} onRetry={() => void q.refetch()} /> : !q.data ? <Loading /> : q.data.items.length === 0 ? <Empty>No flag{state || source || split ? " matches these filters" : " yet: flag samples from the sample panel or a map selection"}.</Empty> : (
+      {q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : !q.data ? (
+        <Loading />
+      ) : q.data.items.length === 0 ? (
+        <Empty>
+          No flag
+          {state || source || split
+            ? " matches these filters"
+            : " yet: flag samples from the sample panel or a map selection"}
+          .
+        </Empty>
+      ) : (
         <>
           <div className="table-scroll">
             <table className="table compact" data-testid="flag-table">
-              <thead><tr><th>sample</th><th>split</th><th>label</th><th>state</th><th>corrected</th><th>source</th><th>note</th><th>updated</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>sample</th>
+                  <th>split</th>
+                  <th>label</th>
+                  <th>state</th>
+                  <th>corrected</th>
+                  <th>source</th>
+                  <th>note</th>
+                  <th>updated</th>
+                </tr>
+              </thead>
               <tbody>
                 {q.data.items.map((f) => (
-                  <tr key={f.id} className="clickable" onClick={() => onOpenSample(f.sample_id)} data-sample-id={f.sample_id}>
-                    <td>{f.sample_id} <span className="muted small">{f.sample_key}</span></td><td>{f.split}</td><td>{f.label}</td>
-                    <td><span className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}>{f.state}</span></td>
-                    <td>{f.corrected_label ?? "–"}</td><td>{f.source}</td><td className="preview">{f.note}</td><td className="muted small">{relativeTime(f.updated_at)}</td>
+                  <tr
+                    key={f.id}
+                    className="clickable"
+                    onClick={() => onOpenSample(f.sample_id)}
+                    data-sample-id={f.sample_id}
+                  >
+                    <td>
+                      {f.sample_id} <span className="muted small">{f.sample_key}</span>
+                    </td>
+                    <td>{f.split}</td>
+                    <td>{f.label}</td>
+                    <td>
+                      <span
+                        className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}
+                      >
+                        {f.state}
+                      </span>
+                    </td>
+                    <td>{f.corrected_label ?? "–"}</td>
+                    <td>{f.source}</td>
+                    <td className="preview">{f.note}</td>
+                    <td className="muted small">{relativeTime(f.updated_at)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -107,9 +231,25 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
           <div className="toolbar">
             <span className="muted small">{q.data.total} flags</span>
             <span className="spacer" />
-            <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - 50))}>‹</button>
-            <span className="small">{offset + 1}–{Math.min(q.data.total, offset + 50)}</span>
-            <button type="button" className="btn btn-small" disabled={offset + 50 >= q.data.total} onClick={() => setOffset(offset + 50)}>›</button>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - 50))}
+            >
+              ‹
+            </button>
+            <span className="small">
+              {offset + 1}–{Math.min(q.data.total, offset + 50)}
+            </span>
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={offset + 50 >= q.data.total}
+              onClick={() => setOffset(offset + 50)}
+            >
+              ›
+            </button>
           </div>
         </>
       )}
@@ -125,12 +265,23 @@ function Retrain({ projectId, versions }: { projectId: number; versions: Version
   if (trained.length === 0) return <Empty>Train a version first.</Empty>;
   return (
     <div className="toolbar">
-      <select aria-label="version to retrain" value={vid ?? ""} onChange={(e) => setVid(Number(e.target.value))}>{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+      <select aria-label="version to retrain" value={vid ?? ""} onChange={(e) => setVid(Number(e.target.value))}>
+        {trained.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+          </option>
+        ))}
+      </select>
       <select aria-label="retrain mode" value={mode} onChange={(e) => setMode(e.target.value as typeof mode)}>
         <option value="relabel">relabel confirmed (remove those without a correction)</option>
         <option value="exclude">exclude every confirmed sample</option>
       </select>
-      <button type="button" className="btn btn-small btn-primary" disabled={vid === null || retrain.isPending} onClick={() => vid !== null && retrain.mutate({ versionId: vid, body: { mode } })}>
+      <button
+        type="button"
+        className="btn btn-small btn-primary"
+        disabled={vid === null || retrain.isPending}
+        onClick={() => vid !== null && retrain.mutate({ versionId: vid, body: { mode } })}
+      >
         Retrain without confirmed mislabels
       </button>
       {retrain.data && <span className="small good">started a new version (same hyperparameters and seed)</span>}
@@ -139,11 +290,20 @@ function Retrain({ projectId, versions }: { projectId: number; versions: Version
   );
 }
 
-export function FlagsView({ projectId, versions, onOpenSample }: { projectId: number; versions: Version[]; onOpenSample: (id: number) => void }) {
+export function FlagsView({
+  projectId,
+  versions,
+  onOpenSample,
+}: {
+  projectId: number;
+  versions: Version[];
+  onOpenSample: (id: number) => void;
+}) {
   const trained = versions.filter((v) => v.epochs_done > 0);
   const [aId, setA] = useState<number | null>(trained[0]?.id ?? null);
   const [bId, setB] = useState<number | null>(trained[1]?.id ?? null);
-  const a = trained.find((v) => v.id === aId) ?? null, b = trained.find((v) => v.id === bId) ?? null;
+  const a = trained.find((v) => v.id === aId) ?? null,
+    b = trained.find((v) => v.id === bId) ?? null;
   return (
     <div className="flags-view">
       <section className="card">
@@ -156,12 +316,26 @@ export function FlagsView({ projectId, versions, onOpenSample }: { projectId: nu
       </section>
       <section className="card">
         <h3>Compare versions</h3>
-        {trained.length < 2 ? <Empty>Train two versions to compare them.</Empty> : (
+        {trained.length < 2 ? (
+          <Empty>Train two versions to compare them.</Empty>
+        ) : (
           <>
             <div className="toolbar">
-              <select value={aId ?? ""} onChange={(e) => setA(Number(e.target.value))} aria-label="version A">{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+              <select value={aId ?? ""} onChange={(e) => setA(Number(e.target.value))} aria-label="version A">
+                {trained.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
               <span>vs</span>
-              <select value={bId ?? ""} onChange={(e) => setB(Number(e.target.value))} aria-label="version B">{trained.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}</select>
+              <select value={bId ?? ""} onChange={(e) => setB(Number(e.target.value))} aria-label="version B">
+                {trained.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {v.name}
+                  </option>
+                ))}
+              </select>
             </div>
             {a && b && <Compare a={a} b={b} onOpenSample={onOpenSample} />}
           </>

@@ -1,9 +1,12 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
-import {
-  fetchPoints, keys, useAnalyzeBatch, useBulkFlags, usePoints, useBuildMap, useClusters, useInsights, useJob, useMaps, useMapStatus, useSample, type MapState,
-} from "../api/hooks";
+import { useAnalyzeBatch } from "../api/analyses";
+import { useBulkFlags } from "../api/flags";
+import { useJob } from "../api/jobs";
+import { useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
+import { prefetchPoints, usePoints } from "../api/points";
+import { useSample } from "../api/samples";
 import { JobCard } from "../components/JobToasts";
 import { LegendView, PointMap } from "../components/PointMap";
 import { Empty, ErrorState, Loading } from "../components/States";
@@ -15,31 +18,66 @@ type Insight = Schemas["InsightOut"];
 type Cluster = Schemas["ClusterOut"];
 
 const INSIGHT_KIND: Record<string, string> = {
-  weak_cluster: "weak spot", mislabel: "mislabel?", duplicate: "duplicates", leakage: "leakage", split_cluster: "split-only",
+  weak_cluster: "weak spot",
+  mislabel: "mislabel?",
+  duplicate: "duplicates",
+  leakage: "leakage",
+  split_cluster: "split-only",
 };
 
-function HoverPreview({ points, index, at, classes }: { points: PointSet; index: number; at: { x: number; y: number }; classes: readonly string[] }) {
+function HoverPreview({
+  points,
+  index,
+  at,
+  classes,
+}: {
+  points: PointSet;
+  index: number;
+  at: { x: number; y: number };
+  classes: readonly string[];
+}) {
   const sample = useSample(points.sampleId[index] as number, null);
-  const words = sample.data?.text.replace(/<br\s*\/?>/gi, " ").split(/\s+/).slice(0, 30).join(" ");
-  const cls = (c: number | undefined) => (c === undefined ? "–" : classes[c] ?? String(c));
+  const words = sample.data?.text
+    .replace(/<br\s*\/?>/gi, " ")
+    .split(/\s+/)
+    .slice(0, 30)
+    .join(" ");
+  const cls = (c: number | undefined) => (c === undefined ? "–" : (classes[c] ?? String(c)));
   return (
     <div className="hover-card" style={{ left: at.x + 14, top: at.y + 14 }} role="tooltip">
       <div className="small">
-        #{points.sampleId[index]} · {SPLITS[points.split[index] as number]} · label <b>{cls(points.label[index])}</b> · pred{" "}
-        <b className={points.label[index] === points.prediction[index] ? "good" : "bad"}>{cls(points.prediction[index])}</b> · loss <b>{fmt(points.loss[index])}</b>
+        #{points.sampleId[index]} · {SPLITS[points.split[index] as number]} · label <b>{cls(points.label[index])}</b> ·
+        pred{" "}
+        <b className={points.label[index] === points.prediction[index] ? "good" : "bad"}>
+          {cls(points.prediction[index])}
+        </b>{" "}
+        · loss <b>{fmt(points.loss[index])}</b>
       </div>
       <div className="preview-text">{sample.isPending ? "…" : sample.error ? "preview unavailable" : `${words}…`}</div>
     </div>
   );
 }
 
-function InsightList({ insights, active, onPick }: { insights: readonly Insight[]; active: number | null; onPick: (i: Insight | null) => void }) {
+function InsightList({
+  insights,
+  active,
+  onPick,
+}: {
+  insights: readonly Insight[];
+  active: number | null;
+  onPick: (i: Insight | null) => void;
+}) {
   if (insights.length === 0) return <p className="muted small">No insight for this epoch.</p>;
   return (
     <ul className="insight-list" data-testid="insights">
       {insights.map((ins) => (
         <li key={ins.rank}>
-          <button type="button" className={`insight ${active === ins.rank ? "active" : ""}`} onClick={() => onPick(active === ins.rank ? null : ins)} title="Highlight these samples on the map">
+          <button
+            type="button"
+            className={`insight ${active === ins.rank ? "active" : ""}`}
+            onClick={() => onPick(active === ins.rank ? null : ins)}
+            title="Highlight these samples on the map"
+          >
             <div className="insight-head">
               <span className="pill pill-info">{INSIGHT_KIND[ins.kind] ?? ins.kind.replace(/_/g, " ")}</span>
               <span className="insight-title">{ins.title}</span>
@@ -53,32 +91,82 @@ function InsightList({ insights, active, onPick }: { insights: readonly Insight[
   );
 }
 
-function ClusterTable({ clusters, active, onPick }: { clusters: readonly Cluster[]; active: number | null; onPick: (c: number | null) => void }) {
+function ClusterTable({
+  clusters,
+  active,
+  onPick,
+}: {
+  clusters: readonly Cluster[];
+  active: number | null;
+  onPick: (c: number | null) => void;
+}) {
   return (
     <div className="table-scroll short">
       <table className="table compact" data-testid="clusters">
-        <thead><tr><th>#</th><th>size</th><th>loss</th><th>acc</th><th>purity</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>size</th>
+            <th>loss</th>
+            <th>acc</th>
+            <th>purity</th>
+          </tr>
+        </thead>
         <tbody>
-          {[...clusters].sort((a, b) => b.mean_loss - a.mean_loss).map((c) => (
-            <tr key={c.cluster} className={`clickable ${active === c.cluster ? "selected" : ""}`} onClick={() => onPick(active === c.cluster ? null : c.cluster)}>
-              <td>{c.cluster}</td><td>{c.size}</td><td>{fmt(c.mean_loss)}</td><td className={c.accuracy < 0.7 ? "bad" : ""}>{pct(c.accuracy, 0)}</td><td>{pct(c.label_purity, 0)}</td>
-            </tr>
-          ))}
+          {[...clusters]
+            .sort((a, b) => b.mean_loss - a.mean_loss)
+            .map((c) => (
+              <tr
+                key={c.cluster}
+                className={`clickable ${active === c.cluster ? "selected" : ""}`}
+                onClick={() => onPick(active === c.cluster ? null : c.cluster)}
+              >
+                <td>{c.cluster}</td>
+                <td>{c.size}</td>
+                <td>{fmt(c.mean_loss)}</td>
+                <td className={c.accuracy < 0.7 ? "bad" : ""}>{pct(c.accuracy, 0)}</td>
+                <td>{pct(c.label_purity, 0)}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
     </div>
   );
 }
 
-function BulkFlag({ projectId, sampleIds, fromInsight }: { projectId: number; sampleIds: number[]; fromInsight: boolean }) {
+function BulkFlag({
+  projectId,
+  sampleIds,
+  fromInsight,
+}: {
+  projectId: number;
+  sampleIds: number[];
+  fromInsight: boolean;
+}) {
   const bulk = useBulkFlags(projectId);
   return (
     <>
-      <button type="button" className="btn btn-small" disabled={bulk.isPending || bulk.isSuccess} title="Flag every selected sample as a suspected mislabel"
-        onClick={() => bulk.mutate({ action: "flag", sample_ids: sampleIds, state: "suspected", source: fromInsight ? "insight" : "manual" })}>
+      <button
+        type="button"
+        className="btn btn-small"
+        disabled={bulk.isPending || bulk.isSuccess}
+        title="Flag every selected sample as a suspected mislabel"
+        onClick={() =>
+          bulk.mutate({
+            action: "flag",
+            sample_ids: sampleIds,
+            state: "suspected",
+            source: fromInsight ? "insight" : "manual",
+          })
+        }
+      >
         {bulk.isPending ? "Flagging…" : "Flag all"}
       </button>
-      {bulk.data && <span className="small good" data-testid="bulk-flag-state">{bulk.data.changed} flagged</span>}
+      {bulk.data && (
+        <span className="small good" data-testid="bulk-flag-state">
+          {bulk.data.changed} flagged
+        </span>
+      )}
       {bulk.error && <span className="bad small">{errorMessage(bulk.error)}</span>}
     </>
   );
@@ -90,18 +178,47 @@ function BulkAnalyze({ version, epoch, sampleIds }: { version: Version; epoch: n
   const tooMany = sampleIds.length > 5000;
   return (
     <>
-      <button type="button" className="btn btn-small" disabled={batch.isPending || tooMany} title={tooMany ? "at most 5,000 samples per request" : "Integrated Gradients for every selected sample, in batches on a worker"}
-        onClick={() => batch.mutate({ sample_ids: sampleIds, epoch, method: "integrated_gradients", params: {} })}>
+      <button
+        type="button"
+        className="btn btn-small"
+        disabled={batch.isPending || tooMany}
+        title={
+          tooMany
+            ? "at most 5,000 samples per request"
+            : "Integrated Gradients for every selected sample, in batches on a worker"
+        }
+        onClick={() => batch.mutate({ sample_ids: sampleIds, epoch, method: "integrated_gradients", params: {} })}
+      >
         {batch.isPending ? "Queuing…" : "Analyze all"}
       </button>
       {batch.error && <span className="bad small">{errorMessage(batch.error)}</span>}
-      {batch.data && !batch.data.job && <span className="small good">all {Object.keys(batch.data.cached).length} already analyzed</span>}
-      {job.data && <span className="small muted" data-testid="bulk-analyze-state">{job.data.state === "SUCCESS" ? `analyzed ${batch.data?.pending.length ?? 0} (+${Object.keys(batch.data?.cached ?? {}).length} cached)` : `${job.data.state.toLowerCase()} ${Math.round(job.data.progress * 100)}%`}</span>}
+      {batch.data && !batch.data.job && (
+        <span className="small good">all {Object.keys(batch.data.cached).length} already analyzed</span>
+      )}
+      {job.data && (
+        <span className="small muted" data-testid="bulk-analyze-state">
+          {job.data.state === "SUCCESS"
+            ? `analyzed ${batch.data?.pending.length ?? 0} (+${Object.keys(batch.data?.cached ?? {}).length} cached)`
+            : `${job.data.state.toLowerCase()} ${Math.round(job.data.progress * 100)}%`}
+        </span>
+      )}
     </>
   );
 }
 
-export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, loadingEpoch, onEpoch, onOpenSample, insights, clusters }: {
+export function MapExplorer({
+  points,
+  meta,
+  version,
+  epochs,
+  epoch,
+  doneEpochs,
+  loadingEpoch,
+  onEpoch,
+  onOpenSample,
+  insights,
+  clusters,
+}: {
   points: PointSet;
   meta?: PointsMeta;
   version: Version | null;
@@ -143,74 +260,173 @@ export function MapExplorer({ points, meta, version, epochs, epoch, doneEpochs, 
     if (c !== null) setColorBy("cluster");
   };
   const selectedIds = useMemo(() => selection.map((i) => points.sampleId[i] as number), [selection, points]);
-  const cls = (c: number | undefined) => (c === undefined ? "–" : classes?.[c] ?? String(c));
+  const cls = (c: number | undefined) => (c === undefined ? "–" : (classes?.[c] ?? String(c)));
   return (
     <div className="map-layout">
       <div className="map-main">
         <div className="toolbar">
-          <label className="inline-field">colour by
+          <label className="inline-field">
+            colour by
             <select value={colorBy} onChange={(e) => setColorBy(e.target.value as ColorField)} aria-label="colour by">
-              {colorFields(points).map((f) => <option key={f} value={f}>{fieldTitle(f)}</option>)}
+              {colorFields(points).map((f) => (
+                <option key={f} value={f}>
+                  {fieldTitle(f)}
+                </option>
+              ))}
             </select>
           </label>
-          <label className="inline-field">size by
+          <label className="inline-field">
+            size by
             <select value={sizeBy} onChange={(e) => setSizeBy(e.target.value as SizeField)} aria-label="size by">
-              {sizeFields(points).map((f) => <option key={f} value={f}>{fieldTitle(f)}</option>)}
+              {sizeFields(points).map((f) => (
+                <option key={f} value={f}>
+                  {fieldTitle(f)}
+                </option>
+              ))}
             </select>
           </label>
           <span className="spacer" />
-          <button type="button" className="btn btn-small" disabled={doneEpochs.length < 2} title={doneEpochs.length < 2 ? "needs maps of two epochs" : "animate through the epochs"}
-            onClick={() => { if (!playing && epoch >= (doneEpochs[doneEpochs.length - 1] ?? 0)) onEpoch(doneEpochs[0] ?? 1); setPlaying(!playing); }}>
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={doneEpochs.length < 2}
+            title={doneEpochs.length < 2 ? "needs maps of two epochs" : "animate through the epochs"}
+            onClick={() => {
+              if (!playing && epoch >= (doneEpochs[doneEpochs.length - 1] ?? 0)) onEpoch(doneEpochs[0] ?? 1);
+              setPlaying(!playing);
+            }}
+          >
             {playing ? "❚❚ Pause" : "▶ Play epochs"}
           </button>
-          <label className="inline-field">epoch
-            <input type="range" min={1} max={Math.max(1, epochs)} value={epoch} onChange={(e) => onEpoch(Number(e.target.value))} aria-label="epoch slider" list="map-epochs" />
-            <datalist id="map-epochs">{doneEpochs.map((e) => <option key={e} value={e} />)}</datalist>
-            <b>{epoch}</b>{loadingEpoch && <span className="spinner" aria-label="loading epoch" />}
+          <label className="inline-field">
+            epoch
+            <input
+              type="range"
+              min={1}
+              max={Math.max(1, epochs)}
+              value={epoch}
+              onChange={(e) => onEpoch(Number(e.target.value))}
+              aria-label="epoch slider"
+              list="map-epochs"
+            />
+            <datalist id="map-epochs">
+              {doneEpochs.map((e) => (
+                <option key={e} value={e} />
+              ))}
+            </datalist>
+            <b>{epoch}</b>
+            {loadingEpoch && <span className="spinner" aria-label="loading epoch" />}
           </label>
-          <span className="muted small" data-testid="map-count">{points.n.toLocaleString()} points · drag pans · wheel zooms · shift-drag lassoes</span>
+          <span className="muted small" data-testid="map-count">
+            {points.n.toLocaleString()} points · drag pans · wheel zooms · shift-drag lassoes
+          </span>
         </div>
         <div className="map-canvas-wrap">
-          <PointMap points={points} colorBy={colorBy} sizeBy={sizeBy} classes={classes} highlighted={selection}
+          <PointMap
+            points={points}
+            colorBy={colorBy}
+            sizeBy={sizeBy}
+            classes={classes}
+            highlighted={selection}
             onHover={(i, at) => setHover(i === null || !at ? null : { index: i, at })}
             onClick={(i) => onOpenSample(points.sampleId[i] as number)}
-            onSelect={(rows) => { setActiveInsight(null); setActiveCluster(null); setSelection(rows); }} />
-          {hover && <HoverPreview points={points} index={hover.index} at={hover.at} classes={classes ?? ["neg", "pos"]} />}
-          <div className="map-legend"><div className="legend-title small muted">{fieldTitle(colorBy)}</div><LegendView points={points} colorBy={colorBy} classes={classes} /></div>
+            onSelect={(rows) => {
+              setActiveInsight(null);
+              setActiveCluster(null);
+              setSelection(rows);
+            }}
+          />
+          {hover && (
+            <HoverPreview points={points} index={hover.index} at={hover.at} classes={classes ?? ["neg", "pos"]} />
+          )}
+          <div className="map-legend">
+            <div className="legend-title small muted">{fieldTitle(colorBy)}</div>
+            <LegendView points={points} colorBy={colorBy} classes={classes} />
+          </div>
         </div>
       </div>
       <aside className="map-side">
         <section>
           <h3>Insights</h3>
-          {!insights ? null : insights.error ? <ErrorState error={insights.error} /> : insights.isPending || !insights.data ? <Loading /> : (
+          {!insights ? null : insights.error ? (
+            <ErrorState error={insights.error} />
+          ) : insights.isPending || !insights.data ? (
+            <Loading />
+          ) : (
             <InsightList insights={insights.data} active={activeInsight} onPick={pickInsight} />
           )}
         </section>
         <section>
           <h3>Clusters</h3>
-          {!clusters ? null : clusters.error ? <ErrorState error={clusters.error} /> : clusters.isPending || !clusters.data ? <Loading /> : (
+          {!clusters ? null : clusters.error ? (
+            <ErrorState error={clusters.error} />
+          ) : clusters.isPending || !clusters.data ? (
+            <Loading />
+          ) : (
             <ClusterTable clusters={clusters.data} active={activeCluster} onPick={pickCluster} />
           )}
         </section>
         <section>
           <h3>Selection {selection.length ? `(${selection.length.toLocaleString()})` : ""}</h3>
-          {selection.length === 0 ? <p className="muted small">Shift-drag on the map to lasso points, or pick an insight or a cluster.</p> : (
+          {selection.length === 0 ? (
+            <p className="muted small">Shift-drag on the map to lasso points, or pick an insight or a cluster.</p>
+          ) : (
             <>
               <div className="toolbar wrap">
-                {version && <BulkFlag key={`f${selectedIds.length}-${selectedIds[0] ?? 0}`} projectId={version.project_id} sampleIds={selectedIds} fromInsight={activeInsight !== null} />}
-                {version && <BulkAnalyze key={selectedIds.join(",").slice(0, 200) + selectedIds.length} version={version} epoch={epoch} sampleIds={selectedIds} />}
-                <button type="button" className="btn btn-small" onClick={() => { setSelection([]); setActiveInsight(null); setActiveCluster(null); }}>Clear</button>
+                {version && (
+                  <BulkFlag
+                    key={`f${selectedIds.length}-${selectedIds[0] ?? 0}`}
+                    projectId={version.project_id}
+                    sampleIds={selectedIds}
+                    fromInsight={activeInsight !== null}
+                  />
+                )}
+                {version && (
+                  <BulkAnalyze
+                    key={selectedIds.join(",").slice(0, 200) + selectedIds.length}
+                    version={version}
+                    epoch={epoch}
+                    sampleIds={selectedIds}
+                  />
+                )}
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  onClick={() => {
+                    setSelection([]);
+                    setActiveInsight(null);
+                    setActiveCluster(null);
+                  }}
+                >
+                  Clear
+                </button>
               </div>
               <div className="table-scroll">
                 <table className="table compact" data-testid="selection-table">
-                  <thead><tr><th>sample</th><th>split</th><th>label</th><th>pred</th><th>loss</th></tr></thead>
+                  <thead>
+                    <tr>
+                      <th>sample</th>
+                      <th>split</th>
+                      <th>label</th>
+                      <th>pred</th>
+                      <th>loss</th>
+                    </tr>
+                  </thead>
                   <tbody>
-                    {[...selection].sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number)).slice(0, 500).map((i) => (
-                      <tr key={i} className="clickable" onClick={() => onOpenSample(points.sampleId[i] as number)}>
-                        <td>{points.sampleId[i]}</td><td>{SPLITS[points.split[i] as number]}</td><td>{cls(points.label[i])}</td>
-                        <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>{cls(points.prediction[i])}</td><td>{fmt(points.loss[i])}</td>
-                      </tr>
-                    ))}
+                    {[...selection]
+                      .sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number))
+                      .slice(0, 500)
+                      .map((i) => (
+                        <tr key={i} className="clickable" onClick={() => onOpenSample(points.sampleId[i] as number)}>
+                          <td>{points.sampleId[i]}</td>
+                          <td>{SPLITS[points.split[i] as number]}</td>
+                          <td>{cls(points.label[i])}</td>
+                          <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>
+                            {cls(points.prediction[i])}
+                          </td>
+                          <td>{fmt(points.loss[i])}</td>
+                        </tr>
+                      ))}
                   </tbody>
                 </table>
               </div>
@@ -229,9 +445,11 @@ export function MapStatusCard({ state, version, epoch }: { state: MapState; vers
   const job: Job | null = live.data ?? state.job;
   const running = job !== null && ["PENDING", "STARTED", "PROGRESS"].includes(job.state);
   const title =
-    state.status === "failed" ? "The map failed"
-    : running || state.status === "pending" || state.status === "running" ? `Building the map of epoch ${epoch}…`
-    : `No map for epoch ${epoch} yet`;
+    state.status === "failed"
+      ? "The map failed"
+      : running || state.status === "pending" || state.status === "running"
+        ? `Building the map of epoch ${epoch}…`
+        : `No map for epoch ${epoch} yet`;
   return (
     <div className="page-center">
       <div className="card map-status" data-testid="map-status" data-status={state.status}>
@@ -244,7 +462,12 @@ export function MapStatusCard({ state, version, epoch }: { state: MapState; vers
         {job && <JobCard job={job} />}
         <div className="form-actions">
           {build.error && <span className="bad small">{errorMessage(build.error)}</span>}
-          <button type="button" className="btn btn-primary" disabled={running || build.isPending} onClick={() => build.mutate(epoch)}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={running || build.isPending}
+            onClick={() => build.mutate(epoch)}
+          >
             {state.status === "failed" ? "Rebuild map" : "Build map"}
           </button>
         </div>
@@ -253,7 +476,12 @@ export function MapStatusCard({ state, version, epoch }: { state: MapState; vers
   );
 }
 
-export function MapView({ version, epoch, onEpoch, onOpenSample }: {
+export function MapView({
+  version,
+  epoch,
+  onEpoch,
+  onOpenSample,
+}: {
   version: Version | null;
   epoch: number | null;
   onEpoch: (e: number) => void;
@@ -263,7 +491,10 @@ export function MapView({ version, epoch, onEpoch, onOpenSample }: {
   const vid = version?.id ?? null;
   const maps = useMaps(vid);
   const status = useMapStatus(vid, epoch);
-  const doneEpochs = useMemo(() => (maps.data ?? []).filter((m) => m.status === "done").map((m) => m.epoch), [maps.data]);
+  const doneEpochs = useMemo(
+    () => (maps.data ?? []).filter((m) => m.status === "done").map((m) => m.epoch),
+    [maps.data],
+  );
   const done = epoch !== null && (doneEpochs.includes(epoch) || status.data?.status === "done");
   const points = usePoints(vid, epoch, done);
   const insights = useInsights(vid, epoch, done);
@@ -272,23 +503,39 @@ export function MapView({ version, epoch, onEpoch, onOpenSample }: {
   useEffect(() => {
     if (vid === null) return;
     for (const e of doneEpochs) {
-      void qc.prefetchQuery({ queryKey: keys.points(vid, e), staleTime: Infinity, queryFn: () => fetchPoints(vid, e) });
+      void prefetchPoints(qc, vid, e);
     }
   }, [qc, vid, doneEpochs]);
   if (!version) return <Empty>Select or train a version.</Empty>;
   if (epoch === null) return <Empty>No evaluated epoch yet: train the version first.</Empty>;
   if (!done) {
-    if (status.error) return <ErrorState error={status.error} title="Cannot read the map's status" onRetry={() => void status.refetch()} />;
+    if (status.error)
+      return (
+        <ErrorState error={status.error} title="Cannot read the map's status" onRetry={() => void status.refetch()} />
+      );
     if (!status.data) return <Loading label="Checking the map…" />;
     return <MapStatusCard state={status.data} version={version} epoch={epoch} />;
   }
-  if (points.error) return <ErrorState error={points.error} title="Cannot load the map's points" onRetry={() => void points.refetch()} />;
+  if (points.error)
+    return (
+      <ErrorState error={points.error} title="Cannot load the map's points" onRetry={() => void points.refetch()} />
+    );
   // While another epoch loads, the previous epoch's points stay on screen, then move (the animation).
   const shown = points.data;
   if (!shown) return <Loading label="Loading map points…" />;
   return (
-    <MapExplorer points={shown.points} meta={shown.meta} version={version} epochs={version.epochs_done} epoch={epoch}
-      doneEpochs={doneEpochs} loadingEpoch={points.isPlaceholderData} onEpoch={onEpoch} onOpenSample={onOpenSample}
-      insights={insights} clusters={clusters} />
+    <MapExplorer
+      points={shown.points}
+      meta={shown.meta}
+      version={version}
+      epochs={version.epochs_done}
+      epoch={epoch}
+      doneEpochs={doneEpochs}
+      loadingEpoch={points.isPlaceholderData}
+      onEpoch={onEpoch}
+      onOpenSample={onOpenSample}
+      insights={insights}
+      clusters={clusters}
+    />
   );
 }

@@ -2,7 +2,7 @@ import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node
 import "@xyflow/react/dist/style.css";
 import { useMemo, useState } from "react";
 import type { Version } from "../api/client";
-import { useVersionGraph } from "../api/hooks";
+import { useVersionGraph } from "../api/versions";
 import { Empty, QueryView } from "../components/States";
 import { layoutGraph, NODE_H, NODE_W, parseGraph, type GraphNode, type ModelGraph } from "../lib/graphLayout";
 
@@ -11,7 +11,10 @@ type LayerNode = Node<{ layer: GraphNode }, "layer">;
 function LayerNodeView({ data, selected }: NodeProps<LayerNode>) {
   const { layer } = data;
   return (
-    <div className={`net-node kind-${layer.kind} ${selected ? "selected" : ""}`} style={{ width: NODE_W, height: NODE_H }}>
+    <div
+      className={`net-node kind-${layer.kind} ${selected ? "selected" : ""}`}
+      style={{ width: NODE_W, height: NODE_H }}
+    >
       <Handle type="target" position={Position.Top} />
       <div className="net-node-label">{layer.label}</div>
       <div className="net-node-meta">
@@ -29,28 +32,55 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
   const [picked, setPicked] = useState<GraphNode | null>(null);
   const { nodes, edges } = useMemo(() => {
     const pos = layoutGraph(graph);
-    const nodes: LayerNode[] = graph.nodes.map((n) => ({ id: n.id, type: "layer", position: pos.get(n.id) ?? { x: 0, y: 0 }, data: { layer: n } }));
-    const edges: Edge[] = graph.edges.map((e) => ({ id: `${e.source}->${e.target}`, source: e.source, target: e.target, animated: false }));
+    const nodes: LayerNode[] = graph.nodes.map((n) => ({
+      id: n.id,
+      type: "layer",
+      position: pos.get(n.id) ?? { x: 0, y: 0 },
+      data: { layer: n },
+    }));
+    const edges: Edge[] = graph.edges.map((e) => ({
+      id: `${e.source}->${e.target}`,
+      source: e.source,
+      target: e.target,
+      animated: false,
+    }));
     return { nodes, edges };
   }, [graph]);
   return (
     <div className="network">
       <div className="network-canvas" data-testid="network-canvas">
-        <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView colorMode="dark" nodesDraggable={false} onNodeClick={(_, n) => setPicked((n as LayerNode).data.layer)} onPaneClick={() => setPicked(null)} proOptions={{ hideAttribution: true }}>
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          fitView
+          colorMode="dark"
+          nodesDraggable={false}
+          onNodeClick={(_, n) => setPicked(n.data.layer)}
+          onPaneClick={() => setPicked(null)}
+          proOptions={{ hideAttribution: true }}
+        >
           <Background gap={24} />
           <Controls showInteractive={false} />
         </ReactFlow>
       </div>
       <aside className="network-details">
         <h3>{graph.architecture?.toUpperCase() ?? "Model"}</h3>
-        {graph.total_params !== undefined && <p className="muted">{graph.total_params.toLocaleString()} parameters in total</p>}
+        {graph.total_params !== undefined && (
+          <p className="muted">{graph.total_params.toLocaleString()} parameters in total</p>
+        )}
         {picked ? (
           <dl className="kv" data-testid="node-details">
-            <dt>Layer</dt><dd>{picked.label}</dd>
-            <dt>Id</dt><dd>{picked.id}</dd>
-            <dt>Kind</dt><dd>{picked.kind}</dd>
-            <dt>Output shape</dt><dd>{picked.shape.length ? `(${picked.shape.join(", ")})` : "–"}</dd>
-            <dt>Parameters</dt><dd>{picked.params.toLocaleString()}</dd>
+            <dt>Layer</dt>
+            <dd>{picked.label}</dd>
+            <dt>Id</dt>
+            <dd>{picked.id}</dd>
+            <dt>Kind</dt>
+            <dd>{picked.kind}</dd>
+            <dt>Output shape</dt>
+            <dd>{picked.shape.length ? `(${picked.shape.join(", ")})` : "–"}</dd>
+            <dt>Parameters</dt>
+            <dd>{picked.params.toLocaleString()}</dd>
           </dl>
         ) : (
           <p className="muted small">Click a layer for its details. Wheel zooms, drag pans.</p>
@@ -67,7 +97,11 @@ export function NetworkView({ version }: { version: Version | null }) {
     <QueryView query={q} loading="Loading the graph…">
       {(data) => {
         const graph = parseGraph(data.graph);
-        return graph.nodes.length === 0 ? <Empty>The graph appears when training starts.</Empty> : <GraphCanvas graph={graph} />;
+        return graph.nodes.length === 0 ? (
+          <Empty>The graph appears when training starts.</Empty>
+        ) : (
+          <GraphCanvas graph={graph} />
+        );
       }}
     </QueryView>
   );

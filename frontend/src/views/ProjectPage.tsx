@@ -1,27 +1,46 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, NavLink } from "react-router";
 import type { Version } from "../api/client";
-import { useDatasets, useProject, useVersions } from "../api/hooks";
+import { useDatasets } from "../api/datasets";
+import { useProject } from "../api/projects";
+import { useVersions } from "../api/versions";
 import { useJobStream } from "../api/jobStream";
 import { useSweeps } from "../api/sweeps";
 import { JobToasts } from "../components/JobToasts";
 import { ErrorState, Loading } from "../components/States";
+import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
 import { useRouteState, VIEWS, type View } from "../routeState";
-import { DashboardView } from "./DashboardView";
 import { ImportDialog, TrainDialog, UploadDialog } from "./dialogs";
-import { FlagsView } from "./FlagsView";
-import { MapView } from "./MapView";
-import { NetworkView } from "./NetworkView";
-import { TopBar } from "./ProjectsPage";
 import { SamplePanel } from "./SamplePanel";
 import { SweepDialog } from "./SweepDialog";
 
-const VIEW_TITLES: Record<View, string> = { dashboard: "Dashboard", network: "Network", map: "Population", flags: "Flags & versions" };
+// The views load on first use, each with its own libraries (charts, the layer graph, the WebGL map).
+const DashboardView = lazy(() => import("./DashboardView").then((m) => ({ default: m.DashboardView })));
+const NetworkView = lazy(() => import("./NetworkView").then((m) => ({ default: m.NetworkView })));
+const MapView = lazy(() => import("./MapView").then((m) => ({ default: m.MapView })));
+const FlagsView = lazy(() => import("./FlagsView").then((m) => ({ default: m.FlagsView })));
+
+const VIEW_TITLES: Record<View, string> = {
+  dashboard: "Dashboard",
+  network: "Network",
+  map: "Population",
+  flags: "Flags & versions",
+};
+
+/** One empty list while the versions load, so effects that depend on the list do not rerun each render. */
+const NO_VERSIONS: Version[] = [];
 
 const STATUS_CLASS: Record<string, string> = {
-  created: "pill-muted", queued: "pill-muted", training: "pill-info", trained: "pill-ok", ready: "pill-ok", failed: "pill-bad",
-  cancelled: "pill-muted", running: "pill-info", done: "pill-ok",
+  created: "pill-muted",
+  queued: "pill-muted",
+  training: "pill-info",
+  trained: "pill-ok",
+  ready: "pill-ok",
+  failed: "pill-bad",
+  cancelled: "pill-muted",
+  running: "pill-info",
+  done: "pill-ok",
 };
 
 /** The project's hyperparameter sweeps: each opens its results page. */
@@ -32,7 +51,13 @@ function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean
     <section className="side-section" data-testid="sweeps-section">
       <div className="side-head">
         <h3>Sweeps</h3>
-        <button type="button" className="btn btn-small" disabled={!ready} title={ready ? "" : "Import a dataset first"} onClick={() => setCreating(true)}>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={!ready}
+          title={ready ? "" : "Import a dataset first"}
+          onClick={() => setCreating(true)}
+        >
           Sweep…
         </button>
       </div>
@@ -48,7 +73,10 @@ function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean
             <li key={s.id}>
               <Link className="sweep-item" to={`/projects/${projectId}/sweeps/${s.id}`} data-testid="sweep-item">
                 <span>{s.name}</span>
-                <span className="muted small">{s.counts.trained}/{s.counts.total}{s.best_value !== null ? ` · best ${pct(s.best_value)}` : ""}</span>
+                <span className="muted small">
+                  {s.counts.trained}/{s.counts.total}
+                  {s.best_value !== null ? ` · best ${pct(s.best_value)}` : ""}
+                </span>
                 <span className={`pill ${STATUS_CLASS[s.status] ?? "pill-muted"}`}>{s.status}</span>
               </Link>
             </li>
@@ -60,7 +88,14 @@ function SweepsSection({ projectId, ready }: { projectId: number; ready: boolean
   );
 }
 
-function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain }: {
+function VersionsPanel({
+  projectId,
+  versions,
+  selected,
+  epoch,
+  onSelect,
+  onTrain,
+}: {
   projectId: number;
   versions: Version[];
   selected: Version | null;
@@ -78,8 +113,12 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
         <div className="side-head">
           <h3>Dataset</h3>
           <span className="side-actions">
-            <button type="button" className="btn btn-small" onClick={() => setUploading(true)}>Upload</button>
-            <button type="button" className="btn btn-small" onClick={() => setImporting(true)}>Import</button>
+            <button type="button" className="btn btn-small" onClick={() => setUploading(true)}>
+              Upload
+            </button>
+            <button type="button" className="btn btn-small" onClick={() => setImporting(true)}>
+              Import
+            </button>
           </span>
         </div>
         {datasets.error ? (
@@ -96,7 +135,11 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
                 {d.num_samples ? `${compact(d.num_samples)} samples` : ""}
                 {d.classes.length > 2 ? ` · ${d.classes.length} classes` : ""}
               </span>
-              <span className={`pill ${d.status === "ready" ? "pill-ok" : d.status === "failed" ? "pill-bad" : "pill-info"}`}>{d.status}</span>
+              <span
+                className={`pill ${d.status === "ready" ? "pill-ok" : d.status === "failed" ? "pill-bad" : "pill-info"}`}
+              >
+                {d.status}
+              </span>
               {d.error && <div className="job-error">{d.error}</div>}
             </div>
           ))
@@ -106,7 +149,13 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
       <section className="side-section grow">
         <div className="side-head">
           <h3>Versions</h3>
-          <button type="button" className="btn btn-small btn-primary" disabled={!ready} title={ready ? "" : "Import a dataset first"} onClick={() => onTrain(null)}>
+          <button
+            type="button"
+            className="btn btn-small btn-primary"
+            disabled={!ready}
+            title={ready ? "" : "Import a dataset first"}
+            onClick={() => onTrain(null)}
+          >
             Train…
           </button>
         </div>
@@ -114,7 +163,12 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
         <ul className="version-list">
           {versions.map((v) => (
             <li key={v.id}>
-              <button type="button" className={`version-item ${selected?.id === v.id ? "active" : ""}`} onClick={() => onSelect(v.id, null)} data-testid="version-item">
+              <button
+                type="button"
+                className={`version-item ${selected?.id === v.id ? "active" : ""}`}
+                onClick={() => onSelect(v.id, null)}
+                data-testid="version-item"
+              >
                 <div className="version-top">
                   <span className="version-name">{v.name}</span>
                   <span className={`pill ${STATUS_CLASS[v.status] ?? "pill-muted"}`}>{v.status}</span>
@@ -123,7 +177,9 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
                   {v.architecture} · {v.epochs_done} epoch{v.epochs_done === 1 ? "" : "s"} · seed {v.seed}
                 </div>
                 <div className="muted small">
-                  {Object.entries(v.best ?? {}).map(([s, a]) => `${s} ${pct(a)}`).join(" · ") || "no metrics yet"}
+                  {Object.entries(v.best ?? {})
+                    .map(([s, a]) => `${s} ${pct(a)}`)
+                    .join(" · ") || "no metrics yet"}
                 </div>
               </button>
             </li>
@@ -141,11 +197,15 @@ function VersionsPanel({ projectId, versions, selected, epoch, onSelect, onTrain
               >
                 <option value="">latest{selected.epochs_done ? ` (${selected.epochs_done})` : ""}</option>
                 {Array.from({ length: selected.epochs_done }, (_, k) => k + 1).map((e) => (
-                  <option key={e} value={e}>epoch {e}</option>
+                  <option key={e} value={e}>
+                    epoch {e}
+                  </option>
                 ))}
               </select>
             </label>
-            <button type="button" className="btn btn-small" onClick={() => onTrain(selected)}>Continue training…</button>
+            <button type="button" className="btn btn-small" onClick={() => onTrain(selected)}>
+              Continue training…
+            </button>
           </div>
         )}
       </section>
@@ -162,7 +222,7 @@ export function ProjectPage() {
   const stream = useJobStream(route.projectId);
   const [training, setTraining] = useState<{ version: Version | null } | null>(null);
 
-  const list = versions.data ?? [];
+  const list = versions.data ?? NO_VERSIONS;
   const selected = list.find((v) => v.id === route.versionId) ?? null;
   // With no version in the URL, pick the newest one so the views have something to show.
   useEffect(() => {
@@ -178,19 +238,30 @@ export function ProjectPage() {
         <span className="crumb">{project.data?.name ?? (project.isPending ? "…" : `project ${route.projectId}`)}</span>
         <nav className="tabs" aria-label="Views">
           {VIEWS.map((v) => (
-            <NavLink key={v} to={`/projects/${route.projectId}/${v}${window.location.search}`} className={() => `tab ${route.view === v ? "active" : ""}`}>
+            <NavLink
+              key={v}
+              to={`/projects/${route.projectId}/${v}${window.location.search}`}
+              className={() => `tab ${route.view === v ? "active" : ""}`}
+            >
               {VIEW_TITLES[v]}
             </NavLink>
           ))}
         </nav>
-        <span className={`live-dot ${stream.connected ? "on" : ""}`} title={stream.connected ? "live updates connected" : "live updates reconnecting"} />
+        <span
+          className={`live-dot ${stream.connected ? "on" : ""}`}
+          title={stream.connected ? "live updates connected" : "live updates reconnecting"}
+        />
       </TopBar>
       {project.error ? (
-        <main className="page-center"><ErrorState error={project.error} title="Cannot open this project" onRetry={() => void project.refetch()} /></main>
+        <main className="page-center">
+          <ErrorState error={project.error} title="Cannot open this project" onRetry={() => void project.refetch()} />
+        </main>
       ) : (
         <div className="project-layout">
           {versions.error ? (
-            <aside className="sidebar"><ErrorState error={versions.error} /></aside>
+            <aside className="sidebar">
+              <ErrorState error={versions.error} />
+            </aside>
           ) : (
             <VersionsPanel
               projectId={route.projectId}
@@ -202,20 +273,43 @@ export function ProjectPage() {
             />
           )}
           <main className="view" data-view={route.view}>
-            {project.isPending || versions.isPending ? (
-              <Loading />
-            ) : route.view === "dashboard" ? (
-              <DashboardView project={project.data} version={selected} epoch={epoch} onOpenSample={(id) => setRoute({ sampleId: id })} selectedSample={route.sampleId} />
-            ) : route.view === "network" ? (
-              <NetworkView version={selected} />
-            ) : route.view === "map" ? (
-              <MapView version={selected} epoch={epoch} onEpoch={(e) => setRoute({ epoch: e })} onOpenSample={(id) => setRoute({ sampleId: id })} />
-            ) : (
-              <FlagsView projectId={route.projectId} versions={list} onOpenSample={(id) => setRoute({ sampleId: id })} />
-            )}
+            <Suspense fallback={<Loading />}>
+              {project.isPending || versions.isPending ? (
+                <Loading />
+              ) : route.view === "dashboard" ? (
+                <DashboardView
+                  project={project.data}
+                  version={selected}
+                  epoch={epoch}
+                  onOpenSample={(id) => setRoute({ sampleId: id })}
+                  selectedSample={route.sampleId}
+                />
+              ) : route.view === "network" ? (
+                <NetworkView version={selected} />
+              ) : route.view === "map" ? (
+                <MapView
+                  version={selected}
+                  epoch={epoch}
+                  onEpoch={(e) => setRoute({ epoch: e })}
+                  onOpenSample={(id) => setRoute({ sampleId: id })}
+                />
+              ) : (
+                <FlagsView
+                  projectId={route.projectId}
+                  versions={list}
+                  onOpenSample={(id) => setRoute({ sampleId: id })}
+                />
+              )}
+            </Suspense>
           </main>
           {route.sampleId !== null && (
-            <SamplePanel sampleId={route.sampleId} version={selected} epoch={epoch} onClose={() => setRoute({ sampleId: null })} onOpenSample={(id) => setRoute({ sampleId: id })} />
+            <SamplePanel
+              sampleId={route.sampleId}
+              version={selected}
+              epoch={epoch}
+              onClose={() => setRoute({ sampleId: null })}
+              onOpenSample={(id) => setRoute({ sampleId: id })}
+            />
           )}
         </div>
       )}

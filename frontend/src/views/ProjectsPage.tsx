@@ -1,22 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
-import { AccountMenu } from "../components/AuthGate";
-import { useCreateProject, useProjects } from "../api/hooks";
+import { useCreateProject, useProjects } from "../api/projects";
 import { Empty, QueryView } from "../components/States";
+import { TopBar } from "../components/TopBar";
 import { compact, relativeTime } from "../lib/format";
-
-export function TopBar({ children }: { children?: React.ReactNode }) {
-  return (
-    <header className="topbar">
-      <Link to="/" className="brand">
-        <span className="brand-mark" aria-hidden>◎</span> Lensboard
-      </Link>
-      <div className="topbar-rest">{children}</div>
-      <AccountMenu />
-    </header>
-  );
-}
 
 function CreateProject() {
   const create = useCreateProject();
@@ -25,20 +13,40 @@ function CreateProject() {
   const [description, setDescription] = useState("");
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ name: name.trim(), description }, { onSuccess: (p) => navigate(`/projects/${p.id}/dashboard`) });
+    create.mutate(
+      { name: name.trim(), description },
+      { onSuccess: (p) => void navigate(`/projects/${p.id}/dashboard`) },
+    );
   };
   return (
     <form className="card create-card" onSubmit={submit} aria-label="Create project">
       <h2>New project</h2>
       <label className="field">
         <span>Name</span>
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. IMDB sentiment" required maxLength={200} name="name" />
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. IMDB sentiment"
+          required
+          maxLength={200}
+          name="name"
+        />
       </label>
       <label className="field">
         <span>Description</span>
-        <input value={description} onChange={(e) => setDescription(e.target.value)} placeholder="optional" maxLength={5000} name="description" />
+        <input
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          placeholder="optional"
+          maxLength={5000}
+          name="description"
+        />
       </label>
-      {create.error && <div className="form-error" role="alert">{errorMessage(create.error)}</div>}
+      {create.error && (
+        <div className="form-error" role="alert">
+          {errorMessage(create.error)}
+        </div>
+      )}
       <button className="btn btn-primary" type="submit" disabled={!name.trim() || create.isPending}>
         {create.isPending ? "Creating…" : "Create project"}
       </button>
@@ -54,7 +62,9 @@ export function ProjectsPage() {
       <main className="projects-page">
         <div className="page-head">
           <h1>Projects</h1>
-          <p className="muted">Each project holds a dataset, its model versions, and every flag you raise on its samples.</p>
+          <p className="muted">
+            Each project holds a dataset, its model versions, and every flag you raise on its samples.
+          </p>
         </div>
         <div className="project-grid">
           <CreateProject />
@@ -64,13 +74,27 @@ export function ProjectsPage() {
                 <Empty>No projects yet: create one to import a dataset and train a model.</Empty>
               ) : (
                 list.map((p) => (
-                  <Link key={p.id} to={`/projects/${p.id}/dashboard`} className="card project-card" data-testid="project-card">
+                  <Link
+                    key={p.id}
+                    to={`/projects/${p.id}/dashboard`}
+                    className="card project-card"
+                    data-testid="project-card"
+                  >
                     <h2>{p.name}</h2>
                     {p.description && <p className="muted clamp">{p.description}</p>}
                     <dl className="stats">
-                      <div><dt>Dataset</dt><dd>{p.summary?.datasets ? `${compact(p.summary.samples ?? 0)} samples` : "none yet"}</dd></div>
-                      <div><dt>Versions</dt><dd>{p.summary?.versions ?? 0}</dd></div>
-                      <div><dt>Last activity</dt><dd>{relativeTime(p.summary?.last_activity ?? p.updated_at)}</dd></div>
+                      <div>
+                        <dt>Dataset</dt>
+                        <dd>{p.summary?.datasets ? `${compact(p.summary.samples ?? 0)} samples` : "none yet"}</dd>
+                      </div>
+                      <div>
+                        <dt>Versions</dt>
+                        <dd>{p.summary?.versions ?? 0}</dd>
+                      </div>
+                      <div>
+                        <dt>Last activity</dt>
+                        <dd>{relativeTime(p.summary?.last_activity ?? p.updated_at)}</dd>
+                      </div>
                     </dl>
                     <span className="card-cta">Open →</span>
                   </Link>

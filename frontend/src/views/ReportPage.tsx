@@ -2,14 +2,17 @@
 import { Link, useParams, useSearchParams } from "react-router";
 import { subsetBySplit, useAllResults } from "../api/allResults";
 import { errorMessage, type Dataset, type EpochMetric, type Version } from "../api/client";
-import { useCurves, useDatasets, useEpochMetrics, useProject, useVersion } from "../api/hooks";
+import { useDatasets } from "../api/datasets";
+import { useCurves, useEpochMetrics } from "../api/metrics";
+import { useProject } from "../api/projects";
+import { useVersion } from "../api/versions";
 import { Empty, ErrorState, QueryView } from "../components/States";
 import { DownloadLinks } from "../components/VersionDownloads";
+import { TopBar } from "../components/TopBar";
 import { fmt, pct } from "../lib/format";
 import { formatParam, summarize, sweepContextOf, sweepLabel, type SweepContext } from "../lib/report";
 import { EpochMetrics } from "./dashlets/EpochMetrics";
 import { Confusion, pick, RocPr, SplitPicker, type Split } from "./dashlets/ResultFigures";
-import { TopBar } from "./ProjectsPage";
 
 const SPLITS = ["train", "val", "test"] as const;
 
@@ -34,7 +37,8 @@ export function ReportPage() {
     setSearch(next, { replace: true });
   };
 
-  if (!Number.isInteger(projectId) || !Number.isInteger(versionId)) return <ErrorState error={new Error("bad project or version id in the URL")} />;
+  if (!Number.isInteger(projectId) || !Number.isInteger(versionId))
+    return <ErrorState error={new Error("bad project or version id in the URL")} />;
   return (
     <div className="app">
       <TopBar>
@@ -66,7 +70,16 @@ export function ReportPage() {
   );
 }
 
-export function VersionReport({ version, projectName, dataset, epoch, split, sweep, onEpoch, onSplit }: {
+export function VersionReport({
+  version,
+  projectName,
+  dataset,
+  epoch,
+  split,
+  sweep,
+  onEpoch,
+  onSplit,
+}: {
   version: Version;
   projectName: string;
   dataset: Dataset | null;
@@ -85,8 +98,14 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
         <div>
           <h1>{version.name}</h1>
           <p className="muted">
-            {projectName} · version {version.id} · {version.architecture} · {version.status} · {version.epochs_done} epoch{version.epochs_done === 1 ? "" : "s"}
-            {epoch > 0 && <> · report at epoch {epoch}, {split === "all" ? "all splits" : `${split} split`}</>}
+            {projectName} · version {version.id} · {version.architecture} · {version.status} · {version.epochs_done}{" "}
+            epoch{version.epochs_done === 1 ? "" : "s"}
+            {epoch > 0 && (
+              <>
+                {" "}
+                · report at epoch {epoch}, {split === "all" ? "all splits" : `${split} split`}
+              </>
+            )}
           </p>
           <p className="sweep-context" data-testid="sweep-context" hidden={sweep === null}>
             {sweep && <Link to={`/projects/${version.project_id}/sweeps/${sweep.sweepId}`}>{sweepLabel(sweep)}</Link>}
@@ -94,13 +113,22 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
         </div>
         {epoch > 0 && (
           <div className="report-controls no-print">
-            <label className="inline-field">epoch
+            <label className="inline-field">
+              epoch
               <select value={epoch} onChange={(e) => onEpoch(Number(e.target.value))} aria-label="Report epoch">
-                {Array.from({ length: version.epochs_done }, (_, k) => k + 1).map((e) => <option key={e} value={e}>{e}</option>)}
+                {Array.from({ length: version.epochs_done }, (_, k) => k + 1).map((e) => (
+                  <option key={e} value={e}>
+                    {e}
+                  </option>
+                ))}
               </select>
             </label>
-            <label className="inline-field">split <SplitPicker value={split} onChange={onSplit} /></label>
-            <button type="button" className="btn btn-small" onClick={() => window.print()}>Print</button>
+            <label className="inline-field">
+              split <SplitPicker value={split} onChange={onSplit} />
+            </label>
+            <button type="button" className="btn btn-small" onClick={() => window.print()}>
+              Print
+            </button>
           </div>
         )}
       </header>
@@ -120,12 +148,16 @@ export function VersionReport({ version, projectName, dataset, epoch, split, swe
             </section>
             <section className="report-section report-figure">
               <h2>ROC and precision-recall · {split}</h2>
-              <div className="report-chart"><RocPr versionId={version.id} epoch={epoch} classes={classes} split={split} /></div>
+              <div className="report-chart">
+                <RocPr versionId={version.id} epoch={epoch} classes={classes} split={split} />
+              </div>
             </section>
           </div>
           <section className="report-section report-figure">
             <h2>Loss and accuracy per epoch</h2>
-            <div className="report-chart"><EpochMetrics versionId={version.id} /></div>
+            <div className="report-chart">
+              <EpochMetrics versionId={version.id} />
+            </div>
             <EpochTable versionId={version.id} />
           </section>
         </>
@@ -156,8 +188,11 @@ function SummaryTable({ versionId, epoch, classes }: { versionId: number; epoch:
         <table className="table report-table" aria-label="summary per split">
           <thead>
             <tr>
-              <th>split</th><th className="num">samples</th><th className="num">accuracy</th>
-              <th className="num">{multi ? "ROC AUC (macro)" : "ROC AUC"}</th><th className="num">{multi ? "average precision (macro)" : "average precision"}</th>
+              <th>split</th>
+              <th className="num">samples</th>
+              <th className="num">accuracy</th>
+              <th className="num">{multi ? "ROC AUC (macro)" : "ROC AUC"}</th>
+              <th className="num">{multi ? "average precision (macro)" : "average precision"}</th>
             </tr>
           </thead>
           <tbody>
@@ -168,8 +203,17 @@ function SummaryTable({ versionId, epoch, classes }: { versionId: number; epoch:
               const sum = summarize(labels, preds, scores);
               return (
                 <tr key={s}>
-                  <td>{s}</td><td className="num">{sum.n}</td><td className="num">{pct(sum.accuracy)}</td>
-                  {multi ? <MacroCells versionId={versionId} epoch={epoch} split={s} /> : <><td className="num">{fmt(sum.rocAuc)}</td><td className="num">{fmt(sum.averagePrecision)}</td></>}
+                  <td>{s}</td>
+                  <td className="num">{sum.n}</td>
+                  <td className="num">{pct(sum.accuracy)}</td>
+                  {multi ? (
+                    <MacroCells versionId={versionId} epoch={epoch} split={s} />
+                  ) : (
+                    <>
+                      <td className="num">{fmt(sum.rocAuc)}</td>
+                      <td className="num">{fmt(sum.averagePrecision)}</td>
+                    </>
+                  )}
                 </tr>
               );
             })}
@@ -182,8 +226,18 @@ function SummaryTable({ versionId, epoch, classes }: { versionId: number; epoch:
 
 function MacroCells({ versionId, epoch, split }: { versionId: number; epoch: number; split: Split }) {
   const q = useCurves(versionId, epoch, split);
-  if (q.error) return <td className="num bad" colSpan={2} title={errorMessage(q.error)}>unavailable</td>;
-  return <><td className="num">{fmt(q.data?.macro?.roc_auc)}</td><td className="num">{fmt(q.data?.macro?.average_precision)}</td></>;
+  if (q.error)
+    return (
+      <td className="num bad" colSpan={2} title={errorMessage(q.error)}>
+        unavailable
+      </td>
+    );
+  return (
+    <>
+      <td className="num">{fmt(q.data?.macro?.roc_auc)}</td>
+      <td className="num">{fmt(q.data?.macro?.average_precision)}</td>
+    </>
+  );
 }
 
 function EpochTable({ versionId }: { versionId: number }) {
@@ -197,7 +251,14 @@ function EpochTable({ versionId }: { versionId: number }) {
         return (
           <table className="table compact report-table" aria-label="metrics per epoch">
             <thead>
-              <tr><th>epoch</th>{splits.map((s) => <th key={s} className="num" colSpan={2}>{s} loss · accuracy</th>)}</tr>
+              <tr>
+                <th>epoch</th>
+                {splits.map((s) => (
+                  <th key={s} className="num" colSpan={2}>
+                    {s} loss · accuracy
+                  </th>
+                ))}
+              </tr>
             </thead>
             <tbody>
               {epochs.map((e) => (
@@ -205,7 +266,14 @@ function EpochTable({ versionId }: { versionId: number }) {
                   <td>{e}</td>
                   {splits.flatMap((s) => {
                     const m = at.get(`${e}/${s}`);
-                    return [<td key={`${s}-l`} className="num">{fmt(m?.loss)}</td>, <td key={`${s}-a`} className="num">{pct(m?.accuracy)}</td>];
+                    return [
+                      <td key={`${s}-l`} className="num">
+                        {fmt(m?.loss)}
+                      </td>,
+                      <td key={`${s}-a`} className="num">
+                        {pct(m?.accuracy)}
+                      </td>,
+                    ];
                   })}
                 </tr>
               ))}
@@ -224,15 +292,29 @@ function HyperparameterTable({ version, dataset }: { version: Version; dataset: 
   const rows: [string, string][] = [
     ["architecture", version.architecture],
     ["seed", String(version.seed)],
-    ["dataset", dataset ? `${dataset.name} (${dataset.num_samples} samples, classes ${dataset.classes.join(" / ")})` : `dataset ${version.dataset_id}`],
+    [
+      "dataset",
+      dataset
+        ? `${dataset.name} (${dataset.num_samples} samples, classes ${dataset.classes.join(" / ")})`
+        : `dataset ${version.dataset_id}`,
+    ],
     ["parent version", version.parent_id === null ? "–" : String(version.parent_id)],
     ["data fixes", relabelled || excluded ? `${relabelled} relabelled, ${excluded} excluded` : "none"],
     ["device", version.device ?? "–"],
-    ...Object.keys(version.hyperparameters).sort().map((k): [string, string] => [k, formatParam(version.hyperparameters[k])]),
+    ...Object.keys(version.hyperparameters)
+      .sort()
+      .map((k): [string, string] => [k, formatParam(version.hyperparameters[k])]),
   ];
   return (
     <table className="table compact report-table" aria-label="hyperparameters">
-      <tbody>{rows.map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td>{v}</td></tr>)}</tbody>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }

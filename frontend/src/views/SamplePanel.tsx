@@ -1,7 +1,18 @@
-import { useEffect, useMemo, useState } from "react";
-import { METHOD_PARAMS, METHOD_TITLES, METHODS, useAnalysis, type Analysis, type AnalysisRequest, type Method } from "../api/analysis";
+import { useMemo, useState } from "react";
+import {
+  methodTitle,
+  useAnalysis,
+  useAnalysisMethods,
+  type Analysis,
+  type AnalysisMethod,
+  type AnalysisRequest,
+  type Method,
+  type ParamSpec,
+} from "../api/analyses";
 import { ApiError, errorMessage, type Job, type Version } from "../api/client";
-import { useJob, useNeighbors, useSample, useSampleTokens } from "../api/hooks";
+import { useJob } from "../api/jobs";
+import { useNeighbors } from "../api/maps";
+import { useSample, useSampleTokens } from "../api/samples";
 import { JobCard } from "../components/JobToasts";
 import { Drawer } from "../components/Overlay";
 import { ProbBars } from "../components/ProbBars";
@@ -11,6 +22,7 @@ import { ErrorState, Loading } from "../components/States";
 import { FlagEditor } from "./FlagEditor";
 import { fmt } from "../lib/format";
 import { spanMapper, tokenMarks, type HeatMode } from "../lib/heatmap";
+import { inputFor, paramsFromInputs, type ParamInputs } from "../lib/params";
 
 const MODES: { mode: HeatMode; label: string; title: string }[] = [
   { mode: "diverging", label: "Both", title: "green pushes toward positive, red toward negative" },
@@ -22,7 +34,15 @@ function HeatModeToggle({ mode, onMode }: { mode: HeatMode; onMode: (m: HeatMode
   return (
     <div className="seg" role="radiogroup" aria-label="heatmap mode">
       {MODES.map((m) => (
-        <button key={m.mode} type="button" role="radio" aria-checked={mode === m.mode} className={`seg-btn ${mode === m.mode ? "active" : ""}`} title={m.title} onClick={() => onMode(m.mode)}>
+        <button
+          key={m.mode}
+          type="button"
+          role="radio"
+          aria-checked={mode === m.mode}
+          className={`seg-btn ${mode === m.mode ? "active" : ""}`}
+          title={m.title}
+          onClick={() => onMode(m.mode)}
+        >
           {m.label}
         </button>
       ))}
@@ -30,54 +50,93 @@ function HeatModeToggle({ mode, onMode }: { mode: HeatMode; onMode: (m: HeatMode
   );
 }
 
-/** Method picker with its main parameter; produces the request's method and params. */
-function MethodPicker({ method, params, onChange, disabled }: {
+/** The parameters the picker offers for a method: its main ones (the API's non-advanced parameters). */
+function mainParams(methods: readonly AnalysisMethod[], method: Method): ParamSpec[] {
+  return methods.find((m) => m.name === method)?.params.filter((p) => !p.advanced) ?? [];
+}
+
+/** Method picker with its main parameters; the fields keep what was typed (see paramsFromInputs). */
+function MethodPicker({
+  methods,
+  method,
+  inputs,
+  onChange,
+  disabled,
+}: {
+  methods: readonly AnalysisMethod[];
   method: Method;
-  params: Record<string, unknown>;
-  onChange: (method: Method, params: Record<string, unknown>) => void;
+  inputs: ParamInputs;
+  onChange: (method: Method, inputs: ParamInputs) => void;
   disabled?: boolean;
 }) {
-  const specs = METHOD_PARAMS[method] ?? [];
+  const set = (name: string, text: string) => onChange(method, { ...inputs, [name]: text });
   return (
     <div className="toolbar">
-      <select aria-label="attribution method" value={method} disabled={disabled} onChange={(e) => onChange(e.target.value as Method, {})}>
-        {METHODS.map((m) => <option key={m} value={m}>{METHOD_TITLES[m] ?? m}</option>)}
+      <select
+        aria-label="attribution method"
+        value={method}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.value as Method, {})}
+      >
+        {methods.map((m) => (
+          <option key={m.name} value={m.name}>
+            {m.title}
+          </option>
+        ))}
       </select>
-      {specs.map((p) => (
-        <label key={p.name} className="inline-field small">
-          {p.label}
-          <input
-            className={p.kind === "text" ? "input-word" : "input-num"}
-            type={p.kind === "text" ? "text" : "number"}
-            min={p.min} max={p.max} step={p.kind === "int" ? 1 : "any"}
-            placeholder={p.default === null ? "" : String(p.default)}
-            value={params[p.name] === undefined ? "" : String(params[p.name])}
-            disabled={disabled}
-            onChange={(e) => {
-              const raw = e.target.value.trim();
-              const next = { ...params };
-              if (raw === "") delete next[p.name];
-              else next[p.name] = p.kind === "text" ? raw : Number(raw);
-              onChange(method, next);
-            }}
-          />
-        </label>
-      ))}
+      {mainParams(methods, method).map((p) => {
+        const input = inputFor(p);
+        const text = inputs[p.name] ?? "";
+        return (
+          <label key={p.name} className="inline-field small" title={p.help}>
+            {p.title}
+            {input.type === "checkbox" ? (
+              <input
+                type="checkbox"
+                checked={text === "" ? p.default === true : text === "true"}
+                disabled={disabled}
+                onChange={(e) => set(p.name, String(e.target.checked))}
+              />
+            ) : (
+              <input
+                className={input.type === "text" ? "input-word" : "input-num"}
+                {...input}
+                value={text}
+                disabled={disabled}
+                onChange={(e) => set(p.name, e.target.value)}
+              />
+            )}
+          </label>
+        );
+      })}
     </div>
   );
 }
 
 function Faithfulness({ a }: { a: Analysis }) {
+  const methods = useAnalysisMethods();
   const f = a.faithfulness;
   return (
     <table className="table compact faith" aria-label="faithfulness">
-      <thead><tr><th title="ERASER AOPC over top-k% tokens">faithfulness</th><th>{METHOD_TITLES[a.method] ?? a.method}</th><th>random</th></tr></thead>
+      <thead>
+        <tr>
+          <th title="ERASER AOPC over top-k% tokens">faithfulness</th>
+          <th>{methodTitle(methods.data, a.method)}</th>
+          <th>random</th>
+        </tr>
+      </thead>
       <tbody>
         <tr title="Drop in p(predicted) when the top-k% attributed tokens are removed: higher is better">
-          <td>comprehensiveness ↑</td><td className={f.comprehensiveness > f.random_comprehensiveness ? "good" : "bad"}>{fmt(f.comprehensiveness)}</td><td>{fmt(f.random_comprehensiveness)}</td>
+          <td>comprehensiveness ↑</td>
+          <td className={f.comprehensiveness > f.random_comprehensiveness ? "good" : "bad"}>
+            {fmt(f.comprehensiveness)}
+          </td>
+          <td>{fmt(f.random_comprehensiveness)}</td>
         </tr>
         <tr title="Drop in p(predicted) when only the top-k% tokens are kept: lower is better">
-          <td>sufficiency ↓</td><td className={f.sufficiency < f.random_sufficiency ? "good" : "bad"}>{fmt(f.sufficiency)}</td><td>{fmt(f.random_sufficiency)}</td>
+          <td>sufficiency ↓</td>
+          <td className={f.sufficiency < f.random_sufficiency ? "good" : "bad"}>{fmt(f.sufficiency)}</td>
+          <td>{fmt(f.random_sufficiency)}</td>
         </tr>
       </tbody>
     </table>
@@ -95,9 +154,12 @@ function AnalysisSummary({ a, cls }: { a: Analysis; cls: readonly string[] }) {
       <ProbBars classes={a.classes} probs={a.probabilities} prediction={a.prediction} />
       <Faithfulness a={a} />
       <div className="muted small">
-        {a.visible_count} of {a.token_count} tokens seen · {fmt(t.total ?? null, 2)} s (attribution {fmt(t.attribution ?? null, 2)} s, faithfulness {fmt(t.faithfulness ?? null, 2)} s)
+        {a.visible_count} of {a.token_count} tokens seen · {fmt(t.total ?? null, 2)} s (attribution{" "}
+        {fmt(t.attribution ?? null, 2)} s, faithfulness {fmt(t.faithfulness ?? null, 2)} s)
         {a.n_steps ? ` · ${a.n_steps} steps` : ""}
-        {a.convergence_delta !== null && a.convergence_delta !== undefined ? ` · convergence δ ${fmt(a.convergence_delta, 4)}` : ""}
+        {a.convergence_delta !== null && a.convergence_delta !== undefined
+          ? ` · convergence δ ${fmt(a.convergence_delta, 4)}`
+          : ""}
       </div>
     </div>
   );
@@ -110,7 +172,11 @@ function Counterfactuals({ a, text }: { a: Analysis; text: string }) {
   const map = spanMapper(text);
   const rows = a.tokens
     .filter((t) => t.counterfactual_probabilities)
-    .map((t) => ({ i: t.i, word: text.slice(map(t.start), map(t.end)), p: (t.counterfactual_probabilities as number[])[pos] ?? 0 }))
+    .map((t) => ({
+      i: t.i,
+      word: text.slice(map(t.start), map(t.end)),
+      p: (t.counterfactual_probabilities as number[])[pos] ?? 0,
+    }))
     .sort((x, y) => Math.abs(y.p - base) - Math.abs(x.p - base))
     .slice(0, 12);
   if (rows.length === 0) return null;
@@ -119,12 +185,24 @@ function Counterfactuals({ a, text }: { a: Analysis; text: string }) {
     <div data-testid="counterfactuals">
       <h4>Words that move the prediction most</h4>
       <table className="table compact">
-        <thead><tr><th>word {replace}</th><th>p({a.classes[pos]})</th><th>change</th></tr></thead>
+        <thead>
+          <tr>
+            <th>word {replace}</th>
+            <th>p({a.classes[pos]})</th>
+            <th>change</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.i}>
-              <td className="review-word">{r.word}</td><td>{fmt(base, 2)} → {fmt(r.p, 2)}</td>
-              <td className={r.p < base ? "bad" : "good"}>{r.p >= base ? "+" : ""}{((r.p - base) * 100).toFixed(1)} pt</td>
+              <td className="review-word">{r.word}</td>
+              <td>
+                {fmt(base, 2)} → {fmt(r.p, 2)}
+              </td>
+              <td className={r.p < base ? "bad" : "good"}>
+                {r.p >= base ? "+" : ""}
+                {((r.p - base) * 100).toFixed(1)} pt
+              </td>
             </tr>
           ))}
         </tbody>
@@ -141,13 +219,20 @@ function AnalysisStatus({ query, jobId }: { query: { isFetching: boolean; error:
 }
 
 /** What-if: edit the text, analyze it with the same method, compare the prediction. */
-function WhatIf({ version, epoch, original, request, cls }: {
+function WhatIf({
+  version,
+  epoch,
+  original,
+  request,
+  cls,
+}: {
   version: Version;
   epoch: number | null;
   original: { text: string; probabilities: readonly number[] | null };
   request: { method: Method; params: Record<string, unknown> };
   cls: readonly string[];
 }) {
+  const methods = useAnalysisMethods();
   const [draft, setDraft] = useState(original.text);
   const [body, setBody] = useState<AnalysisRequest | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
@@ -160,14 +245,33 @@ function WhatIf({ version, epoch, original, request, cls }: {
   const analyzedText = body?.text ?? "";
   return (
     <div className="whatif">
-      <textarea className="whatif-text" aria-label="edited review" value={draft} rows={6} onChange={(e) => setDraft(e.target.value)} />
+      <textarea
+        className="whatif-text"
+        aria-label="edited review"
+        value={draft}
+        rows={6}
+        onChange={(e) => setDraft(e.target.value)}
+      />
       <div className="toolbar">
-        <button type="button" className="btn btn-small btn-primary" disabled={!draft.trim() || q.isFetching}
-          onClick={() => setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })}>
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          disabled={!draft.trim() || q.isFetching}
+          onClick={() =>
+            setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })
+          }
+        >
           Analyze edited text
         </button>
-        <button type="button" className="btn btn-small" disabled={draft === original.text} onClick={() => setDraft(original.text)}>Reset</button>
-        <span className="muted small">{METHOD_TITLES[request.method]} · nothing is stored</span>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={draft === original.text}
+          onClick={() => setDraft(original.text)}
+        >
+          Reset
+        </button>
+        <span className="muted small">{methodTitle(methods.data, request.method)} · nothing is stored</span>
       </div>
       <AnalysisStatus query={q} jobId={jobId} />
       {a && !q.isFetching && (
@@ -175,9 +279,13 @@ function WhatIf({ version, epoch, original, request, cls }: {
           <div className="whatif-delta" data-testid="whatif-delta">
             p({cls[pos]}) {fmt(before, 3)} → <b>{fmt(after, 3)}</b>
             {before !== null && after !== null && (
-              <span className={after >= before ? "good" : "bad"}> ({after >= before ? "+" : ""}{((after - before) * 100).toFixed(1)} pt)</span>
-            )}
-            {" "}· prediction <b>{cls[a.prediction] ?? a.prediction}</b>
+              <span className={after >= before ? "good" : "bad"}>
+                {" "}
+                ({after >= before ? "+" : ""}
+                {((after - before) * 100).toFixed(1)} pt)
+              </span>
+            )}{" "}
+            · prediction <b>{cls[a.prediction] ?? a.prediction}</b>
           </div>
           <HeatModeToggle mode={mode} onMode={setMode} />
           <ReviewText text={analyzedText} tokens={tokenMarks(analyzedText, a.tokens, mode, pos)} />
@@ -188,7 +296,13 @@ function WhatIf({ version, epoch, original, request, cls }: {
   );
 }
 
-function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
+function SimilarSamples({
+  version,
+  epoch,
+  sampleId,
+  cls,
+  onOpenSample,
+}: {
   version: Version;
   epoch: number | null;
   sampleId: number;
@@ -197,16 +311,33 @@ function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
 }) {
   const q = useNeighbors(version.id, epoch, sampleId);
   if (epoch === null) return <p className="muted small">No trained epoch yet.</p>;
-  if (q.error instanceof ApiError && q.error.status === 409) return <p className="muted small">The map of epoch {epoch} is not built yet: similar samples come from its latent space.</p>;
+  if (q.error instanceof ApiError && q.error.status === 409)
+    return (
+      <p className="muted small">
+        The map of epoch {epoch} is not built yet: similar samples come from its latent space.
+      </p>
+    );
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <Loading />;
   return (
     <table className="table compact" data-testid="similar-samples">
-      <thead><tr><th>sample</th><th>split</th><th>label</th><th title={`${q.data.metric} distance in the latent space`}>distance</th></tr></thead>
+      <thead>
+        <tr>
+          <th>sample</th>
+          <th>split</th>
+          <th>label</th>
+          <th title={`${q.data.metric} distance in the latent space`}>distance</th>
+        </tr>
+      </thead>
       <tbody>
         {q.data.neighbors.map((n) => (
           <tr key={n.sample_id} className="clickable" onClick={() => onOpenSample(n.sample_id)}>
-            <td>{n.sample_id} <span className="muted small">{n.key}</span></td><td>{n.split}</td><td>{cls[n.label] ?? n.label}</td><td>{fmt(n.distance)}</td>
+            <td>
+              {n.sample_id} <span className="muted small">{n.key}</span>
+            </td>
+            <td>{n.split}</td>
+            <td>{cls[n.label] ?? n.label}</td>
+            <td>{fmt(n.distance)}</td>
           </tr>
         ))}
       </tbody>
@@ -214,7 +345,13 @@ function SimilarSamples({ version, epoch, sampleId, cls, onOpenSample }: {
   );
 }
 
-export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }: {
+export function SamplePanel({
+  sampleId,
+  version,
+  epoch,
+  onClose,
+  onOpenSample,
+}: {
   sampleId: number;
   version: Version | null;
   epoch: number | null;
@@ -223,17 +360,27 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
 }) {
   const q = useSample(sampleId, version?.id ?? null);
   const tokens = useSampleTokens(sampleId, version?.id ?? null);
-  const [method, setMethod] = useState<Method>(METHODS[0] ?? "integrated_gradients");
-  const [params, setParams] = useState<Record<string, unknown>>({});
+  const methods = useAnalysisMethods();
+  // The API's default method until another is picked.
+  const [picked, setMethod] = useState<Method | null>(null);
+  const method = picked ?? methods.data?.find((m) => m.default)?.name ?? null;
+  const [inputs, setInputs] = useState<ParamInputs>({});
+  const params = useMemo(
+    () => (methods.data && method !== null ? paramsFromInputs(mainParams(methods.data, method), inputs) : {}),
+    [methods.data, method, inputs],
+  );
   const [body, setBody] = useState<AnalysisRequest | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
   const [mode, setMode] = useState<HeatMode>("diverging");
   const analysis = useAnalysis(version?.id ?? null, body, (job) => setJobId(job.id));
-  useEffect(() => {
-    // Stepping to another sample (arrow keys) starts from its plain text.
+  // Stepping to another sample (arrow keys) starts from its plain text: the panel stays mounted, so the
+  // request made for the previous sample is dropped here, while rendering, before anything paints.
+  const [requestedFor, setRequestedFor] = useState(sampleId);
+  if (requestedFor !== sampleId) {
+    setRequestedFor(sampleId);
     setBody(null);
     setJobId(null);
-  }, [sampleId]);
+  }
   const s = q.data;
   const results = s?.results ?? [];
   const result = results.find((r) => r.epoch === epoch) ?? results[results.length - 1];
@@ -248,7 +395,15 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
   }, [s, a, tokens.data, mode, pos]);
   const canAnalyze = version !== null && version.epochs_done > 0;
   return (
-    <Drawer title={<span>Sample <b>{sampleId}</b>{s ? <span className="muted small"> · {s.key}</span> : null}</span>} onClose={onClose}>
+    <Drawer
+      title={
+        <span>
+          Sample <b>{sampleId}</b>
+          {s ? <span className="muted small"> · {s.key}</span> : null}
+        </span>
+      }
+      onClose={onClose}
+    >
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : !s ? (
@@ -256,20 +411,40 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
       ) : (
         <div className="sample-panel" data-testid="sample-panel">
           <dl className="kv kv-grid">
-            <dt>Label</dt><dd>{s.label_name || s.label}</dd>
-            <dt>Split</dt><dd>{s.split}</dd>
-            <dt>User score</dt><dd>{s.score ?? "–"}</dd>
-            <dt>Movie</dt><dd>{s.movie_id ?? "–"}</dd>
-            <dt>Length</dt><dd>{s.word_count} words · {s.token_count} tokens</dd>
-            <dt>OOV tokens</dt><dd>{s.oov_count}</dd>
-            <dt>Truncated</dt><dd>{s.truncated ? `yes: the model reads the first ${tokens.data?.max_length ?? "max-length"} tokens` : "no"}</dd>
+            <dt>Label</dt>
+            <dd>{s.label_name || s.label}</dd>
+            <dt>Split</dt>
+            <dd>{s.split}</dd>
+            <dt>User score</dt>
+            <dd>{s.score ?? "–"}</dd>
+            <dt>Movie</dt>
+            <dd>{s.movie_id ?? "–"}</dd>
+            <dt>Length</dt>
+            <dd>
+              {s.word_count} words · {s.token_count} tokens
+            </dd>
+            <dt>OOV tokens</dt>
+            <dd>{s.oov_count}</dd>
+            <dt>Truncated</dt>
+            <dd>
+              {s.truncated ? `yes: the model reads the first ${tokens.data?.max_length ?? "max-length"} tokens` : "no"}
+            </dd>
           </dl>
           {result ? (
             <section className="panel-section">
-              <h4>Epoch {result.epoch} · loss {fmt(result.loss)} · <span className={result.correct ? "good" : "bad"}>{result.correct ? "correct" : "wrong"}</span></h4>
-              <ProbBars classes={s.classes} probs={resultProbabilities(s.classes.length, result, s.label)} prediction={result.prediction} />
+              <h4>
+                Epoch {result.epoch} · loss {fmt(result.loss)} ·{" "}
+                <span className={result.correct ? "good" : "bad"}>{result.correct ? "correct" : "wrong"}</span>
+              </h4>
+              <ProbBars
+                classes={s.classes}
+                probs={resultProbabilities(s.classes.length, result, s.label)}
+                prediction={result.prediction}
+              />
               {results.length > 1 && (
-                <div className="muted small">loss by epoch: {results.map((r) => `${r.epoch}: ${fmt(r.loss)}`).join(" · ")}</div>
+                <div className="muted small">
+                  loss by epoch: {results.map((r) => `${r.epoch}: ${fmt(r.loss)}`).join(" · ")}
+                </div>
               )}
             </section>
           ) : (
@@ -277,12 +452,31 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           )}
           <section className="panel-section">
             <h4>Analyze</h4>
-            {!canAnalyze ? <p className="muted small">Train the version to analyze its predictions.</p> : (
+            {!canAnalyze ? (
+              <p className="muted small">Train the version to analyze its predictions.</p>
+            ) : methods.error ? (
+              <ErrorState error={methods.error} title="Cannot list the attribution methods" />
+            ) : !methods.data || method === null ? (
+              <Loading />
+            ) : (
               <>
                 <div className="toolbar">
-                  <MethodPicker method={method} params={params} disabled={analysis.isFetching} onChange={(m, p) => { setMethod(m); setParams(p); }} />
-                  <button type="button" className="btn btn-small btn-primary" disabled={analysis.isFetching}
-                    onClick={() => setBody({ sample_id: sampleId, method, params, epoch: epoch ?? undefined })}>
+                  <MethodPicker
+                    methods={methods.data}
+                    method={method}
+                    inputs={inputs}
+                    disabled={analysis.isFetching}
+                    onChange={(m, p) => {
+                      setMethod(m);
+                      setInputs(p);
+                    }}
+                  />
+                  <button
+                    type="button"
+                    className="btn btn-small btn-primary"
+                    disabled={analysis.isFetching}
+                    onClick={() => setBody({ sample_id: sampleId, method, params, epoch: epoch ?? undefined })}
+                  >
                     {analysis.isFetching ? "Analyzing…" : "Analyze"}
                   </button>
                 </div>
@@ -294,27 +488,62 @@ export function SamplePanel({ sampleId, version, epoch, onClose, onOpenSample }:
           <section className="panel-section">
             <div className="section-head">
               <h4>Review</h4>
-              {a ? <HeatModeToggle mode={mode} onMode={setMode} /> : (
-                <span className="muted small">{tokens.data ? `${tokens.data.oov_count} OOV (dotted)${tokens.data.truncated ? " · ✂ marks the max length" : ""}` : tokens.error ? `tokens unavailable: ${errorMessage(tokens.error)}` : ""}</span>
+              {a ? (
+                <HeatModeToggle mode={mode} onMode={setMode} />
+              ) : (
+                <span className="muted small">
+                  {tokens.data
+                    ? `${tokens.data.oov_count} OOV (dotted)${tokens.data.truncated ? " · ✂ marks the max length" : ""}`
+                    : tokens.error
+                      ? `tokens unavailable: ${errorMessage(tokens.error)}`
+                      : ""}
+                </span>
               )}
             </div>
             <ReviewText text={s.text} tokens={marks} />
             {a && <Counterfactuals a={a} text={s.text} />}
           </section>
-          {version && canAnalyze && (
+          {version && canAnalyze && method !== null && (
             <section className="panel-section">
               <h4>What-if</h4>
-              <WhatIf key={sampleId} version={version} epoch={epoch} cls={cls} request={{ method, params }}
-                original={{ text: s.text, probabilities: a ? a.probabilities : result ? resultProbabilities(s.classes.length, result, s.label) : null }} />
+              <WhatIf
+                key={sampleId}
+                version={version}
+                epoch={epoch}
+                cls={cls}
+                request={{ method, params }}
+                original={{
+                  text: s.text,
+                  probabilities: a
+                    ? a.probabilities
+                    : result
+                      ? resultProbabilities(s.classes.length, result, s.label)
+                      : null,
+                }}
+              />
             </section>
           )}
           <section className="panel-section">
             <h4>Similar samples</h4>
-            {version ? <SimilarSamples version={version} epoch={epoch} sampleId={sampleId} cls={cls} onOpenSample={onOpenSample} /> : <p className="muted small">Select a version.</p>}
+            {version ? (
+              <SimilarSamples
+                version={version}
+                epoch={epoch}
+                sampleId={sampleId}
+                cls={cls}
+                onOpenSample={onOpenSample}
+              />
+            ) : (
+              <p className="muted small">Select a version.</p>
+            )}
           </section>
           <section className="panel-section">
             <h4>Flag</h4>
-            {version ? <FlagEditor projectId={version.project_id} sampleId={sampleId} classes={cls} label={s.label} /> : <p className="muted small">Select a version.</p>}
+            {version ? (
+              <FlagEditor projectId={version.project_id} sampleId={sampleId} classes={cls} label={s.label} />
+            ) : (
+              <p className="muted small">Select a version.</p>
+            )}
           </section>
         </div>
       )}

@@ -20,8 +20,16 @@ export interface SweepForm {
 }
 
 export const DEFAULT_FORM: SweepForm = {
-  name: "", architecture: "cnn", strategy: "random", budget: "8", epochs: "2", seed: "0", metric: "test_accuracy",
-  patience: "", stopOn: "val_loss", base: "{}",
+  name: "",
+  architecture: "cnn",
+  strategy: "random",
+  budget: "8",
+  epochs: "2",
+  seed: "0",
+  metric: "test_accuracy",
+  patience: "",
+  stopOn: "val_loss",
+  base: "{}",
   space: JSON.stringify({ learning_rate: { min: 1e-4, max: 1e-2, log: true }, dropout: [0.2, 0.5] }, null, 2),
 };
 
@@ -30,9 +38,10 @@ function jsonObject(text: string, what: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text.trim() || "{}");
   } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${errorMessage(e)}`);
+    throw new Error(`${what} is not valid JSON: ${errorMessage(e)}`, { cause: e });
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`${what} must be a JSON object`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`${what} must be a JSON object`);
   return parsed as Record<string, unknown>;
 }
 
@@ -59,7 +68,8 @@ export function sweepRequest(form: SweepForm): SweepCreate {
     metric: form.metric,
     hyperparameters: jsonObject(form.base, "the shared hyperparameters"),
     space,
-    early_stopping: form.patience.trim() === "" ? null : { metric: stopOn, patience: wholeNumber(form.patience, "patience", 1) },
+    early_stopping:
+      form.patience.trim() === "" ? null : { metric: stopOn, patience: wholeNumber(form.patience, "patience", 1) },
   };
 }
 
@@ -68,7 +78,8 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
   const navigate = useNavigate();
   const [form, setForm] = useState<SweepForm>(DEFAULT_FORM);
   const [localError, setLocalError] = useState<string | null>(null);
-  const set = (key: keyof SweepForm) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
+  const set = (key: keyof SweepForm) => (e: { target: { value: string } }) =>
+    setForm({ ...form, [key]: e.target.value });
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -80,7 +91,7 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
       return;
     }
     setLocalError(null);
-    create.mutate(body, { onSuccess: (sweep) => navigate(`/projects/${projectId}/sweeps/${sweep.id}`) });
+    create.mutate(body, { onSuccess: (sweep) => void navigate(`/projects/${projectId}/sweeps/${sweep.id}`) });
   };
 
   return (
@@ -103,7 +114,13 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
         </label>
         <label className="field">
           <span>Budget (trials)</span>
-          <input name="budget" value={form.budget} onChange={set("budget")} inputMode="numeric" placeholder="grid: all" />
+          <input
+            name="budget"
+            value={form.budget}
+            onChange={set("budget")}
+            inputMode="numeric"
+            placeholder="grid: all"
+          />
         </label>
         <label className="field">
           <span>Epochs per trial</span>
@@ -116,12 +133,22 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
         <label className="field">
           <span>Rank trials by</span>
           <select name="metric" value={form.metric} onChange={set("metric")}>
-            {METRICS.map((m) => <option key={m} value={m}>{METRIC_TITLES[m]}</option>)}
+            {METRICS.map((m) => (
+              <option key={m} value={m}>
+                {METRIC_TITLES[m]}
+              </option>
+            ))}
           </select>
         </label>
         <label className="field">
           <span>Early stopping patience</span>
-          <input name="patience" value={form.patience} onChange={set("patience")} inputMode="numeric" placeholder="off" />
+          <input
+            name="patience"
+            value={form.patience}
+            onChange={set("patience")}
+            inputMode="numeric"
+            placeholder="off"
+          />
         </label>
         {form.patience.trim() !== "" && (
           <label className="field">
@@ -133,15 +160,23 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
           </label>
         )}
         <label className="field span-2">
-          <span>Search space (JSON: a list of values, or {"{"}"min", "max", "log"{"}"} for random search; "epochs" may be swept)</span>
+          <span>
+            Search space (JSON: a list of values, or {"{"}"min", "max", "log"{"}"} for random search; "epochs" may be
+            swept)
+          </span>
           <textarea name="space" rows={7} value={form.space} onChange={set("space")} spellCheck={false} />
         </label>
         <label className="field span-2">
           <span>Hyperparameters shared by every trial (JSON)</span>
           <textarea name="hyperparameters" rows={2} value={form.base} onChange={set("base")} spellCheck={false} />
         </label>
-        <FormFooter error={localError ?? (create.error ? errorMessage(create.error) : null)} busy={create.isPending}
-          label="Start sweep" busyLabel="Starting…" onCancel={onClose} />
+        <FormFooter
+          error={localError ?? (create.error ? errorMessage(create.error) : null)}
+          busy={create.isPending}
+          label="Start sweep"
+          busyLabel="Starting…"
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );

@@ -2,13 +2,14 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { makeQueryClient } from "../App";
 import { UploadDialog, validateUploadForm } from "./dialogs";
-
-function jsonResponse(status: number, body: unknown) {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-}
+import { jsonResponse, stubFetch } from "../test/fetch";
 
 function renderUpload(onClose = vi.fn()) {
-  render(<QueryClientProvider client={makeQueryClient()}><UploadDialog projectId={7} onClose={onClose} /></QueryClientProvider>);
+  render(
+    <QueryClientProvider client={makeQueryClient()}>
+      <UploadDialog projectId={7} onClose={onClose} />
+    </QueryClientProvider>,
+  );
   return onClose;
 }
 
@@ -31,11 +32,11 @@ describe("upload dialog", () => {
   it("sends the file as multipart and closes once the job is queued", async () => {
     const seen: { url: string; form: FormData }[] = [];
     const raw: string[] = [];
-    vi.stubGlobal("fetch", vi.fn(async (req: Request) => {
+    stubFetch(async (req: Request) => {
       seen.push({ url: req.url, form: await req.clone().formData() });
       raw.push(await req.text());
       return jsonResponse(202, { id: 1, kind: "import", state: "PENDING" });
-    }));
+    });
     const onClose = renderUpload();
     chooseFile("news.csv", "text,label\nhello,a\n");
     fireEvent.click(screen.getByRole("button", { name: "Upload" }));
@@ -52,7 +53,7 @@ describe("upload dialog", () => {
 
   it("shows the server's row error as text", async () => {
     const detail = "train.csv row 3: empty text; <b>not markup</b>";
-    vi.stubGlobal("fetch", vi.fn(async () => jsonResponse(422, { detail })));
+    stubFetch(() => jsonResponse(422, { detail }));
     const onClose = renderUpload();
     chooseFile("train.csv", "text,label\n");
     fireEvent.click(screen.getByRole("button", { name: "Upload" }));

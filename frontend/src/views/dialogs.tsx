@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { errorMessage, type Version } from "../api/client";
-import { useCreateVersion, useImportImdb, useTrainVersion, useUploadDataset } from "../api/hooks";
+import { useImportImdb, useUploadDataset } from "../api/datasets";
+import { useCreateVersion, useTrainVersion } from "../api/versions";
 import { FormFooter, Modal } from "../components/Overlay";
 
 /** Hyperparameter fields the Train dialog offers (the API validates them; its 422 message is shown). */
@@ -25,7 +26,12 @@ export function validateTrainForm(epochs: string, hp: Record<string, string>, mi
   return null;
 }
 
-export function TrainDialog({ projectId, version, onClose, onStarted }: {
+export function TrainDialog({
+  projectId,
+  version,
+  onClose,
+  onStarted,
+}: {
   projectId: number;
   /** Continue this version, or create a new one when null. */
   version: Version | null;
@@ -37,7 +43,9 @@ export function TrainDialog({ projectId, version, onClose, onStarted }: {
   const [epochs, setEpochs] = useState(String((version?.epochs_done ?? 0) + 1));
   const [seed, setSeed] = useState("0");
   const [kernels, setKernels] = useState("3,4,5");
-  const [hp, setHp] = useState<Record<string, string>>(Object.fromEntries(HP_FIELDS.map((f) => [f.key, String(f.def)])));
+  const [hp, setHp] = useState<Record<string, string>>(
+    Object.fromEntries(HP_FIELDS.map((f) => [f.key, String(f.def)])),
+  );
   const [localError, setLocalError] = useState<string | null>(null);
   const busy = create.isPending || train.isPending;
   const serverError = create.error ?? train.error;
@@ -53,9 +61,14 @@ export function TrainDialog({ projectId, version, onClose, onStarted }: {
       let target = version;
       if (target === null) {
         const hyperparameters: Record<string, unknown> = Object.fromEntries(
-          Object.entries(hp).filter(([, v]) => v !== "").map(([k, v]) => [k, Number(v)]),
+          Object.entries(hp)
+            .filter(([, v]) => v !== "")
+            .map(([k, v]) => [k, Number(v)]),
         );
-        hyperparameters.kernel_sizes = kernels.split(",").map((k) => Number(k.trim())).filter((k) => k !== 0 && !Number.isNaN(k));
+        hyperparameters.kernel_sizes = kernels
+          .split(",")
+          .map((k) => Number(k.trim()))
+          .filter((k) => k !== 0 && !Number.isNaN(k));
         target = await create.mutateAsync({ architecture: "cnn", hyperparameters, seed: Number(seed) });
       }
       await train.mutateAsync({ versionId: target.id, epochs: Number(epochs) });
@@ -68,7 +81,7 @@ export function TrainDialog({ projectId, version, onClose, onStarted }: {
 
   return (
     <Modal title={version ? `Train ${version.name}` : "Train a new version"} onClose={onClose}>
-      <form onSubmit={submit} className="form-grid" aria-label="Train">
+      <form onSubmit={(e) => void submit(e)} className="form-grid" aria-label="Train">
         <label className="field">
           <span>Epochs (total)</span>
           <input name="epochs" value={epochs} onChange={(e) => setEpochs(e.target.value)} inputMode="numeric" />
@@ -86,18 +99,32 @@ export function TrainDialog({ projectId, version, onClose, onStarted }: {
             {HP_FIELDS.map((f) => (
               <label className="field" key={f.key}>
                 <span>{f.label}</span>
-                <input name={f.key} value={hp[f.key] ?? ""} onChange={(e) => setHp({ ...hp, [f.key]: e.target.value })} inputMode="decimal" />
+                <input
+                  name={f.key}
+                  value={hp[f.key] ?? ""}
+                  onChange={(e) => setHp({ ...hp, [f.key]: e.target.value })}
+                  inputMode="decimal"
+                />
               </label>
             ))}
           </>
         )}
         {version !== null && (
           <p className="muted span-2">
-            {version.architecture} · {Object.entries(version.hyperparameters).slice(0, 6).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}
+            {version.architecture} ·{" "}
+            {Object.entries(version.hyperparameters)
+              .slice(0, 6)
+              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+              .join(", ")}
           </p>
         )}
-        <FormFooter error={localError ?? (serverError ? errorMessage(serverError) : null)} busy={busy}
-          label="Start training" busyLabel="Starting…" onCancel={onClose} />
+        <FormFooter
+          error={localError ?? (serverError ? errorMessage(serverError) : null)}
+          busy={busy}
+          label="Start training"
+          busyLabel="Starting…"
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );
@@ -121,7 +148,13 @@ export function ImportDialog({ projectId, onClose }: { projectId: number; onClos
       <form onSubmit={submit} className="form-grid" aria-label="Import">
         <label className="field span-2">
           <span>Archive or folder on the server</span>
-          <input name="path" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/data/aclImdb_v1.tar.gz" required />
+          <input
+            name="path"
+            value={path}
+            onChange={(e) => setPath(e.target.value)}
+            placeholder="/data/aclImdb_v1.tar.gz"
+            required
+          />
         </label>
         <label className="field">
           <span>Name</span>
@@ -133,10 +166,22 @@ export function ImportDialog({ projectId, onClose }: { projectId: number; onClos
         </label>
         <label className="field">
           <span>Reviews per split and class</span>
-          <input name="subset_per_class" value={subset} onChange={(e) => setSubset(e.target.value)} placeholder="all" inputMode="numeric" />
+          <input
+            name="subset_per_class"
+            value={subset}
+            onChange={(e) => setSubset(e.target.value)}
+            placeholder="all"
+            inputMode="numeric"
+          />
         </label>
-        <FormFooter error={imp.error ? errorMessage(imp.error) : null} busy={imp.isPending} disabled={!path.trim()}
-          label="Import" busyLabel="Starting…" onCancel={onClose} />
+        <FormFooter
+          error={imp.error ? errorMessage(imp.error) : null}
+          busy={imp.isPending}
+          disabled={!path.trim()}
+          label="Import"
+          busyLabel="Starting…"
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );
@@ -178,20 +223,30 @@ export function UploadDialog({ projectId, onClose }: { projectId: number; onClos
           />
         </label>
         <p className="muted small span-2">
-          CSV with columns <code>text</code> and <code>label</code> (train.csv, valid.csv, test.csv, or a <code>split</code>{" "}
-          column); other columns become metadata. Also JSONL, or a .zip / .tar.gz of those or of folders{" "}
-          <code>split/class/id_score.txt</code>. Any two or more classes.
+          CSV with columns <code>text</code> and <code>label</code> (train.csv, valid.csv, test.csv, or a{" "}
+          <code>split</code> column); other columns become metadata. Also JSONL, or a .zip / .tar.gz of those or of
+          folders <code>split/class/id_score.txt</code>. Any two or more classes.
         </p>
         <label className="field">
           <span>Name</span>
-          <input name="dataset_name" value={name} onChange={(e) => setName(e.target.value)} placeholder={file?.name ?? "dataset"} />
+          <input
+            name="dataset_name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder={file?.name ?? "dataset"}
+          />
         </label>
         <label className="field">
           <span>Validation size when there is no valid split (count or fraction)</span>
           <input name="val_size" value={valSize} onChange={(e) => setValSize(e.target.value)} inputMode="decimal" />
         </label>
-        <FormFooter error={localError ?? (upload.error ? errorMessage(upload.error) : null)} busy={upload.isPending}
-          label="Upload" busyLabel="Uploading…" onCancel={onClose} />
+        <FormFooter
+          error={localError ?? (upload.error ? errorMessage(upload.error) : null)}
+          busy={upload.isPending}
+          label="Upload"
+          busyLabel="Uploading…"
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );

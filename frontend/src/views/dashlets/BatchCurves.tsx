@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { useBatchMetrics } from "../../api/hooks";
+import { useBatchMetrics } from "../../api/metrics";
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { smooth } from "../../lib/smoothing";
@@ -17,7 +17,15 @@ export function BatchCurves({ versionId }: { versionId: number }) {
   );
 }
 
-function BatchChart({ items, weight, setWeight }: { items: { step: number; loss: number; accuracy: number; epoch: number }[]; weight: number; setWeight: (w: number) => void }) {
+function BatchChart({
+  items,
+  weight,
+  setWeight,
+}: {
+  items: { step: number; loss: number; accuracy: number; epoch: number }[];
+  weight: number;
+  setWeight: (w: number) => void;
+}) {
   const option = useMemo<ChartOption>(() => {
     const steps = items.map((i) => i.step);
     const loss = items.map((i) => i.loss);
@@ -25,26 +33,82 @@ function BatchChart({ items, weight, setWeight }: { items: { step: number; loss:
     const sl = smooth(loss, weight);
     const sa = smooth(acc, weight);
     // Epoch boundaries drawn as vertical lines so "all epochs" reads at a glance.
-    const bounds = items.filter((it, k) => k > 0 && items[k - 1]?.epoch !== it.epoch).map((it) => ({ xAxis: it.step, label: { formatter: `epoch ${it.epoch}` } }));
+    const bounds = items
+      .filter((it, k) => k > 0 && items[k - 1]?.epoch !== it.epoch)
+      .map((it) => ({ xAxis: it.step, label: { formatter: `epoch ${it.epoch}` } }));
     const pair = (ys: number[]) => steps.map((s, k) => [s, ys[k]]);
     return {
       tooltip: { trigger: "axis" },
       legend: { top: 0, textStyle: { color: "#cbd5e1" } },
-      grid: [{ left: 50, right: 16, top: 30, height: "36%" }, { left: 50, right: 16, bottom: 30, height: "36%" }],
-      xAxis: [{ type: "value", gridIndex: 0, name: "batch", min: "dataMin", max: "dataMax" }, { type: "value", gridIndex: 1, name: "batch", min: "dataMin", max: "dataMax" }],
-      yAxis: [{ type: "value", gridIndex: 0, name: "loss", scale: true }, { type: "value", gridIndex: 1, name: "accuracy", max: 1, scale: true }],
+      grid: [
+        { left: 50, right: 16, top: 30, height: "36%" },
+        { left: 50, right: 16, bottom: 30, height: "36%" },
+      ],
+      xAxis: [
+        { type: "value", gridIndex: 0, name: "batch", min: "dataMin", max: "dataMax" },
+        { type: "value", gridIndex: 1, name: "batch", min: "dataMin", max: "dataMax" },
+      ],
+      yAxis: [
+        { type: "value", gridIndex: 0, name: "loss", scale: true },
+        { type: "value", gridIndex: 1, name: "accuracy", max: 1, scale: true },
+      ],
       series: [
-        { name: "loss (raw)", type: "line", data: pair(loss), showSymbol: false, lineStyle: { opacity: 0.25, width: 1 }, color: "#f28e2b", xAxisIndex: 0, yAxisIndex: 0, markLine: { symbol: "none", silent: true, lineStyle: { color: "#475569", type: "dashed" }, data: bounds } },
-        { name: "loss", type: "line", data: pair(sl), showSymbol: false, color: "#f28e2b", xAxisIndex: 0, yAxisIndex: 0 },
-        { name: "accuracy (raw)", type: "line", data: pair(acc), showSymbol: false, lineStyle: { opacity: 0.25, width: 1 }, color: "#4e79a7", xAxisIndex: 1, yAxisIndex: 1 },
-        { name: "accuracy", type: "line", data: pair(sa), showSymbol: false, color: "#4e79a7", xAxisIndex: 1, yAxisIndex: 1 },
+        {
+          name: "loss (raw)",
+          type: "line",
+          data: pair(loss),
+          showSymbol: false,
+          lineStyle: { opacity: 0.25, width: 1 },
+          color: "#f28e2b",
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          markLine: { symbol: "none", silent: true, lineStyle: { color: "#475569", type: "dashed" }, data: bounds },
+        },
+        {
+          name: "loss",
+          type: "line",
+          data: pair(sl),
+          showSymbol: false,
+          color: "#f28e2b",
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+        },
+        {
+          name: "accuracy (raw)",
+          type: "line",
+          data: pair(acc),
+          showSymbol: false,
+          lineStyle: { opacity: 0.25, width: 1 },
+          color: "#4e79a7",
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+        },
+        {
+          name: "accuracy",
+          type: "line",
+          data: pair(sa),
+          showSymbol: false,
+          color: "#4e79a7",
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+        },
       ],
     };
   }, [items, weight]);
   return (
     <div className="dashlet-fill">
       <label className="inline-field small">
-        smoothing <input type="range" min={0} max={0.99} step={0.01} value={weight} onChange={(e) => setWeight(Number(e.target.value))} aria-label="smoothing" /> {weight.toFixed(2)}
+        smoothing{" "}
+        <input
+          type="range"
+          min={0}
+          max={0.99}
+          step={0.01}
+          value={weight}
+          onChange={(e) => setWeight(Number(e.target.value))}
+          aria-label="smoothing"
+        />{" "}
+        {weight.toFixed(2)}
       </label>
       <Chart option={option} />
     </div>

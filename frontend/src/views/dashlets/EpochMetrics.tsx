@@ -1,5 +1,5 @@
 import { useMemo } from "react";
-import { useEpochMetrics } from "../../api/hooks";
+import { useEpochMetrics } from "../../api/metrics";
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { fmt, pct } from "../../lib/format";
@@ -16,32 +16,62 @@ export function EpochMetrics({ versionId }: { versionId: number }) {
 }
 
 function EpochChart({ items }: { items: { epoch: number; split: string; loss: number; accuracy: number }[] }) {
-  const splits = [...new Set(items.map((i) => i.split))];
-  const option = useMemo<ChartOption>(() => ({
-    tooltip: { trigger: "axis" },
-    // A scrolling one-line legend: in a narrow dashlet a wrapped legend would cover the axes.
-    legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
-    grid: { left: 56, right: 44, top: 46, bottom: 30, containLabel: false },
-    xAxis: { type: "value", name: "epoch", minInterval: 1 },
-    yAxis: [{ type: "value", name: "loss", scale: true }, { type: "value", name: "accuracy", max: 1, scale: true }],
-    series: splits.flatMap((s) => {
-      const rows = items.filter((i) => i.split === s);
-      return [
-        { name: `${s} loss`, type: "line", yAxisIndex: 0, color: SPLIT_COLORS[s], data: rows.map((r) => [r.epoch, r.loss]) },
-        { name: `${s} acc`, type: "line", yAxisIndex: 1, color: SPLIT_COLORS[s], lineStyle: { type: "dashed" }, data: rows.map((r) => [r.epoch, r.accuracy]) },
-      ];
-    }),
-  }), [items, splits.join()]); // eslint-disable-line react-hooks/exhaustive-deps
+  const option = useMemo<ChartOption>(() => {
+    const splits = [...new Set(items.map((i) => i.split))];
+    return {
+      tooltip: { trigger: "axis" },
+      // A scrolling one-line legend: in a narrow dashlet a wrapped legend would cover the axes.
+      legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
+      grid: { left: 56, right: 44, top: 46, bottom: 30, containLabel: false },
+      xAxis: { type: "value", name: "epoch", minInterval: 1 },
+      yAxis: [
+        { type: "value", name: "loss", scale: true },
+        { type: "value", name: "accuracy", max: 1, scale: true },
+      ],
+      series: splits.flatMap((s) => {
+        const rows = items.filter((i) => i.split === s);
+        return [
+          {
+            name: `${s} loss`,
+            type: "line",
+            yAxisIndex: 0,
+            color: SPLIT_COLORS[s],
+            data: rows.map((r) => [r.epoch, r.loss]),
+          },
+          {
+            name: `${s} acc`,
+            type: "line",
+            yAxisIndex: 1,
+            color: SPLIT_COLORS[s],
+            lineStyle: { type: "dashed" },
+            data: rows.map((r) => [r.epoch, r.accuracy]),
+          },
+        ];
+      }),
+    };
+  }, [items]);
   const last = Math.max(...items.map((i) => i.epoch));
   return (
     <div className="dashlet-split">
       <Chart option={option} />
       <table className="table compact" aria-label="latest epoch metrics">
-        <thead><tr><th>split</th><th>loss</th><th>accuracy</th></tr></thead>
+        <thead>
+          <tr>
+            <th>split</th>
+            <th>loss</th>
+            <th>accuracy</th>
+          </tr>
+        </thead>
         <tbody>
-          {items.filter((i) => i.epoch === last).map((i) => (
-            <tr key={i.split}><td>{i.split}</td><td>{fmt(i.loss)}</td><td>{pct(i.accuracy)}</td></tr>
-          ))}
+          {items
+            .filter((i) => i.epoch === last)
+            .map((i) => (
+              <tr key={i.split}>
+                <td>{i.split}</td>
+                <td>{fmt(i.loss)}</td>
+                <td>{pct(i.accuracy)}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
     </div>

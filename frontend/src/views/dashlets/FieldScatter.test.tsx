@@ -2,6 +2,8 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { makeQueryClient } from "../../App";
 import { FieldScatter } from "./FieldScatter";
+import { jsonOr404, stubFetch } from "../../test/fetch";
+import { stubChartCanvas } from "../../test/chart";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
 
@@ -9,20 +11,49 @@ const builtin = [
   { name: "loss", title: "Loss", kind: "number", source: "result" },
   { name: "p_positive", title: "p(science)", kind: "number", source: "result" },
   { name: "token_count", title: "Length (tokens)", kind: "number", source: "sample" },
-  { name: "label", title: "Label", kind: "category", source: "sample", categories: ["politics", "science", "sports"], distinct: 3 },
+  {
+    name: "label",
+    title: "Label",
+    kind: "category",
+    source: "sample",
+    categories: ["politics", "science", "sports"],
+    distinct: 3,
+  },
 ];
 const customFields = [
   ...builtin,
   { name: "meta:length", title: "length", kind: "number", source: "meta" },
-  { name: "meta:source", title: "source", kind: "category", source: "meta", categories: ["wire", HOSTILE], distinct: 2 },
+  {
+    name: "meta:source",
+    title: "source",
+    kind: "category",
+    source: "meta",
+    categories: ["wire", HOSTILE],
+    distinct: 2,
+  },
   { name: `meta:${HOSTILE}`, title: HOSTILE, kind: "number", source: "meta" },
 ];
-const imdbFields = [...builtin.slice(0, 2), { name: "score", title: "User score", kind: "number", source: "sample" }, ...builtin.slice(2)];
+const imdbFields = [
+  ...builtin.slice(0, 2),
+  { name: "score", title: "User score", kind: "number", source: "sample" },
+  ...builtin.slice(2),
+];
 
 function sampleRow(id: number, loss: number, score: number | null, meta: Record<string, unknown>) {
   return {
-    id, index: id, key: `k${id}`, split: "test", label: id % 3, score, movie_id: null, word_count: 5, token_count: 6,
-    oov_count: 0, truncated: false, preview: "", meta,
+    id,
+    index: id,
+    key: `k${id}`,
+    split: "test",
+    label: id % 3,
+    score,
+    movie_id: null,
+    word_count: 5,
+    token_count: 6,
+    oov_count: 0,
+    truncated: false,
+    preview: "",
+    meta,
     result: { epoch: 2, loss, p_positive: 0.3, p_label: 0.4, prediction: 0, correct: id % 3 === 0 },
   };
 }
@@ -35,13 +66,16 @@ const rows = [
 ];
 
 function serve(fields: unknown[]) {
-  vi.stubGlobal("fetch", vi.fn(async (req: Request) => {
+  stubFetch((req: Request) => {
     const path = new URL(req.url).pathname;
-    const body = path === "/api/versions/7/fields" ? { version_id: 7, dataset_id: 2, fields }
-      : path === "/api/versions/7/samples" ? { items: rows, total: rows.length, offset: 0, limit: 1000 }
-      : null;
-    return new Response(JSON.stringify(body ?? { detail: "not found" }), { status: body ? 200 : 404, headers: { "Content-Type": "application/json" } });
-  }));
+    const body =
+      path === "/api/versions/7/fields"
+        ? { version_id: 7, dataset_id: 2, fields }
+        : path === "/api/versions/7/samples"
+          ? { items: rows, total: rows.length, offset: 0, limit: 1000 }
+          : null;
+    return jsonOr404(body);
+  });
 }
 
 function renderScatter(props: Partial<Parameters<typeof FieldScatter>[0]> = {}) {
@@ -56,13 +90,12 @@ const caption = () => screen.getByTestId("field-scatter-caption");
 
 describe("FieldScatter", () => {
   beforeEach(() => {
-    // jsdom has no layout and no canvas: the chart draws into a 2D context that ignores every call.
-    vi.stubGlobal("ResizeObserver", class { observe() {} disconnect() {} });
-    const stored: Record<string | symbol, unknown> = {};
-    const ctx = new Proxy(stored, { get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })), set: (t, k, v) => { t[k] = v; return true; } });
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(() => ctx as unknown as CanvasRenderingContext2D);
+    stubChartCanvas();
   });
-  afterEach(() => { vi.unstubAllGlobals(); vi.restoreAllMocks(); });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
 
   it("defaults to the user score against the loss, as means per score", async () => {
     serve(imdbFields);
@@ -84,7 +117,11 @@ describe("FieldScatter", () => {
     expect(x).toHaveValue("meta:length");
     const group = x.querySelector("optgroup");
     expect(group).toHaveAttribute("label", "Dataset metadata");
-    expect([...(group?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual(["length", "source", HOSTILE]);
+    expect([...(group?.querySelectorAll("option") ?? [])].map((o) => o.textContent)).toEqual([
+      "length",
+      "source",
+      HOSTILE,
+    ]);
     expect(within(screen.getByLabelText("y axis")).getByText("length")).toBeInTheDocument();
     expect(within(screen.getByLabelText("y axis")).queryByText("source")).toBeNull();
 

@@ -1,16 +1,35 @@
 import { useEffect, useRef, useState } from "react";
-import { useSamples } from "../../api/hooks";
+import type { SampleRow } from "../../api/client";
+import { useSamples } from "../../api/samples";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
 
 const PAGE = 25;
+const NO_ROWS: readonly SampleRow[] = [];
 
 /** Samples sorted by loss, paged. Arrow keys step through them (opening each), across page boundaries. */
-export function LossSamples({ versionId, epoch, selected, onOpen }: { versionId: number; epoch: number; selected: number | null; onOpen: (id: number) => void }) {
+export function LossSamples({
+  versionId,
+  epoch,
+  selected,
+  onOpen,
+}: {
+  versionId: number;
+  epoch: number;
+  selected: number | null;
+  onOpen: (id: number) => void;
+}) {
   const [split, setSplit] = useState<"" | "train" | "val" | "test">("");
   const [page, setPage] = useState(0);
-  const q = useSamples(versionId, { epoch, sort: "loss", order: "desc", offset: page * PAGE, limit: PAGE, split: split || undefined });
-  const items = q.data?.items ?? [];
+  const q = useSamples(versionId, {
+    epoch,
+    sort: "loss",
+    order: "desc",
+    offset: page * PAGE,
+    limit: PAGE,
+    split: split || undefined,
+  });
+  const items = q.data?.items ?? NO_ROWS;
   const total = q.data?.total ?? 0;
   const pendingStep = useRef<"first" | "last" | null>(null);
 
@@ -49,7 +68,14 @@ export function LossSamples({ versionId, epoch, selected, onOpen }: { versionId:
   return (
     <div className="dashlet-fill">
       <div className="toolbar">
-        <select value={split} onChange={(e) => { setSplit(e.target.value as typeof split); setPage(0); }} aria-label="split">
+        <select
+          value={split}
+          onChange={(e) => {
+            setSplit(e.target.value as typeof split);
+            setPage(0);
+          }}
+          aria-label="split"
+        >
           <option value="">all splits</option>
           <option value="train">train</option>
           <option value="val">val</option>
@@ -57,9 +83,20 @@ export function LossSamples({ versionId, epoch, selected, onOpen }: { versionId:
         </select>
         <span className="muted small">↑/↓ step through · {total.toLocaleString()} samples</span>
         <span className="spacer" />
-        <button type="button" className="btn btn-small" disabled={page === 0} onClick={() => setPage(page - 1)}>‹</button>
-        <span className="small">{page + 1} / {Math.max(1, Math.ceil(total / PAGE))}</span>
-        <button type="button" className="btn btn-small" disabled={(page + 1) * PAGE >= total} onClick={() => setPage(page + 1)}>›</button>
+        <button type="button" className="btn btn-small" disabled={page === 0} onClick={() => setPage(page - 1)}>
+          ‹
+        </button>
+        <span className="small">
+          {page + 1} / {Math.max(1, Math.ceil(total / PAGE))}
+        </span>
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={(page + 1) * PAGE >= total}
+          onClick={() => setPage(page + 1)}
+        >
+          ›
+        </button>
       </div>
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
@@ -70,10 +107,24 @@ export function LossSamples({ versionId, epoch, selected, onOpen }: { versionId:
       ) : (
         <div className="table-scroll">
           <table className="table" data-testid="loss-table">
-            <thead><tr><th>#</th><th>loss</th><th>label</th><th>pred</th><th>split</th><th>review</th></tr></thead>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>loss</th>
+                <th>label</th>
+                <th>pred</th>
+                <th>split</th>
+                <th>review</th>
+              </tr>
+            </thead>
             <tbody>
               {items.map((r, k) => (
-                <tr key={r.id} className={`clickable ${r.id === selected ? "selected" : ""}`} onClick={() => onOpen(r.id)} data-sample-id={r.id}>
+                <tr
+                  key={r.id}
+                  className={`clickable ${r.id === selected ? "selected" : ""}`}
+                  onClick={() => onOpen(r.id)}
+                  data-sample-id={r.id}
+                >
                   <td className="muted">{page * PAGE + k + 1}</td>
                   <td className="num">{fmt(r.result?.loss)}</td>
                   <td>{r.label_name || r.label}</td>

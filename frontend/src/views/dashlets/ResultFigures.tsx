@@ -3,6 +3,7 @@ import { subsetBySplit, useAllResults, type ResultColumns } from "../../api/allR
 import { Chart, type ChartOption } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { confusionMatrix, prCurve, rocCurve } from "../../lib/curves";
+import { rocPrPanes } from "../../lib/classCurves";
 import { fmt } from "../../lib/format";
 import { ClassCurves } from "./ClassCurves";
 
@@ -11,7 +12,11 @@ export type Split = "all" | "train" | "val" | "test";
 export function SplitPicker({ value, onChange }: { value: Split; onChange: (s: Split) => void }) {
   return (
     <select value={value} onChange={(e) => onChange(e.target.value as Split)} aria-label="split">
-      {(["test", "val", "train", "all"] as const).map((s) => <option key={s} value={s}>{s}</option>)}
+      {(["test", "val", "train", "all"] as const).map((s) => (
+        <option key={s} value={s}>
+          {s}
+        </option>
+      ))}
     </select>
   );
 }
@@ -25,7 +30,17 @@ export function pick(c: ResultColumns, idx: number[]) {
 }
 
 /** With `split`, the split is the caller's (the report page) and no picker shows. */
-export function Confusion({ versionId, epoch, classes, split: fixed }: { versionId: number; epoch: number; classes: string[]; split?: Split }) {
+export function Confusion({
+  versionId,
+  epoch,
+  classes,
+  split: fixed,
+}: {
+  versionId: number;
+  epoch: number;
+  classes: string[];
+  split?: Split;
+}) {
   const q = useAllResults(versionId, epoch);
   const [picked, setSplit] = useState<Split>("test");
   const split = fixed ?? picked;
@@ -38,16 +53,37 @@ export function Confusion({ versionId, epoch, classes, split: fixed }: { version
         const max = Math.max(1, ...m.flat());
         return (
           <div className="dashlet-fill">
-            <div className="toolbar">{!fixed && <SplitPicker value={split} onChange={setSplit} />}<span className="muted small">epoch {epoch} · {idx.length} samples</span></div>
-            {idx.length === 0 ? <Empty>No samples in this split.</Empty> : (
+            <div className="toolbar">
+              {!fixed && <SplitPicker value={split} onChange={setSplit} />}
+              <span className="muted small">
+                epoch {epoch} · {idx.length} samples
+              </span>
+            </div>
+            {idx.length === 0 ? (
+              <Empty>No samples in this split.</Empty>
+            ) : (
               <table className="confusion" aria-label="confusion matrix">
-                <thead><tr><th className="muted small">label ↓ / pred →</th>{classes.map((k) => <th key={k}>{k}</th>)}</tr></thead>
+                <thead>
+                  <tr>
+                    <th className="muted small">label ↓ / pred →</th>
+                    {classes.map((k) => (
+                      <th key={k}>{k}</th>
+                    ))}
+                  </tr>
+                </thead>
                 <tbody>
                   {m.map((row, i) => (
                     <tr key={i}>
                       <th>{classes[i]}</th>
                       {row.map((v, j) => (
-                        <td key={j} style={{ background: `rgba(${i === j ? "78,121,167" : "225,87,89"}, ${(0.15 + 0.75 * v / max).toFixed(3)})` }}>{v}</td>
+                        <td
+                          key={j}
+                          style={{
+                            background: `rgba(${i === j ? "78,121,167" : "225,87,89"}, ${(0.15 + (0.75 * v) / max).toFixed(3)})`,
+                          }}
+                        >
+                          {v}
+                        </td>
                       ))}
                     </tr>
                   ))}
@@ -65,16 +101,38 @@ export function Confusion({ versionId, epoch, classes, split: fixed }: { version
  * ROC and precision-recall curves. Two classes: from p(positive), in the browser. Three or more: one
  * curve per class against the rest, with the macro average, from the API (ClassCurves).
  */
-export function RocPr({ versionId, epoch, classes, split: fixed }: { versionId: number; epoch: number; classes: readonly string[]; split?: Split }) {
+export function RocPr({
+  versionId,
+  epoch,
+  classes,
+  split: fixed,
+}: {
+  versionId: number;
+  epoch: number;
+  classes: readonly string[];
+  split?: Split;
+}) {
   const [picked, setSplit] = useState<Split>("test");
   const split = fixed ?? picked;
   const picker = fixed ? null : <SplitPicker value={split} onChange={setSplit} />;
-  return classes.length > 2
-    ? <ClassCurves versionId={versionId} epoch={epoch} split={split} picker={picker} />
-    : <BinaryRocPr versionId={versionId} epoch={epoch} split={split} picker={picker} />;
+  return classes.length > 2 ? (
+    <ClassCurves versionId={versionId} epoch={epoch} split={split} picker={picker} />
+  ) : (
+    <BinaryRocPr versionId={versionId} epoch={epoch} split={split} picker={picker} />
+  );
 }
 
-function BinaryRocPr({ versionId, epoch, split, picker }: { versionId: number; epoch: number; split: Split; picker: ReactNode }) {
+function BinaryRocPr({
+  versionId,
+  epoch,
+  split,
+  picker,
+}: {
+  versionId: number;
+  epoch: number;
+  split: Split;
+  picker: ReactNode;
+}) {
   const q = useAllResults(versionId, epoch);
   const option = useMemo<ChartOption | null>(() => {
     if (!q.data) return null;
@@ -84,17 +142,37 @@ function BinaryRocPr({ versionId, epoch, split, picker }: { versionId: number; e
     const pts = (xs: number[], ys: number[]) => xs.map((x, k) => [x, ys[k]]);
     return {
       tooltip: { trigger: "axis" },
-      title: [
-        { text: `ROC · AUC ${fmt(roc.area)}`, left: "5%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-        { text: `PR · AP ${fmt(pr.area)}`, left: "55%", textStyle: { fontSize: 12, color: "#cbd5e1" } },
-      ],
-      grid: [{ left: "7%", width: "40%", top: 30, bottom: 35 }, { left: "57%", width: "40%", top: 30, bottom: 35 }],
-      xAxis: [{ gridIndex: 0, min: 0, max: 1, name: "FPR", nameLocation: "middle", nameGap: 22 }, { gridIndex: 1, min: 0, max: 1, name: "recall", nameLocation: "middle", nameGap: 22 }],
-      yAxis: [{ gridIndex: 0, min: 0, max: 1, name: "TPR" }, { gridIndex: 1, min: 0, max: 1, name: "precision" }],
+      ...rocPrPanes(`ROC · AUC ${fmt(roc.area)}`, `PR · AP ${fmt(pr.area)}`, 35),
       series: [
-        { type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: pts(roc.x, roc.y), color: "#4e79a7", areaStyle: { opacity: 0.15 } },
-        { type: "line", xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, data: [[0, 0], [1, 1]], lineStyle: { type: "dashed", color: "#475569" } },
-        { type: "line", xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, step: "end", data: pts(pr.x, pr.y), color: "#f28e2b" },
+        {
+          type: "line",
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          showSymbol: false,
+          data: pts(roc.x, roc.y),
+          color: "#4e79a7",
+          areaStyle: { opacity: 0.15 },
+        },
+        {
+          type: "line",
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          showSymbol: false,
+          data: [
+            [0, 0],
+            [1, 1],
+          ],
+          lineStyle: { type: "dashed", color: "#475569" },
+        },
+        {
+          type: "line",
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+          showSymbol: false,
+          step: "end",
+          data: pts(pr.x, pr.y),
+          color: "#f28e2b",
+        },
       ],
     };
   }, [q.data, split]);
@@ -102,7 +180,10 @@ function BinaryRocPr({ versionId, epoch, split, picker }: { versionId: number; e
     <QueryView query={q} loading="Loading results…">
       {() => (
         <div className="dashlet-fill">
-          <div className="toolbar">{picker}<span className="muted small">epoch {epoch} · from p(positive)</span></div>
+          <div className="toolbar">
+            {picker}
+            <span className="muted small">epoch {epoch} · from p(positive)</span>
+          </div>
           {option && <Chart option={option} />}
         </div>
       )}

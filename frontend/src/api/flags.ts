@@ -1,0 +1,78 @@
+/** Mislabel flags (project-level): one sample's flag with undo, the filtered list, bulk changes. */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, api, unwrap, type Schemas } from "./client";
+import { keys } from "./keys";
+import type { operations } from "./schema.gen";
+
+export type Flag = Schemas["FlagOut"];
+export type FlagState = Flag["state"];
+export type FlagQuery = NonNullable<operations["listFlags"]["parameters"]["query"]>;
+
+/** A sample's flag, or null when it has none (404). */
+export function useFlag(projectId: number, sampleId: number) {
+  return useQuery({
+    queryKey: keys.flag(projectId, sampleId),
+    queryFn: async () => {
+      try {
+        return await unwrap(
+          api.GET("/api/projects/{project_id}/flags/{sample_id}", {
+            params: { path: { project_id: projectId, sample_id: sampleId } },
+          }),
+        );
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+    },
+  });
+}
+
+/** Set a sample's flag, or remove it (null). */
+export function useSetFlag(projectId: number, sampleId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: Schemas["FlagPut"] | null) => {
+      const path = { project_id: projectId, sample_id: sampleId };
+      if (body === null) {
+        await unwrap(api.DELETE("/api/projects/{project_id}/flags/{sample_id}", { params: { path } }));
+        return null;
+      }
+      return unwrap(api.PUT("/api/projects/{project_id}/flags/{sample_id}", { params: { path }, body }));
+    },
+    onSuccess: (flag) => {
+      qc.setQueryData(keys.flag(projectId, sampleId), flag);
+      void qc.invalidateQueries({ queryKey: keys.flags(projectId) });
+    },
+  });
+}
+
+export function useUndoFlag(projectId: number, sampleId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/projects/{project_id}/flags/{sample_id}/undo", {
+          params: { path: { project_id: projectId, sample_id: sampleId } },
+        }),
+      ),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.flags(projectId) }),
+  });
+}
+
+export function useFlags(projectId: number, query: FlagQuery) {
+  return useQuery({
+    queryKey: keys.flagList(projectId, query),
+    placeholderData: keepPreviousData,
+    queryFn: () =>
+      unwrap(api.GET("/api/projects/{project_id}/flags", { params: { path: { project_id: projectId }, query } })),
+  });
+}
+
+export function useBulkFlags(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Schemas["BulkFlagRequest"]) =>
+      unwrap(api.POST("/api/projects/{project_id}/flags/bulk", { params: { path: { project_id: projectId } }, body })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.flags(projectId) }),
+  });
+}

@@ -1,0 +1,30 @@
+/** A version's mislabel-suspect ranking (out-of-sample signals combined), and ranking it on the workers. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "./client";
+import { keys } from "./keys";
+
+export function useSuspects(versionId: number | null, split: "train" | "val" | "test" | undefined, limit = 50) {
+  return useQuery({
+    queryKey: keys.suspects(versionId ?? -1, split ?? "", limit),
+    enabled: versionId !== null,
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/versions/{version_id}/suspects", {
+          params: { path: { version_id: versionId ?? -1 }, query: { split, limit } },
+        }),
+      ),
+  });
+}
+
+export function useRankSuspects(versionId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/api/versions/{version_id}/suspects", { params: { path: { version_id: versionId } }, body: {} }),
+      ),
+    onSuccess: (job) => {
+      qc.setQueryData(keys.job(job.id), job);
+    },
+  });
+}

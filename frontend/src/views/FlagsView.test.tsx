@@ -1,0 +1,91 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import { makeQueryClient } from "../App";
+import type { Version } from "../api/client";
+import type { VersionComparison } from "../api/compare";
+import { FlagsView } from "./FlagsView";
+import { jsonResponse, stubFetch } from "../test/fetch";
+
+const version = (id: number, name: string) =>
+  ({
+    id,
+    project_id: 1,
+    dataset_id: 2,
+    name,
+    architecture: "cnn",
+    seed: 1,
+    status: "trained",
+    epochs_done: 3,
+  }) as unknown as Version;
+const outcome = (prediction: number, loss: number) => ({ prediction, loss, p_positive: prediction ? 0.9 : 0.1 });
+
+const comparison: VersionComparison = {
+  a: 4,
+  b: 5,
+  epoch_a: 3,
+  epoch_b: 2,
+  splits: [
+    {
+      split: "train",
+      a: { accuracy: 0.9, loss: 0.25, count: 10 },
+      b: { accuracy: 0.95, loss: 0.2, count: 10 },
+      changed: 1,
+      fixed: 1,
+      broken: 0,
+    },
+    {
+      split: "test",
+      a: { accuracy: 0.8, loss: 0.5, count: 5 },
+      b: { accuracy: 0.7, loss: 0.6, count: 5 },
+      changed: 2,
+      fixed: 0,
+      broken: 1,
+    },
+  ],
+  changed_total: 302,
+  changed: [
+    { sample_id: 11, split: "train", label: 1, a: outcome(0, 1.5), b: outcome(1, 0.1) },
+    { sample_id: 12, split: "test", label: 1, a: outcome(1, 0.2), b: outcome(0, 1.2) },
+  ],
+  flagged_summary: { count: 0, agree_a: 0, agree_b: 0, mean_loss_a: null, mean_loss_b: null },
+  flagged: [],
+};
+
+describe("FlagsView's version comparison", () => {
+  const requested: string[] = [];
+  beforeEach(() => {
+    requested.length = 0;
+    stubFetch((req: Request) => {
+      const url = new URL(req.url);
+      requested.push(url.pathname + url.search);
+      const body =
+        url.pathname === "/api/versions/compare" ? comparison : { items: [], total: 0, offset: 0, limit: 50 };
+      return jsonResponse(200, body);
+    });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("shows what GET /versions/compare answers, and opens a changed sample", async () => {
+    const onOpen = vi.fn();
+    render(
+      <QueryClientProvider client={makeQueryClient()}>
+        <FlagsView projectId={1} versions={[version(4, "base"), version(5, "retrained")]} onOpenSample={onOpen} />
+      </QueryClientProvider>,
+    );
+    const figures = await screen.findByRole("table", { name: "version comparison" });
+    const rows = [...figures.querySelectorAll("tbody tr")].map((tr) => tr.textContent);
+    expect(rows).toEqual(["train90.0%95.0%+5.0 pt0.2500.200", "test80.0%70.0%-10.0 pt0.5000.600"]);
+    expect(requested).toContain("/api/versions/compare?a=4&b=5&limit=300");
+    // Only the comparison is read: no full download of either version's results.
+    expect(requested.some((r) => r.includes("/samples"))).toBe(false);
+    expect(screen.getByText("epoch 3 of base vs epoch 2 of retrained")).toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Samples whose prediction changed (302)" })).toBeInTheDocument();
+    expect(screen.getByText("The first 2 are listed.")).toBeInTheDocument();
+
+    const changed = screen.getByRole("table", { name: "changed predictions" });
+    const fixedRow = within(changed).getByText("11").closest("tr") as HTMLElement;
+    expect(fixedRow.textContent).toBe("111011.500 → 0.100");
+    fireEvent.click(fixedRow);
+    expect(onOpen).toHaveBeenCalledWith(11);
+  });
+});
