@@ -27,6 +27,8 @@ from tests.support.custom_data import (
     write_stanford,
     zip_folder,
 )
+from tests.support.imports import imported as import_and_wait
+from tests.support.imports import run_job, upload
 
 TOKENIZER = {"vocab_size": 500, "max_length": 64}
 
@@ -43,26 +45,9 @@ def store(data_dir: Path) -> LocalArtifactStore:
     return LocalArtifactStore(data_dir / "artifacts")
 
 
-def upload(client: TestClient, project_id: int, filename: str, data: bytes, **form: Any) -> Any:
-    return client.post(f"/api/projects/{project_id}/datasets/upload", files={"file": (filename, data)},
-                       data={"vocab_size": "500", "max_length": "64", **{k: str(v) for k, v in form.items()}})
-
-
-def run_job(client: TestClient, job_id: int) -> dict[str, Any]:
-    """The import task's body, in this process (the real-worker path is in tests/integration)."""
-    from worker.tasks.imports import import_dataset
-
-    import_dataset(job_id)
-    job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-    return job
-
-
 def imported(client: TestClient, response: Any) -> dict[str, Any]:
-    assert response.status_code == 202, response.text
-    job = run_job(client, response.json()["id"])
-    assert job["state"] == "SUCCESS", job["error"]
-    dataset: dict[str, Any] = client.get(f"/api/datasets/{job['dataset_id']}").json()
-    assert dataset["status"] == "ready" and dataset["kind"] == "custom"
+    dataset = import_and_wait(client, response)
+    assert dataset["kind"] == "custom"
     return dataset
 
 

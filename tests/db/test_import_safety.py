@@ -30,9 +30,9 @@ from tests.conftest import reset_caches
 from tests.support.accounts import add_member, bearer, user_token
 from tests.support.custom_data import write_csv, write_csv_trio, zip_folder
 from tests.support.imdb_subset import copy_subset
+from tests.support.imports import imported, run_job, upload
 
 TOKENIZER = {"vocab_size": 500, "max_length": 64}
-FORM = {"vocab_size": "500", "max_length": "64"}
 
 
 @pytest.fixture
@@ -40,28 +40,6 @@ def project_id(client: TestClient) -> int:
     r = client.post("/api/projects", json={"name": "safety"})
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
-
-
-def upload(client: TestClient, project_id: int, filename: str, data: bytes, route: str = "upload",
-           headers: dict[str, str] | None = None, **form: Any) -> Any:
-    return client.post(f"/api/projects/{project_id}/datasets/{route}", files={"file": (filename, data)},
-                       data={**FORM, **{k: str(v) for k, v in form.items()}}, headers=headers)
-
-
-def run_job(client: TestClient, job_id: int) -> dict[str, Any]:
-    from worker.tasks.imports import import_dataset
-
-    import_dataset(job_id)
-    job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-    return job
-
-
-def imported(client: TestClient, response: Any) -> dict[str, Any]:
-    assert response.status_code == 202, response.text
-    job = run_job(client, response.json()["id"])
-    assert job["state"] == "SUCCESS", job["error"]
-    dataset: dict[str, Any] = client.get(f"/api/datasets/{job['dataset_id']}").json()
-    return dataset
 
 
 def path_import(client: TestClient, project_id: int, path: str | Path, **body: Any) -> Any:

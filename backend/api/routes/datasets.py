@@ -95,6 +95,20 @@ def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
     return JobOut.model_validate(job)
 
 
+def split_form(
+    val_size: Annotated[float, Form(gt=0)] = 0.2,
+    seed: Annotated[int, Form(ge=0)] = 0,
+    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
+    max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
+    lowercase: Annotated[bool, Form()] = True,
+) -> dict[str, Any]:
+    """The split and tokenizer fields of both upload forms, as SplitOptions' values."""
+    return {"val_size": val_size, "seed": seed,
+            "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}}
+
+
+SplitForm = Annotated[dict[str, Any], Depends(split_form)]
+
 UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "The upload is over LENSBOARD_MAX_UPLOAD_BYTES"},
     422: {"description": "The file is not a dataset: the message names the file and row"},
@@ -109,21 +123,15 @@ def upload_imdb(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="aclImdb_v1.tar.gz or the labeled subset archive (a .tar.gz of "
                                                  "aclImdb/{train,test}/{pos,neg}/<id>_<score>.txt)")],
+    split: SplitForm,
     name: Annotated[str, Form(min_length=1, max_length=200)] = "IMDB",
     subset_per_class: Annotated[int | None, Form(
         ge=1, description="Import only this many reviews per (split, class), chosen with the seed")] = None,
-    val_size: Annotated[float, Form(gt=0)] = 0.2,
-    seed: Annotated[int, Form(ge=0)] = 0,
-    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
-    max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
-    lowercase: Annotated[bool, Form()] = True,
 ) -> JobOut:
     """Upload the IMDB archive and import it as a job, with the options of the path import. The archive is
     stored as it came (streamed to disk, never whole in memory) and read by the worker."""
     get_project_or_404(session, project_id)
-    options = _options(ImdbImportOptions, {
-        "name": name, "subset_per_class": subset_per_class, "val_size": val_size, "seed": seed,
-        "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}})
+    options = _options(ImdbImportOptions, {**split, "name": name, "subset_per_class": subset_per_class})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
@@ -147,19 +155,13 @@ def upload_dataset(
     file: Annotated[UploadFile, File(description=(
         "train.csv / valid.csv / test.csv (columns text, label, optional split and id; the rest is "
         "metadata), a .jsonl, or a .zip / .tar.gz of such files or of Stanford's layout"))],
+    split: SplitForm,
     name: Annotated[str, Form(min_length=1, max_length=200)] = "dataset",
     format: Annotated[SourceFormat | None, Form(description="Detected from the file name when left out")] = None,
-    val_size: Annotated[float, Form(gt=0)] = 0.2,
-    seed: Annotated[int, Form(ge=0)] = 0,
-    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
-    max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
-    lowercase: Annotated[bool, Form()] = True,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
     get_project_or_404(session, project_id)
-    options = _options(CustomImportOptions, {
-        "name": name, "val_size": val_size, "seed": seed,
-        "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}})
+    options = _options(CustomImportOptions, {**split, "name": name})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
