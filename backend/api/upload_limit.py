@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.settings import get_settings
 
-UPLOAD_SUFFIX = "/datasets/upload"
+# The dataset upload routes: a custom dataset, and the IMDB archive.
+UPLOAD_SUFFIXES = ("/datasets/upload", "/datasets/imdb/upload")
 
 
 class _TooLarge(Exception):
@@ -33,7 +34,7 @@ class UploadSizeLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(UPLOAD_SUFFIX):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(UPLOAD_SUFFIXES):
             await self.app(scope, receive, send)
             return
         limit = get_settings().max_upload_bytes

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -121,10 +122,13 @@ class ApiClient:
         value = self._http.cookies.get(name)
         return str(value) if value is not None else None
 
-    def upload(self, path: str, file: Path, fields: dict[str, Any]) -> Any:
-        """POST `file` as multipart form field "file", with `fields` as form fields."""
+    def upload(self, path: str, file: Path, fields: dict[str, Any],
+               progress: Callable[[int], None] | None = None) -> Any:
+        """POST `file` as multipart form field "file", with `fields` as form fields. httpx streams the file
+        in chunks as it sends; `progress` gets the bytes read from it so far."""
         with open(file, "rb") as f:
-            return self.request("POST", path, files={"file": (file.name, f)}, **self._upload_timeout,
+            body: BinaryIO = f if progress is None else _Reporting(f, progress)  # type: ignore[assignment]
+            return self.request("POST", path, files={"file": (file.name, body)}, **self._upload_timeout,
                                 data={k: str(v).lower() if isinstance(v, bool) else str(v)
                                       for k, v in fields.items() if v is not None})
 
@@ -137,6 +141,29 @@ class ApiClient:
             if project["name"] == ref:
                 return dict(project)
         raise ProjectNotFound(f"no project named {ref!r}; see `lensboard projects`")
+
+
+class _Reporting:
+    """A file that reports its position after each read. It keeps fileno() and seek(), so that httpx still
+    knows the size (a Content-Length, not a chunked body) and rewinds it as it would the file."""
+
+    def __init__(self, f: BinaryIO, report: Callable[[int], None]) -> None:
+        self._f = f
+        self._report = report
+
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._f.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._f.read(size)
+        self._report(self._f.tell())
+        return data
 
 
 def _filename(response: httpx.Response, path: str) -> str:

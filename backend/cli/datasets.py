@@ -1,10 +1,8 @@
-"""`lensboard import-imdb PATH` and `lensboard import-dataset PROJECT PATH`: import into a project as a job,
-with a progress bar."""
+"""`lensboard import-imdb PATH` and `lensboard import-dataset PROJECT PATH`: upload a local file or folder (or,
+with --server-path, name a path on the server) and follow the import job with a progress bar."""
 
 from __future__ import annotations
 
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +11,7 @@ import typer
 from backend.cli.client import ApiClient, CliError, ProjectNotFound
 from backend.cli.jobs import follow_job
 from backend.cli.output import console
+from backend.cli.uploads import imdb_targz, local_upload, send, zip_folder
 from backend.core.data.imdb import download_imdb as fetch
 
 
@@ -27,7 +26,9 @@ def ensure_project(api: ApiClient, name: str) -> dict[str, Any]:
 
 
 def import_imdb(
-    path: Annotated[str, typer.Argument(help="aclImdb_v1.tar.gz, the labeled subset archive, or an aclImdb folder")],
+    path: Annotated[str, typer.Argument(help=(
+        "aclImdb_v1.tar.gz, the labeled subset archive, or an aclImdb folder, here (uploaded); with "
+        "--server-path, a path on the server"))],
     project: Annotated[str, typer.Option(help="Project name (created if missing) or id")] = "imdb",
     name: Annotated[str, typer.Option(help="Dataset name")] = "IMDB",
     subset: Annotated[int | None, typer.Option(min=1, help="Import only N reviews per (split, class)")] = None,
@@ -36,24 +37,37 @@ def import_imdb(
     vocab_size: Annotated[int | None, typer.Option(min=1, help="Vocabulary size (fitted on train)")] = None,
     max_length: Annotated[int | None, typer.Option(min=1, help="Tokens kept per review")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the subset and the validation split")] = None,
+    server_path: Annotated[bool, typer.Option(
+        "--server-path", help="PATH is on the server, under its import roots (administrators only): send the "
+                              "path, not the file")] = False,
 ) -> None:
-    """Import the IMDB reviews as a job and follow it until it is done."""
+    """Upload the IMDB reviews, import them as a job and follow it until it is done."""
     api = ApiClient()
-    # A path that exists here is sent absolute (the usual case: the server runs on this machine);
-    # anything else is passed through for the server to resolve.
-    local = Path(path).expanduser()
-    body: dict[str, Any] = {"path": str(local.resolve()) if local.exists() else path, "name": name}
-    optional = {"subset_per_class": subset, "val_size": val_size, "seed": seed}
-    body.update({k: v for k, v in optional.items() if v is not None})
-    tokenizer = {k: v for k, v in {"vocab_size": vocab_size, "max_length": max_length}.items() if v is not None}
-    if tokenizer:
-        body["tokenizer"] = tokenizer
-    target = ensure_project(api, project)
-    job = api.post(f"/projects/{target['id']}/datasets/imdb", body)
+    options = {"name": name, "subset_per_class": subset, "val_size": val_size, "seed": seed,
+               "vocab_size": vocab_size, "max_length": max_length}
+    if server_path:
+        target = ensure_project(api, project)
+        job = api.post(f"/projects/{target['id']}/datasets/imdb", _path_body(path, options))
+    else:
+        with local_upload(path, imdb_targz) as archive:
+            target = ensure_project(api, project)
+            job = send(api, f"/projects/{target['id']}/datasets/imdb/upload", archive, options)
     done = follow_job(api, job, f"import into {target['name']}")
     dataset = api.get(f"/datasets/{done['dataset_id']}") if done.get("dataset_id") else {}
     console.print(f"Imported dataset {dataset.get('id', '?')} with {dataset.get('num_samples', '?')} samples "
                   f"into project {target['name']} (id {target['id']}).")
+
+
+def _path_body(path: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a server-path import. A path that exists here is sent absolute (the server often runs
+    on this machine); anything else is passed through for the server to resolve."""
+    local = Path(path).expanduser()
+    body = {k: v for k, v in options.items() if v is not None and k not in ("vocab_size", "max_length")}
+    body["path"] = str(local.resolve()) if local.exists() else path
+    tokenizer = {k: options[k] for k in ("vocab_size", "max_length") if options.get(k) is not None}
+    if tokenizer:
+        body["tokenizer"] = tokenizer
+    return body
 
 
 FORMATS = ("csv", "jsonl", "zip", "tar.gz", "stanford")
@@ -65,29 +79,16 @@ def start_dataset_import(api: ApiClient, project_id: int, path: str, *, fmt: str
                          server_path: bool = False) -> dict[str, Any]:
     """Upload a local file (a local folder goes up as a zip) or, with `server_path`, name a path the
     server reads itself. Returns the import job."""
-    options: dict[str, Any] = {"name": name, "val_size": val_size, "seed": seed}
-    tokenizer = {k: v for k, v in {"vocab_size": vocab_size, "max_length": max_length}.items() if v is not None}
-    local = Path(path).expanduser()
+    options: dict[str, Any] = {"name": name, "val_size": val_size, "seed": seed, "vocab_size": vocab_size,
+                               "max_length": max_length}
     if server_path:
-        body = {k: v for k, v in options.items() if v is not None}
-        body.update({"path": str(local.resolve()) if local.exists() else path, "format": fmt})
-        if tokenizer:
-            body["tokenizer"] = tokenizer
-        job: dict[str, Any] = api.post(f"/projects/{project_id}/datasets/import", body)
+        job: dict[str, Any] = api.post(f"/projects/{project_id}/datasets/import",
+                                       {**_path_body(path, options), "format": fmt})
         return job
-    if not local.exists():
-        raise CliError(f"{path} does not exist (use --server-path for a path on the server)")
-    fields = {**options, **tokenizer, "format": fmt}
-    if local.is_file():
-        job = api.upload(f"/projects/{project_id}/datasets/upload", local, fields)
-        return job
-    with tempfile.TemporaryDirectory(prefix="lensboard-upload-") as tmp:
-        archive = Path(tmp) / f"{local.name or 'dataset'}.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            for f in sorted(local.rglob("*")):
-                if f.is_file() and not f.name.startswith("."):
-                    zf.write(f, f.relative_to(local).as_posix())
-        job = api.upload(f"/projects/{project_id}/datasets/upload", archive, {**fields, "format": "zip"})
+    with local_upload(path, zip_folder) as upload:
+        packed = Path(path).expanduser().is_dir()
+        job = send(api, f"/projects/{project_id}/datasets/upload", upload,
+                   {**options, "format": "zip" if packed else fmt})
         return job
 
 
@@ -105,11 +106,14 @@ def import_dataset(
     max_length: Annotated[int | None, typer.Option(min=1, help="Tokens kept per text")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the validation split")] = None,
     server_path: Annotated[bool, typer.Option(
-        "--server-path", help="PATH is on the server (under its import roots): send the path, not the files")] = False,
+        "--server-path", help="PATH is on the server, under its import roots (administrators only): send the "
+                              "path, not the files")] = False,
 ) -> None:
     """Upload a custom dataset (any two or more classes), import it as a job and follow it."""
     if format is not None and format not in FORMATS:
         raise CliError(f"--format must be one of {', '.join(FORMATS)}")
+    if not server_path and not Path(path).expanduser().exists():
+        raise CliError(f"{path} does not exist here (a path on the server needs --server-path)")
     api = ApiClient()
     target = ensure_project(api, project)
     job = start_dataset_import(api, target["id"], path, fmt=format, name=name, val_size=val_size, seed=seed,

@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     # A job whose worker stopped heartbeating for this long is taken over by another worker.
     job_lease_seconds: float = Field(default=60.0, gt=0)
     heartbeat_seconds: float = Field(default=5.0, gt=0)
-    # Dataset paths given to the API must lie under one of these roots (empty: data_dir and cwd).
+    # Folders an administrator's server-side dataset path may lie in, besides <data dir>/imports (always one).
+    # Never the rest of the data folder (its secret key, database and artifacts), whatever is configured.
     import_roots: list[Path] = Field(default_factory=list)
     max_text_bytes: int = Field(default=100_000, gt=0)
     # Custom dataset uploads: the request body (and each data file), everything an archive unpacks to,
@@ -146,13 +147,19 @@ class Settings(BaseSettings):
         return self.database_url is None and self.broker_url is None
 
     @property
+    def imports_dir(self) -> Path:
+        """The default import root, made at start: the one part of the data folder a dataset path may name."""
+        return self.data_dir / "imports"
+
+    @property
     def allowed_import_roots(self) -> list[Path]:
-        roots = self.import_roots or [self.data_dir, Path.cwd()]
-        return [Path(r).expanduser().resolve() for r in roots]
+        roots = [self.imports_dir, *self.import_roots]
+        return list(dict.fromkeys(Path(r).expanduser().resolve() for r in roots))
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     s = Settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
+    s.imports_dir.mkdir(exist_ok=True)
     return s

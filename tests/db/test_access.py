@@ -103,7 +103,7 @@ def test_every_operation_checks_access(client: TestClient, session_factory: sess
     unsecured = {op["operationId"] for _, _, op in ops if not op.get("security")}
     assert unsecured == PUBLIC, "operations without a security requirement must be exactly the public ones"
 
-    owner_only = []
+    owner_only, admin_only = [], []
     for method, path, op in ops:
         op_id = op["operationId"]
         if op_id in PUBLIC:
@@ -126,12 +126,20 @@ def test_every_operation_checks_access(client: TestClient, session_factory: sess
             continue
         if viewer != 403:
             failures.append(f"viewer {method.upper()} {path}: {viewer}, not 403")
+        if op.get("x-admin-only"):  # reading a path on the server: no project role is enough
+            admin_only.append((method, path, url))
+            continue
         if op.get("x-role") == "owner":
             owner_only.append((method, path, url))
             continue
         if (status := _call(client, method, url, who["editor"])) in (401, 403):
             failures.append(f"editor {method.upper()} {path}: {status}")
     assert owner_only, "the schema marks the owner-only operations with x-role: owner"
+    assert admin_only, "the schema marks the administrator-only operations with x-admin-only"
+    for method, path, url in admin_only:
+        for role in ("editor", "owner"):
+            if (status := _call(client, method, url, who[role])) != 403:
+                failures.append(f"{role} {method.upper()} {path}: {status}, not 403 (administrators only)")
     for method, path, url in sorted(owner_only, key=lambda o: o[0] == "delete" and "members" not in o[1]):
         if (status := _call(client, method, url, who["editor"])) != 403:
             failures.append(f"editor {method.upper()} {path}: {status}, not 403 (owner only)")

@@ -27,6 +27,8 @@ from tests.support.custom_data import (
     write_stanford,
     zip_folder,
 )
+from tests.support.imports import imported as import_and_wait
+from tests.support.imports import run_job, upload
 
 TOKENIZER = {"vocab_size": 500, "max_length": 64}
 
@@ -43,26 +45,9 @@ def store(data_dir: Path) -> LocalArtifactStore:
     return LocalArtifactStore(data_dir / "artifacts")
 
 
-def upload(client: TestClient, project_id: int, filename: str, data: bytes, **form: Any) -> Any:
-    return client.post(f"/api/projects/{project_id}/datasets/upload", files={"file": (filename, data)},
-                       data={"vocab_size": "500", "max_length": "64", **{k: str(v) for k, v in form.items()}})
-
-
-def run_job(client: TestClient, job_id: int) -> dict[str, Any]:
-    """The import task's body, in this process (the real-worker path is in tests/integration)."""
-    from worker.tasks.imports import import_dataset
-
-    import_dataset(job_id)
-    job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-    return job
-
-
 def imported(client: TestClient, response: Any) -> dict[str, Any]:
-    assert response.status_code == 202, response.text
-    job = run_job(client, response.json()["id"])
-    assert job["state"] == "SUCCESS", job["error"]
-    dataset: dict[str, Any] = client.get(f"/api/datasets/{job['dataset_id']}").json()
-    assert dataset["status"] == "ready" and dataset["kind"] == "custom"
+    dataset = import_and_wait(client, response)
+    assert dataset["kind"] == "custom"
     return dataset
 
 
@@ -81,7 +66,7 @@ def nothing_created(client: TestClient, project_id: int, data_dir: Path) -> None
 def test_csv_trio_from_a_folder_three_classes_and_metadata(client: TestClient, project_id: int, data_dir: Path,
                                                            session_factory: sessionmaker[Session],
                                                            store: ArtifactStore) -> None:
-    folder = write_csv_trio(data_dir / "news", per_class=12)
+    folder = write_csv_trio(data_dir / "imports" / "news", per_class=12)
     r = client.post(f"/api/projects/{project_id}/datasets/import",
                     json={"path": str(folder), "name": "news", "tokenizer": TOKENIZER})
     dataset = imported(client, r)
@@ -129,7 +114,7 @@ def test_jsonl_upload_carves_validation_out_of_train(client: TestClient, project
 
 def test_stanford_folder_with_custom_class_names(client: TestClient, project_id: int, data_dir: Path,
                                                  session_factory: sessionmaker[Session]) -> None:
-    root = write_stanford(data_dir / "topics", ["econ", "health", "tech"], per_class=10)
+    root = write_stanford(data_dir / "imports" / "topics", ["econ", "health", "tech"], per_class=10)
     r = client.post(f"/api/projects/{project_id}/datasets/import",
                     json={"path": str(root), "format": "stanford", "val_size": 0.2, "tokenizer": TOKENIZER})
     dataset = imported(client, r)
@@ -140,7 +125,7 @@ def test_stanford_folder_with_custom_class_names(client: TestClient, project_id:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"txt,label\nhello,a\n", "train.csv: missing column text"),
+    (b"txt,label\nhello,a\n", "train.csv: the first line must be a header naming the columns text and label"),
     (b"text,label\nhello,a\n\"\",b\n", "train.csv row 2: empty text"),
     (b"text,label\nhello,a\nbad \xff byte,b\n", "train.csv row 2: not valid UTF-8"),
 ])
@@ -159,7 +144,8 @@ def test_unknown_label_in_test_is_422(client: TestClient, project_id: int, data_
                                     {"text": "e", "label": "zz"}])
     r = upload(client, project_id, "d.zip", zip_folder(folder, tmp_path / "d.zip").read_bytes())
     assert r.status_code == 422
-    assert r.json()["detail"] == "test.csv row 3: label 'zz' does not occur in train (train has x, y)"
+    assert r.json()["detail"] == ("test.csv row 3: its label is none of train's 2 classes (a val or test label must "
+                                  "occur in train)")
     nothing_created(client, project_id, data_dir)
 
 

@@ -47,7 +47,7 @@ def news_folder(root: Path) -> Path:
 def import_news(client: TestClient, data_dir: Path) -> dict[str, Any]:
     project_id = client.post("/api/projects", json={"name": "news"}).json()["id"]
     r = client.post(f"/api/projects/{project_id}/datasets/import",
-                    json={"path": str(news_folder(data_dir / "news")), "name": "news",
+                    json={"path": str(news_folder(data_dir / "imports" / "news")), "name": "news",
                           "tokenizer": {"vocab_size": 500, "max_length": 64}})
     assert r.status_code == 202, r.text
     import_dataset(r.json()["id"])  # the task's body, in this process

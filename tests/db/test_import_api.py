@@ -22,14 +22,15 @@ def post(client: TestClient, project_id: int, **body: object) -> tuple[int, str]
 
 
 def test_bad_import_requests_are_422(client: TestClient, project_id: int, data_dir: Path) -> None:
-    notes = data_dir / "notes.txt"
+    imports = data_dir / "imports"  # the import root every server has
+    notes = imports / "notes.txt"
     notes.write_text("not an archive")
-    plain_gz = data_dir / "plain.gz"
+    plain_gz = imports / "plain.gz"
     plain_gz.write_bytes(gzip.compress(b"x"))
-    empty = data_dir / "empty"
+    empty = imports / "empty"
     empty.mkdir()
 
-    status, detail = post(client, project_id, path=str(data_dir / "missing.tar.gz"))
+    status, detail = post(client, project_id, path=str(imports / "missing.tar.gz"))
     assert status == 422 and "does not exist" in detail
     status, detail = post(client, project_id, path=str(notes))
     assert status == 422 and "notes.txt is not a .tar.gz archive" in detail
@@ -37,7 +38,7 @@ def test_bad_import_requests_are_422(client: TestClient, project_id: int, data_d
     assert status == 422 and "has no aclImdb" in detail
     status, detail = post(client, project_id, path="/etc/passwd")
     assert status == 422 and "outside the allowed import roots" in detail
-    status, detail = post(client, project_id, path=f"{data_dir}/x\0y.tar.gz")
+    status, detail = post(client, project_id, path=f"{imports}/x\0y.tar.gz")
     assert status == 422 and "NUL character" in detail
     status, detail = post(client, project_id, path=str(plain_gz), val_size=2.5)
     assert status == 422 and "val_size" in detail

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-import json
+import shutil
 import signal
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.api_server import ApiServer, cli, free_port, pid_alive
+from tests.support.custom_data import synthetic_rows, write_csv, write_csv_trio
 from tests.support.databases import SqliteDatabases
 from tests.support.worker_process import lensboard_env
 
@@ -60,7 +62,9 @@ def test_api_errors_exit_nonzero_with_their_message(server: ApiServer, data_dir:
         ("train", "nope"): "no project named 'nope'",
         ("train", "p", "--set", "dropout"): "--set expects key=value",
         ("samples", "999"): "version 999 not found",
-        ("import-imdb", "/etc/passwd", "--project", "p"): "outside the allowed import roots",
+        ("import-imdb", "/etc/passwd", "--project", "p", "--server-path"): "outside the allowed import roots",
+        ("import-imdb", "/etc/passwd", "--project", "p"): "passwd is not a .tar.gz archive (no gzip header)",
+        ("import-imdb", "/nowhere/a.tar.gz"): "/nowhere/a.tar.gz does not exist here",
         ("import-dataset", "p", "/etc/passwd", "--server-path"): "outside the allowed import roots",
         ("import-dataset", "p", "/etc/passwd"): "expected a .csv or .jsonl file",
         ("jobs", "--project", "12345"): "project 12345 not found",
@@ -139,7 +143,7 @@ def test_serve_rejects_bad_settings_and_unmigrated_databases(
 
 def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir: Path, imdb_subset: Path) -> None:
     """`make run`'s path: migrate, serve (which starts a worker beside the API), a job runs, clean shutdown."""
-    env = {**embedded_env(data_dir), "LENSBOARD_IMPORT_ROOTS": json.dumps([str(data_dir), str(imdb_subset.parent)])}
+    env = embedded_env(data_dir)
     migrated = cli(["migrate"], env)
     assert migrated.returncode == 0, migrated.stderr
     assert (data_dir / "lensboard.sqlite").exists()
@@ -188,7 +192,7 @@ def _implemented(*modules: str) -> bool:
                     reason="the IMDB import and the training pipeline are not in this checkout yet")
 def test_walkthrough_import_train_and_read_the_hardest_samples(data_dir: Path, imdb_subset: Path) -> None:
     """The README's CLI walkthrough on the embedded default: import, train with a live bar, read samples."""
-    env = {**embedded_env(data_dir), "LENSBOARD_IMPORT_ROOTS": json.dumps([str(data_dir), str(imdb_subset.parent)])}
+    env = embedded_env(data_dir)
     assert cli(["migrate"], env).returncode == 0
     server = ApiServer(env, data_dir / "server.log")
     server.start()
@@ -216,5 +220,79 @@ def test_walkthrough_import_train_and_read_the_hardest_samples(data_dir: Path, i
 
         listed = cli(["jobs", "--project", "walk"], server.env)
         assert listed.returncode == 0 and "import" in listed.stdout and "train" in listed.stdout
+    finally:
+        server.stop()
+
+
+def _wait_until_ready(server: ApiServer, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (ready := httpx.get(f"{server.url}/api/ready", timeout=10)).status_code != 200:
+        assert time.monotonic() < deadline, ready.text + server.log()
+        time.sleep(0.5)
+
+
+def test_imports_upload_local_files_and_only_administrators_send_server_paths(
+        data_dir: Path, imdb_subset: Path, tmp_path: Path) -> None:
+    """The README's first import as a newcomer runs it: the CLI uploads the local archive (or folder) to a
+    default server (no LENSBOARD_IMPORT_ROOTS), with the IMDB options; a path for the server to read is sent
+    only with --server-path, and only an administrator's is read."""
+    env = embedded_env(data_dir)
+    assert cli(["migrate"], env).returncode == 0
+    server = ApiServer(env, data_dir / "server.log")
+    server.start()
+    try:
+        _wait_until_ready(server)
+        archive = tmp_path / "subset.tar.gz"  # a seeded subset of the shared archive, packed as Stanford's
+        with tarfile.open(archive, "w:gz") as tf:
+            tf.add(imdb_subset, "aclImdb")
+        r = cli(["import-imdb", str(archive), "--project", "walk", "--subset", "10", "--val-size", "4",
+                 "--vocab-size", "500", "--max-length", "64"], server.env, timeout=300)
+        assert r.returncode == 0, r.stderr + server.log()
+        assert "uploaded subset.tar.gz" in r.stdout and "with 40 samples" in r.stdout, r.stdout
+        # An extracted aclImdb folder goes up as an archive built here.
+        r = cli(["import-imdb", str(imdb_subset), "--project", "walk", "--name", "folder", "--subset", "3",
+                 "--val-size", "2", "--vocab-size", "500", "--max-length", "64"], server.env, timeout=300)
+        assert r.returncode == 0 and "with 12 samples" in r.stdout, r.stderr + server.log()
+        datasets = httpx.get(f"{server.url}/api/projects/1/datasets", headers=server.headers).json()
+        assert [(d["kind"], d["source"], d["num_samples"]) for d in datasets] == [
+            ("imdb", "subset.tar.gz", 40), ("imdb", "aclImdb.tar.gz", 12)]
+
+        trio = write_csv_trio(tmp_path / "news", per_class=6)
+        r = cli(["import-dataset", "walk", str(trio), "--vocab-size", "300", "--max-length", "32"], server.env)
+        assert r.returncode == 0 and "into project walk" in r.stdout, r.stderr + server.log()
+        one = write_csv(tmp_path / "all.csv", [{**row, "split": "train" if i % 4 else "test"}
+                                               for i, row in enumerate(synthetic_rows(8))])
+        r = cli(["import-dataset", "walk", str(one), "--val-size", "3", "--vocab-size", "300"], server.env)
+        assert r.returncode == 0 and "in classes politics, science, sports" in r.stdout, r.stderr + server.log()
+
+        # The CSV error names what is missing and never repeats the file's first line.
+        secret = tmp_path / "secret.csv"
+        secret.write_text("lb_9f8e7d6c5b4a-not-for-you,x\nhello,a\n")
+        r = cli(["import-dataset", "walk", str(secret)], server.env)
+        assert r.returncode != 0 and "header naming the columns text and label" in r.stderr, r.stderr
+        assert "lb_9f8e7d6c5b4a" not in r.stderr + r.stdout
+
+        # Server paths: outside the roots refused; inside imports/ read, for an administrator...
+        r = cli(["import-dataset", "walk", "/etc/hostname", "--server-path"], server.env)
+        assert r.returncode != 0 and "outside the allowed import roots" in r.stderr, r.stderr
+        on_server = data_dir / "imports" / "subset.tar.gz"
+        shutil.copyfile(archive, on_server)
+        r = cli(["import-imdb", str(on_server), "--server-path", "--project", "walk", "--subset", "2",
+                 "--val-size", "2", "--vocab-size", "500"], server.env, timeout=300)
+        assert r.returncode == 0 and "with 8 samples" in r.stdout, r.stderr + server.log()
+        # ...and refused, with what to do instead, for an editor who is not one; who can upload.
+        assert cli(["users", "create", "bob", "--no-password"], server.env).returncode == 0
+        bob = {**server.env, "LENSBOARD_TOKEN": cli(["users", "token", "bob"], server.env).stdout.strip()}
+        added = httpx.post(f"{server.url}/api/projects/1/members", json={"username": "bob", "role": "editor"},
+                           headers=server.headers)
+        assert added.status_code == 201, added.text
+        for args in (["import-imdb", str(on_server), "--project", "walk", "--server-path"],
+                     ["import-dataset", "walk", str(trio), "--server-path"]):
+            r = cli(args, bob)
+            assert r.returncode != 0, r.stdout
+            assert "only a site administrator can import from a path on the server; upload the file instead" \
+                in r.stderr and "HTTP 403" in r.stderr, r.stderr
+        r = cli(["import-dataset", "walk", str(trio / "train.csv"), "--val-size", "3", "--vocab-size", "300"], bob)
+        assert r.returncode == 0, r.stderr + server.log()
     finally:
         server.stop()

@@ -6,6 +6,7 @@ set-ups a user actually deploys, without paying for all four combinations.
 
 from __future__ import annotations
 
+import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from backend.core.artifacts import get_store
+from backend.core.data.source_store import source_prefix
+from tests.support.imdb_subset import copy_subset
 from tests.support.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -70,11 +74,24 @@ def failing_import_is_recorded(client: TestClient, worker: WorkerProcess, path: 
 def test_import_on_embedded_broker(client: TestClient, embedded_worker: WorkerProcess, imdb_subset: Path,
                                    imdb_archive: str, data_dir: Path) -> None:
     import_and_check(client, embedded_worker, imdb_subset)
-    cut = data_dir / "cut.tar.gz"
+    cut = data_dir / "imports" / "cut.tar.gz"  # the import root every server has
     cut.write_bytes(Path(imdb_archive).read_bytes()[:300_000])
     failing_import_is_recorded(client, embedded_worker, cut)
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_import_on_redis(client: TestClient, redis_worker: WorkerProcess, imdb_subset: Path) -> None:
+def test_import_on_redis(client: TestClient, redis_worker: WorkerProcess, imdb_subset: Path, tmp_path: Path) -> None:
     import_and_check(client, redis_worker, imdb_subset)
+    # An uploaded archive: staged in the artifact store by the API, read there by the worker, then removed.
+    archive = tmp_path / "small.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(copy_subset(imdb_subset, tmp_path, per_class=12), "aclImdb")
+    project = client.post("/api/projects", json={"name": "uploaded"}).json()
+    r = client.post(f"/api/projects/{project['id']}/datasets/imdb/upload",
+                    files={"file": (archive.name, archive.read_bytes())},
+                    data={"subset_per_class": "10", "val_size": "4", "vocab_size": "500", "max_length": "64"})
+    assert r.status_code == 202, r.text
+    job = wait_for_job(client, r.json()["id"], redis_worker)
+    assert job["state"] == "SUCCESS", f"{job['error']}\n{redis_worker.log()}"
+    assert job["result"]["num_samples"] == 40 and job["result"]["counts"]["val"]["total"] == 4
+    assert not get_store().exists(source_prefix(job["dataset_id"]))

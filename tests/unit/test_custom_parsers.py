@@ -43,12 +43,12 @@ def test_single_csv_with_split_column_id_and_sparse_metadata(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"body,label\nhello,a\n", "train.csv: missing column text (the header has: body, label)"),
+    (b"body,label\nhello,a\n", "train.csv: the first line must be a header naming the columns text and label"),
     (b"text,label\nhello,a\n   ,b\nbye,b\n", "train.csv row 2: empty text"),
     (b"text,label\nhello,a\nbye,\n", "train.csv row 2: empty label"),
     (b"text,label\nhello,a\n\"two\nlines\",b\nbad \xff here,b\n", "train.csv row 3: not valid UTF-8"),
     (b"text,label\nhello,a\nbye,b,extra\n", "train.csv row 2: 3 fields, the header has 2"),
-    (b"text,label\nhello,a\nbye,a\n", "train has only one class ('a')"),
+    (b"text,label\nhello,a\nbye,a\n", "train has only one class; a classifier needs two or more"),
 ])
 def test_csv_errors_name_the_row(tmp_path: Path, content: bytes, message: str) -> None:
     (tmp_path / "train.csv").write_bytes(content)
@@ -60,7 +60,7 @@ def test_csv_errors_name_the_row(tmp_path: Path, content: bytes, message: str) -
 def test_unknown_label_in_valid_is_an_error_with_its_row(tmp_path: Path) -> None:
     write_csv(tmp_path / "train.csv", [{"text": "x", "label": "a"}, {"text": "y", "label": "b"}])
     write_csv(tmp_path / "valid.csv", [{"text": "x", "label": "a"}, {"text": "z", "label": "c"}])
-    message = "valid.csv row 2: label 'c' does not occur in train (train has a, b)"
+    message = "valid.csv row 2: its label is none of train's 2 classes (a val or test label must occur in train)"
     with pytest.raises(DatasetFormatError, match=re.escape(message)):
         read_source(tmp_path, None, LIMITS)
 

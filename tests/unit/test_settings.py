@@ -36,7 +36,7 @@ def test_embedded_defaults(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert s.celery_broker == f"sqla+sqlite:///{s.data_dir / 'broker.sqlite'}"
     assert s.artifacts == str(s.data_dir / "artifacts")
     assert (s.host, s.port, s.secret_key) == ("127.0.0.1", 8000, None)
-    assert s.allowed_import_roots == [s.data_dir, tmp_path.resolve()]
+    assert s.allowed_import_roots == [s.data_dir / "imports"]  # not the data folder, nor the working directory
 
 
 def test_data_dir_is_configurable(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:

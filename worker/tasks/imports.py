@@ -12,7 +12,7 @@ from backend.core.data.importer import import_custom_dataset, import_imdb_datase
 from backend.core.data.source_store import source_prefix
 from backend.core.db.models import Dataset
 from backend.core.jobs.app import celery_app
-from backend.core.specs.imports import CustomImportOptions, ImdbImportRequest
+from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest
 from worker.job_runner import JobContext, run_job
 
 
@@ -34,17 +34,22 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         def progress(f: float, message: str) -> None:
             ctx.progress(f, message)
 
-        if dataset.kind == "custom":
-            # Imported, or failed for good (the dataset is marked failed): the staged source has served.
-            # A worker that dies mid-import (not an Exception) leaves it for the job's retry.
-            try:
-                stats = import_custom_dataset(session, dataset, store,
-                                              CustomImportOptions.model_validate(ctx.params()), progress)
-            except Exception:
+        params = ctx.params()
+        # An uploaded source (every custom one, an IMDB archive without a path) was staged for this job.
+        # Imported, or failed for good (the dataset is marked failed): the staged source has served.
+        # A worker that dies mid-import (not an Exception) leaves it for the job's retry.
+        staged = dataset.kind == "custom" or "path" not in params
+        try:
+            if dataset.kind == "custom":
+                stats = import_custom_dataset(session, dataset, store, CustomImportOptions.model_validate(params),
+                                              progress)
+            else:
+                options = (ImdbImportRequest if "path" in params else ImdbImportOptions).model_validate(params)
+                stats = import_imdb_dataset(session, dataset, store, options, progress)
+        except Exception:
+            if staged:
                 store.delete_prefix(source_prefix(dataset.id))
-                raise
+            raise
+        if staged:
             store.delete_prefix(source_prefix(dataset.id))
-        else:
-            stats = import_imdb_dataset(session, dataset, store, ImdbImportRequest.model_validate(ctx.params()),
-                                        progress)
         return {"dataset_id": dataset.id, "num_samples": dataset.num_samples, "counts": stats["counts"]}

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.api.auth import CurrentPrincipal, Forbidden, Principal
 from backend.api.deps import SessionDep, SettingsDep, get_or_404
 from backend.api.errors import PayloadTooLarge, Unprocessable
 from backend.api.limits import RATE_LIMITED, rate_limit
@@ -16,53 +18,75 @@ from backend.api.schemas.datasets import DatasetImportRequest, DatasetOut
 from backend.api.schemas.jobs import JobOut
 from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
 from backend.core.artifacts import get_store
-from backend.core.data.imdb import ImdbFormatError, check_source
+from backend.core.artifacts.store import ArtifactStore
+from backend.core.data.imdb import CLASSES, ImdbFormatError, check_source
+from backend.core.data.import_paths import ImportPathRefused, resolve_import_path
 from backend.core.data.records import DatasetFormatError, SourceData
-from backend.core.data.source_store import save_source, source_prefix
+from backend.core.data.source_store import save_archive, save_source, source_prefix
 from backend.core.db.models import Dataset
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 from backend.core.settings import Settings
-from backend.core.specs.imports import CustomImportOptions, ImdbImportRequest, SourceFormat, TokenizerConfig
+from backend.core.specs.imports import (
+    CustomImportOptions,
+    ImdbImportOptions,
+    ImdbImportRequest,
+    SourceFormat,
+    TokenizerConfig,
+)
 
 router = APIRouter(tags=["datasets"])
-# The upload form's tokenizer fields default to the same values as every other import.
+Options = TypeVar("Options", bound=BaseModel)
+# The upload forms' tokenizer fields default to the same values as every other import.
 TOKENIZER_DEFAULTS = TokenizerConfig()
 
-
-def allowed_path(raw: str, settings: Settings) -> Path:
-    """Dataset paths are read only from configured roots, so the API can't be used to read any file."""
-    if "\0" in raw:  # no file has one, and the OS calls below would raise instead of answering
-        raise Unprocessable(f"path {raw!r} contains a NUL character")
-    path = Path(raw).expanduser().resolve()
-    if not any(path == root or root in path.parents for root in settings.allowed_import_roots):
-        roots = ", ".join(str(r) for r in settings.allowed_import_roots)
-        raise Unprocessable(f"path {raw!r} lies outside the allowed import roots ({roots})")
-    if not path.exists():
-        raise Unprocessable(f"path {raw!r} does not exist")
-    return path
+# Reading a path on the server is for site administrators: it is how the server's own files could reach a
+# dataset (and its error messages). Everyone else uploads. Marked in the schema for tests/db/test_access.py.
+ADMIN_ONLY: dict[str, Any] = {"x-admin-only": True}
+SERVER_PATH_FORBIDDEN = ("only a site administrator can import from a path on the server; upload the file instead "
+                         "(`lensboard import-imdb FILE` / `lensboard import-dataset PROJECT FILE` without "
+                         "--server-path, or POST .../datasets/imdb/upload and .../datasets/upload)")
 
 
-def resolve_import_path(raw: str, settings: Settings) -> Path:
-    """An allowed IMDB path. Obvious mistakes (not a .tar.gz, a folder without the layout) are answered now
-    with 422; the rest (bad UTF-8, a truncated archive) fails the import job with the same kind of message.
-    """
-    path = allowed_path(raw, settings)
+def server_path_importer(principal: CurrentPrincipal) -> Principal:
+    if not principal.user.is_admin:
+        raise Forbidden(SERVER_PATH_FORBIDDEN)
+    return principal
+
+
+SERVER_PATH_RESPONSES: dict[int | str, dict[str, object]] = {
+    403: {"description": "Not a site administrator (upload instead), or not an editor of the project"},
+    422: {"description": "The path is outside the import roots, does not exist, or is not a dataset"},
+}
+
+
+def _allowed_path(raw: str, settings: Settings) -> Path:
+    try:
+        return resolve_import_path(raw, settings)
+    except ImportPathRefused as e:
+        raise Unprocessable(str(e)) from e
+
+
+def _check_imdb(path: Path) -> None:
+    """Obvious mistakes (not a .tar.gz, a folder without the layout) are answered now with 422; the rest (bad
+    UTF-8, a truncated archive) fails the import job with the same kind of message."""
     try:
         check_source(path)
     except ImdbFormatError as e:
         raise Unprocessable(str(e)) from e
-    return path
 
 
 @router.post("/projects/{project_id}/datasets/imdb", status_code=202, operation_id="importImdb",
-             dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
+             dependencies=[rate_limit("compute"), Depends(server_path_importer)], openapi_extra=ADMIN_ONLY,
+             responses={**RATE_LIMITED, **SERVER_PATH_RESPONSES})
 def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
                 settings: SettingsDep) -> JobOut:
-    """Import IMDB (archive or extracted folder) as a background job. Poll or stream the job."""
+    """Import IMDB (archive or extracted folder) from a path on the server, as a background job (site
+    administrators only; others upload). Poll or stream the job."""
     get_project_or_404(session, project_id)
-    path = resolve_import_path(body.path, settings)
+    path = _allowed_path(body.path, settings)
+    _check_imdb(path)
     dataset = Dataset(project_id=project_id, name=body.name, source=str(path), kind="imdb",
-                      status="importing", classes=["neg", "pos"], config=body.model_dump(), stats={})
+                      status="importing", classes=list(CLASSES), config=body.model_dump(), stats={})
     session.add(dataset)
     session.flush()
     job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
@@ -71,10 +95,55 @@ def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
     return JobOut.model_validate(job)
 
 
+def split_form(
+    val_size: Annotated[float, Form(gt=0)] = 0.2,
+    seed: Annotated[int, Form(ge=0)] = 0,
+    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
+    max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
+    lowercase: Annotated[bool, Form()] = True,
+) -> dict[str, Any]:
+    """The split and tokenizer fields of both upload forms, as SplitOptions' values."""
+    return {"val_size": val_size, "seed": seed,
+            "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}}
+
+
+SplitForm = Annotated[dict[str, Any], Depends(split_form)]
+
 UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "The upload is over LENSBOARD_MAX_UPLOAD_BYTES"},
     422: {"description": "The file is not a dataset: the message names the file and row"},
 }
+
+
+@router.post("/projects/{project_id}/datasets/imdb/upload", status_code=202, operation_id="uploadImdb",
+             dependencies=[rate_limit("compute")], responses={**RATE_LIMITED, **UPLOAD_RESPONSES})
+def upload_imdb(
+    project_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="aclImdb_v1.tar.gz or the labeled subset archive (a .tar.gz of "
+                                                 "aclImdb/{train,test}/{pos,neg}/<id>_<score>.txt)")],
+    split: SplitForm,
+    name: Annotated[str, Form(min_length=1, max_length=200)] = "IMDB",
+    subset_per_class: Annotated[int | None, Form(
+        ge=1, description="Import only this many reviews per (split, class), chosen with the seed")] = None,
+) -> JobOut:
+    """Upload the IMDB archive and import it as a job, with the options of the path import. The archive is
+    stored as it came (streamed to disk, never whole in memory) and read by the worker."""
+    get_project_or_404(session, project_id)
+    options = _options(ImdbImportOptions, {**split, "name": name, "subset_per_class": subset_per_class})
+    filename = safe_filename(file.filename)
+    with upload_folder(settings) as work:
+        path = _save(file, work / filename, settings)
+        _check_imdb(path)
+        dataset = Dataset(project_id=project_id, name=options.name, source=filename, kind="imdb",
+                          status="importing", classes=list(CLASSES), config=options.model_dump(), stats={})
+
+        def stage(store: ArtifactStore, dataset_id: int) -> None:
+            with open(path, "rb") as f:
+                save_archive(store, dataset_id, f)
+
+        return _start_staged_import(session, dataset, options.model_dump(), stage)
 
 
 @router.post("/projects/{project_id}/datasets/upload", status_code=202, operation_id="uploadDataset",
@@ -86,47 +155,49 @@ def upload_dataset(
     file: Annotated[UploadFile, File(description=(
         "train.csv / valid.csv / test.csv (columns text, label, optional split and id; the rest is "
         "metadata), a .jsonl, or a .zip / .tar.gz of such files or of Stanford's layout"))],
+    split: SplitForm,
     name: Annotated[str, Form(min_length=1, max_length=200)] = "dataset",
     format: Annotated[SourceFormat | None, Form(description="Detected from the file name when left out")] = None,
-    val_size: Annotated[float, Form(gt=0)] = 0.2,
-    seed: Annotated[int, Form(ge=0)] = 0,
-    vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
-    max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
-    lowercase: Annotated[bool, Form()] = True,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
     get_project_or_404(session, project_id)
-    options = _options({"name": name, "val_size": val_size, "seed": seed,
-                        "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}})
+    options = _options(CustomImportOptions, {**split, "name": name})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
-        path = work / filename
-        try:
-            save_upload(file.file, path, settings.max_upload_bytes)
-        except UploadTooLarge as e:
-            raise PayloadTooLarge(str(e)) from e
+        path = _save(file, work / filename, settings)
         source = _read(path, format, work, settings)
     return _start_custom_import(session, project_id, source, filename, options)
 
 
-@router.post("/projects/{project_id}/datasets/import", status_code=202, operation_id="importDataset")
+@router.post("/projects/{project_id}/datasets/import", status_code=202, operation_id="importDataset",
+             dependencies=[Depends(server_path_importer)], openapi_extra=ADMIN_ONLY, responses=SERVER_PATH_RESPONSES)
 def import_dataset(project_id: int, body: DatasetImportRequest, session: SessionDep,
                    settings: SettingsDep) -> JobOut:
-    """Import a custom dataset from a server-side path (under the allowed import roots) as a job."""
+    """Import a custom dataset from a path on the server (under the import roots) as a job (site
+    administrators only; others upload)."""
     get_project_or_404(session, project_id)
-    path = allowed_path(body.path, settings)
+    path = _allowed_path(body.path, settings)
     with upload_folder(settings) as work:
         source = _read(path, body.format, work, settings)
     options = CustomImportOptions.model_validate(body.model_dump(exclude={"path", "format"}))
     return _start_custom_import(session, project_id, source, str(path), options)
 
 
-def _options(values: dict[str, object]) -> CustomImportOptions:
+def _options(model: type[Options], values: dict[str, object]) -> Options:
     try:
-        return CustomImportOptions.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as e:
         first = e.errors()[0]
         raise Unprocessable(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from e
+
+
+def _save(file: UploadFile, dest: Path, settings: Settings) -> Path:
+    """The upload, copied to `dest` in chunks (the request body was spooled to disk, not held in memory)."""
+    try:
+        save_upload(file.file, dest, settings.max_upload_bytes)
+    except UploadTooLarge as e:
+        raise PayloadTooLarge(str(e)) from e
+    return dest
 
 
 def _read(path: Path, fmt: SourceFormat | None, work: Path, settings: Settings) -> SourceData:
@@ -138,23 +209,33 @@ def _read(path: Path, fmt: SourceFormat | None, work: Path, settings: Settings) 
 
 def _start_custom_import(session: Session, project_id: int, source: SourceData, origin: str,
                          options: CustomImportOptions) -> JobOut:
-    """The dataset row, its validated source in the artifact store and the job, all or none of them."""
     dataset = Dataset(project_id=project_id, name=options.name, source=origin, kind="custom",
                       status="importing", classes=source.classes, config=options.model_dump(), stats={})
+    return _start_staged_import(session, dataset, options.model_dump(),
+                                lambda store, dataset_id: save_source(store, dataset_id, source))
+
+
+def _start_staged_import(session: Session, dataset: Dataset, params: dict[str, Any],
+                         stage: Callable[[ArtifactStore, int], None]) -> JobOut:
+    """The dataset row, its source staged in the artifact store and the job, all or none of them."""
     session.add(dataset)
     session.flush()
     store = get_store()
     try:
-        save_source(store, dataset.id, source)
-        job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
-                         params=options.model_dump())
+        stage(store, dataset.id)
+        job = create_job(session, "import", project_id=dataset.project_id, dataset_id=dataset.id, params=params)
         session.commit()
     except BaseException:
         session.rollback()
         store.delete_prefix(source_prefix(dataset.id))
         raise
+
+    def unsent() -> None:
+        dataset.status = "failed"
+        store.delete_prefix(source_prefix(dataset.id))
+
     # Committed: from here the job (and its staged source) stays, to be run or recovered.
-    enqueue(session, job, TASK_FOR_KIND["import"])
+    enqueue(session, job, TASK_FOR_KIND["import"], on_unsent=unsent)
     return JobOut.model_validate(job)
 
 

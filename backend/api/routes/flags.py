@@ -142,6 +142,9 @@ def export_cleaned_dataset(
     if dataset is None:
         what = "ready dataset in project" if dataset_id is None else f"dataset {dataset_id} in project"
         raise NotFound(what, project_id)
+    if format == "tar.gz" and (bad := exports.unsafe_class(dataset)) is not None:
+        raise Conflict(f"class {bad} of dataset {dataset.id} has a name that cannot be a folder in the archive; "
+                       "export it as csv instead")
     ds_id = dataset.id
     name = f"project-{project_id}-dataset-{ds_id}-cleaned.{format}"
 

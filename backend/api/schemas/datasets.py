@@ -13,9 +13,9 @@ from backend.core.specs.imports import CustomImportOptions, SourceFormat
 
 class DatasetImportRequest(CustomImportOptions):
     path: str = Field(min_length=1, description=(
-        "A server-side file or folder under the allowed import roots: a .csv or .jsonl file, a folder of "
-        "them (train.csv, valid.csv, test.csv), a .zip or .tar.gz of those, or a folder in Stanford's "
-        "layout (<split>/<class>/<id>_<score>.txt)"))
+        "A server-side file or folder under the import roots (administrators only; others upload): a .csv or "
+        ".jsonl file, a folder of them (train.csv, valid.csv, test.csv), a .zip or .tar.gz of those, or a folder "
+        "in Stanford's layout (<split>/<class>/<id>_<score>.txt)"))
     format: SourceFormat | None = Field(default=None, description="Detected from the path when left out")
 
 

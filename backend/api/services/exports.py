@@ -7,7 +7,6 @@ flags applied: a corrected label moves the review to its new class, a removal dr
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -19,7 +18,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from backend.api.services.csv_cells import SafeCsvWriter
 from backend.api.services.flags import confirmed_fixes
+from backend.core.data.archives import plain_member_name
+from backend.core.data.records import class_name_ok
 from backend.core.db.models import Dataset, Flag, Sample
 
 CHUNK = 500
@@ -57,7 +59,7 @@ def _flag_dict(row: Any) -> dict[str, Any]:
 
 def flags_csv(session: Session, project_id: int) -> Iterator[bytes]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = SafeCsvWriter(buf)
     writer.writerow(FLAG_COLUMNS)
     for row in _rows(session, _flag_query(project_id)):
         d = _flag_dict(row)
@@ -130,13 +132,20 @@ class _Sink(io.RawIOBase):
         return data
 
 
+def unsafe_class(dataset: Dataset) -> int | None:
+    """The index of the first class whose name cannot be a folder of the cleaned archive (a dataset imported
+    before class names were checked at import), or None."""
+    return next((i for i, name in enumerate(dataset.classes) if not class_name_ok(name)), None)
+
+
 def cleaned_targz(session: Session, project_id: int, dataset: Dataset) -> Iterator[bytes]:
+    """Stanford's layout; every member name is checked to be a plain relative path as it is written."""
     sink = _Sink()
     now = time.time()
     with tarfile.open(fileobj=sink, mode="w|gz") as tf:
         for sample, label in _clean_samples(session, project_id, dataset):
             data = sample.text.encode("utf-8")
-            info = tarfile.TarInfo(stanford_path(sample, _class_name(dataset, label)))
+            info = tarfile.TarInfo(plain_member_name(stanford_path(sample, _class_name(dataset, label))))
             info.size = len(data)
             info.mtime = int(now)
             info.mode = 0o644
@@ -148,7 +157,7 @@ def cleaned_targz(session: Session, project_id: int, dataset: Dataset) -> Iterat
 
 def cleaned_csv(session: Session, project_id: int, dataset: Dataset) -> Iterator[bytes]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = SafeCsvWriter(buf)
     writer.writerow(CLEAN_COLUMNS)
     for s, label in _clean_samples(session, project_id, dataset):
         writer.writerow([s.id, s.key, s.split, label, _class_name(dataset, label), s.label,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.api.services.csv_cells import SafeCsvWriter
 from backend.core.db.models import SuspectRanking, SuspectScore
 
 CSV_COLUMNS = ("sample_id", "score", "reason", "label", "p_positive", "loss")
@@ -24,7 +24,7 @@ def latest_ranking(session: Session, version_id: int, *, done: bool = True) -> S
 def suspects_csv(session: Session, ranking_id: int, split: str | None) -> Iterator[bytes]:
     """`sample_id,score,reason,label,p_positive,loss`: every sample of the split, most suspect first."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = SafeCsvWriter(buf)
     writer.writerow(CSV_COLUMNS)
     q = (select(SuspectScore.sample_id, SuspectScore.score, SuspectScore.reason, SuspectScore.label,
                 SuspectScore.p_positive, SuspectScore.loss)

@@ -5,7 +5,6 @@ The checkpoint needs no service: the API streams the stored file as it is (torch
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.api.services.csv_cells import SafeCsvWriter
 from backend.core.db.models import BatchMetric, EpochMetric, Sample, SampleResult
 
 MetricsKind = Literal["epoch", "batch"]
@@ -53,7 +53,7 @@ def metrics_csv(session: Session, version_id: int, kind: MetricsKind) -> str:
         select(*(getattr(model, c) for c in columns)).where(model.version_id == version_id).order_by(*order)
     ).all()
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = SafeCsvWriter(buf)
     writer.writerow(columns)
     writer.writerows(rows)
     return buf.getvalue()

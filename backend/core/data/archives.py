@@ -1,9 +1,10 @@
 """Unpacking an uploaded .zip or .tar.gz safely, into a folder that backend.core.data.custom then reads.
 
 Refused, with nothing left behind: a member whose path would land outside the target folder (absolute,
-`..`, a drive letter), links and device files, more than `max_total_bytes` uncompressed, and an absurd
-compression ratio (a zip bomb). Sizes are counted as bytes are written, not taken from headers that
-can lie.
+`..`, a drive letter), links and device files, a member twice, more than `max_total_bytes` uncompressed,
+and an absurd compression ratio (a zip bomb). Sizes are counted as bytes are written, not taken from
+headers that can lie. Messages name the archive by its file name and members by their names in it,
+never by where they would land on the server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from backend.core.data.records import DatasetFormatError
+from backend.core.data.records import DatasetFormatError, error_reason
 
 CHUNK = 1 << 20
 # Below this many bytes a high ratio is harmless (a tiny file of repeated characters).
@@ -72,6 +73,21 @@ def safe_member_path(dest: Path, name: str, archive: str) -> Path | None:
     return target
 
 
+class UnsafeMemberName(ValueError):
+    pass
+
+
+def plain_member_name(name: str) -> str:
+    """`name` when it is a plain relative path (what an archive we write may hold), else UnsafeMemberName:
+    whoever extracts our archive with a naive tool (Python's `extractall()` before 3.14) must not get a
+    file outside their folder."""
+    parts = name.split("/")
+    if (not name or name.startswith("/") or "\\" in name or "\0" in name or ":" in parts[0]
+            or any(part in ("", ".", "..") for part in parts)):
+        raise UnsafeMemberName(f"refusing to write archive member {name!r}: not a plain relative path")
+    return name
+
+
 class _Budget:
     def __init__(self, archive: str, compressed: int, limits: ArchiveLimits) -> None:
         self.archive = archive
@@ -87,9 +103,16 @@ class _Budget:
             raise DatasetFormatError(f"{self.archive} expands more than {self.limits.max_ratio:g} times "
                                      "(a zip bomb?); refused")
 
-    def copy(self, src: IO[bytes], target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "xb") as out:
+    def copy(self, src: IO[bytes], target: Path, member: str) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out = open(target, "xb")  # noqa: SIM115 (closed below; opening is what can clash)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError) as e:
+            raise DatasetFormatError(f"{self.archive}: member {member!r} appears twice, or as both a file and a "
+                                     "folder; each name may occur once") from e
+        except OSError as e:
+            raise DatasetFormatError(f"{self.archive}: member {member!r} cannot be unpacked ({error_reason(e)})") from e
+        with out:
             while chunk := src.read(CHUNK):
                 self.written += len(chunk)
                 self.check(self.written)
@@ -111,11 +134,9 @@ def _extract_zip(path: Path, dest: Path, limits: ArchiveLimits) -> None:
                 if target is None or info.is_dir():
                     continue
                 with zf.open(info) as src:
-                    budget.copy(src, target)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
-        raise DatasetFormatError(f"{path.name} is not a readable .zip archive: {e}") from e
-    except FileExistsError as e:
-        raise DatasetFormatError(f"{path.name}: a member appears twice ({e.filename})") from e
+                    budget.copy(src, target, info.filename)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as e:
+        raise DatasetFormatError(f"{path.name} is not a readable .zip archive: {error_reason(e)}") from e
 
 
 def _extract_tar(path: Path, dest: Path, limits: ArchiveLimits) -> None:
@@ -132,8 +153,6 @@ def _extract_tar(path: Path, dest: Path, limits: ArchiveLimits) -> None:
                 src = tf.extractfile(member)
                 if src is None:
                     raise DatasetFormatError(f"{path.name}: member {member.name!r} cannot be read")
-                budget.copy(src, target)
+                budget.copy(src, target, member.name)
     except (tarfile.TarError, zlib.error, EOFError, OSError) as e:
-        if isinstance(e, FileExistsError):
-            raise DatasetFormatError(f"{path.name}: a member appears twice ({e.filename})") from e
-        raise DatasetFormatError(f"{path.name} is not a readable .tar.gz archive: {e}") from e
+        raise DatasetFormatError(f"{path.name} is not a readable .tar.gz archive: {error_reason(e)}") from e

@@ -8,6 +8,10 @@ Shapes (a single file, or a folder holding them; archives are unpacked first by 
 
 Row numbers in messages count data rows from 1 (a CSV's header is not a row; a JSONL row is its line).
 Classes are the sorted names seen in train; a val/test label that train lacks is an error.
+
+Messages name the file, the row and the column, and say what was expected; they never quote the data
+itself (an administrator's server-side path could name a file that is not a dataset at all, and its first
+line would then be read back to them).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from backend.core.data.records import DatasetFormatError, SourceData, SourceRecord
+from backend.core.data.records import CLASS_NAME_RULE, DatasetFormatError, SourceData, SourceRecord, class_name_ok
 
 Format = Literal["csv", "jsonl", "stanford"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "stanford")
@@ -96,12 +100,12 @@ def find_root(folder: Path) -> Path:
 def read_source(path: Path, fmt: Format | None, limits: Limits) -> SourceData:
     """Every record of the file or folder at `path`, validated; raises DatasetFormatError naming rows."""
     if not path.exists():
-        raise DatasetFormatError(f"{path} does not exist")
+        raise DatasetFormatError(f"{path.name} does not exist")
     fmt = fmt or detect_format(path)
     if fmt == "stanford":
         if not path.is_dir():
             raise DatasetFormatError(f"{path.name}: Stanford's layout is a folder of <split>/<class>/*.txt")
-        return _finish(list(_stanford_records(find_root(path), limits)), {})
+        return _finish(list(_stanford_records(find_root(path), limits)), {}, {})
     suffixes = CSV_SUFFIXES if fmt == "csv" else JSONL_SUFFIXES
     files = [path] if path.is_file() else sorted(
         p for p in find_root(path).iterdir() if p.is_file() and p.name.lower().endswith(suffixes))
@@ -150,11 +154,13 @@ def _csv_rows(name: str, data: bytes, errors: _Errors) -> Iterator[_Row]:
         columns = [h.strip() for h in header]
         missing = [c for c in ("text", "label") if c not in columns]
         if missing:
-            errors.add(f"{name}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                       f"(the header has: {', '.join(columns) or 'nothing'})")
+            errors.add(f"{name}: the first line must be a header naming the columns text and label (and optionally "
+                       f"split, id and metadata columns); it has no {' and no '.join(missing)} column")
             return
         if len(set(columns)) != len(columns):
-            errors.add(f"{name}: the header repeats a column name ({', '.join(columns)})")
+            first = next(i for i, c in enumerate(columns) if columns.index(c) != i)
+            errors.add(f"{name}: the header names one column twice (columns {columns.index(columns[first]) + 1} "
+                       f"and {first + 1}); each column needs its own name")
             return
         split = _split_of_name(name)
         if split is None and "split" not in columns:
@@ -222,17 +228,21 @@ def _records(rows: list[_Row], from_csv: bool) -> SourceData:
         if label is None or isinstance(label, dict | list) or not str(label).strip():
             errors.add(f"{row.where}: empty label")
             continue
+        if not class_name_ok(str(label).strip()):
+            errors.add(f"{row.where}: the label is not a usable class name ({CLASS_NAME_RULE})")
+            continue
         raw_split = f.get("split")
         split = SPLIT_NAMES.get(str(raw_split).strip().lower()) if raw_split not in (None, "") else row.default_split
         if split is None:
-            errors.add(f"{row.where}: split {raw_split!r} is not train, val or test" if raw_split not in (None, "")
+            errors.add(f"{row.where}: the split column must say train, val or test (or valid, validation, dev)"
+                       if raw_split not in (None, "")
                        else f"{row.where}: no split (add a split column or name the file train/valid/test)")
             continue
         key = row.key
         if f.get("id") not in (None, ""):
             key = str(f["id"]).strip()[:MAX_KEY_CHARS]
             if (other := keys.get(key)) is not None:
-                errors.add(f"{row.where}: id {key!r} repeats {other}")
+                errors.add(f"{row.where}: its id repeats the id of {other}; ids must be unique")
                 continue
         keys[key] = row.where
         meta = {k: v for k, v in f.items() if k not in RESERVED}
@@ -244,7 +254,7 @@ def _records(rows: list[_Row], from_csv: bool) -> SourceData:
     errors.raise_if_any()
     columns = {name: _column_type([r.meta.get(name) for r in records], from_csv) for name in meta_names}
     records = [_typed(r, columns, from_csv) for r in records]
-    return _finish(records, columns)
+    return _finish(records, columns, keys)
 
 
 def _number(v: Any, from_csv: bool) -> float | int | None:
@@ -287,25 +297,22 @@ def _typed(r: SourceRecord, columns: dict[str, str], from_csv: bool) -> SourceRe
                         movie_id=r.movie_id, meta=meta)
 
 
-def _finish(records: list[SourceRecord], columns: dict[str, str]) -> SourceData:
-    """Classes from train (sorted); every val/test label must be one of them."""
+def _finish(records: list[SourceRecord], columns: dict[str, str], places: dict[str, str]) -> SourceData:
+    """Classes from train (sorted); every val/test label must be one of them. `places`: key -> "file row n"
+    for records whose key came from the data (an id column), which a message must not quote."""
     classes = sorted({r.label for r in records if r.split == "train"})
     if not classes:
         raise DatasetFormatError("the input holds no train samples; the vocabulary is fitted on train")
     if len(classes) < 2:
-        raise DatasetFormatError(f"train has only one class ({classes[0]!r}); a classifier needs two or more")
+        raise DatasetFormatError("train has only one class; a classifier needs two or more")
     known = set(classes)
     errors = _Errors()
     for r in records:
         if r.label not in known:
-            errors.add(f"{_where(r)}: label {r.label!r} does not occur in train (train has {', '.join(classes)})")
+            errors.add(f"{places.get(r.key, r.key)}: its label is none of train's {len(classes)} classes "
+                       "(a val or test label must occur in train)")
     errors.raise_if_any()
     return SourceData(records=records, classes=classes, metadata_columns=columns)
-
-
-def _where(r: SourceRecord) -> str:
-    name, sep, row = r.key.rpartition(":")
-    return f"{name} row {row}" if sep and row.isdigit() else r.key
 
 
 def _ignored(name: str) -> bool:
@@ -324,6 +331,9 @@ def _stanford_records(root: Path, limits: Limits) -> Iterator[SourceRecord]:
         for class_dir in sorted(c for c in d.iterdir() if c.is_dir() and not _ignored(c.name)):
             if class_dir.name == "unsup":  # Stanford's unlabeled reviews
                 continue
+            if not class_name_ok(class_dir.name):
+                raise DatasetFormatError(f"{d.name}/{class_dir.name}: the folder's name is not a usable class name "
+                                         f"({CLASS_NAME_RULE})")
             for f in sorted(class_dir.iterdir()):
                 if _ignored(f.name) or not f.name.endswith(".txt"):
                     continue

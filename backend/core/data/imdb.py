@@ -7,6 +7,7 @@ imdb.vocab, train/unsup, *.feat) is ignored.
 
 Every problem with the input (corrupt archive, wrong path, bad name, bad UTF-8) is an
 `ImdbFormatError` whose message names the file, so an import fails with something a user can act on.
+It names the input by its file name (or the name an upload had), never by its full path on the server.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
-from backend.core.data.records import DatasetFormatError, SourceRecord
+from backend.core.data.records import DatasetFormatError, SourceRecord, error_reason
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
@@ -149,20 +150,23 @@ class _Duplicates:
             raise ImdbFormatError(f"review id {review.review_id} appears twice: {other} and {review.key}")
 
 
-def iter_reviews(path: str | os.PathLike[str], on_progress: ProgressFn | None = None) -> Iterator[ImdbReview]:
+def iter_reviews(path: str | os.PathLike[str], on_progress: ProgressFn | None = None,
+                 name: str | None = None) -> Iterator[ImdbReview]:
     """Every labeled review under `path`: a .tar.gz, a folder containing `aclImdb/`, or `aclImdb/` itself.
 
     `on_progress` gets the fraction of the input read so far (by compressed bytes for an archive).
+    `name`: what messages call the input (default: its file name).
     """
     p = Path(path).expanduser()
+    name = name or p.name
     if p.is_dir():
-        yield from _iter_folder(find_root(p), on_progress)
+        yield from _iter_folder(find_root(p, name), on_progress)
     elif p.is_file():
-        yield from _iter_archive(p, on_progress)
+        yield from _iter_archive(p, on_progress, name)
     elif p.exists():
-        raise ImdbFormatError(f"{p} is neither a file nor a folder")
+        raise ImdbFormatError(f"{name} is neither a file nor a folder")
     else:
-        raise ImdbFormatError(f"{p} does not exist")
+        raise ImdbFormatError(f"{name} does not exist")
 
 
 def check_source(path: str | os.PathLike[str]) -> None:
@@ -175,17 +179,17 @@ def check_source(path: str | os.PathLike[str]) -> None:
             if f.read(2) != _GZIP_MAGIC:
                 raise ImdbFormatError(f"{p.name} is not a .tar.gz archive (no gzip header)")
     elif p.exists():
-        raise ImdbFormatError(f"{p} is neither a file nor a folder")
+        raise ImdbFormatError(f"{p.name} is neither a file nor a folder")
     else:
-        raise ImdbFormatError(f"{p} does not exist")
+        raise ImdbFormatError(f"{p.name} does not exist")
 
 
-def find_root(folder: Path) -> Path:
+def find_root(folder: Path, name: str | None = None) -> Path:
     """The aclImdb folder: `folder/aclImdb`, or `folder` itself when it holds {train,test}/{pos,neg}."""
     for candidate in (folder / "aclImdb", folder):
         if any((candidate / s / c).is_dir() for s in SPLITS for c in CLASSES):
             return candidate
-    raise ImdbFormatError(f"{folder} has no aclImdb/{{train,test}}/{{pos,neg}} folders")
+    raise ImdbFormatError(f"{name or folder.name} has no aclImdb/{{train,test}}/{{pos,neg}} folders")
 
 
 def _iter_folder(root: Path, on_progress: ProgressFn | None) -> Iterator[ImdbReview]:
@@ -208,7 +212,7 @@ def _iter_folder(root: Path, on_progress: ProgressFn | None) -> Iterator[ImdbRev
                         raise ImdbFormatError(f"{rel} is not a regular file")
                     files.append((parsed, rel, f))
     if not files:
-        raise ImdbFormatError(f"{root} holds no reviews in {{train,test}}/{{pos,neg}}")
+        raise ImdbFormatError(f"{root.name} holds no reviews in {{train,test}}/{{pos,neg}}")
     files.sort(key=lambda t: t[0])
     dupes = _Duplicates()
     for n, (parsed, rel, f) in enumerate(files, 1):
@@ -219,7 +223,7 @@ def _iter_folder(root: Path, on_progress: ProgressFn | None) -> Iterator[ImdbRev
             on_progress(n / len(files))
 
 
-def _iter_archive(path: Path, on_progress: ProgressFn | None) -> Iterator[ImdbReview]:
+def _iter_archive(path: Path, on_progress: ProgressFn | None, name: str) -> Iterator[ImdbReview]:
     """Stream the archive once. Stanford's tarball lists the urls files after the reviews, so reviews
     whose urls file has not been seen yet wait in memory and are resolved at the end."""
     size = max(path.stat().st_size, 1)
@@ -230,10 +234,10 @@ def _iter_archive(path: Path, on_progress: ProgressFn | None) -> Iterator[ImdbRe
     try:
         raw = open(path, "rb")  # noqa: SIM115 (closed in `finally`; its position gives the progress)
     except OSError as e:
-        raise ImdbFormatError(f"cannot open {path}: {e.strerror}") from e
+        raise ImdbFormatError(f"cannot open {name}: {error_reason(e)}") from e
     try:
         if raw.read(2) != _GZIP_MAGIC:
-            raise ImdbFormatError(f"{path.name} is not a .tar.gz archive (no gzip header)")
+            raise ImdbFormatError(f"{name} is not a .tar.gz archive (no gzip header)")
         raw.seek(0)
         # GzipFile, unlike tarfile's own stream reader, checks the CRC and length at the end.
         with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
@@ -250,7 +254,7 @@ def _iter_archive(path: Path, on_progress: ProgressFn | None) -> Iterator[ImdbRe
                     if parsed is None or member.isdir():
                         continue
                     if not member.isfile():
-                        raise ImdbFormatError(f"{member.name} in {path.name} is not a regular file")
+                        raise ImdbFormatError(f"{member.name} in {name} is not a regular file")
                     review = _review(rel, parsed, _read(tf, member, rel))
                     dupes.check(review)
                     count += 1
@@ -260,21 +264,21 @@ def _iter_archive(path: Path, on_progress: ProgressFn | None) -> Iterator[ImdbRe
                         pending.append(review)
                     if on_progress is not None and count % 1000 == 0:
                         on_progress(min(raw.tell() / size, 1.0))
-            _check_tail(gz, path)
+            _check_tail(gz, name)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
-        raise ImdbFormatError(f"{path.name} is not a readable .tar.gz archive (corrupt or truncated?): "
-                              f"{type(e).__name__}: {e}") from e
+        raise ImdbFormatError(f"{name} is not a readable .tar.gz archive (corrupt or truncated?): "
+                              f"{type(e).__name__}: {error_reason(e)}") from e
     finally:
         raw.close()
     if count == 0:
-        raise ImdbFormatError(f"{path.name} holds no reviews under aclImdb/{{train,test}}/{{pos,neg}}")
+        raise ImdbFormatError(f"{name} holds no reviews under aclImdb/{{train,test}}/{{pos,neg}}")
     for review in pending:
         yield movies.resolve(review)
     if on_progress is not None:
         on_progress(1.0)
 
 
-def _check_tail(gz: gzip.GzipFile, path: Path) -> None:
+def _check_tail(gz: gzip.GzipFile, name: str) -> None:
     """Read the gzip stream to its end (which checks the CRC) and make sure only padding is left.
 
     tarfile treats a damaged member header as the end of the archive, so without this a corrupt
@@ -282,7 +286,7 @@ def _check_tail(gz: gzip.GzipFile, path: Path) -> None:
     """
     while chunk := gz.read(1 << 20):
         if chunk.strip(b"\0"):
-            raise ImdbFormatError(f"{path.name} is not a readable .tar.gz archive (corrupt or truncated?): "
+            raise ImdbFormatError(f"{name} is not a readable .tar.gz archive (corrupt or truncated?): "
                                   "data follows a damaged member header")
 
 

@@ -15,6 +15,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,9 @@ from sqlalchemy.orm import Session
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.imdb import CLASSES, ImdbReview, iter_reviews, word_count
 from backend.core.data.records import DatasetFormatError, SourceData, SourceRecord
-from backend.core.data.source_store import load_source
+from backend.core.data.source_store import archive_key, load_source
 from backend.core.db.models import Dataset, Sample
-from backend.core.specs.imports import CustomImportOptions, ImdbImportRequest, TokenizerConfig
+from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest, TokenizerConfig
 from backend.core.text.token_store import dataset_prefix, ids_key, save_token_rows, tokenizer_key
 from backend.core.text.tokenizer import OOV_ID, TextTokenizer
 
@@ -61,19 +62,29 @@ Reader = Callable[[Progress], SourceData]
 
 
 def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore,
-                        request: ImdbImportRequest, progress: Progress | None = None) -> dict[str, Any]:
-    """Fill `dataset` (status "importing") from the IMDB archive or folder at request.path."""
+                        options: ImdbImportOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Fill `dataset` (status "importing") from the IMDB archive or folder at `options.path` (an
+    ImdbImportRequest), or else from the archive the API staged when it took the upload."""
 
     def read(report: Progress) -> SourceData:
         report(0.0, "reading reviews")
-        reviews = list(iter_reviews(request.path,
-                                    on_progress=lambda f: report(f * READ_END, "reading reviews")))
-        reviews = select_subset(reviews, request.subset_per_class, request.seed)
+        if isinstance(options, ImdbImportRequest):
+            path, name = Path(options.path), None
+        else:
+            try:
+                path, name = store.path(archive_key(dataset.id)), dataset.source
+            except KeyError as e:
+                raise ValueError(f"dataset {dataset.id}: its uploaded archive is gone from the artifact store") from e
+        reviews = list(iter_reviews(path, on_progress=lambda f: report(f * READ_END, "reading reviews"), name=name))
+        reviews = select_subset(reviews, options.subset_per_class, options.seed)
         return SourceData(records=[r.record() for r in reviews], classes=list(CLASSES))
 
-    options = ImportOptions(val_size=request.val_size, seed=request.seed, tokenizer=request.tokenizer,
-                            config=request.model_dump())
-    return import_dataset(session, dataset, store, read, options, progress)
+    config = options.model_dump()
+    if not isinstance(options, ImdbImportRequest):
+        config["source"] = dataset.source
+    return import_dataset(session, dataset, store, read,
+                          ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
+                                        config=config), progress)
 
 
 def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactStore,

@@ -1,11 +1,13 @@
-"""A validated custom source, kept in the artifact store between the API (which reads and checks the
-upload) and the worker (which imports it): workers share the store, not the API's disk."""
+"""An uploaded source, kept in the artifact store between the API (which takes the upload) and the worker
+(which imports it): workers share the store, not the API's disk. A custom source is staged as its
+validated records; an IMDB archive as the archive itself, which the worker reads as it reads a path."""
 
 from __future__ import annotations
 
 import gzip
 import json
 from dataclasses import asdict
+from typing import BinaryIO
 
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.records import SourceData, SourceRecord
@@ -17,6 +19,15 @@ def source_prefix(dataset_id: int) -> str:
 
 def source_key(dataset_id: int) -> str:
     return f"{source_prefix(dataset_id)}/records.jsonl.gz"
+
+
+def archive_key(dataset_id: int) -> str:
+    return f"{source_prefix(dataset_id)}/upload.tar.gz"
+
+
+def save_archive(store: ArtifactStore, dataset_id: int, stream: BinaryIO) -> int:
+    """Stage an uploaded IMDB archive (streamed: never whole in memory)."""
+    return store.put_stream(archive_key(dataset_id), stream)
 
 
 def save_source(store: ArtifactStore, dataset_id: int, source: SourceData) -> None:

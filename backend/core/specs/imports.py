@@ -31,12 +31,18 @@ class SplitOptions(BaseModel):
         return v
 
 
-class ImdbImportRequest(SplitOptions):
-    path: str = Field(min_length=1,
-                      description="aclImdb_v1.tar.gz, our labeled subset, or an extracted aclImdb folder")
+class ImdbImportOptions(SplitOptions):
+    """An IMDB import besides its source: an uploaded archive (staged in the artifact store) or a path."""
+
     name: str = Field(default="IMDB", min_length=1, max_length=200)
     # Import only this many reviews per (split, class), chosen with the seed; None imports everything.
     subset_per_class: int | None = Field(default=None, ge=1)
+
+
+class ImdbImportRequest(ImdbImportOptions):
+    path: str = Field(min_length=1,
+                      description="aclImdb_v1.tar.gz, our labeled subset, or an extracted aclImdb folder, on the "
+                                  "server under its import roots (administrators only; others upload)")
 
 
 SourceFormat = Literal["csv", "jsonl", "zip", "tar.gz", "stanford"]

@@ -22,6 +22,14 @@ export function useImportImdb(projectId: number) {
   });
 }
 
+/** A multipart body: the file, then every field that has a value. */
+function uploadForm(file: File, fields: Record<string, string | number | boolean | null | undefined>): FormData {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) form.append(k, String(v));
+  return form;
+}
+
 /** Form fields of the upload besides the file (the API's multipart body, Body_uploadDataset). */
 export type DatasetUploadFields = Omit<Schemas["Body_uploadDataset"], "file">;
 
@@ -29,13 +37,29 @@ export function useUploadDataset(projectId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ file, fields }: { file: File; fields: DatasetUploadFields }) => {
-      const form = new FormData();
-      form.append("file", file, file.name);
-      for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) form.append(k, String(v));
       // A FormData body goes out as multipart (openapi-fetch leaves its Content-Type to the browser).
-      const body = form as unknown as Schemas["Body_uploadDataset"];
+      const body = uploadForm(file, fields) as unknown as Schemas["Body_uploadDataset"];
       return unwrap(
         api.POST("/api/projects/{project_id}/datasets/upload", { params: { path: { project_id: projectId } }, body }),
+      );
+    },
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.datasets(projectId) }),
+  });
+}
+
+/** Form fields of the IMDB archive's upload besides the file (Body_uploadImdb). */
+export type ImdbUploadFields = Omit<Schemas["Body_uploadImdb"], "file">;
+
+export function useUploadImdb(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ file, fields }: { file: File; fields: ImdbUploadFields }) => {
+      const body = uploadForm(file, fields) as unknown as Schemas["Body_uploadImdb"];
+      return unwrap(
+        api.POST("/api/projects/{project_id}/datasets/imdb/upload", {
+          params: { path: { project_id: projectId } },
+          body,
+        }),
       );
     },
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.datasets(projectId) }),

@@ -387,9 +387,31 @@ export interface paths {
         put?: never;
         /**
          * Import Imdb
-         * @description Import IMDB (archive or extracted folder) as a background job. Poll or stream the job.
+         * @description Import IMDB (archive or extracted folder) from a path on the server, as a background job (site
+         *     administrators only; others upload). Poll or stream the job.
          */
         post: operations["importImdb"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/datasets/imdb/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Imdb
+         * @description Upload the IMDB archive and import it as a job, with the options of the path import. The archive is
+         *     stored as it came (streamed to disk, never whole in memory) and read by the worker.
+         */
+        post: operations["uploadImdb"];
         delete?: never;
         options?: never;
         head?: never;
@@ -407,7 +429,8 @@ export interface paths {
         put?: never;
         /**
          * Import Dataset
-         * @description Import a custom dataset from a server-side path (under the allowed import roots) as a job.
+         * @description Import a custom dataset from a path on the server (under the import roots) as a job (site
+         *     administrators only; others upload).
          */
         post: operations["importDataset"];
         delete?: never;
@@ -1637,6 +1660,49 @@ export interface components {
              */
             vocab_size?: number;
         };
+        /** Body_uploadImdb */
+        Body_uploadImdb: {
+            /**
+             * File
+             * @description aclImdb_v1.tar.gz or the labeled subset archive (a .tar.gz of aclImdb/{train,test}/{pos,neg}/<id>_<score>.txt)
+             */
+            file: string;
+            /**
+             * Lowercase
+             * @default true
+             */
+            lowercase?: boolean;
+            /**
+             * Max Length
+             * @default 800
+             */
+            max_length?: number;
+            /**
+             * Name
+             * @default IMDB
+             */
+            name?: string;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Subset Per Class
+             * @description Import only this many reviews per (split, class), chosen with the seed
+             */
+            subset_per_class?: number | null;
+            /**
+             * Val Size
+             * @default 0.2
+             */
+            val_size?: number;
+            /**
+             * Vocab Size
+             * @default 30000
+             */
+            vocab_size?: number;
+        };
         /**
          * BulkFlagRequest
          * @description Flag (create or overwrite) or unflag many samples at once; one batch id, undone as a whole.
@@ -1805,7 +1871,7 @@ export interface components {
             name?: string;
             /**
              * Path
-             * @description A server-side file or folder under the allowed import roots: a .csv or .jsonl file, a folder of them (train.csv, valid.csv, test.csv), a .zip or .tar.gz of those, or a folder in Stanford's layout (<split>/<class>/<id>_<score>.txt)
+             * @description A server-side file or folder under the import roots (administrators only; others upload): a .csv or .jsonl file, a folder of them (train.csv, valid.csv, test.csv), a .zip or .tar.gz of those, or a folder in Stanford's layout (<split>/<class>/<id>_<score>.txt)
              */
             path: string;
             /**
@@ -2173,7 +2239,7 @@ export interface components {
             name?: string;
             /**
              * Path
-             * @description aclImdb_v1.tar.gz, our labeled subset, or an extracted aclImdb folder
+             * @description aclImdb_v1.tar.gz, our labeled subset, or an extracted aclImdb folder, on the server under its import roots (administrators only; others upload)
              */
             path: string;
             /**
@@ -5181,14 +5247,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            /** @description Not a site administrator (upload instead), or not an editor of the project */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
+                content?: never;
             };
             /** @description An id in the path does not exist */
             404: {
@@ -5208,14 +5272,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            /** @description The path is outside the import roots, does not exist, or is not a dataset */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
+                content?: never;
             };
             /** @description Too many requests of this kind from this client: retry after `Retry-After` seconds */
             429: {
@@ -5226,7 +5288,7 @@ export interface operations {
             };
         };
     };
-    importDataset: {
+    uploadImdb: {
         parameters: {
             query?: never;
             header?: never;
@@ -5237,7 +5299,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DatasetImportRequest"];
+                "multipart/form-data": components["schemas"]["Body_uploadImdb"];
             };
         };
         responses: {
@@ -5286,14 +5348,93 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            /** @description The upload is over LENSBOARD_MAX_UPLOAD_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The file is not a dataset: the message names the file and row */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many requests of this kind from this client: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    importDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetImportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
+            };
+            /** @description Not a site administrator (upload instead), or not an editor of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The path is outside the import roots, does not exist, or is not a dataset */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

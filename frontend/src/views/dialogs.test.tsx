@@ -1,7 +1,7 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { makeQueryClient } from "../App";
-import { UploadDialog, validateUploadForm } from "./dialogs";
+import { ImportDialog, UploadDialog, validateUploadForm } from "./dialogs";
 import { jsonResponse, stubFetch } from "../test/fetch";
 
 function renderUpload(onClose = vi.fn()) {
@@ -59,6 +59,63 @@ describe("upload dialog", () => {
     fireEvent.click(screen.getByRole("button", { name: "Upload" }));
     await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent(detail));
     expect(screen.getByRole("alert").querySelector("b")).toBeNull();
+    expect(onClose).not.toHaveBeenCalled();
+  });
+});
+
+describe("IMDB import dialog", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  function renderImport(onClose = vi.fn()) {
+    render(
+      <QueryClientProvider client={makeQueryClient()}>
+        <ImportDialog projectId={7} onClose={onClose} />
+      </QueryClientProvider>,
+    );
+    return onClose;
+  }
+
+  it("uploads a chosen archive with the import options", async () => {
+    const seen: { url: string; form: FormData }[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (req: Request) => {
+        seen.push({ url: req.url, form: await req.clone().formData() });
+        return jsonResponse(202, { id: 1, kind: "import", state: "PENDING" });
+      }),
+    );
+    const onClose = renderImport();
+    const input = document.querySelector('input[name="archive"]') as HTMLInputElement;
+    fireEvent.change(input, {
+      target: { files: [new File(["x"], "aclImdb_v1.tar.gz", { type: "application/gzip" })] },
+    });
+    expect((document.querySelector('input[name="path"]') as HTMLInputElement).disabled).toBe(true);
+    fireEvent.change(document.querySelector('input[name="subset_per_class"]')!, { target: { value: "300" } });
+    fireEvent.click(screen.getByRole("button", { name: "Import" }));
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+    expect(new URL(seen[0]!.url).pathname).toBe("/api/projects/7/datasets/imdb/upload");
+    const form = seen[0]!.form;
+    expect(form.get("file")).not.toBeNull();
+    expect(form.get("subset_per_class")).toBe("300");
+    expect(form.get("val_size")).toBe("5000");
+    expect(form.get("path")).toBeNull();
+  });
+
+  it("sends a server path as JSON, and shows the server's refusal", async () => {
+    const detail = "only a site administrator can import from a path on the server; upload the file instead";
+    const bodies: unknown[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (req: Request) => {
+        bodies.push({ url: new URL(req.url).pathname, body: (await req.json()) as unknown });
+        return jsonResponse(403, { detail });
+      }),
+    );
+    const onClose = renderImport();
+    fireEvent.change(document.querySelector('input[name="path"]')!, { target: { value: " /data/imports/a.tar.gz " } });
+    fireEvent.click(screen.getByRole("button", { name: "Import" }));
+    await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent(detail));
+    expect(bodies[0]).toMatchObject({ url: "/api/projects/7/datasets/imdb", body: { path: "/data/imports/a.tar.gz" } });
     expect(onClose).not.toHaveBeenCalled();
   });
 });

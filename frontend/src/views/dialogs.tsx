@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { errorMessage, type Version } from "../api/client";
-import { useImportImdb, useUploadDataset } from "../api/datasets";
+import { useImportImdb, useUploadDataset, useUploadImdb } from "../api/datasets";
 import { useCreateVersion, useTrainVersion } from "../api/versions";
 import { FormFooter, Modal } from "../components/Overlay";
 
@@ -132,28 +132,40 @@ export function TrainDialog({
 
 export function ImportDialog({ projectId, onClose }: { projectId: number; onClose: () => void }) {
   const imp = useImportImdb(projectId);
+  const upload = useUploadImdb(projectId);
+  const [file, setFile] = useState<File | null>(null);
   const [path, setPath] = useState("");
   const [name, setName] = useState("IMDB");
   const [subset, setSubset] = useState("");
   const [valSize, setValSize] = useState("5000");
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    imp.mutate(
-      { path: path.trim(), name, val_size: Number(valSize), seed: 0, subset_per_class: subset ? Number(subset) : null },
-      { onSuccess: onClose },
-    );
+    const options = { name, val_size: Number(valSize), seed: 0, subset_per_class: subset ? Number(subset) : null };
+    // A chosen file is uploaded; a path on the server is read there (site administrators only).
+    if (file !== null) upload.mutate({ file, fields: options }, { onSuccess: onClose });
+    else imp.mutate({ ...options, path: path.trim() }, { onSuccess: onClose });
   };
+  const error = file !== null ? upload.error : imp.error;
   return (
     <Modal title="Import the IMDB dataset" onClose={onClose}>
       <form onSubmit={submit} className="form-grid" aria-label="Import">
         <label className="field span-2">
-          <span>Archive or folder on the server</span>
+          <span>Archive to upload (aclImdb_v1.tar.gz)</span>
+          <input
+            name="archive"
+            type="file"
+            accept=".tar.gz,.tgz"
+            onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          />
+        </label>
+        <label className="field span-2">
+          <span>…or an archive or folder on the server (administrators)</span>
           <input
             name="path"
             value={path}
             onChange={(e) => setPath(e.target.value)}
-            placeholder="/data/aclImdb_v1.tar.gz"
-            required
+            placeholder="/data/imports/aclImdb_v1.tar.gz"
+            disabled={file !== null}
           />
         </label>
         <label className="field">
@@ -175,11 +187,11 @@ export function ImportDialog({ projectId, onClose }: { projectId: number; onClos
           />
         </label>
         <FormFooter
-          error={imp.error ? errorMessage(imp.error) : null}
-          busy={imp.isPending}
-          disabled={!path.trim()}
+          error={error ? errorMessage(error) : null}
+          busy={imp.isPending || upload.isPending}
+          disabled={file === null && !path.trim()}
           label="Import"
-          busyLabel="Starting…"
+          busyLabel={file !== null ? "Uploading…" : "Starting…"}
           onCancel={onClose}
         />
       </form>
