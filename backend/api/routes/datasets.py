@@ -8,10 +8,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import SessionDep, SettingsDep, get_or_404
+from backend.api.deps import SessionDep, SettingsDep
 from backend.api.errors import PayloadTooLarge, Unprocessable
+from backend.api.guard import DatasetDep, ProjectDep
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.projects import get_project_or_404
 from backend.api.schemas.datasets import DatasetImportRequest, DatasetOut
 from backend.api.schemas.jobs import JobOut
 from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
@@ -56,10 +56,10 @@ def resolve_import_path(raw: str, settings: Settings) -> Path:
 
 @router.post("/projects/{project_id}/datasets/imdb", status_code=202, operation_id="importImdb",
              dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
-def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
+def import_imdb(project: ProjectDep, body: ImdbImportRequest, session: SessionDep,
                 settings: SettingsDep) -> JobOut:
     """Import IMDB (archive or extracted folder) as a background job. Poll or stream the job."""
-    get_project_or_404(session, project_id)
+    project_id = project.id
     path = resolve_import_path(body.path, settings)
     dataset = Dataset(project_id=project_id, name=body.name, source=str(path), kind="imdb",
                       status="importing", classes=["neg", "pos"], config=body.model_dump(), stats={})
@@ -80,7 +80,7 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
 @router.post("/projects/{project_id}/datasets/upload", status_code=202, operation_id="uploadDataset",
              responses=UPLOAD_RESPONSES)
 def upload_dataset(
-    project_id: int,
+    project: ProjectDep,
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description=(
@@ -95,7 +95,6 @@ def upload_dataset(
     lowercase: Annotated[bool, Form()] = True,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
-    get_project_or_404(session, project_id)
     options = _options({"name": name, "val_size": val_size, "seed": seed,
                         "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}})
     filename = safe_filename(file.filename)
@@ -106,19 +105,18 @@ def upload_dataset(
         except UploadTooLarge as e:
             raise PayloadTooLarge(str(e)) from e
         source = _read(path, format, work, settings)
-    return _start_custom_import(session, project_id, source, filename, options)
+    return _start_custom_import(session, project.id, source, filename, options)
 
 
 @router.post("/projects/{project_id}/datasets/import", status_code=202, operation_id="importDataset")
-def import_dataset(project_id: int, body: DatasetImportRequest, session: SessionDep,
+def import_dataset(project: ProjectDep, body: DatasetImportRequest, session: SessionDep,
                    settings: SettingsDep) -> JobOut:
     """Import a custom dataset from a server-side path (under the allowed import roots) as a job."""
-    get_project_or_404(session, project_id)
     path = allowed_path(body.path, settings)
     with upload_folder(settings) as work:
         source = _read(path, body.format, work, settings)
     options = CustomImportOptions.model_validate(body.model_dump(exclude={"path", "format"}))
-    return _start_custom_import(session, project_id, source, str(path), options)
+    return _start_custom_import(session, project.id, source, str(path), options)
 
 
 def _options(values: dict[str, object]) -> CustomImportOptions:
@@ -159,12 +157,11 @@ def _start_custom_import(session: Session, project_id: int, source: SourceData, 
 
 
 @router.get("/projects/{project_id}/datasets", operation_id="listDatasets")
-def list_datasets(project_id: int, session: SessionDep) -> list[DatasetOut]:
-    get_project_or_404(session, project_id)
-    rows = session.scalars(select(Dataset).where(Dataset.project_id == project_id).order_by(Dataset.id)).all()
+def list_datasets(project: ProjectDep, session: SessionDep) -> list[DatasetOut]:
+    rows = session.scalars(select(Dataset).where(Dataset.project_id == project.id).order_by(Dataset.id)).all()
     return [DatasetOut.model_validate(d) for d in rows]
 
 
 @router.get("/datasets/{dataset_id}", operation_id="getDataset")
-def get_dataset(dataset_id: int, session: SessionDep) -> DatasetOut:
-    return DatasetOut.model_validate(get_or_404(session, Dataset, dataset_id, "dataset"))
+def get_dataset(dataset: DatasetDep) -> DatasetOut:
+    return DatasetOut.model_validate(dataset)

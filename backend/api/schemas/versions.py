@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from backend.api.ids import DatasetId
 from backend.api.schemas.common import ORMModel
 
 
@@ -13,7 +14,7 @@ class VersionCreate(BaseModel):
     architecture: str = Field(default="cnn")
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    dataset_id: int | None = Field(default=None, description="Defaults to the project's latest ready dataset")
+    dataset_id: DatasetId | None = Field(default=None, description="Defaults to the project's latest ready dataset")
 
 
 class TrainRequest(BaseModel):
