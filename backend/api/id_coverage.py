@@ -14,7 +14,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from backend.api.ids import IdOf, is_id_name
@@ -108,3 +109,10 @@ def unguarded_ids(route: APIRoute) -> list[str]:
     problems.extend(f"path.{name}" for name in route.param_convertors
                     if _looks_like_id(name) and name not in resolved_path and f"path.{name}" not in problems)
     return problems
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
+    """(full path, route) of every APIRoute of the app, through included routers (which FastAPI keeps
+    nested: `app.routes` holds the routers, not their routes)."""
+    return [(context.path or "", context.route) for context in iter_route_contexts(app.routes)
+            if isinstance(context.route, APIRoute)]
