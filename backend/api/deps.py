@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.core.db.session import API_SESSIONS
 from backend.core.settings import Settings, get_settings
 
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """A session per request (see SessionDep). Async so that opening and closing it (no I/O but
     returning the connection) never waits for a thread-pool slot."""

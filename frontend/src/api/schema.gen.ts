@@ -4184,11 +4184,11 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
-                project_id?: number | null;
-                version_id?: number | null;
                 kind?: string | null;
                 active?: boolean;
                 limit?: number;
+                project_id?: number | null;
+                version_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -6819,16 +6819,16 @@ export interface operations {
     compareVersions: {
         parameters: {
             query: {
-                /** @description The baseline version */
-                a: number;
-                /** @description The version compared with it (e.g. retrained) */
-                b: number;
                 /** @description Default: a's latest evaluated epoch */
                 epoch_a?: number | null;
                 /** @description Default: b's latest evaluated epoch */
                 epoch_b?: number | null;
                 /** @description How many changed samples to list */
                 limit?: number;
+                /** @description The baseline version */
+                a: number;
+                /** @description The version compared with it (e.g. retrained) */
+                b: number;
             };
             header?: never;
             path?: never;
@@ -6962,9 +6962,9 @@ export interface operations {
     listAnalyses: {
         parameters: {
             query?: {
-                sample_id?: number | null;
                 epoch?: number | null;
                 method?: string | null;
+                sample_id?: number | null;
             };
             header?: never;
             path: {
@@ -7625,8 +7625,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -7691,8 +7691,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -7770,8 +7770,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -7838,8 +7838,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -7908,8 +7908,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
                 sample_id: number;
             };
             cookie?: never;
@@ -7979,8 +7979,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -8051,8 +8051,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
