@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.errors import AUTH_RESPONSES, ERROR_RESPONSES, install_error_handlers
-from backend.api.guard import Authorized
+from backend.api.guard import Authorized, IdsGuarded
 from backend.api.routes import (
     analyses,
     auth,
@@ -49,7 +49,8 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+    # Every route, signed in or not, takes its ids through the guard or is refused (backend/api/guard.py).
+    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES, dependencies=[IdsGuarded])
     # Open to all: liveness/readiness probes; auth checks its own callers (signing in needs no account).
     router.include_router(health.router)
     router.include_router(auth.router, responses=AUTH_RESPONSES)

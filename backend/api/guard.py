@@ -22,7 +22,7 @@ objects.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -36,7 +36,7 @@ from backend.api.auth import SAFE_METHODS, CurrentPrincipal, Forbidden, Principa
 from backend.api.deps import SessionDep
 from backend.api.errors import NotFound, Unprocessable
 from backend.api.id_coverage import marked, resolver, unguarded_ids
-from backend.api.ids import RawId, not_an_id, parse_id
+from backend.api.ids import IdOf, RawId, not_an_id, parse_id
 from backend.core.auth import access
 from backend.core.db.models import (
     Analysis,
@@ -98,16 +98,25 @@ class Guard:
 
     def body_ids(self, body: BaseModel, project_id: int) -> None:
         """Every marked id of the body must be a row of the project (the route's, whose role is checked)."""
-        for name, info in type(body).model_fields.items():
-            mark = marked(info.annotation, info.metadata)
-            value = getattr(body, name)
-            if mark is None or value is None:
-                continue
-            ids = value if isinstance(value, list) else [value]
+        for name, mark, ids in _marked_ids(body):
             missing = access.missing_in_project(self.session, access.KINDS[mark.kind], ids, project_id)
             if missing:
                 shown = ", ".join(str(i) for i in missing[:20]) + (" ..." if len(missing) > 20 else "")
                 raise NotFound(f"{name}: {mark.kind} {shown} in project", project_id)
+
+
+def _marked_ids(model: BaseModel, where: str = "") -> Iterator[tuple[str, IdOf, list[int]]]:
+    """(field path, kind, ids) of every marked field of the body, nested models included (as the coverage
+    check counts them)."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        mark = marked(info.annotation, info.metadata)
+        if mark is not None and value is not None:
+            yield where + name, mark, list(value) if isinstance(value, list | tuple) else [value]
+        inner = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else [value]
+        for item in inner:
+            if isinstance(item, BaseModel):
+                yield from _marked_ids(item, f"{where}{name}.")
 
 
 def request_guard(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Guard:
@@ -242,9 +251,9 @@ def checked_body(model: type[B], within: Callable[..., Any]) -> Callable[..., B]
 
 
 # -- the second line -------------------------------------------------------------------------------
-def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
-    """The router-level dependency of every project route: a signed-in caller, and a route whose ids are all
-    resolved by the guard. A route that takes an id some other way is refused whole (fail closed)."""
+def refuse_unguarded_ids(request: Request) -> None:
+    """Every /api route's first dependency: a route that takes an id some other way than through the
+    guard's resolvers is refused whole (fail closed), for everyone."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         raise HTTPException(status_code=500, detail="no route to check")
@@ -259,6 +268,14 @@ def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
                   route.path, ", ".join(checked[id(route)]))
         raise HTTPException(status_code=500, detail="this operation takes an id the access guard does not check; "
                                                     "it is refused until that is fixed")
+
+
+IdsGuarded = Depends(refuse_unguarded_ids)
+
+
+def authorize(principal: CurrentPrincipal, _: Annotated[None, IdsGuarded]) -> Principal:
+    """The router-level dependency of every project route: a signed-in caller, on a route whose ids the
+    guard resolves."""
     return principal
 
 

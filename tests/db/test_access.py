@@ -470,3 +470,15 @@ def test_body_ids_must_be_of_the_routes_project(client: TestClient, session_fact
     # The same bodies with the project's own ids get through the guard.
     r = client.post(f"/api/projects/{pid}/flags/bulk", json={"sample_ids": [ids["sample_id"]]}, headers=owner)
     assert r.status_code == 200 and r.json()["changed"] == 1
+
+
+def test_a_job_of_no_project_is_for_administrators(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as s:
+        job = Job(kind="import", project_id=None, state="SUCCESS")
+        s.add(job)
+        s.commit()
+        job_id = job.id
+    someone = bearer(user_token(session_factory, "someone"))
+    assert client.get(f"/api/jobs/{job_id}").json()["id"] == job_id  # the client is an administrator
+    assert client.get(f"/api/jobs/{job_id}", headers=someone).status_code == 404
+    assert client.get(f"/api/jobs/{job_id}.0").status_code == 422

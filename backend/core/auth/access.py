@@ -69,8 +69,9 @@ def find(session: Session, kind: RowKind, ident: int, user: User) -> Found | Non
     row = session.execute(q.where(kind.key == ident)).first()
     if row is None:
         return None
-    role = "owner" if user.is_admin else row[2]
-    return Found(row[0], row[1], role if row[1] is not None else None)
+    if user.is_admin:
+        return Found(row[0], row[1], "owner")
+    return Found(row[0], row[1], row[2] if row[1] is not None else None)
 
 
 def missing_in_project(session: Session, kind: RowKind, ids: Iterable[int], project_id: int) -> list[int]:
