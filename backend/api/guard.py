@@ -98,11 +98,11 @@ class Guard:
 
     def body_ids(self, body: BaseModel, project_id: int) -> None:
         """Every marked id of the body must be a row of the project (the route's, whose role is checked)."""
-        for name, mark, ids in _marked_ids(body):
+        for _, mark, ids in _marked_ids(body):
             missing = access.missing_in_project(self.session, access.KINDS[mark.kind], ids, project_id)
-            if missing:
+            if missing:  # as for an id that does not exist: "sample 7 not found"
                 shown = ", ".join(str(i) for i in missing[:20]) + (" ..." if len(missing) > 20 else "")
-                raise NotFound(f"{name}: {mark.kind} {shown} in project", project_id)
+                raise NotFound(mark.kind, shown)
 
 
 def _marked_ids(model: BaseModel, where: str = "") -> Iterator[tuple[str, IdOf, list[int]]]:

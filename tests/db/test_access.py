@@ -461,7 +461,8 @@ def test_body_ids_must_be_of_the_routes_project(client: TestClient, session_fact
     ]
     for method, url, body in calls:
         r = client.request(method.upper(), url, json=body, headers=owner)
-        assert r.status_code == 404 and str(pid) in r.json()["detail"], (url, r.status_code, r.text)
+        foreign = foreign_dataset if "dataset_id" in body else foreign_sample
+        assert r.status_code == 404 and r.json()["detail"].endswith(f" {foreign} not found"), (url, r.text)
     # A foreign id in the query of a project route is the same 404.
     assert client.get(f"/api/projects/{pid}/cleaned-dataset?dataset_id={foreign_dataset}",
                       headers=owner).status_code == 404
