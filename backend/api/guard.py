@@ -98,25 +98,25 @@ class Guard:
 
     def body_ids(self, body: BaseModel, project_id: int) -> None:
         """Every marked id of the body must be a row of the project (the route's, whose role is checked)."""
-        for _, mark, ids in _marked_ids(body):
+        for mark, ids in _marked_ids(body):
             missing = access.missing_in_project(self.session, access.KINDS[mark.kind], ids, project_id)
             if missing:  # as for an id that does not exist: "sample 7 not found"
                 shown = ", ".join(str(i) for i in missing[:20]) + (" ..." if len(missing) > 20 else "")
                 raise NotFound(mark.kind, shown)
 
 
-def _marked_ids(model: BaseModel, where: str = "") -> Iterator[tuple[str, IdOf, list[int]]]:
-    """(field path, kind, ids) of every marked field of the body, nested models included (as the coverage
-    check counts them)."""
+def _marked_ids(model: BaseModel) -> Iterator[tuple[IdOf, list[int]]]:
+    """(kind, ids) of every marked field of the body, nested models included (as the coverage check counts
+    them)."""
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         mark = marked(info.annotation, info.metadata)
         if mark is not None and value is not None:
-            yield where + name, mark, list(value) if isinstance(value, list | tuple) else [value]
+            yield mark, list(value) if isinstance(value, list | tuple) else [value]
         inner = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else [value]
         for item in inner:
             if isinstance(item, BaseModel):
-                yield from _marked_ids(item, f"{where}{name}.")
+                yield from _marked_ids(item)
 
 
 def request_guard(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Guard:

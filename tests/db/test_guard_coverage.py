@@ -46,6 +46,10 @@ class Marked(BaseModel):
     sample_ids: list[SampleId]
 
 
+class Wrapped(BaseModel):
+    inner: list[Marked]
+
+
 def dataset_filter(dataset_id: int = Query()) -> int:
     """A dependency of no resolver that reads an id (module level: the routes' annotations name it)."""
     return dataset_id
@@ -112,11 +116,18 @@ def test_the_check_names_every_id_taken_around_the_guard() -> None:
 
 
 def test_a_route_that_takes_an_id_around_the_guard_is_refused(session_factory: sessionmaker[Session]) -> None:
-    """Behind the router-level guard, such a route never runs, not even for an administrator; a sound route
-    beside it does."""
-    version_id, _ = version_with_results(session_factory, with_metrics=False)
+    """Behind the router-level guard, such a route never runs, not even for an administrator; sound routes
+    beside it do, and ids nested in a checked body are resolved too."""
+    version_id, own = version_with_results(session_factory, with_metrics=False)
+    _, foreign = version_with_results(session_factory, with_metrics=True)
+    with session_factory() as s:
+        project_id = s.get_one(ModelVersion, version_id).project_id
     ran: list[int] = []
     router = APIRouter()
+
+    @router.post("/projects/{project_id}/nested")
+    def nested(body: Annotated[Wrapped, Depends(checked_body(Wrapped, project_in_path))]) -> int:
+        return len(body.inner)
 
     @router.get("/versions/{version_id}/sneaky")
     def sneaky(version_id: int) -> None:
@@ -134,6 +145,10 @@ def test_a_route_that_takes_an_id_around_the_guard_is_refused(session_factory: s
         assert r.status_code == 500 and "guard" in r.json()["detail"]
         assert ran == []
         assert client.get(f"/api/test/versions/{version_id}/sound").json() == {"id": version_id}
+        nested = f"/api/test/projects/{project_id}/nested"
+        assert client.post(nested, json={"inner": [{"sample_ids": [min(own)]}]}).json() == 1
+        r = client.post(nested, json={"inner": [{"sample_ids": [min(own)]}, {"sample_ids": [min(foreign)]}]})
+        assert r.status_code == 404 and r.json()["detail"] == f"sample {min(foreign)} not found"
     with session_factory() as s:
         assert s.get(ModelVersion, version_id) is not None
 
