@@ -9,8 +9,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.auth import Authorized
 from backend.api.errors import AUTH_RESPONSES, ERROR_RESPONSES, install_error_handlers
+from backend.api.guard import Authorized, IdsGuarded
 from backend.api.routes import (
     analyses,
     auth,
@@ -50,13 +50,14 @@ Errors are JSON: `{"detail": "<message>"}` with 404 for unknown ids, 409 for con
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+    # Every route, signed in or not, takes its ids through the guard or is refused (backend/api/guard.py).
+    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES, dependencies=[IdsGuarded])
     # Open to all: liveness/readiness probes; auth checks its own callers (signing in needs no account).
     router.include_router(health.router)
     router.include_router(auth.router, responses=AUTH_RESPONSES)
-    # Everything else is project data (or, for specs, the site's): one guard for all of it
-    # (backend/api/auth.py), so no route can forget its access check. `compare` comes before `versions`:
-    # /versions/compare must win over /versions/{version_id}.
+    # Everything else is project data (or, for specs, the site's). Each route takes its ids through the
+    # guard's resolvers (backend/api/guard.py), and the guard at the router refuses any route that takes
+    # an id some other way. `compare` comes before `versions`: /versions/compare must win over /versions/{version_id}.
     for module in (projects, members, datasets, compare, versions, jobs, metrics, samples, fields, maps,
                    analyses, flags, retrain, suspects, downloads, sweeps, specs):
         router.include_router(module.router, dependencies=[Authorized], responses=AUTH_RESPONSES)

@@ -1,17 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.errors import NotFound
-from backend.core.db.base import Base
 from backend.core.db.session import API_SESSIONS
 from backend.core.settings import Settings, get_settings
-
-M = TypeVar("M", bound=Base)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -34,10 +30,3 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db, scope="function", max_concurrency=API_SESSIONS)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-
-def get_or_404(session: Session, model: type[M], ident: int, what: str) -> M:
-    """The row with this primary key, or a 404 naming `what` ("version 7 not found")."""
-    row = session.get(model, ident)
-    if row is None:
-        raise NotFound(what, ident)
-    return row

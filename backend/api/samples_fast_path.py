@@ -13,9 +13,11 @@ the request itself when, and only when, the route has already done all the think
 - the epoch's **sample order** for the requested split and sort (backend/api/services/sample_order.py);
 - the **rows** of the page, encoded (backend/api/services/sample_rows.py).
 
-Anything else (another parameter, a value out of range, a missing piece, no grant) goes to the route,
-which checks access from scratch, answers, and fills what was missing. So access decisions are made in
-one place (backend/api/auth.py); this only replays one for at most `access_cache_seconds`. Any
+Anything else (a filter, a repeated parameter, a value out of range, a missing piece, no grant) goes to the
+route, which checks access from scratch, answers, and fills what was missing. So access decisions are made
+in one place (backend/api/guard.py); this only replays one for at most `access_cache_seconds`. It reads the
+version id with the guard's own strict parser (backend/api/ids.py) and the query with the route's own model
+(SamplesQuery): a spelling the route refuses never gets a page from here. Any
 state-changing request in this process (revoking a token, signing out, changing a member, deleting)
 drops every grant at once; in other processes a change takes effect within `access_cache_seconds`.
 `access_cache_seconds=0` turns the fast path off.
@@ -37,19 +39,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import get_args
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.auth import SAFE_METHODS
-from backend.api.schemas.samples import MAX_PAGE, SortKey, SortOrder, SplitName
+from backend.api.ids import parse_id
+from backend.api.schemas.samples import SamplesQuery, parse_samples_query
 from backend.api.services.sample_order import sample_orders
 from backend.api.services.sample_rows import cached_rows, page_body, sample_rows
 
-PATH = re.compile(r"/api/versions/([1-9][0-9]{0,17})/samples")
-SPLITS, SORTS, ORDERS = (frozenset(get_args(t)) for t in (SplitName, SortKey, SortOrder))
+PATH = re.compile(r"/api/versions/([^/]*)/samples")
 RENEW_WAIT_S = 2.0
 
 GrantKey = tuple[bytes, int, int | None]
@@ -116,47 +116,7 @@ def remember(request: Request, version_id: int, requested_epoch: int | None, epo
         grants.put((credential_digest(request.scope["headers"]), version_id, requested_epoch), epoch, stamp)
 
 
-@dataclass(frozen=True)
-class PageQuery:
-    epoch: int | None = None
-    split: str | None = None
-    sort: str = "loss"
-    order: str = "desc"
-    offset: int = 0
-    limit: int = 50
-
-
-def _count(raw: str, low: int, high: int) -> int | None:
-    # Only plain decimals: any other spelling the route may or may not accept is the route's to judge.
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or (len(raw) > 1 and raw[0] == "0"):
-        return None
-    value = int(raw)
-    return value if low <= value <= high else None
-
-
-def parse_query(query_string: bytes) -> PageQuery | None:
-    """The page a query asks for, or None when it has anything the fast path does not serve."""
-    fields: dict[str, str] = {}
-    for name, raw in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if name in fields:
-            return None
-        fields[name] = raw
-    counts: dict[str, int] = {}
-    for name, low, high in (("epoch", 1, 10**9), ("offset", 0, 10**9), ("limit", 1, MAX_PAGE)):
-        if name in fields:
-            count = _count(fields.pop(name), low, high)
-            if count is None:
-                return None
-            counts[name] = count
-    split = fields.pop("split", None)
-    sort = fields.pop("sort", "loss")
-    order = fields.pop("order", "desc")
-    if fields or (split is not None and split not in SPLITS) or sort not in SORTS or order not in ORDERS:
-        return None
-    return PageQuery(split=split, sort=sort, order=order, **counts)
-
-
-def cached_page(version_id: int, grant: Grant, query: PageQuery) -> bytes | None:
+def cached_page(version_id: int, grant: Grant, query: SamplesQuery) -> bytes | None:
     key = (version_id, grant.epoch, grant.stamp)
     order_ids = sample_orders.peek((*key, query.split, query.sort, query.order))
     rows = sample_rows.peek(key)
@@ -185,11 +145,11 @@ class SamplesFastPath:
                 self.grants.clear()  # whatever changed may have changed who can read what
             return
         match = PATH.fullmatch(scope["path"]) if scope["method"] == "GET" and self.grants.ttl_s > 0 else None
-        query = parse_query(scope["query_string"]) if match else None
-        if match is None or query is None:
+        version_id = parse_id(match[1]) if match else None
+        query = parse_samples_query(scope["query_string"]) if version_id is not None else None
+        if version_id is None or query is None or query.filtered:
             await self.app(scope, receive, send)
             return
-        version_id = int(match[1])
         key = (credential_digest(scope["headers"]), version_id, query.epoch)
         grant = self.grants.get(key)
         renewing = self._renewing.get(key)

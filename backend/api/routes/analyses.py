@@ -8,18 +8,26 @@ looks up the cache and tokenizes, nothing more.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import SessionDep, SettingsDep, get_or_404
+from backend.api.deps import SessionDep, SettingsDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.guard import (
+    AnalysisDep,
+    SampleDep,
+    SampleQueryDep,
+    VersionDep,
+    VersionQueryDep,
+    checked_body,
+    version_in_path,
+)
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.versions import get_version_or_404
 from backend.api.schemas.analyses import (
     AnalysisQueued,
     AnalysisRequest,
@@ -46,6 +54,9 @@ from backend.core.text.token_view import token_view
 from backend.core.text.tokenizer import TextTokenizer
 
 router = APIRouter(tags=["analyses"])
+
+AnalysisBody = Annotated[AnalysisRequest, Depends(checked_body(AnalysisRequest, version_in_path))]
+BatchBody = Annotated[BatchAnalysisRequest, Depends(checked_body(BatchAnalysisRequest, version_in_path))]
 
 
 @lru_cache(maxsize=8)
@@ -119,14 +130,13 @@ def _json(status: int, body: BaseModel) -> JSONResponse:
                202: {"model": AnalysisQueued, "description": "Queued: follow the job"},
                413: {"description": "Text over the size limit"}},
 )
-def analyze(version_id: int, body: AnalysisRequest, session: SessionDep,
+def analyze(version: VersionDep, body: AnalysisBody, session: SessionDep,
             settings: SettingsDep) -> JSONResponse:
     """Attributions of a sample (or a what-if `text`) toward every class, with faithfulness.
 
     200 with the cached result, else 202 with the job computing it. A what-if is not stored unless
     `store` is true; when its job finishes, the result is in the job's `result.text.analysis`.
     """
-    version = get_version_or_404(session, version_id)
     params = _method_params(body.method, body.params)
     dataset = session.get(Dataset, version.dataset_id)
     assert dataset is not None
@@ -163,9 +173,8 @@ def _queue(session: Session, version: ModelVersion, params: dict[str, Any]) -> A
     responses={**RATE_LIMITED, 200: {"model": BatchAnalysisOut, "description": "All cached"},
                202: {"model": BatchAnalysisOut, "description": "Some queued as one job"}},
 )
-def analyze_batch(version_id: int, body: BatchAnalysisRequest, session: SessionDep) -> JSONResponse:
+def analyze_batch(version: VersionDep, body: BatchBody, session: SessionDep) -> JSONResponse:
     """Analyze many samples (e.g. a lasso selection) as one job that runs in batches on a worker."""
-    version = get_version_or_404(session, version_id)
     params = _method_params(body.method, body.params)
     ids = list(dict.fromkeys(body.sample_ids))
     found = set(session.scalars(select(Sample.id).where(Sample.id.in_(ids),
@@ -186,18 +195,17 @@ def analyze_batch(version_id: int, body: BatchAnalysisRequest, session: SessionD
 
 
 @router.get("/analyses/{analysis_id}", operation_id="getAnalysis")
-def get_analysis(analysis_id: int, session: SessionDep) -> AnalysisOut:
-    return analysis_out(get_or_404(session, Analysis, analysis_id, "analysis"))
+def get_analysis(analysis: AnalysisDep) -> AnalysisOut:
+    return analysis_out(analysis)
 
 
 @router.get("/versions/{version_id}/analyses", operation_id="listAnalyses")
-def list_analyses(version_id: int, session: SessionDep, sample_id: int | None = None,
+def list_analyses(version: VersionDep, session: SessionDep, sample: SampleQueryDep,
                   epoch: int | None = None, method: str | None = None) -> list[AnalysisSummary]:
     """Stored analyses of a version (newest first), without their tokens."""
-    get_version_or_404(session, version_id)
-    q = select(Analysis).where(Analysis.version_id == version_id).order_by(Analysis.id.desc()).limit(1000)
-    if sample_id is not None:
-        q = q.where(Analysis.sample_id == sample_id)
+    q = select(Analysis).where(Analysis.version_id == version.id).order_by(Analysis.id.desc()).limit(1000)
+    if sample is not None:
+        q = q.where(Analysis.sample_id == sample.id)
     if epoch is not None:
         q = q.where(Analysis.epoch == epoch)
     if method is not None:
@@ -206,13 +214,10 @@ def list_analyses(version_id: int, session: SessionDep, sample_id: int | None = 
 
 
 @router.get("/samples/{sample_id}/tokens", operation_id="getSampleTokens")
-def sample_tokens(sample_id: int, session: SessionDep, version_id: int | None = None) -> SampleTokens:
+def sample_tokens(sample: SampleDep, session: SessionDep, version: VersionQueryDep) -> SampleTokens:
     """The sample's tokens with spans in its original text, OOV and past-max-length flags (no model)."""
-    sample = session.get(Sample, sample_id)
-    if sample is None:
-        raise NotFound("sample", sample_id)
-    if version_id is not None:
-        _sample(session, get_version_or_404(session, version_id), sample_id)
+    if version is not None:
+        _sample(session, version, sample.id)
     dataset = session.get(Dataset, sample.dataset_id)
     assert dataset is not None
     tok = dataset_tokenizer(dataset)

@@ -18,7 +18,8 @@ from backend.api.auth import (
     require_admin,
 )
 from backend.api.deps import SessionDep
-from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.errors import Conflict, Unprocessable
+from backend.api.guard import OwnTokenDep
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.schemas.accounts import (
     LoginIn,
@@ -139,10 +140,7 @@ def create_token(body: TokenCreate, principal: CurrentPrincipal, session: Sessio
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204, operation_id="revokeToken")
-def revoke_token(token_id: int, principal: CurrentPrincipal, session: SessionDep) -> Response:
-    cred = session.get(Credential, token_id)
-    if cred is None or cred.user_id != principal.user.id or cred.kind != "token":
-        raise NotFound("token", token_id)
+def revoke_token(cred: OwnTokenDep, session: SessionDep) -> Response:
     accounts.revoke(session, cred)
     session.commit()
     return Response(status_code=204)

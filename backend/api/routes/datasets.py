@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.auth import CurrentPrincipal, Forbidden, Principal
-from backend.api.deps import SessionDep, SettingsDep, get_or_404
+from backend.api.deps import SessionDep, SettingsDep
 from backend.api.errors import PayloadTooLarge, Unprocessable
+from backend.api.guard import DatasetDep, ProjectDep
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.projects import get_project_or_404
 from backend.api.schemas.datasets import DatasetImportRequest, DatasetOut
 from backend.api.schemas.jobs import JobOut
 from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
@@ -53,6 +53,10 @@ def server_path_importer(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
+# Declared after the project's resolver in each route, so that a non-member gets the project's 404 first.
+ServerPathImporter = Annotated[Principal, Depends(server_path_importer)]
+
+
 SERVER_PATH_RESPONSES: dict[int | str, dict[str, object]] = {
     403: {"description": "Not a site administrator (upload instead), or not an editor of the project"},
     422: {"description": "The path is outside the import roots, does not exist, or is not a dataset"},
@@ -76,13 +80,13 @@ def _check_imdb(path: Path) -> None:
 
 
 @router.post("/projects/{project_id}/datasets/imdb", status_code=202, operation_id="importImdb",
-             dependencies=[rate_limit("compute"), Depends(server_path_importer)], openapi_extra=ADMIN_ONLY,
+             dependencies=[rate_limit("compute")], openapi_extra=ADMIN_ONLY,
              responses={**RATE_LIMITED, **SERVER_PATH_RESPONSES})
-def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
+def import_imdb(project: ProjectDep, _: ServerPathImporter, body: ImdbImportRequest, session: SessionDep,
                 settings: SettingsDep) -> JobOut:
     """Import IMDB (archive or extracted folder) from a path on the server, as a background job (site
     administrators only; others upload). Poll or stream the job."""
-    get_project_or_404(session, project_id)
+    project_id = project.id
     path = _allowed_path(body.path, settings)
     _check_imdb(path)
     dataset = Dataset(project_id=project_id, name=body.name, source=str(path), kind="imdb",
@@ -118,7 +122,7 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
 @router.post("/projects/{project_id}/datasets/imdb/upload", status_code=202, operation_id="uploadImdb",
              dependencies=[rate_limit("compute")], responses={**RATE_LIMITED, **UPLOAD_RESPONSES})
 def upload_imdb(
-    project_id: int,
+    project: ProjectDep,
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="aclImdb_v1.tar.gz or the labeled subset archive (a .tar.gz of "
@@ -130,13 +134,12 @@ def upload_imdb(
 ) -> JobOut:
     """Upload the IMDB archive and import it as a job, with the options of the path import. The archive is
     stored as it came (streamed to disk, never whole in memory) and read by the worker."""
-    get_project_or_404(session, project_id)
     options = _options(ImdbImportOptions, {**split, "name": name, "subset_per_class": subset_per_class})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
         _check_imdb(path)
-        dataset = Dataset(project_id=project_id, name=options.name, source=filename, kind="imdb",
+        dataset = Dataset(project_id=project.id, name=options.name, source=filename, kind="imdb",
                           status="importing", classes=list(CLASSES), config=options.model_dump(), stats={})
 
         def stage(store: ArtifactStore, dataset_id: int) -> None:
@@ -149,7 +152,7 @@ def upload_imdb(
 @router.post("/projects/{project_id}/datasets/upload", status_code=202, operation_id="uploadDataset",
              responses=UPLOAD_RESPONSES)
 def upload_dataset(
-    project_id: int,
+    project: ProjectDep,
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description=(
@@ -160,27 +163,25 @@ def upload_dataset(
     format: Annotated[SourceFormat | None, Form(description="Detected from the file name when left out")] = None,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
-    get_project_or_404(session, project_id)
     options = _options(CustomImportOptions, {**split, "name": name})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
         source = _read(path, format, work, settings)
-    return _start_custom_import(session, project_id, source, filename, options)
+    return _start_custom_import(session, project.id, source, filename, options)
 
 
 @router.post("/projects/{project_id}/datasets/import", status_code=202, operation_id="importDataset",
-             dependencies=[Depends(server_path_importer)], openapi_extra=ADMIN_ONLY, responses=SERVER_PATH_RESPONSES)
-def import_dataset(project_id: int, body: DatasetImportRequest, session: SessionDep,
+             openapi_extra=ADMIN_ONLY, responses=SERVER_PATH_RESPONSES)
+def import_dataset(project: ProjectDep, _: ServerPathImporter, body: DatasetImportRequest, session: SessionDep,
                    settings: SettingsDep) -> JobOut:
     """Import a custom dataset from a path on the server (under the import roots) as a job (site
     administrators only; others upload)."""
-    get_project_or_404(session, project_id)
     path = _allowed_path(body.path, settings)
     with upload_folder(settings) as work:
         source = _read(path, body.format, work, settings)
     options = CustomImportOptions.model_validate(body.model_dump(exclude={"path", "format"}))
-    return _start_custom_import(session, project_id, source, str(path), options)
+    return _start_custom_import(session, project.id, source, str(path), options)
 
 
 def _options(model: type[Options], values: dict[str, object]) -> Options:
@@ -240,12 +241,11 @@ def _start_staged_import(session: Session, dataset: Dataset, params: dict[str, A
 
 
 @router.get("/projects/{project_id}/datasets", operation_id="listDatasets")
-def list_datasets(project_id: int, session: SessionDep) -> list[DatasetOut]:
-    get_project_or_404(session, project_id)
-    rows = session.scalars(select(Dataset).where(Dataset.project_id == project_id).order_by(Dataset.id)).all()
+def list_datasets(project: ProjectDep, session: SessionDep) -> list[DatasetOut]:
+    rows = session.scalars(select(Dataset).where(Dataset.project_id == project.id).order_by(Dataset.id)).all()
     return [DatasetOut.model_validate(d) for d in rows]
 
 
 @router.get("/datasets/{dataset_id}", operation_id="getDataset")
-def get_dataset(dataset_id: int, session: SessionDep) -> DatasetOut:
-    return DatasetOut.model_validate(get_or_404(session, Dataset, dataset_id, "dataset"))
+def get_dataset(dataset: DatasetDep) -> DatasetOut:
+    return DatasetOut.model_validate(dataset)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound
-from backend.api.routes.samples import resolve_epoch
-from backend.api.routes.versions import get_version_or_404
+from backend.api.guard import VersionDep
+from backend.api.lookups import resolve_epoch
 from backend.api.services.version_downloads import MetricsKind, metrics_csv, results_parquet
 from backend.core.artifacts import get_store
 from backend.core.db.models import Checkpoint, Dataset, SampleResult
@@ -27,12 +27,12 @@ def _attachment(name: str) -> dict[str, str]:
 
 @router.get("/versions/{version_id}/checkpoint", operation_id="downloadCheckpoint", response_class=FileResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
-def download_checkpoint(version_id: int, session: SessionDep,
+def download_checkpoint(version: VersionDep, session: SessionDep,
                         epoch: int | None = Query(default=None, ge=1, description="Default: the latest")
                         ) -> FileResponse:
     """The model checkpoint (torch.save file: weights, optimizer and RNG states) of an epoch, as stored.
     409 while the version has no finished epoch."""
-    version = get_version_or_404(session, version_id)
+    version_id = version.id
     q = select(Checkpoint).where(Checkpoint.version_id == version_id)
     if epoch is None:
         row = session.scalars(q.order_by(Checkpoint.epoch.desc())).first()
@@ -55,10 +55,10 @@ def download_checkpoint(version_id: int, session: SessionDep,
 
 @router.get("/versions/{version_id}/metrics.csv", operation_id="downloadMetrics", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
-def download_metrics(version_id: int, session: SessionDep, kind: MetricsKind = "epoch") -> Response:
+def download_metrics(version: VersionDep, session: SessionDep, kind: MetricsKind = "epoch") -> Response:
     """Per-epoch metrics (`epoch,split,loss,accuracy,count,seconds`) or per-batch training metrics
     (`step,epoch,batch,loss,accuracy,size`) as CSV with a header row."""
-    get_version_or_404(session, version_id)
+    version_id = version.id
     return Response(metrics_csv(session, version_id, kind), media_type="text/csv",
                     headers=_attachment(f"version-{version_id}-{kind}-metrics.csv"))
 
@@ -66,14 +66,14 @@ def download_metrics(version_id: int, session: SessionDep, kind: MetricsKind = "
 @router.get("/versions/{version_id}/results.parquet", operation_id="downloadResults",
             response_class=StreamingResponse, responses={200: {"content": {"application/vnd.apache.parquet": {}}}})
 def download_results(
-    version_id: int, request: Request, session: SessionDep,
+    version: VersionDep, request: Request, session: SessionDep,
     epoch: int | Literal["all"] | None = Query(
         default=None, description="An epoch, `all` for every epoch; default: the latest evaluated one"),
 ) -> StreamingResponse:
     """Every sample's result at the epoch as Parquet, one row per (sample, epoch): `sample_id, key, split,
     label, epoch, loss, p_positive, p_label, prediction, correct, score, token_count`. The file's metadata
     holds the class names that `label` and `prediction` index (`lensboard.classes`, JSON)."""
-    version = get_version_or_404(session, version_id)
+    version_id = version.id
     if epoch == "all":
         if session.scalar(select(SampleResult.epoch).where(SampleResult.version_id == version_id).limit(1)) is None:
             raise Conflict(f"version {version_id} has no evaluated epoch yet", state=version.status)

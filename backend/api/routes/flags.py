@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.api.auth import SignedInActor
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
-from backend.api.routes.projects import get_project_or_404
+from backend.api.guard import (
+    BatchDep,
+    ProjectDatasetQueryDep,
+    ProjectDep,
+    ProjectSampleDep,
+    checked_body,
+    project_in_path,
+)
 from backend.api.schemas.common import Page
 from backend.api.schemas.flags import (
     BulkFlagRequest,
@@ -39,13 +46,7 @@ from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
 router = APIRouter(tags=["flags"])
 
 IfMatch = Annotated[str | None, Header(description="The flag's ETag; 409 if it changed since")]
-
-
-def _sample_or_404(session: Session, project_id: int, sample_id: int) -> Sample:
-    try:
-        return svc.samples_in_project(session, project_id, [sample_id])[sample_id]
-    except svc.SampleNotInProject as e:
-        raise NotFound(f"sample {sample_id} in project", project_id) from e
+BulkBody = Annotated[BulkFlagRequest, Depends(checked_body(BulkFlagRequest, project_in_path))]
 
 
 def _flag_out(flag: Flag, sample: Sample) -> FlagOut:
@@ -87,14 +88,13 @@ def _label_or_422(session: Session, sample: Sample, label: int | None) -> None:
 
 @router.get("/projects/{project_id}/flags", operation_id="listFlags")
 def list_flags(
-    project_id: int, session: SessionDep,
+    project: ProjectDep, session: SessionDep,
     state: FlagState | None = None, source: FlagSource | None = None,
     split: Literal["train", "val", "test"] | None = None,
     offset: int = Query(default=0, ge=0), limit: int = Query(default=100, ge=1, le=5000),
 ) -> Page[FlagOut]:
     """The project's flags, newest change first, filtered by state, source and the sample's split."""
-    get_project_or_404(session, project_id)
-    q = select(Flag, Sample).join(Sample, Sample.id == Flag.sample_id).where(Flag.project_id == project_id)
+    q = select(Flag, Sample).join(Sample, Sample.id == Flag.sample_id).where(Flag.project_id == project.id)
     if state is not None:
         q = q.where(Flag.state == state)
     if source is not None:
@@ -110,10 +110,10 @@ def list_flags(
 @router.get("/projects/{project_id}/flags/export", operation_id="exportFlags",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
-def export_flags(project_id: int, request: Request, session: SessionDep,
+def export_flags(project: ProjectDep, request: Request,
                  format: Literal["csv", "jsonl"] = "csv") -> StreamingResponse:
     """Every flag of the project, streamed, one per sample (CSV with a header row, or JSON lines)."""
-    get_project_or_404(session, project_id)
+    project_id = project.id
     gen = exports.flags_csv if format == "csv" else exports.flags_jsonl
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(
@@ -125,9 +125,8 @@ def export_flags(project_id: int, request: Request, session: SessionDep,
             response_class=StreamingResponse,
             responses={200: {"content": {"application/gzip": {}, "text/csv": {}}}})
 def export_cleaned_dataset(
-    project_id: int, request: Request, session: SessionDep,
+    project: ProjectDep, request: Request, session: SessionDep, chosen: ProjectDatasetQueryDep,
     format: Literal["tar.gz", "csv"] = "tar.gz",
-    dataset_id: int | None = Query(default=None, description="Default: the project's latest ready dataset"),
 ) -> StreamingResponse:
     """The dataset with the project's CONFIRMED flags applied: a flag with a corrected label moves the
     review to that class, a confirmed flag without one removes it.
@@ -135,13 +134,12 @@ def export_cleaned_dataset(
     `tar.gz` is Stanford's layout, `aclImdb/{train|test}/{class}/{id}_{score}.txt` (validation reviews go
     back to train, where they were carved from); `csv` has one row per kept review with its new and
     original label. Streamed."""
-    get_project_or_404(session, project_id)
-    q = select(Dataset).where(Dataset.project_id == project_id)
-    q = q.where(Dataset.id == dataset_id) if dataset_id is not None else q.where(Dataset.status == "ready")
-    dataset = session.scalars(q.order_by(Dataset.id.desc())).first()
+    project_id = project.id
+    dataset = chosen or session.scalars(select(Dataset).where(Dataset.project_id == project_id,
+                                                              Dataset.status == "ready")
+                                        .order_by(Dataset.id.desc())).first()
     if dataset is None:
-        what = "ready dataset in project" if dataset_id is None else f"dataset {dataset_id} in project"
-        raise NotFound(what, project_id)
+        raise NotFound("ready dataset in project", project_id)
     if format == "tar.gz" and (bad := exports.unsafe_class(dataset)) is not None:
         raise Conflict(f"class {bad} of dataset {dataset.id} has a name that cannot be a folder in the archive; "
                        "export it as csv instead")
@@ -167,11 +165,11 @@ def _streamed(request: Request, body: Any) -> Iterator[bytes]:
 
 
 @router.post("/projects/{project_id}/flags/bulk", operation_id="bulkFlags")
-def bulk_flags(project_id: int, body: BulkFlagRequest, session: SessionDep, who: SignedInActor) -> BulkResult:
+def bulk_flags(project: ProjectDep, body: BulkBody, session: SessionDep, who: SignedInActor) -> BulkResult:
     """Flag or unflag many samples (a lasso selection, the top-N of a ranking) in one transaction.
     All samples must belong to the project (else 404 and nothing changes). Undo it as a whole with
     `POST /projects/{id}/flags/bulk/{batch_id}/undo`."""
-    get_project_or_404(session, project_id)
+    project_id = project.id
     try:
         samples = svc.samples_in_project(session, project_id, body.sample_ids)
     except svc.SampleNotInProject as e:
@@ -191,9 +189,9 @@ def bulk_flags(project_id: int, body: BulkFlagRequest, session: SessionDep, who:
 
 
 @router.post("/projects/{project_id}/flags/bulk/{batch_id}/undo", operation_id="undoBulkFlags")
-def undo_bulk(project_id: int, batch_id: str, session: SessionDep, who: SignedInActor) -> UndoResult:
+def undo_bulk(project: ProjectDep, batch_id: BatchDep, session: SessionDep, who: SignedInActor) -> UndoResult:
     """Revert every change of one bulk operation. 409 if one of its flags changed since."""
-    get_project_or_404(session, project_id)
+    project_id = project.id
     try:
         new_batch, reverted = svc.undo_batch(session, project_id, batch_id, who)
     except svc.NothingToUndo as e:
@@ -214,9 +212,9 @@ def _undo_result(session: Session, project_id: int, batch: str, reverted: list[i
 
 
 @router.get("/projects/{project_id}/flags/{sample_id}", operation_id="getFlag")
-def get_flag(project_id: int, sample_id: int, session: SessionDep, response: Response) -> FlagOut:
+def get_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep, response: Response) -> FlagOut:
     """One sample's flag, with its ETag. 404 if the sample is not flagged (or not in the project)."""
-    sample = _sample_or_404(session, project_id, sample_id)
+    project_id, sample_id = project.id, sample.id
     flag = svc.get_flag(session, project_id, sample_id)
     if flag is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
@@ -225,11 +223,11 @@ def get_flag(project_id: int, sample_id: int, session: SessionDep, response: Res
 
 
 @router.put("/projects/{project_id}/flags/{sample_id}", operation_id="putFlag")
-def put_flag(project_id: int, sample_id: int, body: FlagPut, session: SessionDep, response: Response,
-             who: SignedInActor, if_match: IfMatch = None) -> FlagOut:
+def put_flag(project: ProjectDep, sample: ProjectSampleDep, body: FlagPut, session: SessionDep,
+             response: Response, who: SignedInActor, if_match: IfMatch = None) -> FlagOut:
     """Create or replace a sample's flag. 404 for a sample outside the project, 422 for a corrected
     label outside the dataset's classes, 409 on an `If-Match` that is no longer current."""
-    sample = _sample_or_404(session, project_id, sample_id)
+    project_id, sample_id = project.id, sample.id
     _label_or_422(session, sample, body.corrected_label)
     _check_if_match(svc.get_flag(session, project_id, sample_id, lock=True), if_match)
     new = body.model_dump()
@@ -239,10 +237,10 @@ def put_flag(project_id: int, sample_id: int, body: FlagPut, session: SessionDep
 
 
 @router.patch("/projects/{project_id}/flags/{sample_id}", operation_id="patchFlag")
-def patch_flag(project_id: int, sample_id: int, body: FlagPatch, session: SessionDep, response: Response,
-             who: SignedInActor, if_match: IfMatch = None) -> FlagOut:
+def patch_flag(project: ProjectDep, sample: ProjectSampleDep, body: FlagPatch, session: SessionDep,
+               response: Response, who: SignedInActor, if_match: IfMatch = None) -> FlagOut:
     """Change some fields of an existing flag (404 if the sample is not flagged)."""
-    sample = _sample_or_404(session, project_id, sample_id)
+    project_id, sample_id = project.id, sample.id
     current = svc.get_flag(session, project_id, sample_id, lock=True)
     if current is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
@@ -258,10 +256,10 @@ def patch_flag(project_id: int, sample_id: int, body: FlagPatch, session: Sessio
 
 
 @router.delete("/projects/{project_id}/flags/{sample_id}", status_code=204, operation_id="deleteFlag")
-def delete_flag(project_id: int, sample_id: int, session: SessionDep, who: SignedInActor,
+def delete_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep, who: SignedInActor,
                 if_match: IfMatch = None) -> Response:
     """Unflag a sample. The flag's history stays and the removal can be undone."""
-    _sample_or_404(session, project_id, sample_id)
+    project_id, sample_id = project.id, sample.id
     current = svc.get_flag(session, project_id, sample_id, lock=True)
     if current is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
@@ -272,20 +270,19 @@ def delete_flag(project_id: int, sample_id: int, session: SessionDep, who: Signe
 
 
 @router.get("/projects/{project_id}/flags/{sample_id}/history", operation_id="getFlagHistory")
-def flag_history(project_id: int, sample_id: int, session: SessionDep) -> list[FlagEventOut]:
+def flag_history(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep) -> list[FlagEventOut]:
     """Every change of the sample's flag, oldest first (including undos and unflags)."""
-    _sample_or_404(session, project_id, sample_id)
     events = session.scalars(
-        select(FlagEvent).where(FlagEvent.project_id == project_id, FlagEvent.sample_id == sample_id)
+        select(FlagEvent).where(FlagEvent.project_id == project.id, FlagEvent.sample_id == sample.id)
         .order_by(FlagEvent.id)
     ).all()
     return [FlagEventOut.model_validate(e) for e in events]
 
 
 @router.post("/projects/{project_id}/flags/{sample_id}/undo", operation_id="undoFlag")
-def undo_flag(project_id: int, sample_id: int, session: SessionDep, who: SignedInActor) -> UndoResult:
+def undo_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep, who: SignedInActor) -> UndoResult:
     """Revert the latest change of this flag that is still in effect; repeat to walk further back."""
-    _sample_or_404(session, project_id, sample_id)
+    project_id, sample_id = project.id, sample.id
     try:
         batch, reverted = svc.undo_last(session, project_id, sample_id, who)
     except svc.NothingToUndo as e:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.auth import CurrentPrincipal
-from backend.api.deps import SessionDep, get_or_404
+from backend.api.deps import SessionDep
+from backend.api.guard import JobDep, JobQueryDep, ProjectQueryDep, VersionQueryDep
 from backend.api.schemas.jobs import JobOut
 from backend.core.auth.access import visible_projects
 from backend.core.db.models import ACTIVE_STATES, Job
@@ -25,8 +26,8 @@ SSE_KEEPALIVE_SECONDS = 15.0
 def list_jobs(
     principal: CurrentPrincipal,
     session: SessionDep,
-    project_id: int | None = None,
-    version_id: int | None = None,
+    project: ProjectQueryDep,
+    version: VersionQueryDep,
     kind: str | None = None,
     active: bool = False,
     limit: int = Query(default=100, ge=1, le=1000),
@@ -35,10 +36,10 @@ def list_jobs(
     visible = visible_projects(principal.user)
     if visible is not None:
         q = q.where(Job.project_id.in_(visible))
-    if project_id is not None:
-        q = q.where(Job.project_id == project_id)
-    if version_id is not None:
-        q = q.where(Job.version_id == version_id)
+    if project is not None:
+        q = q.where(Job.project_id == project.id)
+    if version is not None:
+        q = q.where(Job.version_id == version.id)
     if kind is not None:
         q = q.where(Job.kind == kind)
     if active:
@@ -47,8 +48,8 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", operation_id="getJob")
-def get_job(job_id: int, session: SessionDep) -> JobOut:
-    return JobOut.model_validate(get_or_404(session, Job, job_id, "job"))
+def get_job(job: JobDep) -> JobOut:
+    return JobOut.model_validate(job)
 
 
 @router.get(
@@ -57,8 +58,8 @@ def get_job(job_id: int, session: SessionDep) -> JobOut:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events: `job` events"}},
 )
-async def stream_jobs(request: Request, principal: CurrentPrincipal, project_id: int | None = None,
-                      job_id: int | None = None) -> StreamingResponse:
+async def stream_jobs(request: Request, principal: CurrentPrincipal, project: ProjectQueryDep,
+                      job: JobQueryDep) -> StreamingResponse:
     """Server-Sent Events with every change of the selected jobs (event `job`, data: a JobOut).
 
     The worker writes job state to the database; this stream watches it, so it works the same in
@@ -66,6 +67,8 @@ async def stream_jobs(request: Request, principal: CurrentPrincipal, project_id:
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     visible = visible_projects(principal.user)
+    project_id = project.id if project is not None else None
+    job_id = job.id if job is not None else None
 
     def snapshot(since_id: int) -> list[JobOut]:
         with factory() as s:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.guard import SampleDep, VersionDep
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.versions import get_version_or_404
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.maps import (
     ClusterOut,
@@ -71,15 +71,15 @@ def _not_ready(session: Session, version_id: int, epoch: int, pmap: PopulationMa
     )
 
 
-def done_map(session: Session, version_id: int, epoch: int) -> PopulationMap:
-    """The finished map, or 404 (unknown version/epoch) / 409 (not computed yet, with its job)."""
+def done_map(session: Session, version: ModelVersion, epoch: int) -> PopulationMap:
+    """The finished map, or 404 (unknown epoch) / 409 (not computed yet, with its job)."""
     pmap = session.scalars(
-        select(PopulationMap).where(PopulationMap.version_id == version_id, PopulationMap.epoch == epoch)
+        select(PopulationMap).where(PopulationMap.version_id == version.id, PopulationMap.epoch == epoch)
     ).first()
     if pmap is not None and pmap.status == "done":
         return pmap
-    check_epoch(get_version_or_404(session, version_id), epoch)
-    raise _not_ready(session, version_id, epoch, pmap)
+    check_epoch(version, epoch)
+    raise _not_ready(session, version.id, epoch, pmap)
 
 
 def _map_out(session: Session, pmap: PopulationMap) -> MapOut:
@@ -91,17 +91,16 @@ def _map_out(session: Session, pmap: PopulationMap) -> MapOut:
 
 # -- parameters ------------------------------------------------------------------------------------
 @router.get("/versions/{version_id}/map-config", operation_id="getMapConfig")
-def get_map_config(version_id: int, session: SessionDep) -> MapConfigOut:
+def get_map_config(version: VersionDep, session: SessionDep) -> MapConfigOut:
     """The parameters the version's maps are built with (defaults where none were set)."""
-    get_version_or_404(session, version_id)
-    config = session.get(MapConfig, version_id)
-    return MapConfigOut(version_id=version_id, params=MapParams(**(config.params if config else {})))
+    config = session.get(MapConfig, version.id)
+    return MapConfigOut(version_id=version.id, params=MapParams(**(config.params if config else {})))
 
 
 @router.put("/versions/{version_id}/map-config", operation_id="updateMapConfig")
-def update_map_config(version_id: int, body: MapParamsUpdate, session: SessionDep) -> MapConfigOut:
+def update_map_config(version: VersionDep, body: MapParamsUpdate, session: SessionDep) -> MapConfigOut:
     """Change some map parameters; they apply to maps built from now on."""
-    get_version_or_404(session, version_id)
+    version_id = version.id
     config = session.get(MapConfig, version_id)
     params = merged_params(config.params if config else {}, body.model_dump(exclude_unset=True))
     if config is None:
@@ -125,10 +124,9 @@ def merged_params(base: dict[str, object], overrides: dict[str, object]) -> MapP
 
 # -- maps and their status -------------------------------------------------------------------------
 @router.get("/versions/{version_id}/maps", operation_id="listMaps")
-def list_maps(version_id: int, session: SessionDep) -> list[MapOut]:
-    get_version_or_404(session, version_id)
+def list_maps(version: VersionDep, session: SessionDep) -> list[MapOut]:
     maps = session.scalars(
-        select(PopulationMap).where(PopulationMap.version_id == version_id).order_by(PopulationMap.epoch)
+        select(PopulationMap).where(PopulationMap.version_id == version.id).order_by(PopulationMap.epoch)
     ).all()
     return [_map_out(session, m) for m in maps]
 
@@ -138,25 +136,24 @@ def list_maps(version_id: int, session: SessionDep) -> list[MapOut]:
     operation_id="getMap",
     responses={409: {"description": "No map row yet: `status` and the map `job` (or null)"}},
 )
-def get_map(version_id: int, epoch: int, session: SessionDep) -> MapOut:
+def get_map(version: VersionDep, epoch: int, session: SessionDep) -> MapOut:
     """The map of an epoch with its status (pending / running / done / failed) and its job."""
-    version = get_version_or_404(session, version_id)
     check_epoch(version, epoch)
     pmap = session.scalars(
-        select(PopulationMap).where(PopulationMap.version_id == version_id, PopulationMap.epoch == epoch)
+        select(PopulationMap).where(PopulationMap.version_id == version.id, PopulationMap.epoch == epoch)
     ).first()
     if pmap is None:
-        raise _not_ready(session, version_id, epoch, None)
+        raise _not_ready(session, version.id, epoch, None)
     return _map_out(session, pmap)
 
 
 @router.post("/versions/{version_id}/maps/{epoch}", status_code=202, operation_id="buildMap",
              dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
 def build_map(
-    version_id: int, epoch: int, session: SessionDep, body: MapBuildRequest | None = None
+    version: VersionDep, epoch: int, session: SessionDep, body: MapBuildRequest | None = None
 ) -> JobOut:
     """(Re)build the map of an epoch as a job, with the version's parameters and optional overrides."""
-    version = get_version_or_404(session, version_id)
+    version_id = version.id
     check_epoch(version, epoch)
     running = map_job(session, version_id, epoch)
     if running is not None and running.state in ACTIVE_STATES:
@@ -196,13 +193,13 @@ def build_map(
     },
 )
 def get_map_points(
-    version_id: int,
+    version: VersionDep,
     epoch: int,
     request: Request,
     session: SessionDep,
     compression: map_points.Compression = "zstd",
 ) -> Response:
-    pmap = done_map(session, version_id, epoch)
+    pmap = done_map(session, version, epoch)
     gzipped = compression == "none" and "gzip" in request.headers.get("accept-encoding", "")
     payload = points_payload.payload_cache.get(session, pmap, get_store(), compression, gzipped=gzipped)
     headers = {"Cache-Control": "private, max-age=3600", "X-Map-Points": str(pmap.num_points)}
@@ -213,7 +210,7 @@ def get_map_points(
 
 @router.get("/versions/{version_id}/maps/{epoch}/points.json", operation_id="getMapPointsJson")
 def get_map_points_json(
-    version_id: int,
+    version: VersionDep,
     epoch: int,
     session: SessionDep,
     offset: int = Query(default=0, ge=0),
@@ -223,7 +220,7 @@ def get_map_points_json(
 ) -> MapPointsOut:
     """The same points as JSON, for small requests: a page by sample index, or a random subset when
     `sample=true` (never downsampled unless asked)."""
-    pmap = done_map(session, version_id, epoch)
+    pmap = done_map(session, version, epoch)
     table = map_points.decode(points_payload.payload_cache.get(session, pmap, get_store(), "none"))
     total = table.num_rows
     if sample and total > limit:
@@ -233,7 +230,7 @@ def get_map_points_json(
     data = table.take(rows).to_pydict()
     points = [MapPoint(**{k: data[k][i] for k in data}) for i in range(len(rows))]
     return MapPointsOut(
-        version_id=version_id,
+        version_id=version.id,
         epoch=epoch,
         total=total,
         returned=len(points),
@@ -245,19 +242,17 @@ def get_map_points_json(
 # -- neighbours, clusters, insights ----------------------------------------------------------------
 @router.get("/versions/{version_id}/maps/{epoch}/neighbors/{sample_id}", operation_id="getMapNeighbors")
 def get_neighbors(
-    version_id: int,
+    version: VersionDep,
     epoch: int,
-    sample_id: int,
+    sample: SampleDep,
     session: SessionDep,
     k: int = Query(default=10, ge=1, le=200),
 ) -> NeighborsOut:
     """The k samples nearest to a sample in the epoch's latent space (exact search), with distances."""
-    pmap = done_map(session, version_id, epoch)
-    version = session.get(ModelVersion, version_id)
-    sample = session.get(Sample, sample_id)
-    if version is None or sample is None or sample.dataset_id != version.dataset_id:
-        raise NotFound("sample", sample_id)
-    latent = get_store().get_array(map_points.latent_key(version_id, epoch), mmap=True)
+    pmap = done_map(session, version, epoch)
+    if sample.dataset_id != version.dataset_id:
+        raise NotFound("sample", sample.id)
+    latent = get_store().get_array(map_points.latent_key(version.id, epoch), mmap=True)
     metric = str(pmap.params.get("metric", "euclidean"))
     dist = _distances(latent, sample.index, metric)
     dist[sample.index] = np.inf
@@ -284,7 +279,7 @@ def get_neighbors(
         for i in nearest
     ]
     return NeighborsOut(
-        sample_id=sample_id, index=sample.index, epoch=epoch, metric=metric, neighbors=neighbors
+        sample_id=sample.id, index=sample.index, epoch=epoch, metric=metric, neighbors=neighbors
     )
 
 
@@ -304,9 +299,9 @@ def _distances(latent: np.ndarray, row: int, metric: str) -> np.ndarray:
 
 
 @router.get("/versions/{version_id}/maps/{epoch}/clusters", operation_id="listMapClusters")
-def list_clusters(version_id: int, epoch: int, session: SessionDep) -> list[ClusterOut]:
+def list_clusters(version: VersionDep, epoch: int, session: SessionDep) -> list[ClusterOut]:
     """Latent-space clusters with size, mean loss, accuracy, label purity and split mix."""
-    pmap = done_map(session, version_id, epoch)
+    pmap = done_map(session, version, epoch)
     rows = session.scalars(
         select(MapCluster).where(MapCluster.map_id == pmap.id).order_by(MapCluster.cluster)
     )
@@ -314,9 +309,9 @@ def list_clusters(version_id: int, epoch: int, session: SessionDep) -> list[Clus
 
 
 @router.get("/versions/{version_id}/maps/{epoch}/insights", operation_id="listMapInsights")
-def list_insights(version_id: int, epoch: int, session: SessionDep) -> list[InsightOut]:
+def list_insights(version: VersionDep, epoch: int, session: SessionDep) -> list[InsightOut]:
     """Ranked findings (weak-spot clusters, mislabel candidates, duplicates and leakage, split-only
     clusters), each with its samples and a sentence saying why."""
-    pmap = done_map(session, version_id, epoch)
+    pmap = done_map(session, version, epoch)
     rows = session.scalars(select(MapInsight).where(MapInsight.map_id == pmap.id).order_by(MapInsight.rank))
     return [InsightOut.model_validate(i) for i in rows.all()]

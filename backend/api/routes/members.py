@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
-from backend.api.auth import OWNER_ONLY
-from backend.api.deps import SessionDep, get_or_404
+from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound
+from backend.api.guard import OWNER_ONLY, MemberDep, ProjectDep
 from backend.api.schemas.accounts import MemberAdd, MemberOut, MemberUpdate
 from backend.core.auth import accounts
-from backend.core.db.models import Project, ProjectMember, User
+from backend.core.db.models import ProjectMember, User
 
 router = APIRouter(tags=["members"])
 
@@ -18,14 +18,6 @@ router = APIRouter(tags=["members"])
 def _out(member: ProjectMember, user: User) -> MemberOut:
     return MemberOut(user_id=user.id, username=user.username, role=member.role,  # type: ignore[arg-type]
                      created_at=member.created_at)
-
-
-def _member_or_404(session: SessionDep, project_id: int, user_id: int) -> tuple[ProjectMember, User]:
-    row = session.execute(select(ProjectMember, User).join(User, User.id == ProjectMember.user_id)
-                          .where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)).first()
-    if row is None:
-        raise NotFound("member", user_id)
-    return row[0], row[1]
 
 
 def _keep_an_owner(session: SessionDep, project_id: int, leaving: ProjectMember) -> None:
@@ -39,43 +31,39 @@ def _keep_an_owner(session: SessionDep, project_id: int, leaving: ProjectMember)
 
 
 @router.get("/projects/{project_id}/members", operation_id="listMembers")
-def list_members(project_id: int, session: SessionDep) -> list[MemberOut]:
-    get_or_404(session, Project, project_id, "project")
+def list_members(project: ProjectDep, session: SessionDep) -> list[MemberOut]:
     rows = session.execute(select(ProjectMember, User).join(User, User.id == ProjectMember.user_id)
-                           .where(ProjectMember.project_id == project_id).order_by(User.username))
+                           .where(ProjectMember.project_id == project.id).order_by(User.username))
     return [_out(m, u) for m, u in rows]
 
 
 @router.post("/projects/{project_id}/members", status_code=201, operation_id="addMember",
              openapi_extra=OWNER_ONLY)
-def add_member(project_id: int, body: MemberAdd, session: SessionDep) -> MemberOut:
-    get_or_404(session, Project, project_id, "project")
+def add_member(project: ProjectDep, body: MemberAdd, session: SessionDep) -> MemberOut:
     user = accounts.user_by_name(session, body.username)
     if user is None:
         raise NotFound("user", repr(body.username))
-    if session.get(ProjectMember, (project_id, user.id)) is not None:
+    if session.get(ProjectMember, (project.id, user.id)) is not None:
         raise Conflict(f"{user.username} is already a member; change their role with PATCH")
-    member = ProjectMember(project_id=project_id, user_id=user.id, role=body.role)
+    member = ProjectMember(project_id=project.id, user_id=user.id, role=body.role)
     session.add(member)
     session.commit()
     return _out(member, user)
 
 
 @router.patch("/projects/{project_id}/members/{user_id}", operation_id="updateMember", openapi_extra=OWNER_ONLY)
-def update_member(project_id: int, user_id: int, body: MemberUpdate, session: SessionDep) -> MemberOut:
-    member, user = _member_or_404(session, project_id, user_id)
+def update_member(project: ProjectDep, found: MemberDep, body: MemberUpdate, session: SessionDep) -> MemberOut:
     if body.role != "owner":
-        _keep_an_owner(session, project_id, member)
-    member.role = body.role
+        _keep_an_owner(session, project.id, found.member)
+    found.member.role = body.role
     session.commit()
-    return _out(member, user)
+    return _out(found.member, found.user)
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=204, operation_id="removeMember",
                openapi_extra=OWNER_ONLY)
-def remove_member(project_id: int, user_id: int, session: SessionDep) -> Response:
-    member, _ = _member_or_404(session, project_id, user_id)
-    _keep_an_owner(session, project_id, member)
-    session.delete(member)
+def remove_member(project: ProjectDep, found: MemberDep, session: SessionDep) -> Response:
+    _keep_an_owner(session, project.id, found.member)
+    session.delete(found.member)
     session.commit()
     return Response(status_code=204)

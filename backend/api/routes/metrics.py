@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
-from backend.api.routes.samples import resolve_epoch
-from backend.api.routes.versions import get_version_or_404
+from backend.api.guard import VersionDep
+from backend.api.lookups import resolve_epoch
 from backend.api.schemas.metrics import (
     BatchMetricOut,
     BatchMetrics,
@@ -23,32 +23,29 @@ router = APIRouter(tags=["metrics"])
 
 
 @router.get("/versions/{version_id}/metrics/batches", operation_id="getBatchMetrics")
-def batch_metrics(version_id: int, session: SessionDep, epoch: int | None = None) -> BatchMetrics:
-    get_version_or_404(session, version_id)
-    q = select(BatchMetric).where(BatchMetric.version_id == version_id)
+def batch_metrics(version: VersionDep, session: SessionDep, epoch: int | None = None) -> BatchMetrics:
+    q = select(BatchMetric).where(BatchMetric.version_id == version.id)
     if epoch is not None:
         q = q.where(BatchMetric.epoch == epoch)
     rows = session.scalars(q.order_by(BatchMetric.step)).all()
-    return BatchMetrics(version_id=version_id, items=[BatchMetricOut.model_validate(r) for r in rows])
+    return BatchMetrics(version_id=version.id, items=[BatchMetricOut.model_validate(r) for r in rows])
 
 
 @router.get("/versions/{version_id}/metrics/epochs", operation_id="getEpochMetrics")
-def epoch_metrics(version_id: int, session: SessionDep) -> EpochMetrics:
-    get_version_or_404(session, version_id)
+def epoch_metrics(version: VersionDep, session: SessionDep) -> EpochMetrics:
     rows = session.scalars(
-        select(EpochMetric).where(EpochMetric.version_id == version_id)
+        select(EpochMetric).where(EpochMetric.version_id == version.id)
         .order_by(EpochMetric.epoch, EpochMetric.split)
     ).all()
-    return EpochMetrics(version_id=version_id, items=[EpochMetricOut.model_validate(r) for r in rows])
+    return EpochMetrics(version_id=version.id, items=[EpochMetricOut.model_validate(r) for r in rows])
 
 
 @router.get("/versions/{version_id}/metrics/curves", operation_id="getCurves")
-def curves(version_id: int, session: SessionDep, epoch: int | None = Query(default=None, ge=1),
+def curves(version: VersionDep, session: SessionDep, epoch: int | None = Query(default=None, ge=1),
            split: CurveSplit = "test") -> CurvesOut:
     """ROC and precision-recall curves with their AUC and average precision, at an epoch (default: the
     latest evaluated) and split. With three or more classes, one class against the rest per class and
     the macro average; 409 for an epoch trained before per-class probabilities were kept."""
-    version = get_version_or_404(session, version_id)
     ep = resolve_epoch(session, version, epoch)
     try:
         return version_curves(session, get_store(), version, ep, split)

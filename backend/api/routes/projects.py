@@ -6,18 +6,15 @@ from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from backend.api.auth import OWNER_ONLY, CurrentPrincipal
-from backend.api.deps import SessionDep, get_or_404
+from backend.api.auth import CurrentPrincipal
+from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
+from backend.api.guard import OWNER_ONLY, ProjectDep
 from backend.api.schemas.projects import ProjectCreate, ProjectOut, ProjectSummary, ProjectUpdate
 from backend.core.auth.access import visible_projects
 from backend.core.db.models import Dataset, Job, ModelVersion, Project, ProjectMember
 
 router = APIRouter(prefix="/projects", tags=["projects"])
-
-
-def get_project_or_404(session: SessionDep, project_id: int) -> Project:
-    return get_or_404(session, Project, project_id, "project")
 
 
 def _unique_name(session: SessionDep, name: str | None, write: Callable[[], None]) -> None:
@@ -67,13 +64,12 @@ def create_project(body: ProjectCreate, principal: CurrentPrincipal, session: Se
 
 
 @router.get("/{project_id}", operation_id="getProject")
-def get_project(project_id: int, session: SessionDep) -> ProjectOut:
-    return _summarise(session, get_project_or_404(session, project_id))
+def get_project(project: ProjectDep, session: SessionDep) -> ProjectOut:
+    return _summarise(session, project)
 
 
 @router.patch("/{project_id}", operation_id="updateProject")
-def update_project(project_id: int, body: ProjectUpdate, session: SessionDep) -> ProjectOut:
-    project = get_project_or_404(session, project_id)
+def update_project(project: ProjectDep, body: ProjectUpdate, session: SessionDep) -> ProjectOut:
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(project, field, value)
@@ -82,8 +78,7 @@ def update_project(project_id: int, body: ProjectUpdate, session: SessionDep) ->
 
 
 @router.delete("/{project_id}", status_code=204, operation_id="deleteProject", openapi_extra=OWNER_ONLY)
-def delete_project(project_id: int, session: SessionDep) -> Response:
-    project = get_project_or_404(session, project_id)
+def delete_project(project: ProjectDep, session: SessionDep) -> Response:
     session.delete(project)
     session.commit()
     return Response(status_code=204)

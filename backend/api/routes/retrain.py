@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
+from backend.api.guard import VersionDep
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.versions import get_version_or_404, version_out
+from backend.api.lookups import version_out
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.retrain import RetrainOut, RetrainRequest
 from backend.api.services.retrain import fixes_from_flags
@@ -19,14 +20,13 @@ router = APIRouter(tags=["versions"])
 
 @router.post("/versions/{version_id}/retrain", status_code=202, operation_id="retrainVersion",
              dependencies=[rate_limit("train")], responses=RATE_LIMITED)
-def retrain(version_id: int, body: RetrainRequest, session: SessionDep) -> RetrainOut:
+def retrain(parent: VersionDep, body: RetrainRequest, session: SessionDep) -> RetrainOut:
     """Create a new version (parent = this one; same architecture, hyperparameters and seed) whose
     `data_fixes` come from the project's CONFIRMED flags on train samples, and start training it.
     409 when there is no confirmed flag on a train sample to apply."""
-    parent = get_version_or_404(session, version_id)
     fixes = fixes_from_flags(session, parent, body.mode)
     if not fixes.data_fixes:
-        raise Conflict(f"no confirmed flag on a train sample of version {version_id}'s dataset to apply",
+        raise Conflict(f"no confirmed flag on a train sample of version {parent.id}'s dataset to apply",
                        outside_train=fixes.outside_train)
     epochs = body.epochs or max(parent.epochs_done, 1)
     child = ModelVersion(

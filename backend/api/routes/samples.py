@@ -1,51 +1,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import SessionDep, get_or_404
-from backend.api.errors import Conflict, NotFound
-from backend.api.routes.versions import get_version_or_404
+from backend.api.deps import SessionDep
+from backend.api.errors import NotFound
+from backend.api.guard import SampleDep, VersionDep, VersionQueryDep
+from backend.api.lookups import resolve_epoch_stamp
 from backend.api.samples_fast_path import remember
 from backend.api.schemas.common import Page
-from backend.api.schemas.samples import (
-    MAX_PAGE,
-    SampleDetail,
-    SampleResultOut,
-    SampleRow,
-    SortKey,
-    SortOrder,
-    SplitName,
-)
-from backend.api.services.sample_order import epoch_stamp, sample_orders
+from backend.api.schemas.samples import SampleDetail, SampleResultOut, SampleRow, SamplesQuery
+from backend.api.services.sample_order import sample_orders
 from backend.api.services.sample_rows import encode_row, page_body, sample_rows
-from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult
+from backend.core.db.models import Dataset, Sample, SampleResult
 
 router = APIRouter(tags=["samples"])
 
 PREVIEW_CHARS = 160
 ROW_CHUNK = 500  # rows encoded together when a page of a cached order misses (about 25 ms on PostgreSQL)
-
-
-def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) -> int:
-    """The requested epoch, or the latest evaluated one. 404 for an epoch that was never evaluated."""
-    if epoch is not None and 1 <= epoch <= version.epochs_done:
-        return epoch  # nothing to look up
-    return resolve_epoch_stamp(session, version, epoch)[0]
-
-
-def resolve_epoch_stamp(session: Session, version: ModelVersion, epoch: int | None) -> tuple[int, datetime | None]:
-    """resolve_epoch, and when the epoch's results were written (see sample_order), in one round trip."""
-    if epoch is not None and (epoch < 1 or epoch > version.epochs_done):
-        raise NotFound(f"epoch of version {version.id}:", epoch)
-    ep, stamp = epoch_stamp(session, version.id, epoch)
-    if ep is None:
-        raise Conflict(f"version {version.id} has no evaluated epoch yet", state=version.status)
-    return ep, stamp
 
 
 def _preview(text: str) -> str:
@@ -62,53 +38,44 @@ def _result(r: Any, label: int) -> SampleResultOut:
 @router.get("/versions/{version_id}/samples", operation_id="listSamples", response_model=Page[SampleRow])
 def list_samples(
     request: Request,
-    version_id: int,
+    version: VersionDep,
     session: SessionDep,
-    epoch: int | None = Query(default=None, ge=1),
-    split: SplitName | None = None,
-    label: int | None = Query(default=None, ge=0),
-    score: int | None = Query(default=None, ge=1, le=10),
-    min_score: int | None = Query(default=None, ge=1, le=10),
-    max_score: int | None = Query(default=None, ge=1, le=10),
-    correct: bool | None = None,
-    sort: SortKey = "loss",
-    order: SortOrder = "desc",
-    offset: int = Query(default=0, ge=0),
-    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    q: Annotated[SamplesQuery, Query()],
 ) -> Response:
     """Samples of the version's dataset with their results at an epoch, loss-descending by default."""
-    version = get_version_or_404(session, version_id)
-    ep, stamp = resolve_epoch_stamp(session, version, epoch)
-    results = select(SampleResult.sample_id).where(SampleResult.version_id == version_id,
+    # The fast path (backend/api/samples_fast_path.py) parses the same query with the same model.
+    ep, stamp = resolve_epoch_stamp(session, version, q.epoch)
+    results = select(SampleResult.sample_id).where(SampleResult.version_id == version.id,
                                                    SampleResult.epoch == ep)
     sample_filters = []
-    if split is not None:
-        sample_filters.append(Sample.split == split)
-    if label is not None:
-        sample_filters.append(Sample.label == label)
-    if score is not None:
-        sample_filters.append(Sample.score == score)
-    if min_score is not None:
-        sample_filters.append(Sample.score >= min_score)
-    if max_score is not None:
-        sample_filters.append(Sample.score <= max_score)
-    if correct is not None:
-        sample_filters.append((SampleResult.prediction == Sample.label) == correct)
+    if q.split is not None:
+        sample_filters.append(Sample.split == q.split)
+    if q.label is not None:
+        sample_filters.append(Sample.label == q.label)
+    if q.score is not None:
+        sample_filters.append(Sample.score == q.score)
+    if q.min_score is not None:
+        sample_filters.append(Sample.score >= q.min_score)
+    if q.max_score is not None:
+        sample_filters.append(Sample.score <= q.max_score)
+    if q.correct is not None:
+        sample_filters.append((SampleResult.prediction == Sample.label) == q.correct)
     column = {
         "loss": SampleResult.loss, "p_positive": SampleResult.p_positive, "score": Sample.score,
         "index": Sample.index, "token_count": Sample.token_count,
-    }[sort]
+    }[q.sort]
     # Without a filter or sort on the sample, count and page on sample_result alone (index-only scans of
     # (version, epoch, loss|p_positive, sample_id)); joining every skipped row to `sample` is what made
     # deep pages slow. The tie-break, sample_id, runs in the sort's direction so that the index is read
     # in one direction with no sort step (samples are numbered in index order at import).
-    if sample_filters or sort in ("score", "index", "token_count"):
+    if sample_filters or q.sort in ("score", "index", "token_count"):
         results = results.join(Sample, Sample.id == SampleResult.sample_id).where(*sample_filters)
-    descending = order == "desc"
+    descending = q.order == "desc"
     ordered = results.order_by(*(c.desc() if descending else c.asc() for c in (column, SampleResult.sample_id)))
+    offset, limit = q.offset, q.limit
     # The dashboard's table (any sort, at most a split filter) pages through a cached order instead.
-    if stamp is not None and len(sample_filters) == (0 if split is None else 1):
-        order_ids = sample_orders.get((version_id, ep, stamp, split, sort, order),
+    if stamp is not None and not q.filtered:
+        order_ids = sample_orders.get((version.id, ep, stamp, q.split, q.sort, q.order),
                                       lambda: list(session.scalars(ordered)))
         total = len(order_ids)
         ids = order_ids[offset:offset + limit].tolist()
@@ -120,8 +87,8 @@ def list_samples(
     else:
         total = session.scalar(select(func.count()).select_from(results.subquery())) or 0
         ids = stretch = list(session.scalars(ordered.offset(offset).limit(limit)))
-    body = page_body(_encoded_rows(session, version_id, ep, stamp, ids, stretch), total, offset, limit)
-    remember(request, version_id, epoch, ep, stamp)
+    body = page_body(_encoded_rows(session, version.id, ep, stamp, ids, stretch), total, offset, limit)
+    remember(request, version.id, q.epoch, ep, stamp)
     return Response(body, media_type="application/json")
 
 
@@ -168,18 +135,16 @@ def _meta(sample: Any) -> dict[str, object]:
 
 
 @router.get("/samples/{sample_id}", operation_id="getSample")
-def get_sample(sample_id: int, session: SessionDep, version_id: int | None = None) -> SampleDetail:
+def get_sample(sample: SampleDep, session: SessionDep, version: VersionQueryDep) -> SampleDetail:
     """One sample with its text and metadata; with `version_id`, its results at every evaluated epoch."""
-    sample = get_or_404(session, Sample, sample_id, "sample")
     dataset = session.get(Dataset, sample.dataset_id)
     assert dataset is not None
     results: list[SampleResultOut] = []
-    if version_id is not None:
-        version = get_version_or_404(session, version_id)
+    if version is not None:
         if version.dataset_id != sample.dataset_id:
-            raise NotFound(f"sample {sample_id} in version", version_id)
+            raise NotFound(f"sample {sample.id} in version", version.id)
         rows = session.scalars(
-            select(SampleResult).where(SampleResult.version_id == version_id, SampleResult.sample_id == sample_id)
+            select(SampleResult).where(SampleResult.version_id == version.id, SampleResult.sample_id == sample.id)
             .order_by(SampleResult.epoch)
         ).all()
         results = [_result(r, sample.label) for r in rows]

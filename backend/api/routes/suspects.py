@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, Unprocessable
+from backend.api.guard import VersionDep
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.versions import get_version_or_404
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
 from backend.api.services.suspects import latest_ranking, suspects_csv
@@ -27,7 +27,7 @@ Split = Literal["train", "val", "test"]
 
 @router.post("/versions/{version_id}/suspects", status_code=202, operation_id="rankSuspects",
              dependencies=[rate_limit("compute")], responses=RATE_LIMITED)
-def rank_suspects(version_id: int, body: SuspectsRequest, session: SessionDep) -> JobOut:
+def rank_suspects(version: VersionDep, body: SuspectsRequest, session: SessionDep) -> JobOut:
     """Rank every sample of the version by how likely its label is wrong, as a job.
 
     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
@@ -35,7 +35,7 @@ def rank_suspects(version_id: int, body: SuspectsRequest, session: SessionDep) -
     train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
     and the ranking is stored. 409 while the version has no trained epoch or is already being ranked;
     422 for a dataset of more than two classes (stored results keep p(class 1) only)."""
-    version = get_version_or_404(session, version_id)
+    version_id = version.id
     dataset = session.get(Dataset, version.dataset_id)
     if dataset is not None and len(dataset.classes) > 2:
         raise Unprocessable(f"mislabel suspects support two classes; dataset {dataset.id} has "
@@ -62,7 +62,6 @@ def rank_suspects(version_id: int, body: SuspectsRequest, session: SessionDep) -
 
 
 def _ranking_or_409(session: Session, version_id: int) -> SuspectRanking:
-    get_version_or_404(session, version_id)
     ranking = latest_ranking(session, version_id)
     if ranking is None:
         pending = latest_ranking(session, version_id, done=False)
@@ -75,12 +74,11 @@ def _ranking_or_409(session: Session, version_id: int) -> SuspectRanking:
 
 @router.get("/versions/{version_id}/suspects", operation_id="listSuspects")
 def list_suspects(
-    version_id: int, session: SessionDep, split: Split | None = None,
+    version: VersionDep, session: SessionDep, split: Split | None = None,
     offset: int = Query(default=0, ge=0), limit: int = Query(default=50, ge=1, le=5000),
 ) -> SuspectPage:
     """The latest finished ranking, most suspect first (within a split when `split` is given)."""
-    ranking = _ranking_or_409(session, version_id)
-    version = get_version_or_404(session, version_id)
+    ranking = _ranking_or_409(session, version.id)
     q = (select(SuspectScore, Sample.key, Flag.state)
          .join(Sample, Sample.id == SuspectScore.sample_id)
          .outerjoin(Flag, (Flag.sample_id == SuspectScore.sample_id)
@@ -103,10 +101,11 @@ def list_suspects(
 
 @router.get("/versions/{version_id}/suspects/export", operation_id="exportSuspects",
             response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
-def export_suspects(version_id: int, request: Request, session: SessionDep,
+def export_suspects(version: VersionDep, request: Request, session: SessionDep,
                     split: Split | None = None) -> StreamingResponse:
     """CSV `sample_id,score,reason,label,p_positive,loss`, one row for every sample of the split (all
     splits when none is given), most suspect first. p_positive and loss are out of sample."""
+    version_id = version.id
     ranking_id = _ranking_or_409(session, version_id).id
     factory: sessionmaker[Session] = request.app.state.session_factory
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
-from backend.api.deps import SessionDep, get_or_404
+from backend.api.deps import SessionDep
 from backend.api.errors import Unprocessable
+from backend.api.guard import ProjectDep, SweepDep, checked_body, project_in_path
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.projects import get_project_or_404
-from backend.api.routes.versions import training_dataset
+from backend.api.lookups import training_dataset
 from backend.api.schemas.sweeps import SweepCreate, SweepDetail, SweepOut, TrialSort
 from backend.api.services.sweep_space import SpaceError, generate_trials
 from backend.api.services.sweeps import cancel_sweep, create_sweep, sweep_detail, sweep_summary, trials_of
@@ -17,41 +19,40 @@ from backend.core.db.models import Sweep
 
 router = APIRouter(tags=["sweeps"])
 
+NewSweep = Annotated[SweepCreate, Depends(checked_body(SweepCreate, project_in_path))]
+
 
 @router.post("/projects/{project_id}/sweeps", status_code=201, operation_id="createSweep",
              dependencies=[rate_limit("train")], responses=RATE_LIMITED)
-def create(project_id: int, body: SweepCreate, session: SessionDep) -> SweepDetail:
+def create(project: ProjectDep, body: NewSweep, session: SessionDep) -> SweepDetail:
     """Create the sweep and every trial (a version each) and enqueue one train job per trial.
 
     422 when the space is malformed or can produce invalid hyperparameters (the message names the trial),
     or when a grid has more trials than the budget."""
-    get_project_or_404(session, project_id)
     try:
         trials = generate_trials(body.architecture, body.hyperparameters, body.space, body.strategy, body.budget,
                                  body.seed, body.epochs)
     except SpaceError as e:
         raise Unprocessable(str(e)) from e
-    dataset = training_dataset(session, project_id, body.dataset_id)
-    return sweep_detail(session, create_sweep(session, project_id, dataset, body, trials))
+    dataset = training_dataset(session, project, body.dataset_id)
+    return sweep_detail(session, create_sweep(session, project.id, dataset, body, trials))
 
 
 @router.get("/projects/{project_id}/sweeps", operation_id="listSweeps")
-def list_sweeps(project_id: int, session: SessionDep) -> list[SweepOut]:
-    get_project_or_404(session, project_id)
-    sweeps = session.scalars(select(Sweep).where(Sweep.project_id == project_id).order_by(Sweep.id)).all()
+def list_sweeps(project: ProjectDep, session: SessionDep) -> list[SweepOut]:
+    sweeps = session.scalars(select(Sweep).where(Sweep.project_id == project.id).order_by(Sweep.id)).all()
     return [sweep_summary(s, trials_of(session, s)) for s in sweeps]
 
 
 @router.get("/sweeps/{sweep_id}", operation_id="getSweep")
-def get_sweep(sweep_id: int, session: SessionDep, sort: TrialSort | None = None) -> SweepDetail:
+def get_sweep(sweep: SweepDep, session: SessionDep, sort: TrialSort | None = None) -> SweepDetail:
     """The sweep with its trials, best first by `sort` (default: the sweep's metric; `trial`: by index)."""
-    return sweep_detail(session, get_or_404(session, Sweep, sweep_id, "sweep"), sort)
+    return sweep_detail(session, sweep, sort)
 
 
 @router.post("/sweeps/{sweep_id}/cancel", operation_id="cancelSweep")
-def cancel(sweep_id: int, session: SessionDep) -> SweepDetail:
+def cancel(sweep: SweepDep, session: SessionDep) -> SweepDetail:
     """Stop every trial that has not finished: pending ones never start, running ones stop at their next
     progress report keeping the epochs they finished. Finished trials are kept. Idempotent."""
-    sweep = get_or_404(session, Sweep, sweep_id, "sweep")
     cancel_sweep(session, sweep)
     return sweep_detail(session, sweep)

@@ -1,34 +1,25 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from backend.api.deps import SessionDep, get_or_404
-from backend.api.errors import Conflict, NotFound, Unprocessable
+from backend.api.deps import SessionDep
+from backend.api.errors import Conflict, Unprocessable
+from backend.api.guard import ProjectDep, VersionDep, checked_body, project_in_path
 from backend.api.limits import RATE_LIMITED, rate_limit
-from backend.api.routes.projects import get_project_or_404
+from backend.api.lookups import training_dataset, version_out
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.versions import TrainRequest, VersionCreate, VersionGraph, VersionOut
-from backend.core.db.models import Dataset, EpochMetric, ModelVersion
+from backend.core.db.models import ModelVersion
 from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
 from backend.core.specs.architectures import UnknownArchitecture, validate_hyperparameters
 
 router = APIRouter(tags=["versions"])
 
-
-def get_version_or_404(session: SessionDep, version_id: int) -> ModelVersion:
-    return get_or_404(session, ModelVersion, version_id, "version")
-
-
-def version_out(session: SessionDep, version: ModelVersion) -> VersionOut:
-    out = VersionOut.model_validate(version)
-    rows = session.execute(
-        select(EpochMetric.split, func.max(EpochMetric.accuracy))
-        .where(EpochMetric.version_id == version.id).group_by(EpochMetric.split)
-    ).all()
-    out.best = {split: float(acc) for split, acc in rows}
-    return out
+NewVersion = Annotated[VersionCreate, Depends(checked_body(VersionCreate, project_in_path))]
 
 
 def check_hyperparameters(architecture: str, params: dict[str, object]) -> dict[str, object]:
@@ -42,32 +33,13 @@ def check_hyperparameters(architecture: str, params: dict[str, object]) -> dict[
         raise Unprocessable(f"hyperparameters.{where}: {first['msg']}") from e
 
 
-def training_dataset(session: SessionDep, project_id: int, dataset_id: int | None) -> Dataset:
-    """The named dataset of the project, or its latest ready one; 404 / 409 when there is none to train on."""
-    if dataset_id is not None:
-        dataset = session.get(Dataset, dataset_id)
-        if dataset is None or dataset.project_id != project_id:
-            raise NotFound("dataset", dataset_id)
-    else:
-        dataset = session.scalars(
-            select(Dataset).where(Dataset.project_id == project_id, Dataset.status == "ready")
-            .order_by(Dataset.id.desc())
-        ).first()
-        if dataset is None:
-            raise Conflict("the project has no imported dataset yet; import one first")
-    if dataset.status != "ready":
-        raise Conflict(f"dataset {dataset.id} is {dataset.status}, not ready")
-    return dataset
-
-
 @router.post("/projects/{project_id}/versions", status_code=201, operation_id="createVersion")
-def create_version(project_id: int, body: VersionCreate, session: SessionDep) -> VersionOut:
-    get_project_or_404(session, project_id)
+def create_version(project: ProjectDep, body: NewVersion, session: SessionDep) -> VersionOut:
     hp = check_hyperparameters(body.architecture, body.hyperparameters)
-    dataset = training_dataset(session, project_id, body.dataset_id)
-    count = session.scalar(select(func.count(ModelVersion.id)).where(ModelVersion.project_id == project_id)) or 0
+    dataset = training_dataset(session, project, body.dataset_id)
+    count = session.scalar(select(func.count(ModelVersion.id)).where(ModelVersion.project_id == project.id)) or 0
     version = ModelVersion(
-        project_id=project_id, dataset_id=dataset.id, name=body.name or f"{body.architecture}-v{count + 1}",
+        project_id=project.id, dataset_id=dataset.id, name=body.name or f"{body.architecture}-v{count + 1}",
         architecture=body.architecture, hyperparameters=hp, seed=body.seed, status="created",
         data_fixes={}, graph={},
     )
@@ -77,31 +49,29 @@ def create_version(project_id: int, body: VersionCreate, session: SessionDep) ->
 
 
 @router.get("/projects/{project_id}/versions", operation_id="listVersions")
-def list_versions(project_id: int, session: SessionDep) -> list[VersionOut]:
-    get_project_or_404(session, project_id)
+def list_versions(project: ProjectDep, session: SessionDep) -> list[VersionOut]:
     rows = session.scalars(
-        select(ModelVersion).where(ModelVersion.project_id == project_id).order_by(ModelVersion.id)
+        select(ModelVersion).where(ModelVersion.project_id == project.id).order_by(ModelVersion.id)
     ).all()
     return [version_out(session, v) for v in rows]
 
 
 @router.get("/versions/{version_id}", operation_id="getVersion")
-def get_version(version_id: int, session: SessionDep) -> VersionOut:
-    return version_out(session, get_version_or_404(session, version_id))
+def get_version(version: VersionDep, session: SessionDep) -> VersionOut:
+    return version_out(session, version)
 
 
 @router.get("/versions/{version_id}/graph", operation_id="getVersionGraph")
-def get_version_graph(version_id: int, session: SessionDep) -> VersionGraph:
+def get_version_graph(version: VersionDep) -> VersionGraph:
     """The model's layer graph (filled in by the worker when training starts)."""
-    version = get_version_or_404(session, version_id)
     return VersionGraph(version_id=version.id, graph=version.graph)
 
 
 @router.post("/versions/{version_id}/train", status_code=202, operation_id="trainVersion",
              dependencies=[rate_limit("train")], responses=RATE_LIMITED)
-def train_version(version_id: int, body: TrainRequest, session: SessionDep) -> JobOut:
+def train_version(version: VersionDep, body: TrainRequest, session: SessionDep) -> JobOut:
     """Train until `epochs` epochs are done in total. 409 while the version is already training."""
-    version = get_version_or_404(session, version_id)
+    version_id = version.id
     # Lock the version row so two concurrent requests can't both start a training job.
     session.execute(select(ModelVersion.id).where(ModelVersion.id == version_id).with_for_update())
     running = active_job(session, version_id=version_id, kind="train")

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from backend.api.ids import SampleId
 from backend.api.schemas.common import ORMModel
 from backend.api.schemas.jobs import JobOut
 from backend.core.analyses.results import TokenOut
@@ -23,7 +24,7 @@ class _Target(BaseModel):
 
 
 class AnalysisRequest(_Target):
-    sample_id: int | None = None
+    sample_id: SampleId | None = None
     text: str | None = Field(default=None, description="What-if: analyze this text, not a stored sample.")
     store: bool = Field(default=False, description="Keep a what-if result (stored samples are always kept).")
 
@@ -35,7 +36,7 @@ class AnalysisRequest(_Target):
 
 
 class BatchAnalysisRequest(_Target):
-    sample_ids: list[int] = Field(min_length=1, max_length=5000)
+    sample_ids: list[SampleId] = Field(min_length=1, max_length=5000)
 
 
 class AnalysisQueued(BaseModel):

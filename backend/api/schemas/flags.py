@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from backend.api.ids import SampleId
 from backend.api.schemas.common import ORMModel
 
 FlagState = Literal["suspected", "confirmed", "dismissed"]
@@ -63,7 +64,7 @@ class BulkFlagRequest(BaseModel):
     """Flag (create or overwrite) or unflag many samples at once; one batch id, undone as a whole."""
 
     action: Literal["flag", "unflag"] = "flag"
-    sample_ids: list[int] = Field(min_length=1, max_length=100_000)
+    sample_ids: list[SampleId] = Field(min_length=1, max_length=100_000)
     state: FlagState = "suspected"
     corrected_label: int | None = Field(default=None, ge=0)
     note: str = Field(default="", max_length=10_000)

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.api.ids import DatasetId
 from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
 # Per trial: the last epoch's value on a split, or the best over its epochs (highest accuracy, lowest loss).
@@ -28,7 +29,7 @@ class EarlyStopping(BaseModel):
 class SweepCreate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     architecture: str = DEFAULT_ARCHITECTURE
-    dataset_id: int | None = Field(default=None, description="Defaults to the project's latest ready dataset")
+    dataset_id: DatasetId | None = Field(default=None, description="Defaults to the project's latest ready dataset")
     hyperparameters: dict[str, Any] = Field(default_factory=dict, description="Shared by every trial")
     space: dict[str, Any] = Field(description=(
         'Per hyperparameter (or "epochs"): a list of values, {"values": [...]}, or {"min": a, "max": b, '

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from backend.api.ids import DatasetId
 from backend.api.schemas.common import ORMModel
 from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
@@ -14,7 +15,7 @@ class VersionCreate(BaseModel):
     architecture: str = Field(default=DEFAULT_ARCHITECTURE)
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    dataset_id: int | None = Field(default=None, description="Defaults to the project's latest ready dataset")
+    dataset_id: DatasetId | None = Field(default=None, description="Defaults to the project's latest ready dataset")
 
 
 class TrainRequest(BaseModel):

@@ -4535,11 +4535,11 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
-                project_id?: number | null;
-                version_id?: number | null;
                 kind?: string | null;
                 active?: boolean;
                 limit?: number;
+                project_id?: number | null;
+                version_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -7245,16 +7245,16 @@ export interface operations {
     compareVersions: {
         parameters: {
             query: {
-                /** @description The baseline version */
-                a: number;
-                /** @description The version compared with it (e.g. retrained) */
-                b: number;
                 /** @description Default: a's latest evaluated epoch */
                 epoch_a?: number | null;
                 /** @description Default: b's latest evaluated epoch */
                 epoch_b?: number | null;
                 /** @description How many changed samples to list */
                 limit?: number;
+                /** @description The baseline version */
+                a: number;
+                /** @description The version compared with it (e.g. retrained) */
+                b: number;
             };
             header?: never;
             path?: never;
@@ -7388,9 +7388,9 @@ export interface operations {
     listAnalyses: {
         parameters: {
             query?: {
-                sample_id?: number | null;
                 epoch?: number | null;
                 method?: string | null;
+                sample_id?: number | null;
             };
             header?: never;
             path: {
@@ -8051,8 +8051,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -8117,8 +8117,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -8196,8 +8196,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -8264,8 +8264,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -8334,8 +8334,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
                 sample_id: number;
             };
             cookie?: never;
@@ -8405,8 +8405,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
@@ -8477,8 +8477,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                version_id: number;
                 epoch: number;
+                version_id: number;
             };
             cookie?: never;
         };
