@@ -25,12 +25,11 @@ from backend.core.db.models import (
     ModelVersion,
     PopulationMap,
     Sample,
-    SampleResult,
 )
-from backend.core.map_points import latent_key, map_prefix
+from backend.core.map_points import EpochSamples, latent_key, map_prefix
 from backend.core.specs.maps import MapParams
 from worker.pipeline.insights import TextLookup
-from worker.pipeline.population import Population, split_codes
+from worker.pipeline.population import Population
 from worker.pipeline.population_map import MapResult
 
 
@@ -60,44 +59,24 @@ def start_map(
     return pmap
 
 
-def load_population(session: Session, version: ModelVersion, epoch: int) -> Population:
-    rows = session.execute(
-        select(
-            Sample.id,
-            Sample.index,
-            Sample.split,
-            Sample.label,
-            SampleResult.loss,
-            SampleResult.prediction,
-            SampleResult.p_positive,
-        )
-        .join(SampleResult, SampleResult.sample_id == Sample.id)
-        .where(
-            Sample.dataset_id == version.dataset_id,
-            SampleResult.version_id == version.id,
-            SampleResult.epoch == epoch,
-        )
-        .order_by(Sample.index)
-    ).all()
+def load_samples(session: Session, version: ModelVersion, epoch: int) -> EpochSamples:
+    """Every sample's facts at the epoch, read once: the map's population and its points table."""
+    samples = map_points.load_epoch_samples(session, version, epoch)
     dataset = session.get(Dataset, version.dataset_id)
     expected = dataset.num_samples if dataset is not None else 0
-    if not rows:
+    if not len(samples):
         raise ValueError(f"epoch {epoch} of version {version.id} has no evaluation results")
-    cols = list(zip(*rows, strict=True))
-    index = np.asarray(cols[1], dtype=np.int64)
-    if len(rows) != expected or not np.array_equal(index, np.arange(len(rows))):
+    if len(samples) != expected or not np.array_equal(samples.index, np.arange(len(samples))):
         raise ValueError(
-            f"epoch {epoch} of version {version.id} has results for {len(rows)} of "
+            f"epoch {epoch} of version {version.id} has results for {len(samples)} of "
             f"{expected} samples; a map needs all of them"
         )
-    return Population(
-        sample_ids=np.asarray(cols[0], dtype=np.int64),
-        splits=split_codes(list(cols[2])),
-        labels=np.asarray(cols[3], dtype=np.int64),
-        loss=np.asarray(cols[4], dtype=np.float32),
-        prediction=np.asarray(cols[5], dtype=np.int64),
-        p_positive=np.asarray(cols[6], dtype=np.float32),
-    )
+    return samples
+
+
+def population(samples: EpochSamples) -> Population:
+    return Population(sample_ids=samples.sample_ids, splits=samples.splits, labels=samples.labels,
+                      loss=samples.loss, prediction=samples.prediction, p_positive=samples.p_positive)
 
 
 def text_lookup(session: Session) -> TextLookup:
@@ -152,12 +131,21 @@ def write_artifacts(store: ArtifactStore, version_id: int, epoch: int, result: M
 
 
 def finish_map(
-    session: Session, store: ArtifactStore, map_id: int, result: MapResult, extra_timings: dict[str, float]
+    session: Session,
+    store: ArtifactStore,
+    map_id: int,
+    samples: EpochSamples,
+    result: MapResult,
+    extra_timings: dict[str, float],
 ) -> PopulationMap:
-    """Points payload, then clusters, insights and status "done" in one commit."""
+    """Points payload (from the samples and the map in memory), then clusters, insights and status "done"
+    in one commit."""
     pmap = session.get(PopulationMap, map_id)
     assert pmap is not None
-    table = map_points.build_points_table(session, pmap, store)
+    version = session.get(ModelVersion, pmap.version_id)
+    dataset = session.get(Dataset, version.dataset_id) if version is not None else None
+    assert dataset is not None
+    table = map_points.build_points_table(session, pmap, dataset, samples, result.coords, result.cluster_of)
     store.put_bytes(map_points.points_key(pmap), map_points.encode(table, "none"))
     session.execute(delete(MapCluster).where(MapCluster.map_id == map_id))
     session.execute(delete(MapInsight).where(MapInsight.map_id == map_id))

@@ -31,8 +31,3 @@ class Population:
         codes = self.splits if rows is None else self.splits[rows]
         counts = np.bincount(codes, minlength=len(SPLITS))
         return {name: int(counts[i]) for i, name in enumerate(SPLITS)}
-
-
-def split_codes(names: list[str]) -> npt.NDArray[np.uint8]:
-    lookup = {name: i for i, name in enumerate(SPLITS)}
-    return np.array([lookup[n] for n in names], dtype=np.uint8)
