@@ -44,12 +44,13 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.auth import SAFE_METHODS
-from backend.api.schemas.samples import MAX_PAGE, SortKey, SortOrder, SplitName
+from backend.api.schemas.samples import MAX_PAGE, SortKey, SortOrder
 from backend.api.services.sample_order import sample_orders
 from backend.api.services.sample_rows import cached_rows, page_body, sample_rows
+from backend.core.vocabulary import SPLITS
 
 PATH = re.compile(r"/api/versions/([1-9][0-9]{0,17})/samples")
-SPLITS, SORTS, ORDERS = (frozenset(get_args(t)) for t in (SplitName, SortKey, SortOrder))
+SORTS, ORDERS = (frozenset(get_args(t)) for t in (SortKey, SortOrder))
 RENEW_WAIT_S = 2.0
 
 GrantKey = tuple[bytes, int, int | None]

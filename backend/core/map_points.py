@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from backend.core.db.models import Dataset, ModelVersion, PopulationMap, Sample, SampleResult
 from backend.core.sample_metadata import metadata_kinds, read_metadata
+from backend.core.vocabulary import SPLITS
 
 Compression = Literal["lz4", "zstd", "none"]
-SPLITS = ("train", "val", "test")
 FLAG_FIELD = "flag"
 
 POINTS_SCHEMA = pa.schema(
@@ -47,17 +47,9 @@ POINTS_SCHEMA = pa.schema(
 )
 # What the worker stores: flags change after the map is built, so the API joins the current ones.
 STORED_SCHEMA = pa.schema([f for f in POINTS_SCHEMA if f.name != FLAG_FIELD])
+SPLIT_DICTIONARY = pa.array([s.value for s in SPLITS])  # the split column's values, indexed by split code
 # A custom dataset's metadata columns follow, one per column the dataset declares.
 META_PREFIX = "meta:"
-
-def map_prefix(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/map"
-
-
-def latent_key(version_id: int, epoch: int) -> str:
-    """The reduced latent vectors (N, D) float16 of an epoch, row i = sample index i."""
-    return f"versions/{version_id}/epoch_{epoch}/latent.npy"
-
 
 @dataclass(frozen=True)
 class EpochSamples:
@@ -79,7 +71,7 @@ class EpochSamples:
 
 
 def split_codes(names: Sequence[str]) -> npt.NDArray[np.uint8]:
-    lookup = {name: i for i, name in enumerate(SPLITS)}
+    lookup: dict[str, int] = {name: i for i, name in enumerate(SPLITS)}
     return np.array([lookup[n] for n in names], dtype=np.uint8)
 
 
@@ -144,7 +136,7 @@ def build_points_table(session: Session, pmap: PopulationMap, dataset: Dataset, 
         pa.array(index, pa.uint32()),
         pa.array(coords[index, 0].astype(np.float16)),
         pa.array(coords[index, 1].astype(np.float16)),
-        pa.DictionaryArray.from_arrays(pa.array(samples.splits.astype(np.int8), pa.int8()), pa.array(list(SPLITS))),
+        pa.DictionaryArray.from_arrays(pa.array(samples.splits.astype(np.int8), pa.int8()), SPLIT_DICTIONARY),
         pa.array(samples.labels.astype(np.uint8)),
         pa.array(samples.prediction.astype(np.uint8)),
         pa.array(samples.p_positive.astype(np.float16)),
@@ -179,6 +171,3 @@ def encode(table: pa.Table, compression: Compression) -> bytes:
 def decode(payload: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.BufferReader(payload)).read_all()
 
-
-def points_key(pmap: PopulationMap) -> str:
-    return f"{pmap.artifact_prefix}/points.arrow"

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.services.points_payload import rebuilt_points_table, with_current_flags
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import latent_key, points_key, pooled_prefix
 from backend.core.db.models import Job, PopulationMap, SampleResult
-from backend.core.map_points import FLAG_FIELD, POINTS_SCHEMA, STORED_SCHEMA, decode, latent_key, points_key
+from backend.core.map_points import FLAG_FIELD, POINTS_SCHEMA, STORED_SCHEMA, decode
 from tests.support.datasets import create_project, insert_synthetic_dataset, synthetic_reviews
 from tests.support.versions import TrainedVersion, insert_version, post_epoch_job, trained_version
 from worker.job_runner import run_job
-from worker.pipeline.pooled_store import load_pooled, pooled_prefix
+from worker.pipeline.pooled_store import load_pooled
 from worker.tasks.maps import run_map_job
 
 torch.set_num_threads(2)
@@ -204,7 +205,7 @@ def test_the_stored_points_table_is_built_in_memory_without_flags(
     store = get_store()
     with session_factory() as s:
         pmap = s.scalars(select(PopulationMap).where(PopulationMap.version_id == vid)).one()
-        stored = decode(store.get_bytes(points_key(pmap)))
+        stored = decode(store.get_bytes(points_key(pmap.artifact_prefix)))
         assert stored.schema.names == STORED_SCHEMA.names and FLAG_FIELD not in stored.schema.names
         assert rebuilt_points_table(s, pmap, store).equals(stored, check_metadata=True)
     assert client.put(f"/api/projects/{pid}/flags/{prepared.sample_ids[4]}", json={"state": "confirmed"}

@@ -16,14 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import checkpoint_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Checkpoint, ModelVersion
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
-
-
-def checkpoint_key(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/model.pt"
 
 
 @dataclass(frozen=True)

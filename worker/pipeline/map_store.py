@@ -15,6 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.core import map_points
+from backend.core.artifacts import keys
+from backend.core.artifacts.keys import latent_key, map_prefix
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.base import utcnow
 from backend.core.db.models import (
@@ -26,8 +28,9 @@ from backend.core.db.models import (
     PopulationMap,
     Sample,
 )
-from backend.core.map_points import EpochSamples, latent_key, map_prefix
+from backend.core.map_points import EpochSamples
 from backend.core.specs.maps import MapParams
+from backend.core.vocabulary import MapStatus
 from worker.pipeline.insights import TextLookup
 from worker.pipeline.population import Population
 from worker.pipeline.population_map import MapResult
@@ -49,7 +52,7 @@ def start_map(
     if pmap is None:
         pmap = PopulationMap(version_id=version.id, epoch=epoch)
         session.add(pmap)
-    pmap.status = "running"
+    pmap.status = MapStatus.RUNNING
     pmap.job_id = job_id
     pmap.error = None
     pmap.params = params.model_dump()
@@ -106,7 +109,7 @@ def previous_coords(
         .where(
             PopulationMap.version_id == version_id,
             PopulationMap.epoch < epoch,
-            PopulationMap.status == "done",
+            PopulationMap.status == MapStatus.DONE,
             PopulationMap.num_points == n,
         )
         .order_by(PopulationMap.epoch.desc())
@@ -114,7 +117,7 @@ def previous_coords(
     if prev is None:
         return None
     try:
-        return store.get_array(f"{prev.artifact_prefix}/coords.npy").astype(np.float32)  # type: ignore[no-any-return]
+        return store.get_array(keys.map_array_key(prev.artifact_prefix, "coords")).astype(np.float32)  # type: ignore[no-any-return]
     except KeyError:
         return None
 
@@ -122,12 +125,12 @@ def previous_coords(
 def write_artifacts(store: ArtifactStore, version_id: int, epoch: int, result: MapResult) -> None:
     prefix = map_prefix(version_id, epoch)
     store.put_array(latent_key(version_id, epoch), result.latent.vectors.astype(np.float16))
-    store.put_array(f"{prefix}/coords.npy", result.coords.astype(np.float32))
-    store.put_array(f"{prefix}/knn_indices.npy", result.graph.indices)
-    store.put_array(f"{prefix}/knn_distances.npy", result.graph.distances.astype(np.float32))
-    store.put_array(f"{prefix}/clusters.npy", result.cluster_of)
+    store.put_array(keys.map_array_key(prefix, "coords"), result.coords.astype(np.float32))
+    store.put_array(keys.map_array_key(prefix, "knn_indices"), result.graph.indices)
+    store.put_array(keys.map_array_key(prefix, "knn_distances"), result.graph.distances.astype(np.float32))
+    store.put_array(keys.map_array_key(prefix, "clusters"), result.cluster_of)
     # Per-sample score for the mislabels work: share of latent neighbours with another label.
-    store.put_array(f"{prefix}/neighbor_disagreement.npy", result.disagreement)
+    store.put_array(keys.map_array_key(prefix, "neighbor_disagreement"), result.disagreement)
 
 
 def finish_map(
@@ -146,7 +149,7 @@ def finish_map(
     dataset = session.get(Dataset, version.dataset_id) if version is not None else None
     assert dataset is not None
     table = map_points.build_points_table(session, pmap, dataset, samples, result.coords, result.cluster_of)
-    store.put_bytes(map_points.points_key(pmap), map_points.encode(table, "none"))
+    store.put_bytes(keys.points_key(pmap.artifact_prefix), map_points.encode(table, "none"))
     session.execute(delete(MapCluster).where(MapCluster.map_id == map_id))
     session.execute(delete(MapInsight).where(MapInsight.map_id == map_id))
     session.add_all(
@@ -185,7 +188,7 @@ def finish_map(
     pmap.timings = {**result.timings, **extra_timings}
     pmap.init = result.init
     pmap.trustworthiness = result.trustworthiness
-    pmap.status = "done"
+    pmap.status = MapStatus.DONE
     pmap.finished_at = utcnow()
     session.commit()
     return pmap
@@ -194,7 +197,7 @@ def finish_map(
 def fail_map(session: Session, map_id: int, reason: str) -> None:
     pmap = session.get(PopulationMap, map_id)
     if pmap is not None:
-        pmap.status = "failed"
+        pmap.status = MapStatus.FAILED
         pmap.error = reason[:4000]
         pmap.finished_at = utcnow()
         session.commit()

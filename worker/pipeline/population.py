@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-SPLITS = ("train", "val", "test")
+from backend.core.vocabulary import SPLITS
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, ModelVersion
 from backend.core.jobs.app import celery_app
 from backend.core.text.token_store import load_tokens
+from backend.core.vocabulary import JobState
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline import map_store
 from worker.pipeline.checkpoint import load_model
@@ -88,7 +89,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
         # Only a cancelled job leaves its map failed; after a takeover the map row is the new holder's
         # (this worker stalled past its lease), and marking it failed would hide the map it built.
         with ctx.factory() as s:
-            if ctx.job(s).state == "REVOKED":
+            if ctx.job(s).state == JobState.REVOKED:
                 map_store.fail_map(s, map_id, "the map job was cancelled")
         raise
     except Exception as e:

@@ -16,13 +16,15 @@ from backend.api.schemas.datasets import DatasetImportRequest, DatasetOut
 from backend.api.schemas.jobs import JobOut
 from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import source_prefix
 from backend.core.data.imdb import ImdbFormatError, check_source
 from backend.core.data.records import DatasetFormatError, SourceData
-from backend.core.data.source_store import save_source, source_prefix
+from backend.core.data.source_store import save_source
 from backend.core.db.models import Dataset
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 from backend.core.settings import Settings
 from backend.core.specs.imports import CustomImportOptions, ImdbImportRequest, SourceFormat, TokenizerConfig
+from backend.core.vocabulary import JobKind
 
 router = APIRouter(tags=["datasets"])
 # The upload form's tokenizer fields default to the same values as every other import.
@@ -65,9 +67,9 @@ def import_imdb(project_id: int, body: ImdbImportRequest, session: SessionDep,
                       status="importing", classes=["neg", "pos"], config=body.model_dump(), stats={})
     session.add(dataset)
     session.flush()
-    job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
+    job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
                      params={**body.model_dump(), "path": str(path)})
-    enqueue(session, job, TASK_FOR_KIND["import"], on_unsent=lambda: setattr(dataset, "status", "failed"))
+    enqueue(session, job, TASK_FOR_KIND[JobKind.IMPORT], on_unsent=lambda: setattr(dataset, "status", "failed"))
     return JobOut.model_validate(job)
 
 
@@ -146,7 +148,7 @@ def _start_custom_import(session: Session, project_id: int, source: SourceData, 
     store = get_store()
     try:
         save_source(store, dataset.id, source)
-        job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
+        job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
                          params=options.model_dump())
         session.commit()
     except BaseException:
@@ -154,7 +156,7 @@ def _start_custom_import(session: Session, project_id: int, source: SourceData, 
         store.delete_prefix(source_prefix(dataset.id))
         raise
     # Committed: from here the job (and its staged source) stays, to be run or recovered.
-    enqueue(session, job, TASK_FOR_KIND["import"])
+    enqueue(session, job, TASK_FOR_KIND[JobKind.IMPORT])
     return JobOut.model_validate(job)
 
 

@@ -13,7 +13,8 @@ from backend.api.auth import CurrentPrincipal
 from backend.api.deps import SessionDep, get_or_404
 from backend.api.schemas.jobs import JobOut
 from backend.core.auth.access import visible_projects
-from backend.core.db.models import ACTIVE_STATES, Job
+from backend.core.db.models import Job
+from backend.core.vocabulary import ACTIVE_STATES
 
 router = APIRouter(tags=["jobs"])
 

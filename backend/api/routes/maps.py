@@ -27,9 +27,8 @@ from backend.api.schemas.maps import (
 )
 from backend.api.services import points_payload
 from backend.core import map_points
-from backend.core.artifacts import get_store
+from backend.core.artifacts import get_store, keys
 from backend.core.db.models import (
-    ACTIVE_STATES,
     Job,
     MapCluster,
     MapConfig,
@@ -40,6 +39,7 @@ from backend.core.db.models import (
 )
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 from backend.core.specs.maps import MapParams
+from backend.core.vocabulary import ACTIVE_STATES, JobKind, MapStatus
 
 router = APIRouter(tags=["maps"])
 
@@ -52,7 +52,7 @@ def check_epoch(version: ModelVersion, epoch: int) -> None:
 def map_job(session: Session, version_id: int, epoch: int) -> Job | None:
     """The newest map job for (version, epoch); params are JSON, so the epoch is matched here."""
     jobs = session.scalars(
-        select(Job).where(Job.version_id == version_id, Job.kind == "map").order_by(Job.id.desc())
+        select(Job).where(Job.version_id == version_id, Job.kind == JobKind.MAP).order_by(Job.id.desc())
     ).all()
     return next((j for j in jobs if j.params.get("epoch") == epoch), None)
 
@@ -76,7 +76,7 @@ def done_map(session: Session, version_id: int, epoch: int) -> PopulationMap:
     pmap = session.scalars(
         select(PopulationMap).where(PopulationMap.version_id == version_id, PopulationMap.epoch == epoch)
     ).first()
-    if pmap is not None and pmap.status == "done":
+    if pmap is not None and pmap.status == MapStatus.DONE:
         return pmap
     check_epoch(get_version_or_404(session, version_id), epoch)
     raise _not_ready(session, version_id, epoch, pmap)
@@ -171,13 +171,13 @@ def build_map(
         params["map"] = overrides
     job = create_job(
         session,
-        "map",
+        JobKind.MAP,
         project_id=version.project_id,
         version_id=version_id,
         dataset_id=version.dataset_id,
         params=params,
     )
-    enqueue(session, job, TASK_FOR_KIND["map"])
+    enqueue(session, job, TASK_FOR_KIND[JobKind.MAP])
     return JobOut.model_validate(job)
 
 
@@ -257,7 +257,7 @@ def get_neighbors(
     sample = session.get(Sample, sample_id)
     if version is None or sample is None or sample.dataset_id != version.dataset_id:
         raise NotFound("sample", sample_id)
-    latent = get_store().get_array(map_points.latent_key(version_id, epoch), mmap=True)
+    latent = get_store().get_array(keys.latent_key(version_id, epoch), mmap=True)
     metric = str(pmap.params.get("metric", "euclidean"))
     dist = _distances(latent, sample.index, metric)
     dist[sample.index] = np.inf

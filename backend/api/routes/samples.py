@@ -19,11 +19,11 @@ from backend.api.schemas.samples import (
     SampleRow,
     SortKey,
     SortOrder,
-    SplitName,
 )
 from backend.api.services.sample_order import epoch_stamp, sample_orders
 from backend.api.services.sample_rows import encode_row, page_body, sample_rows
 from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult
+from backend.core.vocabulary import Split
 
 router = APIRouter(tags=["samples"])
 
@@ -65,7 +65,7 @@ def list_samples(
     version_id: int,
     session: SessionDep,
     epoch: int | None = Query(default=None, ge=1),
-    split: SplitName | None = None,
+    split: Split | None = None,
     label: int | None = Query(default=None, ge=0),
     score: int | None = Query(default=None, ge=1, le=10),
     min_score: int | None = Query(default=None, ge=1, le=10),

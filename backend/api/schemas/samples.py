@@ -5,9 +5,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from backend.api.schemas.common import ORMModel
+from backend.core.vocabulary import Split
 
-# The samples table's query vocabulary: the route's parameters and its fast path both read these.
-SplitName = Literal["train", "val", "test"]
+# The samples table's query vocabulary (with backend.core.vocabulary.Split): the route's parameters and its
+# fast path both read these.
 SortKey = Literal["loss", "p_positive", "score", "index", "token_count"]
 SortOrder = Literal["asc", "desc"]
 MAX_PAGE = 1000
@@ -17,7 +18,7 @@ class SampleMeta(ORMModel):
     id: int
     index: int
     key: str
-    split: str
+    split: Split
     label: int
     label_name: str = ""
     score: int | None

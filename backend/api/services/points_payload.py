@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.api.services.lru import LruCache
+from backend.core.artifacts.keys import map_array_key, points_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, Flag, FlagEvent, ModelVersion, PopulationMap
 from backend.core.map_points import (
@@ -24,8 +25,8 @@ from backend.core.map_points import (
     decode,
     encode,
     load_epoch_samples,
-    points_key,
 )
+from backend.core.vocabulary import FLAG_CODES
 
 MEDIA_TYPE = "application/vnd.apache.arrow.stream"
 
@@ -64,9 +65,6 @@ how many distinct values it has, kept or not).
 
 
 
-FLAG_CODES = {"suspected": 1, "confirmed": 2, "dismissed": 3}
-
-
 def flag_states(
     session: Session, project_id: int, sample_ids: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.uint8]:
@@ -103,8 +101,8 @@ def rebuilt_points_table(session: Session, pmap: PopulationMap, store: ArtifactS
     version = session.get(ModelVersion, pmap.version_id)
     dataset = session.get(Dataset, version.dataset_id) if version is not None else None
     assert version is not None and dataset is not None
-    coords = np.asarray(store.get_array(f"{pmap.artifact_prefix}/coords.npy"), dtype=np.float32)
-    clusters = np.asarray(store.get_array(f"{pmap.artifact_prefix}/clusters.npy"), dtype=np.int64)
+    coords = np.asarray(store.get_array(map_array_key(pmap.artifact_prefix, "coords")), dtype=np.float32)
+    clusters = np.asarray(store.get_array(map_array_key(pmap.artifact_prefix, "clusters")), dtype=np.int64)
     return build_points_table(session, pmap, dataset, load_epoch_samples(session, version, pmap.epoch),
                               coords, clusters)
 
@@ -129,7 +127,7 @@ class PayloadCache:
 
         def load() -> bytes:
             try:
-                table = decode(store.get_bytes(points_key(pmap)))
+                table = decode(store.get_bytes(points_key(pmap.artifact_prefix)))
             except KeyError:
                 table = rebuilt_points_table(session, pmap, store)
             payload = encode(with_current_flags(session, table, version.project_id), compression)

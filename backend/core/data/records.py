@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SPLITS = ("train", "val", "test")
-
 
 class DatasetFormatError(ValueError):
     """The input cannot be imported; the message names the file (and row) so a user can act on it."""

@@ -7,16 +7,9 @@ import gzip
 import json
 from dataclasses import asdict
 
+from backend.core.artifacts.keys import source_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.records import SourceData, SourceRecord
-
-
-def source_prefix(dataset_id: int) -> str:
-    return f"sources/{dataset_id}"
-
-
-def source_key(dataset_id: int) -> str:
-    return f"{source_prefix(dataset_id)}/records.jsonl.gz"
 
 
 def save_source(store: ArtifactStore, dataset_id: int, source: SourceData) -> None:
