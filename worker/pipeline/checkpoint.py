@@ -8,6 +8,7 @@ row pointing at a missing or half-written file.
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,6 @@ class SavedCheckpoint:
 def save_checkpoint(store: ArtifactStore, version: ModelVersion, epoch: int, model: TextClassifier,
                     optimizer: torch.optim.Optimizer, rng_state: dict[str, Any],
                     vocab_size: int) -> SavedCheckpoint:
-    import time
-
     start = time.perf_counter()
     payload = {
         "format": 1,

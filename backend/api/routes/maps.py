@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -20,14 +19,12 @@ from backend.api.schemas.maps import (
     MapConfigOut,
     MapOut,
     MapParamsUpdate,
-    MapPoint,
     MapPointsOut,
-    Neighbor,
     NeighborsOut,
 )
-from backend.api.services import points_payload
+from backend.api.services import map_neighbors, points_payload
 from backend.core import map_points
-from backend.core.artifacts import get_store, keys
+from backend.core.artifacts import get_store
 from backend.core.db.models import (
     Job,
     MapCluster,
@@ -225,21 +222,9 @@ def get_map_points_json(
     `sample=true` (never downsampled unless asked)."""
     pmap = done_map(session, version_id, epoch)
     table = map_points.decode(points_payload.payload_cache.get(session, pmap, get_store(), "none"))
-    total = table.num_rows
-    if sample and total > limit:
-        rows = np.sort(np.random.default_rng(seed).choice(total, size=limit, replace=False))
-    else:
-        rows = np.arange(offset, min(total, offset + limit))
-    data = table.take(rows).to_pydict()
-    points = [MapPoint(**{k: data[k][i] for k in data}) for i in range(len(rows))]
-    return MapPointsOut(
-        version_id=version_id,
-        epoch=epoch,
-        total=total,
-        returned=len(points),
-        sampled=bool(sample and total > limit),
-        points=points,
-    )
+    points, sampled = points_payload.json_points(table, offset=offset, limit=limit, sample=sample, seed=seed)
+    return MapPointsOut(version_id=version_id, epoch=epoch, total=table.num_rows, returned=len(points),
+                        sampled=sampled, points=points)
 
 
 # -- neighbours, clusters, insights ----------------------------------------------------------------
@@ -257,50 +242,9 @@ def get_neighbors(
     sample = session.get(Sample, sample_id)
     if version is None or sample is None or sample.dataset_id != version.dataset_id:
         raise NotFound("sample", sample_id)
-    latent = get_store().get_array(keys.latent_key(version_id, epoch), mmap=True)
     metric = str(pmap.params.get("metric", "euclidean"))
-    dist = _distances(latent, sample.index, metric)
-    dist[sample.index] = np.inf
-    k = min(k, len(dist) - 1)
-    nearest = np.argpartition(dist, k - 1)[:k] if k < len(dist) else np.arange(len(dist))
-    nearest = nearest[np.lexsort((nearest, dist[nearest]))]
-    rows = {
-        s.index: s
-        for s in session.scalars(
-            select(Sample).where(
-                Sample.dataset_id == version.dataset_id, Sample.index.in_([int(i) for i in nearest])
-            )
-        ).all()
-    }
-    neighbors = [
-        Neighbor(
-            sample_id=rows[int(i)].id,
-            index=int(i),
-            distance=float(dist[i]),
-            split=rows[int(i)].split,
-            label=rows[int(i)].label,
-            key=rows[int(i)].key,
-        )
-        for i in nearest
-    ]
-    return NeighborsOut(
-        sample_id=sample_id, index=sample.index, epoch=epoch, metric=metric, neighbors=neighbors
-    )
-
-
-def _distances(latent: np.ndarray, row: int, metric: str) -> np.ndarray:
-    query = np.asarray(latent[row], dtype=np.float32)
-    out = np.empty(len(latent), dtype=np.float64)
-    for start in range(0, len(latent), 8192):
-        block = np.asarray(latent[start : start + 8192], dtype=np.float32)
-        if metric == "cosine":
-            norms = np.linalg.norm(block, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
-            out[start : start + len(block)] = 1.0 - (block @ query) / np.maximum(norms, 1e-12)
-        elif metric == "manhattan":
-            out[start : start + len(block)] = np.abs(block - query).sum(axis=1)
-        else:
-            out[start : start + len(block)] = np.sqrt(((block - query) ** 2).sum(axis=1))
-    return out
+    found = map_neighbors.neighbors(session, get_store(), version, epoch, sample, k, metric)
+    return NeighborsOut(sample_id=sample_id, index=sample.index, epoch=epoch, metric=metric, neighbors=found)
 
 
 @router.get("/versions/{version_id}/maps/{epoch}/clusters", operation_id="listMapClusters")

@@ -13,6 +13,7 @@ import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.api.schemas.maps import MapPoint
 from backend.api.services.lru import LruCache
 from backend.core.artifacts.keys import map_array_key, points_key
 from backend.core.artifacts.store import ArtifactStore
@@ -105,6 +106,19 @@ def rebuilt_points_table(session: Session, pmap: PopulationMap, store: ArtifactS
     clusters = np.asarray(store.get_array(map_array_key(pmap.artifact_prefix, "clusters")), dtype=np.int64)
     return build_points_table(session, pmap, dataset, load_epoch_samples(session, version, pmap.epoch),
                               coords, clusters)
+
+
+def json_points(table: pa.Table, *, offset: int, limit: int, sample: bool, seed: int) -> tuple[list[MapPoint], bool]:
+    """The JSON form of `limit` rows: a page by sample index, or a seeded random subset when `sample` is set
+    and there are more rows than that (True second: the rows are a subset). Metadata columns stay out."""
+    total = table.num_rows
+    sampled = sample and total > limit
+    if sampled:
+        rows = np.sort(np.random.default_rng(seed).choice(total, size=limit, replace=False))
+    else:
+        rows = np.arange(offset, min(total, offset + limit))
+    data = table.take(rows).to_pydict()
+    return [MapPoint(**{k: data[k][i] for k in data}) for i in range(len(rows))], sampled
 
 
 class PayloadCache:
