@@ -10,17 +10,15 @@ dictionary-encoded split.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.core.db.models import Dataset, ModelVersion, PopulationMap, Sample, SampleResult
+from backend.core.db.models import Dataset, PopulationMap
+from backend.core.population import EpochSamples
 from backend.core.sample_metadata import metadata_kinds, read_metadata
 from backend.core.vocabulary import SPLITS
 
@@ -50,67 +48,6 @@ STORED_SCHEMA = pa.schema([f for f in POINTS_SCHEMA if f.name != FLAG_FIELD])
 SPLIT_DICTIONARY = pa.array([s.value for s in SPLITS])  # the split column's values, indexed by split code
 # A custom dataset's metadata columns follow, one per column the dataset declares.
 META_PREFIX = "meta:"
-
-@dataclass(frozen=True)
-class EpochSamples:
-    """Every sample with a result at an epoch, by sample index: the points table's database columns."""
-
-    sample_ids: npt.NDArray[np.int64]
-    index: npt.NDArray[np.int64]
-    splits: npt.NDArray[np.uint8]  # codes into SPLITS
-    labels: npt.NDArray[np.int64]
-    score: npt.NDArray[np.int64]  # 0 when unknown
-    token_count: npt.NDArray[np.int64]
-    truncated: npt.NDArray[np.bool_]
-    prediction: npt.NDArray[np.int64]
-    p_positive: npt.NDArray[np.float32]
-    loss: npt.NDArray[np.float32]
-
-    def __len__(self) -> int:
-        return len(self.sample_ids)
-
-
-def split_codes(names: Sequence[str]) -> npt.NDArray[np.uint8]:
-    lookup: dict[str, int] = {name: i for i, name in enumerate(SPLITS)}
-    return np.array([lookup[n] for n in names], dtype=np.uint8)
-
-
-def load_epoch_samples(session: Session, version: ModelVersion, epoch: int) -> EpochSamples:
-    rows = session.execute(
-        select(
-            Sample.id,
-            Sample.index,
-            Sample.split,
-            Sample.label,
-            Sample.score,
-            Sample.token_count,
-            Sample.truncated,
-            SampleResult.prediction,
-            SampleResult.p_positive,
-            SampleResult.loss,
-        )
-        .join(SampleResult, SampleResult.sample_id == Sample.id)
-        .where(
-            Sample.dataset_id == version.dataset_id,
-            SampleResult.version_id == version.id,
-            SampleResult.epoch == epoch,
-        )
-        .order_by(Sample.index)
-    ).all()
-    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(10)]
-    return EpochSamples(
-        sample_ids=np.asarray(cols[0], dtype=np.int64),
-        index=np.asarray(cols[1], dtype=np.int64),
-        splits=split_codes(cols[2]),
-        labels=np.asarray(cols[3], dtype=np.int64),
-        score=np.asarray([s or 0 for s in cols[4]], dtype=np.int64),
-        token_count=np.asarray(cols[5], dtype=np.int64),
-        truncated=np.asarray(cols[6], dtype=bool),
-        prediction=np.asarray(cols[7], dtype=np.int64),
-        p_positive=np.asarray(cols[8], dtype=np.float32),
-        loss=np.asarray(cols[9], dtype=np.float32),
-    )
-
 
 def build_points_table(session: Session, pmap: PopulationMap, dataset: Dataset, samples: EpochSamples,
                        coords: npt.NDArray[np.floating], clusters: npt.NDArray[np.integer]) -> pa.Table:

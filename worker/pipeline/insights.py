@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from backend.core.population import Population
 from backend.core.text.token_store import TokenArrays
 from backend.core.vocabulary import SPLITS, Split
 from worker.pipeline.clusters import ClusterStats
 from worker.pipeline.neighbors import KnnGraph
-from worker.pipeline.population import Population
 
 MAX_SAMPLE_IDS = 500
 TextLookup = Callable[[list[int]], dict[int, str]]  # sample ids -> full review text

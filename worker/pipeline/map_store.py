@@ -28,11 +28,10 @@ from backend.core.db.models import (
     PopulationMap,
     Sample,
 )
-from backend.core.map_points import EpochSamples
+from backend.core.population import EpochSamples, load_epoch_samples
 from backend.core.specs.maps import MapParams
 from backend.core.vocabulary import MapStatus
 from worker.pipeline.insights import TextLookup
-from worker.pipeline.population import Population
 from worker.pipeline.population_map import MapResult
 
 
@@ -63,8 +62,8 @@ def start_map(
 
 
 def load_samples(session: Session, version: ModelVersion, epoch: int) -> EpochSamples:
-    """Every sample's facts at the epoch, read once: the map's population and its points table."""
-    samples = map_points.load_epoch_samples(session, version, epoch)
+    """Every sample's facts at the epoch, read once: the map's population and its points table's rows."""
+    samples = load_epoch_samples(session, version, epoch)
     dataset = session.get(Dataset, version.dataset_id)
     expected = dataset.num_samples if dataset is not None else 0
     if not len(samples):
@@ -75,11 +74,6 @@ def load_samples(session: Session, version: ModelVersion, epoch: int) -> EpochSa
             f"{expected} samples; a map needs all of them"
         )
     return samples
-
-
-def population(samples: EpochSamples) -> Population:
-    return Population(sample_ids=samples.sample_ids, splits=samples.splits, labels=samples.labels,
-                      loss=samples.loss, prediction=samples.prediction, p_positive=samples.p_positive)
 
 
 def text_lookup(session: Session) -> TextLookup:

@@ -46,8 +46,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
             version = s.get(ModelVersion, version.id)
             assert version is not None
             ctx.progress(0.02, "loading", epoch=epoch)
-            samples = map_store.load_samples(s, version, epoch)
-            pop = map_store.population(samples)
+            pop = map_store.load_samples(s, version, epoch)
             dataset = s.get(Dataset, version.dataset_id)
             assert dataset is not None
             arrays = load_tokens(store, dataset.id)
@@ -75,7 +74,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
                 s,
                 store,
                 map_id,
-                samples,
+                pop,
                 result,
                 {
                     "load": round(load_seconds, 3),

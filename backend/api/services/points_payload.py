@@ -25,8 +25,8 @@ from backend.core.map_points import (
     build_points_table,
     decode,
     encode,
-    load_epoch_samples,
 )
+from backend.core.population import load_epoch_samples
 from backend.core.vocabulary import FLAG_CODES
 
 MEDIA_TYPE = "application/vnd.apache.arrow.stream"
