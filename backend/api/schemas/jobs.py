@@ -9,7 +9,8 @@ from backend.core.vocabulary import JobKind, JobState
 
 class JobOut(ORMModel):
     id: int
-    kind: JobKind
+    # A JobKind; the row of a job from another Lensboard version may name a kind this one does not know.
+    kind: JobKind | str
     state: JobState
     progress: float
     message: str

@@ -2146,7 +2146,8 @@ export interface components {
             finished_at: string | null;
             /** Id */
             id: number;
-            kind: components["schemas"]["JobKind"];
+            /** Kind */
+            kind: components["schemas"]["JobKind"] | string;
             /** Message */
             message: string;
             /** Params */
