@@ -28,9 +28,8 @@ import torch.nn.functional as F
 from backend.core.data.imdb import iter_reviews
 from backend.core.specs.analysis_methods import METHODS
 from backend.core.specs.architectures import CnnParams
-from backend.core.text.tokenizer import TextTokenizer
+from backend.core.text.tokenizer import PAD_ID, TextTokenizer
 from worker.attribution.analyze import analyze_text
-from worker.models.base import PAD_ID
 from worker.models.cnn import TextCNN
 
 ARCHIVE = os.environ.get("LENSBOARD_IMDB_ARCHIVE", str(Path(__file__).resolve().parents[1].parent

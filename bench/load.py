@@ -51,10 +51,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from backend.core.artifacts.keys import map_prefix
 from backend.core.artifacts.store import LocalArtifactStore
 from backend.core.db.models import Dataset, EpochMetric, ModelVersion, PopulationMap, Project
 from backend.core.db.session import make_engine, make_session_factory
-from backend.core.map_points import map_prefix
 from bench.accounts import owner_token
 from worker.pipeline.results import SAMPLE_RESULT_COLUMNS
 

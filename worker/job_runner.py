@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.core.db.models import ACTIVE_STATES, Job, WorkerBeat
+from backend.core.db.models import Job, WorkerBeat
 from backend.core.db.session import default_session_factory
 from backend.core.jobs.submit import TASK_FOR_KIND, dispatch
 from backend.core.settings import get_settings
+from backend.core.vocabulary import ACTIVE_STATES, JobState
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class JobContext:
                 update(Job)
                 .where(Job.id == self.job_id, holder_match, Job.state.in_(ACTIVE_STATES))
                 .values(worker=self.me, heartbeat_at=now, attempts=Job.attempts + 1,
-                        state="STARTED", started_at=job.started_at or now, message="started")
+                        state=JobState.STARTED, started_at=job.started_at or now, message="started")
             )
             s.commit()
             return bool(res.rowcount)  # type: ignore[attr-defined]
@@ -110,7 +111,7 @@ class JobContext:
             res = s.execute(
                 update(Job)
                 .where(Job.id == self.job_id, Job.worker == self.me, Job.state.in_(ACTIVE_STATES))
-                .values(state="PROGRESS", progress=max(0.0, min(1.0, fraction)), message=message,
+                .values(state=JobState.PROGRESS, progress=max(0.0, min(1.0, fraction)), message=message,
                         detail=detail, heartbeat_at=_now())
             )
             s.commit()
@@ -136,7 +137,7 @@ class JobContext:
     def succeed(self, result: dict[str, Any] | None = None, message: str = "done") -> None:
         with self.factory() as s:
             s.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.me).values(
-                state="SUCCESS", progress=1.0, message=message, result=result or {}, finished_at=_now()))
+                state=JobState.SUCCESS, progress=1.0, message=message, result=result or {}, finished_at=_now()))
             s.commit()
 
     def fail(self, error: str) -> None:
@@ -146,7 +147,7 @@ class JobContext:
         with self.factory() as s:
             s.execute(update(Job).where(Job.id == self.job_id, Job.worker == self.me,
                                         Job.state.in_(ACTIVE_STATES)).values(
-                state="FAILURE", message="failed", error=error[:4000], finished_at=_now()))
+                state=JobState.FAILURE, message="failed", error=error[:4000], finished_at=_now()))
             s.commit()
 
     def params(self) -> dict[str, Any]:
@@ -189,7 +190,7 @@ def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[
     lease = timedelta(seconds=get_settings().job_lease_seconds)
     requeued: list[int] = []
     with factory() as s:
-        jobs = s.scalars(select(Job).where(Job.state.in_(("STARTED", "PROGRESS")))).all()
+        jobs = s.scalars(select(Job).where(Job.state.in_((JobState.STARTED, JobState.PROGRESS)))).all()
         for job in jobs:
             dead_local = job.worker is not None and job.worker.split(":")[0] == host and job.worker != me \
                 and not _pid_alive(job.worker)
@@ -197,7 +198,7 @@ def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[
             if not (dead_local or stale) or job.kind not in TASK_FOR_KIND:
                 continue
             job.worker = None
-            job.state = "PENDING"
+            job.state = JobState.PENDING
             job.message = "resuming after a worker was lost"
             s.commit()
             job.celery_task_id = dispatch(job, TASK_FOR_KIND[job.kind])
@@ -217,13 +218,13 @@ def resend_lost_pending(factory: sessionmaker[Session]) -> list[int]:
     cutoff = _now() - timedelta(seconds=get_settings().job_lease_seconds)
     resent: list[int] = []
     with factory() as s:
-        jobs = s.scalars(select(Job).where(Job.state == "PENDING", Job.kind.in_(list(TASK_FOR_KIND)))).all()
+        jobs = s.scalars(select(Job).where(Job.state == JobState.PENDING, Job.kind.in_(list(TASK_FOR_KIND)))).all()
         for job in jobs:
             idle_since = max(job.updated_at, job.heartbeat_at or job.updated_at)
             if idle_since >= cutoff:
                 continue
             # Compare-and-set on updated_at: with several workers sweeping, only one resends.
-            res = s.execute(update(Job).where(Job.id == job.id, Job.state == "PENDING",
+            res = s.execute(update(Job).where(Job.id == job.id, Job.state == JobState.PENDING,
                                               Job.updated_at == job.updated_at)
                             .values(message="queued again: its task message was lost", updated_at=_now()))
             s.commit()

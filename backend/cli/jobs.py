@@ -10,8 +10,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from backend.cli.client import ApiClient, CliError
 from backend.cli.output import console, table
+from backend.core.vocabulary import JobState
 
-FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
+FINISHED = (JobState.SUCCESS, JobState.FAILURE, JobState.REVOKED)
 POLL_SECONDS = 0.5
 
 
@@ -26,12 +27,12 @@ def follow_job(api: ApiClient, job: dict[str, Any], title: str) -> dict[str, Any
                 time.sleep(POLL_SECONDS)
                 job = api.get(f"/jobs/{job['id']}")
                 bar.update(task, completed=job["progress"], status=describe(job))
-            if job["state"] == "SUCCESS":
+            if job["state"] == JobState.SUCCESS:
                 bar.update(task, completed=1.0)
     except KeyboardInterrupt:
         raise CliError(f"stopped following job {job['id']}; it goes on in the background "
                        "(see `lensboard jobs`)") from None
-    if job["state"] != "SUCCESS":
+    if job["state"] != JobState.SUCCESS:
         raise CliError(f"job {job['id']} ({job['kind']}) {job['state'].lower()}: {job.get('error') or job['message']}")
     return job
 

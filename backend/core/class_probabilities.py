@@ -11,11 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from backend.core.artifacts.keys import class_probs_key
 from backend.core.artifacts.store import ArtifactStore
-
-
-def class_probs_key(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/class_probs.npy"
 
 
 def keeps_class_probabilities(num_classes: int) -> bool:

@@ -1,9 +1,10 @@
 """The points payload of a population map: every sample as one row of an Arrow table.
 
-Built once by the worker when a map finishes (artifact `<prefix>/points.arrow`, an uncompressed
-Arrow IPC stream) and served by the API from an in-process cache (backend.api.services.points_payload),
-re-encoded with the requested IPC buffer compression. Narrow types keep 50k points under 1 MB: float16
-coordinates and scores, uint8 labels, a dictionary-encoded split.
+Built once by the worker when a map finishes, from the arrays it holds (artifact `<prefix>/points.arrow`,
+an uncompressed Arrow IPC stream), and served by the API from an in-process cache with the project's
+current flags joined (backend.api.services.points_payload), re-encoded with the requested IPC buffer
+compression. Narrow types keep 50k points under 1 MB: float16 coordinates and scores, uint8 labels, a
+dictionary-encoded split.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.core.artifacts.store import ArtifactStore
-from backend.core.db.models import Dataset, Flag, ModelVersion, PopulationMap, Sample, SampleResult
+from backend.core.db.models import Dataset, PopulationMap
+from backend.core.population import EpochSamples
 from backend.core.sample_metadata import metadata_kinds, read_metadata
+from backend.core.vocabulary import SPLITS
 
 Compression = Literal["lz4", "zstd", "none"]
-SPLITS = ("train", "val", "test")
+FLAG_FIELD = "flag"
 
 POINTS_SCHEMA = pa.schema(
     [
@@ -38,67 +39,25 @@ POINTS_SCHEMA = pa.schema(
         pa.field("score", pa.uint8()),  # reviewer's 1-10; 0 when unknown
         pa.field("token_count", pa.uint16()),
         pa.field("truncated", pa.bool_()),
-        pa.field("flag", pa.uint8()),  # 0 none, 1 suspected, 2 confirmed, 3 dismissed
+        pa.field(FLAG_FIELD, pa.uint8()),  # 0 none, 1 suspected, 2 confirmed, 3 dismissed: joined when read
         pa.field("cluster", pa.int16()),
     ]
 )
+# What the worker stores: flags change after the map is built, so the API joins the current ones.
+STORED_SCHEMA = pa.schema([f for f in POINTS_SCHEMA if f.name != FLAG_FIELD])
+SPLIT_DICTIONARY = pa.array([s.value for s in SPLITS])  # the split column's values, indexed by split code
+# A custom dataset's metadata columns follow, one per column the dataset declares.
+META_PREFIX = "meta:"
 
-def map_prefix(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/map"
+def build_points_table(session: Session, pmap: PopulationMap, dataset: Dataset, samples: EpochSamples,
+                       coords: npt.NDArray[np.floating], clusters: npt.NDArray[np.integer]) -> pa.Table:
+    """The stored table (STORED_SCHEMA) from what the map holds; reads only the dataset's metadata columns.
 
-
-def latent_key(version_id: int, epoch: int) -> str:
-    """The reduced latent vectors (N, D) float16 of an epoch, row i = sample index i."""
-    return f"versions/{version_id}/epoch_{epoch}/latent.npy"
-
-
-FLAG_CODES = {"suspected": 1, "confirmed": 2, "dismissed": 3}
-
-
-def flag_states(
-    session: Session, project_id: int, sample_ids: npt.NDArray[np.int64]
-) -> npt.NDArray[np.uint8]:
-    """Per sample flag state: 0 none, 1 suspected, 2 confirmed, 3 dismissed (flags are per project)."""
-    codes = np.zeros(len(sample_ids), dtype=np.uint8)
-    flagged = session.execute(select(Flag.sample_id, Flag.state).where(Flag.project_id == project_id)).all()
-    if flagged:
-        position = {int(sid): i for i, sid in enumerate(sample_ids)}
-        for sid, state in flagged:
-            if (i := position.get(int(sid))) is not None:
-                codes[i] = FLAG_CODES.get(state, 0)
-    return codes
-
-
-def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactStore) -> pa.Table:
-    coords = store.get_array(f"{pmap.artifact_prefix}/coords.npy")
-    clusters = store.get_array(f"{pmap.artifact_prefix}/clusters.npy")
-    version = session.get(ModelVersion, pmap.version_id)
-    assert version is not None
-    dataset = session.get(Dataset, version.dataset_id)
-    assert dataset is not None
-    rows = session.execute(
-        select(
-            Sample.id,
-            Sample.index,
-            Sample.split,
-            Sample.label,
-            Sample.score,
-            Sample.token_count,
-            Sample.truncated,
-            SampleResult.prediction,
-            SampleResult.p_positive,
-            SampleResult.loss,
-        )
-        .join(SampleResult, SampleResult.sample_id == Sample.id)
-        .where(SampleResult.version_id == pmap.version_id, SampleResult.epoch == pmap.epoch)
-        .order_by(Sample.index)
-    ).all()
-    if len(rows) != len(coords):
-        raise ValueError(f"map has {len(coords)} points but the epoch has {len(rows)} results")
-    cols: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(10)]
-    sample_ids = np.asarray(cols[0], dtype=np.int64)
-    index = np.asarray(cols[1], dtype=np.int64)
-    split_codes = np.asarray([SPLITS.index(s) for s in cols[2]], dtype=np.int8)
+    `coords` and `clusters` are by sample index, as the map computed them.
+    """
+    if len(samples) != len(coords):
+        raise ValueError(f"map has {len(coords)} points but the epoch has {len(samples)} results")
+    index = samples.index
     numeric, categorical = metadata_kinds(dataset.metadata_columns)
     columns = read_metadata(session, dataset.id, numeric, categorical, int(index.max(initial=-1)) + 1)
     metadata = {
@@ -110,23 +69,22 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
         "categorical_columns": {name: c.distinct for name, c in columns.categorical.items()},
     }
     arrays = [
-        pa.array(sample_ids, pa.uint32()),
+        pa.array(samples.sample_ids, pa.uint32()),
         pa.array(index, pa.uint32()),
         pa.array(coords[index, 0].astype(np.float16)),
         pa.array(coords[index, 1].astype(np.float16)),
-        pa.DictionaryArray.from_arrays(pa.array(split_codes, pa.int8()), pa.array(list(SPLITS))),
-        pa.array(np.asarray(cols[3], dtype=np.uint8)),
-        pa.array(np.asarray(cols[7], dtype=np.uint8)),
-        pa.array(np.asarray(cols[8], dtype=np.float32).astype(np.float16)),
+        pa.DictionaryArray.from_arrays(pa.array(samples.splits.astype(np.int8), pa.int8()), SPLIT_DICTIONARY),
+        pa.array(samples.labels.astype(np.uint8)),
+        pa.array(samples.prediction.astype(np.uint8)),
+        pa.array(samples.p_positive.astype(np.float16)),
         # float16 tops out at 65504; a loss is never near that, but clip so an inf can't sneak in.
-        pa.array(np.clip(np.asarray(cols[9], dtype=np.float32), 0, 60000).astype(np.float16)),
-        pa.array(np.clip(np.asarray([s or 0 for s in cols[4]], dtype=np.int64), 0, 255).astype(np.uint8)),
-        pa.array(np.clip(np.asarray(cols[5], dtype=np.int64), 0, 65535).astype(np.uint16)),
-        pa.array(np.asarray(cols[6], dtype=bool)),
-        pa.array(flag_states(session, version.project_id, sample_ids)),
+        pa.array(np.clip(samples.loss, 0, 60000).astype(np.float16)),
+        pa.array(np.clip(samples.score, 0, 255).astype(np.uint8)),
+        pa.array(np.clip(samples.token_count, 0, 65535).astype(np.uint16)),
+        pa.array(samples.truncated),
         pa.array(clusters[index].astype(np.int16)),
     ]
-    schema = POINTS_SCHEMA
+    schema = STORED_SCHEMA
     for name, values in columns.numeric.items():
         schema = schema.append(pa.field(f"{META_PREFIX}{name}", pa.float32()))
         arrays.append(pa.array(values[index]))
@@ -137,8 +95,6 @@ def build_points_table(session: Session, pmap: PopulationMap, store: ArtifactSto
                                                      pa.array(column.values, pa.string())))
     return pa.Table.from_arrays(arrays, schema=schema.with_metadata({"lensboard": json.dumps(metadata)}))
 
-
-META_PREFIX = "meta:"
 
 
 def encode(table: pa.Table, compression: Compression) -> bytes:
@@ -151,7 +107,3 @@ def encode(table: pa.Table, compression: Compression) -> bytes:
 
 def decode(payload: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.BufferReader(payload)).read_all()
-
-
-def points_key(pmap: PopulationMap) -> str:
-    return f"{pmap.artifact_prefix}/points.arrow"

@@ -169,17 +169,13 @@ for folder in sorted(p for p in root.glob("*/*") if p.is_dir()):
 first = sorted((root / "test" / "neg").glob("*.txt"))[0]
 print(f"test/neg/{first.stem}")
 `;
-<<<<<<< HEAD
-  const r = spawnSync(python(), ["-c", script, source, join(dataDir, "subset"), String(perClass), HOSTILE], {
+  // Under the data folder's imports/, the one import root of a default server (the rest of it is refused).
+  const dest = join(dataDir, "imports", "subset");
+  const r = spawnSync(python(), ["-c", script, source, dest, String(perClass), HOSTILE], {
     cwd: ROOT,
     env: { ...process.env, PYTHONPATH: ROOT },
     encoding: "utf-8",
   });
-=======
-  // Under the data folder's imports/, the one import root of a default server (the rest of it is refused).
-  const dest = join(dataDir, "imports", "subset");
-  const r = spawnSync(python(), ["-c", script, source, dest, String(perClass), HOSTILE], { cwd: ROOT, env: { ...process.env, PYTHONPATH: ROOT }, encoding: "utf-8" });
->>>>>>> imports16
   if (r.status !== 0) throw new Error(`building the subset failed: ${r.stderr}`);
   return { path: join(dest, "aclImdb"), hostileKey: r.stdout.trim() };
 }

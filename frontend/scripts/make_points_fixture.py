@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from backend.core.map_points import POINTS_SCHEMA, SPLITS, encode
+from backend.core.map_points import POINTS_SCHEMA, encode
+from backend.core.vocabulary import SPLITS
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "test" / "fixtures"
 

@@ -1,6 +1,7 @@
-"""accounts, memberships and tokens
+"""no schema change: a revision id kept as a link of the chain
 
-Reserved slot in the migration chain; filled in by the issue that owns it.
+Like 0005, reserved for features that landed later in their own migrations (accounts in 0009); it
+changes nothing, and stays so that databases stamped with it upgrade along the unchanged chain.
 
 Revision ID: 0006
 Revises: 0005

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.core.artifacts.keys import source_prefix
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
-from backend.core.data.source_store import source_prefix
 from backend.core.db.models import Dataset, Sample
 from tests.support.custom_data import (
     synthetic_rows,

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import map_prefix
 from backend.core.class_probabilities import load_class_probabilities, save_class_probabilities
 from backend.core.db.base import utcnow
 from backend.core.db.models import ModelVersion, PopulationMap, Sample, SampleResult
-from backend.core.map_points import map_prefix
 from tests.support.custom_data import synthetic_rows, write_csv
 from tests.support.datasets import synthetic_reviews
 from tests.support.flag_data import make_project_dataset

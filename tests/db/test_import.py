@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.core.artifacts.keys import dataset_prefix
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.data.importer import import_imdb_dataset
 from backend.core.data.records import DatasetFormatError
 from backend.core.db.models import Dataset, Job, Project, Sample
 from backend.core.jobs.submit import create_job
 from backend.core.specs.imports import ImdbImportRequest, TokenizerConfig
-from backend.core.text.token_store import dataset_prefix, load_tokenizer, load_tokens
+from backend.core.text.token_store import load_tokenizer, load_tokens
 from tests.support.imdb_fake import small_reviews, write_archive, write_layout
 
 SUBSET = {"val_size": 200, "seed": 0, "tokenizer": TokenizerConfig(vocab_size=5000, max_length=200)}

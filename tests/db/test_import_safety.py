@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.services.csv_cells import safe_cell
 from backend.core.artifacts import get_store
-from backend.core.data.source_store import source_prefix
+from backend.core.artifacts.keys import source_prefix
 from backend.core.db.models import Dataset, Sample
 from tests.conftest import reset_caches
 from tests.support.accounts import add_member, bearer, user_token

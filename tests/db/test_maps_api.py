@@ -10,13 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.services.points_payload import rebuilt_points_table, with_current_flags
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import latent_key, points_key, pooled_prefix
 from backend.core.db.models import Job, PopulationMap, SampleResult
-from backend.core.map_points import latent_key
+from backend.core.map_points import FLAG_FIELD, POINTS_SCHEMA, STORED_SCHEMA, decode
 from tests.support.datasets import create_project, insert_synthetic_dataset, synthetic_reviews
 from tests.support.versions import TrainedVersion, insert_version, post_epoch_job, trained_version
 from worker.job_runner import run_job
-from worker.pipeline.pooled_store import load_pooled, pooled_prefix
+from worker.pipeline.pooled_store import load_pooled
 from worker.tasks.maps import run_map_job
 
 torch.set_num_threads(2)
@@ -190,3 +192,31 @@ def test_points_carry_the_current_flag_states(
     assert sum(1 for c in column if c) == 3
     assert client.post(f"/api/projects/{pid}/flags/{ids[7]}/undo").status_code == 200
     assert flags()[7] == 0
+
+
+def test_the_stored_points_table_is_built_in_memory_without_flags(
+    client: TestClient, session_factory: sessionmaker[Session], prepared: TrainedVersion
+) -> None:
+    """The map task builds the points table from what it holds; it equals the table rebuilt from the map's
+    artifacts and the database (what the API does for a map stored before points.arrow existed), and
+    carries no flag column: the API joins the current flags, at their place in the served schema."""
+    vid, pid = prepared.version_id, prepared.project_id
+    run_map(client, session_factory, vid, 1)
+    store = get_store()
+    with session_factory() as s:
+        pmap = s.scalars(select(PopulationMap).where(PopulationMap.version_id == vid)).one()
+        stored = decode(store.get_bytes(points_key(pmap.artifact_prefix)))
+        assert stored.schema.names == STORED_SCHEMA.names and FLAG_FIELD not in stored.schema.names
+        assert rebuilt_points_table(s, pmap, store).equals(stored, check_metadata=True)
+    assert client.put(f"/api/projects/{pid}/flags/{prepared.sample_ids[4]}", json={"state": "confirmed"}
+                      ).status_code in (200, 201)
+    served = pa.ipc.open_stream(client.get(f"/api/versions/{vid}/maps/1/points").content).read_all()
+    assert served.schema.names == POINTS_SCHEMA.names
+    assert served.schema.metadata == stored.schema.metadata
+    assert served.column(FLAG_FIELD).to_pylist()[4] == 2 and sum(served.column(FLAG_FIELD).to_pylist()) == 2
+    assert served.drop_columns([FLAG_FIELD]).equals(stored)
+    # A table stored with a (stale) flag column, as maps were before: its column is replaced.
+    i = served.schema.get_field_index(FLAG_FIELD)
+    legacy = served.set_column(i, served.schema.field(i), pa.array(np.zeros(served.num_rows, np.uint8)))
+    with session_factory() as s:
+        assert with_current_flags(s, legacy, pid).equals(served)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.cli.suspects import SuspectsExportError, download_suspects
+from backend.core.artifacts import keys
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
@@ -69,7 +70,7 @@ def _world(factory: sessionmaker[Session], store: ArtifactStore,
         p_label = np.array([0.1 if int(train[i]) in flipped else 0.85 for i in held])
         p_pos = np.where(labels[held] == 1, p_label, 1 - p_label)
         probs = np.stack([1 - p_pos, p_pos], 1).astype(np.float32)
-        store.put_array(ranking_store.fold_key(vid, rid, f), probs)
+        store.put_array(keys.fold_key(vid, rid, f), probs)
     return d, vid, rid, pid, flipped
 
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.core.artifacts import keys
 from backend.core.artifacts.store import LocalArtifactStore
 from backend.core.db.models import Job, ModelVersion, SuspectRanking, SuspectScore
 from tests.support.datasets import create_project, insert_dataset, synthetic_reviews
@@ -80,7 +81,7 @@ def test_task_bodies_rank_planted_flips_at_the_top(client: TestClient,
 
     # Every fold also stored the reference model's opinion of its held-out rows, and the ranking used it.
     for f in range(FOLDS):
-        ref = store.get_array(ranking_store.reference_key(vid, ranking.id, f))
+        ref = store.get_array(keys.reference_key(vid, ranking.id, f))
         assert ref.shape == (len(plan.held_out(f)), 2) and np.allclose(ref.sum(axis=1), 1.0, atol=1e-5)
     with session_factory() as s:
         signals = s.scalars(select(SuspectScore.signals).where(SuspectScore.ranking_id == ranking.id)).all()
@@ -91,6 +92,6 @@ def test_task_bodies_rank_planted_flips_at_the_top(client: TestClient,
         inputs = ranking_store.gather_inputs(s, store, v, ranking)
         assert all(inp.reference_probs is not None for inp in inputs.values())
         # A ranking whose folds predate the reference model is still ranked, on the fold models alone.
-        store.delete_prefix(ranking_store.reference_key(vid, ranking.id, 0))
+        store.delete_prefix(keys.reference_key(vid, ranking.id, 0))
         inputs = ranking_store.gather_inputs(s, store, v, ranking)
         assert all(inp.reference_probs is None for inp in inputs.values())

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import checkpoint_key
 from backend.core.db.models import BatchMetric, Checkpoint, EpochMetric, Job, ModelVersion, Sample, SampleResult
 from tests.support.datasets import create_project, insert_synthetic_dataset
 from tests.support.versions import insert_version, train_version
 from worker.pipeline import epoch as epoch_module
-from worker.pipeline.checkpoint import checkpoint_key, load_model
+from worker.pipeline.checkpoint import load_model
 from worker.pipeline.evaluate import EvalResult
 from worker.pipeline.results import write_sample_results
 

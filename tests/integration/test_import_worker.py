@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.core.artifacts import get_store
-from backend.core.data.source_store import source_prefix
+from backend.core.artifacts.keys import source_prefix
 from tests.support.imdb_subset import copy_subset
 from tests.support.worker_process import WorkerProcess
 

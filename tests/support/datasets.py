@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from backend.core.artifacts.keys import ids_key, tokenizer_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, Project, Sample
 from backend.core.text import token_store
@@ -102,8 +103,8 @@ def insert_dataset(
         ))
         counts[split] = counts.get(split, 0) + 1
     token_store.save_tokens(store, dataset.id, tokenizer, encoded)
-    dataset.tokenizer_key = token_store.tokenizer_key(dataset.id)
-    dataset.tokens_key = token_store.ids_key(dataset.id)
+    dataset.tokenizer_key = tokenizer_key(dataset.id)
+    dataset.tokens_key = ids_key(dataset.id)
     dataset.stats = {"splits": counts, "vocab_size": tokenizer.vocab_size}
     dataset.status = "ready"
     session.commit()

@@ -13,12 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from backend.core.population import Population
 from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.evaluate import evaluate
-from worker.pipeline.population import Population
 from worker.pipeline.train import make_optimizer, train_one_epoch
 
 VOCAB = 300

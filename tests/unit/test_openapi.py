@@ -49,3 +49,21 @@ def test_every_operation_has_an_explicit_camel_case_id() -> None:
     assert ids and len(ids) == len(set(ids))
     bad = [i for i in ids if not re.fullmatch(r"[a-z][A-Za-z0-9]*", i)]
     assert not bad, f"give these routes an operation_id: {bad}"
+
+
+def test_the_shared_vocabulary_is_exported_as_named_enums() -> None:
+    """Splits, flag states and sources, job kinds and states, map statuses: each is one named enum in the
+    schema (so the generated TypeScript client has it), with the values backend.core.vocabulary defines,
+    and the API's fields and parameters refer to it instead of spelling the values out again."""
+    from backend.core import vocabulary
+
+    schema = json.loads(_dump_module().render())
+    components = schema["components"]["schemas"]
+    for enum in (vocabulary.Split, vocabulary.FlagState, vocabulary.FlagSource, vocabulary.JobKind,
+                 vocabulary.JobState, vocabulary.MapStatus):
+        assert components[enum.__name__]["enum"] == [member.value for member in enum]
+    text = json.dumps(schema)
+    for spelled_out in ('["train", "val", "test"]', '["suspected", "confirmed", "dismissed"]',
+                        '["pending", "running", "done", "failed"]'):
+        assert text.count(spelled_out) == 1, spelled_out  # the component's own list, nowhere else
+    assert {"$ref": "#/components/schemas/JobKind"} in components["JobOut"]["properties"]["kind"]["anyOf"]

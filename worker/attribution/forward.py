@@ -8,8 +8,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from backend.core.text.tokenizer import PAD_ID
 from worker.attribution.heads import TokenProbabilities
-from worker.models.base import PAD_ID, TextClassifier
+from worker.models.base import TextClassifier
 
 
 def predict_ids(model: TextClassifier, sequences: Sequence[Sequence[int]],

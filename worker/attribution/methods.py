@@ -44,9 +44,10 @@ from backend.core.specs.analysis_methods import (
     OcclusionParams,
     SaliencyParams,
 )
+from backend.core.text.tokenizer import PAD_ID
 from worker.attribution.forward import predict_ids
 from worker.attribution.heads import EmbeddedProbabilities, TokenProbabilities
-from worker.models.base import PAD_ID, TextClassifier
+from worker.models.base import TextClassifier
 
 Scores = npt.NDArray[np.float64]
 

@@ -13,6 +13,7 @@ import torch
 
 from backend.core.db.models import ModelVersion
 from backend.core.specs.architectures import ARCHITECTURES
+from backend.core.vocabulary import Split
 from worker.mislabels.folds import assign_folds
 from worker.mislabels.store import CvPlan
 from worker.models.base import TextClassifier
@@ -27,7 +28,7 @@ from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train
 def make_plan(data: TrainingData, folds: int, seed: int) -> CvPlan:
     """Every sample of the train split gets a fold, excluded ones too: they are predicted by their
     fold's model like the rest, and (being excluded) never trained on by any model."""
-    train_index = data.rows("train")
+    train_index = data.rows(Split.TRAIN)
     labels = data.train_labels[train_index]
     return CvPlan(train_index=train_index, fold=assign_folds(labels, folds, seed), labels=labels)
 

@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.core.artifacts import get_store
+from backend.core.artifacts import get_store, keys
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.base import utcnow
-from backend.core.db.models import ACTIVE_STATES, Job, ModelVersion, SuspectRanking
+from backend.core.db.models import Job, ModelVersion, SuspectRanking
 from backend.core.db.session import default_session_factory
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 from worker.job_runner import JobContext, run_job
 from worker.mislabels import reference
 from worker.mislabels import store as ranking_store
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def fold_jobs(session: Session, parent: Job) -> list[Job]:
-    jobs = session.scalars(select(Job).where(Job.kind == "suspects_fold", Job.version_id == parent.version_id)
+    jobs = session.scalars(select(Job).where(Job.kind == JobKind.SUSPECTS_FOLD, Job.version_id == parent.version_id)
                            .order_by(Job.id)).all()
     return [j for j in jobs if j.params.get("parent_job_id") == parent.id]
 
@@ -74,11 +75,11 @@ def _start_folds(ctx: JobContext, store: ArtifactStore) -> int:
         for f in range(ranking.folds):
             if f in existing:
                 continue
-            job = create_job(s, "suspects_fold", project_id=parent.project_id, version_id=parent.version_id,
+            job = create_job(s, JobKind.SUSPECTS_FOLD, project_id=parent.project_id, version_id=parent.version_id,
                              dataset_id=parent.dataset_id,
                              params={"parent_job_id": parent.id, "ranking_id": ranking.id, "fold": f,
                                      "folds": ranking.folds, "epoch": ranking.epoch})
-            enqueue(s, job, TASK_FOR_KIND["suspects_fold"])
+            enqueue(s, job, TASK_FOR_KIND[JobKind.SUSPECTS_FOLD])
         return ranking.folds
 
 
@@ -113,8 +114,8 @@ def run_fold(job_id: int, factory: sessionmaker[Session] | None = None,
     parent_id = int(params["parent_job_id"])
     with factory() as s:
         job = s.get(Job, job_id)
-        state, error = (job.state, job.error) if job is not None else ("FAILURE", "fold job vanished")
-    if state == "FAILURE":
+        state, error = (job.state, job.error) if job is not None else (JobState.FAILURE, "fold job vanished")
+    if state == JobState.FAILURE:
         fail_parent(factory, parent_id, f"fold {params['fold']} failed: {error}")
     else:
         maybe_finalize(parent_id, factory, store)
@@ -136,9 +137,9 @@ def _train_and_predict_fold(ctx: JobContext, params: dict[str, Any], store: Arti
         texts = reference.dataset_texts(s, version.dataset_id)
     ref = reference.predict_rows(texts, fold_training_rows(plan, data, fold), data.train_labels,
                                  plan.held_out(fold), data.num_classes)
-    store.put_array(ranking_store.reference_key(version.id, ranking_id, fold), ref)
+    store.put_array(keys.reference_key(version.id, ranking_id, fold), ref)
     # The fold's own output last: gather_inputs treats a fold as done when this one exists.
-    store.put_array(ranking_store.fold_key(version.id, ranking_id, fold), probs)
+    store.put_array(keys.fold_key(version.id, ranking_id, fold), probs)
     ctx.succeed({"fold": fold, "held_out": len(probs)}, message=f"fold {fold} done")
 
 
@@ -153,7 +154,7 @@ def maybe_finalize(parent_id: int, factory: sessionmaker[Session] | None = None,
         if parent is None or parent.state not in ACTIVE_STATES:
             return False
         folds = int(parent.params["folds"])
-        done = sum(j.state == "SUCCESS" for j in fold_jobs(s, parent))
+        done = sum(j.state == JobState.SUCCESS for j in fold_jobs(s, parent))
         s.execute(update(Job).where(Job.id == parent_id, Job.worker.is_(None))
                   .values(progress=0.9 * done / folds, message=f"{done} of {folds} fold models done"))
         s.commit()
@@ -188,7 +189,7 @@ def finalize(ctx: JobContext, store: ArtifactStore) -> None:
 def fail_parent(factory: sessionmaker[Session], parent_id: int, error: str) -> None:
     with factory() as s:
         s.execute(update(Job).where(Job.id == parent_id, Job.state.in_(ACTIVE_STATES)).values(
-            state="FAILURE", message="failed", error=error[:4000], finished_at=utcnow(), worker=None))
+            state=JobState.FAILURE, message="failed", error=error[:4000], finished_at=utcnow(), worker=None))
         s.commit()
         parent = s.get(Job, parent_id)
         ranking_id = int(parent.params["ranking_id"]) if parent is not None else None

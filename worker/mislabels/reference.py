@@ -41,6 +41,7 @@ def _clean(text: str) -> str:
 def fit_predict(train_texts: Sequence[str], train_labels: npt.NDArray[np.integer], texts: Sequence[str],
                 num_classes: int) -> npt.NDArray[np.float32]:
     """(len(texts), num_classes) probabilities from a model fitted on (train_texts, train_labels)."""
+    # Imported here: scikit-learn takes a while to import, and only a ranking needs it.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 

@@ -21,13 +21,10 @@ log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 
 
-def _p_label(labels: npt.NDArray[np.integer], probs: npt.NDArray[np.floating]) -> FloatArray:
-    return np.asarray(probs[np.arange(len(labels)), labels], dtype=np.float64)
-
-
 def confident_learning(labels: npt.NDArray[np.integer], probs: npt.NDArray[np.floating],
                        ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """(suspicion = 1 - cleanlab's self-confidence label quality, cleanlab's label-issue mask)."""
+    # Imported here: cleanlab brings scikit-learn and pandas, which only a ranking needs.
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 

@@ -19,28 +19,17 @@ import numpy.typing as npt
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from backend.core.artifacts import keys
+from backend.core.artifacts.keys import fold_key, reference_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.base import utcnow
 from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult, SuspectRanking, SuspectScore
+from backend.core.vocabulary import SPLITS, Split
 from worker.mislabels import reference
 from worker.mislabels.combine import DEFAULT_WEIGHTS
 from worker.mislabels.folds import fold_rows
 from worker.mislabels.ranking import Ranked, SplitInput, rank_split
 from worker.pipeline.data import apply_data_fixes
-
-SPLITS = ("train", "val", "test")
-
-
-def ranking_prefix(version_id: int, ranking_id: int) -> str:
-    return f"versions/{version_id}/suspects/{ranking_id}"
-
-
-def fold_key(version_id: int, ranking_id: int, fold: int) -> str:
-    return f"{ranking_prefix(version_id, ranking_id)}/fold_{fold}.npy"
-
-
-def reference_key(version_id: int, ranking_id: int, fold: int) -> str:
-    return f"{ranking_prefix(version_id, ranking_id)}/reference_{fold}.npy"
 
 
 @dataclass(frozen=True)
@@ -60,11 +49,11 @@ class CvPlan:
 def save_plan(store: ArtifactStore, version_id: int, ranking_id: int, plan: CvPlan) -> None:
     buf = io.BytesIO()
     np.savez(buf, train_index=plan.train_index, fold=plan.fold, labels=plan.labels)
-    store.put_bytes(f"{ranking_prefix(version_id, ranking_id)}/plan.npz", buf.getvalue())
+    store.put_bytes(keys.plan_key(version_id, ranking_id), buf.getvalue())
 
 
 def load_plan(store: ArtifactStore, version_id: int, ranking_id: int) -> CvPlan:
-    with np.load(io.BytesIO(store.get_bytes(f"{ranking_prefix(version_id, ranking_id)}/plan.npz"))) as z:
+    with np.load(io.BytesIO(store.get_bytes(keys.plan_key(version_id, ranking_id)))) as z:
         return CvPlan(train_index=z["train_index"].astype(np.int64), fold=z["fold"].astype(np.int64),
                       labels=z["labels"].astype(np.int64))
 
@@ -73,7 +62,7 @@ def neighbour_disagreement(store: ArtifactStore, version_id: int, epoch: int,
                            n: int) -> npt.NDArray[np.float64] | None:
     """The population map's per-sample disagreement for this epoch, if the map was computed."""
     try:
-        d = store.get_array(f"versions/{version_id}/epoch_{epoch}/map/neighbor_disagreement.npy")
+        d = store.get_array(keys.map_array_key(keys.map_prefix(version_id, epoch), "neighbor_disagreement"))
     except KeyError:
         return None
     return np.asarray(d, dtype=np.float64) if d.shape == (n,) else None
@@ -116,9 +105,9 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
                 ref = None
 
     by_epoch = _p_positive_by_epoch(session, version.id, ranking.epoch, sample_ids)
-    held_out = splits != "train"
+    held_out = splits != Split.TRAIN
     probs[held_out] = np.stack([1 - by_epoch[-1][held_out], by_epoch[-1][held_out]], axis=1)
-    if np.isnan(probs[splits == "train"]).any():
+    if np.isnan(probs[splits == Split.TRAIN]).any():
         raise ValueError("some train samples have no out-of-sample prediction (fold outputs incomplete)")
     if ref is not None and held_out.any():
         # val and test: the reference fitted on everything the version trains on, as the version is.
@@ -128,7 +117,7 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
                                                train_labels, np.flatnonzero(held_out), len(classes))
     dyn = np.stack([np.stack([1 - p, p], axis=1) for p in by_epoch])  # (E, N, 2)
     neigh = neighbour_disagreement(store, version.id, ranking.epoch, n)
-    out = {}
+    out: dict[str, SplitInput] = {}
     for split in SPLITS:
         m = splits == split
         if not m.any():
@@ -137,7 +126,7 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
             sample_ids=sample_ids[m], labels=labels[m], oos_probs=probs[m], classes=classes,
             reference_probs=ref[m] if ref is not None else None,
             probs_by_epoch=dyn[:, m], neighbour_disagreement=neigh[m] if neigh is not None else None,
-            fold=fold_of[m] if split == "train" else None)
+            fold=fold_of[m] if split == Split.TRAIN else None)
     return out
 
 

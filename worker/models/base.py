@@ -3,7 +3,8 @@
 Training, evaluation, the multi-layer latent map and Captum attribution all talk to a model only
 through this interface, so a new architecture plugs in by subclassing it:
 
-- input:  `token_ids` (B, T) int64, padded with PAD_ID=0, and `lengths` (B,) int64 (real tokens);
+- input:  `token_ids` (B, T) int64, padded with PAD_ID (backend.core.text.tokenizer), and `lengths` (B,)
+  int64 (real tokens);
 - output: logits (B, num_classes);
 - `embedding`: the nn.Embedding that Captum's layer methods attribute to;
 - `forward_embedded(embedded, lengths)`: the rest of the network from embeddings, for methods that
@@ -21,9 +22,6 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-PAD_ID = 0
-OOV_ID = 1
 
 
 def length_mask(lengths: Tensor, max_len: int) -> Tensor:

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from backend.core.specs.architectures import BowMlpParams
-from worker.models.base import OOV_ID, PAD_ID, Reduction, TextClassifier, classification_loss, length_mask
+from backend.core.text.tokenizer import OOV_ID, PAD_ID
+from worker.models.base import Reduction, TextClassifier, classification_loss, length_mask
 from worker.models.graph import LayerGraph
 
 FIRST_WORD_ID = OOV_ID + 1

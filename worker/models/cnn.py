@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from backend.core.specs.architectures import CnnParams
-from worker.models.base import PAD_ID, TextClassifier, length_mask
+from backend.core.text.tokenizer import PAD_ID
+from worker.models.base import TextClassifier, length_mask
 
 EMBEDDING_INIT = 0.05
 

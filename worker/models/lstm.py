@@ -26,7 +26,8 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from backend.core.specs.architectures import LstmParams
-from worker.models.base import PAD_ID, TextClassifier, length_mask
+from backend.core.text.tokenizer import PAD_ID
+from worker.models.base import TextClassifier, length_mask
 from worker.models.graph import LayerGraph
 from worker.models.word_vectors import WordVectorsError, load_glove
 

@@ -37,7 +37,8 @@ import torch
 from torch import Tensor, nn
 
 from backend.core.specs.architectures import MiniLmParams
-from worker.models.base import OOV_ID, PAD_ID, TextClassifier, length_mask, masked_mean
+from backend.core.text.tokenizer import OOV_ID, PAD_ID
+from worker.models.base import TextClassifier, length_mask, masked_mean
 from worker.models.graph import LayerGraph
 
 if TYPE_CHECKING:

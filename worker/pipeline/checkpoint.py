@@ -8,6 +8,7 @@ row pointing at a missing or half-written file.
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +17,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import checkpoint_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Checkpoint, ModelVersion
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
-
-
-def checkpoint_key(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/model.pt"
 
 
 @dataclass(frozen=True)
@@ -36,8 +34,6 @@ class SavedCheckpoint:
 def save_checkpoint(store: ArtifactStore, version: ModelVersion, epoch: int, model: TextClassifier,
                     optimizer: torch.optim.Optimizer, rng_state: dict[str, Any],
                     vocab_size: int) -> SavedCheckpoint:
-    import time
-
     start = time.perf_counter()
     payload = {
         "format": 1,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from worker.pipeline.population import Population
+from backend.core.population import Population
 
 
 @dataclass(frozen=True)

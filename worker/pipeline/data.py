@@ -14,6 +14,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, ModelVersion, Sample
 from backend.core.text import token_store
 from backend.core.text.token_store import TokenArrays
+from backend.core.vocabulary import Split
 from worker.models.word_vectors import vocabulary
 
 
@@ -76,7 +77,7 @@ def apply_data_fixes(fixes: dict[str, object], sample_ids: npt.NDArray[np.int64]
     """{"exclude": [sample_id, ...], "relabel": {"<sample_id>": label}}, applied to the TRAIN split only:
     val and test must stay the fixed yardstick that versions are compared on."""
     row_of = {int(s): i for i, s in enumerate(sample_ids)}
-    is_train = splits == "train"
+    is_train = splits == Split.TRAIN
     train_labels = labels.copy()
     relabel = fixes.get("relabel") or {}
     if not isinstance(relabel, dict):

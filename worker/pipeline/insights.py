@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from backend.core.population import Population
 from backend.core.text.token_store import TokenArrays
+from backend.core.vocabulary import SPLITS, Split
 from worker.pipeline.clusters import ClusterStats
 from worker.pipeline.neighbors import KnnGraph
-from worker.pipeline.population import SPLITS, Population
 
 MAX_SAMPLE_IDS = 500
 TextLookup = Callable[[list[int]], dict[int, str]]  # sample ids -> full review text
@@ -229,7 +230,7 @@ def duplicate_insights(pairs: list[tuple[int, int, float]], pop: Population) -> 
     cross = [g for g in groups if len({int(pop.splits[r]) for r in g}) > 1]
     within = [g for g in groups if len({int(pop.splits[r]) for r in g}) == 1]
     out: list[Insight] = []
-    train, test = SPLITS.index("train"), SPLITS.index("test")
+    train, test = SPLITS.index(Split.TRAIN), SPLITS.index(Split.TEST)
 
     def ids(gs: list[list[int]]) -> list[int]:
         return [int(pop.sample_ids[r]) for g in gs for r in g][:MAX_SAMPLE_IDS]

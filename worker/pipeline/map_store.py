@@ -15,6 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.core import map_points
+from backend.core.artifacts import keys
+from backend.core.artifacts.keys import latent_key, map_prefix
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.base import utcnow
 from backend.core.db.models import (
@@ -25,12 +27,11 @@ from backend.core.db.models import (
     ModelVersion,
     PopulationMap,
     Sample,
-    SampleResult,
 )
-from backend.core.map_points import latent_key, map_prefix
+from backend.core.population import EpochSamples, load_epoch_samples
 from backend.core.specs.maps import MapParams
+from backend.core.vocabulary import MapStatus
 from worker.pipeline.insights import TextLookup
-from worker.pipeline.population import Population, split_codes
 from worker.pipeline.population_map import MapResult
 
 
@@ -50,7 +51,7 @@ def start_map(
     if pmap is None:
         pmap = PopulationMap(version_id=version.id, epoch=epoch)
         session.add(pmap)
-    pmap.status = "running"
+    pmap.status = MapStatus.RUNNING
     pmap.job_id = job_id
     pmap.error = None
     pmap.params = params.model_dump()
@@ -60,44 +61,19 @@ def start_map(
     return pmap
 
 
-def load_population(session: Session, version: ModelVersion, epoch: int) -> Population:
-    rows = session.execute(
-        select(
-            Sample.id,
-            Sample.index,
-            Sample.split,
-            Sample.label,
-            SampleResult.loss,
-            SampleResult.prediction,
-            SampleResult.p_positive,
-        )
-        .join(SampleResult, SampleResult.sample_id == Sample.id)
-        .where(
-            Sample.dataset_id == version.dataset_id,
-            SampleResult.version_id == version.id,
-            SampleResult.epoch == epoch,
-        )
-        .order_by(Sample.index)
-    ).all()
+def load_samples(session: Session, version: ModelVersion, epoch: int) -> EpochSamples:
+    """Every sample's facts at the epoch, read once: the map's population and its points table's rows."""
+    samples = load_epoch_samples(session, version, epoch)
     dataset = session.get(Dataset, version.dataset_id)
     expected = dataset.num_samples if dataset is not None else 0
-    if not rows:
+    if not len(samples):
         raise ValueError(f"epoch {epoch} of version {version.id} has no evaluation results")
-    cols = list(zip(*rows, strict=True))
-    index = np.asarray(cols[1], dtype=np.int64)
-    if len(rows) != expected or not np.array_equal(index, np.arange(len(rows))):
+    if len(samples) != expected or not np.array_equal(samples.index, np.arange(len(samples))):
         raise ValueError(
-            f"epoch {epoch} of version {version.id} has results for {len(rows)} of "
+            f"epoch {epoch} of version {version.id} has results for {len(samples)} of "
             f"{expected} samples; a map needs all of them"
         )
-    return Population(
-        sample_ids=np.asarray(cols[0], dtype=np.int64),
-        splits=split_codes(list(cols[2])),
-        labels=np.asarray(cols[3], dtype=np.int64),
-        loss=np.asarray(cols[4], dtype=np.float32),
-        prediction=np.asarray(cols[5], dtype=np.int64),
-        p_positive=np.asarray(cols[6], dtype=np.float32),
-    )
+    return samples
 
 
 def text_lookup(session: Session) -> TextLookup:
@@ -127,7 +103,7 @@ def previous_coords(
         .where(
             PopulationMap.version_id == version_id,
             PopulationMap.epoch < epoch,
-            PopulationMap.status == "done",
+            PopulationMap.status == MapStatus.DONE,
             PopulationMap.num_points == n,
         )
         .order_by(PopulationMap.epoch.desc())
@@ -135,7 +111,7 @@ def previous_coords(
     if prev is None:
         return None
     try:
-        return store.get_array(f"{prev.artifact_prefix}/coords.npy").astype(np.float32)  # type: ignore[no-any-return]
+        return store.get_array(keys.map_array_key(prev.artifact_prefix, "coords")).astype(np.float32)  # type: ignore[no-any-return]
     except KeyError:
         return None
 
@@ -143,22 +119,31 @@ def previous_coords(
 def write_artifacts(store: ArtifactStore, version_id: int, epoch: int, result: MapResult) -> None:
     prefix = map_prefix(version_id, epoch)
     store.put_array(latent_key(version_id, epoch), result.latent.vectors.astype(np.float16))
-    store.put_array(f"{prefix}/coords.npy", result.coords.astype(np.float32))
-    store.put_array(f"{prefix}/knn_indices.npy", result.graph.indices)
-    store.put_array(f"{prefix}/knn_distances.npy", result.graph.distances.astype(np.float32))
-    store.put_array(f"{prefix}/clusters.npy", result.cluster_of)
+    store.put_array(keys.map_array_key(prefix, "coords"), result.coords.astype(np.float32))
+    store.put_array(keys.map_array_key(prefix, "knn_indices"), result.graph.indices)
+    store.put_array(keys.map_array_key(prefix, "knn_distances"), result.graph.distances.astype(np.float32))
+    store.put_array(keys.map_array_key(prefix, "clusters"), result.cluster_of)
     # Per-sample score for the mislabels work: share of latent neighbours with another label.
-    store.put_array(f"{prefix}/neighbor_disagreement.npy", result.disagreement)
+    store.put_array(keys.map_array_key(prefix, "neighbor_disagreement"), result.disagreement)
 
 
 def finish_map(
-    session: Session, store: ArtifactStore, map_id: int, result: MapResult, extra_timings: dict[str, float]
+    session: Session,
+    store: ArtifactStore,
+    map_id: int,
+    samples: EpochSamples,
+    result: MapResult,
+    extra_timings: dict[str, float],
 ) -> PopulationMap:
-    """Points payload, then clusters, insights and status "done" in one commit."""
+    """Points payload (from the samples and the map in memory), then clusters, insights and status "done"
+    in one commit."""
     pmap = session.get(PopulationMap, map_id)
     assert pmap is not None
-    table = map_points.build_points_table(session, pmap, store)
-    store.put_bytes(map_points.points_key(pmap), map_points.encode(table, "none"))
+    version = session.get(ModelVersion, pmap.version_id)
+    dataset = session.get(Dataset, version.dataset_id) if version is not None else None
+    assert dataset is not None
+    table = map_points.build_points_table(session, pmap, dataset, samples, result.coords, result.cluster_of)
+    store.put_bytes(keys.points_key(pmap.artifact_prefix), map_points.encode(table, "none"))
     session.execute(delete(MapCluster).where(MapCluster.map_id == map_id))
     session.execute(delete(MapInsight).where(MapInsight.map_id == map_id))
     session.add_all(
@@ -197,7 +182,7 @@ def finish_map(
     pmap.timings = {**result.timings, **extra_timings}
     pmap.init = result.init
     pmap.trustworthiness = result.trustworthiness
-    pmap.status = "done"
+    pmap.status = MapStatus.DONE
     pmap.finished_at = utcnow()
     session.commit()
     return pmap
@@ -206,7 +191,7 @@ def finish_map(
 def fail_map(session: Session, map_id: int, reason: str) -> None:
     pmap = session.get(PopulationMap, map_id)
     if pmap is not None:
-        pmap.status = "failed"
+        pmap.status = MapStatus.FAILED
         pmap.error = reason[:4000]
         pmap.finished_at = utcnow()
         session.commit()

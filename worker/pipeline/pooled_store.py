@@ -12,29 +12,24 @@ import json
 import numpy as np
 import numpy.typing as npt
 
+from backend.core.artifacts.keys import pooled_layer_key, pooled_layers_key, pooled_prefix
 from backend.core.artifacts.store import ArtifactStore
-
-
-def pooled_prefix(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}/pooled"
 
 
 def save_pooled(store: ArtifactStore, version_id: int, epoch: int,
                 pooled: dict[str, npt.NDArray[np.float16]]) -> int:
-    prefix = pooled_prefix(version_id, epoch)
-    size = sum(store.put_array(f"{prefix}/{name}.npy", x) for name, x in pooled.items())
+    size = sum(store.put_array(pooled_layer_key(version_id, epoch, name), x) for name, x in pooled.items())
     # The manifest goes last: a reader that finds it finds every layer.
-    return size + store.put_bytes(f"{prefix}/layers.json", json.dumps(list(pooled)).encode())
+    return size + store.put_bytes(pooled_layers_key(version_id, epoch), json.dumps(list(pooled)).encode())
 
 
 def load_pooled(store: ArtifactStore, version_id: int, epoch: int,
                 rows: int) -> dict[str, npt.NDArray[np.float32]] | None:
     """The stored layers as float32, or None when this epoch kept none (or for another row count)."""
-    prefix = pooled_prefix(version_id, epoch)
-    if not store.exists(f"{prefix}/layers.json"):
+    if not store.exists(pooled_layers_key(version_id, epoch)):
         return None
-    names = json.loads(store.get_bytes(f"{prefix}/layers.json"))
-    pooled = {name: store.get_array(f"{prefix}/{name}.npy").astype(np.float32) for name in names}
+    names = json.loads(store.get_bytes(pooled_layers_key(version_id, epoch)))
+    pooled = {name: store.get_array(pooled_layer_key(version_id, epoch, name)).astype(np.float32) for name in names}
     if any(len(x) != rows for x in pooled.values()):
         return None
     return pooled
@@ -46,6 +41,5 @@ def delete_pooled(store: ArtifactStore, version_id: int, epoch: int) -> None:
     A later map of the same epoch with other parameters runs the checkpoint's model again instead.
     The manifest goes first, so a concurrent reader sees either every layer or none.
     """
-    prefix = pooled_prefix(version_id, epoch)
-    store.delete_prefix(f"{prefix}/layers.json")
-    store.delete_prefix(prefix)
+    store.delete_prefix(pooled_layers_key(version_id, epoch))
+    store.delete_prefix(pooled_prefix(version_id, epoch))

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from backend.core.population import Population
 from backend.core.specs.maps import MapParams
 from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
@@ -27,7 +28,6 @@ from worker.pipeline.insights import (
 )
 from worker.pipeline.latent import LatentSpace, build_latent_space, extract_pooled
 from worker.pipeline.neighbors import KnnGraph, knn_graph, neighborhood_disagreement
-from worker.pipeline.population import Population
 from worker.pipeline.projection import project, trustworthiness
 
 Progress = Callable[[float, str], None]

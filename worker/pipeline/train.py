@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,8 +35,6 @@ class TrainStats:
 def train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arrays: TokenArrays,
                     batches: Sequence[npt.NDArray[np.int64]], labels: npt.NDArray[np.int64],
                     device: torch.device, on_batch: Callable[[BatchStats], None] | None = None) -> TrainStats:
-    import time
-
     start = time.perf_counter()
     model.train()
     total_loss, total_correct, total = 0.0, 0, 0

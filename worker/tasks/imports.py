@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import source_prefix
 from backend.core.data.importer import import_custom_dataset, import_imdb_dataset
-from backend.core.data.source_store import source_prefix
 from backend.core.db.models import Dataset
 from backend.core.jobs.app import celery_app
 from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest

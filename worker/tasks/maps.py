@@ -11,6 +11,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, ModelVersion
 from backend.core.jobs.app import celery_app
 from backend.core.text.token_store import load_tokens
+from backend.core.vocabulary import JobState
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline import map_store
 from worker.pipeline.checkpoint import load_model
@@ -45,7 +46,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
             version = s.get(ModelVersion, version.id)
             assert version is not None
             ctx.progress(0.02, "loading", epoch=epoch)
-            pop = map_store.load_population(s, version, epoch)
+            pop = map_store.load_samples(s, version, epoch)
             dataset = s.get(Dataset, version.dataset_id)
             assert dataset is not None
             arrays = load_tokens(store, dataset.id)
@@ -73,6 +74,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
                 s,
                 store,
                 map_id,
+                pop,
                 result,
                 {
                     "load": round(load_seconds, 3),
@@ -86,7 +88,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
         # Only a cancelled job leaves its map failed; after a takeover the map row is the new holder's
         # (this worker stalled past its lease), and marking it failed would hide the map it built.
         with ctx.factory() as s:
-            if ctx.job(s).state == "REVOKED":
+            if ctx.job(s).state == JobState.REVOKED:
                 map_store.fail_map(s, map_id, "the map job was cancelled")
         raise
     except Exception as e:

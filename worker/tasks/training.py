@@ -12,6 +12,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Job, ModelVersion
 from backend.core.jobs.app import celery_app
 from backend.core.jobs.submit import start_post_epoch_jobs
+from backend.core.vocabulary import JobState
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline.device import configure_threads
 from worker.pipeline.early_stopping import EarlyStopping
@@ -109,7 +110,7 @@ def _if_cancelled(factory: sessionmaker[Session], job_id: int, version_id: int) 
     finished epochs, and leave the version cancelled (this worker may have marked it training since)."""
     with factory() as s:
         job, version = s.get(Job, job_id), s.get(ModelVersion, version_id)
-        if job is None or job.state != "REVOKED" or version is None:
+        if job is None or job.state != JobState.REVOKED or version is None:
             return  # taken over by another worker: it carries on with this epoch
         delete_unfinished_batch_metrics(s, version_id, version.epochs_done)
         version.status = "cancelled"

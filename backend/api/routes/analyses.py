@@ -38,7 +38,6 @@ from backend.api.schemas.analyses import (
 )
 from backend.api.schemas.jobs import JobOut
 from backend.core.analyses.cache import (
-    ANALYZE_JOB_KIND,
     cache_key,
     find_cached,
     has_checkpoint,
@@ -52,6 +51,7 @@ from backend.core.specs.analysis_methods import UnknownMethod, ValidationError, 
 from backend.core.text.token_store import load_tokenizer
 from backend.core.text.token_view import token_view
 from backend.core.text.tokenizer import TextTokenizer
+from backend.core.vocabulary import JobKind
 
 router = APIRouter(tags=["analyses"])
 
@@ -160,9 +160,9 @@ def analyze(version: VersionDep, body: AnalysisBody, session: SessionDep,
 
 
 def _queue(session: Session, version: ModelVersion, params: dict[str, Any]) -> Any:
-    job = create_job(session, ANALYZE_JOB_KIND, project_id=version.project_id, version_id=version.id,
+    job = create_job(session, JobKind.ANALYZE, project_id=version.project_id, version_id=version.id,
                      dataset_id=version.dataset_id, params=params)
-    return enqueue(session, job, TASK_FOR_KIND[ANALYZE_JOB_KIND])
+    return enqueue(session, job, TASK_FOR_KIND[JobKind.ANALYZE])
 
 
 @router.post(

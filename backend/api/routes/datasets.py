@@ -18,11 +18,12 @@ from backend.api.schemas.datasets import DatasetImportRequest, DatasetOut
 from backend.api.schemas.jobs import JobOut
 from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_filename, save_upload, upload_folder
 from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import source_prefix
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.imdb import CLASSES, ImdbFormatError, check_source
 from backend.core.data.import_paths import ImportPathRefused, resolve_import_path
 from backend.core.data.records import DatasetFormatError, SourceData
-from backend.core.data.source_store import save_archive, save_source, source_prefix
+from backend.core.data.source_store import save_archive, save_source
 from backend.core.db.models import Dataset
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 from backend.core.settings import Settings
@@ -33,6 +34,7 @@ from backend.core.specs.imports import (
     SourceFormat,
     TokenizerConfig,
 )
+from backend.core.vocabulary import JobKind
 
 router = APIRouter(tags=["datasets"])
 Options = TypeVar("Options", bound=BaseModel)
@@ -93,9 +95,9 @@ def import_imdb(project: ProjectDep, _: ServerPathImporter, body: ImdbImportRequ
                       status="importing", classes=list(CLASSES), config=body.model_dump(), stats={})
     session.add(dataset)
     session.flush()
-    job = create_job(session, "import", project_id=project_id, dataset_id=dataset.id,
+    job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
                      params={**body.model_dump(), "path": str(path)})
-    enqueue(session, job, TASK_FOR_KIND["import"], on_unsent=lambda: setattr(dataset, "status", "failed"))
+    enqueue(session, job, TASK_FOR_KIND[JobKind.IMPORT], on_unsent=lambda: setattr(dataset, "status", "failed"))
     return JobOut.model_validate(job)
 
 
@@ -224,7 +226,7 @@ def _start_staged_import(session: Session, dataset: Dataset, params: dict[str, A
     store = get_store()
     try:
         stage(store, dataset.id)
-        job = create_job(session, "import", project_id=dataset.project_id, dataset_id=dataset.id, params=params)
+        job = create_job(session, JobKind.IMPORT, project_id=dataset.project_id, dataset_id=dataset.id, params=params)
         session.commit()
     except BaseException:
         session.rollback()
@@ -236,7 +238,7 @@ def _start_staged_import(session: Session, dataset: Dataset, params: dict[str, A
         store.delete_prefix(source_prefix(dataset.id))
 
     # Committed: from here the job (and its staged source) stays, to be run or recovered.
-    enqueue(session, job, TASK_FOR_KIND["import"], on_unsent=unsent)
+    enqueue(session, job, TASK_FOR_KIND[JobKind.IMPORT], on_unsent=unsent)
     return JobOut.model_validate(job)
 
 

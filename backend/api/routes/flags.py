@@ -35,13 +35,12 @@ from backend.api.schemas.flags import (
     FlagOut,
     FlagPatch,
     FlagPut,
-    FlagSource,
-    FlagState,
     UndoResult,
 )
 from backend.api.services import exports
 from backend.api.services import flags as svc
 from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
+from backend.core.vocabulary import FlagSource, FlagState, Split
 
 router = APIRouter(tags=["flags"])
 
@@ -90,7 +89,7 @@ def _label_or_422(session: Session, sample: Sample, label: int | None) -> None:
 def list_flags(
     project: ProjectDep, session: SessionDep,
     state: FlagState | None = None, source: FlagSource | None = None,
-    split: Literal["train", "val", "test"] | None = None,
+    split: Split | None = None,
     offset: int = Query(default=0, ge=0), limit: int = Query(default=100, ge=1, le=5000),
 ) -> Page[FlagOut]:
     """The project's flags, newest change first, filtered by state, source and the sample's split."""

@@ -14,7 +14,8 @@ from backend.api.deps import SessionDep
 from backend.api.guard import JobDep, JobQueryDep, ProjectQueryDep, VersionQueryDep
 from backend.api.schemas.jobs import JobOut
 from backend.core.auth.access import visible_projects
-from backend.core.db.models import ACTIVE_STATES, Job
+from backend.core.db.models import Job
+from backend.core.vocabulary import ACTIVE_STATES
 
 router = APIRouter(tags=["jobs"])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -20,26 +19,23 @@ from backend.api.schemas.maps import (
     MapConfigOut,
     MapOut,
     MapParamsUpdate,
-    MapPoint,
     MapPointsOut,
-    Neighbor,
     NeighborsOut,
 )
-from backend.api.services import points_payload
+from backend.api.services import map_neighbors, points_payload
 from backend.core import map_points
 from backend.core.artifacts import get_store
 from backend.core.db.models import (
-    ACTIVE_STATES,
     Job,
     MapCluster,
     MapConfig,
     MapInsight,
     ModelVersion,
     PopulationMap,
-    Sample,
 )
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
 from backend.core.specs.maps import MapParams
+from backend.core.vocabulary import ACTIVE_STATES, JobKind, MapStatus
 
 router = APIRouter(tags=["maps"])
 
@@ -52,7 +48,7 @@ def check_epoch(version: ModelVersion, epoch: int) -> None:
 def map_job(session: Session, version_id: int, epoch: int) -> Job | None:
     """The newest map job for (version, epoch); params are JSON, so the epoch is matched here."""
     jobs = session.scalars(
-        select(Job).where(Job.version_id == version_id, Job.kind == "map").order_by(Job.id.desc())
+        select(Job).where(Job.version_id == version_id, Job.kind == JobKind.MAP).order_by(Job.id.desc())
     ).all()
     return next((j for j in jobs if j.params.get("epoch") == epoch), None)
 
@@ -76,7 +72,7 @@ def done_map(session: Session, version: ModelVersion, epoch: int) -> PopulationM
     pmap = session.scalars(
         select(PopulationMap).where(PopulationMap.version_id == version.id, PopulationMap.epoch == epoch)
     ).first()
-    if pmap is not None and pmap.status == "done":
+    if pmap is not None and pmap.status == MapStatus.DONE:
         return pmap
     check_epoch(version, epoch)
     raise _not_ready(session, version.id, epoch, pmap)
@@ -168,13 +164,13 @@ def build_map(
         params["map"] = overrides
     job = create_job(
         session,
-        "map",
+        JobKind.MAP,
         project_id=version.project_id,
         version_id=version_id,
         dataset_id=version.dataset_id,
         params=params,
     )
-    enqueue(session, job, TASK_FOR_KIND["map"])
+    enqueue(session, job, TASK_FOR_KIND[JobKind.MAP])
     return JobOut.model_validate(job)
 
 
@@ -222,21 +218,9 @@ def get_map_points_json(
     `sample=true` (never downsampled unless asked)."""
     pmap = done_map(session, version, epoch)
     table = map_points.decode(points_payload.payload_cache.get(session, pmap, get_store(), "none"))
-    total = table.num_rows
-    if sample and total > limit:
-        rows = np.sort(np.random.default_rng(seed).choice(total, size=limit, replace=False))
-    else:
-        rows = np.arange(offset, min(total, offset + limit))
-    data = table.take(rows).to_pydict()
-    points = [MapPoint(**{k: data[k][i] for k in data}) for i in range(len(rows))]
-    return MapPointsOut(
-        version_id=version.id,
-        epoch=epoch,
-        total=total,
-        returned=len(points),
-        sampled=bool(sample and total > limit),
-        points=points,
-    )
+    points, sampled = points_payload.json_points(table, offset=offset, limit=limit, sample=sample, seed=seed)
+    return MapPointsOut(version_id=version.id, epoch=epoch, total=table.num_rows, returned=len(points),
+                        sampled=sampled, points=points)
 
 
 # -- neighbours, clusters, insights ----------------------------------------------------------------
@@ -252,50 +236,9 @@ def get_neighbors(
     pmap = done_map(session, version, epoch)
     if sample.dataset_id != version.dataset_id:
         raise NotFound("sample", sample.id)
-    latent = get_store().get_array(map_points.latent_key(version.id, epoch), mmap=True)
     metric = str(pmap.params.get("metric", "euclidean"))
-    dist = _distances(latent, sample.index, metric)
-    dist[sample.index] = np.inf
-    k = min(k, len(dist) - 1)
-    nearest = np.argpartition(dist, k - 1)[:k] if k < len(dist) else np.arange(len(dist))
-    nearest = nearest[np.lexsort((nearest, dist[nearest]))]
-    rows = {
-        s.index: s
-        for s in session.scalars(
-            select(Sample).where(
-                Sample.dataset_id == version.dataset_id, Sample.index.in_([int(i) for i in nearest])
-            )
-        ).all()
-    }
-    neighbors = [
-        Neighbor(
-            sample_id=rows[int(i)].id,
-            index=int(i),
-            distance=float(dist[i]),
-            split=rows[int(i)].split,
-            label=rows[int(i)].label,
-            key=rows[int(i)].key,
-        )
-        for i in nearest
-    ]
-    return NeighborsOut(
-        sample_id=sample.id, index=sample.index, epoch=epoch, metric=metric, neighbors=neighbors
-    )
-
-
-def _distances(latent: np.ndarray, row: int, metric: str) -> np.ndarray:
-    query = np.asarray(latent[row], dtype=np.float32)
-    out = np.empty(len(latent), dtype=np.float64)
-    for start in range(0, len(latent), 8192):
-        block = np.asarray(latent[start : start + 8192], dtype=np.float32)
-        if metric == "cosine":
-            norms = np.linalg.norm(block, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
-            out[start : start + len(block)] = 1.0 - (block @ query) / np.maximum(norms, 1e-12)
-        elif metric == "manhattan":
-            out[start : start + len(block)] = np.abs(block - query).sum(axis=1)
-        else:
-            out[start : start + len(block)] = np.sqrt(((block - query) ** 2).sum(axis=1))
-    return out
+    found = map_neighbors.neighbors(session, get_store(), version, epoch, sample, k, metric)
+    return NeighborsOut(sample_id=sample.id, index=sample.index, epoch=epoch, metric=metric, neighbors=found)
 
 
 @router.get("/versions/{version_id}/maps/{epoch}/clusters", operation_id="listMapClusters")

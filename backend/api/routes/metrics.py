@@ -18,6 +18,7 @@ from backend.api.schemas.metrics import (
 from backend.api.services.version_curves import CurvesUnavailable, version_curves
 from backend.core.artifacts import get_store
 from backend.core.db.models import BatchMetric, EpochMetric
+from backend.core.vocabulary import Split
 
 router = APIRouter(tags=["metrics"])
 
@@ -42,7 +43,7 @@ def epoch_metrics(version: VersionDep, session: SessionDep) -> EpochMetrics:
 
 @router.get("/versions/{version_id}/metrics/curves", operation_id="getCurves")
 def curves(version: VersionDep, session: SessionDep, epoch: int | None = Query(default=None, ge=1),
-           split: CurveSplit = "test") -> CurvesOut:
+           split: CurveSplit = Split.TEST) -> CurvesOut:
     """ROC and precision-recall curves with their AUC and average precision, at an epoch (default: the
     latest evaluated) and split. With three or more classes, one class against the rest per class and
     the macro average; 409 for an epoch trained before per-class probabilities were kept."""

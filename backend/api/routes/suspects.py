@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -19,10 +18,9 @@ from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, Su
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
+from backend.core.vocabulary import JobKind, Split
 
 router = APIRouter(tags=["suspects"])
-
-Split = Literal["train", "val", "test"]
 
 
 @router.post("/versions/{version_id}/suspects", status_code=202, operation_id="rankSuspects",
@@ -47,17 +45,17 @@ def rank_suspects(version: VersionDep, body: SuspectsRequest, session: SessionDe
     epoch = body.epoch or int(latest)
     if epoch > version.epochs_done:
         raise Unprocessable(f"epoch {epoch}: version {version_id} has {version.epochs_done} epochs")
-    running = active_job(session, version_id=version_id, kind="suspects")
+    running = active_job(session, version_id=version_id, kind=JobKind.SUSPECTS)
     if running is not None:
         raise Conflict(f"version {version_id} is already being ranked (job {running.id})", job_id=running.id)
-    job = create_job(session, "suspects", project_id=version.project_id, version_id=version.id,
+    job = create_job(session, JobKind.SUSPECTS, project_id=version.project_id, version_id=version.id,
                      dataset_id=version.dataset_id, params={"folds": body.folds, "epoch": epoch})
     ranking = SuspectRanking(version_id=version.id, job_id=job.id, epoch=epoch, folds=body.folds,
                              status="running", method={})
     session.add(ranking)
     session.flush()
     job.params = {**job.params, "ranking_id": ranking.id}
-    enqueue(session, job, TASK_FOR_KIND["suspects"])
+    enqueue(session, job, TASK_FOR_KIND[JobKind.SUSPECTS])
     return JobOut.model_validate(job)
 
 

@@ -16,6 +16,7 @@ from backend.api.schemas.versions import TrainRequest, VersionCreate, VersionGra
 from backend.core.db.models import ModelVersion
 from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
 from backend.core.specs.architectures import UnknownArchitecture, validate_hyperparameters
+from backend.core.vocabulary import JobKind
 
 router = APIRouter(tags=["versions"])
 
@@ -74,14 +75,14 @@ def train_version(version: VersionDep, body: TrainRequest, session: SessionDep) 
     version_id = version.id
     # Lock the version row so two concurrent requests can't both start a training job.
     session.execute(select(ModelVersion.id).where(ModelVersion.id == version_id).with_for_update())
-    running = active_job(session, version_id=version_id, kind="train")
+    running = active_job(session, version_id=version_id, kind=JobKind.TRAIN)
     if running is not None:
         raise Conflict(f"version {version_id} is already training (job {running.id})", job_id=running.id)
     if body.epochs <= version.epochs_done:
         raise Conflict(f"version {version_id} already has {version.epochs_done} epochs; ask for more")
-    job = create_job(session, "train", project_id=version.project_id, version_id=version.id,
+    job = create_job(session, JobKind.TRAIN, project_id=version.project_id, version_id=version.id,
                      dataset_id=version.dataset_id, params={"epochs": body.epochs})
     before = version.status
     version.status = "queued"
-    enqueue(session, job, TASK_FOR_KIND["train"], on_unsent=lambda: setattr(version, "status", before))
+    enqueue(session, job, TASK_FOR_KIND[JobKind.TRAIN], on_unsent=lambda: setattr(version, "status", before))
     return JobOut.model_validate(job)

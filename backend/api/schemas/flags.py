@@ -7,18 +7,16 @@ from pydantic import BaseModel, Field
 
 from backend.api.ids import SampleId
 from backend.api.schemas.common import ORMModel
-
-FlagState = Literal["suspected", "confirmed", "dismissed"]
-FlagSource = Literal["manual", "ranking", "insight"]
+from backend.core.vocabulary import FlagSource, FlagState
 
 
 class FlagPut(BaseModel):
     """The whole flag. A corrected label must be one of the dataset's classes (0..len(classes)-1)."""
 
-    state: FlagState = "suspected"
+    state: FlagState = FlagState.SUSPECTED
     corrected_label: int | None = Field(default=None, ge=0)
     note: str = Field(default="", max_length=10_000)
-    source: FlagSource = "manual"
+    source: FlagSource = FlagSource.MANUAL
 
 
 class FlagPatch(BaseModel):
@@ -65,10 +63,10 @@ class BulkFlagRequest(BaseModel):
 
     action: Literal["flag", "unflag"] = "flag"
     sample_ids: list[SampleId] = Field(min_length=1, max_length=100_000)
-    state: FlagState = "suspected"
+    state: FlagState = FlagState.SUSPECTED
     corrected_label: int | None = Field(default=None, ge=0)
     note: str = Field(default="", max_length=10_000)
-    source: FlagSource = "manual"
+    source: FlagSource = FlagSource.MANUAL
 
 
 class BulkResult(BaseModel):

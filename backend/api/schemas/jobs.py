@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from backend.api.schemas.common import ORMModel
-
-JobState = Literal["PENDING", "STARTED", "PROGRESS", "SUCCESS", "FAILURE", "REVOKED"]
+from backend.core.vocabulary import JobKind, JobState
 
 
 class JobOut(ORMModel):
     id: int
-    kind: str
+    # A JobKind; the row of a job from another Lensboard version may name a kind this one does not know.
+    kind: JobKind | str
     state: JobState
     progress: float
     message: str

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.schemas.common import ORMModel
 from backend.api.schemas.jobs import JobOut
 from backend.core.specs.maps import MapMetric, MapParams
-
-MapStatus = Literal["pending", "running", "done", "failed"]
+from backend.core.vocabulary import MapStatus
 
 
 class MapParamsUpdate(BaseModel):

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from backend.api.schemas.common import ORMModel
+from backend.core.vocabulary import Split
 
 
 class BatchMetricOut(ORMModel):
@@ -35,7 +36,8 @@ class EpochMetrics(BaseModel):
     items: list[EpochMetricOut]
 
 
-CurveSplit = Literal["train", "val", "test", "all"]
+# A split, or every sample.
+CurveSplit = Split | Literal["all"]
 
 
 class CurvePoints(BaseModel):

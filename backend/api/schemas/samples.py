@@ -6,8 +6,10 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, Field, ValidationError
 
 from backend.api.schemas.common import ORMModel
+from backend.core.vocabulary import Split
 
-SplitName = Literal["train", "val", "test"]
+# The samples table's query vocabulary (with backend.core.vocabulary.Split): the route's parameters and its
+# fast path both read these.
 SortKey = Literal["loss", "p_positive", "score", "index", "token_count"]
 SortOrder = Literal["asc", "desc"]
 MAX_PAGE = 1000
@@ -19,7 +21,7 @@ class SamplesQuery(BaseModel):
     spelling the route refuses is never served from memory, and one it accepts means the same page."""
 
     epoch: int | None = Field(default=None, ge=1)
-    split: SplitName | None = None
+    split: Split | None = None
     label: int | None = Field(default=None, ge=0)
     score: int | None = Field(default=None, ge=1, le=10)
     min_score: int | None = Field(default=None, ge=1, le=10)
@@ -54,7 +56,7 @@ class SampleMeta(ORMModel):
     id: int
     index: int
     key: str
-    split: str
+    split: Split
     label: int
     label_name: str = ""
     score: int | None

@@ -24,8 +24,7 @@ from backend.api.schemas.compare import (
     VersionComparison,
 )
 from backend.core.db.models import Flag, ModelVersion, Sample, SampleResult
-
-SPLITS = ("train", "val", "test")
+from backend.core.vocabulary import SPLITS
 
 
 @dataclass(frozen=True)

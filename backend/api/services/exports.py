@@ -23,6 +23,7 @@ from backend.api.services.flags import confirmed_fixes
 from backend.core.data.archives import plain_member_name
 from backend.core.data.records import class_name_ok
 from backend.core.db.models import Dataset, Flag, Sample
+from backend.core.vocabulary import Split
 
 CHUNK = 500
 FLAG_COLUMNS = ("sample_id", "key", "split", "label", "state", "corrected_label", "note", "source", "actor",
@@ -106,7 +107,7 @@ def _class_name(dataset: Dataset, label: int) -> str:
 
 def stanford_path(sample: Sample, label_name: str) -> str:
     """aclImdb/{split}/{class}/{id}_{score}.txt; validation reviews go back to train, where they came from."""
-    split = "test" if sample.split == "test" else "train"
+    split = Split.TEST if sample.split == Split.TEST else Split.TRAIN
     hit = _STANFORD_KEY.match(sample.key)
     # A key that is not IMDB's keeps the Stanford shape with the row index as id.
     stem = f"{hit[1]}_{hit[2]}" if hit is not None else f"{sample.index}_{sample.score or 0}"

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
+from backend.core.vocabulary import FlagSource, FlagState
 
 T = TypeVar("T")
 
@@ -97,7 +98,7 @@ def apply_change(
     if new is not None:
         new = {f: new.get(f, getattr(flag, f, None) if flag is not None else None) for f in FLAG_FIELDS}
         new["note"] = new["note"] or ""
-        new["source"] = new["source"] or "manual"
+        new["source"] = new["source"] or FlagSource.MANUAL
         new["actor"] = actor
     if _same(before, new):
         return None
@@ -217,7 +218,7 @@ def confirmed_fixes(session: Session, project_id: int, dataset_id: int) -> tuple
     """
     rows = session.execute(
         select(Flag.sample_id, Flag.corrected_label).join(Sample, Sample.id == Flag.sample_id)
-        .where(Flag.project_id == project_id, Flag.state == "confirmed", Sample.dataset_id == dataset_id)
+        .where(Flag.project_id == project_id, Flag.state == FlagState.CONFIRMED, Sample.dataset_id == dataset_id)
         .order_by(Flag.sample_id)
     ).all()
     relabel = {sid: int(lab) for sid, lab in rows if lab is not None}

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.core.db.models import Flag, ModelVersion, Sample
+from backend.core.vocabulary import FlagState, Split
 
 RetrainMode = Literal["relabel", "exclude"]
 
@@ -33,11 +34,11 @@ def fixes_from_flags(session: Session, version: ModelVersion, mode: RetrainMode)
     rows = session.execute(
         select(Flag.sample_id, Flag.corrected_label, Sample.split, Sample.label)
         .join(Sample, Sample.id == Flag.sample_id)
-        .where(Flag.project_id == version.project_id, Flag.state == "confirmed",
+        .where(Flag.project_id == version.project_id, Flag.state == FlagState.CONFIRMED,
                Sample.dataset_id == version.dataset_id)
         .order_by(Flag.sample_id)
     ).all()
-    train = [(sid, corrected, label) for sid, corrected, split, label in rows if split == "train"]
+    train = [(sid, corrected, label) for sid, corrected, split, label in rows if split == Split.TRAIN]
     exclude: list[int] = []
     relabel: dict[str, int] = {}
     for sid, corrected, label in train:

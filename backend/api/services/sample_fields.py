@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from backend.api.schemas.fields import FieldOut
 from backend.core.db.models import Dataset, ModelVersion, Sample
 from backend.core.sample_metadata import metadata_kinds, read_metadata
+from backend.core.vocabulary import SPLITS
 
 META_PREFIX = "meta:"
-SPLITS = ["train", "val", "test"]
 
 
 def version_fields(session: Session, version: ModelVersion) -> list[FieldOut]:
@@ -36,7 +36,7 @@ def version_fields(session: Session, version: ModelVersion) -> list[FieldOut]:
                  distinct=len(classes)),
         FieldOut(name="correct", title="Correct / incorrect", kind="category", source="result",
                  categories=["correct", "incorrect"], distinct=2),
-        FieldOut(name="split", title="Split", kind="category", source="sample", categories=SPLITS, distinct=3),
+        FieldOut(name="split", title="Split", kind="category", source="sample", categories=list(SPLITS), distinct=3),
     ]
     numeric, categorical = metadata_kinds(dataset.metadata_columns)
     # Only the text columns need their values read; a number column's name and kind are in the dataset.

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from backend.api.schemas.sweeps import EarlyStopping, SweepCounts, SweepCreate, SweepDetail, SweepOut, TrialOut
 from backend.api.services.sweep_space import Trial
-from backend.core.db.models import ACTIVE_STATES, Dataset, EpochMetric, Job, ModelVersion, Sweep
+from backend.core.db.models import Dataset, EpochMetric, Job, ModelVersion, Sweep
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue_all
+from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 
 # Statuses of a trial's version that are not final.
 UNFINISHED = ("created", "queued", "training")
@@ -48,9 +49,9 @@ def create_sweep(session: Session, project_id: int, dataset: Dataset, body: Swee
         params: dict[str, Any] = {"epochs": trial.epochs}
         if early:
             params["early_stopping"] = early
-        jobs.append(create_job(session, "train", project_id=project_id, version_id=version.id,
+        jobs.append(create_job(session, JobKind.TRAIN, project_id=project_id, version_id=version.id,
                                dataset_id=dataset.id, params=params))
-    enqueue_all(session, jobs, TASK_FOR_KIND["train"])
+    enqueue_all(session, jobs, TASK_FOR_KIND[JobKind.TRAIN])
     return sweep
 
 
@@ -68,9 +69,9 @@ def cancel_sweep(session: Session, sweep: Sweep) -> None:
     ).all()
     ids = [v.id for v in versions]
     now = datetime.now(UTC)
-    for job in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == "train",
+    for job in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == JobKind.TRAIN,
                                                  Job.state.in_(ACTIVE_STATES))).all():
-        job.state, job.message, job.finished_at = "REVOKED", "cancelled with its sweep", now
+        job.state, job.message, job.finished_at = JobState.REVOKED, "cancelled with its sweep", now
     for version in versions:
         version.status = "cancelled"
     session.commit()
@@ -109,7 +110,7 @@ def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
         metrics[(vid, split)].add(epoch, accuracy, loss)
     # The latest train job of each trial (a trial trained further by hand has several).
     jobs: dict[int, Job] = {}
-    for j in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == "train").order_by(Job.id)):
+    for j in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == JobKind.TRAIN).order_by(Job.id)):
         assert j.version_id is not None
         jobs[j.version_id] = j
     out = []

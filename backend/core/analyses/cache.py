@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 
 from backend.core.db.models import Analysis, Checkpoint, ModelVersion
 
-ANALYZE_JOB_KIND = "analyze"
-
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()

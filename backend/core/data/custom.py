@@ -27,11 +27,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backend.core.data.records import CLASS_NAME_RULE, DatasetFormatError, SourceData, SourceRecord, class_name_ok
+from backend.core.vocabulary import Split
 
 Format = Literal["csv", "jsonl", "stanford"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "stanford")
 RESERVED = ("text", "label", "split", "id")
-SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val", "test": "test"}
+# The names a source may give each split.
+SPLIT_NAMES = {"train": Split.TRAIN, "val": Split.VAL, "valid": Split.VAL, "validation": Split.VAL, "dev": Split.VAL,
+               "test": Split.TEST}
 CSV_SUFFIXES = (".csv",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 MAX_ERRORS = 10
@@ -300,7 +303,7 @@ def _typed(r: SourceRecord, columns: dict[str, str], from_csv: bool) -> SourceRe
 def _finish(records: list[SourceRecord], columns: dict[str, str], places: dict[str, str]) -> SourceData:
     """Classes from train (sorted); every val/test label must be one of them. `places`: key -> "file row n"
     for records whose key came from the data (an id column), which a message must not quote."""
-    classes = sorted({r.label for r in records if r.split == "train"})
+    classes = sorted({r.label for r in records if r.split == Split.TRAIN})
     if not classes:
         raise DatasetFormatError("the input holds no train samples; the vocabulary is fitted on train")
     if len(classes) < 2:
@@ -321,7 +324,7 @@ def _ignored(name: str) -> bool:
 
 def _stanford_records(root: Path, limits: Limits) -> Iterator[SourceRecord]:
     split_dirs = [d for d in sorted(root.iterdir()) if d.is_dir() and d.name.lower() in SPLIT_NAMES]
-    if not any(SPLIT_NAMES[d.name.lower()] == "train" for d in split_dirs):
+    if not any(SPLIT_NAMES[d.name.lower()] == Split.TRAIN for d in split_dirs):
         raise DatasetFormatError(f"{root.name} has no train/<class>/ folders (Stanford's layout: "
                                  "<split>/<class>/<id>_<score>.txt), nor .csv or .jsonl files")
     total = 0

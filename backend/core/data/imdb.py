@@ -20,15 +20,16 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 from backend.core.data.records import DatasetFormatError, SourceRecord, error_reason
+from backend.core.vocabulary import Split
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 
-Split = Literal["train", "test"]
-SPLITS: tuple[Split, ...] = ("train", "test")
+# The archive's split folders: IMDB ships no validation split (the import carves one out of train).
+SPLITS: tuple[Split, ...] = (Split.TRAIN, Split.TEST)
 CLASSES = ("neg", "pos")  # index = label
 
 # Paths relative to the aclImdb folder.
@@ -89,7 +90,7 @@ def parse_review_path(rel: str) -> tuple[Split, int, int, int] | None:
     score = int(m[2])
     if not 1 <= score <= 10:
         raise ImdbFormatError(f"{rel}: score {score} is outside 1-10")
-    return split, CLASSES.index(cls), int(m[1]), score  # type: ignore[return-value]
+    return Split(split), CLASSES.index(cls), int(m[1]), score
 
 
 def parse_urls(rel: str, data: bytes) -> list[str | None]:

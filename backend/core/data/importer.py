@@ -23,20 +23,21 @@ import numpy.typing as npt
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+from backend.core.artifacts.keys import archive_key, dataset_prefix, ids_key, tokenizer_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.imdb import CLASSES, ImdbReview, iter_reviews, word_count
 from backend.core.data.records import DatasetFormatError, SourceData, SourceRecord
-from backend.core.data.source_store import archive_key, load_source
+from backend.core.data.source_store import load_source
 from backend.core.db.models import Dataset, Sample
 from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest, TokenizerConfig
-from backend.core.text.token_store import dataset_prefix, ids_key, save_token_rows, tokenizer_key
+from backend.core.text.token_store import save_token_rows
 from backend.core.text.tokenizer import OOV_ID, TextTokenizer
+from backend.core.vocabulary import SPLITS, Split
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 
-SPLIT_ORDER = ("train", "val", "test")
 ENCODE_CHUNK = 2_000
 INSERT_CHUNK = 5_000
 # Where each phase sits on the job's 0..1 progress bar.
@@ -127,7 +128,7 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: So
     classes = source.classes
     planned = plan_splits(source.records, classes, options.val_size, options.seed)
 
-    train_texts = [p.record.text for p in planned if p.split == "train"]
+    train_texts = [p.record.text for p in planned if p.split == Split.TRAIN]
     report(READ_END, f"fitting the vocabulary on {len(train_texts)} train samples")
     cfg = options.tokenizer
     tokenizer = TextTokenizer.fit(train_texts, vocab_size=cfg.vocab_size, max_length=cfg.max_length,
@@ -164,7 +165,7 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: So
     dataset.num_samples = len(planned)
     dataset.tokenizer_key = tokenizer_key(dataset.id)
     dataset.tokens_key = ids_key(dataset.id)
-    dataset.config = {**options.config, "val_count": stats["counts"]["val"]["total"]}
+    dataset.config = {**options.config, "val_count": stats["counts"][Split.VAL]["total"]}
     dataset.stats = stats
     session.commit()
     return stats
@@ -212,14 +213,14 @@ def plan_splits(records: Sequence[SourceRecord], classes: Sequence[str], val_siz
         rows = [(label_of[r.label], r) for r in records if r.split == split]
         return sorted(rows, key=lambda t: (t[0], t[1].order, t[1].key))
 
-    train = ordered("train")
+    train = ordered(Split.TRAIN)
     if not train:
         raise DatasetFormatError("the input holds no train samples; the vocabulary is fitted on train")
-    given_val = ordered("val")
-    test = [Planned(r, "test", label) for label, r in ordered("test")]
+    given_val = ordered(Split.VAL)
+    test = [Planned(r, Split.TEST, label) for label, r in ordered(Split.TEST)]
     if given_val:
-        return ([Planned(r, "train", label) for label, r in train]
-                + [Planned(r, "val", label) for label, r in given_val] + test)
+        return ([Planned(r, Split.TRAIN, label) for label, r in train]
+                + [Planned(r, Split.VAL, label) for label, r in given_val] + test)
     want = validation_count(val_size, len(train))
     by_class: dict[int, list[SourceRecord]] = defaultdict(list)
     for label, r in train:
@@ -233,8 +234,8 @@ def plan_splits(records: Sequence[SourceRecord], classes: Sequence[str], val_siz
             raise DatasetFormatError(f"val_size {val_size:g} leaves no {classes[label]} samples in train")
         picked = rng.choice(len(group), size=quotas[label], replace=False)
         val_keys.update(group[i].key for i in picked)
-    return ([Planned(r, "train", label) for label, r in train if r.key not in val_keys]
-            + [Planned(r, "val", label) for label, r in train if r.key in val_keys] + test)
+    return ([Planned(r, Split.TRAIN, label) for label, r in train if r.key not in val_keys]
+            + [Planned(r, Split.VAL, label) for label, r in train if r.key in val_keys] + test)
 
 
 def _stratified_quotas(sizes: dict[int, int], total: int) -> dict[int, int]:
@@ -268,14 +269,14 @@ def _stats(planned: Sequence[Planned], classes: Sequence[str], counts: Sequence[
            words: Sequence[int], tokenizer: TextTokenizer) -> dict[str, Any]:
     per_split: dict[str, dict[str, int]] = {}
     by = Counter((p.split, p.label) for p in planned)
-    for split in SPLIT_ORDER:
+    for split in SPLITS:
         row = {name: by[(split, c)] for c, name in enumerate(classes)}
         per_split[split] = {**row, "total": sum(row.values())}
     tokens = np.array([c[0] for c in counts], dtype=np.int64)
     oov = np.array([c[1] for c in counts], dtype=np.int64)
     truncated = np.array([c[2] for c in counts], dtype=bool)
     oov_by_split = {}
-    for split in SPLIT_ORDER:
+    for split in SPLITS:
         mask = np.array([p.split == split for p in planned], dtype=bool)
         total = int(tokens[mask].sum())
         oov_by_split[split] = float(oov[mask].sum() / total) if total else 0.0

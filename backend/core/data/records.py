@@ -6,7 +6,6 @@ import gzip
 from dataclasses import dataclass, field
 from typing import Any
 
-SPLITS = ("train", "val", "test")
 MAX_CLASS_CHARS = 100
 CLASS_NAME_RULE = (f"a class name has letters, digits, '_', '-', '.' and spaces, at most {MAX_CLASS_CHARS} "
                    "characters, and no '/', '\\', '..' or leading dot")

@@ -9,20 +9,9 @@ import json
 from dataclasses import asdict
 from typing import BinaryIO
 
+from backend.core.artifacts.keys import archive_key, source_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.records import SourceData, SourceRecord
-
-
-def source_prefix(dataset_id: int) -> str:
-    return f"sources/{dataset_id}"
-
-
-def source_key(dataset_id: int) -> str:
-    return f"{source_prefix(dataset_id)}/records.jsonl.gz"
-
-
-def archive_key(dataset_id: int) -> str:
-    return f"{source_prefix(dataset_id)}/upload.tar.gz"
 
 
 def save_archive(store: ArtifactStore, dataset_id: int, stream: BinaryIO) -> int:

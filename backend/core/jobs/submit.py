@@ -10,15 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.core.db.models import ACTIVE_STATES, Job
+from backend.core.db.models import Job
 from backend.core.jobs.app import get_celery
+from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 
 log = logging.getLogger(__name__)
 
 
 def create_job(
     session: Session,
-    kind: str,
+    kind: JobKind,
     *,
     project_id: int | None = None,
     version_id: int | None = None,
@@ -31,7 +32,7 @@ def create_job(
         version_id=version_id,
         dataset_id=dataset_id,
         params=params or {},
-        state="PENDING",
+        state=JobState.PENDING,
         message="queued",
     )
     session.add(job)
@@ -68,7 +69,7 @@ def enqueue(session: Session, job: Job, task_name: str, *, on_unsent: Callable[[
     try:
         job.celery_task_id = dispatch(job, task_name)
     except BrokerUnavailable as e:
-        job.state = "FAILURE"
+        job.state = JobState.FAILURE
         job.message = "failed"
         job.error = f"could not be queued: the broker is unavailable ({e})"[:4000]
         if on_unsent is not None:
@@ -88,7 +89,7 @@ def enqueue_all(session: Session, jobs: list[Job], task_name: str) -> list[Job]:
     return jobs
 
 
-def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
+def active_job(session: Session, *, version_id: int, kind: JobKind) -> Job | None:
     return session.scalars(
         select(Job).where(Job.version_id == version_id, Job.kind == kind, Job.state.in_(ACTIVE_STATES))
     ).first()
@@ -96,17 +97,17 @@ def active_job(session: Session, *, version_id: int, kind: str) -> Job | None:
 
 # Which Celery task runs each job kind. Recovery uses it to re-enqueue orphaned jobs.
 TASK_FOR_KIND: dict[str, str] = {
-    "import": "lensboard.import_dataset",
-    "train": "lensboard.train_version",
-    "analyze": "lensboard.analyze",
-    "map": "lensboard.build_map",
+    JobKind.IMPORT: "lensboard.import_dataset",
+    JobKind.TRAIN: "lensboard.train_version",
+    JobKind.ANALYZE: "lensboard.analyze",
+    JobKind.MAP: "lensboard.build_map",
     # The mislabel ranking: a parent job and one job per cross-validation fold (see worker/tasks/suspects.py).
-    "suspects": "lensboard.rank_suspects",
-    "suspects_fold": "lensboard.suspects_fold",
+    JobKind.SUSPECTS: "lensboard.rank_suspects",
+    JobKind.SUSPECTS_FOLD: "lensboard.suspects_fold",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.
-POST_EPOCH_JOB_KINDS: list[str] = ["map"]
+POST_EPOCH_JOB_KINDS: list[JobKind] = [JobKind.MAP]
 
 
 def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int, epoch: int) -> list[Job]:

@@ -12,25 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from backend.core.artifacts.keys import ids_key, offsets_key, tokenizer_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.text.tokenizer import Encoded, TextTokenizer
-
-
-def dataset_prefix(dataset_id: int) -> str:
-    """Every artifact of one dataset lives under this key (deleted as a whole when an import fails)."""
-    return f"datasets/{dataset_id}"
-
-
-def tokenizer_key(dataset_id: int) -> str:
-    return f"{dataset_prefix(dataset_id)}/tokenizer.json"
-
-
-def ids_key(dataset_id: int) -> str:
-    return f"{dataset_prefix(dataset_id)}/token_ids.npy"
-
-
-def offsets_key(dataset_id: int) -> str:
-    return f"{dataset_prefix(dataset_id)}/token_offsets.npy"
 
 
 @dataclass(frozen=True)

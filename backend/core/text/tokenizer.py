@@ -8,6 +8,7 @@ uses it too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -74,14 +75,10 @@ class TextTokenizer:
         return cls(tok, max_length)
 
     def to_json(self) -> str:
-        import json
-
         return json.dumps({"max_length": self.max_length, "tokenizer": self._tok.to_str()})
 
     @classmethod
     def from_json(cls, data: str | bytes) -> TextTokenizer:
-        import json
-
         obj = json.loads(data)
         return cls(Tokenizer.from_str(obj["tokenizer"]), int(obj["max_length"]))
 

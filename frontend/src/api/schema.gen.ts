@@ -1723,18 +1723,10 @@ export interface components {
             note?: string;
             /** Sample Ids */
             sample_ids: number[];
-            /**
-             * Source
-             * @default manual
-             * @enum {string}
-             */
-            source?: "manual" | "ranking" | "insight";
-            /**
-             * State
-             * @default suspected
-             * @enum {string}
-             */
-            state?: "suspected" | "confirmed" | "dismissed";
+            /** @default manual */
+            source?: components["schemas"]["FlagSource"];
+            /** @default suspected */
+            state?: components["schemas"]["FlagState"];
         };
         /** BulkResult */
         BulkResult: {
@@ -1849,11 +1841,8 @@ export interface components {
             /** Epoch */
             epoch: number;
             macro: components["schemas"]["MacroCurvesOut"] | null;
-            /**
-             * Split
-             * @enum {string}
-             */
-            split: "train" | "val" | "test" | "all";
+            /** Split */
+            split: components["schemas"]["Split"] | "all";
             /** Version Id */
             version_id: number;
         };
@@ -2109,21 +2098,13 @@ export interface components {
              * @default
              */
             sample_key?: string;
-            /**
-             * Source
-             * @enum {string}
-             */
-            source: "manual" | "ranking" | "insight";
+            source: components["schemas"]["FlagSource"];
             /**
              * Split
              * @default
              */
             split?: string;
-            /**
-             * State
-             * @enum {string}
-             */
-            state: "suspected" | "confirmed" | "dismissed";
+            state: components["schemas"]["FlagState"];
             /**
              * Updated At
              * Format: date-time
@@ -2139,10 +2120,8 @@ export interface components {
             corrected_label?: number | null;
             /** Note */
             note?: string | null;
-            /** Source */
-            source?: ("manual" | "ranking" | "insight") | null;
-            /** State */
-            state?: ("suspected" | "confirmed" | "dismissed") | null;
+            source?: components["schemas"]["FlagSource"] | null;
+            state?: components["schemas"]["FlagState"] | null;
         };
         /**
          * FlagPut
@@ -2156,19 +2135,23 @@ export interface components {
              * @default
              */
             note?: string;
-            /**
-             * Source
-             * @default manual
-             * @enum {string}
-             */
-            source?: "manual" | "ranking" | "insight";
-            /**
-             * State
-             * @default suspected
-             * @enum {string}
-             */
-            state?: "suspected" | "confirmed" | "dismissed";
+            /** @default manual */
+            source?: components["schemas"]["FlagSource"];
+            /** @default suspected */
+            state?: components["schemas"]["FlagState"];
         };
+        /**
+         * FlagSource
+         * @description Who raised a flag: a person, the suspects ranking, or a map insight.
+         * @enum {string}
+         */
+        FlagSource: "manual" | "ranking" | "insight";
+        /**
+         * FlagState
+         * @description A project's flag on a sample: a suspected mislabel, a confirmed one, or a suspicion dismissed.
+         * @enum {string}
+         */
+        FlagState: "suspected" | "confirmed" | "dismissed";
         /**
          * FlaggedMove
          * @description A flagged sample before (a) and after (b). `target` is the corrected label if the flag has one,
@@ -2286,6 +2269,12 @@ export interface components {
             /** Title */
             title: string;
         };
+        /**
+         * JobKind
+         * @description What a job does: import a dataset, train a version, analyze samples, build a map, rank suspects.
+         * @enum {string}
+         */
+        JobKind: "import" | "train" | "analyze" | "map" | "suspects" | "suspects_fold";
         /** JobOut */
         JobOut: {
             /** Attempts */
@@ -2310,7 +2299,7 @@ export interface components {
             /** Id */
             id: number;
             /** Kind */
-            kind: string;
+            kind: components["schemas"]["JobKind"] | string;
             /** Message */
             message: string;
             /** Params */
@@ -2327,11 +2316,7 @@ export interface components {
             };
             /** Started At */
             started_at: string | null;
-            /**
-             * State
-             * @enum {string}
-             */
-            state: "PENDING" | "STARTED" | "PROGRESS" | "SUCCESS" | "FAILURE" | "REVOKED";
+            state: components["schemas"]["JobState"];
             /**
              * Updated At
              * Format: date-time
@@ -2340,6 +2325,11 @@ export interface components {
             /** Version Id */
             version_id: number | null;
         };
+        /**
+         * JobState
+         * @enum {string}
+         */
+        JobState: "PENDING" | "STARTED" | "PROGRESS" | "SUCCESS" | "FAILURE" | "REVOKED";
         /** LoginIn */
         LoginIn: {
             /** Password */
@@ -2417,11 +2407,7 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "done" | "failed";
+            status: components["schemas"]["MapStatus"];
             /** Timings */
             timings: {
                 [key: string]: unknown;
@@ -2571,6 +2557,11 @@ export interface components {
             /** Version Id */
             version_id: number;
         };
+        /**
+         * MapStatus
+         * @enum {string}
+         */
+        MapStatus: "pending" | "running" | "done" | "failed";
         /** MeOut */
         MeOut: {
             /**
@@ -2933,8 +2924,7 @@ export interface components {
             results?: components["schemas"]["SampleResultOut"][];
             /** Score */
             score: number | null;
-            /** Split */
-            split: string;
+            split: components["schemas"]["Split"];
             /** Text */
             text: string;
             /** Token Count */
@@ -2999,8 +2989,7 @@ export interface components {
             result?: components["schemas"]["SampleResultOut"] | null;
             /** Score */
             score: number | null;
-            /** Split */
-            split: string;
+            split: components["schemas"]["Split"];
             /** Token Count */
             token_count: number;
             /** Truncated */
@@ -3025,6 +3014,11 @@ export interface components {
             /** Truncated */
             truncated: boolean;
         };
+        /**
+         * Split
+         * @enum {string}
+         */
+        Split: "train" | "val" | "test";
         /** SplitComparison */
         SplitComparison: {
             a: components["schemas"]["SplitFigures"];
@@ -5517,9 +5511,9 @@ export interface operations {
     listFlags: {
         parameters: {
             query?: {
-                state?: ("suspected" | "confirmed" | "dismissed") | null;
-                source?: ("manual" | "ranking" | "insight") | null;
-                split?: ("train" | "val" | "test") | null;
+                state?: components["schemas"]["FlagState"] | null;
+                source?: components["schemas"]["FlagSource"] | null;
+                split?: components["schemas"]["Split"] | null;
                 offset?: number;
                 limit?: number;
             };
@@ -8682,7 +8676,7 @@ export interface operations {
         parameters: {
             query?: {
                 epoch?: number | null;
-                split?: "train" | "val" | "test" | "all";
+                split?: components["schemas"]["Split"] | "all";
             };
             header?: never;
             path: {
@@ -8967,7 +8961,7 @@ export interface operations {
         parameters: {
             query?: {
                 epoch?: number | null;
-                split?: ("train" | "val" | "test") | null;
+                split?: components["schemas"]["Split"] | null;
                 label?: number | null;
                 score?: number | null;
                 min_score?: number | null;
@@ -9045,7 +9039,7 @@ export interface operations {
     listSuspects: {
         parameters: {
             query?: {
-                split?: ("train" | "val" | "test") | null;
+                split?: components["schemas"]["Split"] | null;
                 offset?: number;
                 limit?: number;
             };
@@ -9194,7 +9188,7 @@ export interface operations {
     exportSuspects: {
         parameters: {
             query?: {
-                split?: ("train" | "val" | "test") | null;
+                split?: components["schemas"]["Split"] | null;
             };
             header?: never;
             path: {

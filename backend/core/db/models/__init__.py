@@ -3,21 +3,16 @@
 from backend.core.db.models.accounts import CREDENTIAL_KINDS, ROLES, Credential, ProjectMember, User
 from backend.core.db.models.analyses import Analysis
 from backend.core.db.models.dataset import Dataset, Sample
-from backend.core.db.models.flags import FLAG_SOURCES, FLAG_STATES, Flag, FlagEvent, SuspectRanking, SuspectScore
-from backend.core.db.models.job import ACTIVE_STATES, JOB_STATES, Job, WorkerBeat
-from backend.core.db.models.maps import MAP_STATES, MapCluster, MapConfig, MapInsight, PopulationMap
+from backend.core.db.models.flags import Flag, FlagEvent, SuspectRanking, SuspectScore
+from backend.core.db.models.job import Job, WorkerBeat
+from backend.core.db.models.maps import MapCluster, MapConfig, MapInsight, PopulationMap
 from backend.core.db.models.metrics import BatchMetric, EpochMetric, SampleResult
 from backend.core.db.models.project import Project
 from backend.core.db.models.sweep import Sweep
 from backend.core.db.models.version import Checkpoint, ModelVersion
 
 __all__ = [
-    "ACTIVE_STATES",
     "CREDENTIAL_KINDS",
-    "FLAG_SOURCES",
-    "FLAG_STATES",
-    "JOB_STATES",
-    "MAP_STATES",
     "ROLES",
     "Analysis",
     "BatchMetric",

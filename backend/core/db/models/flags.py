@@ -20,9 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db.base import Base, TimestampMixin, UtcDateTime, utcnow
-
-FLAG_STATES = ("suspected", "confirmed", "dismissed")
-FLAG_SOURCES = ("manual", "ranking", "insight")
+from backend.core.vocabulary import FlagSource
 
 
 class Flag(TimestampMixin, Base):
@@ -40,7 +38,7 @@ class Flag(TimestampMixin, Base):
     state: Mapped[str] = mapped_column(String(16))
     corrected_label: Mapped[int | None] = mapped_column(Integer, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(16), default="manual")
+    source: Mapped[str] = mapped_column(String(16), default=FlagSource.MANUAL)
     actor: Mapped[str] = mapped_column(String(200), default="")
     # Bumped on every change: the ETag that If-Match compares against.
     revision: Mapped[int] = mapped_column(Integer, default=1)

@@ -7,9 +7,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db.base import Base, TimestampMixin, UtcDateTime, utcnow
-
-JOB_STATES = ("PENDING", "STARTED", "PROGRESS", "SUCCESS", "FAILURE", "REVOKED")
-ACTIVE_STATES = ("PENDING", "STARTED", "PROGRESS")
+from backend.core.vocabulary import JobState
 
 
 class Job(TimestampMixin, Base):
@@ -26,7 +24,7 @@ class Job(TimestampMixin, Base):
     )
     dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"), nullable=True)
     celery_task_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    state: Mapped[str] = mapped_column(String(16), default="PENDING", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.PENDING, index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -13,8 +13,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db.base import Base, TimestampMixin, UtcDateTime, utcnow
-
-MAP_STATES = ("pending", "running", "done", "failed")
+from backend.core.vocabulary import MapStatus
 
 
 class MapConfig(Base):
@@ -37,7 +36,7 @@ class PopulationMap(TimestampMixin, Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id", ondelete="CASCADE"), index=True)
     epoch: Mapped[int] = mapped_column(Integer)
     # pending -> running -> done | failed. Only "done" maps are served; artifacts are written first.
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=MapStatus.PENDING)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The MapParams actually used (UMAP neighbours, min distance, metric, seed, dims per layer, ...).
