@@ -9,8 +9,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.body_limit import BodySizeLimit
+from backend.api.docs_page import install_docs
 from backend.api.errors import AUTH_RESPONSES, ERROR_RESPONSES, install_error_handlers
 from backend.api.guard import Authorized, IdsGuarded
+from backend.api.path_guard import RejectControlCharacters
 from backend.api.routes import (
     analyses,
     auth,
@@ -33,7 +36,7 @@ from backend.api.routes import (
     versions,
 )
 from backend.api.samples_fast_path import Grants, SamplesFastPath
-from backend.api.upload_limit import UploadSizeLimit
+from backend.api.security_headers import SecurityHeaders
 from backend.core.db.session import default_session_factory
 from backend.core.settings import get_settings
 
@@ -66,13 +69,18 @@ def api_router() -> APIRouter:
 
 def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     app = FastAPI(title="Lensboard", version="0.1.0", description=API_DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs")
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.session_factory = session_factory or default_session_factory()
     install_error_handlers(app)
-    app.add_middleware(UploadSizeLimit)
     app.state.grants = Grants(get_settings().access_cache_seconds)
     app.add_middleware(SamplesFastPath, grants=app.state.grants)
+    # Added last, so outermost: a bad path or an over-sized body is refused before anything reads it, and
+    # every response (the fast path's, the 422 and the 413 included) carries the security headers.
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(RejectControlCharacters)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router())
+    install_docs(app)
     _mount_frontend(app, get_settings().frontend_dist)
     return app
 
@@ -87,10 +95,19 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
     def spa(path: str) -> FileResponse | HTMLResponse:
         if path.startswith("api/"):
             return HTMLResponse(status_code=404, content='{"detail":"not found"}', media_type="application/json")
-        candidate = (dist / path).resolve()
-        if path and dist.resolve() in candidate.parents and candidate.is_file():
-            return FileResponse(candidate)
+        if path and _is_file_under(dist, path):
+            return FileResponse(dist / path)
         if index.is_file():
             return FileResponse(index)
         return HTMLResponse("<!doctype html><title>Lensboard</title><h1>Lensboard</h1>"
                             "<p>The dashboard is not built yet. The API is at <a href='/docs'>/docs</a>.</p>")
+
+
+def _is_file_under(root: Path, path: str) -> bool:
+    """Whether `path` names a file inside `root` (never outside it through `..` or a link); a name the
+    file system refuses (too long) is no file, not a server error."""
+    try:
+        candidate = (root / path).resolve()
+        return root.resolve() in candidate.parents and candidate.is_file()
+    except (OSError, ValueError):
+        return False

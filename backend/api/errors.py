@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import Send
 
 from backend.api.schemas.common import ErrorOut
 from backend.core.jobs.submit import BrokerUnavailable
@@ -100,6 +102,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return _unavailable("broker", exc, "the job was not queued (marked failed); ask again to retry")
 
 
+async def send_error(send: Send, status: int, detail: str) -> None:
+    """An error answered by a pure ASGI middleware, before any route or exception handler runs: the same
+    `{"detail": ...}` JSON."""
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _unavailable(what: str, exc: BaseException, hint: str = "try again shortly") -> JSONResponse:
     reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     log.error("%s unavailable: %s", what, exc)
@@ -107,9 +118,14 @@ def _unavailable(what: str, exc: BaseException, hint: str = "try again shortly")
                         content={"detail": f"the {what} is unavailable: {reason}; {hint}"})
 
 
+# What a 422 leaves out of each error: `input` is the value as sent (a password, or megabytes of JSON), `ctx`
+# may quote it, and `url` is pydantic's documentation link.
+_WITHHELD = frozenset({"input", "ctx", "url"})
+
+
 def _jsonable(errors: object) -> object:
     if isinstance(errors, dict):
-        return {k: _jsonable(v) for k, v in errors.items() if k != "ctx" and k != "url"}
+        return {k: _jsonable(v) for k, v in errors.items() if k not in _WITHHELD}
     if isinstance(errors, list | tuple):
         return [_jsonable(e) for e in errors]
     if isinstance(errors, str | int | float | bool) or errors is None:

@@ -189,18 +189,22 @@ def batch_of_project(project: ProjectDep, batch_id: Annotated[str, Path()]) -> s
 BatchDep = Annotated[str, Depends(batch_of_project)]
 
 
-@resolver
-def own_token(session: SessionDep, principal: CurrentPrincipal,
-              raw: Annotated[RawId, Path(alias="token_id")]) -> Credential:
-    """One of the caller's own API tokens (404 for anyone else's: they are not the caller's to see)."""
-    token_id = strict_id("token_id", raw)
-    cred = session.get(Credential, token_id)
-    if cred is None or cred.user_id != principal.user.id or cred.kind != "token":
-        raise NotFound("token", token_id)
-    return cred
+def own_credential(kind: str, param: str) -> Callable[..., Credential]:
+    """One of the caller's own credentials of this kind (an API token, a browser session), named by the path
+    parameter `param`; 404 for anyone else's: they are not the caller's to see."""
+    @resolver
+    def resolve(session: SessionDep, principal: CurrentPrincipal,
+                raw: Annotated[RawId, Path(alias=param)]) -> Credential:
+        ident = strict_id(param, raw)
+        cred = session.get(Credential, ident)
+        if cred is None or cred.user_id != principal.user.id or cred.kind != kind:
+            raise NotFound(kind, ident)
+        return cred
+    return resolve
 
 
-OwnTokenDep = Annotated[Credential, Depends(own_token)]
+OwnTokenDep = Annotated[Credential, Depends(own_credential("token", "token_id"))]
+OwnSessionDep = Annotated[Credential, Depends(own_credential("session", "session_id"))]
 
 
 # -- ids in the query string -----------------------------------------------------------------------

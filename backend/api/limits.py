@@ -8,8 +8,10 @@ forgets the buckets. Both are acceptable for a guard against floods; a quota on 
 requester on the job row.
 
 Who is limited is `principal(request)`: the signed-in user (every token and session of one user share
-the buckets), or for sign-in attempts the client address (behind a reverse proxy, run uvicorn with
-`--proxy-headers` so that it is the real client's, not the proxy's).
+the buckets), or for sign-in attempts the client address. That address is the connection's peer unless
+the peer is one of LENSBOARD_TRUSTED_PROXIES (then X-Forwarded-For's), so that a client cannot name a new
+address per attempt. Failed password sign-ins are also limited per username, whatever the address
+(`UsernameAttempts`): guessing one user's password from many addresses is as slow as from one.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Depends, HTTPException, Request
 
+from backend.api.auth import CurrentPrincipal
 from backend.core.settings import get_settings
 
 # Each kind has its own bucket, so that many analyses never keep a user from training.
@@ -57,8 +60,9 @@ class TokenBuckets:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()  # sync routes run in a thread pool
 
-    def take(self, principal: str, kind: str, per_minute: int) -> float:
-        """Take a token: 0 when allowed, else the seconds until one is available."""
+    def take(self, principal: str, kind: str, per_minute: int, consume: bool = True) -> float:
+        """Take a token: 0 when allowed, else the seconds until one is available. With `consume=False`,
+        only tell whether one is available."""
         now = self._clock()
         rate = per_minute / 60.0
         with self._lock:
@@ -68,7 +72,7 @@ class TokenBuckets:
             bucket.tokens = min(float(per_minute), bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
             if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+                bucket.tokens -= 1.0 if consume else 0.0
                 return 0.0
             return (1.0 - bucket.tokens) / rate
 
@@ -102,3 +106,77 @@ def rate_limit(kind: LimitKind) -> Any:
             raise RateLimited(kind, per_minute, wait)
 
     return Depends(check)
+
+
+class UsernameAttempts:
+    """Failed password sign-ins for one username, from any address. Only failures count, so that a user
+    who signs in often is never held back by their own successes; while the bucket is empty every attempt
+    for the name is refused before the password is checked."""
+
+    def __init__(self, request: Request, username: str) -> None:
+        self.per_minute = get_settings().rate_limit_login_per_username_per_minute
+        self.buckets = buckets_of(request)
+        self.key = f"username:{username.lower()}"  # usernames are unique regardless of case
+
+    def check(self) -> None:
+        if self.per_minute > 0 and (wait := self.buckets.take(self.key, "login", self.per_minute, consume=False)):
+            raise RateLimited("failed sign-in", self.per_minute, wait)
+
+    def failed(self) -> None:
+        if self.per_minute > 0:
+            self.buckets.take(self.key, "login", self.per_minute)
+
+
+class DownloadSlots:
+    """How many heavy downloads each principal has in flight, for `heavy_download`."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, principal: str, limit: int) -> bool:
+        with self._lock:
+            if self._held.get(principal, 0) >= limit:
+                return False
+            self._held[principal] = self._held.get(principal, 0) + 1
+            return True
+
+    def release(self, principal: str) -> None:
+        with self._lock:
+            left = self._held.get(principal, 0) - 1
+            if left > 0:
+                self._held[principal] = left
+            else:
+                self._held.pop(principal, None)
+
+
+TOO_MANY_DOWNLOADS: dict[int | str, dict[str, Any]] = {
+    429: {"description": "The caller already has LENSBOARD_MAX_DOWNLOADS_PER_USER heavy downloads in flight: "
+                         "retry after `Retry-After` seconds"},
+}
+
+
+async def _download_slot(request: Request, principal: CurrentPrincipal) -> AsyncIterator[None]:
+    # Each heavy download (a checkpoint, results, an export) keeps a worker thread busy for seconds, and
+    # together they slowed every other request (4 cleaned-dataset exports: /api/health from 2 to 90 ms).
+    # A slot is held until the last byte is sent: a yield dependency of the request's scope exits only then.
+    limit = get_settings().max_downloads_per_user
+    state = request.app.state
+    if not hasattr(state, "download_slots"):
+        state.download_slots = DownloadSlots()
+    slots: DownloadSlots = state.download_slots
+    if limit <= 0:
+        yield
+        return
+    if not slots.acquire(principal.key, limit):
+        raise HTTPException(status_code=429, headers={"Retry-After": "5"},
+                            detail=f"you already have {limit} downloads in flight (at most {limit} at once); "
+                                   "retry when one has finished")
+    try:
+        yield
+    finally:
+        slots.release(principal.key)
+
+
+# A route dependency: `dependencies=[heavy_download]`.
+heavy_download: Any = Depends(_download_slot)

@@ -137,10 +137,22 @@ def serve(
     if link:
         console.print(f"Sign in (one-time link, 24 h): [bold]{url}/api/auth/link?token={link}[/]", highlight=False)
     try:
-        uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=True)
+        proxy_headers, forwarded_allow_ips = forwarding(settings)
+        uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=proxy_headers,
+                    forwarded_allow_ips=forwarded_allow_ips)
     finally:
         if child is not None:
             _stop(child)
+
+
+def forwarding(settings: Settings) -> tuple[bool, str | None]:
+    """uvicorn's `proxy_headers` and `forwarded_allow_ips`. X-Forwarded-For decides whose sign-in attempts a
+    request counts against, so it is believed only from the proxies in LENSBOARD_TRUSTED_PROXIES: uvicorn's
+    own default trusts it from 127.0.0.1, which lets any local client (or a proxy that passes the header
+    on) pick its address."""
+    if not settings.trusted_proxies:
+        return False, None
+    return True, ",".join(settings.trusted_proxies)
 
 
 def _sign_in_link(settings: Settings) -> str | None:

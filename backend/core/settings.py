@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=1 << 30, gt=0)
     max_uncompressed_bytes: int = Field(default=4 << 30, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
+    # Every other request body (JSON): the API answers 413 beyond it. See backend/api/body_limit.py.
+    max_body_bytes: int = Field(default=1 << 20, gt=0)
     torch_threads: int | None = Field(default=None, ge=1)
     # Shared by the workers of one host, so that each process claims a GPU of its own.
     gpu_lock_dir: Path | None = None
@@ -65,8 +67,15 @@ class Settings(BaseSettings):
     rate_limit_analyze_per_minute: int = Field(default=240, ge=0)
     rate_limit_train_per_minute: int = Field(default=30, ge=0)
     rate_limit_compute_per_minute: int = Field(default=60, ge=0)
-    # Sign-in attempts (password or link) per client address: slows password guessing.
+    # Sign-in attempts (password or link) per client address, and failed password sign-ins per username
+    # from any address: slows password guessing from one address and from many.
     rate_limit_login_per_minute: int = Field(default=20, ge=0)
+    rate_limit_login_per_username_per_minute: int = Field(default=10, ge=0)
+    # Heavy downloads (checkpoints, results, exports) one user may have in flight at once; 0: no limit.
+    max_downloads_per_user: int = Field(default=2, ge=0)
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `lensboard serve` believes
+    # (a JSON list of IPs or CIDRs, or "*"); empty: none, the client is the connection's peer.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # How long the samples table's fast path may replay an access decision of its route (seconds; 0: off).
     # See backend/api/samples_fast_path.py.
     access_cache_seconds: float = Field(default=1.0, ge=0, le=60)

@@ -130,6 +130,34 @@ async function watchJob(
   throw new Error(`${kind} job did not finish in ${timeoutMs / 1000} s (states seen: ${states.join(" → ")})`);
 }
 
+/**
+ * Every Content-Security-Policy violation (the page's `securitypolicyviolation` events, on every document the
+ * page loads) and every console error. API answers the walk provokes on purpose (401 before signing in,
+ * the wrong password) are logged by Chromium as "Failed to load resource" and do not count.
+ */
+function watchPolicy(page: Page) {
+  const violations: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() !== "error") return;
+    const text = msg.text();
+    if (text.startsWith("Failed to load resource: the server responded with a status of 4")) return;
+    consoleErrors.push(`${text} (${msg.location().url})`);
+  });
+  return {
+    async install() {
+      await page.exposeFunction("__reportCspViolation", (v: string) => violations.push(v));
+      await page.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (e) => {
+          const report = (window as unknown as { __reportCspViolation: (v: string) => void }).__reportCspViolation;
+          void report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} on ${location.pathname}`);
+        });
+      });
+    },
+    report: () => ({ violations, consoleErrors }),
+  };
+}
+
 async function main() {
   if (!requireChromium()) return;
   mkdirSync(OUT, { recursive: true });
@@ -142,6 +170,8 @@ async function main() {
     currentPage = page;
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    const policy = watchPolicy(page);
+    await policy.install();
     const base = stack.baseUrl;
     const auth = { headers: stack.auth };
     const { username, password } = stack;
@@ -438,6 +468,22 @@ async function main() {
         throw new Error("the hostile flag note is not shown as text");
       await assertInert(page, "flags view");
       await shot(page, "09-flags");
+    });
+
+    await step("the API docs load from this server under the same policy", async () => {
+      const response = await page.goto(`${base}/docs`);
+      expect(response?.headers()["content-security-policy"]?.includes("script-src 'self'") === true, "/docs is served with the CSP");
+      await page.locator(".swagger-ui .info .title").filter({ hasText: "Lensboard" }).waitFor({ timeout: 30_000 });
+      await page.locator(".opblock").first().waitFor();
+      const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src));
+      expect(scripts.every((src) => src.startsWith(`${base}/docs/`)), `every script of /docs is this server's: ${scripts.join(", ")}`);
+      await shot(page, "14-api-docs");
+    });
+
+    await step("no CSP violation and no console error on any page", async () => {
+      const { violations, consoleErrors } = policy.report();
+      expect(violations.length === 0, `no CSP violation (got: ${violations.slice(0, 5).join("; ")})`);
+      expect(consoleErrors.length === 0, `no console error (got: ${consoleErrors.slice(0, 5).join("; ")})`);
     });
 
     if (pageErrors.length) throw new Error(`uncaught page errors: ${pageErrors.join("; ")}`);

@@ -51,7 +51,7 @@ PUBLIC = {"health", "ready", "login", "useLoginLink"}
 # Operations about the caller themself or the site, not about a project's data.
 SELF_OR_SITE = {"getMe", "logout", "changePassword", "listTokens", "createToken", "revokeToken", "listUsers",
                 "createUser", "listProjects", "createProject", "listJobs", "streamJobs", "listArchitectures",
-                "listAnalysisMethods"}
+                "listAnalysisMethods", "listSessions", "revokeSession"}
 SAFE = {"get", "head"}
 ANALYSIS_RESULT = {
     "method": "saliency", "params": {}, "classes": ["neg", "pos"], "prediction": 1, "probabilities": [0.4, 0.6],
@@ -83,6 +83,7 @@ def _seed(factory: sessionmaker[Session], client: TestClient) -> dict[str, Any]:
     with factory() as s:
         ids["user_id"] = s.scalar(select(User.id).where(User.username == "viewer"))
         ids["token_id"] = s.scalar(select(Credential.id).where(Credential.kind == "token").limit(1))
+        ids["session_id"] = ids["token_id"]  # not a session: the walk only checks who may call
     return {"ids": ids, "tokens": tokens}
 
 

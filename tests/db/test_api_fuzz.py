@@ -85,7 +85,8 @@ def api_schema(sqlite_dbs: SqliteDatabases, tmp_path: Path,
 CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance]
 # Readiness answers its documented 503 here by design: no worker runs beside this test.
 CHECKS_FOR = {"ready": [checks.response_schema_conformance, checks.status_code_conformance]}
-# Where a signed-in owner may still meet a 401 (a made-up password or link) or a 403 (administrators only).
+# Where a signed-in owner may still meet a 401 (a made-up password or link) or a 403 (administrators only:
+# the user list, and the operations the schema marks x-admin-only, which read paths on the server).
 MAY_BE_401 = {"login", "useLoginLink"}
 MAY_BE_403 = {"listUsers", "createUser"}
 
@@ -104,7 +105,8 @@ def test_api_contract(api_schema: tuple[Any, dict[str, str]]) -> None:
         fixed = overrides.for_operation(schema.config, operation=operation).as_strategy_kwargs()
         op_id = operation.definition.raw.get("operationId", "")
         op_checks = CHECKS_FOR.get(op_id, CHECKS)
-        unexpected = {401, 403} - ({401} if op_id in MAY_BE_401 else set()) - ({403} if op_id in MAY_BE_403 else set())
+        admin_only = op_id in MAY_BE_403 or bool(operation.definition.raw.get("x-admin-only"))
+        unexpected = {401, 403} - ({401} if op_id in MAY_BE_401 else set()) - ({403} if admin_only else set())
 
         @hypothesis.given(case=operation.as_strategy(**fixed))
         @hypothesis.settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,

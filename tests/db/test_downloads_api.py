@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,10 +16,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.app import create_app
 from backend.cli.client import ApiClient, ApiError
 from backend.cli.downloads import download_artifact
 from backend.core.artifacts import get_store
 from backend.core.db.models import BatchMetric, Checkpoint, EpochMetric, ModelVersion, Sample, SampleResult
+from tests.support.accounts import add_member, user_token
 from tests.support.datasets import synthetic_reviews
 from tests.support.flag_data import SyntheticDataset, make_project_dataset
 from tests.support.versions import trained_version
@@ -202,3 +206,100 @@ def test_downloads_of_a_version_trained_by_the_pipeline(client: TestClient,
     assert sorted(table.column("sample_id").to_pylist()) == sorted(v.sample_ids)
     metrics = list(csv.DictReader(io.StringIO(client.get(f"/api/versions/{v.version_id}/metrics.csv").text)))
     assert {m["split"] for m in metrics} == set(reviews.splits) and {m["epoch"] for m in metrics} == {"1"}
+
+
+class SlowClient:
+    """One download, straight through the ASGI interface, by a client that reads nothing of the body until
+    `release` is set: the response stays in flight as long as the test wants."""
+
+    def __init__(self, app: Any, path: str, token: str, release: asyncio.Event) -> None:
+        self.app, self.path, self.token, self.release = app, path, token, release
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body = b""
+        self.started = asyncio.Event()
+        self.done = asyncio.Event()
+
+    async def run(self) -> None:
+        path, _, query = self.path.partition("?")
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                 "root_path": "", "headers": [(b"authorization", f"Bearer {self.token}".encode())],
+                 "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+        sent_request = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent_request
+            if not sent_request:
+                sent_request = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await self.done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+                self.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+                self.started.set()
+            elif message["type"] == "http.response.body":
+                await self.release.wait()
+                self.body += message.get("body", b"")
+
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.done.set()
+
+
+def test_heavy_downloads_are_capped_per_user(session_factory: sessionmaker[Session]) -> None:
+    """At most LENSBOARD_MAX_DOWNLOADS_PER_USER (2) heavy downloads per user in flight: the next is a 429
+    with Retry-After until one ends; other users are not held back."""
+    d = make_project_dataset(session_factory, "cap")
+    vid = _trained(session_factory, d)
+    ann, bob = user_token(session_factory, "ann"), user_token(session_factory, "bob")
+    add_member(session_factory, d.project_id, "ann", "viewer")
+    add_member(session_factory, d.project_id, "bob", "viewer")
+    heavy = [f"/api/versions/{vid}/checkpoint", f"/api/projects/{d.project_id}/cleaned-dataset",
+             f"/api/versions/{vid}/results.parquet", f"/api/versions/{vid}/metrics.csv?kind=batch",
+             f"/api/projects/{d.project_id}/flags/export"]
+
+    async def scenario() -> None:
+        app = create_app(session_factory)
+        held = asyncio.Event()
+        free = asyncio.Event()
+        free.set()
+        first = [SlowClient(app, heavy[0], ann, held), SlowClient(app, heavy[1], ann, held)]
+        tasks = [asyncio.create_task(c.run()) for c in first]
+        await asyncio.wait_for(asyncio.gather(*(c.started.wait() for c in first)), 30)
+        assert [c.status for c in first] == [200, 200]
+        # Both are still sending; a third heavy download of any kind is refused...
+        for path in heavy[2:]:
+            refused = SlowClient(app, path, ann, free)
+            await asyncio.wait_for(refused.run(), 30)
+            assert refused.status == 429, path
+            assert refused.headers["retry-after"] == "5"
+            assert json.loads(refused.body)["detail"].startswith("you already have 2 downloads in flight")
+        # ...light requests are not, nor is another user.
+        other = SlowClient(app, heavy[2], bob, free)
+        await asyncio.wait_for(other.run(), 30)
+        assert other.status == 200 and other.body.startswith(b"PAR1")
+        light = SlowClient(app, f"/api/versions/{vid}", ann, free)
+        await asyncio.wait_for(light.run(), 30)
+        assert light.status == 200
+        # Once they have been sent, the slots are free again.
+        held.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        assert first[0].body == _checkpoint_bytes(vid, EPOCHS)
+        again = SlowClient(app, heavy[2], ann, free)
+        await asyncio.wait_for(again.run(), 30)
+        assert again.status == 200
+
+    asyncio.run(scenario())
+
+
+def test_the_download_cap_is_declared_in_the_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/versions/{version_id}/checkpoint", "/api/versions/{version_id}/metrics.csv",
+                 "/api/versions/{version_id}/results.parquet", "/api/projects/{project_id}/cleaned-dataset",
+                 "/api/projects/{project_id}/flags/export", "/api/versions/{version_id}/suspects/export"):
+        assert "429" in paths[path]["get"]["responses"], path

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,8 +14,10 @@ from backend.api.limits import TokenBuckets
 from backend.core.auth import accounts
 from backend.core.settings import get_settings
 from tests.support.accounts import add_member, admin_token, bearer, user_token
+from tests.support.api_server import ApiServer
 from tests.support.flag_data import make_project_dataset
 from tests.support.versions import insert_version
+from tests.support.worker_process import lensboard_env
 
 
 @pytest.fixture
@@ -103,3 +108,54 @@ def test_a_bucket_refills_at_its_rate() -> None:
     assert buckets.take("b", "analyze", 6) == 0.0  # principals have their own buckets
     now[0] = 1000.0  # a long pause refills to the limit, no more
     assert [buckets.take("a", "analyze", 6) for _ in range(7)].count(0.0) == 6
+
+
+def test_failed_sign_ins_are_limited_per_username_from_any_address(
+        session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENSBOARD_RATE_LIMIT_LOGIN_PER_USERNAME_PER_MINUTE", "3")
+    get_settings.cache_clear()
+    with session_factory() as s:
+        accounts.create_user(s, "ann", "correct horse battery")
+        accounts.create_user(s, "bob", "correct horse battery")
+        s.commit()
+    app = create_app(session_factory)
+
+    def login(address: str, username: str, password: str = "a wrong guess") -> int:
+        with TestClient(app, client=(address, 4000)) as c:
+            return c.post("/api/auth/login", json={"username": username, "password": password}).status_code
+
+    # A success never counts against the name.
+    assert [login("10.0.0.1", "ann", "correct horse battery") for _ in range(5)] == [200] * 5
+    # Each guess from a new address: the address limit (20) never applies, the username's (3) does...
+    assert [login(f"10.0.1.{i}", "ANN") for i in range(5)] == [401, 401, 401, 429, 429]
+    # ...to every address, and before the password is checked: the right one is refused too for now.
+    assert login("10.0.2.1", "ann", "correct horse battery") == 429
+    # Other names are not held back.
+    assert login("10.0.2.1", "bob", "correct horse battery") == 200
+    assert login("10.0.2.1", "bob") == 401
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_serve_believes_forwarded_addresses_only_from_trusted_proxies(
+        db_url: str, data_dir: Path, trusted: bool) -> None:
+    """`lensboard serve` behind no proxy (the default): X-Forwarded-For is the client's to write, so it
+    must not pick the address that sign-in attempts count against. Behind a trusted proxy it is the client."""
+    extra = {"LENSBOARD_RATE_LIMIT_LOGIN_PER_MINUTE": "3", "LENSBOARD_RATE_LIMIT_LOGIN_PER_USERNAME_PER_MINUTE": "0"}
+    if trusted:
+        extra["LENSBOARD_TRUSTED_PROXIES"] = '["127.0.0.1"]'
+    env = lensboard_env(db_url, f"sqla+sqlite:///{data_dir / 'broker.sqlite'}", data_dir, **extra)
+    server = ApiServer(env, data_dir / "server.log", "--no-worker")
+    server.start()
+    try:
+        def login(forwarded_for: str) -> int:
+            return httpx.post(f"{server.url}/api/auth/login", headers={"X-Forwarded-For": forwarded_for},
+                              json={"username": "nobody", "password": "a wrong guess"}).status_code
+
+        changing = [login(f"203.0.113.{i}") for i in range(5)]
+        if trusted:
+            assert changing == [401] * 5  # five clients behind the proxy, each with its own bucket
+            assert [login("198.51.100.7") for _ in range(4)] == [401, 401, 401, 429]
+        else:
+            assert changing == [401, 401, 401, 429, 429]  # one client, whatever the header says
+    finally:
+        server.stop()

@@ -19,12 +19,13 @@ from backend.api.auth import (
 )
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, Unprocessable
-from backend.api.guard import OwnTokenDep
-from backend.api.limits import RATE_LIMITED, rate_limit
+from backend.api.guard import OwnSessionDep, OwnTokenDep
+from backend.api.limits import RATE_LIMITED, UsernameAttempts, rate_limit
 from backend.api.schemas.accounts import (
     LoginIn,
     MeOut,
     PasswordChange,
+    SessionOut,
     TokenCreate,
     TokenCreated,
     TokenOut,
@@ -36,6 +37,8 @@ from backend.core.auth.passwords import verify_password
 from backend.core.db.models import Credential, User
 
 router = APIRouter(tags=["auth"])
+
+# An id in a path is digits only: "1.0", "01", "+1" or " 1" name nothing.
 
 
 def _me(user: User, credential: Credential | None) -> MeOut:
@@ -63,8 +66,11 @@ def _start_session(request: Request, response: Response, session: SessionDep, us
              responses={**RATE_LIMITED, 401: {"description": "Wrong username or password"}})
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep) -> MeOut:
     """Sign in with a password: sets the session cookie (HttpOnly) and the CSRF cookie."""
+    attempts = UsernameAttempts(request, body.username)
+    attempts.check()
     user = accounts.authenticate(session, body.username, body.password)
     if user is None:
+        attempts.failed()
         raise Unauthenticated("wrong username or password")
     return _me(user, _start_session(request, response, session, user))
 
@@ -97,9 +103,13 @@ def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
             accounts.revoke(session, cred)
             session.commit()
     response = Response(status_code=204)
+    _clear_cookies(response)
+    return response
+
+
+def _clear_cookies(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
-    return response
 
 
 @router.get("/auth/me", operation_id="getMe")
@@ -117,8 +127,31 @@ def change_password(body: PasswordChange, principal: CurrentPrincipal, session: 
         accounts.set_password(user, body.new_password)
     except accounts.AccountError as e:
         raise Unprocessable(str(e)) from e
+    # Whoever else knew the old password may be signed in elsewhere: their sessions end now. Tokens serve
+    # scripts, so they stay unless asked; the credential making this request always stays.
+    kinds = ("session", "token") if body.revoke_tokens else ("session",)
+    accounts.revoke_others(session, user.id, kinds, keep=principal.credential.id)
     session.commit()
     return Response(status_code=204)
+
+
+@router.get("/auth/sessions", operation_id="listSessions")
+def list_sessions(principal: CurrentPrincipal, session: SessionDep) -> list[SessionOut]:
+    """The caller's live browser sessions (signed in and neither signed out, revoked nor expired)."""
+    return [SessionOut.model_validate(c).model_copy(update={"current": c.id == principal.credential.id})
+            for c in accounts.live_credentials(session, principal.user.id, "session")]
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=204, operation_id="revokeSession")
+def revoke_session(cred: OwnSessionDep, principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """Sign one of the caller's browser sessions out (another browser, or this one). Another user's session
+    is a 404, as if it did not exist."""
+    accounts.revoke(session, cred)
+    session.commit()
+    response = Response(status_code=204)
+    if cred.id == principal.credential.id:
+        _clear_cookies(response)
+    return response
 
 
 @router.get("/auth/tokens", operation_id="listTokens")

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, NotFound
 from backend.api.guard import VersionDep
+from backend.api.limits import TOO_MANY_DOWNLOADS, heavy_download
 from backend.api.lookups import resolve_epoch
 from backend.api.services.version_downloads import MetricsKind, metrics_csv, results_parquet
 from backend.core.artifacts import get_store
@@ -26,7 +27,8 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/versions/{version_id}/checkpoint", operation_id="downloadCheckpoint", response_class=FileResponse,
-            responses={200: {"content": {"application/octet-stream": {}}}})
+            dependencies=[heavy_download],
+            responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"application/octet-stream": {}}}})
 def download_checkpoint(version: VersionDep, session: SessionDep,
                         epoch: int | None = Query(default=None, ge=1, description="Default: the latest")
                         ) -> FileResponse:
@@ -53,18 +55,26 @@ def download_checkpoint(version: VersionDep, session: SessionDep,
                         filename=f"version-{version_id}-epoch-{row.epoch}.pt")
 
 
-@router.get("/versions/{version_id}/metrics.csv", operation_id="downloadMetrics", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
-def download_metrics(version: VersionDep, session: SessionDep, kind: MetricsKind = "epoch") -> Response:
+@router.get("/versions/{version_id}/metrics.csv", operation_id="downloadMetrics", response_class=StreamingResponse,
+            dependencies=[heavy_download], responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"text/csv": {}}}})
+def download_metrics(version: VersionDep, request: Request, session: SessionDep,
+                     kind: MetricsKind = "epoch") -> StreamingResponse:
     """Per-epoch metrics (`epoch,split,loss,accuracy,count,seconds`) or per-batch training metrics
     (`step,epoch,batch,loss,accuracy,size`) as CSV with a header row."""
     version_id = version.id
-    return Response(metrics_csv(session, version_id, kind), media_type="text/csv",
-                    headers=_attachment(f"version-{version_id}-{kind}-metrics.csv"))
+    factory: sessionmaker[Session] = request.app.state.session_factory
+
+    def body() -> Iterator[bytes]:
+        with factory() as s:
+            yield from metrics_csv(s, version_id, kind)
+
+    return StreamingResponse(body(), media_type="text/csv",
+                             headers=_attachment(f"version-{version_id}-{kind}-metrics.csv"))
 
 
 @router.get("/versions/{version_id}/results.parquet", operation_id="downloadResults",
-            response_class=StreamingResponse, responses={200: {"content": {"application/vnd.apache.parquet": {}}}})
+            response_class=StreamingResponse, dependencies=[heavy_download],
+            responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"application/vnd.apache.parquet": {}}}})
 def download_results(
     version: VersionDep, request: Request, session: SessionDep,
     epoch: int | Literal["all"] | None = Query(

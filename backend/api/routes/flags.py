@@ -27,6 +27,7 @@ from backend.api.guard import (
     checked_body,
     project_in_path,
 )
+from backend.api.limits import TOO_MANY_DOWNLOADS, heavy_download
 from backend.api.schemas.common import Page
 from backend.api.schemas.flags import (
     BulkFlagRequest,
@@ -107,8 +108,8 @@ def list_flags(
 
 
 @router.get("/projects/{project_id}/flags/export", operation_id="exportFlags",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+            response_class=StreamingResponse, dependencies=[heavy_download],
+            responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_flags(project: ProjectDep, request: Request,
                  format: Literal["csv", "jsonl"] = "csv") -> StreamingResponse:
     """Every flag of the project, streamed, one per sample (CSV with a header row, or JSON lines)."""
@@ -121,8 +122,8 @@ def export_flags(project: ProjectDep, request: Request,
 
 
 @router.get("/projects/{project_id}/cleaned-dataset", operation_id="exportCleanedDataset",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"application/gzip": {}, "text/csv": {}}}})
+            response_class=StreamingResponse, dependencies=[heavy_download],
+            responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"application/gzip": {}, "text/csv": {}}}})
 def export_cleaned_dataset(
     project: ProjectDep, request: Request, session: SessionDep, chosen: ProjectDatasetQueryDep,
     format: Literal["tar.gz", "csv"] = "tar.gz",

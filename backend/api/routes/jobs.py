@@ -13,6 +13,7 @@ from backend.api.auth import CurrentPrincipal
 from backend.api.deps import SessionDep
 from backend.api.guard import JobDep, JobQueryDep, ProjectQueryDep, VersionQueryDep
 from backend.api.schemas.jobs import JobOut
+from backend.core.auth import accounts
 from backend.core.auth.access import visible_projects
 from backend.core.db.models import Job
 from backend.core.vocabulary import ACTIVE_STATES
@@ -21,6 +22,9 @@ router = APIRouter(tags=["jobs"])
 
 SSE_POLL_SECONDS = 0.5
 SSE_KEEPALIVE_SECONDS = 15.0
+# A stream outlives the check made when it opened: the credential is asked again this often, and the stream
+# ends once it is revoked or expired (or its user disabled).
+SSE_RECHECK_SECONDS = 5.0
 
 
 @router.get("/jobs", operation_id="listJobs")
@@ -70,6 +74,11 @@ async def stream_jobs(request: Request, principal: CurrentPrincipal, project: Pr
     visible = visible_projects(principal.user)
     project_id = project.id if project is not None else None
     job_id = job.id if job is not None else None
+    credential_id = principal.credential.id
+
+    def signed_in() -> bool:
+        with factory() as s:
+            return accounts.is_live(s, credential_id)
 
     def snapshot(since_id: int) -> list[JobOut]:
         with factory() as s:
@@ -92,10 +101,15 @@ async def stream_jobs(request: Request, principal: CurrentPrincipal, project: Pr
             if j.id >= floor or j.id == job_id:
                 seen[j.id] = j.updated_at.isoformat()
                 yield _sse(j)
-        idle = 0.0
+        idle = unchecked = 0.0
         while not await request.is_disconnected():
             await asyncio.sleep(SSE_POLL_SECONDS)
             idle += SSE_POLL_SECONDS
+            unchecked += SSE_POLL_SECONDS
+            if unchecked >= SSE_RECHECK_SECONDS:
+                unchecked = 0.0
+                if not await asyncio.to_thread(signed_in):
+                    return
             for j in await asyncio.to_thread(snapshot, floor):
                 stamp = f"{j.updated_at.isoformat()}|{j.state}|{j.progress}"
                 if seen.get(j.id) != stamp:

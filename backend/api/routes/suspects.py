@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.api.deps import SessionDep
 from backend.api.errors import Conflict, Unprocessable
 from backend.api.guard import VersionDep
-from backend.api.limits import RATE_LIMITED, rate_limit
+from backend.api.limits import RATE_LIMITED, TOO_MANY_DOWNLOADS, heavy_download, rate_limit
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
 from backend.api.services.suspects import latest_ranking, suspects_csv
@@ -98,7 +98,8 @@ def list_suspects(
 
 
 @router.get("/versions/{version_id}/suspects/export", operation_id="exportSuspects",
-            response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+            response_class=StreamingResponse, dependencies=[heavy_download],
+            responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"text/csv": {}}}})
 def export_suspects(version: VersionDep, request: Request, session: SessionDep,
                     split: Split | None = None) -> StreamingResponse:
     """CSV `sample_id,score,reason,label,p_positive,loss`, one row for every sample of the split (all

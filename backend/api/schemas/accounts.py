@@ -37,6 +37,20 @@ class PasswordChange(BaseModel):
     current_password: str | None = Field(default=None, max_length=1024,
                                          description="Required when the account already has a password")
     new_password: str = Field(min_length=8, max_length=1024)
+    revoke_tokens: bool = Field(default=False, description=(
+        "Also revoke the user's personal API tokens (all but the one making this request). The user's other "
+        "browser sessions are always signed out"))
+
+
+class SessionOut(ORMModel):
+    """A browser session of the caller: `name` is the browser's User-Agent when it signed in."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    current: bool = Field(default=False, description="The session making this request")
 
 
 class TokenCreate(BaseModel):

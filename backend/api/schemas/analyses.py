@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from backend.api.ids import SampleId
+from backend.api.schemas.bounded_json import AnalysisParams
 from backend.api.schemas.common import ORMModel
 from backend.api.schemas.jobs import JobOut
 from backend.core.analyses.results import TokenOut
@@ -19,7 +20,7 @@ from backend.core.specs.analysis_methods import DEFAULT_METHOD, MethodName
 
 class _Target(BaseModel):
     method: MethodName = DEFAULT_METHOD
-    params: dict[str, Any] = {}
+    params: AnalysisParams = {}
     epoch: int | None = Field(default=None, ge=1, description="Default: the latest checkpoint.")
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
+from backend.api.schemas.bounded_json import StoredUiState, UiState
 from backend.api.schemas.common import ORMModel
 
 
@@ -16,7 +16,8 @@ class ProjectCreate(BaseModel):
 class ProjectUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
-    ui_state: dict[str, Any] | None = None
+    ui_state: UiState | None = Field(default=None, description=(
+        "The dashboard's saved state: any JSON object, at most 32 levels deep and 256 KiB"))
 
 
 class ProjectSummary(BaseModel):
@@ -30,7 +31,7 @@ class ProjectOut(ORMModel):
     id: int
     name: str
     description: str
-    ui_state: dict[str, Any]
+    ui_state: StoredUiState
     created_at: datetime
     updated_at: datetime
     summary: ProjectSummary = ProjectSummary()

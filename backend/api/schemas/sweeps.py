@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.ids import DatasetId
+from backend.api.schemas.bounded_json import Hyperparameters, SweepSpace
 from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
 # Per trial: the last epoch's value on a split, or the best over its epochs (highest accuracy, lowest loss).
@@ -30,8 +31,8 @@ class SweepCreate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     architecture: str = DEFAULT_ARCHITECTURE
     dataset_id: DatasetId | None = Field(default=None, description="Defaults to the project's latest ready dataset")
-    hyperparameters: dict[str, Any] = Field(default_factory=dict, description="Shared by every trial")
-    space: dict[str, Any] = Field(description=(
+    hyperparameters: Hyperparameters = Field(default_factory=dict, description="Shared by every trial")
+    space: SweepSpace = Field(description=(
         'Per hyperparameter (or "epochs"): a list of values, {"values": [...]}, or {"min": a, "max": b, '
         '"log": false} (random search only)'))
     strategy: Literal["grid", "random"] = "grid"

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from backend.api.ids import DatasetId
+from backend.api.schemas.bounded_json import Hyperparameters
 from backend.api.schemas.common import ORMModel
 from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
@@ -13,7 +14,7 @@ from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 class VersionCreate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     architecture: str = Field(default=DEFAULT_ARCHITECTURE)
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    hyperparameters: Hyperparameters = Field(default_factory=dict)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     dataset_id: DatasetId | None = Field(default=None, description="Defaults to the project's latest ready dataset")
 

@@ -44,19 +44,24 @@ RESULT_SCHEMA = pa.schema([
 RESULT_COLUMNS = tuple(RESULT_SCHEMA.names)
 
 
-def metrics_csv(session: Session, version_id: int, kind: MetricsKind) -> str:
-    """Every epoch (per split) or every batch of the version, in training order, with a header row."""
+def metrics_csv(session: Session, version_id: int, kind: MetricsKind) -> Iterator[bytes]:
+    """Every epoch (per split) or every batch of the version, in training order, with a header row; read
+    and sent in chunks (a long training run has hundreds of thousands of batches)."""
     columns = EPOCH_COLUMNS if kind == "epoch" else BATCH_COLUMNS
     model: Any = EpochMetric if kind == "epoch" else BatchMetric
     order = (EpochMetric.epoch, EpochMetric.split) if kind == "epoch" else (BatchMetric.step,)
-    rows = session.execute(
+    result = session.execute(
         select(*(getattr(model, c) for c in columns)).where(model.version_id == version_id).order_by(*order)
-    ).all()
+        .execution_options(yield_per=ROW_GROUP))
     buf = io.StringIO()
     writer = SafeCsvWriter(buf)
     writer.writerow(columns)
-    writer.writerows(rows)
-    return buf.getvalue()
+    for rows in result.partitions():
+        writer.writerows(rows)
+        yield buf.getvalue().encode()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue().encode()
 
 
 def _result_query(version_id: int, epoch: int | None) -> Any:

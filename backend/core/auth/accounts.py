@@ -106,6 +106,37 @@ def resolve(session: Session, secret: str, kind: str) -> tuple[Credential, User]
     return cred, user
 
 
+def is_live(session: Session, credential_id: int) -> bool:
+    """Whether the credential still signs its user in (not revoked or expired, the user not disabled): what
+    a long-lived response (the jobs stream) re-asks while it runs."""
+    row = session.execute(
+        select(Credential.revoked_at, Credential.expires_at, User.disabled)
+        .join(User, User.id == Credential.user_id).where(Credential.id == credential_id)
+    ).first()
+    if row is None:
+        return False
+    revoked_at, expires_at, disabled = row
+    return revoked_at is None and (expires_at is None or expires_at > utcnow()) and not disabled
+
+
+def live_credentials(session: Session, user_id: int, kind: str) -> list[Credential]:
+    now = utcnow()
+    return list(session.scalars(
+        select(Credential).where(Credential.user_id == user_id, Credential.kind == kind,
+                                 Credential.revoked_at.is_(None),
+                                 (Credential.expires_at.is_(None)) | (Credential.expires_at > now))
+        .order_by(Credential.id)))
+
+
+def revoke_others(session: Session, user_id: int, kinds: tuple[str, ...], keep: int | None) -> int:
+    """Revoke the user's live credentials of these kinds except `keep` (the one in use); how many."""
+    q = (update(Credential).where(Credential.user_id == user_id, Credential.kind.in_(kinds),
+                                  Credential.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    if keep is not None:
+        q = q.where(Credential.id != keep)
+    return int(session.execute(q).rowcount)  # type: ignore[attr-defined]
+
+
 def touch(session: Session, cred: Credential) -> None:
     now = utcnow()
     if cred.last_used_at is None or now - cred.last_used_at > LAST_USED_GRANULARITY:
