@@ -405,6 +405,8 @@ def test_no_spelling_of_an_id_gets_past_the_guard(client: TestClient, session_fa
     failures = []
     for (role, what), status in zip(described, statuses, strict=True):
         allowed = {401} if role == "anonymous" else {404, 422} if role == "owner" else {403, 404, 422}
+        if role == "anonymous" and " with path " in what and "spelled 'n newline'" in what:
+            allowed = {422}  # a control character in the path is refused before any route or credential check
         if status not in allowed:
             failures.append(f"{role} {what}: {status}")
     let_through = sum(200 <= status < 300 for status in statuses)
