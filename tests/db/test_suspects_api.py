@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.cli.suspects import SuspectsExportError, download_suspects
+from backend.cli.client import ApiClient, ApiError
 from backend.core.artifacts import keys
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
@@ -126,7 +126,8 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
 
     r = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "train"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert r.text.splitlines()[0] == "sample_id,score,reason,label,p_positive,loss"
+    assert r.text.splitlines()[0] == ("sample_id,score,reason,label,p_positive,loss,split,label_name,"
+                                      "suggested_label,suggested_name,p_suggested")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert sorted(int(x["sample_id"]) for x in rows) == sorted(d.sample_ids["train"])  # every train sample
     scores = [float(x["score"]) for x in rows]
@@ -137,12 +138,20 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
     everything = list(csv.DictReader(io.StringIO(client.get(f"/api/versions/{vid}/suspects/export").text)))
     assert len(everything) == 90
 
-    # The CLI's export streams the same file.
+    # Class names and the suggestion (two classes: the other one) ride along.
+    assert all(x["label_name"] == ["neg", "pos"][int(x["label"])] for x in rows)
+    assert all(int(x["suggested_label"]) == 1 - int(x["label"]) for x in rows)
+    assert rows[0]["suggested_name"] == ["neg", "pos"][1 - int(rows[0]["label"])]
+    assert page["items"][0]["label_name"] in ("neg", "pos") and page["items"][0]["flag_source"] == "ranking"
+
+    # The CLI's client streams the same file (the CLI itself is run against a server in
+    # tests/integration/test_cli_matrix.py).
+    api = ApiClient(http=client)
     out = tmp_path / "out" / "suspects.csv"
-    assert download_suspects(client, vid, "train", out) == 60
+    api.download(f"/versions/{vid}/suspects/export", {"split": "train"}, out)
     assert out.read_text() == r.text
-    with pytest.raises(SuspectsExportError, match="404"):
-        download_suspects(client, 999, "train", tmp_path / "missing.csv")
+    with pytest.raises(ApiError, match="404"):
+        api.download("/versions/999/suspects/export", {"split": "train"}, tmp_path / "missing.csv")
     assert not (tmp_path / "missing.csv").exists()
 
 

@@ -40,6 +40,7 @@ from backend.api.schemas.flags import (
 )
 from backend.api.services import exports
 from backend.api.services import flags as svc
+from backend.core.class_names import class_name
 from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
 from backend.core.vocabulary import FlagSource, FlagState, Split
 
@@ -49,9 +50,13 @@ IfMatch = Annotated[str | None, Header(description="The flag's ETag; 409 if it c
 BulkBody = Annotated[BulkFlagRequest, Depends(checked_body(BulkFlagRequest, project_in_path))]
 
 
-def _flag_out(flag: Flag, sample: Sample) -> FlagOut:
+def _flag_out(session: Session, flag: Flag, sample: Sample) -> FlagOut:
     out = FlagOut.model_validate(flag)
     out.sample_key, out.split, out.label = sample.key, sample.split, sample.label
+    dataset = session.get(Dataset, sample.dataset_id)  # the identity map makes a page's repeats free
+    classes = dataset.classes if dataset is not None else []
+    out.label_name = class_name(classes, sample.label)
+    out.corrected_name = class_name(classes, flag.corrected_label) if flag.corrected_label is not None else None
     return out
 
 
@@ -104,7 +109,7 @@ def list_flags(
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     q = q.order_by(Flag.updated_at.desc(), Flag.id.desc()).offset(offset).limit(limit)
     rows = session.execute(q).all()
-    return Page[FlagOut](items=[_flag_out(f, s) for f, s in rows], total=total, offset=offset, limit=limit)
+    return Page[FlagOut](items=[_flag_out(session, f, s) for f, s in rows], total=total, offset=offset, limit=limit)
 
 
 @router.get("/projects/{project_id}/flags/export", operation_id="exportFlags",
@@ -208,7 +213,7 @@ def _undo_result(session: Session, project_id: int, batch: str, reverted: list[i
         select(Flag, Sample).join(Sample, Sample.id == Flag.sample_id)
         .where(Flag.project_id == project_id, Flag.sample_id.in_(sample_ids))
     ).all()
-    return UndoResult(batch_id=batch, reverted_event_ids=reverted, flags=[_flag_out(f, s) for f, s in rows])
+    return UndoResult(batch_id=batch, reverted_event_ids=reverted, flags=[_flag_out(session, f, s) for f, s in rows])
 
 
 @router.get("/projects/{project_id}/flags/{sample_id}", operation_id="getFlag")
@@ -219,7 +224,7 @@ def get_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep,
     if flag is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
     response.headers["ETag"] = _etag(flag)
-    return _flag_out(flag, sample)
+    return _flag_out(session, flag, sample)
 
 
 @router.put("/projects/{project_id}/flags/{sample_id}", operation_id="putFlag")
@@ -233,7 +238,7 @@ def put_flag(project: ProjectDep, sample: ProjectSampleDep, body: FlagPut, sessi
     new = body.model_dump()
     flag = _commit_change(session, project_id, sample, new, who, response)
     assert flag is not None
-    return _flag_out(flag, sample)
+    return _flag_out(session, flag, sample)
 
 
 @router.patch("/projects/{project_id}/flags/{sample_id}", operation_id="patchFlag")
@@ -252,7 +257,7 @@ def patch_flag(project: ProjectDep, sample: ProjectSampleDep, body: FlagPatch, s
     flag = _commit_change(session, project_id, sample, {**svc.snapshot(current), **changes},  # type: ignore[dict-item]
                           who, response)
     assert flag is not None
-    return _flag_out(flag, sample)
+    return _flag_out(session, flag, sample)
 
 
 @router.delete("/projects/{project_id}/flags/{sample_id}", status_code=204, operation_id="deleteFlag")

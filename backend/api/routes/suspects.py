@@ -18,6 +18,7 @@ from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, Su
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
+from backend.core.class_names import class_name
 from backend.core.vocabulary import JobKind, Split
 
 router = APIRouter(tags=["suspects"])
@@ -30,14 +31,11 @@ def rank_suspects(version: VersionDep, body: SuspectsRequest, session: SessionDe
 
     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
     fold models (same architecture, hyperparameters, seed and epochs as the version, each trained on
-    train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
-    and the ranking is stored. 409 while the version has no trained epoch or is already being ranked;
-    422 for a dataset of more than two classes (stored results keep p(class 1) only)."""
+    train minus its fold) that run as K parallel jobs, only when `splits` holds train. The job completes
+    when the last fold is done (at once without train) and the ranking is stored. Any number of classes:
+    confident learning reads every class's probability. 409 while the version has no trained epoch or is
+    already being ranked."""
     version_id = version.id
-    dataset = session.get(Dataset, version.dataset_id)
-    if dataset is not None and len(dataset.classes) > 2:
-        raise Unprocessable(f"mislabel suspects support two classes; dataset {dataset.id} has "
-                            f"{len(dataset.classes)} ({', '.join(dataset.classes)})")
     session.execute(select(Job.id).where(Job.version_id == version_id).with_for_update())
     latest = session.scalar(select(func.max(SampleResult.epoch)).where(SampleResult.version_id == version_id))
     if latest is None:
@@ -48,10 +46,13 @@ def rank_suspects(version: VersionDep, body: SuspectsRequest, session: SessionDe
     running = active_job(session, version_id=version_id, kind=JobKind.SUSPECTS)
     if running is not None:
         raise Conflict(f"version {version_id} is already being ranked (job {running.id})", job_id=running.id)
+    splits = [str(s) for s in body.splits]
+    # val and test are out of sample for the version itself: fold models are for train alone.
+    folds = body.folds if Split.TRAIN in body.splits else 0
     job = create_job(session, JobKind.SUSPECTS, project_id=version.project_id, version_id=version.id,
-                     dataset_id=version.dataset_id, params={"folds": body.folds, "epoch": epoch})
-    ranking = SuspectRanking(version_id=version.id, job_id=job.id, epoch=epoch, folds=body.folds,
-                             status="running", method={})
+                     dataset_id=version.dataset_id, params={"folds": folds, "epoch": epoch, "splits": splits})
+    ranking = SuspectRanking(version_id=version.id, job_id=job.id, epoch=epoch, folds=folds,
+                             status="running", method={"splits": splits})
     session.add(ranking)
     session.flush()
     job.params = {**job.params, "ranking_id": ranking.id}
@@ -77,7 +78,9 @@ def list_suspects(
 ) -> SuspectPage:
     """The latest finished ranking, most suspect first (within a split when `split` is given)."""
     ranking = _ranking_or_409(session, version.id)
-    q = (select(SuspectScore, Sample.key, Flag.state)
+    dataset = session.get(Dataset, version.dataset_id)
+    classes = dataset.classes if dataset is not None else []
+    q = (select(SuspectScore, Sample.key, Flag.state, Flag.source)
          .join(Sample, Sample.id == SuspectScore.sample_id)
          .outerjoin(Flag, (Flag.sample_id == SuspectScore.sample_id)
                     & (Flag.project_id == version.project_id))
@@ -89,9 +92,12 @@ def list_suspects(
                            .offset(offset).limit(limit)).all()
     items = [
         SuspectOut(rank=offset + i + 1, sample_id=s.sample_id, key=key, split=s.split, label=s.label,
-                   score=s.score, reason=s.reason, p_positive=s.p_positive, loss=s.loss,
-                   label_issue=s.label_issue, fold=s.fold, signals=s.signals, flag_state=state)
-        for i, (s, key, state) in enumerate(rows)
+                   label_name=class_name(classes, s.label), suggested_label=s.suggested_label,
+                   suggested_name=class_name(classes, s.suggested_label) if s.suggested_label is not None else None,
+                   p_suggested=s.p_suggested, score=s.score, reason=s.reason, p_positive=s.p_positive,
+                   loss=s.loss, label_issue=s.label_issue, fold=s.fold, signals=s.signals, flag_state=state,
+                   flag_source=source)
+        for i, (s, key, state, source) in enumerate(rows)
     ]
     return SuspectPage(ranking=RankingOut.model_validate(ranking), items=items, total=total, offset=offset,
                        limit=limit)
@@ -102,15 +108,22 @@ def list_suspects(
             responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"text/csv": {}}}})
 def export_suspects(version: VersionDep, request: Request, session: SessionDep,
                     split: Split | None = None) -> StreamingResponse:
-    """CSV `sample_id,score,reason,label,p_positive,loss`, one row for every sample of the split (all
-    splits when none is given), most suspect first. p_positive and loss are out of sample."""
+    """CSV, one row for every ranked sample of the split (every ranked split when none is given), most
+    suspect first: `sample_id,score,reason,label,p_positive,loss,split,label_name,suggested_label,
+    suggested_name,p_suggested`. Probabilities and loss are out of sample; p_positive is p(class 1)."""
     version_id = version.id
-    ranking_id = _ranking_or_409(session, version_id).id
+    ranking = _ranking_or_409(session, version_id)
+    if split is not None and split not in ranking.splits:
+        raise Unprocessable(f"the latest ranking of version {version_id} covers {', '.join(ranking.splits)}, "
+                            f"not {split}; rank it with splits including {split}")
+    ranking_id = ranking.id
+    dataset = session.get(Dataset, version.dataset_id)
+    classes = list(dataset.classes) if dataset is not None else []
     factory: sessionmaker[Session] = request.app.state.session_factory
 
     def body() -> Iterator[bytes]:
         with factory() as s:
-            yield from suspects_csv(s, ranking_id, split)
+            yield from suspects_csv(s, ranking_id, split, classes)
 
     name = f"version-{version_id}-suspects{'-' + split if split else ''}.csv"
     return StreamingResponse(body(), media_type="text/csv",

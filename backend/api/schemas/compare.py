@@ -28,6 +28,7 @@ class ChangedSample(BaseModel):
     sample_id: int
     split: str
     label: int
+    label_name: str = ""
     a: SampleOutcome
     b: SampleOutcome
 
@@ -40,7 +41,9 @@ class FlaggedMove(BaseModel):
     split: str
     state: str
     label: int
+    label_name: str = ""
     corrected_label: int | None
+    corrected_name: str | None = None
     target: int
     a: SampleOutcome
     b: SampleOutcome
