@@ -16,9 +16,9 @@ from backend.api.limits import RATE_LIMITED, TOO_MANY_DOWNLOADS, heavy_download,
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
 from backend.api.services.suspects import latest_ranking, suspects_csv
+from backend.core.class_names import class_name
 from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
-from backend.core.class_names import class_name
 from backend.core.vocabulary import JobKind, Split
 
 router = APIRouter(tags=["suspects"])

@@ -66,6 +66,7 @@ class VersionComparison(BaseModel):
     b: int
     epoch_a: int
     epoch_b: int
+    classes: list[str] = Field(default_factory=list, description="The dataset's class names (index = label)")
     splits: list[SplitComparison]
     changed_total: int
     changed: list[ChangedSample] = Field(description="Samples that changed prediction (up to `limit`)")

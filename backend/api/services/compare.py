@@ -86,7 +86,8 @@ def compare_versions(session: Session, va: ModelVersion, vb: ModelVersion, epoch
 
     changed = [
         ChangedSample(sample_id=int(common[j]), split=str(splits[j]), label=int(labels[j]),
-                      label_name=class_name(classes, int(labels[j])), a=ra.outcome(int(ia[j])), b=rb.outcome(int(ib[j])))
+                      label_name=class_name(classes, int(labels[j])), a=ra.outcome(int(ia[j])),
+                      b=rb.outcome(int(ib[j])))
         for j in np.flatnonzero(changed_mask)[:limit]
     ]
     flagged = _flagged(session, va, vb, common, ia, ib, ra, rb, split_of, label_of, classes)
@@ -98,7 +99,7 @@ def compare_versions(session: Session, va: ModelVersion, vb: ModelVersion, epoch
         mean_loss_a=float(np.mean(losses_a)) if losses_a else None,
         mean_loss_b=float(np.mean(losses_b)) if losses_b else None,
     )
-    return VersionComparison(a=va.id, b=vb.id, epoch_a=epoch_a, epoch_b=epoch_b, splits=per_split,
+    return VersionComparison(a=va.id, b=vb.id, epoch_a=epoch_a, epoch_b=epoch_b, classes=classes, splits=per_split,
                              changed_total=int(changed_mask.sum()), changed=changed,
                              flagged_summary=summary, flagged=flagged)
 

@@ -1357,9 +1357,10 @@ export interface paths {
          *
          *     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
          *     fold models (same architecture, hyperparameters, seed and epochs as the version, each trained on
-         *     train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
-         *     and the ranking is stored. 409 while the version has no trained epoch or is already being ranked;
-         *     422 for a dataset of more than two classes (stored results keep p(class 1) only).
+         *     train minus its fold) that run as K parallel jobs, only when `splits` holds train. The job completes
+         *     when the last fold is done (at once without train) and the ranking is stored. Any number of classes:
+         *     confident learning reads every class's probability. 409 while the version has no trained epoch or is
+         *     already being ranked.
          */
         post: operations["rankSuspects"];
         delete?: never;
@@ -1377,8 +1378,9 @@ export interface paths {
         };
         /**
          * Export Suspects
-         * @description CSV `sample_id,score,reason,label,p_positive,loss`, one row for every sample of the split (all
-         *     splits when none is given), most suspect first. p_positive and loss are out of sample.
+         * @description CSV, one row for every ranked sample of the split (every ranked split when none is given), most
+         *     suspect first: `sample_id,score,reason,label,p_positive,loss,split,label_name,suggested_label,
+         *     suggested_name,p_suggested`. Probabilities and loss are out of sample; p_positive is p(class 1).
          */
         get: operations["exportSuspects"];
         put?: never;
@@ -1787,6 +1789,11 @@ export interface components {
             b: components["schemas"]["SampleOutcome"];
             /** Label */
             label: number;
+            /**
+             * Label Name
+             * @default
+             */
+            label_name?: string;
             /** Sample Id */
             sample_id: number;
             /** Split */
@@ -2114,6 +2121,8 @@ export interface components {
             actor: string;
             /** Corrected Label */
             corrected_label: number | null;
+            /** Corrected Name */
+            corrected_name?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -2126,6 +2135,11 @@ export interface components {
              * @default 0
              */
             label?: number;
+            /**
+             * Label Name
+             * @default
+             */
+            label_name?: string;
             /** Note */
             note: string;
             /** Project Id */
@@ -2207,6 +2221,8 @@ export interface components {
             b: components["schemas"]["SampleOutcome"];
             /** Corrected Label */
             corrected_label: number | null;
+            /** Corrected Name */
+            corrected_name?: string | null;
             /**
              * Excluded In B
              * @default false
@@ -2214,6 +2230,11 @@ export interface components {
             excluded_in_b?: boolean;
             /** Label */
             label: number;
+            /**
+             * Label Name
+             * @default
+             */
+            label_name?: string;
             /**
              * Relabelled In B
              * @default false
@@ -2880,7 +2901,10 @@ export interface components {
             epoch: number;
             /** Finished At */
             finished_at: string | null;
-            /** Folds */
+            /**
+             * Folds
+             * @description Fold models trained for the train split (0 when train was not ranked)
+             */
             folds: number;
             /** Id */
             id: number;
@@ -2890,6 +2914,11 @@ export interface components {
             method: {
                 [key: string]: unknown;
             };
+            /**
+             * Splits
+             * @description The splits this ranking scored
+             */
+            splits: string[];
             /** Status */
             status: string;
             /** Version Id */
@@ -3127,6 +3156,11 @@ export interface components {
         };
         /** SuspectOut */
         SuspectOut: {
+            /**
+             * Flag Source
+             * @description Who raised the flag: manual, ranking or insight
+             */
+            flag_source: string | null;
             /** Flag State */
             flag_state: string | null;
             /**
@@ -3144,6 +3178,11 @@ export interface components {
              */
             label_issue: boolean;
             /**
+             * Label Name
+             * @description The label's class name
+             */
+            label_name: string;
+            /**
              * Loss
              * @description Out-of-sample cross-entropy against the label
              */
@@ -3153,6 +3192,11 @@ export interface components {
              * @description Out-of-sample p(class 1)
              */
             p_positive: number;
+            /**
+             * P Suggested
+             * @description Out-of-sample probability of the suggested class
+             */
+            p_suggested: number | null;
             /**
              * Rank
              * @description 1 = most suspect within the split
@@ -3173,6 +3217,13 @@ export interface components {
             };
             /** Split */
             split: string;
+            /**
+             * Suggested Label
+             * @description The most likely other class, out of sample (what a reviewer would relabel it to)
+             */
+            suggested_label: number | null;
+            /** Suggested Name */
+            suggested_name: string | null;
         };
         /** SuspectPage */
         SuspectPage: {
@@ -3195,10 +3246,15 @@ export interface components {
             epoch?: number | null;
             /**
              * Folds
-             * @description K of the K-fold cross-validation on train
+             * @description K of the K-fold cross-validation on train (unused when train is not among the splits)
              * @default 5
              */
             folds?: number;
+            /**
+             * Splits
+             * @description The splits to rank. Only train needs fold models (K of them); val and test are scored by the version itself, which never trained on them
+             */
+            splits?: components["schemas"]["Split"][];
         };
         /** SweepCounts */
         SweepCounts: {
@@ -3573,6 +3629,11 @@ export interface components {
             changed: components["schemas"]["ChangedSample"][];
             /** Changed Total */
             changed_total: number;
+            /**
+             * Classes
+             * @description The dataset's class names (index = label)
+             */
+            classes?: string[];
             /** Epoch A */
             epoch_a: number;
             /** Epoch B */

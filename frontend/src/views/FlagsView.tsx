@@ -70,9 +70,11 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
               {c.changed.map((x) => (
                 <tr key={x.sample_id} className="clickable" onClick={() => onOpenSample(x.sample_id)}>
                   <td>{x.sample_id}</td>
-                  <td>{x.label}</td>
-                  <td>{x.a.prediction}</td>
-                  <td className={x.b.prediction === x.label ? "good" : "bad"}>{x.b.prediction}</td>
+                  <td>{x.label_name || x.label}</td>
+                  <td>{className(c.classes, x.a.prediction)}</td>
+                  <td className={x.b.prediction === x.label ? "good" : "bad"}>
+                    {className(c.classes, x.b.prediction)}
+                  </td>
                   <td>
                     {fmt(x.a.loss)} → {fmt(x.b.loss)}
                   </td>
@@ -90,6 +92,11 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
 }
 
 const FLAG_STATES_F = ["", "suspected", "confirmed", "dismissed"] as const;
+/** A class index as its name (the number itself when the dataset has no name for it). */
+function className(classes: readonly string[], label: number): string {
+  return classes[label] ?? String(label);
+}
+
 const SOURCES = ["", "manual", "ranking", "insight"] as const;
 const SPLIT_F = ["", "train", "val", "test"] as const;
 
@@ -211,7 +218,7 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
                       {f.sample_id} <span className="muted small">{f.sample_key}</span>
                     </td>
                     <td>{f.split}</td>
-                    <td>{f.label}</td>
+                    <td>{f.label_name || f.label}</td>
                     <td>
                       <span
                         className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}
@@ -219,7 +226,7 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
                         {f.state}
                       </span>
                     </td>
-                    <td>{f.corrected_label ?? "–"}</td>
+                    <td>{f.corrected_name ?? f.corrected_label ?? "–"}</td>
                     <td>{f.source}</td>
                     <td className="preview">{f.note}</td>
                     <td className="muted small">{relativeTime(f.updated_at)}</td>
