@@ -132,9 +132,13 @@ def export_flags(project: ProjectDep, request: Request,
 def export_cleaned_dataset(
     project: ProjectDep, request: Request, session: SessionDep, chosen: ProjectDatasetQueryDep,
     format: Literal["tar.gz", "csv"] = "tar.gz",
+    suspected: Annotated[Literal["keep", "drop", "relabel"], Query(
+        description="SUSPECTED (unreviewed) flags: keep them as labelled, drop them, or keep them with the "
+                    "suggested label (the flag's correction, else the latest ranking's suggestion)")] = "keep",
 ) -> StreamingResponse:
     """The dataset with the project's CONFIRMED flags applied: a flag with a corrected label moves the
-    review to that class, a confirmed flag without one removes it.
+    review to that class, a confirmed flag without one removes it. Suspected flags as `suspected` says;
+    the `X-Cleaning` header says what was done, in counts.
 
     `tar.gz` is Stanford's layout, `aclImdb/{train|test}/{class}/{id}_{score}.txt` (validation reviews go
     back to train, where they were carved from); `csv` has one row per kept review with its new and
@@ -150,16 +154,19 @@ def export_cleaned_dataset(
                        "export it as csv instead")
     ds_id = dataset.id
     name = f"project-{project_id}-dataset-{ds_id}-cleaned.{format}"
+    plan = exports.cleaning_plan(session, project_id, ds_id, suspected)
 
     def gen(s: Session) -> Iterator[bytes]:
         ds = s.get(Dataset, ds_id)
         assert ds is not None
         s.expunge(ds)
-        yield from (exports.cleaned_targz if format == "tar.gz" else exports.cleaned_csv)(s, project_id, ds)
+        yield from (exports.cleaned_targz if format == "tar.gz" else exports.cleaned_csv)(s, ds, plan)
 
     return StreamingResponse(_streamed(request, gen),
                              media_type="application/gzip" if format == "tar.gz" else "text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                      "X-Cleaning": plan.summary(),
+                                      "Access-Control-Expose-Headers": "X-Cleaning"})
 
 
 def _streamed(request: Request, body: Any) -> Iterator[bytes]:

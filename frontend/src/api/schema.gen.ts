@@ -385,7 +385,8 @@ export interface paths {
         /**
          * Export Cleaned Dataset
          * @description The dataset with the project's CONFIRMED flags applied: a flag with a corrected label moves the
-         *     review to that class, a confirmed flag without one removes it.
+         *     review to that class, a confirmed flag without one removes it. Suspected flags as `suspected` says;
+         *     the `X-Cleaning` header says what was done, in counts.
          *
          *     `tar.gz` is Stanford's layout, `aclImdb/{train|test}/{class}/{id}_{score}.txt` (validation reviews go
          *     back to train, where they were carved from); `csv` has one row per kept review with its new and
@@ -5339,6 +5340,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "tar.gz" | "csv";
+                /** @description SUSPECTED (unreviewed) flags: keep them as labelled, drop them, or keep them with the suggested label (the flag's correction, else the latest ranking's suggestion) */
+                suspected?: "keep" | "drop" | "relabel";
                 /** @description Default: the project's latest ready dataset */
                 dataset_id?: number | null;
             };

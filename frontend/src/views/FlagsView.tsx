@@ -112,6 +112,10 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
     offset,
     limit: 50,
   });
+  const [suspectedMode, setSuspectedMode] = useState<"keep" | "drop" | "relabel">("keep");
+  // How many unreviewed flags the choice affects (the list's total for state=suspected).
+  const suspectedQ = useFlags(projectId, { state: "suspected", limit: 1 });
+  const suspectedCount = suspectedQ.data?.total ?? null;
   const base = `/api/projects/${projectId}`;
   return (
     <>
@@ -166,17 +170,34 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
         <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>
           Flags JSONL
         </a>
+        <select
+          aria-label="suspected flags in the cleaned export"
+          value={suspectedMode}
+          onChange={(e) => setSuspectedMode(e.target.value as typeof suspectedMode)}
+          title="What the cleaned dataset does with suspected (unreviewed) flags; confirmed flags always apply"
+        >
+          <option value="keep">suspected: keep as labelled</option>
+          <option value="drop">suspected: drop</option>
+          <option value="relabel">suspected: keep with the suggested label</option>
+        </select>
         <a
           className="btn btn-small"
-          href={`${base}/cleaned-dataset?format=tar.gz`}
+          href={`${base}/cleaned-dataset?format=tar.gz&suspected=${suspectedMode}`}
           download
           title="Confirmed flags applied, Stanford layout"
         >
           Cleaned dataset .tar.gz
         </a>
-        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>
+        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv&suspected=${suspectedMode}`} download>
           Cleaned CSV
         </a>
+        <span className="muted small" data-testid="cleaning-says">
+          {suspectedCount === null
+            ? ""
+            : `${suspectedCount} suspected flag${suspectedCount === 1 ? "" : "s"} will be ${
+                { keep: "kept as labelled", drop: "dropped", relabel: "kept with the suggested label" }[suspectedMode]
+              }`}
+        </span>
       </div>
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
