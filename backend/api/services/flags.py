@@ -254,5 +254,6 @@ def suspected_fixes(session: Session, project_id: int, dataset_id: int,
             .order_by(SuspectRanking.id)
         ).all()
         for sid, lab in suggested:
-            relabel[int(sid)] = int(lab)
+            if lab is not None:
+                relabel[int(sid)] = int(lab)
     return relabel, [], len(rows)
