@@ -82,7 +82,11 @@ export function Suspects({
   };
 
   useEffect(() => {
-    tableRef.current?.querySelector(`[data-row="${cursor}"]`)?.scrollIntoView({ block: "nearest" });
+    // Keep the reviewed row in view (jsdom, in tests, has no scrolling: hence the optional call).
+    const row = tableRef.current?.querySelector(`[data-row="${cursor}"]`) as {
+      scrollIntoView?: (o: ScrollIntoViewOptions) => void;
+    } | null;
+    row?.scrollIntoView?.({ block: "nearest" });
   }, [cursor]);
 
   return (
@@ -199,14 +203,28 @@ export function Suspects({
                     {r.p_suggested != null && <span className="muted"> ({fmt(r.p_suggested)})</span>}
                   </td>
                   <td>{fmt(r.score)}</td>
-                  <td>
-                    {r.flag_state ? (
+                  <td onClick={(e) => e.stopPropagation()}>
+                    {r.flag_state && (
                       <span className="pill" title={`source: ${r.flag_source ?? "?"}`}>
                         {r.flag_state}
                       </span>
-                    ) : (
-                      ""
-                    )}
+                    )}{" "}
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      title={`Confirm: a mislabel${r.suggested_name ? `, relabel to ${r.suggested_name}` : ""} (c)`}
+                      onClick={() => void decide(r, "confirmed")}
+                    >
+                      ✓
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      title="Reject: the label is right (r)"
+                      onClick={() => void decide(r, "dismissed")}
+                    >
+                      ✗
+                    </button>
                   </td>
                   <td className="preview">{r.reason}</td>
                 </tr>
