@@ -108,7 +108,8 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
         ranking = s.get(SuspectRanking, rid)
         assert job is not None and job.state == "SUCCESS" and job.result["samples"] == 90
         assert ranking is not None and ranking.status == "done"
-        assert set(ranking.method["weights"]["train"]) == {"confident_learning", "dynamics"}
+        assert set(ranking.method["weights"]["train"]) == {"confident_learning"}  # the rest is evidence
+        assert ranking.method["splits"] == ["train", "val", "test"]
         folds = dict(s.execute(select(SuspectScore.sample_id, SuspectScore.fold)
                                .where(SuspectScore.ranking_id == rid)).all())
     assert {folds[i] for i in d.sample_ids["train"]} == {0, 1, 2}

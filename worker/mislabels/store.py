@@ -180,7 +180,8 @@ def write_ranking(session: Session, ranking: SuspectRanking, ranked: dict[str, R
         session.execute(insert(SuspectScore), rows[start:start + 5000])
     method = {
         "splits": ranking.splits,
-        "combination": "weighted mean of per-split percentile ranks",
+        "combination": "weighted mean of per-split percentile ranks; by default confident learning alone, the "
+                       "other signals shown as evidence (see worker/mislabels/combine.py)",
         "default_weights": DEFAULT_WEIGHTS,
         "weights": {split: r.weights for split, r in ranked.items()},
         "signals": {
