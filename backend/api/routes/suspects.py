@@ -65,8 +65,9 @@ def _ranking_or_409(session: Session, version_id: int) -> SuspectRanking:
     if ranking is None:
         pending = latest_ranking(session, version_id, done=False)
         job = session.get(Job, pending.job_id) if pending is not None and pending.job_id else None
+        start = f"; start one with `lensboard suspects rank {version_id}` or POST /api/versions/{version_id}/suspects"
         raise Conflict(f"version {version_id} has no finished suspect ranking"
-                       + (f"; job {job.id} is {job.state}" if job else "; start one with POST"),
+                       + (f"; job {job.id} is {job.state}" if job else start),
                        job_id=job.id if job else None, state=job.state if job else None)
     return ranking
 
