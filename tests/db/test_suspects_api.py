@@ -179,3 +179,36 @@ def test_start_ranking_validates(client: TestClient, session_factory: sessionmak
     assert job["kind"] == "suspects" and job["params"]["folds"] == 3 and job["params"]["epoch"] == 1
     assert client.post(f"/api/versions/{vid}/suspects", json={}).status_code == 409  # already running
     assert client.post(f"/api/versions/{vid}/suspects", json={"epoch": 2}).status_code in (409, 422)
+
+
+def test_reviewer_decisions_reorder_the_rest(client: TestClient, session_factory: sessionmaker[Session],
+                                             env: dict[str, str]) -> None:
+    """`feedback=true`: once reviewers confirmed and dismissed a few suspects, a model of their decisions on
+    the signals orders the split; before that the stored order stands."""
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    d, vid, rid, parent, flipped = _world(session_factory, store)
+    for f in range(FOLDS):
+        _fold_job(session_factory, d, vid, parent, rid, f, "SUCCESS")
+    assert maybe_finalize(parent, session_factory, store) is True
+    stored = client.get(f"/api/versions/{vid}/suspects", params={"split": "train", "limit": 60}).json()
+    assert client.get(f"/api/versions/{vid}/suspects", params={"feedback": True}).status_code == 422
+
+    confirmed = sorted(flipped)[:3]
+    dismissed = [x["sample_id"] for x in stored["items"] if x["sample_id"] not in flipped][:3]
+    for sid in confirmed:
+        client.put(f"/api/projects/{d.project_id}/flags/{sid}", json={"state": "confirmed", "source": "ranking"})
+    for sid in dismissed[:2]:
+        client.put(f"/api/projects/{d.project_id}/flags/{sid}", json={"state": "dismissed", "source": "ranking"})
+    params = {"split": "train", "limit": 60, "feedback": True}
+    early = client.get(f"/api/versions/{vid}/suspects", params=params).json()
+    assert early["feedback"] is None  # two dismissals: too few to learn from
+    assert [x["sample_id"] for x in early["items"]] == [x["sample_id"] for x in stored["items"]]
+
+    client.put(f"/api/projects/{d.project_id}/flags/{dismissed[2]}", json={"state": "dismissed",
+                                                                          "source": "ranking"})
+    page = client.get(f"/api/versions/{vid}/suspects", params=params).json()
+    assert page["feedback"]["confirmed"] == 3 and page["feedback"]["dismissed"] == 3
+    assert page["feedback"]["weights"]["confident_learning"] > 0  # it is what tells them apart here
+    assert page["total"] == 60 and [x["rank"] for x in page["items"][:3]] == [1, 2, 3]
+    # The planted flips (the fourth one unreviewed) still lead the split.
+    assert {x["sample_id"] for x in page["items"][:4]} == flipped

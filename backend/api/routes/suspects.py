@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
@@ -14,7 +15,8 @@ from backend.api.errors import Conflict, Unprocessable
 from backend.api.guard import VersionDep
 from backend.api.limits import RATE_LIMITED, TOO_MANY_DOWNLOADS, heavy_download, rate_limit
 from backend.api.schemas.jobs import JobOut
-from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
+from backend.api.schemas.suspects import FeedbackOut, RankingOut, SuspectOut, SuspectPage, SuspectsRequest
+from backend.api.services.suspect_feedback import MIN_EACH, refit
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.class_names import class_name
 from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
@@ -76,11 +78,16 @@ def _ranking_or_409(session: Session, version_id: int) -> SuspectRanking:
 def list_suspects(
     version: VersionDep, session: SessionDep, split: Split | None = None,
     offset: int = Query(default=0, ge=0), limit: int = Query(default=50, ge=1, le=5000),
+    feedback: bool = Query(default=False, description="Order by a model of the reviewers' decisions so far "
+                           "(confirmed vs dismissed flags) on the samples' signals, once each kind has "
+                           f"{MIN_EACH}; needs `split`"),
 ) -> SuspectPage:
     """The latest finished ranking, most suspect first (within a split when `split` is given)."""
     ranking = _ranking_or_409(session, version.id)
     dataset = session.get(Dataset, version.dataset_id)
     classes = dataset.classes if dataset is not None else []
+    if feedback and split is None:
+        raise Unprocessable("feedback re-ranks within one split: give `split`")
     q = (select(SuspectScore, Sample.key, Flag.state, Flag.source)
          .join(Sample, Sample.id == SuspectScore.sample_id)
          .outerjoin(Flag, (Flag.sample_id == SuspectScore.sample_id)
@@ -88,9 +95,17 @@ def list_suspects(
          .where(SuspectScore.ranking_id == ranking.id))
     if split is not None:
         q = q.where(SuspectScore.split == split)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.execute(q.order_by(SuspectScore.score.desc(), SuspectScore.sample_id)
-                           .offset(offset).limit(limit)).all()
+    ordered = q.order_by(SuspectScore.score.desc(), SuspectScore.sample_id)
+    fitted = None
+    if feedback:
+        every = session.execute(ordered).all()
+        fitted = refit([r[0].signals for r in every], np.array([r[0].score for r in every]),
+                       [r[2] for r in every])
+        total = len(every)
+        rows = [every[i] for i in (fitted.order if fitted else range(total))[offset:offset + limit]]
+    else:
+        total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = list(session.execute(ordered.offset(offset).limit(limit)).all())
     items = [
         SuspectOut(rank=offset + i + 1, sample_id=s.sample_id, key=key, split=s.split, label=s.label,
                    label_name=class_name(classes, s.label), suggested_label=s.suggested_label,
@@ -100,8 +115,10 @@ def list_suspects(
                    flag_source=source)
         for i, (s, key, state, source) in enumerate(rows)
     ]
+    learned = (FeedbackOut(weights=fitted.weights, confirmed=fitted.confirmed, dismissed=fitted.dismissed)
+               if fitted is not None else None)
     return SuspectPage(ranking=RankingOut.model_validate(ranking), items=items, total=total, offset=offset,
-                       limit=limit)
+                       limit=limit, feedback=learned)
 
 
 @router.get("/versions/{version_id}/suspects/export", operation_id="exportSuspects",

@@ -61,9 +61,19 @@ class SuspectOut(BaseModel):
     flag_source: str | None = Field(description="Who raised the flag: manual, ranking or insight")
 
 
+class FeedbackOut(BaseModel):
+    """The model of the reviewers' decisions that ordered this page (`feedback=true`)."""
+
+    weights: dict[str, float] = Field(description="Per signal, on its percentile rank within the split")
+    confirmed: int
+    dismissed: int
+
+
 class SuspectPage(BaseModel):
     ranking: RankingOut
     items: list[SuspectOut]
     total: int
     offset: int
     limit: int
+    feedback: FeedbackOut | None = Field(default=None, description="Set when the reviewers' decisions "
+                                         "ordered the page; null for the stored order")

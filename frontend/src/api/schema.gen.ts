@@ -2052,6 +2052,23 @@ export interface components {
             /** Sufficiency At */
             sufficiency_at: number[];
         };
+        /**
+         * FeedbackOut
+         * @description The model of the reviewers' decisions that ordered this page (`feedback=true`).
+         */
+        FeedbackOut: {
+            /** Confirmed */
+            confirmed: number;
+            /** Dismissed */
+            dismissed: number;
+            /**
+             * Weights
+             * @description Per signal, on its percentile rank within the split
+             */
+            weights: {
+                [key: string]: number;
+            };
+        };
         /** FieldOut */
         FieldOut: {
             /**
@@ -3228,6 +3245,8 @@ export interface components {
         };
         /** SuspectPage */
         SuspectPage: {
+            /** @description Set when the reviewers' decisions ordered the page; null for the stored order */
+            feedback?: components["schemas"]["FeedbackOut"] | null;
             /** Items */
             items: components["schemas"]["SuspectOut"][];
             /** Limit */
@@ -9346,6 +9365,8 @@ export interface operations {
                 split?: components["schemas"]["Split"] | null;
                 offset?: number;
                 limit?: number;
+                /** @description Order by a model of the reviewers' decisions so far (confirmed vs dismissed flags) on the samples' signals, once each kind has 3; needs `split` */
+                feedback?: boolean;
             };
             header?: never;
             path: {

@@ -3,14 +3,20 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "./client";
 import { keys } from "./keys";
 
-export function useSuspects(versionId: number | null, split: "train" | "val" | "test" | undefined, limit = 50) {
+/** A page of the ranking; `feedback` orders it by a model of the reviewers' decisions so far. */
+export function useSuspects(
+  versionId: number | null,
+  split: "train" | "val" | "test" | undefined,
+  limit = 50,
+  feedback = false,
+) {
   return useQuery({
-    queryKey: keys.suspects(versionId ?? -1, split ?? "", limit),
+    queryKey: [...keys.suspects(versionId ?? -1, split ?? "", limit), feedback],
     enabled: versionId !== null,
     queryFn: () =>
       unwrap(
         api.GET("/api/versions/{version_id}/suspects", {
-          params: { path: { version_id: versionId ?? -1 }, query: { split, limit } },
+          params: { path: { version_id: versionId ?? -1 }, query: { split, limit, feedback } },
         }),
       ),
   });

@@ -30,7 +30,8 @@ export function Suspects({
   const [split, setSplit] = useState<Split>("train");
   const [threshold, setThreshold] = useState(0.9);
   const [cursor, setCursor] = useState(0);
-  const q = useSuspects(versionId, split, PAGE);
+  const [feedback, setFeedback] = useState(false);
+  const q = useSuspects(versionId, split, PAGE, feedback);
   const rank = useRankSuspects(versionId);
   const job = useJob(rank.data?.id ?? null);
   const qc = useQueryClient();
@@ -122,6 +123,20 @@ export function Suspects({
             {passing === items.length && items.length < q.data.total ? `${passing}+` : passing} of{" "}
             {q.data.total.toLocaleString()} pass
             {reviewed.length > 0 && ` · ${confirmed}/${reviewed.length} reviewed were mislabels`}
+          </span>
+        )}
+        <label
+          className="small"
+          title="Re-rank by a model of your decisions so far (from 3 confirmed and 3 rejected suspects)"
+        >
+          <input type="checkbox" checked={feedback} onChange={(e) => setFeedback(e.target.checked)} /> learn from my
+          reviews
+        </label>
+        {feedback && q.data && (
+          <span className="small muted" data-testid="suspects-feedback">
+            {q.data.feedback
+              ? `ordered by ${q.data.feedback.confirmed} confirmed / ${q.data.feedback.dismissed} rejected`
+              : "review 3 of each first"}
           </span>
         )}
         <span className="spacer" />
