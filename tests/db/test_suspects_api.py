@@ -212,3 +212,28 @@ def test_reviewer_decisions_reorder_the_rest(client: TestClient, session_factory
     assert page["total"] == 60 and [x["rank"] for x in page["items"][:3]] == [1, 2, 3]
     # The planted flips (the fourth one unreviewed) still lead the split.
     assert {x["sample_id"] for x in page["items"][:4]} == flipped
+
+
+def test_a_later_ranking_of_one_split_leaves_the_others_readable(
+        client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str]) -> None:
+    """Ranking test alone after a full ranking: test pages come from the new one, train from the old one."""
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    d, vid, rid, parent, _ = _world(session_factory, store)
+    for f in range(FOLDS):
+        _fold_job(session_factory, d, vid, parent, rid, f, "SUCCESS")
+    assert maybe_finalize(parent, session_factory, store) is True
+    with session_factory() as s:
+        later = SuspectRanking(version_id=vid, epoch=2, folds=0, status="done", method={"splits": ["test"]})
+        s.add(later)
+        s.flush()
+        for sid in d.sample_ids["test"][:5]:
+            s.add(SuspectScore(ranking_id=later.id, sample_id=sid, split="test", label=d.labels[sid], score=0.5,
+                               reason="", p_positive=0.5, loss=0.7, label_issue=False, signals={}))
+        s.commit()
+        later_id = later.id
+    train = client.get(f"/api/versions/{vid}/suspects", params={"split": "train"}).json()
+    assert train["ranking"]["id"] == rid and train["total"] == 60
+    test = client.get(f"/api/versions/{vid}/suspects", params={"split": "test"}).json()
+    assert test["ranking"]["id"] == later_id and test["ranking"]["splits"] == ["test"] and test["total"] == 5
+    exported = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "train"}).text.splitlines()
+    assert len(exported) == 61

@@ -216,6 +216,7 @@ def test_three_classes_with_planted_flips_rank_on_a_worker(client: TestClient, t
                    for s in body["items"])
     # The split that was not ranked is said so, not exported empty.
     r = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "val"})
-    assert r.status_code == 422 and "covers train, test" in r.json()["detail"]
+    assert r.status_code == 409 and "no finished suspect ranking of val" in r.json()["detail"]
+    assert "--splits val" in r.json()["detail"]
     exported = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "test"}).text.splitlines()
     assert len(exported) == 1 + 90

@@ -62,13 +62,15 @@ def rank_suspects(version: VersionDep, body: SuspectsRequest, session: SessionDe
     return JobOut.model_validate(job)
 
 
-def _ranking_or_409(session: Session, version_id: int) -> SuspectRanking:
-    ranking = latest_ranking(session, version_id)
+def _ranking_or_409(session: Session, version_id: int, split: str | None = None) -> SuspectRanking:
+    ranking = latest_ranking(session, version_id, split=split)
     if ranking is None:
-        pending = latest_ranking(session, version_id, done=False)
+        pending = latest_ranking(session, version_id, done=False, split=split)
         job = session.get(Job, pending.job_id) if pending is not None and pending.job_id else None
-        start = f"; start one with `lensboard suspects rank {version_id}` or POST /api/versions/{version_id}/suspects"
+        start = (f"; start one with `lensboard suspects rank {version_id}"
+                 f"{' --splits ' + split if split else ''}` or POST /api/versions/{version_id}/suspects")
         raise Conflict(f"version {version_id} has no finished suspect ranking"
+                       + (f" of {split}" if split else "")
                        + (f"; job {job.id} is {job.state}" if job else start),
                        job_id=job.id if job else None, state=job.state if job else None)
     return ranking
@@ -82,8 +84,8 @@ def list_suspects(
                            "(confirmed vs dismissed flags) on the samples' signals, once each kind has "
                            f"{MIN_EACH}; needs `split`"),
 ) -> SuspectPage:
-    """The latest finished ranking, most suspect first (within a split when `split` is given)."""
-    ranking = _ranking_or_409(session, version.id)
+    """The latest finished ranking (of `split`, when given), most suspect first."""
+    ranking = _ranking_or_409(session, version.id, split)
     dataset = session.get(Dataset, version.dataset_id)
     classes = dataset.classes if dataset is not None else []
     if feedback and split is None:
@@ -130,11 +132,7 @@ def export_suspects(version: VersionDep, request: Request, session: SessionDep,
     suspect first: `sample_id,score,reason,label,p_positive,loss,split,label_name,suggested_label,
     suggested_name,p_suggested`. Probabilities and loss are out of sample; p_positive is p(class 1)."""
     version_id = version.id
-    ranking = _ranking_or_409(session, version_id)
-    if split is not None and split not in ranking.splits:
-        raise Unprocessable(f"the latest ranking of version {version_id} covers {', '.join(ranking.splits)}, "
-                            f"not {split}; rank it with splits including {split}")
-    ranking_id = ranking.id
+    ranking_id = _ranking_or_409(session, version_id, split).id
     dataset = session.get(Dataset, version.dataset_id)
     classes = list(dataset.classes) if dataset is not None else []
     factory: sessionmaker[Session] = request.app.state.session_factory

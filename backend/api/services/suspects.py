@@ -18,11 +18,18 @@ CSV_COLUMNS = ("sample_id", "score", "reason", "label", "p_positive", "loss", "s
                "suggested_label", "suggested_name", "p_suggested")
 
 
-def latest_ranking(session: Session, version_id: int, *, done: bool = True) -> SuspectRanking | None:
+def latest_ranking(session: Session, version_id: int, *, done: bool = True,
+                   split: str | None = None) -> SuspectRanking | None:
+    """The newest ranking of the version (finished unless `done` is False), or the newest that covers
+    `split`: ranking val alone later must not hide an earlier ranking of train."""
     q = select(SuspectRanking).where(SuspectRanking.version_id == version_id)
     if done:
         q = q.where(SuspectRanking.status == "done")
-    return session.scalars(q.order_by(SuspectRanking.id.desc())).first()
+    # A version has a handful of rankings; `splits` lives in JSON, so it is checked here, not in SQL.
+    for ranking in session.scalars(q.order_by(SuspectRanking.id.desc())):
+        if split is None or split in ranking.splits:
+            return ranking
+    return None
 
 
 def suspects_csv(session: Session, ranking_id: int, split: str | None,

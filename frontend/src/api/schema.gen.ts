@@ -1348,7 +1348,7 @@ export interface paths {
         };
         /**
          * List Suspects
-         * @description The latest finished ranking, most suspect first (within a split when `split` is given).
+         * @description The latest finished ranking (of `split`, when given), most suspect first.
          */
         get: operations["listSuspects"];
         put?: never;
