@@ -2,11 +2,20 @@
 
     python -m bench.mislabels          (make bench-mislabels)
 
-For each noise variant (uniform: 5% of train flipped at random; class-conditional: the same 5%
-taken mostly from one class), it trains the default CNN on the noisy labels (the "version"), the K
-fold models for out-of-sample probabilities, and reports precision@k, recall@k (k = number flipped)
-and AUROC for every signal, for the combination, and for the plain "sort by training loss" baseline.
-The population-map signal needs a map and is left out here. Last line: `auroc=<combination, uniform>`.
+For each noise variant it trains the default CNN on the noisy labels (the "version"), the K fold models
+for out-of-sample probabilities, and reports precision@k, recall@k (k = number flipped) and AUROC for
+every signal, for combinations of them, for the default score, and for the plain "sort by training
+loss" baseline. Variants:
+- uniform: 5% of train flipped at random;
+- class-conditional: the same 5%, 80% of it from the positive class;
+- instance: instance-dependent noise, closer to human errors: the flip probability rises with a strong
+  model's uncertainty about the review (a TF-IDF model's cross-validated probability of the TRUE label),
+  so the flipped reviews are the ambiguous ones;
+- multiclass: IMDB's ratings bucketed into 4 classes (1-2, 3-4, 7-8, 9-10), 5% moved to a random other
+  class (the suggested label is scored too).
+The map signal (neighbourhood disagreement) is computed as production computes it: the version's pooled
+activations, reduced to the latent space, its k nearest neighbours, the share with another label.
+Last two lines: `auroc=<default score, uniform>` then `auroc_instance=<default score, instance>`.
 
 It works in memory with the pipeline's own stages (tokenizer, token arrays, batching, training,
 evaluation, the fold plan and fold models of worker/mislabels), so it measures exactly what the
@@ -15,7 +24,7 @@ suspects job computes, without a database.
 Environment: LENSBOARD_BENCH_PER_CLASS (train reviews per class; default all 12,500),
 LENSBOARD_BENCH_EPOCHS (3), LENSBOARD_BENCH_FOLDS (5), LENSBOARD_BENCH_NOISE (0.05),
 LENSBOARD_BENCH_SET (hyperparameter overrides, "key=value,key=value"; default: the default CNN),
-LENSBOARD_BENCH_VARIANTS (comma list, default "uniform,class-conditional"),
+LENSBOARD_BENCH_VARIANTS (comma list, default "uniform,class-conditional,instance,multiclass"),
 LENSBOARD_IMDB_ARCHIVE (the shared labeled archive), LENSBOARD_TORCH_THREADS,
 LENSBOARD_BENCH_SIGNALS_OUT (a path: save every per-sample signal there, one .npz per variant),
 LENSBOARD_BENCH_SIGNALS_IN (a path saved by an earlier run: take the version's and the fold models'
@@ -40,9 +49,11 @@ from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.data.imdb import iter_reviews
 from backend.core.db.models import ModelVersion
 from backend.core.specs.architectures import CnnParams
+from backend.core.specs.maps import MapParams
 from backend.core.text import token_store
 from backend.core.text.tokenizer import TextTokenizer
 from worker.mislabels import reference
+from worker.mislabels.combine import rank_average
 from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold
 from worker.mislabels.metrics import auroc, precision_recall_at_k
 from worker.mislabels.ranking import SplitInput, rank_split
@@ -53,6 +64,9 @@ from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.data import TrainingData
 from worker.pipeline.device import pick_device
 from worker.pipeline.evaluate import evaluate
+from worker.pipeline.latent import build_latent_space, extract_pooled
+from worker.pipeline.neighbors import knn_graph, neighborhood_disagreement
+from worker.pipeline.population_map import GRAPH_K
 from worker.pipeline.seeding import seed_everything
 from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train_one_epoch
 
@@ -67,7 +81,11 @@ SEED = 0
 # "uniform" alone halves the run; the target is on uniform flips.
 SIGNALS_OUT = os.environ.get("LENSBOARD_BENCH_SIGNALS_OUT", "")
 SIGNALS_IN = os.environ.get("LENSBOARD_BENCH_SIGNALS_IN", "")
-VARIANTS = [v for v in os.environ.get("LENSBOARD_BENCH_VARIANTS", "uniform,class-conditional").split(",") if v]
+VARIANTS = [v for v in os.environ.get("LENSBOARD_BENCH_VARIANTS",
+                                      "uniform,class-conditional,instance,multiclass").split(",") if v]
+# IMDB ratings (1-4 negative, 7-10 positive) bucketed into four classes for the multi-class run.
+BUCKETS = {1: 0, 2: 0, 3: 1, 4: 1, 7: 2, 8: 2, 9: 3, 10: 3}
+BUCKET_NAMES = ["1-2", "3-4", "7-8", "9-10"]
 VOCAB, MAX_LEN = 20_000, 400
 
 
@@ -75,8 +93,9 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64], list[str]]:
-    """IMDB train (optionally a seeded per-class subset) as TrainingData with its TRUE labels, and its texts."""
+def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:
+    """IMDB train (optionally a seeded per-class subset) as TrainingData with its TRUE labels, its texts and
+    the reviewers' ratings."""
     reviews = [r for r in iter_reviews(ARCHIVE) if r.split == "train"]
     if PER_CLASS is not None:
         rng = random.Random(SEED)
@@ -91,22 +110,50 @@ def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64
     data = TrainingData(arrays=arrays, sample_ids=np.arange(n, dtype=np.int64), labels=labels,
                         splits=np.array(["train"] * n), train_rows=np.arange(n, dtype=np.int64),
                         train_labels=labels, vocab=vocabulary(tok), num_classes=2)
-    return data, labels, texts
+    return data, labels, texts, np.array([r.score for r in reviews], dtype=np.int64)
 
 
-def plant_noise(labels: npt.NDArray[np.int64], variant: str, rate: float, seed: int) -> npt.NDArray[np.bool_]:
-    """Which rows to flip. Uniform: `rate` of all rows. Class-conditional: the same count, 80% of it
-    from the positive class (positives read as negative far more often than the reverse)."""
+def plant_noise(labels: npt.NDArray[np.int64], variant: str, rate: float, seed: int,
+                uncertainty: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
+    """Which rows to flip. Uniform (and multiclass): `rate` of all rows. Class-conditional: the same count,
+    80% of it from the positive class (positives read as negative far more often than the reverse).
+    Instance: the same count, drawn with probability proportional to the squared uncertainty of a strong
+    model, so the flips are the reviews a human would most likely get wrong."""
     rng = np.random.default_rng(seed)
     k = round(rate * len(labels))
     flip = np.zeros(len(labels), dtype=bool)
-    if variant == "uniform":
+    if variant in ("uniform", "multiclass"):
         flip[rng.choice(len(labels), size=k, replace=False)] = True
+    elif variant == "instance":
+        assert uncertainty is not None
+        w = np.asarray(uncertainty, dtype=np.float64) ** 2 + 1e-6
+        flip[rng.choice(len(labels), size=k, replace=False, p=w / w.sum())] = True
     else:
         k_pos = round(0.8 * k)
         flip[rng.choice(np.flatnonzero(labels == 1), size=k_pos, replace=False)] = True
         flip[rng.choice(np.flatnonzero(labels == 0), size=k - k_pos, replace=False)] = True
     return flip
+
+
+def flipped_labels(truth: npt.NDArray[np.int64], flip: npt.NDArray[np.bool_], num_classes: int,
+                   seed: int) -> npt.NDArray[np.int64]:
+    """Each flipped row moved to another class (the other one for two, a random other one beyond)."""
+    rng = np.random.default_rng(seed)
+    shift = rng.integers(1, num_classes, size=len(truth)) if num_classes > 2 else np.ones(len(truth), np.int64)
+    return np.where(flip, (truth + shift) % num_classes, truth).astype(np.int64)
+
+
+def strong_model_uncertainty(texts: list[str], truth: npt.NDArray[np.int64], folds: int
+                             ) -> npt.NDArray[np.float64]:
+    """1 - |2 p(true label) - 1| from the reference model, cross-validated on the TRUE labels."""
+    rows = np.arange(len(truth))
+    fold = rows % folds
+    p = np.zeros(len(truth))
+    for f in range(folds):
+        held, kept = rows[fold == f], rows[fold != f]
+        probs = reference.predict_rows(texts, kept, truth, held, 2)
+        p[held] = probs[np.arange(len(held)), truth[held]]
+    return 1.0 - np.abs(2 * p - 1)
 
 
 @dataclass(frozen=True)
@@ -118,11 +165,13 @@ class Outcome:
 
 
 def train_version(version: ModelVersion, data: TrainingData, device: torch.device,
-                  ) -> tuple[list[npt.NDArray[np.float32]], npt.NDArray[np.float32]]:
-    """Train on all (noisy) train rows like a version does; (probs after each epoch, final losses)."""
+                  ) -> tuple[list[npt.NDArray[np.float32]], npt.NDArray[np.float32], npt.NDArray[np.float64]]:
+    """Train on all (noisy) train rows like a version does; (probs after each epoch, final losses, the map's
+    neighbourhood disagreement on the final model's latent space)."""
     params = CnnParams(**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
-    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, 2, vocab=data.vocab)
+    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
+                        vocab=data.vocab)
     model.to(device)
     optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
     rows = data.train_rows
@@ -137,18 +186,31 @@ def train_version(version: ModelVersion, data: TrainingData, device: torch.devic
         probs.append(ev.probs)
         loss = ev.loss
         log(f"  version epoch {epoch}: train loss {stats.loss:.3f}, {time.perf_counter() - t:.0f}s")
-    return probs, loss
+    return probs, loss, map_disagreement(model, data, device)
 
 
-def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], texts: list[str],
-                device: torch.device) -> list[Outcome]:
-    flip = plant_noise(truth, variant, NOISE, SEED + 1)
-    noisy = np.where(flip, 1 - truth, truth)
-    data = replace(data, labels=noisy, train_labels=noisy)
+def map_disagreement(model: torch.nn.Module, data: TrainingData, device: torch.device) -> npt.NDArray[np.float64]:
+    """The population map's signal, with the map's own stages and defaults (worker/pipeline)."""
+    params = MapParams()
+    pooled = extract_pooled(model, data.arrays, data.train_rows, params.batch_size, device)  # type: ignore[arg-type]
+    latent = build_latent_space(pooled, params.dims_per_layer, params.seed)
+    graph = knn_graph(latent.vectors, max(GRAPH_K, params.n_neighbors), params.metric, params.seed)
+    return neighborhood_disagreement(graph, data.train_labels).astype(np.float64)
+
+
+def run_variant(variant: str, data: TrainingData, truth2: npt.NDArray[np.int64], texts: list[str],
+                scores: npt.NDArray[np.int64], device: torch.device) -> list[Outcome]:
+    multi = variant == "multiclass"
+    c = len(BUCKET_NAMES) if multi else 2
+    truth = np.array([BUCKETS[int(x)] for x in scores], dtype=np.int64) if multi else truth2
+    uncertainty = strong_model_uncertainty(texts, truth, FOLDS) if variant == "instance" else None
+    flip = plant_noise(truth, variant, NOISE, SEED + 1, uncertainty)
+    noisy = flipped_labels(truth, flip, c, SEED + 2)
+    data = replace(data, labels=noisy, train_labels=noisy, num_classes=c)
     version = ModelVersion(id=0, architecture="cnn", hyperparameters=CnnParams(**OVERRIDES).model_dump(),
                            seed=SEED, data_fixes={})
     k = int(flip.sum())
-    log(f"{variant}: {len(truth)} train reviews, {k} flipped ({flip[truth == 1].sum()} pos→neg)")
+    log(f"{variant}: {len(truth)} train reviews, {c} classes, {k} flipped")
     plan = make_plan(data, FOLDS, version.seed)
 
     t0 = time.perf_counter()
@@ -157,10 +219,11 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], 
         if not np.array_equal(saved["flip"], flip):
             raise SystemExit(f"{SIGNALS_IN}: saved with other flips (another seed, noise rate or subset)")
         by_epoch, final_loss, oos = list(saved["by_epoch"]), saved["final_loss"], saved["oos"]
+        neigh = saved["neighbourhood"]
         log("  the version and its fold models: read from the saved run (LENSBOARD_BENCH_SIGNALS_IN)")
     else:
-        by_epoch, final_loss = train_version(version, data, device)
-        oos = np.zeros((len(truth), 2), dtype=np.float32)
+        by_epoch, final_loss, neigh = train_version(version, data, device)
+        oos = np.zeros((len(truth), c), dtype=np.float32)
         for f in range(FOLDS):
             t = time.perf_counter()
             oos[plan.held_out(f)] = predict_fold(version, data, plan, f, EPOCHS, device)
@@ -169,20 +232,26 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], 
     for f in range(FOLDS):
         t = time.perf_counter()
         ref[plan.held_out(f)] = reference.predict_rows(texts, fold_training_rows(plan, data, f), data.train_labels,
-                                                       plan.held_out(f), 2)
+                                                       plan.held_out(f), c)
         log(f"  reference model, fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
     log(f"  trained in {time.perf_counter() - t0:.0f}s; out-of-sample accuracy vs true labels: fold models "
         f"{(oos.argmax(1) == truth).mean():.3f}, reference {(ref.argmax(1) == truth).mean():.3f}, both "
         f"{((oos + ref).argmax(1) == truth).mean():.3f}")
 
-    # The product's own ranking of the train split (what the suspects job stores), no map.
-    ranked = rank_split(SplitInput(sample_ids=np.arange(len(truth), dtype=np.int64), labels=noisy, oos_probs=oos,
-                                   classes=["negative", "positive"], probs_by_epoch=np.stack(by_epoch),
-                                   reference_probs=ref))
+    # The product's own ranking of the train split (what the suspects job stores), map signal included.
+    inp = SplitInput(sample_ids=np.arange(len(truth), dtype=np.int64), labels=noisy, oos_probs=oos,
+                     classes=BUCKET_NAMES if multi else ["negative", "positive"], probs_by_epoch=np.stack(by_epoch),
+                     reference_probs=ref, neighbour_disagreement=neigh)
+    ranked = rank_split(inp)
     cl_version, _ = confident_learning(noisy, oos)
     cl_reference, _ = confident_learning(noisy, ref)
     dynamics, cl_both = ranked.signals["dynamics"], ranked.signals["confident_learning"]
     assert dynamics is not None and cl_both is not None
+    parts = {"confident_learning": cl_both, "dynamics": dynamics, "neighbourhood": neigh}
+
+    def combo(**w: float) -> npt.NDArray[np.float64]:
+        return rank_average({k: v for k, v in parts.items() if k in w}, w)[0]
+
     signals = {
         "loss (baseline)": final_loss.astype(np.float64),
         "CL, version's folds": cl_version,
@@ -190,21 +259,30 @@ def run_variant(variant: str, data: TrainingData, truth: npt.NDArray[np.int64], 
         "CL, both models": cl_both,
         "cleanlab issues (0/1)": ranked.label_issue.astype(np.float64),
         "dynamics (AUM)": dynamics,
-        "combination (default)": ranked.score,
+        "neighbourhood (map)": neigh,
+        "CL + AUM 2:1": combo(confident_learning=2, dynamics=1),
+        "CL + map 2:1": combo(confident_learning=2, neighbourhood=1),
+        "CL + AUM + map 2:1:1": combo(confident_learning=2, dynamics=1, neighbourhood=1),
+        "default score": ranked.score,
     }
     if SIGNALS_OUT:
         # Every signal per sample, with the planted flips: new combinations can be scored from this file in
         # seconds instead of another hour and a half of training (LENSBOARD_BENCH_SIGNALS_IN).
         np.savez_compressed(Path(SIGNALS_OUT).with_suffix(f".{variant}.npz"), flip=flip, noisy=noisy, oos=oos,
-                            reference=ref, by_epoch=np.stack(by_epoch),
+                            reference=ref, by_epoch=np.stack(by_epoch), neighbourhood=neigh,
                             final_loss=final_loss, cl=cl_both, aum=dynamics)
     out = []
-    for name, s in signals.items():
-        p, r = precision_recall_at_k(s, flip, k)
-        out.append(Outcome(name, p, r, auroc(s, flip)))
+    for name, sig in signals.items():
+        p, r = precision_recall_at_k(sig, flip, k)
+        out.append(Outcome(name, p, r, auroc(sig, flip)))
     log(f"  {'signal':<28} {'p@k':>6} {'r@k':>6} {'AUROC':>7}")
     for o in out:
         log(f"  {o.name:<28} {o.precision:6.3f} {o.recall:6.3f} {o.auroc:7.4f}")
+    top = ranked.order[:k]
+    found = top[flip[top]]
+    if len(found):
+        log(f"  suggested label = true label for {(ranked.suggested[found] == truth[found]).mean():.3f} of the "
+            f"{len(found)} flips in the top {k}")
     return out
 
 
@@ -216,15 +294,22 @@ def main() -> int:
     log(f"mislabels bench: device {device}, epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, "
         f"per class {PER_CLASS or 'all'}")
     with tempfile.TemporaryDirectory() as tmp:
-        data, truth, texts = load_train(LocalArtifactStore(tmp))
-        results = {v: run_variant(v, data, truth, texts, device) for v in VARIANTS}
-    combo = {v: next(o for o in rs if o.name.startswith("combination")) for v, rs in results.items()}
-    base = {v: next(o for o in rs if o.name.startswith("loss")) for v, rs in results.items()}
-    for v in results:
-        verdict = "beats" if combo[v].auroc > base[v].auroc else "does NOT beat"
-        log(f"{v}: combination AUROC {combo[v].auroc:.4f} {verdict} the loss ranking ({base[v].auroc:.4f})")
-    first = "uniform" if "uniform" in combo else VARIANTS[0]
-    log(f"auroc={combo[first].auroc:.4f}")
+        data, truth, texts, scores = load_train(LocalArtifactStore(tmp))
+        results = {v: run_variant(v, data, truth, texts, scores, device) for v in VARIANTS}
+    default = {v: next(o for o in rs if o.name == "default score") for v, rs in results.items()}
+    log("")
+    log(f"{'AUROC / p@k':<28} " + " ".join(f"{v:>19}" for v in results))
+    for name in (o.name for o in next(iter(results.values()))):
+        row = [next(o for o in results[v] if o.name == name) for v in results]
+        log(f"{name:<28} " + " ".join(f"{o.auroc:10.4f} / {o.precision:5.3f}" for o in row))
+    for v, rs in results.items():
+        best = max((o for o in rs if o.name != "default score"), key=lambda o: o.auroc)
+        verdict = "not worse than" if default[v].auroc >= best.auroc - 1e-9 else "WORSE than"
+        log(f"{v}: default AUROC {default[v].auroc:.4f} is {verdict} the best other signal "
+            f"({best.name}, {best.auroc:.4f})")
+    nan = float("nan")
+    log(f"auroc={default['uniform'].auroc if 'uniform' in default else nan:.4f}")
+    log(f"auroc_instance={default['instance'].auroc if 'instance' in default else nan:.4f}")
     return 0
 
 

@@ -26,8 +26,8 @@ def samples(
     rows = []
     for s in page["items"]:
         r = s.get("result") or {}
-        rows.append([s["id"], s["key"], s["split"], s["label"], s["score"], r.get("loss"), r.get("p_positive"),
-                     r.get("prediction"), r.get("correct"), s["preview"][:80]])
+        rows.append([s["id"], s["key"], s["split"], s.get("label_name") or s["label"], s["score"], r.get("loss"),
+                     r.get("p_positive"), r.get("prediction"), r.get("correct"), s["preview"][:80]])
     epoch_seen = page["items"][0]["result"]["epoch"] if page["items"] and page["items"][0].get("result") else epoch
     title = f"Version {version}, epoch {epoch_seen}: {len(rows)} of {page['total']} samples by {sort} {order}"
     console.print(table(title, ["id", "key", "split", "label", "score", "loss", "p(pos)", "pred", "correct",

@@ -1,65 +1,80 @@
-"""`lensboard suspects VERSION --split SPLIT --out FILE.csv`: a version's mislabel ranking as CSV.
+"""`lensboard suspects rank|export`: start a version's mislabel ranking, and save it as CSV.
 
-Streams `GET /api/versions/{id}/suspects/export` from the server (LENSBOARD_URL) to the file, so
-50k rows never sit in memory. Columns: sample_id,score,reason,label,p_positive,loss; most suspect first.
+Both go through the CLI's one authenticated client (backend/cli/client.py), like every other command:
+a command that builds its own HTTP client forgets the token, which is how `suspects` once answered 401
+while `projects` worked with the same LENSBOARD_TOKEN.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+from backend.cli.client import ApiClient, CliError
+from backend.cli.jobs import follow_job
+from backend.cli.output import console
+from backend.core.vocabulary import SPLITS
+
+app = typer.Typer(help="Mislabel suspects: rank a version's samples by how likely their label is wrong, "
+                       "then export the ranking.", no_args_is_help=True)
 
 
-class SuspectsExportError(Exception):
-    pass
+def parse_splits(raw: str) -> list[str]:
+    """`val,test` -> ["val", "test"]; an unknown or repeated name is an error that names the allowed ones."""
+    names = [s.strip() for s in raw.split(",") if s.strip()]
+    if not names:
+        raise CliError(f"--splits needs at least one of {', '.join(SPLITS)}")
+    unknown = [s for s in names if s not in SPLITS]
+    if unknown:
+        raise CliError(f"--splits: unknown split {unknown[0]!r}; choose from {', '.join(SPLITS)}")
+    if len(set(names)) != len(names):
+        raise CliError("--splits names a split twice")
+    return names
 
 
-def download_suspects(client: httpx.Client, version: int, split: str | None, out: Path) -> int:
-    """Write the CSV atomically (temp file + rename); return the number of sample rows."""
-    params = {"split": split} if split else {}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    lines = 0
-    try:
-        with client.stream("GET", f"/api/versions/{version}/suspects/export", params=params) as r:
-            if r.status_code >= 400:
-                r.read()
-                try:
-                    detail = r.json().get("detail", r.text)
-                except ValueError:
-                    detail = r.text
-                raise SuspectsExportError(f"{detail} (HTTP {r.status_code})")
-            with os.fdopen(fd, "wb") as f:
-                for chunk in r.iter_bytes():
-                    lines += chunk.count(b"\n")
-                    f.write(chunk)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return max(lines - 1, 0)  # minus the header (reasons never contain a newline)
+@app.command()
+def rank(
+    version: Annotated[int, typer.Argument(help="Version id")],
+    splits: Annotated[str, typer.Option(help="Comma-separated splits to rank. Only `train` needs the K fold "
+                                             "models; val and test use the version itself (out of sample)")]
+    = "train,val,test",
+    folds: Annotated[int, typer.Option(min=2, max=20, help="K fold models for the train split")] = 5,
+    epoch: Annotated[int | None, typer.Option(min=1, help="The version's epoch (default: its latest)")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the job until the ranking is stored")] = False,
+) -> None:
+    """Rank a version's samples by how likely their label is wrong (a job)."""
+    chosen = parse_splits(splits)
+    api = ApiClient()
+    body: dict[str, object] = {"splits": chosen, "folds": folds}
+    if epoch is not None:
+        body["epoch"] = epoch
+    job = api.post(f"/versions/{version}/suspects", body)
+    what = ", ".join(chosen) + (f" ({folds} fold models for train)" if "train" in chosen else "")
+    if not wait:
+        console.print(f"Started ranking job {job['id']} for version {version}: {what}. "
+                      f"Follow it with `lensboard jobs`, then `lensboard suspects export {version} --out FILE`.")
+        return
+    done = follow_job(api, job, f"rank suspects of version {version}")
+    result = done.get("result") or {}
+    issues = result.get("label_issues") or {}
+    found = ", ".join(f"{split}: {n}" for split, n in issues.items())
+    console.print(f"Ranked {result.get('samples', '?')} samples of version {version}"
+                  + (f"; likely label issues {found}" if found else "") + ".")
 
 
-def suspects(
+@app.command()
+def export(
     version: Annotated[int, typer.Argument(help="Version id")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write")],
-    split: Annotated[str | None, typer.Option(help="train, val or test (default: all splits)")] = None,
+    split: Annotated[str | None, typer.Option(help="train, val or test (default: every ranked split)")] = None,
 ) -> None:
-    """Export a version's mislabel suspects, most suspect first (rank them first with the API)."""
-    base = (os.environ.get("LENSBOARD_URL") or DEFAULT_URL).rstrip("/")
-    try:
-        with httpx.Client(base_url=base, timeout=120.0) as client:
-            n = download_suspects(client, version, split, out)
-    except httpx.ConnectError as e:
-        raise typer.BadParameter(f"the Lensboard server is not running at {base}") from e
-    except SuspectsExportError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"wrote {n} suspects to {out}")
+    """Save a version's latest ranking as CSV, most suspect first, one row per ranked sample."""
+    if split is not None and split not in SPLITS:
+        raise CliError(f"--split: unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    api = ApiClient(timeout=120.0)
+    path = api.download(f"/versions/{version}/suspects/export", {"split": split}, out)
+    with path.open("rb") as f:
+        rows = max(sum(1 for _ in f) - 1, 0)  # minus the header; reasons never hold a newline
+    console.print(f"wrote {rows} suspects to {path}")

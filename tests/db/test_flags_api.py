@@ -194,3 +194,56 @@ def test_exports_round_trip_and_survive_a_restart(client: TestClient,
     fixed = next(x for x in rows if int(x["sample_id"]) == relabelled)
     assert (fixed["label"], fixed["label_name"], fixed["original_label"]) == ("1", "pos", "0")
     assert fixed["text"] == "synthetic review 0<br />line two é"
+
+
+def test_cleaned_export_does_what_the_user_chose_with_suspected_flags(
+        client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    """Suspected (unreviewed) flags: kept as labelled by default, dropped, or kept with the suggested label
+    (the flag's correction, else the latest ranking's suggestion); the X-Cleaning header says which."""
+    from backend.core.db.models import SuspectRanking, SuspectScore
+
+    a, _ = _setup(session_factory)
+    pid = a.project_id
+    train = a.sample_ids["train"]
+    corrected, suggested, bare, confirmed = train[0], train[2], train[4], train[6]  # all labelled 0 (neg)
+    client.put(f"/api/projects/{pid}/flags/{corrected}", json={"state": "suspected", "corrected_label": 1})
+    client.put(f"/api/projects/{pid}/flags/{suggested}", json={"state": "suspected", "source": "ranking"})
+    client.put(f"/api/projects/{pid}/flags/{bare}", json={"state": "suspected"})
+    client.put(f"/api/projects/{pid}/flags/{confirmed}", json={"state": "confirmed", "corrected_label": 1})
+    with session_factory() as s:
+        from backend.core.db.models import ModelVersion
+
+        v = ModelVersion(project_id=pid, dataset_id=a.dataset_id, name="v", architecture="cnn",
+                         hyperparameters={}, seed=1, status="trained", epochs_done=1, data_fixes={}, graph={})
+        s.add(v)
+        s.flush()
+        ranking = SuspectRanking(version_id=v.id, epoch=1, folds=0, status="done", method={"splits": ["train"]})
+        s.add(ranking)
+        s.flush()
+        s.add(SuspectScore(ranking_id=ranking.id, sample_id=suggested, split="train", label=0, score=0.9,
+                           reason="", p_positive=0.9, loss=2.3, label_issue=True, signals={},
+                           suggested_label=1, p_suggested=0.9))
+        s.commit()
+
+    def export(mode: str | None) -> tuple[dict[int, tuple[str, str]], str]:
+        params = {"format": "csv"} | ({"suspected": mode} if mode else {})
+        r = client.get(f"/api/projects/{pid}/cleaned-dataset", params=params)
+        assert r.status_code == 200, r.text
+        rows = {int(x["sample_id"]): (x["label"], x["original_label"]) for x in csv.DictReader(io.StringIO(r.text))}
+        return rows, r.headers["x-cleaning"]
+
+    total = sum(len(v) for v in a.sample_ids.values())
+    kept, said = export(None)
+    assert len(kept) == total and kept[corrected] == kept[suggested] == kept[bare] == ("0", "0")
+    assert kept[confirmed] == ("1", "0")
+    assert said == ("confirmed flags: 1 relabelled, 0 removed; suspected (unreviewed) flags: 3 kept as labelled")
+
+    dropped, said = export("drop")
+    assert len(dropped) == total - 3 and not {corrected, suggested, bare} & set(dropped)
+    assert said.endswith("3 dropped")
+
+    relabelled, said = export("relabel")
+    assert len(relabelled) == total
+    assert relabelled[corrected] == relabelled[suggested] == ("1", "0") and relabelled[bare] == ("0", "0")
+    assert said.endswith("3 kept, 2 with the suggested label")
+    assert client.get(f"/api/projects/{pid}/cleaned-dataset", params={"suspected": "maybe"}).status_code == 422

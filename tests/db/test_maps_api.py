@@ -193,6 +193,17 @@ def test_points_carry_the_current_flag_states(
     assert client.post(f"/api/projects/{pid}/flags/{ids[7]}/undo").status_code == 200
     assert flags()[7] == 0
 
+    # A browser revalidates every time (no-cache): 304 while the flags stand, the new payload after a change.
+    first = client.get(f"/api/versions/{vid}/maps/1/points")
+    assert "no-cache" in first.headers["cache-control"] and "max-age" not in first.headers["cache-control"]
+    etag = first.headers["etag"]
+    again = client.get(f"/api/versions/{vid}/maps/1/points", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+    assert client.put(f"/api/projects/{pid}/flags/{ids[5]}", json={"state": "suspected"}).status_code in (200, 201)
+    changed = client.get(f"/api/versions/{vid}/maps/1/points", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert pa.ipc.open_stream(changed.content).read_all().column("flag").to_pylist()[5] == 1
+
 
 def test_the_stored_points_table_is_built_in_memory_without_flags(
     client: TestClient, session_factory: sessionmaker[Session], prepared: TrainedVersion

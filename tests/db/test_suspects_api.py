@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.cli.suspects import SuspectsExportError, download_suspects
+from backend.cli.client import ApiClient, ApiError
 from backend.core.artifacts import keys
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.db.models import Job, ModelVersion, SampleResult, SuspectRanking, SuspectScore
@@ -108,7 +108,8 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
         ranking = s.get(SuspectRanking, rid)
         assert job is not None and job.state == "SUCCESS" and job.result["samples"] == 90
         assert ranking is not None and ranking.status == "done"
-        assert set(ranking.method["weights"]["train"]) == {"confident_learning", "dynamics"}
+        assert set(ranking.method["weights"]["train"]) == {"confident_learning"}  # the rest is evidence
+        assert ranking.method["splits"] == ["train", "val", "test"]
         folds = dict(s.execute(select(SuspectScore.sample_id, SuspectScore.fold)
                                .where(SuspectScore.ranking_id == rid)).all())
     assert {folds[i] for i in d.sample_ids["train"]} == {0, 1, 2}
@@ -126,7 +127,8 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
 
     r = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "train"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert r.text.splitlines()[0] == "sample_id,score,reason,label,p_positive,loss"
+    assert r.text.splitlines()[0] == ("sample_id,score,reason,label,p_positive,loss,split,label_name,"
+                                      "suggested_label,suggested_name,p_suggested")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert sorted(int(x["sample_id"]) for x in rows) == sorted(d.sample_ids["train"])  # every train sample
     scores = [float(x["score"]) for x in rows]
@@ -137,12 +139,20 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
     everything = list(csv.DictReader(io.StringIO(client.get(f"/api/versions/{vid}/suspects/export").text)))
     assert len(everything) == 90
 
-    # The CLI's export streams the same file.
+    # Class names and the suggestion (two classes: the other one) ride along.
+    assert all(x["label_name"] == ["neg", "pos"][int(x["label"])] for x in rows)
+    assert all(int(x["suggested_label"]) == 1 - int(x["label"]) for x in rows)
+    assert rows[0]["suggested_name"] == ["neg", "pos"][1 - int(rows[0]["label"])]
+    assert page["items"][0]["label_name"] in ("neg", "pos") and page["items"][0]["flag_source"] == "ranking"
+
+    # The CLI's client streams the same file (the CLI itself is run against a server in
+    # tests/integration/test_cli_matrix.py).
+    api = ApiClient(http=client)
     out = tmp_path / "out" / "suspects.csv"
-    assert download_suspects(client, vid, "train", out) == 60
+    api.download(f"/versions/{vid}/suspects/export", {"split": "train"}, out)
     assert out.read_text() == r.text
-    with pytest.raises(SuspectsExportError, match="404"):
-        download_suspects(client, 999, "train", tmp_path / "missing.csv")
+    with pytest.raises(ApiError, match="404"):
+        api.download("/versions/999/suspects/export", {"split": "train"}, tmp_path / "missing.csv")
     assert not (tmp_path / "missing.csv").exists()
 
 
@@ -169,3 +179,61 @@ def test_start_ranking_validates(client: TestClient, session_factory: sessionmak
     assert job["kind"] == "suspects" and job["params"]["folds"] == 3 and job["params"]["epoch"] == 1
     assert client.post(f"/api/versions/{vid}/suspects", json={}).status_code == 409  # already running
     assert client.post(f"/api/versions/{vid}/suspects", json={"epoch": 2}).status_code in (409, 422)
+
+
+def test_reviewer_decisions_reorder_the_rest(client: TestClient, session_factory: sessionmaker[Session],
+                                             env: dict[str, str]) -> None:
+    """`feedback=true`: once reviewers confirmed and dismissed a few suspects, a model of their decisions on
+    the signals orders the split; before that the stored order stands."""
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    d, vid, rid, parent, flipped = _world(session_factory, store)
+    for f in range(FOLDS):
+        _fold_job(session_factory, d, vid, parent, rid, f, "SUCCESS")
+    assert maybe_finalize(parent, session_factory, store) is True
+    stored = client.get(f"/api/versions/{vid}/suspects", params={"split": "train", "limit": 60}).json()
+    assert client.get(f"/api/versions/{vid}/suspects", params={"feedback": True}).status_code == 422
+
+    confirmed = sorted(flipped)[:3]
+    dismissed = [x["sample_id"] for x in stored["items"] if x["sample_id"] not in flipped][:3]
+    for sid in confirmed:
+        client.put(f"/api/projects/{d.project_id}/flags/{sid}", json={"state": "confirmed", "source": "ranking"})
+    for sid in dismissed[:2]:
+        client.put(f"/api/projects/{d.project_id}/flags/{sid}", json={"state": "dismissed", "source": "ranking"})
+    params = {"split": "train", "limit": 60, "feedback": True}
+    early = client.get(f"/api/versions/{vid}/suspects", params=params).json()
+    assert early["feedback"] is None  # two dismissals: too few to learn from
+    assert [x["sample_id"] for x in early["items"]] == [x["sample_id"] for x in stored["items"]]
+
+    client.put(f"/api/projects/{d.project_id}/flags/{dismissed[2]}", json={"state": "dismissed",
+                                                                          "source": "ranking"})
+    page = client.get(f"/api/versions/{vid}/suspects", params=params).json()
+    assert page["feedback"]["confirmed"] == 3 and page["feedback"]["dismissed"] == 3
+    assert page["feedback"]["weights"]["confident_learning"] > 0  # it is what tells them apart here
+    assert page["total"] == 60 and [x["rank"] for x in page["items"][:3]] == [1, 2, 3]
+    # The planted flips (the fourth one unreviewed) still lead the split.
+    assert {x["sample_id"] for x in page["items"][:4]} == flipped
+
+
+def test_a_later_ranking_of_one_split_leaves_the_others_readable(
+        client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str]) -> None:
+    """Ranking test alone after a full ranking: test pages come from the new one, train from the old one."""
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    d, vid, rid, parent, _ = _world(session_factory, store)
+    for f in range(FOLDS):
+        _fold_job(session_factory, d, vid, parent, rid, f, "SUCCESS")
+    assert maybe_finalize(parent, session_factory, store) is True
+    with session_factory() as s:
+        later = SuspectRanking(version_id=vid, epoch=2, folds=0, status="done", method={"splits": ["test"]})
+        s.add(later)
+        s.flush()
+        for sid in d.sample_ids["test"][:5]:
+            s.add(SuspectScore(ranking_id=later.id, sample_id=sid, split="test", label=d.labels[sid], score=0.5,
+                               reason="", p_positive=0.5, loss=0.7, label_issue=False, signals={}))
+        s.commit()
+        later_id = later.id
+    train = client.get(f"/api/versions/{vid}/suspects", params={"split": "train"}).json()
+    assert train["ranking"]["id"] == rid and train["total"] == 60
+    test = client.get(f"/api/versions/{vid}/suspects", params={"split": "test"}).json()
+    assert test["ranking"]["id"] == later_id and test["ranking"]["splits"] == ["test"] and test["total"] == 5
+    exported = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "train"}).text.splitlines()
+    assert len(exported) == 61

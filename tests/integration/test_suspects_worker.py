@@ -147,3 +147,76 @@ def _loop(client: TestClient, factory: sessionmaker[Session], store: ArtifactSto
     assert all(m["relabelled_in_b"] for m in c["flagged"])
     assert c["changed_total"] == sum(s["changed"] for s in c["splits"])
 
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_three_classes_with_planted_flips_rank_on_a_worker(client: TestClient, tmp_path: Path,
+                                                            embedded_worker: WorkerProcess) -> None:
+    """A synthetic 3-class CSV dataset with labels moved to another class in train and test: the ranking
+    (fold models for train, the version for test) puts the planted flips on top and suggests their true
+    class; names come back as the dataset's class names."""
+    from tests.support.custom_data import synthetic_rows, write_csv, zip_folder
+    from tests.support.polling import wait_for_job
+
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "news"
+    folder.mkdir()
+    truth: dict[str, dict[str, int]] = {}
+    for name, per_class, seed in (("train", 60, 0), ("valid", 15, 1), ("test", 30, 2)):
+        rows = synthetic_rows(per_class, seed)
+        names = sorted({r["label"] for r in rows})
+        planted = set(int(i) for i in rng.choice(len(rows), size=len(rows) // 10, replace=False))
+        for i, row in enumerate(rows):
+            row["text"] = f"{name} row {i}: {row['text']}"  # a unique text finds the row again
+            if i in planted:
+                # Move it to another class: the next one in the list.
+                truth.setdefault(name, {})[row["text"]] = names.index(row["label"])
+                row["label"] = names[(names.index(row["label"]) + 1) % len(names)]
+        write_csv(folder / f"{name}.csv", rows)
+    archive = zip_folder(folder, tmp_path / "news.zip")
+    pid = client.post("/api/projects", json={"name": "news"}).json()["id"]
+    r = client.post(f"/api/projects/{pid}/datasets/upload", files={"file": ("news.zip", archive.read_bytes())},
+                    data={"name": "news", "vocab_size": "500", "max_length": "64"})
+    assert r.status_code == 202, r.text
+    imported = wait_for_job(client, r.json()["id"], embedded_worker)
+    assert imported["state"] == "SUCCESS", imported
+    dataset = client.get(f"/api/datasets/{imported['dataset_id']}").json()
+    classes = dataset["classes"]
+    assert classes == ["politics", "science", "sports"]
+
+    r = client.post(f"/api/projects/{pid}/versions",
+                    json={"dataset_id": dataset["id"], "hyperparameters": SMALL_CNN, "seed": 0})
+    vid = r.json()["id"]
+    job = wait_for_job(client, client.post(f"/api/versions/{vid}/train", json={"epochs": 3}).json()["id"],
+                       embedded_worker)
+    assert job["state"] == "SUCCESS", f"{job}\n{embedded_worker.log()}"
+    rows = client.get(f"/api/versions/{vid}/samples", params={"limit": 5}).json()["items"]
+    assert all(row["label_name"] == classes[row["label"]] for row in rows)
+
+    r = client.post(f"/api/versions/{vid}/suspects", json={"splits": ["train", "test"], "folds": 2})
+    assert r.status_code == 202, r.text
+    done = wait_for_job(client, r.json()["id"], embedded_worker, timeout=900)
+    assert done["state"] == "SUCCESS", f"{done}\n{embedded_worker.log()}"
+
+    for split, source in (("train", "train"), ("test", "test")):
+        planted = truth[source]
+        page = client.get(f"/api/versions/{vid}/suspects", params={"split": split, "limit": 2 * len(planted)})
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert body["ranking"]["splits"] == ["train", "test"] and body["ranking"]["folds"] == 2
+        texts = {s["sample_id"]: client.get(f"/api/samples/{s['sample_id']}").json()["text"]
+                 for s in body["items"]}
+        top = [s for s in body["items"] if texts[s["sample_id"]] in planted]
+        # Cue words make the task easy: most planted flips lie in the top 2k...
+        assert len(top) >= 0.6 * len(planted), (split, len(top), len(planted))
+        # ...and the suggestion is their true class, named.
+        right = [s for s in top if s["suggested_label"] == planted[texts[s["sample_id"]]]]
+        assert len(right) >= 0.8 * len(top), (split, len(right), len(top))
+        assert all(s["label_name"] == classes[s["label"]] and s["suggested_name"] == classes[s["suggested_label"]]
+                   for s in body["items"])
+    # The split that was not ranked is said so, not exported empty.
+    r = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "val"})
+    assert r.status_code == 409 and "no finished suspect ranking of val" in r.json()["detail"]
+    assert "--splits val" in r.json()["detail"]
+    exported = client.get(f"/api/versions/{vid}/suspects/export", params={"split": "test"}).text.splitlines()
+    assert len(exported) == 1 + 90

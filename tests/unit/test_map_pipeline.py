@@ -186,3 +186,31 @@ def test_initialising_from_previous_epoch_keeps_the_map_stable(data: Synthetic) 
     # The median moves in steps of 1/15 on 500 points; the mean breaks its ties.
     assert np.median(kept_initialised) >= np.median(kept_independent)
     assert kept_initialised.mean() > kept_independent.mean(), (kept_initialised.mean(), kept_independent.mean())
+
+
+def test_neighbourhood_disagreement_compares_the_versions_train_labels(model: TextClassifier,
+                                                                       data: Synthetic) -> None:
+    """A relabelled train sample is judged by its new label, as the suspect ranking judges it; val and test
+    keep their stored labels (relabels never touch them)."""
+    from dataclasses import replace
+
+    from backend.core.db.models import ModelVersion
+    from worker.tasks.maps import version_train_labels
+
+    pop = population(model, data)
+    splits = np.zeros(len(pop), dtype=np.uint8)  # all train (code 0) but the last 50: test
+    splits[-50:] = 2
+    pop = replace(pop, splits=splits)
+    moved = [int(pop.sample_ids[3]), int(pop.sample_ids[len(pop) - 1])]  # a train sample and a test sample
+    version = ModelVersion(data_fixes={"relabel": {str(s): 1 - int(pop.labels[i])
+                                                   for s, i in zip(moved, (3, len(pop) - 1), strict=True)}})
+    labels = version_train_labels(version, pop, 2)
+    assert labels[3] == 1 - pop.labels[3] and labels[-1] == pop.labels[-1]
+    assert (np.delete(labels, 3) == np.delete(pop.labels, 3)).all()
+
+    params = MapParams(dims_per_layer=8, n_epochs=30, trust_sample=100)
+    stored = compute_map(model, data.arrays, pop, params)
+    fixed = compute_map(model, data.arrays, pop, params, train_labels=labels)
+    graph = stored.graph
+    np.testing.assert_allclose(fixed.disagreement, neighborhood_disagreement(graph, labels))
+    assert fixed.disagreement[3] != stored.disagreement[3]

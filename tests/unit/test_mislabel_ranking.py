@@ -80,10 +80,11 @@ def test_planted_flips_rank_at_the_top() -> None:
     top = ranked.order[: 2 * k]
     assert flipped[top].sum() >= 0.7 * k, "most planted flips must be in the top 2 x flipped"
     assert auroc(ranked.score, flipped) > 0.9
-    # The ensemble is at least as good as confident learning alone on this simulation.
+    # The default ranks by confident learning; the dynamics are evidence (stored and in the reason), not
+    # part of the score: the default can never be worse than its strongest signal.
     cl_only = ranked.signals["confident_learning"]
-    assert cl_only is not None and auroc(ranked.score, flipped) > auroc(cl_only, flipped)
-    assert set(ranked.weights) == {"confident_learning", "dynamics"}  # no map: the neighbourhood drops out
+    assert cl_only is not None and auroc(ranked.score, flipped) == pytest.approx(auroc(cl_only, flipped))
+    assert set(ranked.weights) == {"confident_learning"} and ranked.signals["dynamics"] is not None
     first = int(ranked.order[0])
     assert "out-of-sample" in ranked.reasons[first] and "during training" in ranked.reasons[first]
     assert ranked.loss[first] == pytest.approx(-np.log(inp.oos_probs[first, inp.labels[first]]))
@@ -103,12 +104,35 @@ def test_cleanlab_signal_and_dynamics() -> None:
     assert dyn.suspicion[0] > dyn.suspicion[1]
 
 
-def test_neighbourhood_signal_is_optional_and_counts_when_given() -> None:
+def test_neighbourhood_signal_is_optional_evidence_by_default_and_counts_when_weighted() -> None:
     inp, flipped = _simulated(1000, 0.05, seed=2)
     rng = np.random.default_rng(5)
     disagreement = np.clip(np.where(flipped, 0.8, 0.2) + rng.normal(0, 0.1, 1000), 0, 1)
     with_map = rank_split(SplitInput(**{**inp.__dict__, "neighbour_disagreement": disagreement}))
-    assert "neighbourhood" in with_map.weights and "latent neighbours" in with_map.reasons[0]
-    assert auroc(with_map.score, flipped) >= auroc(rank_split(inp).score, flipped)
+    assert "neighbourhood" not in with_map.weights and "latent neighbours" in with_map.reasons[0]
+    assert with_map.signals["neighbourhood"] is not None
+    np.testing.assert_allclose(with_map.score, rank_split(inp).score)
+    weighted = rank_split(SplitInput(**{**inp.__dict__, "neighbour_disagreement": disagreement}),
+                          {"confident_learning": 2.0, "neighbourhood": 1.0})
+    assert "neighbourhood" in weighted.weights
+    assert auroc(weighted.score, flipped) >= auroc(rank_split(inp).score, flipped)
     with pytest.raises(ValueError):
         rank_split(SplitInput(**{**inp.__dict__, "neighbour_disagreement": disagreement[:10]}))
+
+
+def test_multi_class_suggests_the_most_likely_other_class() -> None:
+    """Confident learning on all classes' probabilities: a sample labelled 0 that the models give to class 2
+    ranks first, and its suggestion is class 2 (not merely "not 0")."""
+    rng = np.random.default_rng(3)
+    n, c = 300, 4
+    labels = rng.integers(0, c, size=n)
+    probs = np.full((n, c), 0.05)
+    probs[np.arange(n), labels] = 0.85
+    probs[0] = [0.05, 0.1, 0.8, 0.05]
+    labels[0] = 0
+    ranked = rank_split(SplitInput(sample_ids=np.arange(n), labels=labels, oos_probs=probs,
+                                   classes=["a", "b", "c", "d"]))
+    assert int(ranked.order[0]) == 0
+    assert ranked.suggested[0] == 2 and ranked.p_suggested[0] == pytest.approx(0.8)
+    assert "labelled a but the out-of-sample model says c" in ranked.reasons[0]
+    assert all(ranked.suggested[i] != labels[i] for i in range(n))

@@ -57,7 +57,7 @@ def run_parent(job_id: int, factory: sessionmaker[Session] | None = None,
         except Exception:
             mark_ranking_failed(factory, ranking_id)
             raise
-        ctx.progress(0.0, f"{folds} fold models queued", folds=folds)
+        ctx.progress(0.0, f"{folds} fold models queued" if folds else "ranking", folds=folds)
         _release(ctx)
     maybe_finalize(job_id, factory, store)
 
@@ -69,6 +69,8 @@ def _start_folds(ctx: JobContext, store: ArtifactStore) -> int:
         version = s.get(ModelVersion, parent.version_id)
         ranking = s.get(SuspectRanking, parent.params["ranking_id"])
         assert version is not None and ranking is not None
+        if ranking.folds == 0:  # train not asked for: no fold models, the parent ranks at once
+            return 0
         existing = {int(j.params["fold"]) for j in fold_jobs(s, parent)}
         if not existing:
             _write_plan(s, store, version, ranking)
@@ -156,7 +158,8 @@ def maybe_finalize(parent_id: int, factory: sessionmaker[Session] | None = None,
         folds = int(parent.params["folds"])
         done = sum(j.state == JobState.SUCCESS for j in fold_jobs(s, parent))
         s.execute(update(Job).where(Job.id == parent_id, Job.worker.is_(None))
-                  .values(progress=0.9 * done / folds, message=f"{done} of {folds} fold models done"))
+                  .values(progress=0.9 * done / folds if folds else 0.0,
+                          message=f"{done} of {folds} fold models done" if folds else "ranking"))
         s.commit()
     if done < folds:
         return False

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from backend.core.class_names import class_name
 from worker.mislabels.combine import rank_average
 from worker.mislabels.signals import (
     Dynamics,
@@ -39,6 +40,8 @@ class Ranked:
     p_positive: FloatArray
     loss: FloatArray
     label_issue: npt.NDArray[np.bool_]
+    suggested: npt.NDArray[np.int64]  # the most likely class other than the label
+    p_suggested: FloatArray  # its out-of-sample probability (the two models' mean where both ran)
     signals: dict[str, FloatArray | None]
     weights: dict[str, float]
     fold: npt.NDArray[np.int64] | None = None
@@ -73,14 +76,26 @@ def rank_split(inp: SplitInput, weights: Mapping[str, float] | None = None) -> R
     # p_positive and loss are the version's own out-of-sample view (its fold model, or itself off train).
     p_label = np.clip(probs[np.arange(n), labels], 1e-12, 1.0)
     p_positive = probs[:, 1] if probs.shape[1] > 1 else probs[:, 0]
+    suggested, p_suggested = most_likely_other(judged, labels)
     reasons = [_reason(i, labels, probs, ref, issues, dyn, neigh, inp.classes) for i in range(n)]
     return Ranked(sample_ids=np.asarray(inp.sample_ids, dtype=np.int64), labels=labels, score=score,
                   reasons=reasons, p_positive=p_positive, loss=-np.log(p_label), label_issue=issues,
-                  signals=signals, weights=used, fold=inp.fold, dynamics=dyn)
+                  suggested=suggested, p_suggested=p_suggested, signals=signals, weights=used, fold=inp.fold,
+                  dynamics=dyn)
+
+
+def most_likely_other(probs: npt.NDArray[np.floating], labels: npt.NDArray[np.int64],
+                      ) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """(the most probable class other than each row's label, its probability): the class a reviewer would
+    relabel to. With two classes it is simply the other one."""
+    others = np.asarray(probs, dtype=np.float64).copy()
+    others[np.arange(len(labels)), labels] = -np.inf
+    suggested = others.argmax(axis=1).astype(np.int64)
+    return suggested, others[np.arange(len(labels)), suggested]
 
 
 def _name(classes: Sequence[str], c: int) -> str:
-    return classes[c] if c < len(classes) else str(c)
+    return class_name(classes, c)
 
 
 def _reason(i: int, labels: npt.NDArray[np.int64], probs: FloatArray, ref: FloatArray | None,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from backend.core.artifacts import keys
 from backend.core.artifacts.keys import fold_key, reference_key
 from backend.core.artifacts.store import ArtifactStore
+from backend.core.class_probabilities import load_class_probabilities
 from backend.core.db.base import utcnow
 from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.core.vocabulary import SPLITS, Split
@@ -70,70 +71,81 @@ def neighbour_disagreement(store: ArtifactStore, version_id: int, epoch: int,
 
 def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
                   ranking: SuspectRanking) -> dict[str, SplitInput]:
-    """Out-of-sample probabilities for every sample (fold models for train, the version at the
-    ranking's epoch for val/test), the version's per-epoch probabilities, the map's disagreement."""
+    """Out-of-sample probabilities of every class for every sample of the ranked splits (fold models for
+    train, the version at the ranking's epoch for val/test), the version's per-epoch probabilities, and
+    the map's disagreement."""
     dataset = session.get(Dataset, version.dataset_id)
     assert dataset is not None
-    classes = dataset.classes or ["0", "1"]
-    if len(classes) != 2:
-        # Stored per-sample results carry p(positive) only, which fixes the binary case.
-        raise ValueError(f"suspect ranking supports 2 classes; dataset {dataset.id} has {len(classes)}")
+    classes = list(dataset.classes) or ["0", "1"]
+    c = len(classes)
     rows = session.execute(select(Sample.index, Sample.id, Sample.split, Sample.label)
                            .where(Sample.dataset_id == dataset.id).order_by(Sample.index)).all()
     n = len(rows)
     sample_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
     splits = np.array([r[2] for r in rows])
-    labels = np.fromiter((r[3] for r in rows), dtype=np.int64, count=n)
+    stored_labels = np.fromiter((r[3] for r in rows), dtype=np.int64, count=n)
+    # Scored against the labels the version trains on (relabels applied), as the fold models were.
+    train_rows, train_labels = apply_data_fixes(version.data_fixes or {}, sample_ids, stored_labels, splits, c)
+    labels = np.asarray(train_labels, dtype=np.int64).copy()
+    wanted = np.isin(splits, ranking.splits)
 
-    stored_labels = labels.copy()
-    plan = load_plan(store, version.id, ranking.id)
-    labels[plan.train_index] = plan.labels
-    probs = np.full((n, 2), np.nan)
-    ref: npt.NDArray[np.float64] | None = np.full((n, 2), np.nan)
+    probs = np.full((n, c), np.nan)
+    ref: npt.NDArray[np.float64] | None = np.full((n, c), np.nan)
     fold_of = np.full(n, -1, dtype=np.int64)
-    for f in range(ranking.folds):
-        held = plan.held_out(f)
-        p = store.get_array(fold_key(version.id, ranking.id, f))
-        if p.shape != (len(held), 2):
-            raise ValueError(f"fold {f} predicted {p.shape[0]} rows, expected {len(held)}")
-        probs[held] = p
-        fold_of[held] = f
-        if ref is not None:
-            try:
-                ref[held] = store.get_array(reference_key(version.id, ranking.id, f))
-            except KeyError:  # a fold stored before the reference model existed: rank without it
-                ref = None
+    if ranking.folds:
+        plan = load_plan(store, version.id, ranking.id)
+        labels[plan.train_index] = plan.labels
+        for f in range(ranking.folds):
+            held = plan.held_out(f)
+            p = store.get_array(fold_key(version.id, ranking.id, f))
+            if p.shape != (len(held), c):
+                raise ValueError(f"fold {f} predicted {p.shape}, expected ({len(held)}, {c})")
+            probs[held] = p
+            fold_of[held] = f
+            if ref is not None:
+                try:
+                    ref[held] = store.get_array(reference_key(version.id, ranking.id, f))
+                except KeyError:  # a fold stored before the reference model existed: rank without it
+                    ref = None
 
-    by_epoch = _p_positive_by_epoch(session, version.id, ranking.epoch, sample_ids)
-    held_out = splits != Split.TRAIN
-    probs[held_out] = np.stack([1 - by_epoch[-1][held_out], by_epoch[-1][held_out]], axis=1)
-    if np.isnan(probs[splits == Split.TRAIN]).any():
-        raise ValueError("some train samples have no out-of-sample prediction (fold outputs incomplete)")
+    by_epoch = _probs_by_epoch(session, store, version.id, ranking.epoch, sample_ids, c)  # (E, N, C)
+    held_out = (splits != Split.TRAIN) & wanted
+    probs[held_out] = by_epoch[-1][held_out]
+    if np.isnan(probs[wanted]).any():
+        raise ValueError("some samples have no out-of-sample prediction (fold outputs incomplete)")
     if ref is not None and held_out.any():
         # val and test: the reference fitted on everything the version trains on, as the version is.
-        train_rows, train_labels = apply_data_fixes(version.data_fixes or {}, sample_ids, stored_labels, splits,
-                                                    len(classes))
         ref[held_out] = reference.predict_rows(reference.dataset_texts(session, dataset.id), train_rows,
-                                               train_labels, np.flatnonzero(held_out), len(classes))
-    dyn = np.stack([np.stack([1 - p, p], axis=1) for p in by_epoch])  # (E, N, 2)
+                                               train_labels, np.flatnonzero(held_out), c)
     neigh = neighbour_disagreement(store, version.id, ranking.epoch, n)
     out: dict[str, SplitInput] = {}
     for split in SPLITS:
-        m = splits == split
+        m = (splits == split) & wanted
         if not m.any():
             continue
         out[split] = SplitInput(
             sample_ids=sample_ids[m], labels=labels[m], oos_probs=probs[m], classes=classes,
             reference_probs=ref[m] if ref is not None else None,
-            probs_by_epoch=dyn[:, m], neighbour_disagreement=neigh[m] if neigh is not None else None,
+            probs_by_epoch=by_epoch[:, m], neighbour_disagreement=neigh[m] if neigh is not None else None,
             fold=fold_of[m] if split == Split.TRAIN else None)
     return out
 
 
-def _p_positive_by_epoch(session: Session, version_id: int, last_epoch: int,
-                         sample_ids: npt.NDArray[np.int64]) -> list[npt.NDArray[np.float64]]:
+def _probs_by_epoch(session: Session, store: ArtifactStore, version_id: int, last_epoch: int,
+                    sample_ids: npt.NDArray[np.int64], num_classes: int) -> npt.NDArray[np.float64]:
+    """(E, N, C): every class's probability of every sample after each epoch. Two classes come from the
+    result rows' p(class 1); three or more from the epoch's class-probability artifact."""
+    if num_classes > 2:
+        out = []
+        for epoch in range(1, last_epoch + 1):
+            p = load_class_probabilities(store, version_id, epoch)
+            if p is None or p.shape != (len(sample_ids), num_classes):
+                raise ValueError(f"version {version_id} kept no per-class probabilities at epoch {epoch}; "
+                                 "retrain it to rank its samples")
+            out.append(np.asarray(p, dtype=np.float64))
+        return np.stack(out)
     position = {int(s): i for i, s in enumerate(sample_ids)}
-    out = []
+    p1 = []
     for epoch in range(1, last_epoch + 1):
         p = np.full(len(sample_ids), np.nan)
         for sid, pp in session.execute(select(SampleResult.sample_id, SampleResult.p_positive).where(
@@ -141,8 +153,8 @@ def _p_positive_by_epoch(session: Session, version_id: int, last_epoch: int,
             p[position[sid]] = pp
         if np.isnan(p).any():
             raise ValueError(f"version {version_id} has no results for some samples at epoch {epoch}")
-        out.append(p)
-    return out
+        p1.append(p)
+    return np.stack([np.stack([1 - p, p], axis=1) for p in p1])
 
 
 def rank_all(inputs: dict[str, SplitInput], weights: dict[str, float] | None = None) -> dict[str, Ranked]:
@@ -161,12 +173,15 @@ def write_ranking(session: Session, ranking: SuspectRanking, ranked: dict[str, R
                 "p_positive": float(r.p_positive[i]), "loss": float(r.loss[i]),
                 "fold": int(r.fold[i]) if r.fold is not None else None,
                 "label_issue": bool(r.label_issue[i]),
+                "suggested_label": int(r.suggested[i]), "p_suggested": float(r.p_suggested[i]),
                 "signals": {k: None if v is None else round(float(v[i]), 6) for k, v in r.signals.items()},
             })
     for start in range(0, len(rows), 5000):
         session.execute(insert(SuspectScore), rows[start:start + 5000])
     method = {
-        "combination": "weighted mean of per-split percentile ranks",
+        "splits": ranking.splits,
+        "combination": "weighted mean of per-split percentile ranks; by default confident learning alone, the "
+                       "other signals shown as evidence (see worker/mislabels/combine.py)",
         "default_weights": DEFAULT_WEIGHTS,
         "weights": {split: r.weights for split, r in ranked.items()},
         "signals": {

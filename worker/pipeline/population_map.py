@@ -70,10 +70,14 @@ def compute_map(
     device: str | torch.device = "cpu",
     progress: Progress | None = None,
     pooled: dict[str, npt.NDArray[np.float32]] | None = None,
+    train_labels: npt.NDArray[np.int64] | None = None,
 ) -> MapResult:
     """Row i of every output is the sample with dataset index i (the token store's row i).
 
     `pooled`: the activations the epoch's evaluation kept; without them the model is run again.
+    `train_labels`: the labels the version trains on (its relabels applied; default the stored ones). The
+    neighbourhood disagreement compares these, as the suspect ranking does: a sample the user already
+    relabelled must not keep "its neighbours carry another label" as a reason.
     """
     report = progress or (lambda _f, _m: None)
     if len(arrays) != len(pop):
@@ -95,7 +99,7 @@ def compute_map(
     coords, init = project(latent.vectors, params, graph, previous)
     clock.lap("umap")
     report(0.8, "clusters and insights")
-    disagreement = neighborhood_disagreement(graph, pop.labels)
+    disagreement = neighborhood_disagreement(graph, pop.labels if train_labels is None else train_labels)
     cluster_of = cluster_latent(latent.vectors, params.n_clusters, params.seed)
     clusters = summarize_clusters(cluster_of, pop, coords)
     clock.lap("clusters")

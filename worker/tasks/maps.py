@@ -6,15 +6,20 @@ import contextlib
 import time
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from backend.core.artifacts import get_store
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, ModelVersion
 from backend.core.jobs.app import celery_app
+from backend.core.population import Population
 from backend.core.text.token_store import load_tokens
-from backend.core.vocabulary import JobState
+from backend.core.vocabulary import SPLITS, JobState
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline import map_store
 from worker.pipeline.checkpoint import load_model
+from worker.pipeline.data import apply_data_fixes
 from worker.pipeline.device import pick_device
 from worker.pipeline.pooled_store import delete_pooled, load_pooled
 from worker.pipeline.population_map import compute_map
@@ -25,6 +30,13 @@ def build_map(job_id: int) -> None:
     with run_job(job_id) as ctx:
         if ctx is not None:
             run_map_job(ctx, get_store())
+
+
+def version_train_labels(version: ModelVersion, pop: Population, num_classes: int) -> npt.NDArray[np.int64]:
+    """Each sample's label as the version trains on it: its data fixes' relabels applied to train."""
+    splits = np.asarray(SPLITS)[pop.splits]
+    _, labels = apply_data_fixes(version.data_fixes or {}, pop.sample_ids, pop.labels, splits, num_classes)
+    return labels
 
 
 def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
@@ -66,6 +78,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
                 device=device,
                 progress=lambda f, m: ctx.progress(f, m, epoch=epoch),
                 pooled=pooled,
+                train_labels=version_train_labels(version, pop, len(dataset.classes) or 2),
             )
         t1 = time.perf_counter()
         map_store.write_artifacts(store, version.id, epoch, result)

@@ -40,6 +40,7 @@ from backend.api.schemas.flags import (
 )
 from backend.api.services import exports
 from backend.api.services import flags as svc
+from backend.core.class_names import class_name
 from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
 from backend.core.vocabulary import FlagSource, FlagState, Split
 
@@ -49,9 +50,13 @@ IfMatch = Annotated[str | None, Header(description="The flag's ETag; 409 if it c
 BulkBody = Annotated[BulkFlagRequest, Depends(checked_body(BulkFlagRequest, project_in_path))]
 
 
-def _flag_out(flag: Flag, sample: Sample) -> FlagOut:
+def _flag_out(session: Session, flag: Flag, sample: Sample) -> FlagOut:
     out = FlagOut.model_validate(flag)
     out.sample_key, out.split, out.label = sample.key, sample.split, sample.label
+    dataset = session.get(Dataset, sample.dataset_id)  # the identity map makes a page's repeats free
+    classes = dataset.classes if dataset is not None else []
+    out.label_name = class_name(classes, sample.label)
+    out.corrected_name = class_name(classes, flag.corrected_label) if flag.corrected_label is not None else None
     return out
 
 
@@ -104,7 +109,7 @@ def list_flags(
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     q = q.order_by(Flag.updated_at.desc(), Flag.id.desc()).offset(offset).limit(limit)
     rows = session.execute(q).all()
-    return Page[FlagOut](items=[_flag_out(f, s) for f, s in rows], total=total, offset=offset, limit=limit)
+    return Page[FlagOut](items=[_flag_out(session, f, s) for f, s in rows], total=total, offset=offset, limit=limit)
 
 
 @router.get("/projects/{project_id}/flags/export", operation_id="exportFlags",
@@ -127,9 +132,13 @@ def export_flags(project: ProjectDep, request: Request,
 def export_cleaned_dataset(
     project: ProjectDep, request: Request, session: SessionDep, chosen: ProjectDatasetQueryDep,
     format: Literal["tar.gz", "csv"] = "tar.gz",
+    suspected: Annotated[Literal["keep", "drop", "relabel"], Query(
+        description="SUSPECTED (unreviewed) flags: keep them as labelled, drop them, or keep them with the "
+                    "suggested label (the flag's correction, else the latest ranking's suggestion)")] = "keep",
 ) -> StreamingResponse:
     """The dataset with the project's CONFIRMED flags applied: a flag with a corrected label moves the
-    review to that class, a confirmed flag without one removes it.
+    review to that class, a confirmed flag without one removes it. Suspected flags as `suspected` says;
+    the `X-Cleaning` header says what was done, in counts.
 
     `tar.gz` is Stanford's layout, `aclImdb/{train|test}/{class}/{id}_{score}.txt` (validation reviews go
     back to train, where they were carved from); `csv` has one row per kept review with its new and
@@ -145,16 +154,19 @@ def export_cleaned_dataset(
                        "export it as csv instead")
     ds_id = dataset.id
     name = f"project-{project_id}-dataset-{ds_id}-cleaned.{format}"
+    plan = exports.cleaning_plan(session, project_id, ds_id, suspected)
 
     def gen(s: Session) -> Iterator[bytes]:
         ds = s.get(Dataset, ds_id)
         assert ds is not None
         s.expunge(ds)
-        yield from (exports.cleaned_targz if format == "tar.gz" else exports.cleaned_csv)(s, project_id, ds)
+        yield from (exports.cleaned_targz if format == "tar.gz" else exports.cleaned_csv)(s, ds, plan)
 
     return StreamingResponse(_streamed(request, gen),
                              media_type="application/gzip" if format == "tar.gz" else "text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                      "X-Cleaning": plan.summary(),
+                                      "Access-Control-Expose-Headers": "X-Cleaning"})
 
 
 def _streamed(request: Request, body: Any) -> Iterator[bytes]:
@@ -208,7 +220,7 @@ def _undo_result(session: Session, project_id: int, batch: str, reverted: list[i
         select(Flag, Sample).join(Sample, Sample.id == Flag.sample_id)
         .where(Flag.project_id == project_id, Flag.sample_id.in_(sample_ids))
     ).all()
-    return UndoResult(batch_id=batch, reverted_event_ids=reverted, flags=[_flag_out(f, s) for f, s in rows])
+    return UndoResult(batch_id=batch, reverted_event_ids=reverted, flags=[_flag_out(session, f, s) for f, s in rows])
 
 
 @router.get("/projects/{project_id}/flags/{sample_id}", operation_id="getFlag")
@@ -219,7 +231,7 @@ def get_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep,
     if flag is None:
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
     response.headers["ETag"] = _etag(flag)
-    return _flag_out(flag, sample)
+    return _flag_out(session, flag, sample)
 
 
 @router.put("/projects/{project_id}/flags/{sample_id}", operation_id="putFlag")
@@ -233,7 +245,7 @@ def put_flag(project: ProjectDep, sample: ProjectSampleDep, body: FlagPut, sessi
     new = body.model_dump()
     flag = _commit_change(session, project_id, sample, new, who, response)
     assert flag is not None
-    return _flag_out(flag, sample)
+    return _flag_out(session, flag, sample)
 
 
 @router.patch("/projects/{project_id}/flags/{sample_id}", operation_id="patchFlag")
@@ -252,7 +264,7 @@ def patch_flag(project: ProjectDep, sample: ProjectSampleDep, body: FlagPatch, s
     flag = _commit_change(session, project_id, sample, {**svc.snapshot(current), **changes},  # type: ignore[dict-item]
                           who, response)
     assert flag is not None
-    return _flag_out(flag, sample)
+    return _flag_out(session, flag, sample)
 
 
 @router.delete("/projects/{project_id}/flags/{sample_id}", status_code=204, operation_id="deleteFlag")

@@ -197,8 +197,13 @@ def get_map_points(
 ) -> Response:
     pmap = done_map(session, version, epoch)
     gzipped = compression == "none" and "gzip" in request.headers.get("accept-encoding", "")
+    # The flag column is the project's flags NOW: a browser may keep the payload but must ask again each
+    # time (no-cache), and a flag change changes the ETag, so a revalidation costs a 304 until then.
+    etag = points_payload.points_etag(session, version.project_id, pmap, compression, gzipped)
+    headers = {"Cache-Control": "private, no-cache", "ETag": etag, "X-Map-Points": str(pmap.num_points)}
+    if etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=headers)
     payload = points_payload.payload_cache.get(session, pmap, get_store(), compression, gzipped=gzipped)
-    headers = {"Cache-Control": "private, max-age=3600", "X-Map-Points": str(pmap.num_points)}
     if gzipped:
         headers["Content-Encoding"] = "gzip"
     return Response(content=payload, media_type=points_payload.MEDIA_TYPE, headers=headers)

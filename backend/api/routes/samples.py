@@ -16,7 +16,8 @@ from backend.api.schemas.common import Page
 from backend.api.schemas.samples import SampleDetail, SampleResultOut, SampleRow, SamplesQuery
 from backend.api.services.sample_order import sample_orders
 from backend.api.services.sample_rows import encode_row, page_body, sample_rows
-from backend.core.db.models import Dataset, Sample, SampleResult
+from backend.core.class_names import class_name
+from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult
 
 router = APIRouter(tags=["samples"])
 
@@ -115,13 +116,17 @@ def _encode_rows(session: Session, version_id: int, ep: int, ids: list[int], int
     # than PREVIEW_CHARS even with every "<br />" removed.
     result_cols = (SampleResult.epoch, SampleResult.loss, SampleResult.p_positive, SampleResult.p_label,
                    SampleResult.prediction)
+    dataset_id = session.scalar(select(ModelVersion.dataset_id).where(ModelVersion.id == version_id))
+    dataset = session.get(Dataset, dataset_id)
+    classes = dataset.classes if dataset is not None else []
     for row in session.execute(
         select(*(getattr(Sample, f) for f in META_FIELDS), func.substr(Sample.text, 1, 1000).label("head"),
                Sample.meta, *result_cols)
         .join(SampleResult, SampleResult.sample_id == Sample.id)
         .where(SampleResult.version_id == version_id, SampleResult.epoch == ep, Sample.id.in_(ids))
     ):
-        into[row.id] = encode_row(SampleRow(**_meta(row), preview=_preview(row.head), meta=row.meta,
+        into[row.id] = encode_row(SampleRow(**_meta(row), label_name=class_name(classes, row.label),
+                                            preview=_preview(row.head), meta=row.meta,
                                             result=_result(row, row.label)))
 
 
@@ -148,6 +153,6 @@ def get_sample(sample: SampleDep, session: SessionDep, version: VersionQueryDep)
             .order_by(SampleResult.epoch)
         ).all()
         results = [_result(r, sample.label) for r in rows]
-    label_name = dataset.classes[sample.label] if sample.label < len(dataset.classes) else str(sample.label)
+    label_name = class_name(dataset.classes, sample.label)
     return SampleDetail(**_meta(sample), label_name=label_name, text=sample.text, meta=sample.meta,
                         dataset_id=sample.dataset_id, classes=dataset.classes, results=results)

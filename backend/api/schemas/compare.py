@@ -28,6 +28,7 @@ class ChangedSample(BaseModel):
     sample_id: int
     split: str
     label: int
+    label_name: str = ""
     a: SampleOutcome
     b: SampleOutcome
 
@@ -40,7 +41,9 @@ class FlaggedMove(BaseModel):
     split: str
     state: str
     label: int
+    label_name: str = ""
     corrected_label: int | None
+    corrected_name: str | None = None
     target: int
     a: SampleOutcome
     b: SampleOutcome
@@ -63,6 +66,7 @@ class VersionComparison(BaseModel):
     b: int
     epoch_a: int
     epoch_b: int
+    classes: list[str] = Field(default_factory=list, description="The dataset's class names (index = label)")
     splits: list[SplitComparison]
     changed_total: int
     changed: list[ChangedSample] = Field(description="Samples that changed prediction (up to `limit`)")

@@ -35,8 +35,10 @@ class FlagOut(ORMModel):
     sample_key: str = ""
     split: str = ""
     label: int = 0
+    label_name: str = ""
     state: FlagState
     corrected_label: int | None
+    corrected_name: str | None = None
     note: str
     source: FlagSource
     actor: str

@@ -3,15 +3,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from backend.api.schemas.common import ORMModel
+from backend.core.vocabulary import SPLITS, Split
 
 
 class SuspectsRequest(BaseModel):
-    folds: int = Field(default=5, ge=2, le=20, description="K of the K-fold cross-validation on train")
+    splits: list[Split] = Field(default_factory=lambda: list(SPLITS), min_length=1, max_length=3,
+                                description="The splits to rank. Only train needs fold models (K of them); "
+                                "val and test are scored by the version itself, which never trained on them")
+    folds: int = Field(default=5, ge=2, le=20, description="K of the K-fold cross-validation on train "
+                       "(unused when train is not among the splits)")
     epoch: int | None = Field(default=None, ge=1, description="Default: the version's latest epoch. The fold "
                               "models train this many epochs; val/test use the version at this epoch")
+
+    @field_validator("splits")
+    @classmethod
+    def _distinct(cls, v: list[Split]) -> list[Split]:
+        if len(set(v)) != len(v):
+            raise ValueError("a split is named twice")
+        return [s for s in SPLITS if s in v]  # one canonical order
 
 
 class RankingOut(ORMModel):
@@ -19,7 +31,8 @@ class RankingOut(ORMModel):
     version_id: int
     job_id: int | None
     epoch: int
-    folds: int
+    folds: int = Field(description="Fold models trained for the train split (0 when train was not ranked)")
+    splits: list[str] = Field(description="The splits this ranking scored")
     status: str
     method: dict[str, Any]
     created_at: datetime
@@ -32,6 +45,11 @@ class SuspectOut(BaseModel):
     key: str
     split: str
     label: int
+    label_name: str = Field(description="The label's class name")
+    suggested_label: int | None = Field(description="The most likely other class, out of sample (what a "
+                                        "reviewer would relabel it to)")
+    suggested_name: str | None
+    p_suggested: float | None = Field(description="Out-of-sample probability of the suggested class")
     score: float = Field(description="Combined suspicion in [0, 1]")
     reason: str
     p_positive: float = Field(description="Out-of-sample p(class 1)")
@@ -40,6 +58,15 @@ class SuspectOut(BaseModel):
     fold: int | None = Field(description="The fold model that scored it (train only)")
     signals: dict[str, float | None]
     flag_state: str | None
+    flag_source: str | None = Field(description="Who raised the flag: manual, ranking or insight")
+
+
+class FeedbackOut(BaseModel):
+    """The model of the reviewers' decisions that ordered this page (`feedback=true`)."""
+
+    weights: dict[str, float] = Field(description="Per signal, on its percentile rank within the split")
+    confirmed: int
+    dismissed: int
 
 
 class SuspectPage(BaseModel):
@@ -48,3 +75,5 @@ class SuspectPage(BaseModel):
     total: int
     offset: int
     limit: int
+    feedback: FeedbackOut | None = Field(default=None, description="Set when the reviewers' decisions "
+                                         "ordered the page; null for the stored order")

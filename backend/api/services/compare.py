@@ -23,7 +23,8 @@ from backend.api.schemas.compare import (
     SplitFigures,
     VersionComparison,
 )
-from backend.core.db.models import Flag, ModelVersion, Sample, SampleResult
+from backend.core.class_names import class_name
+from backend.core.db.models import Dataset, Flag, ModelVersion, Sample, SampleResult
 from backend.core.vocabulary import SPLITS
 
 
@@ -59,6 +60,8 @@ def compare_versions(session: Session, va: ModelVersion, vb: ModelVersion, epoch
     meta = session.execute(
         select(Sample.id, Sample.split, Sample.label).where(Sample.dataset_id == va.dataset_id)
     ).all()
+    dataset = session.get(Dataset, va.dataset_id)
+    classes = list(dataset.classes) if dataset is not None else []
     split_of = {sid: split for sid, split, _ in meta}
     label_of = {sid: label for sid, _, label in meta}
     labels = np.array([label_of[int(s)] for s in common], dtype=np.int64)
@@ -83,10 +86,11 @@ def compare_versions(session: Session, va: ModelVersion, vb: ModelVersion, epoch
 
     changed = [
         ChangedSample(sample_id=int(common[j]), split=str(splits[j]), label=int(labels[j]),
-                      a=ra.outcome(int(ia[j])), b=rb.outcome(int(ib[j])))
+                      label_name=class_name(classes, int(labels[j])), a=ra.outcome(int(ia[j])),
+                      b=rb.outcome(int(ib[j])))
         for j in np.flatnonzero(changed_mask)[:limit]
     ]
-    flagged = _flagged(session, va, vb, common, ia, ib, ra, rb, split_of, label_of)
+    flagged = _flagged(session, va, vb, common, ia, ib, ra, rb, split_of, label_of, classes)
     losses_a = [f.a.loss for f in flagged]
     losses_b = [f.b.loss for f in flagged]
     summary = FlaggedSummary(
@@ -95,14 +99,14 @@ def compare_versions(session: Session, va: ModelVersion, vb: ModelVersion, epoch
         mean_loss_a=float(np.mean(losses_a)) if losses_a else None,
         mean_loss_b=float(np.mean(losses_b)) if losses_b else None,
     )
-    return VersionComparison(a=va.id, b=vb.id, epoch_a=epoch_a, epoch_b=epoch_b, splits=per_split,
+    return VersionComparison(a=va.id, b=vb.id, epoch_a=epoch_a, epoch_b=epoch_b, classes=classes, splits=per_split,
                              changed_total=int(changed_mask.sum()), changed=changed,
                              flagged_summary=summary, flagged=flagged)
 
 
 def _flagged(session: Session, va: ModelVersion, vb: ModelVersion, common: npt.NDArray[np.int64],
              ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64], ra: Results, rb: Results,
-             split_of: dict[int, str], label_of: dict[int, int]) -> list[FlaggedMove]:
+             split_of: dict[int, str], label_of: dict[int, int], classes: list[str]) -> list[FlaggedMove]:
     flags = session.scalars(
         select(Flag).join(Sample, Sample.id == Flag.sample_id)
         .where(Flag.project_id == va.project_id, Sample.dataset_id == va.dataset_id)
@@ -119,7 +123,10 @@ def _flagged(session: Session, va: ModelVersion, vb: ModelVersion, common: npt.N
         a, b = ra.outcome(int(ia[j])), rb.outcome(int(ib[j]))
         target = f.corrected_label if f.corrected_label is not None else label_of[f.sample_id]
         out.append(FlaggedMove(sample_id=f.sample_id, split=split_of[f.sample_id], state=f.state,
-                               label=label_of[f.sample_id], corrected_label=f.corrected_label, target=target,
+                               label=label_of[f.sample_id], label_name=class_name(classes, label_of[f.sample_id]),
+                               corrected_label=f.corrected_label, target=target,
+                               corrected_name=class_name(classes, f.corrected_label)
+                               if f.corrected_label is not None else None,
                                a=a, b=b, agrees_a=a.prediction == target, agrees_b=b.prediction == target,
                                excluded_in_b=f.sample_id in excluded,
                                relabelled_in_b=f.sample_id in relabelled))

@@ -13,13 +13,14 @@ import re
 import tarfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from backend.api.services.csv_cells import SafeCsvWriter
-from backend.api.services.flags import confirmed_fixes
+from backend.api.services.flags import confirmed_fixes, suspected_fixes
 from backend.core.data.archives import plain_member_name
 from backend.core.data.records import class_name_ok
 from backend.core.db.models import Dataset, Flag, Sample
@@ -82,10 +83,36 @@ def _drain(buf: io.StringIO) -> bytes:
     return data
 
 
-def _clean_samples(session: Session, project_id: int, dataset: Dataset) -> Iterator[tuple[Sample, int]]:
-    """(sample, label after corrections) for every sample that the confirmed flags do not remove."""
-    relabel, removals = confirmed_fixes(session, project_id, dataset.id)
-    removed = set(removals)
+@dataclass(frozen=True)
+class CleaningPlan:
+    """What a cleaned export changes: confirmed flags always apply; suspected (unreviewed) ones as chosen."""
+
+    relabel: dict[int, int]
+    removed: frozenset[int]
+    confirmed_relabelled: int
+    confirmed_removed: int
+    suspected: int
+    suspected_mode: str  # keep | drop | relabel
+    suspected_relabelled: int
+
+    def summary(self) -> str:
+        """One line for the response header (and the dashboard): what was done, in counts."""
+        what = {"keep": "kept as labelled", "drop": "dropped",
+                "relabel": f"kept, {self.suspected_relabelled} with the suggested label"}[self.suspected_mode]
+        return (f"confirmed flags: {self.confirmed_relabelled} relabelled, {self.confirmed_removed} removed; "
+                f"suspected (unreviewed) flags: {self.suspected} {what}")
+
+
+def cleaning_plan(session: Session, project_id: int, dataset_id: int, suspected: str) -> CleaningPlan:
+    relabel, removals = confirmed_fixes(session, project_id, dataset_id)
+    s_relabel, s_removals, s_count = suspected_fixes(session, project_id, dataset_id, suspected)
+    return CleaningPlan(relabel={**s_relabel, **relabel}, removed=frozenset(removals) | frozenset(s_removals),
+                        confirmed_relabelled=len(relabel), confirmed_removed=len(removals), suspected=s_count,
+                        suspected_mode=suspected, suspected_relabelled=len(s_relabel))
+
+
+def _clean_samples(session: Session, dataset: Dataset, plan: CleaningPlan) -> Iterator[tuple[Sample, int]]:
+    """(sample, label after corrections) for every sample that the plan does not remove."""
     last = -1
     while True:
         page = session.scalars(
@@ -95,8 +122,8 @@ def _clean_samples(session: Session, project_id: int, dataset: Dataset) -> Itera
         if not page:
             return
         for s in page:
-            if s.id not in removed:
-                yield s, relabel.get(s.id, s.label)
+            if s.id not in plan.removed:
+                yield s, plan.relabel.get(s.id, s.label)
         last = page[-1].index
         session.expunge_all()  # keep memory flat over 50k reviews
 
@@ -139,12 +166,12 @@ def unsafe_class(dataset: Dataset) -> int | None:
     return next((i for i, name in enumerate(dataset.classes) if not class_name_ok(name)), None)
 
 
-def cleaned_targz(session: Session, project_id: int, dataset: Dataset) -> Iterator[bytes]:
+def cleaned_targz(session: Session, dataset: Dataset, plan: CleaningPlan) -> Iterator[bytes]:
     """Stanford's layout; every member name is checked to be a plain relative path as it is written."""
     sink = _Sink()
     now = time.time()
     with tarfile.open(fileobj=sink, mode="w|gz") as tf:
-        for sample, label in _clean_samples(session, project_id, dataset):
+        for sample, label in _clean_samples(session, dataset, plan):
             data = sample.text.encode("utf-8")
             info = tarfile.TarInfo(plain_member_name(stanford_path(sample, _class_name(dataset, label))))
             info.size = len(data)
@@ -156,11 +183,11 @@ def cleaned_targz(session: Session, project_id: int, dataset: Dataset) -> Iterat
     yield sink.take()
 
 
-def cleaned_csv(session: Session, project_id: int, dataset: Dataset) -> Iterator[bytes]:
+def cleaned_csv(session: Session, dataset: Dataset, plan: CleaningPlan) -> Iterator[bytes]:
     buf = io.StringIO()
     writer = SafeCsvWriter(buf)
     writer.writerow(CLEAN_COLUMNS)
-    for s, label in _clean_samples(session, project_id, dataset):
+    for s, label in _clean_samples(session, dataset, plan):
         writer.writerow([s.id, s.key, s.split, label, _class_name(dataset, label), s.label,
                          "" if s.score is None else s.score, s.movie_id or "", s.text])
         if buf.tell() > 64_000:

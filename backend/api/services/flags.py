@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.core.db.models import Dataset, Flag, FlagEvent, Sample
+from backend.core.db.models import Dataset, Flag, FlagEvent, Sample, SuspectRanking, SuspectScore
 from backend.core.vocabulary import FlagSource, FlagState
 
 T = TypeVar("T")
@@ -224,3 +224,36 @@ def confirmed_fixes(session: Session, project_id: int, dataset_id: int) -> tuple
     relabel = {sid: int(lab) for sid, lab in rows if lab is not None}
     removals = [sid for sid, lab in rows if lab is None]
     return relabel, removals
+
+
+def suspected_fixes(session: Session, project_id: int, dataset_id: int,
+                    mode: str) -> tuple[dict[int, int], list[int], int]:
+    """What the cleaned export does with SUSPECTED (unreviewed) flags: (relabel, removals, how many).
+
+    `keep` leaves them as they are; `drop` removes them; `relabel` moves each to its flag's corrected
+    label, else to the latest finished ranking's suggestion for it (the most likely other class), else
+    keeps it as it is."""
+    rows = session.execute(
+        select(Flag.sample_id, Flag.corrected_label).join(Sample, Sample.id == Flag.sample_id)
+        .where(Flag.project_id == project_id, Flag.state == FlagState.SUSPECTED, Sample.dataset_id == dataset_id)
+        .order_by(Flag.sample_id)
+    ).all()
+    if mode == "keep" or not rows:
+        return {}, [], len(rows)
+    if mode == "drop":
+        return {}, [sid for sid, _ in rows], len(rows)
+    relabel = {sid: int(lab) for sid, lab in rows if lab is not None}
+    open_ids = [sid for sid, lab in rows if lab is None]
+    if open_ids:
+        # The newest suggestion wins: rankings are numbered in the order they were made.
+        suggested = session.execute(
+            select(SuspectScore.sample_id, SuspectScore.suggested_label)
+            .join(SuspectRanking, SuspectRanking.id == SuspectScore.ranking_id)
+            .where(SuspectScore.sample_id.in_(open_ids), SuspectRanking.status == "done",
+                   SuspectScore.suggested_label.is_not(None))
+            .order_by(SuspectRanking.id)
+        ).all()
+        for sid, lab in suggested:
+            if lab is not None:
+                relabel[int(sid)] = int(lab)
+    return relabel, [], len(rows)

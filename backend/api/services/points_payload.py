@@ -121,6 +121,14 @@ def json_points(table: pa.Table, *, offset: int, limit: int, sample: bool, seed:
     return [MapPoint(**{k: data[k][i] for k in data}) for i in range(len(rows))], sampled
 
 
+def points_etag(session: Session, project_id: int, pmap: PopulationMap, compression: Compression,
+                gzipped: bool) -> str:
+    """What the payload depends on: the map, when it finished, the project's flags, the encoding."""
+    finished = pmap.finished_at.timestamp() if pmap.finished_at is not None else 0
+    stamp = flags_stamp(session, project_id)
+    return f'"{pmap.id}-{finished:.6f}-{stamp}-{compression}{"-gz" if gzipped else ""}"'
+
+
 class PayloadCache:
     """Encoded payloads per (map id, map finish time, flags, encoding), newest used kept. Thread-safe."""
 

@@ -1,5 +1,5 @@
 /** Mislabel flags (project-level): one sample's flag with undo, the filtered list, bulk changes. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { ApiError, api, unwrap, type Schemas } from "./client";
 import { keys } from "./keys";
 import type { operations } from "./schema.gen";
@@ -27,6 +27,17 @@ export function useFlag(projectId: number, sampleId: number) {
   });
 }
 
+/**
+ * Everything that shows flag state: the project's flag lists, the map's points (their flag column is
+ * joined at read time, so a refetch shows the change), the suspects lists and the samples tables.
+ */
+export function invalidateFlagViews(qc: QueryClient, projectId: number) {
+  void qc.invalidateQueries({ queryKey: keys.flags(projectId) });
+  void qc.invalidateQueries({ queryKey: ["points"] });
+  void qc.invalidateQueries({ queryKey: ["suspects"] });
+  void qc.invalidateQueries({ queryKey: ["samples"] });
+}
+
 /** Set a sample's flag, or remove it (null). */
 export function useSetFlag(projectId: number, sampleId: number) {
   const qc = useQueryClient();
@@ -41,7 +52,7 @@ export function useSetFlag(projectId: number, sampleId: number) {
     },
     onSuccess: (flag) => {
       qc.setQueryData(keys.flag(projectId, sampleId), flag);
-      void qc.invalidateQueries({ queryKey: keys.flags(projectId) });
+      invalidateFlagViews(qc, projectId);
     },
   });
 }
@@ -55,7 +66,7 @@ export function useUndoFlag(projectId: number, sampleId: number) {
           params: { path: { project_id: projectId, sample_id: sampleId } },
         }),
       ),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.flags(projectId) }),
+    onSuccess: () => invalidateFlagViews(qc, projectId),
   });
 }
 
@@ -73,6 +84,20 @@ export function useBulkFlags(projectId: number) {
   return useMutation({
     mutationFn: (body: Schemas["BulkFlagRequest"]) =>
       unwrap(api.POST("/api/projects/{project_id}/flags/bulk", { params: { path: { project_id: projectId } }, body })),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.flags(projectId) }),
+    onSuccess: () => invalidateFlagViews(qc, projectId),
+  });
+}
+
+/** Revert one bulk operation (every change it made), by the batch id its result carried. */
+export function useUndoBulkFlags(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (batchId: string) =>
+      unwrap(
+        api.POST("/api/projects/{project_id}/flags/bulk/{batch_id}/undo", {
+          params: { path: { project_id: projectId, batch_id: batchId } },
+        }),
+      ),
+    onSuccess: () => invalidateFlagViews(qc, projectId),
   });
 }

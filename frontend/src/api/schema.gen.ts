@@ -385,7 +385,8 @@ export interface paths {
         /**
          * Export Cleaned Dataset
          * @description The dataset with the project's CONFIRMED flags applied: a flag with a corrected label moves the
-         *     review to that class, a confirmed flag without one removes it.
+         *     review to that class, a confirmed flag without one removes it. Suspected flags as `suspected` says;
+         *     the `X-Cleaning` header says what was done, in counts.
          *
          *     `tar.gz` is Stanford's layout, `aclImdb/{train|test}/{class}/{id}_{score}.txt` (validation reviews go
          *     back to train, where they were carved from); `csv` has one row per kept review with its new and
@@ -1347,7 +1348,7 @@ export interface paths {
         };
         /**
          * List Suspects
-         * @description The latest finished ranking, most suspect first (within a split when `split` is given).
+         * @description The latest finished ranking (of `split`, when given), most suspect first.
          */
         get: operations["listSuspects"];
         put?: never;
@@ -1357,9 +1358,10 @@ export interface paths {
          *
          *     Scores come from out-of-sample probabilities: val/test from the version itself; train from K
          *     fold models (same architecture, hyperparameters, seed and epochs as the version, each trained on
-         *     train minus its fold) that run as K parallel jobs. The job completes when the last fold is done
-         *     and the ranking is stored. 409 while the version has no trained epoch or is already being ranked;
-         *     422 for a dataset of more than two classes (stored results keep p(class 1) only).
+         *     train minus its fold) that run as K parallel jobs, only when `splits` holds train. The job completes
+         *     when the last fold is done (at once without train) and the ranking is stored. Any number of classes:
+         *     confident learning reads every class's probability. 409 while the version has no trained epoch or is
+         *     already being ranked.
          */
         post: operations["rankSuspects"];
         delete?: never;
@@ -1377,8 +1379,9 @@ export interface paths {
         };
         /**
          * Export Suspects
-         * @description CSV `sample_id,score,reason,label,p_positive,loss`, one row for every sample of the split (all
-         *     splits when none is given), most suspect first. p_positive and loss are out of sample.
+         * @description CSV, one row for every ranked sample of the split (every ranked split when none is given), most
+         *     suspect first: `sample_id,score,reason,label,p_positive,loss,split,label_name,suggested_label,
+         *     suggested_name,p_suggested`. Probabilities and loss are out of sample; p_positive is p(class 1).
          */
         get: operations["exportSuspects"];
         put?: never;
@@ -1787,6 +1790,11 @@ export interface components {
             b: components["schemas"]["SampleOutcome"];
             /** Label */
             label: number;
+            /**
+             * Label Name
+             * @default
+             */
+            label_name?: string;
             /** Sample Id */
             sample_id: number;
             /** Split */
@@ -2044,6 +2052,23 @@ export interface components {
             /** Sufficiency At */
             sufficiency_at: number[];
         };
+        /**
+         * FeedbackOut
+         * @description The model of the reviewers' decisions that ordered this page (`feedback=true`).
+         */
+        FeedbackOut: {
+            /** Confirmed */
+            confirmed: number;
+            /** Dismissed */
+            dismissed: number;
+            /**
+             * Weights
+             * @description Per signal, on its percentile rank within the split
+             */
+            weights: {
+                [key: string]: number;
+            };
+        };
         /** FieldOut */
         FieldOut: {
             /**
@@ -2114,6 +2139,8 @@ export interface components {
             actor: string;
             /** Corrected Label */
             corrected_label: number | null;
+            /** Corrected Name */
+            corrected_name?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -2126,6 +2153,11 @@ export interface components {
              * @default 0
              */
             label?: number;
+            /**
+             * Label Name
+             * @default
+             */
+            label_name?: string;
             /** Note */
             note: string;
             /** Project Id */
@@ -2207,6 +2239,8 @@ export interface components {
             b: components["schemas"]["SampleOutcome"];
             /** Corrected Label */
             corrected_label: number | null;
+            /** Corrected Name */
+            corrected_name?: string | null;
             /**
              * Excluded In B
              * @default false
@@ -2214,6 +2248,11 @@ export interface components {
             excluded_in_b?: boolean;
             /** Label */
             label: number;
+            /**
+             * Label Name
+             * @default
+             */
+            label_name?: string;
             /**
              * Relabelled In B
              * @default false
@@ -2880,7 +2919,10 @@ export interface components {
             epoch: number;
             /** Finished At */
             finished_at: string | null;
-            /** Folds */
+            /**
+             * Folds
+             * @description Fold models trained for the train split (0 when train was not ranked)
+             */
             folds: number;
             /** Id */
             id: number;
@@ -2890,6 +2932,11 @@ export interface components {
             method: {
                 [key: string]: unknown;
             };
+            /**
+             * Splits
+             * @description The splits this ranking scored
+             */
+            splits: string[];
             /** Status */
             status: string;
             /** Version Id */
@@ -3127,6 +3174,11 @@ export interface components {
         };
         /** SuspectOut */
         SuspectOut: {
+            /**
+             * Flag Source
+             * @description Who raised the flag: manual, ranking or insight
+             */
+            flag_source: string | null;
             /** Flag State */
             flag_state: string | null;
             /**
@@ -3144,6 +3196,11 @@ export interface components {
              */
             label_issue: boolean;
             /**
+             * Label Name
+             * @description The label's class name
+             */
+            label_name: string;
+            /**
              * Loss
              * @description Out-of-sample cross-entropy against the label
              */
@@ -3153,6 +3210,11 @@ export interface components {
              * @description Out-of-sample p(class 1)
              */
             p_positive: number;
+            /**
+             * P Suggested
+             * @description Out-of-sample probability of the suggested class
+             */
+            p_suggested: number | null;
             /**
              * Rank
              * @description 1 = most suspect within the split
@@ -3173,9 +3235,18 @@ export interface components {
             };
             /** Split */
             split: string;
+            /**
+             * Suggested Label
+             * @description The most likely other class, out of sample (what a reviewer would relabel it to)
+             */
+            suggested_label: number | null;
+            /** Suggested Name */
+            suggested_name: string | null;
         };
         /** SuspectPage */
         SuspectPage: {
+            /** @description Set when the reviewers' decisions ordered the page; null for the stored order */
+            feedback?: components["schemas"]["FeedbackOut"] | null;
             /** Items */
             items: components["schemas"]["SuspectOut"][];
             /** Limit */
@@ -3195,10 +3266,15 @@ export interface components {
             epoch?: number | null;
             /**
              * Folds
-             * @description K of the K-fold cross-validation on train
+             * @description K of the K-fold cross-validation on train (unused when train is not among the splits)
              * @default 5
              */
             folds?: number;
+            /**
+             * Splits
+             * @description The splits to rank. Only train needs fold models (K of them); val and test are scored by the version itself, which never trained on them
+             */
+            splits?: components["schemas"]["Split"][];
         };
         /** SweepCounts */
         SweepCounts: {
@@ -3573,6 +3649,11 @@ export interface components {
             changed: components["schemas"]["ChangedSample"][];
             /** Changed Total */
             changed_total: number;
+            /**
+             * Classes
+             * @description The dataset's class names (index = label)
+             */
+            classes?: string[];
             /** Epoch A */
             epoch_a: number;
             /** Epoch B */
@@ -5278,6 +5359,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "tar.gz" | "csv";
+                /** @description SUSPECTED (unreviewed) flags: keep them as labelled, drop them, or keep them with the suggested label (the flag's correction, else the latest ranking's suggestion) */
+                suspected?: "keep" | "drop" | "relabel";
                 /** @description Default: the project's latest ready dataset */
                 dataset_id?: number | null;
             };
@@ -9282,6 +9365,8 @@ export interface operations {
                 split?: components["schemas"]["Split"] | null;
                 offset?: number;
                 limit?: number;
+                /** @description Order by a model of the reviewers' decisions so far (confirmed vs dismissed flags) on the samples' signals, once each kind has 3; needs `split` */
+                feedback?: boolean;
             };
             header?: never;
             path: {

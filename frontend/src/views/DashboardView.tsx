@@ -55,7 +55,7 @@ export function DashletBody({
     case "epochMetrics":
       return <EpochMetrics versionId={version.id} />;
     case "suspects":
-      return <Suspects versionId={version.id} onOpen={ctx.onOpenSample} />;
+      return <Suspects versionId={version.id} projectId={version.project_id} onOpen={ctx.onOpenSample} />;
     case "lossSamples":
     case "scoreVsLoss":
     case "confusion":
@@ -94,7 +94,14 @@ function EpochDashlet({
   switch (type) {
     case "lossSamples":
       return (
-        <LossSamples versionId={version.id} epoch={epoch} selected={ctx.selectedSample} onOpen={ctx.onOpenSample} />
+        <LossSamples
+          versionId={version.id}
+          projectId={version.project_id}
+          classes={ctx.classes}
+          epoch={epoch}
+          selected={ctx.selectedSample}
+          onOpen={ctx.onOpenSample}
+        />
       );
     case "scoreVsLoss":
       return <FieldScatter versionId={version.id} epoch={epoch} settings={settings} onSettings={onSettings} />;

@@ -24,6 +24,7 @@ const comparison: VersionComparison = {
   b: 5,
   epoch_a: 3,
   epoch_b: 2,
+  classes: ["neg", "pos"],
   splits: [
     {
       split: "train",
@@ -44,8 +45,8 @@ const comparison: VersionComparison = {
   ],
   changed_total: 302,
   changed: [
-    { sample_id: 11, split: "train", label: 1, a: outcome(0, 1.5), b: outcome(1, 0.1) },
-    { sample_id: 12, split: "test", label: 1, a: outcome(1, 0.2), b: outcome(0, 1.2) },
+    { sample_id: 11, split: "train", label: 1, label_name: "pos", a: outcome(0, 1.5), b: outcome(1, 0.1) },
+    { sample_id: 12, split: "test", label: 1, label_name: "pos", a: outcome(1, 0.2), b: outcome(0, 1.2) },
   ],
   flagged_summary: { count: 0, agree_a: 0, agree_b: 0, mean_loss_a: null, mean_loss_b: null },
   flagged: [],
@@ -84,7 +85,8 @@ describe("FlagsView's version comparison", () => {
 
     const changed = screen.getByRole("table", { name: "changed predictions" });
     const fixedRow = within(changed).getByText("11").closest("tr") as HTMLElement;
-    expect(fixedRow.textContent).toBe("111011.500 → 0.100");
+    // Class names, not 0/1: labelled pos, predicted neg by A and pos by B.
+    expect(fixedRow.textContent).toBe("11posnegpos1.500 → 0.100");
     fireEvent.click(fixedRow);
     expect(onOpen).toHaveBeenCalledWith(11);
   });

@@ -70,9 +70,11 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
               {c.changed.map((x) => (
                 <tr key={x.sample_id} className="clickable" onClick={() => onOpenSample(x.sample_id)}>
                   <td>{x.sample_id}</td>
-                  <td>{x.label}</td>
-                  <td>{x.a.prediction}</td>
-                  <td className={x.b.prediction === x.label ? "good" : "bad"}>{x.b.prediction}</td>
+                  <td>{x.label_name || x.label}</td>
+                  <td>{className(c.classes, x.a.prediction)}</td>
+                  <td className={x.b.prediction === x.label ? "good" : "bad"}>
+                    {className(c.classes, x.b.prediction)}
+                  </td>
                   <td>
                     {fmt(x.a.loss)} → {fmt(x.b.loss)}
                   </td>
@@ -90,6 +92,11 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
 }
 
 const FLAG_STATES_F = ["", "suspected", "confirmed", "dismissed"] as const;
+/** A class index as its name (the number itself when the dataset has no name for it). */
+function className(classes: readonly string[], label: number): string {
+  return classes[label] ?? String(label);
+}
+
 const SOURCES = ["", "manual", "ranking", "insight"] as const;
 const SPLIT_F = ["", "train", "val", "test"] as const;
 
@@ -105,6 +112,10 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
     offset,
     limit: 50,
   });
+  const [suspectedMode, setSuspectedMode] = useState<"keep" | "drop" | "relabel">("keep");
+  // How many unreviewed flags the choice affects (the list's total for state=suspected).
+  const suspectedQ = useFlags(projectId, { state: "suspected", limit: 1 });
+  const suspectedCount = suspectedQ.data?.total ?? null;
   const base = `/api/projects/${projectId}`;
   return (
     <>
@@ -159,17 +170,34 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
         <a className="btn btn-small" href={`${base}/flags/export?format=jsonl`} download>
           Flags JSONL
         </a>
+        <select
+          aria-label="suspected flags in the cleaned export"
+          value={suspectedMode}
+          onChange={(e) => setSuspectedMode(e.target.value as typeof suspectedMode)}
+          title="What the cleaned dataset does with suspected (unreviewed) flags; confirmed flags always apply"
+        >
+          <option value="keep">suspected: keep as labelled</option>
+          <option value="drop">suspected: drop</option>
+          <option value="relabel">suspected: keep with the suggested label</option>
+        </select>
         <a
           className="btn btn-small"
-          href={`${base}/cleaned-dataset?format=tar.gz`}
+          href={`${base}/cleaned-dataset?format=tar.gz&suspected=${suspectedMode}`}
           download
           title="Confirmed flags applied, Stanford layout"
         >
           Cleaned dataset .tar.gz
         </a>
-        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv`} download>
+        <a className="btn btn-small" href={`${base}/cleaned-dataset?format=csv&suspected=${suspectedMode}`} download>
           Cleaned CSV
         </a>
+        <span className="muted small" data-testid="cleaning-says">
+          {suspectedCount === null
+            ? ""
+            : `${suspectedCount} suspected flag${suspectedCount === 1 ? "" : "s"} will be ${
+                { keep: "kept as labelled", drop: "dropped", relabel: "kept with the suggested label" }[suspectedMode]
+              }`}
+        </span>
       </div>
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
@@ -211,7 +239,7 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
                       {f.sample_id} <span className="muted small">{f.sample_key}</span>
                     </td>
                     <td>{f.split}</td>
-                    <td>{f.label}</td>
+                    <td>{f.label_name || f.label}</td>
                     <td>
                       <span
                         className={`pill ${f.state === "confirmed" ? "pill-bad" : f.state === "suspected" ? "pill-info" : "pill-muted"}`}
@@ -219,7 +247,7 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
                         {f.state}
                       </span>
                     </td>
-                    <td>{f.corrected_label ?? "–"}</td>
+                    <td>{f.corrected_name ?? f.corrected_label ?? "–"}</td>
                     <td>{f.source}</td>
                     <td className="preview">{f.note}</td>
                     <td className="muted small">{relativeTime(f.updated_at)}</td>

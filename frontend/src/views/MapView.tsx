@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
 import { useAnalyzeBatch } from "../api/analyses";
-import { useBulkFlags } from "../api/flags";
+import { useBulkFlags, useUndoBulkFlags } from "../api/flags";
 import { useJob } from "../api/jobs";
 import { useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
 import { prefetchPoints, usePoints } from "../api/points";
@@ -144,30 +144,63 @@ function BulkFlag({
   fromInsight: boolean;
 }) {
   const bulk = useBulkFlags(projectId);
+  const undo = useUndoBulkFlags(projectId);
+  const [asking, setAsking] = useState(false);
+  const n = sampleIds.length;
+  const flagAll = () =>
+    bulk.mutate(
+      { action: "flag", sample_ids: sampleIds, state: "suspected", source: fromInsight ? "insight" : "manual" },
+      { onSettled: () => setAsking(false) },
+    );
+  if (asking) {
+    // A lasso can hold thousands of points: say how many before flagging them all.
+    return (
+      <span className="small" data-testid="bulk-flag-confirm">
+        Flag {n.toLocaleString()} samples as suspected?{" "}
+        <button type="button" className="btn btn-small" disabled={bulk.isPending} onClick={flagAll}>
+          {bulk.isPending ? "Flagging…" : `Flag ${n.toLocaleString()}`}
+        </button>{" "}
+        <button type="button" className="btn btn-small" onClick={() => setAsking(false)}>
+          Cancel
+        </button>
+      </span>
+    );
+  }
   return (
     <>
       <button
         type="button"
         className="btn btn-small"
-        disabled={bulk.isPending || bulk.isSuccess}
-        title="Flag every selected sample as a suspected mislabel"
-        onClick={() =>
-          bulk.mutate({
-            action: "flag",
-            sample_ids: sampleIds,
-            state: "suspected",
-            source: fromInsight ? "insight" : "manual",
-          })
-        }
+        disabled={bulk.isPending || (bulk.isSuccess && !undo.isSuccess) || n === 0}
+        title={`Flag the ${n.toLocaleString()} selected samples as suspected mislabels`}
+        onClick={() => {
+          bulk.reset();
+          undo.reset();
+          setAsking(true);
+        }}
       >
-        {bulk.isPending ? "Flagging…" : "Flag all"}
+        Flag all {n.toLocaleString()}
       </button>
-      {bulk.data && (
+      {bulk.data && !undo.isSuccess && (
         <span className="small good" data-testid="bulk-flag-state">
-          {bulk.data.changed} flagged
+          {bulk.data.changed} flagged{" "}
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={undo.isPending}
+            onClick={() => undo.mutate(bulk.data.batch_id)}
+          >
+            Undo
+          </button>
+        </span>
+      )}
+      {undo.data && (
+        <span className="small muted" data-testid="bulk-flag-undone">
+          undone: {undo.data.reverted_event_ids.length} changes reverted
         </span>
       )}
       {bulk.error && <span className="bad small">{errorMessage(bulk.error)}</span>}
+      {undo.error && <span className="bad small">{errorMessage(undo.error)}</span>}
     </>
   );
 }
@@ -368,6 +401,17 @@ export function MapExplorer({
         </section>
         <section>
           <h3>Selection {selection.length ? `(${selection.length.toLocaleString()})` : ""}</h3>
+          {(() => {
+            // An insight lists its strongest samples only: say so, rather than let "3,186 possible label
+            // errors" pass for the selection.
+            const ins = insights?.data?.find((i) => i.rank === activeInsight);
+            return ins && ins.count > ins.sample_ids.length ? (
+              <p className="muted small" data-testid="insight-partial">
+                {ins.sample_ids.length.toLocaleString()} of the insight&apos;s {ins.count.toLocaleString()} samples (its
+                strongest) are selected.
+              </p>
+            ) : null;
+          })()}
           {selection.length === 0 ? (
             <p className="muted small">Shift-drag on the map to lasso points, or pick an insight or a cluster.</p>
           ) : (

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db.base import Base, TimestampMixin, UtcDateTime, utcnow
-from backend.core.vocabulary import FlagSource
+from backend.core.vocabulary import SPLITS, FlagSource
 
 
 class Flag(TimestampMixin, Base):
@@ -89,6 +89,11 @@ class SuspectRanking(TimestampMixin, Base):
     method: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
+    @property
+    def splits(self) -> list[str]:
+        """The splits asked for (rankings from before the choice existed ranked all of them)."""
+        return [str(s) for s in (self.method or {}).get("splits") or SPLITS]
+
 
 class SuspectScore(Base):
     """A sample's place in a ranking. p_positive and loss are OUT OF SAMPLE (fold model or held-out split)."""
@@ -109,3 +114,7 @@ class SuspectScore(Base):
     label_issue: Mapped[bool] = mapped_column(Boolean, default=False)  # cleanlab's find_label_issues
     # Per-signal suspicion in [0, 1] (None where a signal was unavailable).
     signals: Mapped[dict[str, float | None]] = mapped_column(JSON, default=dict)
+    # The most likely class other than the label (out of sample) and its probability: what a reviewer
+    # would relabel the sample to. NULL in rankings stored before it existed.
+    suggested_label: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    p_suggested: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { SampleRow } from "../../api/client";
+import { useFlags } from "../../api/flags";
 import { useSamples } from "../../api/samples";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
@@ -10,11 +11,15 @@ const NO_ROWS: readonly SampleRow[] = [];
 /** Samples sorted by loss, paged. Arrow keys step through them (opening each), across page boundaries. */
 export function LossSamples({
   versionId,
+  projectId,
+  classes,
   epoch,
   selected,
   onOpen,
 }: {
   versionId: number;
+  projectId: number;
+  classes: readonly string[];
   epoch: number;
   selected: number | null;
   onOpen: (id: number) => void;
@@ -30,6 +35,12 @@ export function LossSamples({
     split: split || undefined,
   });
   const items = q.data?.items ?? NO_ROWS;
+  // The project's flags (a few hundred at most in practice), to mark flagged rows; refetched on every change.
+  const flags = useFlags(projectId, { limit: 5000 });
+  const flagOf = useMemo(
+    () => new Map((flags.data?.items ?? []).map((f) => [f.sample_id, f.state] as const)),
+    [flags.data],
+  );
   const total = q.data?.total ?? 0;
   const pendingStep = useRef<"first" | "last" | null>(null);
 
@@ -127,8 +138,18 @@ export function LossSamples({
                 >
                   <td className="muted">{page * PAGE + k + 1}</td>
                   <td className="num">{fmt(r.result?.loss)}</td>
-                  <td>{r.label_name || r.label}</td>
-                  <td className={r.result?.correct ? "" : "bad"}>{r.result?.prediction}</td>
+                  <td>
+                    {r.label_name || r.label}
+                    {flagOf.has(r.id) && (
+                      <span className="pill" data-testid="row-flag" title="flag state">
+                        {" "}
+                        {flagOf.get(r.id)}
+                      </span>
+                    )}
+                  </td>
+                  <td className={r.result?.correct ? "" : "bad"}>
+                    {r.result ? (classes[r.result.prediction] ?? r.result.prediction) : ""}
+                  </td>
                   <td>{r.split}</td>
                   <td className="preview">{r.preview}</td>
                 </tr>
