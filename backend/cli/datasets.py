@@ -76,11 +76,11 @@ FORMATS = ("csv", "jsonl", "zip", "tar.gz", "stanford")
 def start_dataset_import(api: ApiClient, project_id: int, path: str, *, fmt: str | None = None,
                          name: str | None = None, val_size: float | None = None, seed: int | None = None,
                          vocab_size: int | None = None, max_length: int | None = None,
-                         server_path: bool = False) -> dict[str, Any]:
+                         server_path: bool = False, group_column: str | None = None) -> dict[str, Any]:
     """Upload a local file (a local folder goes up as a zip) or, with `server_path`, name a path the
     server reads itself. Returns the import job."""
     options: dict[str, Any] = {"name": name, "val_size": val_size, "seed": seed, "vocab_size": vocab_size,
-                               "max_length": max_length}
+                               "max_length": max_length, "group_column": group_column}
     if server_path:
         job: dict[str, Any] = api.post(f"/projects/{project_id}/datasets/import",
                                        {**_path_body(path, options), "format": fmt})
@@ -105,6 +105,8 @@ def import_dataset(
     vocab_size: Annotated[int | None, typer.Option(min=1, help="Vocabulary size (fitted on train)")] = None,
     max_length: Annotated[int | None, typer.Option(min=1, help="Tokens kept per text")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the validation split")] = None,
+    group_column: Annotated[str | None, typer.Option(help=(
+        "Metadata column whose equal values stay together when validation is carved out of train"))] = None,
     server_path: Annotated[bool, typer.Option(
         "--server-path", help="PATH is on the server, under its import roots (administrators only): send the "
                               "path, not the files")] = False,
@@ -117,7 +119,8 @@ def import_dataset(
     api = ApiClient()
     target = ensure_project(api, project)
     job = start_dataset_import(api, target["id"], path, fmt=format, name=name, val_size=val_size, seed=seed,
-                               vocab_size=vocab_size, max_length=max_length, server_path=server_path)
+                               vocab_size=vocab_size, max_length=max_length, server_path=server_path,
+                               group_column=group_column)
     done = follow_job(api, job, f"import into {target['name']}")
     dataset = api.get(f"/datasets/{done['dataset_id']}") if done.get("dataset_id") else {}
     console.print(f"Imported dataset {dataset.get('id', '?')} with {dataset.get('num_samples', '?')} samples "

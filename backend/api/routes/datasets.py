@@ -163,9 +163,11 @@ def upload_dataset(
     split: SplitForm,
     name: Annotated[str, Form(min_length=1, max_length=200)] = "dataset",
     format: Annotated[SourceFormat | None, Form(description="Detected from the file name when left out")] = None,
+    group_column: Annotated[str | None, Form(max_length=200, description=(
+        "A metadata column whose equal values stay together when validation is carved out of train"))] = None,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
-    options = _options(CustomImportOptions, {**split, "name": name})
+    options = _options(CustomImportOptions, {**split, "name": name, "group_column": group_column or None})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
@@ -212,6 +214,9 @@ def _read(path: Path, fmt: SourceFormat | None, work: Path, settings: Settings) 
 
 def _start_custom_import(session: Session, project_id: int, source: SourceData, origin: str,
                          options: CustomImportOptions) -> JobOut:
+    if options.group_column is not None and options.group_column not in source.metadata_columns:
+        raise Unprocessable(f"group_column: {options.group_column!r} is not a column of the dataset "
+                            f"(its metadata columns: {', '.join(source.metadata_columns) or 'none'})")
     dataset = Dataset(project_id=project_id, name=options.name, source=origin, kind="custom",
                       status="importing", classes=source.classes, config=options.model_dump(), stats={})
     return _start_staged_import(session, dataset, options.model_dump(),

@@ -52,3 +52,6 @@ class CustomImportOptions(SplitOptions):
     """What a custom import job needs besides the (already validated) source in the artifact store."""
 
     name: str = Field(default="dataset", min_length=1, max_length=200)
+    group_column: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "A metadata column whose equal values (an author, a product, a movie) stay together when validation "
+        "is carved out of train, so that val is not scored on groups train has seen"))

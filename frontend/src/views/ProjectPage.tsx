@@ -10,6 +10,7 @@ import { JobToasts } from "../components/JobToasts";
 import { ErrorState, Loading } from "../components/States";
 import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
+import { selectedLine } from "../lib/versionMetrics";
 import { useRouteState, VIEWS, type View } from "../routeState";
 import { ImportDialog, TrainDialog, UploadDialog } from "./dialogs";
 import { SamplePanel } from "./SamplePanel";
@@ -176,10 +177,8 @@ function VersionsPanel({
                 <div className="muted small">
                   {v.architecture} · {v.epochs_done} epoch{v.epochs_done === 1 ? "" : "s"} · seed {v.seed}
                 </div>
-                <div className="muted small">
-                  {Object.entries(v.best ?? {})
-                    .map(([s, a]) => `${s} ${pct(a)}`)
-                    .join(" · ") || "no metrics yet"}
+                <div className="muted small" data-testid="version-selected">
+                  {selectedLine(v.selected ?? null)}
                 </div>
               </button>
             </li>
