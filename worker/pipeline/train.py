@@ -79,4 +79,6 @@ def make_optimizer(model: torch.nn.Module, name: str, learning_rate: float, weig
         return torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay)
     if name == "sgd":
         return torch.optim.SGD(params, lr=learning_rate, weight_decay=weight_decay, momentum=0.9)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=learning_rate, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}")

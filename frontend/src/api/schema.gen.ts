@@ -1671,6 +1671,11 @@ export interface components {
              */
             format?: ("csv" | "jsonl" | "zip" | "tar.gz" | "stanford") | null;
             /**
+             * Group Column
+             * @description A metadata column whose equal values stay together when validation is carved out of train
+             */
+            group_column?: string | null;
+            /**
              * Lowercase
              * @default true
              */
@@ -1894,6 +1899,11 @@ export interface components {
              * @description Detected from the path when left out
              */
             format?: ("csv" | "jsonl" | "zip" | "tar.gz" | "stanford") | null;
+            /**
+             * Group Column
+             * @description A metadata column whose equal values (an author, a product, a movie) stay together when validation is carved out of train, so that val is not scored on groups train has seen
+             */
+            group_column?: string | null;
             /**
              * Name
              * @default dataset
@@ -3065,6 +3075,34 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * SelectedMetrics
+         * @description Every split at one epoch: the one validation picks (highest val accuracy), or the last without a val
+         *     split. Test here is a held-out estimate, never a figure chosen by looking at test.
+         */
+        SelectedMetrics: {
+            /**
+             * Accuracy
+             * @description Accuracy per split at that epoch
+             */
+            accuracy: {
+                [key: string]: number;
+            };
+            /** Epoch */
+            epoch: number;
+            /**
+             * Loss
+             * @description Loss per split at that epoch
+             */
+            loss: {
+                [key: string]: number;
+            };
+            /**
+             * Selected By
+             * @enum {string}
+             */
+            selected_by: "val_accuracy" | "last_epoch";
+        };
+        /**
          * SessionOut
          * @description A browser session of the caller: `name` is the browser's User-Agent when it signed in.
          */
@@ -3266,10 +3304,11 @@ export interface components {
             };
             /**
              * Metric
-             * @default test_accuracy
+             * @description What ranks the trials; validation only (test is shown beside it as the held-out estimate)
+             * @default val_accuracy
              * @enum {string}
              */
-            metric?: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            metric?: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name?: string | null;
             /**
@@ -3326,7 +3365,7 @@ export interface components {
              * Metric
              * @enum {string}
              */
-            metric: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            metric: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name: string;
             /** Project Id */
@@ -3337,7 +3376,7 @@ export interface components {
              * Sort
              * @enum {string}
              */
-            sort: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss" | "trial";
+            sort: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss" | "test_accuracy" | "test_loss" | "trial";
             /** Space */
             space: {
                 [key: string]: unknown;
@@ -3390,7 +3429,7 @@ export interface components {
              * Metric
              * @enum {string}
              */
-            metric: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            metric: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name: string;
             /** Project Id */
@@ -3477,10 +3516,6 @@ export interface components {
         };
         /** TrialOut */
         TrialOut: {
-            /** Best Test Accuracy */
-            best_test_accuracy: number | null;
-            /** Best Test Loss */
-            best_test_loss: number | null;
             /** Best Val Accuracy */
             best_val_accuracy: number | null;
             /** Best Val Loss */
@@ -3505,11 +3540,21 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /** Selected By */
+            selected_by: ("val_accuracy" | "last_epoch") | null;
+            /**
+             * Selected Epoch
+             * @description The epoch every split below is read at
+             */
+            selected_epoch: number | null;
             /** Status */
             status: string;
             /** Stopped Early */
             stopped_early: boolean;
-            /** Test Accuracy */
+            /**
+             * Test Accuracy
+             * @description Held-out estimate at the epoch validation picks
+             */
             test_accuracy: number | null;
             /** Test Loss */
             test_loss: number | null;
@@ -3630,13 +3675,6 @@ export interface components {
             /** Architecture */
             architecture: string;
             /**
-             * Best
-             * @description Best accuracy per split over epochs
-             */
-            best?: {
-                [key: string]: number;
-            };
-            /**
              * Created At
              * Format: date-time
              */
@@ -3665,6 +3703,8 @@ export interface components {
             project_id: number;
             /** Seed */
             seed: number;
+            /** @description Every split at the epoch validation picks (or the last); null before the first evaluated epoch */
+            selected?: components["schemas"]["SelectedMetrics"] | null;
             /** Status */
             status: string;
             /**
@@ -7188,7 +7228,7 @@ export interface operations {
     getSweep: {
         parameters: {
             query?: {
-                sort?: ("test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss" | "trial") | null;
+                sort?: ("val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss" | "test_accuracy" | "test_loss" | "trial") | null;
             };
             header?: never;
             path: {
