@@ -59,7 +59,7 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
 
     set_epoch_learning_rate(run.optimizer, p.learning_rate, p.lr_decay, epoch)
     trained = train_one_epoch(run.model, run.optimizer, data.arrays, batches, data.train_labels, run.device,
-                              batch_done)
+                              batch_done, grad_clip=p.grad_clip)
     saved = save_checkpoint(run.store, run.version, epoch, run.model, run.optimizer,
                             capture_rng(run.batch_rng), data.vocab_size)
     if on_stage is not None:
