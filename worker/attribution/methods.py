@@ -97,12 +97,12 @@ class Attribution:
 
 def _per_token_sum(attr: Tensor) -> Scores:
     """Gradient-style attributions add up over embedding dims (this keeps completeness)."""
-    return attr.detach().sum(-1)[0].double().numpy()  # type: ignore[no-any-return]
+    return attr.detach().sum(-1)[0].double().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def _per_token_value(attr: Tensor) -> Scores:
     """Perturbation methods give every dim of a word the word's value: read it back once."""
-    return attr.detach().mean(-1)[0].double().numpy()  # type: ignore[no-any-return]
+    return attr.detach().mean(-1)[0].double().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def _both_classes(inp: Inputs, toward: Callable[[int], Scores], unsigned: bool = False) -> Scores:
@@ -133,7 +133,7 @@ def _parts(inp: Inputs, attr: Tensor) -> dict[str, Scores]:
     names: list[str] = list(getattr(inp.model, "embedding_parts", []))
     if len(names) < 2:
         return {}
-    chunks = attr.detach()[0].double().chunk(len(names), dim=-1)
+    chunks = attr.detach()[0].double().cpu().chunk(len(names), dim=-1)
     return {name: chunk.sum(-1).numpy() for name, chunk in zip(names, chunks, strict=True)}
 
 
