@@ -1,4 +1,4 @@
-/** A version's figures as the version list shows them. */
+/** A version's figures as the version list shows them, and what a dataset's stats warn about. */
 import type { Version } from "../api/client";
 import { pct } from "./format";
 
@@ -12,4 +12,15 @@ export function selectedLine(selected: Version["selected"] | null): string {
     .map((s) => `${s} ${pct(selected.accuracy[s] ?? 0)}`)
     .join(" · ");
   return `epoch ${selected.epoch} (${how}): ${figures}`;
+}
+
+/** Exact copies of a text in more than one split (the import counts them): a copy in train of a test review
+ * makes test optimistic. Null when there are none (or the dataset predates the count). */
+export function duplicateWarning(stats: Record<string, unknown>): string | null {
+  const dup = stats.duplicates as { cross_split_groups?: number; cross_split_samples?: number } | undefined;
+  if (!dup?.cross_split_groups) return null;
+  return (
+    `${dup.cross_split_groups} groups of identical texts (${dup.cross_split_samples ?? 0} samples) span splits: ` +
+    "their test or val figures are partly memorised"
+  );
 }

@@ -10,7 +10,7 @@ import { JobToasts } from "../components/JobToasts";
 import { ErrorState, Loading } from "../components/States";
 import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
-import { selectedLine } from "../lib/versionMetrics";
+import { duplicateWarning, selectedLine } from "../lib/versionMetrics";
 import { useRouteState, VIEWS, type View } from "../routeState";
 import { ImportDialog, TrainDialog, UploadDialog } from "./dialogs";
 import { SamplePanel } from "./SamplePanel";
@@ -142,6 +142,11 @@ function VersionsPanel({
                 {d.status}
               </span>
               {d.error && <div className="job-error">{d.error}</div>}
+              {duplicateWarning(d.stats) && (
+                <div className="warning small" data-testid="dataset-duplicates">
+                  {duplicateWarning(d.stats)}
+                </div>
+              )}
             </div>
           ))
         )}
