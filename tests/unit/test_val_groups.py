@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backend.core.data.records import DatasetFormatError, SourceRecord
-from backend.core.data.splits import Planned, duplicate_stats, plan_splits
+from backend.core.data.splits import Planned, drop_cross_split_copies, duplicate_stats, plan_splits
 
 CLASSES = ["neg", "pos"]
 
@@ -83,3 +83,16 @@ def test_duplicates_are_counted_per_split_pair() -> None:
     assert (stats["groups"], stats["samples"]) == (2, 5)
     assert (stats["cross_split_groups"], stats["cross_split_samples"]) == (1, 3)
     assert stats["groups_by_split_pair"] == {"test-train": 1}
+
+
+def test_train_copies_of_test_or_val_texts_can_be_left_out() -> None:
+    records = [
+        SourceRecord(key="tr1", split="train", label="pos", text="seen in test", order=0),
+        SourceRecord(key="tr2", split="train", label="pos", text="seen in test", order=1),
+        SourceRecord(key="tr3", split="train", label="neg", text="only in train", order=2),
+        SourceRecord(key="va1", split="val", label="neg", text="in val and test", order=0),
+        SourceRecord(key="te1", split="test", label="pos", text="seen in test", order=0),
+        SourceRecord(key="te2", split="test", label="neg", text="in val and test", order=1),
+    ]
+    kept, dropped = drop_cross_split_copies(records)
+    assert [r.key for r in kept] == ["tr3", "te1", "te2"] and dropped == 3

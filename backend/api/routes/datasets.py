@@ -107,9 +107,11 @@ def split_form(
     vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
     max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
     lowercase: Annotated[bool, Form()] = True,
+    drop_cross_split_copies: Annotated[bool, Form(description=(
+        "Leave out train's exact copies of val or test texts"))] = False,
 ) -> dict[str, Any]:
     """The split and tokenizer fields of both upload forms, as SplitOptions' values."""
-    return {"val_size": val_size, "seed": seed,
+    return {"val_size": val_size, "seed": seed, "drop_cross_split_copies": drop_cross_split_copies,
             "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}}
 
 

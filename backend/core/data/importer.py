@@ -28,7 +28,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.imdb import CLASSES, ImdbReview, iter_reviews, word_count
 from backend.core.data.records import DatasetFormatError, SourceData
 from backend.core.data.source_store import load_source
-from backend.core.data.splits import Planned, duplicate_stats, plan_splits
+from backend.core.data.splits import Planned, drop_cross_split_copies, duplicate_stats, plan_splits
 from backend.core.db.models import Dataset, Sample
 from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest, TokenizerConfig
 from backend.core.text.token_store import save_token_rows
@@ -53,6 +53,7 @@ class ImportOptions:
     config: dict[str, Any]  # the request, kept on the dataset
     # Custom datasets: the metadata column whose equal values stay together in train or val (None: the movie).
     group_column: str | None = None
+    drop_cross_split_copies: bool = False
 
 
 Reader = Callable[[Progress], SourceData]
@@ -81,7 +82,8 @@ def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore
         config["source"] = dataset.source
     return import_dataset(session, dataset, store, read,
                           ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
-                                        config=config), progress)
+                                        config=config, drop_cross_split_copies=options.drop_cross_split_copies),
+                          progress)
 
 
 def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactStore,
@@ -95,7 +97,8 @@ def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactSto
     config = {**options.model_dump(), "source": dataset.source}
     return import_dataset(session, dataset, store, read,
                           ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
-                                        config=config, group_column=options.group_column), progress)
+                                        config=config, group_column=options.group_column,
+                                        drop_cross_split_copies=options.drop_cross_split_copies), progress)
 
 
 def import_dataset(session: Session, dataset: Dataset, store: ArtifactStore, read: Reader,
@@ -124,7 +127,9 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: So
     classes = source.classes
     if options.group_column is not None and options.group_column not in source.metadata_columns:
         raise DatasetFormatError(f"group column {options.group_column!r} is not a column of the dataset")
-    planned = plan_splits(source.records, classes, options.val_size, options.seed, options.group_column)
+    records, dropped = (drop_cross_split_copies(source.records) if options.drop_cross_split_copies
+                        else (source.records, 0))
+    planned = plan_splits(records, classes, options.val_size, options.seed, options.group_column)
 
     train_texts = [p.record.text for p in planned if p.split == Split.TRAIN]
     report(READ_END, f"fitting the vocabulary on {len(train_texts)} train samples")
@@ -142,7 +147,7 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: So
     words = [word_count(p.record.text) for p in planned]
     stats = _stats(planned, classes, counts, words, tokenizer)
     stats["metadata_columns"] = dict(source.metadata_columns)
-    stats["duplicates"] = duplicate_stats(planned)
+    stats["duplicates"] = {**duplicate_stats(planned), "dropped_from_train": dropped}
     stats["val_groups"] = options.group_column or "movie_id"
     # Normally a no-op: a run that died before committing left nothing. Kept so a retry can never collide.
     session.execute(delete(Sample).where(Sample.dataset_id == dataset.id))

@@ -128,6 +128,17 @@ def _stratified_quotas(sizes: dict[int, int], total: int) -> dict[int, int]:
     return quotas
 
 
+def drop_cross_split_copies(records: Sequence[SourceRecord]) -> tuple[list[SourceRecord], int]:
+    """Train's (and a given val's) exact copies of texts that are in a later split (val, test), left out:
+    a model that memorised a test review in train would be scored on it as if it generalised."""
+    later: dict[str, tuple[str, ...]] = {Split.TRAIN: (Split.VAL, Split.TEST), Split.VAL: (Split.TEST,)}
+    texts_in: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        texts_in[r.split].add(r.text)
+    kept = [r for r in records if not any(r.text in texts_in[s] for s in later.get(r.split, ()))]
+    return kept, len(records) - len(kept)
+
+
 def duplicate_stats(planned: Sequence[Planned]) -> dict[str, Any]:
     """Exact-duplicate texts: how many groups of copies, how many samples they hold, and how many groups
     cross splits (a copy in train of a test review inflates test; one in train of a val review, val)."""

@@ -24,6 +24,8 @@ class SplitOptions(BaseModel):
     val_size: float = Field(default=0.2, gt=0)
     seed: int = Field(default=0, ge=0)
     tokenizer: TokenizerConfig = TokenizerConfig()
+    # Exact copies of a val or test text in train (IMDB: 102 train-test groups) are left out of train.
+    drop_cross_split_copies: bool = False
 
     @field_validator("val_size")
     @classmethod

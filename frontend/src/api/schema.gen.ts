@@ -1682,6 +1682,12 @@ export interface components {
         /** Body_uploadDataset */
         Body_uploadDataset: {
             /**
+             * Drop Cross Split Copies
+             * @description Leave out train's exact copies of val or test texts
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
+            /**
              * File
              * @description train.csv / valid.csv / test.csv (columns text, label, optional split and id; the rest is metadata), a .jsonl, or a .zip / .tar.gz of such files or of Stanford's layout
              */
@@ -1729,6 +1735,12 @@ export interface components {
         };
         /** Body_uploadImdb */
         Body_uploadImdb: {
+            /**
+             * Drop Cross Split Copies
+             * @description Leave out train's exact copies of val or test texts
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
             /**
              * File
              * @description aclImdb_v1.tar.gz or the labeled subset archive (a .tar.gz of aclImdb/{train,test}/{pos,neg}/<id>_<score>.txt)
@@ -1915,6 +1927,11 @@ export interface components {
         };
         /** DatasetImportRequest */
         DatasetImportRequest: {
+            /**
+             * Drop Cross Split Copies
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
             /**
              * Format
              * @description Detected from the path when left out
@@ -2287,6 +2304,11 @@ export interface components {
         };
         /** ImdbImportRequest */
         ImdbImportRequest: {
+            /**
+             * Drop Cross Split Copies
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
             /**
              * Name
              * @default IMDB
