@@ -21,7 +21,7 @@ has_script = scripts/npm_has_script.sh $(1)
 
 .PHONY: help run serve worker migrate test test-python test-frontend lint check-client client \
 	venv node frontend-build services test-deps bench-deps clean \
-	bench bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models
+	bench bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models gpu-check
 
 help: ## Show this help
 	@echo "Lensboard: make <target>"
@@ -140,8 +140,11 @@ bench-ui: node ## The dashboard's 50k-point map in headless Chromium (map_fps=)
 bench-load: venv services bench-deps ## API load on PostgreSQL: requests/s and latency percentiles (samples_p95_ms=)
 	$(PY) -m bench.load
 
-bench-models: venv ## Other architectures against the CNN
+bench-models: venv ## Every architecture on IMDB (lstm_/bilstm_/ngram_test_accuracy=)
 	$(PY) -m bench.models
+
+gpu-check: venv ## The GPU path in one script (CUDA when present; CPU at small sizes otherwise)
+	$(PY) -m bench.gpu_check
 
 clean: ## Remove the venv, node_modules and build outputs (keeps .lensboard data)
 	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/dist .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from backend.core.artifacts.store import LocalArtifactStore
-from backend.core.data.imdb import iter_reviews
+from backend.core.data.imdb import CLASSES, iter_reviews
+from backend.core.data.splits import plan_splits
 from backend.core.text import token_store
 from backend.core.text.token_store import TokenArrays
 from backend.core.text.tokenizer import TextTokenizer
@@ -44,31 +44,23 @@ def bench_limit() -> int | None:
     return int(raw) if raw else None
 
 
-def _reviews(path: str) -> Iterator[tuple[str, int, str]]:
-    """(split, label, text) of every review, read by the importer's own reader."""
-    for r in iter_reviews(path):
-        yield r.split, r.label, r.text
-
-
 def load(val_size: int = 5000, vocab_size: int = 20_000, max_length: int = 400, seed: int = 0) -> BenchData:
-    """Train/val/test like the import: `val_size` of train carved out (seeded), vocab fitted on train only."""
+    """Train/val/test exactly as the import plans them (backend.core.data.splits: val carved by movie and
+    exact-copy groups, seeded), vocab fitted on train only."""
     limit = bench_limit()
-    texts: list[str] = []
-    labels: list[int] = []
-    splits: list[str] = []
+    records = []
     taken: dict[tuple[str, int], int] = {}
-    for split, label, text in _reviews(archive_path()):
-        if limit is not None and taken.get((split, label), 0) >= limit:
+    for r in iter_reviews(archive_path()):
+        if limit is not None and taken.get((r.split, r.label), 0) >= limit:
             continue
-        taken[(split, label)] = taken.get((split, label), 0) + 1
-        texts.append(text)
-        labels.append(label)
-        splits.append(split)
-    split_arr = np.array(splits, dtype=np.str_)
-    train = np.flatnonzero(split_arr == "train")
-    n_val = min(val_size, len(train) // 5) if limit is not None else val_size
-    val = np.random.default_rng(seed).choice(train, size=n_val, replace=False)
-    split_arr[val] = "val"
+        taken[(r.split, r.label)] = taken.get((r.split, r.label), 0) + 1
+        records.append(r.record())
+    n_train = sum(1 for r in records if r.split == "train")
+    n_val = min(val_size, n_train // 5) if limit is not None else val_size
+    planned = plan_splits(records, list(CLASSES), n_val, seed)
+    texts = [p.record.text for p in planned]
+    split_arr = np.array([p.split for p in planned], dtype=np.str_)
+    labels = [p.label for p in planned]
     tokenizer = TextTokenizer.fit((t for t, s in zip(texts, split_arr, strict=True) if s == "train"),
                                   vocab_size=vocab_size, max_length=max_length)
     encoded = tokenizer.encode_batch(texts)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.errors import Conflict, NotFound
-from backend.api.schemas.versions import VersionOut
+from backend.api.schemas.versions import SelectedMetrics, VersionOut
+from backend.api.services.epoch_selection import selected_epochs
 from backend.api.services.sample_order import epoch_stamp
-from backend.core.db.models import Dataset, EpochMetric, ModelVersion, Project
+from backend.core.db.models import Dataset, ModelVersion, Project
 
 
 def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) -> int:
@@ -32,13 +33,12 @@ def resolve_epoch_stamp(session: Session, version: ModelVersion, epoch: int | No
 
 
 def version_out(session: Session, version: ModelVersion) -> VersionOut:
-    """The version as the API shows it, with its best accuracy per split."""
+    """The version as the API shows it, with every split at the epoch validation picks (epoch_selection)."""
     out = VersionOut.model_validate(version)
-    rows = session.execute(
-        select(EpochMetric.split, func.max(EpochMetric.accuracy))
-        .where(EpochMetric.version_id == version.id).group_by(EpochMetric.split)
-    ).all()
-    out.best = {split: float(acc) for split, acc in rows}
+    chosen = selected_epochs(session, [version.id]).get(version.id)
+    if chosen is not None:
+        out.selected = SelectedMetrics(epoch=chosen.epoch, selected_by=chosen.selected_by,
+                                       accuracy=chosen.accuracy, loss=chosen.loss)
     return out
 
 

@@ -37,6 +37,8 @@ def import_imdb(
     vocab_size: Annotated[int | None, typer.Option(min=1, help="Vocabulary size (fitted on train)")] = None,
     max_length: Annotated[int | None, typer.Option(min=1, help="Tokens kept per review")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the subset and the validation split")] = None,
+    drop_cross_split_copies: Annotated[bool, typer.Option(
+        "--drop-cross-split-copies", help="Leave out train's exact copies of val or test texts")] = False,
     server_path: Annotated[bool, typer.Option(
         "--server-path", help="PATH is on the server, under its import roots (administrators only): send the "
                               "path, not the file")] = False,
@@ -44,7 +46,8 @@ def import_imdb(
     """Upload the IMDB reviews, import them as a job and follow it until it is done."""
     api = ApiClient()
     options = {"name": name, "subset_per_class": subset, "val_size": val_size, "seed": seed,
-               "vocab_size": vocab_size, "max_length": max_length}
+               "vocab_size": vocab_size, "max_length": max_length,
+               "drop_cross_split_copies": drop_cross_split_copies or None}
     if server_path:
         target = ensure_project(api, project)
         job = api.post(f"/projects/{target['id']}/datasets/imdb", _path_body(path, options))
@@ -76,11 +79,13 @@ FORMATS = ("csv", "jsonl", "zip", "tar.gz", "stanford")
 def start_dataset_import(api: ApiClient, project_id: int, path: str, *, fmt: str | None = None,
                          name: str | None = None, val_size: float | None = None, seed: int | None = None,
                          vocab_size: int | None = None, max_length: int | None = None,
-                         server_path: bool = False) -> dict[str, Any]:
+                         server_path: bool = False, group_column: str | None = None,
+                         drop_cross_split_copies: bool = False) -> dict[str, Any]:
     """Upload a local file (a local folder goes up as a zip) or, with `server_path`, name a path the
     server reads itself. Returns the import job."""
     options: dict[str, Any] = {"name": name, "val_size": val_size, "seed": seed, "vocab_size": vocab_size,
-                               "max_length": max_length}
+                               "max_length": max_length, "group_column": group_column,
+                               "drop_cross_split_copies": drop_cross_split_copies or None}
     if server_path:
         job: dict[str, Any] = api.post(f"/projects/{project_id}/datasets/import",
                                        {**_path_body(path, options), "format": fmt})
@@ -105,6 +110,10 @@ def import_dataset(
     vocab_size: Annotated[int | None, typer.Option(min=1, help="Vocabulary size (fitted on train)")] = None,
     max_length: Annotated[int | None, typer.Option(min=1, help="Tokens kept per text")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the validation split")] = None,
+    group_column: Annotated[str | None, typer.Option(help=(
+        "Metadata column whose equal values stay together when validation is carved out of train"))] = None,
+    drop_cross_split_copies: Annotated[bool, typer.Option(
+        "--drop-cross-split-copies", help="Leave out train's exact copies of val or test texts")] = False,
     server_path: Annotated[bool, typer.Option(
         "--server-path", help="PATH is on the server, under its import roots (administrators only): send the "
                               "path, not the files")] = False,
@@ -117,7 +126,8 @@ def import_dataset(
     api = ApiClient()
     target = ensure_project(api, project)
     job = start_dataset_import(api, target["id"], path, fmt=format, name=name, val_size=val_size, seed=seed,
-                               vocab_size=vocab_size, max_length=max_length, server_path=server_path)
+                               vocab_size=vocab_size, max_length=max_length, server_path=server_path,
+                               group_column=group_column, drop_cross_split_copies=drop_cross_split_copies)
     done = follow_job(api, job, f"import into {target['name']}")
     dataset = api.get(f"/datasets/{done['dataset_id']}") if done.get("dataset_id") else {}
     console.print(f"Imported dataset {dataset.get('id', '?')} with {dataset.get('num_samples', '?')} samples "

@@ -17,8 +17,9 @@ from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 app = typer.Typer(help="Hyperparameter sweeps: a search space trained as one version per trial.",
                   no_args_is_help=True)
 
-METRICS = ("test_accuracy", "val_accuracy", "test_loss", "val_loss",
-           "best_test_accuracy", "best_val_accuracy", "best_test_loss", "best_val_loss")
+# Validation ranks the trials; test is shown beside it as the held-out estimate, never used to choose.
+METRICS = ("val_accuracy", "val_loss", "best_val_accuracy", "best_val_loss")
+SORTS = (*METRICS, "test_accuracy", "test_loss")
 
 
 def parse_param(item: str) -> tuple[str, Any]:
@@ -76,10 +77,13 @@ def build_space(space_file: Path | None, params: list[str]) -> dict[str, Any]:
 
 
 def sweep_table(sweep: dict[str, Any]) -> Table:
-    """The trials in the API's order (best first by the sort metric); the best trial is starred and bold."""
+    """The trials in the API's order (best first by the sort metric); the best trial by the sweep's validation
+    metric is starred and bold. Every split is read at the epoch validation picks (column "at epoch")."""
     names = sorted({k for t in sweep["trials"] for k in t["params"]})
-    columns = ["", "trial", "version", "status", "epochs", *names, "val acc", "val loss", "test acc", "test loss"]
-    t = Table(title=f"Sweep {sweep['id']} ({sweep['name']}): {sweep['status']}, best by {sweep['metric']}",
+    columns = ["", "trial", "version", "status", "epochs", *names, "at epoch", "val acc", "val loss",
+               "test acc (held-out)", "test loss (held-out)"]
+    t = Table(title=f"Sweep {sweep['id']} ({sweep['name']}): {sweep['status']}, best by {sweep['metric']} "
+                    "(test is the held-out estimate, not used to choose)",
               header_style="bold")
     for c in columns:
         t.add_column(c, overflow="fold")
@@ -87,10 +91,17 @@ def sweep_table(sweep: dict[str, Any]) -> Table:
         best = trial["version_id"] == sweep["best_version_id"]
         epochs = f"{trial['epochs_done']}/{trial['epochs']}" + (" (early stop)" if trial["stopped_early"] else "")
         row = ["★" if best else "", trial["trial_index"], trial["version_id"], trial["status"], epochs,
-               *(_param(trial["params"].get(n)) for n in names), trial["val_accuracy"], trial["val_loss"],
+               *(_param(trial["params"].get(n)) for n in names), _at(trial), trial["val_accuracy"], trial["val_loss"],
                trial["test_accuracy"], trial["test_loss"]]
         t.add_row(*(fmt(v) for v in row), style="bold green" if best else None)
     return t
+
+
+def _at(trial: dict[str, Any]) -> str:
+    """The epoch the trial's figures are read at, and how it was picked."""
+    if trial["selected_epoch"] is None:
+        return ""
+    return f"{trial['selected_epoch']}" + (" (last)" if trial["selected_by"] == "last_epoch" else " (val)")
 
 
 def _param(value: Any) -> Any:
@@ -118,7 +129,8 @@ def create(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Hyperparameter shared by every trial, key=value; repeatable")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Draws the trials and seeds their training")] = 0,
-    metric: Annotated[str, typer.Option(help=f"What ranks the trials: {', '.join(METRICS)}")] = "test_accuracy",
+    metric: Annotated[str, typer.Option(
+        help=f"What ranks the trials (validation only): {', '.join(METRICS)}")] = "val_accuracy",
     patience: Annotated[int | None, typer.Option(
         min=1, help="Early stopping: stop a trial after this many epochs without improvement")] = None,
     stop_on: Annotated[str, typer.Option(help="Early stopping metric: val_loss or val_accuracy")] = "val_loss",
@@ -153,7 +165,7 @@ def list_sweeps(project: Annotated[str, typer.Argument(help="Project name or id"
 @app.command("show")
 def show(
     sweep_id: Annotated[int, typer.Argument(help="Sweep id")],
-    sort: Annotated[str | None, typer.Option(help=f"Order the trials by {', '.join(METRICS)} or trial")] = None,
+    sort: Annotated[str | None, typer.Option(help=f"Order the trials by {', '.join(SORTS)} or trial")] = None,
 ) -> None:
     """The trials of a sweep, best first; the best trial is starred."""
     console.print(sweep_table(ApiClient().get(f"/sweeps/{sweep_id}", sort=sort)))

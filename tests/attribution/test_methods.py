@@ -5,11 +5,12 @@ import pytest
 import torch
 
 from backend.core.specs.analysis_methods import METHODS
-from backend.core.specs.architectures import CnnParams
+from backend.core.specs.architectures import CnnParams, NgramParams
 from tests.support.tiny_models import KeywordModel, tiny_tokenizer
 from worker.attribution.analyze import analyze_text
 from worker.attribution.forward import predict_ids
 from worker.models.cnn import TextCNN
+from worker.models.ngram import NgramBag
 
 CLASSES = ["neg", "pos"]
 
@@ -81,3 +82,29 @@ def test_results_are_deterministic() -> None:
         a = analyze_text(model, tok, text, method, {}, CLASSES)
         b = analyze_text(model, tok, text, method, {}, CLASSES)
         assert [t.attribution for t in a.tokens] == [t.attribution for t in b.tokens]
+
+
+def test_integrated_gradients_warns_when_it_stops_at_max_steps_unconverged() -> None:
+    """Hitting max_steps with the gap above tolerance is said, not returned silently as exact scores."""
+    tok = tiny_tokenizer()
+    model = _cnn(tok.vocab_size, seed=3)
+    text = "the movie was excellent and the acting was fun"
+    res = analyze_text(model, tok, text, "integrated_gradients",
+                       {"n_steps": 2, "delta_tolerance": 1e-9, "max_steps": 2}, CLASSES)
+    assert res.n_steps == 2 and abs(res.convergence_delta or 0) > 1e-9
+    assert res.extras["converged"] is False and "did not converge" in res.extras["warning"]
+    fine = analyze_text(model, tok, text, "integrated_gradients", {"delta_tolerance": 1.0}, CLASSES)
+    assert fine.extras["converged"] is True and "warning" not in fine.extras
+
+
+def test_ngram_scores_split_into_word_and_bigram() -> None:
+    """The n-gram model's credit per position is its word's plus the pair it closes, reported apart."""
+    tok = tiny_tokenizer()
+    torch.manual_seed(0)
+    model = NgramBag(tok.vocab_size, 2, NgramParams(embedding_dim=8, bigram_buckets=97)).eval()
+    text = "the movie was excellent and the acting was fun"
+    res = analyze_text(model, tok, text, "integrated_gradients", {"delta_tolerance": 0.01}, CLASSES)
+    words, pairs = np.array(res.extras["word_scores"]), np.array(res.extras["bigram_scores"])
+    scored = np.array([t.attribution for t in res.tokens if t.attribution is not None]).T  # (C, T)
+    np.testing.assert_allclose(words + pairs, scored, atol=1e-6)
+    assert pairs[1, 0] == 0.0 and np.abs(pairs[1, 1:]).sum() > 0  # the first word closes no pair

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import math
+import struct
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
+from backend.api.services.tensorboard_events import crc32c, masked_crc32c
 from backend.cli.client import ApiClient, ApiError
 from backend.cli.downloads import download_artifact
 from backend.core.artifacts import get_store
@@ -183,6 +186,8 @@ def test_cli_downloads_each_file(client: TestClient, session_factory: sessionmak
     assert pq.read_table(out).num_rows == EPOCHS * len(d.labels)
     out = download_artifact(api, vid, "metrics", kind="batch", folder=tmp_path)
     assert out.read_text().splitlines()[0] == "step,epoch,batch,loss,accuracy,size"
+    out = download_artifact(api, vid, "tensorboard", folder=tmp_path)  # `lensboard download VERSION tensorboard`
+    assert out.name == f"version-{vid}-tensorboard.tar.gz" and tarfile.is_tarfile(out)
 
     with pytest.raises(ApiError, match=r"checkpoint of version \d+ for epoch 7 not found"):
         download_artifact(api, vid, "checkpoint", epoch="7", out=tmp_path / "bad.pt")
@@ -303,3 +308,91 @@ def test_the_download_cap_is_declared_in_the_schema(client: TestClient) -> None:
                  "/api/versions/{version_id}/results.parquet", "/api/projects/{project_id}/cleaned-dataset",
                  "/api/projects/{project_id}/flags/export", "/api/versions/{version_id}/suspects/export"):
         assert "429" in paths[path]["get"]["responses"], path
+
+
+def _fields(data: bytes) -> list[tuple[int, int | bytes | float]]:
+    """(field number, value) of one protobuf message: varints as ints, 64-bit as doubles, 32-bit as
+    floats, length-delimited as bytes (what the writer uses)."""
+    out: list[tuple[int, int | bytes | float]] = []
+    i = 0
+
+    def varint() -> int:
+        nonlocal i
+        shift = value = 0
+        while True:
+            byte = data[i]
+            i += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    while i < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            out.append((number, varint()))
+        elif wire == 1:
+            out.append((number, struct.unpack("<d", data[i:i + 8])[0]))
+            i += 8
+        elif wire == 5:
+            out.append((number, struct.unpack("<f", data[i:i + 4])[0]))
+            i += 4
+        else:
+            n = varint()
+            out.append((number, data[i:i + n]))
+            i += n
+    return out
+
+
+def _records(data: bytes) -> list[bytes]:
+    """The TFRecords of an event file, each CRC checked."""
+    out, i = [], 0
+    while i < len(data):
+        length_bytes = data[i:i + 8]
+        (n,) = struct.unpack("<Q", length_bytes)
+        assert struct.unpack("<I", data[i + 8:i + 12])[0] == masked_crc32c(length_bytes)
+        payload = data[i + 12:i + 12 + n]
+        assert struct.unpack("<I", data[i + 12 + n:i + 16 + n])[0] == masked_crc32c(payload)
+        out.append(payload)
+        i += 16 + n
+    return out
+
+
+def test_crc32c_matches_the_standard_check_value() -> None:
+    assert crc32c(b"123456789") == 0xE3069283
+
+
+def test_tensorboard_export(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    d = make_project_dataset(session_factory, "tensorboard")
+    vid = _trained(session_factory, d)
+    r = client.get(f"/api/versions/{vid}/tensorboard.tar.gz")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == f'attachment; filename="version-{vid}-tensorboard.tar.gz"'
+    with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
+        [member] = tar.getmembers()
+        assert member.name.startswith(f"version-{vid}/events.out.tfevents.")
+        events = [dict(_fields(rec)) for rec in _records(tar.extractfile(member).read())]  # type: ignore[union-attr]
+    assert events[0][3] == b"brain.Event:2"
+    scalars: dict[str, list[tuple[int, float]]] = {}
+    hparams: dict[str, object] = {}
+    for event in events[1:]:
+        for number, value in _fields(event[5]):  # type: ignore[arg-type]
+            assert number == 1 and isinstance(value, bytes)
+            v = dict(_fields(value))
+            if v[1] == b"_hparams_/session_start_info":
+                plugin = dict(_fields(dict(_fields(v[9]))[1]))  # type: ignore[arg-type]
+                assert plugin[1] == b"hparams"
+                start = dict(_fields(dict(_fields(plugin[2]))[3]))  # type: ignore[arg-type]
+                for n, entry in _fields(dict(_fields(plugin[2]))[3]):  # type: ignore[arg-type]
+                    if n == 1:
+                        e = dict(_fields(entry))  # type: ignore[arg-type]
+                        hparams[e[1].decode()] = dict(_fields(e[2]))  # type: ignore[union-attr,arg-type]
+                assert start[4] == f"version-{vid}".encode()
+            else:
+                scalars.setdefault(v[1].decode(), []).append((event[2], v[2]))  # type: ignore[union-attr,arg-type]
+    assert [s for s, _ in scalars["batch/loss"]] == list(range(1, EPOCHS * BATCHES + 1))
+    assert [s for s, _ in scalars["epoch/val/accuracy"]] == list(range(1, EPOCHS + 1))
+    assert scalars["epoch/test/loss"][1][1] == pytest.approx(0.5)
+    assert hparams["architecture"] == {3: b"cnn"} and hparams["seed"] == {2: 0.0}
+    assert client.get("/api/versions/9999/tensorboard.tar.gz").status_code == 404

@@ -117,6 +117,10 @@ def test_import_subset_folder(session: Session, store: ArtifactStore, imdb_subse
     # Train and test hold disjoint sets of movies in the official data.
     test_movies = {s.movie_id for s in samples if s.split == "test"}
     assert not test_movies & {s.movie_id for s in samples if s.split != "test"}
+    # Val is carved by movie, so it shares none with train either; exact copies are counted.
+    assert not {s.movie_id for s in samples if s.split == "val"} & {s.movie_id for s in samples if s.split == "train"}
+    assert stats["val_groups"] == "movie_id" and stats["duplicates"]["dropped_from_train"] == 0
+    assert set(stats["duplicates"]) >= {"groups", "samples", "cross_split_groups", "groups_by_split_pair"}
 
     # Stored token arrays and tokenizer agree with the per-sample counts.
     tok = load_tokenizer(store, dataset.id)

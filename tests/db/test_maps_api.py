@@ -58,14 +58,14 @@ def test_map_job_and_api(
 
     # Training's evaluation kept every layer's pooled activations: the map reads them, no forward pass.
     pooled = load_pooled(get_store(), vid, 1, 300)
-    assert pooled is not None and list(pooled) == ["embedding", "conv2", "conv3", "concat", "dense"]
+    assert pooled is not None and list(pooled) == ["embedding", "conv2", "conv3", "dense"]
     job_id = run_map(client, session_factory, vid, 1)
     status = client.get(f"/api/versions/{vid}/maps/1").json()
     assert (
         status["status"] == "done" and status["job"]["id"] == job_id and status["job"]["state"] == "SUCCESS"
     )
     assert status["num_points"] == 300 and status["init"] == "spectral"
-    assert [layer["name"] for layer in status["layers"]] == ["embedding", "conv2", "conv3", "concat", "dense"]
+    assert [layer["name"] for layer in status["layers"]] == ["embedding", "conv2", "conv3", "dense"]
     assert status["latent_dims"] == sum(layer["dims"] for layer in status["layers"])
     assert 0.5 < status["trustworthiness"] <= 1
     # Once the map is stored, the epoch's raw activations are dropped (tens of MB per epoch at 50k).

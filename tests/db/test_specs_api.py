@@ -27,7 +27,8 @@ def test_architectures_are_described(client: TestClient, session_factory: sessio
         "exclusive_minimum": False, "exclusive_maximum": False, "choices": None, "min_length": 1,
         "max_length": 4096, "pattern": None, "advanced": False,
     }
-    assert (lstm["layers"]["minimum"], lstm["layers"]["maximum"], lstm["layers"]["default"]) == (1, 8, 1)
+    # 2 layers by default: the reference search's starting point.
+    assert (lstm["layers"]["minimum"], lstm["layers"]["maximum"], lstm["layers"]["default"]) == (1, 8, 2)
 
     # The described defaults are what the API fills in.
     pid = client.post("/api/projects", json={"name": "p"}).json()["id"]

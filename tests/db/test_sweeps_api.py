@@ -38,11 +38,11 @@ def test_create_a_grid_sweep(client: TestClient, session_factory: sessionmaker[S
     assert r.status_code == 201, r.text
     sweep = r.json()
     assert (sweep["name"], sweep["strategy"], sweep["metric"], sweep["status"]) == (
-        "sweep-1", "grid", "test_accuracy", "running")
+        "sweep-1", "grid", "val_accuracy", "running")
     assert sweep["dataset_id"] == dataset_id and sweep["counts"] == {
         "total": 4, "queued": 4, "training": 0, "trained": 0, "failed": 0, "cancelled": 0}
     assert sweep["early_stopping"] == {"metric": "val_accuracy", "patience": 2, "min_delta": 0.0}
-    assert sweep["best_version_id"] is None and sweep["sort"] == "test_accuracy"
+    assert sweep["best_version_id"] is None and sweep["sort"] == "val_accuracy"
     trials = sorted(sweep["trials"], key=lambda t: t["trial_index"])
     assert [t["params"] for t in trials] == [
         {"dropout": d, "learning_rate": lr} for d in (0.1, 0.3) for lr in (0.001, 0.01)]
@@ -147,17 +147,25 @@ def test_results_sorting_and_best(client: TestClient, session_factory: sessionma
     detail = client.get(f"/api/sweeps/{sweep['id']}").json()
     assert detail["status"] == "running"
     assert detail["counts"] == {"total": 4, "queued": 1, "training": 1, "trained": 2, "failed": 0, "cancelled": 0}
-    # Default sort: the last epoch's test accuracy, best first, trials without one last.
+    # Default sort: val accuracy at the epoch val picks, best first, trials without one last. Every split is
+    # read at that epoch: trial 1's test is its epoch-1 figure (0.83), never its best test over epochs.
     assert [t["trial_index"] for t in detail["trials"]] == [1, 0, 2, 3]
-    assert (detail["best_version_id"], detail["best_value"]) == (v[1], pytest.approx(0.81))
+    assert (detail["best_version_id"], detail["best_value"]) == (v[1], pytest.approx(0.85))
     t1 = detail["trials"][0]
+    assert (t1["selected_epoch"], t1["selected_by"]) == (1, "val_accuracy")
     assert (t1["val_loss"], t1["val_accuracy"], t1["best_val_loss"], t1["best_val_accuracy"]) == (
-        pytest.approx(0.45), pytest.approx(0.84), pytest.approx(0.4), pytest.approx(0.85))
+        pytest.approx(0.4), pytest.approx(0.85), pytest.approx(0.4), pytest.approx(0.85))
+    assert (t1["test_accuracy"], t1["test_loss"]) == (pytest.approx(0.83), pytest.approx(0.42))
+    assert "best_test_accuracy" not in t1
     assert (t1["epochs_done"], t1["epochs"], t1["stopped_early"]) == (2, 2, False)
     by_loss = client.get(f"/api/sweeps/{sweep['id']}", params={"sort": "val_loss"}).json()
     assert by_loss["sort"] == "val_loss" and [t["trial_index"] for t in by_loss["trials"]] == [1, 0, 2, 3]
-    by_best = client.get(f"/api/sweeps/{sweep['id']}", params={"sort": "best_test_accuracy"}).json()
-    assert [t["trial_index"] for t in by_best["trials"]] == [1, 0, 2, 3]
+    by_test = client.get(f"/api/sweeps/{sweep['id']}", params={"sort": "test_accuracy"}).json()
+    assert [t["trial_index"] for t in by_test["trials"]] == [1, 0, 2, 3]
+    # Choosing on test is refused: it is no ranking metric and no longer a sort over epochs.
+    assert client.get(f"/api/sweeps/{sweep['id']}", params={"sort": "best_test_accuracy"}).status_code == 422
+    assert client.post(f"/api/projects/{pid}/sweeps",
+                       json={"space": GRID, "metric": "test_accuracy"}).status_code == 422
     by_index = client.get(f"/api/sweeps/{sweep['id']}", params={"sort": "trial"}).json()
     assert [t["trial_index"] for t in by_index["trials"]] == [0, 1, 2, 3]
 

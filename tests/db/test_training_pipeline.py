@@ -146,3 +146,31 @@ def test_each_committed_epoch_starts_post_epoch_jobs(session_factory: sessionmak
     assert [(j.version_id, j.params, j.state) for j in probes] == [
         (version.id, {"epoch": 1}, "PENDING"), (version.id, {"epoch": 2}, "PENDING")]
     assert all(j.celery_task_id for j in probes)
+
+
+def test_train_metrics_are_on_the_rows_and_labels_trained_on(session_factory: sessionmaker[Session]) -> None:
+    """Excluded samples are not in the train figure, and relabelled ones count against their new label."""
+    with session_factory() as s:
+        project = create_project(s)
+        dataset = insert_synthetic_dataset(s, get_store(), project.id, n=N, vocab_size=300, max_length=64)
+        train = s.execute(select(Sample.id, Sample.label).where(Sample.dataset_id == dataset.id,
+                                                                 Sample.split == "train")
+                          .order_by(Sample.index)).all()
+        relabel = {str(sid): 1 - label for sid, label in train[:10]}
+        excluded = [sid for sid, _ in train[10:14]]
+        version = insert_version(s, project.id, dataset.id, seed=1,
+                                 data_fixes={"relabel": relabel, "exclude": excluded})
+    job = train_version(session_factory, version.id, 1)
+    assert job.state == "SUCCESS", job.error
+    with session_factory() as s:
+        metric = s.get(EpochMetric, (version.id, 1, "train"))
+        assert metric is not None and metric.count == len(train) - len(excluded)
+        rows = s.execute(select(SampleResult.sample_id, SampleResult.prediction, SampleResult.p_positive)
+                         .where(SampleResult.version_id == version.id, SampleResult.epoch == 1)).all()
+    trained_label = {sid: relabel.get(str(sid), label) for sid, label in train if sid not in excluded}
+    by_id = {sid: (pred, p1) for sid, pred, p1 in rows}
+    correct = [by_id[sid][0] == label for sid, label in trained_label.items()]
+    assert metric.accuracy == pytest.approx(float(np.mean(correct)))
+    nll = [-np.log(max(by_id[sid][1] if label == 1 else 1 - by_id[sid][1], 1e-12))
+           for sid, label in trained_label.items()]
+    assert metric.loss == pytest.approx(float(np.mean(nll)), rel=1e-3)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.services.epoch_selection import select_epoch
 from backend.core.artifacts import get_store
+from backend.core.db.models import EpochMetric
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.versions import SMALL_CNN
 
@@ -58,3 +60,32 @@ def test_version_and_train_errors(client: TestClient, session_factory: sessionma
     assert again.status_code == 409
     assert again.json()["job_id"] == job["id"] and "already training" in again.json()["detail"]
     assert [j["id"] for j in client.get("/api/jobs", params={"version_id": vid}).json()] == [job["id"]]
+
+
+def test_version_shows_every_split_at_the_epoch_val_picks(
+        client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    """Test peaks at epoch 3 and val at epoch 2: the version shows epoch 2's test, not the best test over
+    epochs (which would be a figure chosen by looking at test)."""
+    pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
+    with session_factory() as s:
+        insert_synthetic_dataset(s, get_store(), pid, n=40, vocab_size=100, max_length=32)
+    vid = client.post(f"/api/projects/{pid}/versions", json={"hyperparameters": SMALL_CNN}).json()["id"]
+    assert client.get(f"/api/versions/{vid}").json()["selected"] is None
+    per_epoch = {1: {"train": 0.70, "val": 0.60, "test": 0.61}, 2: {"train": 0.80, "val": 0.75, "test": 0.70},
+                 3: {"train": 0.95, "val": 0.74, "test": 0.78}}
+    with session_factory() as s:
+        for epoch, splits in per_epoch.items():
+            for split, acc in splits.items():
+                s.add(EpochMetric(version_id=vid, epoch=epoch, split=split, loss=1 - acc, accuracy=acc, count=10))
+        s.commit()
+    for shown in (client.get(f"/api/versions/{vid}").json(), client.get(f"/api/projects/{pid}/versions").json()[0]):
+        assert shown["selected"]["epoch"] == 2 and shown["selected"]["selected_by"] == "val_accuracy"
+        assert shown["selected"]["accuracy"] == {"train": 0.80, "val": 0.75, "test": 0.70}
+        assert "best" not in shown
+
+
+def test_without_a_val_split_the_last_epoch_is_shown() -> None:
+    rows = [(1, "train", 0.5, 0.7), (1, "test", 0.4, 0.9), (2, "train", 0.3, 0.8), (2, "test", 0.45, 0.85)]
+    chosen = select_epoch(rows)
+    assert chosen is not None and (chosen.epoch, chosen.selected_by) == (2, "last_epoch")
+    assert chosen.accuracy == {"train": 0.8, "test": 0.85} and chosen.best_val_accuracy is None

@@ -46,7 +46,7 @@ def test_sweep_create_show_cancel(server: ApiServer, tmp_path: Path) -> None:
     listed = cli(["sweep", "list", "reviews"], server.env)
     assert listed.returncode == 0 and "lr" in listed.stdout and "random" in listed.stdout
     shown = cli(["sweep", "show", "1", "--sort", "trial"], server.env)
-    assert shown.returncode == 0 and "Sweep 1 (lr): running, best by test_accuracy" in shown.stdout
+    assert shown.returncode == 0 and "Sweep 1 (lr): running, best by val_accuracy" in shown.stdout
 
     cancelled = cli(["sweep", "cancel", "1"], server.env)
     assert cancelled.returncode == 0, cancelled.stderr

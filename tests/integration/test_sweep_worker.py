@@ -60,7 +60,7 @@ def test_sweep_trains_its_trials_and_cancel_keeps_the_finished_ones(
     for trial in done["trials"]:
         assert (trial["status"], trial["epochs_done"]) == ("trained", 1)
         assert 0.0 <= trial["test_accuracy"] <= 1.0 and trial["val_loss"] > 0
-    best = max(done["trials"], key=lambda t: (t["test_accuracy"], -t["trial_index"]))
+    best = max(done["trials"], key=lambda t: (t["val_accuracy"], -t["trial_index"]))
     assert done["best_version_id"] == best["version_id"]
     # A trial is an ordinary version: its epochs and samples are served like any other's.
     vid = done["trials"][0]["version_id"]

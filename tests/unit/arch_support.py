@@ -22,6 +22,7 @@ TINY: dict[str, dict[str, Any]] = {
     "bilstm": {"embedding_dim": 8, "hidden_size": 6, "layers": 1, "dense_units": 8, "dropout": 0.1},
     "bow_mlp": {"top_n": 30, "hidden_layers": 2, "units": 8, "activation": "tanh", "dropout": 0.1},
     "minilm": {"max_tokens": 16, "head_hidden": 8, "dropout": 0.1},
+    "ngram": {"embedding_dim": 8, "bigram_buckets": 50, "dropout": 0.1},
 }
 ARCHITECTURES = list(TINY)
 

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from tests.unit.arch_support import ARCHITECTURES, BAD, GOOD, batch, make_model, toy_task
 from worker.models.base import TextClassifier
+from worker.pipeline.train import make_optimizer
 
 torch.set_num_threads(1)
 
@@ -91,8 +92,11 @@ def test_integrated_gradients_per_token(architecture: str) -> None:
 
 def _train(model: TextClassifier, steps: int, lr: float) -> tuple[float, float]:
     ids, lengths, labels = toy_task(48)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    # The architecture's own optimiser (the n-gram model's sparse tables need adagrad or sgd), at `lr` for
+    # adam and at the architecture's default rate otherwise.
+    hp = getattr(model, "params", None)
+    name = hp.optimizer if hp is not None else "adam"
+    opt = make_optimizer(model, name, lr if name == "adam" else hp.learning_rate, 0.0)
     model.eval()
     with torch.no_grad():
         before = float(model.loss_fn(model(ids, lengths), labels))

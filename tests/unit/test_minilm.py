@@ -152,3 +152,22 @@ def test_checkpoint_round_trip_without_vocab(frozen: MiniLmClassifier) -> None:
     ids, lengths = batch([ids_of("the movie was good !"), ids_of("boring")])
     with torch.no_grad():
         torch.testing.assert_close(restored(ids, lengths), frozen(ids, lengths))
+
+
+def test_attribution_flags_the_words_past_what_the_encoder_reads() -> None:
+    """The tokenizer keeps 32 tokens, MiniLM reads 16: tokens 16.. are flagged unseen with no score, never
+    shown as exactly 0, and the faithfulness figures are computed on the 16 it read."""
+    from backend.core.text.tokenizer import TextTokenizer
+    from worker.attribution.analyze import analyze_text
+    from worker.models.word_vectors import vocabulary
+
+    corpus = ["good movie", "bad film plot actors and music", "great cast boring ending"] * 3
+    tok = TextTokenizer.fit(corpus, vocab_size=100, max_length=32)
+    torch.manual_seed(0)
+    model = build_model("minilm", {"max_tokens": 16, "head_hidden": 8}, tok.vocab_size, 2,
+                        vocab=vocabulary(tok)).eval()
+    text = " ".join(["good movie with great cast and a boring ending"] * 3)  # 27 tokens
+    res = analyze_text(model, tok, text, "gradient_x_input", {}, ["neg", "pos"])
+    assert res.token_count == 27 and res.visible_count == 16 and res.max_length == 16
+    assert all(t.beyond_max_length == (t.i >= 16) for t in res.tokens)
+    assert all((t.attribution is None) == t.beyond_max_length for t in res.tokens)

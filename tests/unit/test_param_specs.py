@@ -77,7 +77,7 @@ def test_the_description_keeps_bounds_exact() -> None:
     cnn = {p.name: p for p in describe_params(ARCHITECTURES["cnn"])}
     dropout = cnn["dropout"]
     assert (dropout.type, dropout.minimum, dropout.maximum, dropout.exclusive_maximum) == ("number", 0, 1, True)
-    assert (cnn["optimizer"].choices, cnn["optimizer"].default) == (["adam", "adamw", "sgd"], "adam")
+    assert (cnn["optimizer"].choices, cnn["optimizer"].default) == (["adam", "adamw", "sgd", "adagrad"], "adam")
     assert (cnn["kernel_sizes"].type, cnn["kernel_sizes"].default) == ("integer_list", [3, 4, 5])
     assert cnn["eval_batch_size"].advanced and not cnn["batch_size"].advanced
     ig = {p.name: p for p in describe_params(METHODS["integrated_gradients"])}

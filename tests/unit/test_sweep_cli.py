@@ -52,8 +52,9 @@ def test_table_stars_the_best_trial() -> None:
     def trial(i: int, acc: float | None, status: str = "trained") -> dict[str, object]:
         return {"trial_index": i, "version_id": 10 + i, "status": status, "epochs": 3, "epochs_done": 2,
                 "stopped_early": i == 1, "params": {"learning_rate": 0.000123, "dropout": 0.5},
+                "selected_epoch": 2 if acc is not None else None, "selected_by": "val_accuracy",
                 "val_accuracy": acc, "val_loss": 0.5, "test_accuracy": acc, "test_loss": 0.5}
-    sweep = {"id": 4, "name": "lr", "status": "running", "metric": "test_accuracy", "best_version_id": 11,
+    sweep = {"id": 4, "name": "lr", "status": "running", "metric": "val_accuracy", "best_version_id": 11,
              "trials": [trial(1, 0.9), trial(0, 0.8), trial(2, None, "queued")]}
     console = Console(record=True, width=200)
     console.print(sweep_table(sweep))
@@ -63,5 +64,6 @@ def test_table_stars_the_best_trial() -> None:
     assert len(rows) == 3
     assert "★" in rows[0] and "0.000123" in rows[0] and "2/3 (early stop)" in rows[0] and "0.9000" in rows[0]
     assert "★" not in rows[1] and "★" not in rows[2]
-    assert [c.strip() for c in rows[2].split("│")][8] == "-"  # no val accuracy yet
-    assert "Sweep 4 (lr): running, best by test_accuracy" in text
+    assert [c.strip() for c in rows[2].split("│")][9] == "-"  # no val accuracy yet
+    assert "2 (val)" in rows[0]  # the epoch every figure of the row is read at
+    assert "Sweep 4 (lr): running, best by val_accuracy" in text and "test acc (held-out)" in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,11 @@ def analyze_text(model: TextClassifier, tokenizer: TextTokenizer, text: str, met
     p = METHODS[method](**params)
     started = time.perf_counter()
     encoded = tokenizer.encode(text)
+    limit = model.max_input_tokens()
+    if limit is not None and limit < encoded.max_length:
+        # The visible limit everywhere (scores, flags, faithfulness and its random baseline) is what the model
+        # reads, not only what the tokenizer keeps.
+        encoded = replace(encoded, max_length=limit)
     ids = encoded.model_ids
     if not ids:
         raise EmptyText("the text has no tokens")

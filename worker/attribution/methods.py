@@ -79,9 +79,13 @@ class Inputs:
             emb: Tensor = self.model.embedding(self.baseline_ids())
             return emb.detach()
 
+    def width(self) -> int:
+        """Width of the embedding layer's output per token (the n-gram model's is word | pair, 2 x dim)."""
+        return int(self.baseline_embedded().shape[-1])
+
     def word_mask(self) -> Tensor:
         """Captum feature mask with one interpretable feature per token (all its embedding dims)."""
-        t, e = self.ids.shape[1], self.model.embedding.embedding_dim
+        t, e = self.ids.shape[1], self.width()
         return torch.arange(t).view(1, t, 1).expand(1, t, e).contiguous()
 
 
@@ -93,12 +97,12 @@ class Attribution:
 
 def _per_token_sum(attr: Tensor) -> Scores:
     """Gradient-style attributions add up over embedding dims (this keeps completeness)."""
-    return attr.detach().sum(-1)[0].double().numpy()  # type: ignore[no-any-return]
+    return attr.detach().sum(-1)[0].double().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def _per_token_value(attr: Tensor) -> Scores:
     """Perturbation methods give every dim of a word the word's value: read it back once."""
-    return attr.detach().mean(-1)[0].double().numpy()  # type: ignore[no-any-return]
+    return attr.detach().mean(-1)[0].double().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def _both_classes(inp: Inputs, toward: Callable[[int], Scores], unsigned: bool = False) -> Scores:
@@ -123,9 +127,20 @@ def _seeded(seed: int) -> Iterator[None]:
             np.random.set_state(np_state)
 
 
+def _parts(inp: Inputs, attr: Tensor) -> dict[str, Scores]:
+    """Per-position scores of each part of an embedding output made of named parts side by side (the
+    n-gram model's word | pair vectors): which of a position's credit goes to its word, which to its pair."""
+    names: list[str] = list(getattr(inp.model, "embedding_parts", []))
+    if len(names) < 2:
+        return {}
+    chunks = attr.detach()[0].double().cpu().chunk(len(names), dim=-1)
+    return {name: chunk.sum(-1).numpy() for name, chunk in zip(names, chunks, strict=True)}
+
+
 def integrated_gradients(inp: Inputs, p: IntegratedGradientsParams) -> Attribution:
     lig = LayerIntegratedGradients(TokenProbabilities(inp.model), inp.model.embedding)
     steps, deltas = p.n_steps, {}
+    parts: dict[int, dict[str, Scores]] = {}
 
     def toward(target: int) -> Scores:
         nonlocal steps
@@ -139,12 +154,26 @@ def integrated_gradients(inp: Inputs, p: IntegratedGradientsParams) -> Attributi
             # Completeness is off by |delta|: refine the integral until it is within tolerance.
             if d <= p.delta_tolerance or steps >= p.max_steps:
                 deltas[target] = float(delta.reshape(-1)[0])
+                parts[target] = _parts(inp, attr)
                 return _per_token_sum(attr)
             steps = min(steps * 2, p.max_steps)
 
     scores = _both_classes(inp, toward)
     delta = max(deltas.values(), key=abs)
-    return Attribution(scores, {"convergence_delta": delta, "n_steps": steps})
+    extras: dict[str, Any] = {"convergence_delta": delta, "n_steps": steps,
+                              "converged": abs(delta) <= p.delta_tolerance}
+    if not extras["converged"]:
+        # The integral stopped at max_steps still off by more than the tolerance: the scores do not add
+        # up to the change in probability, and the view must say so rather than show them as exact.
+        extras["warning"] = (f"Integrated Gradients did not converge: the scores miss the change in "
+                             f"probability by {abs(delta):.4f} (tolerance {p.delta_tolerance:g}) after "
+                             f"{steps} steps (max_steps); raise max_steps or read them as approximate")
+    if parts.get(1):
+        # Toward class 1 as computed; toward class 0 is its negative with two classes (see _both_classes).
+        for name, s1 in parts[1].items():
+            extras[f"{name}_scores"] = (np.stack([-s1, s1]) if inp.num_classes == 2
+                                        else np.stack([parts[c][name] for c in range(inp.num_classes)])).tolist()
+    return Attribution(scores, extras)
 
 
 def gradient_x_input(inp: Inputs, p: GradientXInputParams) -> Attribution:
@@ -192,7 +221,7 @@ def gradient_shap(inp: Inputs, p: GradientShapParams) -> Attribution:
 
 def occlusion(inp: Inputs, p: OcclusionParams) -> Attribution:
     method = Occlusion(EmbeddedProbabilities(inp.model))
-    t_len, e = inp.ids.shape[1], inp.model.embedding.embedding_dim
+    t_len, e = inp.ids.shape[1], inp.width()
     window = min(p.window, t_len)
     stride = min(p.stride, window)
     return Attribution(_both_classes(inp, lambda t: _per_token_value(method.attribute(

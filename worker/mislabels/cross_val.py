@@ -50,7 +50,8 @@ def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArra
         set_epoch_learning_rate(optimizer, params.learning_rate, params.lr_decay, epoch)
         batches = bucketed_batches(data.lengths, rows, params.batch_size, params.bucket_chunk_batches,
                                    batch_rng)
-        train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device)
+        train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device,
+                        grad_clip=params.grad_clip)
     return model
 
 

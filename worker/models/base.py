@@ -80,6 +80,12 @@ class TextClassifier(nn.Module):
         """Training objective; `reduction="none"` gives per-sample losses for the evaluation tables."""
         return classification_loss("cross_entropy", logits, labels, reduction)
 
+    def max_input_tokens(self) -> int | None:
+        """Most tokens of a review the network reads (None: all the tokenizer keeps). Attribution and its
+        faithfulness scores use min(the tokenizer's max_length, this) as the visible limit and flag the rest,
+        so that words the model never saw are not shown with a score of exactly 0."""
+        return None
+
     def min_length(self) -> int:
         """Shortest input the network accepts (e.g. the widest convolution kernel)."""
         return 1

@@ -62,7 +62,8 @@ class TextCNN(TextClassifier):
         layers: dict[str, nn.Module] = {"embedding": self.embedding}
         for k, conv in zip(self.params.kernel_sizes, self.convs, strict=True):
             layers[f"conv{k}"] = conv
-        layers["concat"] = self.concat
+        # Not `concat`: it is exactly conv3|conv4|conv5 side by side, so as a block of its own it would count
+        # the convolutions twice on the map (4 of 6 equally weighted blocks).
         layers["dense"] = self.dense_act
         return layers
 

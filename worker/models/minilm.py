@@ -269,6 +269,9 @@ class MiniLmClassifier(TextClassifier):
             layers["head"] = self.head
         return layers
 
+    def max_input_tokens(self) -> int | None:
+        return self.params.max_tokens
+
     def describe(self) -> dict[str, Any]:
         p = self.params
         g = LayerGraph()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.core.specs.architectures import ARCHITECTURES, BowMlpParams, CnnParams, LstmParams, MiniLmParams
+from backend.core.specs.architectures import (
+    ARCHITECTURES,
+    BowMlpParams,
+    CnnParams,
+    LstmParams,
+    MiniLmParams,
+    NgramParams,
+)
 from worker.models.base import TextClassifier
 from worker.models.cnn import TextCNN
 
@@ -31,6 +38,11 @@ def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: 
 
         assert isinstance(params, BowMlpParams)
         return BowMLP(vocab_size, num_classes, params)
+    if architecture == "ngram":
+        from worker.models.ngram import NgramBag
+
+        assert isinstance(params, NgramParams)
+        return NgramBag(vocab_size, num_classes, params)
     if architecture == "minilm":
         from worker.models.minilm import MiniLmClassifier
 

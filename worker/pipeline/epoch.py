@@ -22,7 +22,7 @@ from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.checkpoint import SavedCheckpoint, record_checkpoint, save_checkpoint
 from worker.pipeline.evaluate import evaluate
 from worker.pipeline.pooled_store import save_pooled
-from worker.pipeline.results import BatchMetricWriter, write_epoch_metrics, write_sample_results
+from worker.pipeline.results import BatchMetricWriter, trained_on, write_epoch_metrics, write_sample_results
 from worker.pipeline.run_state import TrainingRun
 from worker.pipeline.seeding import capture_rng
 from worker.pipeline.train import BatchStats, TrainStats, set_epoch_learning_rate, train_one_epoch
@@ -59,7 +59,7 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
 
     set_epoch_learning_rate(run.optimizer, p.learning_rate, p.lr_decay, epoch)
     trained = train_one_epoch(run.model, run.optimizer, data.arrays, batches, data.train_labels, run.device,
-                              batch_done)
+                              batch_done, grad_clip=p.grad_clip)
     saved = save_checkpoint(run.store, run.version, epoch, run.model, run.optimizer,
                             capture_rng(run.batch_rng), data.vocab_size)
     if on_stage is not None:
@@ -73,10 +73,13 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
     if keeps_class_probabilities(evaluated.probs.shape[1]):
         save_class_probabilities(run.store, vid, epoch, evaluated.probs)
 
+    # Train metrics on what was trained: excluded rows left out, relabelled ones scored on their new label.
+    trained_rows = trained_on(run.model.loss_fn, evaluated, data.train_rows, data.train_labels)
     with session_scope(run.factory) as s:
         live.drain(s)
         write_sample_results(s, vid, epoch, data.sample_ids, data.labels, evaluated)
-        metrics = write_epoch_metrics(s, vid, epoch, data.splits, data.labels, evaluated, trained.seconds)
+        metrics = write_epoch_metrics(s, vid, epoch, data.splits, data.labels, evaluated, trained.seconds,
+                                      train=trained_rows)
         record_checkpoint(s, vid, epoch, saved)
         mark_epoch_done(s, vid, epoch)
         if guard is not None:

@@ -43,25 +43,42 @@ def _pct(x: float) -> str:
 
 
 # -- weak spots ------------------------------------------------------------------------------------
+def _expected_by_split(values: npt.NDArray[np.float64], pop: Population,
+                       rows: npt.NDArray[np.int64]) -> float:
+    """What `values` would average over `rows` if each row scored like its split does overall: train rows
+    are memorised (near 100%), so a cluster heavy in test looks weak from its make-up alone unless it is
+    compared with the same mix of splits."""
+    codes = pop.splits[rows]
+    per_split = np.zeros(int(pop.splits.max(initial=0)) + 1)
+    for code in np.unique(pop.splits):
+        per_split[code] = values[pop.splits == code].mean()
+    return float(per_split[codes].mean())
+
+
 def weak_clusters(
     stats: list[ClusterStats], cluster_of: npt.NDArray[np.int16], pop: Population, min_share: float = 0.005
 ) -> list[Insight]:
-    """Clusters whose accuracy is clearly below the overall one, or whose mean loss is clearly above."""
+    """Clusters whose accuracy is clearly below what the same mix of splits gets overall, or whose mean loss
+    is clearly above it (like with like: see _expected_by_split)."""
     n = len(pop)
-    overall_acc = float(pop.correct.mean())
-    overall_loss = float(pop.loss.mean())
+    correct = pop.correct.astype(np.float64)
+    loss = pop.loss.astype(np.float64)
+    overall_acc = float(correct.mean())
+    overall_loss = float(loss.mean())
     errors = max(1, int((~pop.correct).sum()))
     out: list[Insight] = []
     for s in stats:
         if s.size < max(5, min_share * n):
             continue
-        worse_acc = s.accuracy <= overall_acc - 0.05 and (1 - s.accuracy) >= 1.5 * (1 - overall_acc)
-        worse_loss = s.mean_loss >= 1.5 * overall_loss and s.mean_loss - overall_loss >= 0.05
+        rows = np.flatnonzero(cluster_of == s.cluster)
+        expected_acc = _expected_by_split(correct, pop, rows)
+        expected_loss = _expected_by_split(loss, pop, rows)
+        worse_acc = s.accuracy <= expected_acc - 0.05 and (1 - s.accuracy) >= 1.5 * (1 - expected_acc)
+        worse_loss = s.mean_loss >= 1.5 * expected_loss and s.mean_loss - expected_loss >= 0.05
         if not (worse_acc or worse_loss):
             continue
         cluster_errors = round(s.size * (1 - s.accuracy))
-        excess = max(0.0, s.size * ((1 - s.accuracy) - (1 - overall_acc)))
-        rows = np.flatnonzero(cluster_of == s.cluster)
+        excess = max(0.0, s.size * ((1 - s.accuracy) - (1 - expected_acc)))
         rows = rows[np.argsort(-pop.loss[rows], kind="stable")]
         out.append(
             Insight(
@@ -71,14 +88,17 @@ def weak_clusters(
                 title=f"Weak spot: cluster {s.cluster}",
                 sentence=(
                     f"Cluster {s.cluster} ({s.size} samples) has accuracy {_pct(s.accuracy)} against "
-                    f"{_pct(overall_acc)} overall and a mean loss of {s.mean_loss:.2f} against "
-                    f"{overall_loss:.2f}; it holds {_pct(cluster_errors / errors)} of all errors."
+                    f"{_pct(expected_acc)} for the same mix of splits overall, and a mean loss of "
+                    f"{s.mean_loss:.2f} against {expected_loss:.2f}; it holds {_pct(cluster_errors / errors)} "
+                    f"of all errors."
                 ),
                 sample_ids=[int(i) for i in pop.sample_ids[rows[:MAX_SAMPLE_IDS]]],
                 count=s.size,
                 detail={
                     "accuracy": s.accuracy,
                     "mean_loss": s.mean_loss,
+                    "expected_accuracy": expected_acc,
+                    "expected_loss": expected_loss,
                     "overall_accuracy": overall_acc,
                     "overall_loss": overall_loss,
                     "errors": cluster_errors,

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import torch
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
+from torch import Tensor
 
 from backend.core.db.models import BatchMetric, EpochMetric, SampleResult
+from worker.models.base import Reduction
 from worker.pipeline.evaluate import EvalResult
 from worker.pipeline.train import BatchStats
 
@@ -50,10 +54,31 @@ def _copy_rows(session: Session, rows: Sequence[tuple[object, ...]]) -> None:
             copy.write_row(row)
 
 
+@dataclass(frozen=True)
+class TrainedOn:
+    """The train split as the optimiser saw it: its rows (exclusions left out) and the labels it was fitted to
+    (relabels applied), and each row's loss against those labels."""
+
+    rows: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64]  # aligned with rows
+    loss: npt.NDArray[np.float64]  # aligned with rows
+
+
+def trained_on(loss_fn: Callable[[Tensor, Tensor, Reduction], Tensor], result: EvalResult,
+               rows: npt.NDArray[np.int64], labels: npt.NDArray[np.int64]) -> TrainedOn:
+    """Per-row loss of the train rows against the labels trained on, from the evaluated probabilities: the
+    architecture's loss on log-probabilities is its loss on the logits (softmax(log p) = p)."""
+    log_p = torch.from_numpy(np.log(np.clip(result.probs[rows].astype(np.float64), 1e-12, 1.0)))
+    with torch.no_grad():
+        loss = loss_fn(log_p, torch.from_numpy(labels[rows]), "none").numpy()
+    return TrainedOn(rows=rows, labels=labels[rows], loss=loss)
+
+
 def write_epoch_metrics(session: Session, version_id: int, epoch: int, splits: npt.NDArray[np.str_],
                         labels: npt.NDArray[np.int64], result: EvalResult,
-                        seconds: float) -> dict[str, dict[str, float]]:
-    """One EpochMetric per split: mean per-sample loss and accuracy, as stored in SampleResult."""
+                        seconds: float, train: TrainedOn | None = None) -> dict[str, dict[str, float]]:
+    """One EpochMetric per split: mean per-sample loss and accuracy, as stored in SampleResult; the train
+    split's on the rows and labels the model was trained on (`train`), when given."""
     session.execute(delete(EpochMetric).where(EpochMetric.version_id == version_id,
                                               EpochMetric.epoch == epoch))
     summary: dict[str, dict[str, float]] = {}
@@ -62,6 +87,10 @@ def write_epoch_metrics(session: Session, version_id: int, epoch: int, splits: n
         loss = float(result.loss[mask].astype(np.float64).mean())
         accuracy = float((result.prediction[mask] == labels[mask]).mean())
         count = int(mask.sum())
+        if split == "train" and train is not None and len(train.rows):
+            loss = float(train.loss.mean())
+            accuracy = float((result.prediction[train.rows] == train.labels).mean())
+            count = len(train.rows)
         session.add(EpochMetric(version_id=version_id, epoch=epoch, split=split, loss=loss, accuracy=accuracy,
                                 count=count, seconds=seconds))
         summary[split] = {"loss": loss, "accuracy": accuracy, "count": count}

@@ -34,7 +34,9 @@ class TrainStats:
 
 def train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arrays: TokenArrays,
                     batches: Sequence[npt.NDArray[np.int64]], labels: npt.NDArray[np.int64],
-                    device: torch.device, on_batch: Callable[[BatchStats], None] | None = None) -> TrainStats:
+                    device: torch.device, on_batch: Callable[[BatchStats], None] | None = None,
+                    grad_clip: float = 0.0) -> TrainStats:
+    """`grad_clip` > 0 rescales the gradients so that their joint norm is at most that before each step."""
     start = time.perf_counter()
     model.train()
     total_loss, total_correct, total = 0.0, 0, 0
@@ -48,6 +50,8 @@ def train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arr
         logits = model(token_ids, lengths)
         loss = model.loss_fn(logits, targets)
         loss.backward()  # type: ignore[no-untyped-call]
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         batch_loss = float(loss.detach())
         correct = int((logits.detach().argmax(1) == targets).sum())
@@ -79,4 +83,6 @@ def make_optimizer(model: torch.nn.Module, name: str, learning_rate: float, weig
         return torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay)
     if name == "sgd":
         return torch.optim.SGD(params, lr=learning_rate, weight_decay=weight_decay, momentum=0.9)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=learning_rate, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}")

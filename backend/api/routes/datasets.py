@@ -107,9 +107,11 @@ def split_form(
     vocab_size: Annotated[int, Form(ge=100, le=500_000)] = TOKENIZER_DEFAULTS.vocab_size,
     max_length: Annotated[int, Form(ge=8, le=8192)] = TOKENIZER_DEFAULTS.max_length,
     lowercase: Annotated[bool, Form()] = True,
+    drop_cross_split_copies: Annotated[bool, Form(description=(
+        "Leave out train's exact copies of val or test texts"))] = False,
 ) -> dict[str, Any]:
     """The split and tokenizer fields of both upload forms, as SplitOptions' values."""
-    return {"val_size": val_size, "seed": seed,
+    return {"val_size": val_size, "seed": seed, "drop_cross_split_copies": drop_cross_split_copies,
             "tokenizer": {"vocab_size": vocab_size, "max_length": max_length, "lowercase": lowercase}}
 
 
@@ -163,9 +165,11 @@ def upload_dataset(
     split: SplitForm,
     name: Annotated[str, Form(min_length=1, max_length=200)] = "dataset",
     format: Annotated[SourceFormat | None, Form(description="Detected from the file name when left out")] = None,
+    group_column: Annotated[str | None, Form(max_length=200, description=(
+        "A metadata column whose equal values stay together when validation is carved out of train"))] = None,
 ) -> JobOut:
     """Upload a custom dataset; it is checked now (422 with row numbers), then imported as a job."""
-    options = _options(CustomImportOptions, {**split, "name": name})
+    options = _options(CustomImportOptions, {**split, "name": name, "group_column": group_column or None})
     filename = safe_filename(file.filename)
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
@@ -212,6 +216,9 @@ def _read(path: Path, fmt: SourceFormat | None, work: Path, settings: Settings) 
 
 def _start_custom_import(session: Session, project_id: int, source: SourceData, origin: str,
                          options: CustomImportOptions) -> JobOut:
+    if options.group_column is not None and options.group_column not in source.metadata_columns:
+        raise Unprocessable(f"group_column: {options.group_column!r} is not a column of the dataset "
+                            f"(its metadata columns: {', '.join(source.metadata_columns) or 'none'})")
     dataset = Dataset(project_id=project_id, name=options.name, source=origin, kind="custom",
                       status="importing", classes=source.classes, config=options.model_dump(), stats={})
     return _start_staged_import(session, dataset, options.model_dump(),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,7 @@ from backend.api.errors import Conflict, NotFound
 from backend.api.guard import VersionDep
 from backend.api.limits import TOO_MANY_DOWNLOADS, heavy_download
 from backend.api.lookups import resolve_epoch
+from backend.api.services.tensorboard_export import tensorboard_archive
 from backend.api.services.version_downloads import MetricsKind, metrics_csv, results_parquet
 from backend.core.artifacts import get_store
 from backend.core.db.models import Checkpoint, Dataset, SampleResult
@@ -70,6 +71,16 @@ def download_metrics(version: VersionDep, request: Request, session: SessionDep,
 
     return StreamingResponse(body(), media_type="text/csv",
                              headers=_attachment(f"version-{version_id}-{kind}-metrics.csv"))
+
+
+@router.get("/versions/{version_id}/tensorboard.tar.gz", operation_id="downloadTensorboard",
+            response_class=Response, dependencies=[heavy_download],
+            responses={**TOO_MANY_DOWNLOADS, 200: {"content": {"application/gzip": {}}}})
+def download_tensorboard(version: VersionDep, session: SessionDep) -> Response:
+    """The version's metrics as a TensorBoard run (batch and epoch scalars, hyperparameters in the HParams
+    dashboard): unpack it and run `tensorboard --logdir .`."""
+    return Response(tensorboard_archive(session, version), media_type="application/gzip",
+                    headers=_attachment(f"version-{version.id}-tensorboard.tar.gz"))
 
 
 @router.get("/versions/{version_id}/results.parquet", operation_id="downloadResults",

@@ -9,11 +9,14 @@ from backend.api.ids import DatasetId
 from backend.api.schemas.bounded_json import Hyperparameters, SweepSpace
 from backend.core.specs.architectures import DEFAULT_ARCHITECTURE
 
-# Per trial: the last epoch's value on a split, or the best over its epochs (highest accuracy, lowest loss).
-TrialMetric = Literal["test_accuracy", "val_accuracy", "test_loss", "val_loss",
-                      "best_test_accuracy", "best_val_accuracy", "best_test_loss", "best_val_loss"]
-TrialSort = Literal["test_accuracy", "val_accuracy", "test_loss", "val_loss",
-                    "best_test_accuracy", "best_val_accuracy", "best_test_loss", "best_val_loss", "trial"]
+# What ranks a sweep's trials: validation only, so that the chosen trial's test figure stays a held-out
+# estimate. Per trial, val_* are at the epoch validation picks (backend/api/services/epoch_selection.py),
+# best_val_* the best over its epochs (highest accuracy, lowest loss).
+TrialMetric = Literal["val_accuracy", "val_loss", "best_val_accuracy", "best_val_loss"]
+RANK_METRICS: tuple[str, ...] = TrialMetric.__args__  # type: ignore[attr-defined]
+# The table may also be sorted by test (at the same epoch) to look at it, which chooses nothing.
+TrialSort = Literal["val_accuracy", "val_loss", "best_val_accuracy", "best_val_loss",
+                    "test_accuracy", "test_loss", "trial"]
 SweepStatus = Literal["running", "done", "cancelled", "failed"]
 
 
@@ -40,7 +43,8 @@ class SweepCreate(BaseModel):
         "Random: the number of trials. Grid: the most trials allowed (default 100)"))
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Draws the trials and seeds every trial's training")
     epochs: int = Field(default=2, ge=1, le=1000, description="Epochs per trial unless the space sets them")
-    metric: TrialMetric = "test_accuracy"
+    metric: TrialMetric = Field(default="val_accuracy", description=(
+        "What ranks the trials; validation only (test is shown beside it as the held-out estimate)"))
     early_stopping: EarlyStopping | None = None
 
 
@@ -56,13 +60,13 @@ class TrialOut(BaseModel):
     stopped_early: bool
     job_id: int | None
     error: str | None
-    test_accuracy: float | None
+    selected_epoch: int | None = Field(description="The epoch every split below is read at")
+    selected_by: Literal["val_accuracy", "last_epoch"] | None
     val_accuracy: float | None
-    test_loss: float | None
     val_loss: float | None
-    best_test_accuracy: float | None
+    test_accuracy: float | None = Field(description="Held-out estimate at the epoch validation picks")
+    test_loss: float | None
     best_val_accuracy: float | None
-    best_test_loss: float | None
     best_val_loss: float | None
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +30,16 @@ class EpochSummary(BaseModel):
     accuracy: float
 
 
+class SelectedMetrics(BaseModel):
+    """Every split at one epoch: the one validation picks (highest val accuracy), or the last without a val
+    split. Test here is a held-out estimate, never a figure chosen by looking at test."""
+
+    epoch: int
+    selected_by: Literal["val_accuracy", "last_epoch"]
+    accuracy: dict[str, float] = Field(description="Accuracy per split at that epoch")
+    loss: dict[str, float] = Field(description="Loss per split at that epoch")
+
+
 class VersionOut(ORMModel):
     id: int
     project_id: int
@@ -45,7 +55,8 @@ class VersionOut(ORMModel):
     device: str | None
     created_at: datetime
     updated_at: datetime
-    best: dict[str, float] = Field(default_factory=dict, description="Best accuracy per split over epochs")
+    selected: SelectedMetrics | None = Field(default=None, description=(
+        "Every split at the epoch validation picks (or the last); null before the first evaluated epoch"))
     sweep_id: int | None = Field(default=None, description="The sweep this version is a trial of, if any")
     trial_index: int | None = Field(default=None, description="Its trial number within that sweep (1-based)")
 

@@ -6,17 +6,24 @@ like any other version (map, analyses, samples). The sweep only adds the link an
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.api.schemas.sweeps import EarlyStopping, SweepCounts, SweepCreate, SweepDetail, SweepOut, TrialOut
+from backend.api.schemas.sweeps import (
+    RANK_METRICS,
+    EarlyStopping,
+    SweepCounts,
+    SweepCreate,
+    SweepDetail,
+    SweepOut,
+    TrialOut,
+)
+from backend.api.services.epoch_selection import selected_epochs
 from backend.api.services.sweep_space import Trial
-from backend.core.db.models import Dataset, EpochMetric, Job, ModelVersion, Sweep
+from backend.core.db.models import Dataset, Job, ModelVersion, Sweep
 from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue_all
 from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 
@@ -79,22 +86,12 @@ def cancel_sweep(session: Session, sweep: Sweep) -> None:
 
 # --- results ------------------------------------------------------------------------------------
 
-LOWER_IS_BETTER = ("test_loss", "val_loss", "best_test_loss", "best_val_loss")
+LOWER_IS_BETTER = ("test_loss", "val_loss", "best_val_loss")
 
 
-@dataclass
-class _SplitMetrics:
-    last_epoch: int = 0
-    last_accuracy: float | None = None
-    last_loss: float | None = None
-    best_accuracy: float | None = None
-    best_loss: float | None = None
-
-    def add(self, epoch: int, accuracy: float, loss: float) -> None:
-        if epoch >= self.last_epoch:
-            self.last_epoch, self.last_accuracy, self.last_loss = epoch, accuracy, loss
-        self.best_accuracy = accuracy if self.best_accuracy is None else max(self.best_accuracy, accuracy)
-        self.best_loss = loss if self.best_loss is None else min(self.best_loss, loss)
+def rank_metric(sweep: Sweep) -> str:
+    """The sweep's ranking metric; sweeps created when test could rank trials are read by val accuracy."""
+    return sweep.metric if sweep.metric in RANK_METRICS else "val_accuracy"
 
 
 def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
@@ -102,12 +99,7 @@ def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
         select(ModelVersion).where(ModelVersion.sweep_id == sweep.id).order_by(ModelVersion.trial_index)
     ).all()
     ids = [v.id for v in versions]
-    metrics: dict[tuple[int, str], _SplitMetrics] = defaultdict(_SplitMetrics)
-    for vid, epoch, split, loss, accuracy in session.execute(
-        select(EpochMetric.version_id, EpochMetric.epoch, EpochMetric.split, EpochMetric.loss, EpochMetric.accuracy)
-        .where(EpochMetric.version_id.in_(ids), EpochMetric.split.in_(("val", "test")))
-    ).all():
-        metrics[(vid, split)].add(epoch, accuracy, loss)
+    chosen = selected_epochs(session, ids)
     # The latest train job of each trial (a trial trained further by hand has several).
     jobs: dict[int, Job] = {}
     for j in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == JobKind.TRAIN).order_by(Job.id)):
@@ -118,16 +110,18 @@ def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
         index = v.trial_index if v.trial_index is not None else 0
         params = sweep.trials[index] if index < len(sweep.trials) else {}
         job = jobs.get(v.id)
-        val, test = metrics.get((v.id, "val"), _SplitMetrics()), metrics.get((v.id, "test"), _SplitMetrics())
+        sel = chosen.get(v.id)
+        acc, loss = (sel.accuracy, sel.loss) if sel else ({}, {})
         out.append(TrialOut(
             trial_index=index, version_id=v.id, name=v.name, status=v.status, params=params,
             epochs=int(job.params.get("epochs", sweep.epochs)) if job else sweep.epochs,
             epochs_done=v.epochs_done, stopped_early=bool(job and job.result.get("stopped_early")),
             job_id=job.id if job else None, error=job.error if job else None,
-            test_accuracy=test.last_accuracy, val_accuracy=val.last_accuracy,
-            test_loss=test.last_loss, val_loss=val.last_loss,
-            best_test_accuracy=test.best_accuracy, best_val_accuracy=val.best_accuracy,
-            best_test_loss=test.best_loss, best_val_loss=val.best_loss,
+            selected_epoch=sel.epoch if sel else None, selected_by=sel.selected_by if sel else None,
+            val_accuracy=acc.get("val"), val_loss=loss.get("val"),
+            test_accuracy=acc.get("test"), test_loss=loss.get("test"),
+            best_val_accuracy=sel.best_val_accuracy if sel else None,
+            best_val_loss=sel.best_val_loss if sel else None,
         ))
     return out
 
@@ -159,23 +153,24 @@ def sweep_summary(sweep: Sweep, trials: list[TrialOut]) -> SweepOut:
         status = "failed"
     else:
         status = "done"
-    ranked = [t for t in sort_trials(trials, sweep.metric) if getattr(t, sweep.metric) is not None]
+    metric = rank_metric(sweep)
+    ranked = [t for t in sort_trials(trials, metric) if getattr(t, metric) is not None]
     best = ranked[0] if ranked else None
     return SweepOut(
         id=sweep.id, project_id=sweep.project_id, dataset_id=sweep.dataset_id, name=sweep.name,
         architecture=sweep.architecture, base_hyperparameters=sweep.base_hyperparameters, space=sweep.space,
         strategy=sweep.strategy,  # type: ignore[arg-type]
         budget=sweep.budget, seed=sweep.seed, epochs=sweep.epochs,
-        metric=sweep.metric,  # type: ignore[arg-type]
+        metric=metric,  # type: ignore[arg-type]
         early_stopping=EarlyStopping(**sweep.early_stopping) if sweep.early_stopping else None,
         status=status,  # type: ignore[arg-type]
         counts=counts, best_version_id=best.version_id if best else None,
-        best_value=getattr(best, sweep.metric) if best else None, created_at=sweep.created_at,
+        best_value=getattr(best, metric) if best else None, created_at=sweep.created_at,
     )
 
 
 def sweep_detail(session: Session, sweep: Sweep, sort: str | None = None) -> SweepDetail:
     trials = trials_of(session, sweep)
-    key = sort or sweep.metric
+    key = sort or rank_metric(sweep)
     summary = sweep_summary(sweep, trials)
     return SweepDetail(**summary.model_dump(), sort=key, trials=sort_trials(trials, key))  # type: ignore[arg-type]

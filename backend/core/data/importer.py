@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from backend.core.artifacts.keys import archive_key, dataset_prefix, ids_key, tokenizer_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.imdb import CLASSES, ImdbReview, iter_reviews, word_count
-from backend.core.data.records import DatasetFormatError, SourceData, SourceRecord
+from backend.core.data.records import DatasetFormatError, SourceData
 from backend.core.data.source_store import load_source
+from backend.core.data.splits import Planned, drop_cross_split_copies, duplicate_stats, plan_splits
 from backend.core.db.models import Dataset, Sample
 from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest, TokenizerConfig
 from backend.core.text.token_store import save_token_rows
@@ -45,18 +46,14 @@ READ_END, FIT_END, ENCODE_END = 0.35, 0.45, 0.85
 
 
 @dataclass(frozen=True)
-class Planned:
-    record: SourceRecord
-    split: str  # train | val | test
-    label: int  # index into the dataset's classes
-
-
-@dataclass(frozen=True)
 class ImportOptions:
     val_size: float
     seed: int
     tokenizer: TokenizerConfig
     config: dict[str, Any]  # the request, kept on the dataset
+    # Custom datasets: the metadata column whose equal values stay together in train or val (None: the movie).
+    group_column: str | None = None
+    drop_cross_split_copies: bool = False
 
 
 Reader = Callable[[Progress], SourceData]
@@ -85,7 +82,8 @@ def import_imdb_dataset(session: Session, dataset: Dataset, store: ArtifactStore
         config["source"] = dataset.source
     return import_dataset(session, dataset, store, read,
                           ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
-                                        config=config), progress)
+                                        config=config, drop_cross_split_copies=options.drop_cross_split_copies),
+                          progress)
 
 
 def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactStore,
@@ -99,7 +97,8 @@ def import_custom_dataset(session: Session, dataset: Dataset, store: ArtifactSto
     config = {**options.model_dump(), "source": dataset.source}
     return import_dataset(session, dataset, store, read,
                           ImportOptions(val_size=options.val_size, seed=options.seed, tokenizer=options.tokenizer,
-                                        config=config), progress)
+                                        config=config, group_column=options.group_column,
+                                        drop_cross_split_copies=options.drop_cross_split_copies), progress)
 
 
 def import_dataset(session: Session, dataset: Dataset, store: ArtifactStore, read: Reader,
@@ -126,7 +125,11 @@ def import_dataset(session: Session, dataset: Dataset, store: ArtifactStore, rea
 def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: SourceData,
             options: ImportOptions, report: Progress) -> dict[str, Any]:
     classes = source.classes
-    planned = plan_splits(source.records, classes, options.val_size, options.seed)
+    if options.group_column is not None and options.group_column not in source.metadata_columns:
+        raise DatasetFormatError(f"group column {options.group_column!r} is not a column of the dataset")
+    records, dropped = (drop_cross_split_copies(source.records) if options.drop_cross_split_copies
+                        else (source.records, 0))
+    planned = plan_splits(records, classes, options.val_size, options.seed, options.group_column)
 
     train_texts = [p.record.text for p in planned if p.split == Split.TRAIN]
     report(READ_END, f"fitting the vocabulary on {len(train_texts)} train samples")
@@ -144,6 +147,8 @@ def _import(session: Session, dataset: Dataset, store: ArtifactStore, source: So
     words = [word_count(p.record.text) for p in planned]
     stats = _stats(planned, classes, counts, words, tokenizer)
     stats["metadata_columns"] = dict(source.metadata_columns)
+    stats["duplicates"] = {**duplicate_stats(planned), "dropped_from_train": dropped}
+    stats["val_groups"] = options.group_column or "movie_id"
     # Normally a no-op: a run that died before committing left nothing. Kept so a retry can never collide.
     session.execute(delete(Sample).where(Sample.dataset_id == dataset.id))
     batch: list[dict[str, Any]] = []
@@ -190,62 +195,6 @@ def select_subset(reviews: Sequence[ImdbReview], per_class: int | None, seed: in
             group = [group[i] for i in sorted(chosen)]
         out.extend(group)
     return out
-
-
-def validation_count(val_size: float, n_train: int) -> int:
-    """A count when >= 1, else a fraction of train; it must leave train samples to fit on."""
-    count = round(val_size) if val_size >= 1 else round(val_size * n_train)
-    if count >= n_train:
-        raise DatasetFormatError(f"val_size {val_size:g} takes {count} samples but train has only {n_train}; "
-                                 "use a smaller count or a fraction such as 0.2")
-    return count
-
-
-def plan_splits(records: Sequence[SourceRecord], classes: Sequence[str], val_size: float,
-                seed: int) -> list[Planned]:
-    """Samples in index order: train, val, test; within a split by class, then order. Deterministic.
-
-    A source without a validation split gets a class-stratified, seeded one carved out of train.
-    """
-    label_of = {name: i for i, name in enumerate(classes)}
-
-    def ordered(split: str) -> list[tuple[int, SourceRecord]]:
-        rows = [(label_of[r.label], r) for r in records if r.split == split]
-        return sorted(rows, key=lambda t: (t[0], t[1].order, t[1].key))
-
-    train = ordered(Split.TRAIN)
-    if not train:
-        raise DatasetFormatError("the input holds no train samples; the vocabulary is fitted on train")
-    given_val = ordered(Split.VAL)
-    test = [Planned(r, Split.TEST, label) for label, r in ordered(Split.TEST)]
-    if given_val:
-        return ([Planned(r, Split.TRAIN, label) for label, r in train]
-                + [Planned(r, Split.VAL, label) for label, r in given_val] + test)
-    want = validation_count(val_size, len(train))
-    by_class: dict[int, list[SourceRecord]] = defaultdict(list)
-    for label, r in train:
-        by_class[label].append(r)
-    quotas = _stratified_quotas({c: len(rs) for c, rs in by_class.items()}, want)
-    rng = np.random.default_rng([seed, 2])
-    val_keys: set[str] = set()
-    for label in sorted(by_class):
-        group = by_class[label]
-        if quotas[label] >= len(group):
-            raise DatasetFormatError(f"val_size {val_size:g} leaves no {classes[label]} samples in train")
-        picked = rng.choice(len(group), size=quotas[label], replace=False)
-        val_keys.update(group[i].key for i in picked)
-    return ([Planned(r, Split.TRAIN, label) for label, r in train if r.key not in val_keys]
-            + [Planned(r, Split.VAL, label) for label, r in train if r.key in val_keys] + test)
-
-
-def _stratified_quotas(sizes: dict[int, int], total: int) -> dict[int, int]:
-    """Split `total` across classes in proportion to their sizes (largest remainder, exact sum)."""
-    n = sum(sizes.values())
-    exact = {c: total * s / n for c, s in sizes.items()}
-    quotas = {c: int(x) for c, x in exact.items()}
-    for c in sorted(exact, key=lambda c: (quotas[c] - exact[c], c))[: total - sum(quotas.values())]:
-        quotas[c] += 1
-    return quotas
 
 
 def _encode(tokenizer: TextTokenizer, texts: Sequence[str],

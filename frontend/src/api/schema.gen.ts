@@ -1392,6 +1392,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/tensorboard.tar.gz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Tensorboard
+         * @description The version's metrics as a TensorBoard run (batch and epoch scalars, hyperparameters in the HParams
+         *     dashboard): unpack it and run `tensorboard --logdir .`.
+         */
+        get: operations["downloadTensorboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/train": {
         parameters: {
             query?: never;
@@ -1664,6 +1685,12 @@ export interface components {
         /** Body_uploadDataset */
         Body_uploadDataset: {
             /**
+             * Drop Cross Split Copies
+             * @description Leave out train's exact copies of val or test texts
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
+            /**
              * File
              * @description train.csv / valid.csv / test.csv (columns text, label, optional split and id; the rest is metadata), a .jsonl, or a .zip / .tar.gz of such files or of Stanford's layout
              */
@@ -1673,6 +1700,11 @@ export interface components {
              * @description Detected from the file name when left out
              */
             format?: ("csv" | "jsonl" | "zip" | "tar.gz" | "stanford") | null;
+            /**
+             * Group Column
+             * @description A metadata column whose equal values stay together when validation is carved out of train
+             */
+            group_column?: string | null;
             /**
              * Lowercase
              * @default true
@@ -1706,6 +1738,12 @@ export interface components {
         };
         /** Body_uploadImdb */
         Body_uploadImdb: {
+            /**
+             * Drop Cross Split Copies
+             * @description Leave out train's exact copies of val or test texts
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
             /**
              * File
              * @description aclImdb_v1.tar.gz or the labeled subset archive (a .tar.gz of aclImdb/{train,test}/{pos,neg}/<id>_<score>.txt)
@@ -1898,10 +1936,20 @@ export interface components {
         /** DatasetImportRequest */
         DatasetImportRequest: {
             /**
+             * Drop Cross Split Copies
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
+            /**
              * Format
              * @description Detected from the path when left out
              */
             format?: ("csv" | "jsonl" | "zip" | "tar.gz" | "stanford") | null;
+            /**
+             * Group Column
+             * @description A metadata column whose equal values (an author, a product, a movie) stay together when validation is carved out of train, so that val is not scored on groups train has seen
+             */
+            group_column?: string | null;
             /**
              * Name
              * @default dataset
@@ -2296,6 +2344,11 @@ export interface components {
         /** ImdbImportRequest */
         ImdbImportRequest: {
             /**
+             * Drop Cross Split Copies
+             * @default false
+             */
+            drop_cross_split_copies?: boolean;
+            /**
              * Name
              * @default IMDB
              */
@@ -2554,7 +2607,7 @@ export interface components {
             seed?: number;
             /**
              * Trust Sample
-             * @default 5000
+             * @default 1000
              */
             trust_sample?: number;
         };
@@ -3112,6 +3165,34 @@ export interface components {
             truncated: boolean;
         };
         /**
+         * SelectedMetrics
+         * @description Every split at one epoch: the one validation picks (highest val accuracy), or the last without a val
+         *     split. Test here is a held-out estimate, never a figure chosen by looking at test.
+         */
+        SelectedMetrics: {
+            /**
+             * Accuracy
+             * @description Accuracy per split at that epoch
+             */
+            accuracy: {
+                [key: string]: number;
+            };
+            /** Epoch */
+            epoch: number;
+            /**
+             * Loss
+             * @description Loss per split at that epoch
+             */
+            loss: {
+                [key: string]: number;
+            };
+            /**
+             * Selected By
+             * @enum {string}
+             */
+            selected_by: "val_accuracy" | "last_epoch";
+        };
+        /**
          * SessionOut
          * @description A browser session of the caller: `name` is the browser's User-Agent when it signed in.
          */
@@ -3342,10 +3423,11 @@ export interface components {
             };
             /**
              * Metric
-             * @default test_accuracy
+             * @description What ranks the trials; validation only (test is shown beside it as the held-out estimate)
+             * @default val_accuracy
              * @enum {string}
              */
-            metric?: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            metric?: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name?: string | null;
             /**
@@ -3402,7 +3484,7 @@ export interface components {
              * Metric
              * @enum {string}
              */
-            metric: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            metric: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name: string;
             /** Project Id */
@@ -3413,7 +3495,7 @@ export interface components {
              * Sort
              * @enum {string}
              */
-            sort: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss" | "trial";
+            sort: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss" | "test_accuracy" | "test_loss" | "trial";
             /** Space */
             space: {
                 [key: string]: unknown;
@@ -3466,7 +3548,7 @@ export interface components {
              * Metric
              * @enum {string}
              */
-            metric: "test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss";
+            metric: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name: string;
             /** Project Id */
@@ -3553,10 +3635,6 @@ export interface components {
         };
         /** TrialOut */
         TrialOut: {
-            /** Best Test Accuracy */
-            best_test_accuracy: number | null;
-            /** Best Test Loss */
-            best_test_loss: number | null;
             /** Best Val Accuracy */
             best_val_accuracy: number | null;
             /** Best Val Loss */
@@ -3581,11 +3659,21 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /** Selected By */
+            selected_by: ("val_accuracy" | "last_epoch") | null;
+            /**
+             * Selected Epoch
+             * @description The epoch every split below is read at
+             */
+            selected_epoch: number | null;
             /** Status */
             status: string;
             /** Stopped Early */
             stopped_early: boolean;
-            /** Test Accuracy */
+            /**
+             * Test Accuracy
+             * @description Held-out estimate at the epoch validation picks
+             */
             test_accuracy: number | null;
             /** Test Loss */
             test_loss: number | null;
@@ -3711,13 +3799,6 @@ export interface components {
             /** Architecture */
             architecture: string;
             /**
-             * Best
-             * @description Best accuracy per split over epochs
-             */
-            best?: {
-                [key: string]: number;
-            };
-            /**
              * Created At
              * Format: date-time
              */
@@ -3746,6 +3827,8 @@ export interface components {
             project_id: number;
             /** Seed */
             seed: number;
+            /** @description Every split at the epoch validation picks (or the last); null before the first evaluated epoch */
+            selected?: components["schemas"]["SelectedMetrics"] | null;
             /** Status */
             status: string;
             /**
@@ -7271,7 +7354,7 @@ export interface operations {
     getSweep: {
         parameters: {
             query?: {
-                sort?: ("test_accuracy" | "val_accuracy" | "test_loss" | "val_loss" | "best_test_accuracy" | "best_val_accuracy" | "best_test_loss" | "best_val_loss" | "trial") | null;
+                sort?: ("val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss" | "test_accuracy" | "test_loss" | "trial") | null;
             };
             header?: never;
             path: {
@@ -9530,6 +9613,80 @@ export interface operations {
                 };
                 content: {
                     "text/csv": unknown;
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The caller already has LENSBOARD_MAX_DOWNLOADS_PER_USER heavy downloads in flight: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    downloadTensorboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": unknown;
                 };
             };
             /** @description Not signed in, or the API token is invalid, expired or revoked */

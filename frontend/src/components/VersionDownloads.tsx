@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import type { Version } from "../api/client";
-import { checkpointUrl, metricsCsvUrl, reportPath, resultsParquetUrl } from "../lib/downloads";
+import { checkpointUrl, metricsCsvUrl, reportPath, resultsParquetUrl, tensorboardUrl } from "../lib/downloads";
 
 /** Plain links to the version's download endpoints: the browser saves what the API sends as an attachment. */
 export function DownloadLinks({ version, epoch }: { version: Version; epoch: number | null }) {
@@ -30,6 +30,11 @@ export function DownloadLinks({ version, epoch }: { version: Version; epoch: num
       <li>
         <a href={metricsCsvUrl(version.id, "batch")} download>
           Batch metrics (CSV)
+        </a>
+      </li>
+      <li>
+        <a href={tensorboardUrl(version.id)} download>
+          TensorBoard run (.tar.gz)
         </a>
       </li>
     </ul>

@@ -11,6 +11,11 @@ export function metricsCsvUrl(versionId: number, kind: MetricsKind = "epoch"): s
   return `/api/versions/${versionId}/metrics.csv?kind=${kind}`;
 }
 
+/** The version's metrics and hyperparameters as a TensorBoard run (unpack, then `tensorboard --logdir .`). */
+export function tensorboardUrl(versionId: number): string {
+  return `/api/versions/${versionId}/tensorboard.tar.gz`;
+}
+
 /** Per-sample results (Parquet) at an epoch, at every epoch ("all"), or at the latest (null). */
 export function resultsParquetUrl(versionId: number, epoch: number | "all" | null = null): string {
   return `/api/versions/${versionId}/results.parquet${epoch === null ? "" : `?epoch=${epoch}`}`;

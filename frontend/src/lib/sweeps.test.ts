@@ -14,13 +14,13 @@ function trial(i: number, params: Record<string, unknown>, test: number | null, 
     stopped_early: false,
     job_id: i,
     error: null,
+    selected_epoch: test === null ? null : 2,
+    selected_by: test === null ? null : "val_accuracy",
     test_accuracy: test,
     val_accuracy: test,
     test_loss: valLoss,
     val_loss: valLoss,
-    best_test_accuracy: test,
     best_val_accuracy: test,
-    best_test_loss: valLoss,
     best_val_loss: valLoss,
   };
 }
@@ -52,12 +52,12 @@ describe("sweep results", () => {
 
   it("draws one axis per hyperparameter plus the metric, and the best trial on its own", () => {
     const space = { learning_rate: { min: 1e-4, max: 1e-2, log: true }, optimizer: ["adam", "sgd"] };
-    const option = parallelOption(TRIALS, space, "test_accuracy", 102);
+    const option = parallelOption(TRIALS, space, "val_accuracy", 102);
     const axes = option.parallelAxis as { name: string; type: string; data?: string[] }[];
     expect(axes.map((a) => [a.name, a.type])).toEqual([
       ["learning_rate", "log"],
       ["optimizer", "category"],
-      ["test acc", "value"],
+      ["val acc", "value"],
     ]);
     expect(axes[1]?.data).toEqual(["adam", "sgd"]);
     const [rest, best] = option.series as { data: unknown[][] }[];
@@ -77,7 +77,7 @@ describe("the sweep form", () => {
       budget: 4,
       epochs: 2,
       seed: 0,
-      metric: "test_accuracy",
+      metric: "val_accuracy", // sweeps rank on validation; test stays the held-out estimate
       architecture: "cnn",
       name: null,
       hyperparameters: { num_filters: 8 },

@@ -2,31 +2,28 @@
 import type { ChartOption } from "../components/Chart";
 import type { Trial } from "../api/sweeps";
 
-export const METRICS = [
-  "test_accuracy",
-  "val_accuracy",
-  "test_loss",
-  "val_loss",
-  "best_test_accuracy",
-  "best_val_accuracy",
-  "best_test_loss",
-  "best_val_loss",
-] as const;
+/** What may rank a sweep's trials: validation only, so that test stays a held-out estimate. */
+export const RANK_METRICS = ["val_accuracy", "val_loss", "best_val_accuracy", "best_val_loss"] as const;
+export type RankMetric = (typeof RANK_METRICS)[number];
+/** Every metric column (test beside val, read at the epoch val picks, to look at, never to choose). */
+export const METRICS = [...RANK_METRICS, "test_accuracy", "test_loss"] as const;
 export type Metric = (typeof METRICS)[number];
 
 export const METRIC_TITLES: Record<Metric, string> = {
-  test_accuracy: "test acc",
   val_accuracy: "val acc",
-  test_loss: "test loss",
   val_loss: "val loss",
-  best_test_accuracy: "best test acc",
   best_val_accuracy: "best val acc",
-  best_test_loss: "best test loss",
   best_val_loss: "best val loss",
+  test_accuracy: "test acc (held-out)",
+  test_loss: "test loss (held-out)",
 };
 
 export function isMetric(key: string): key is Metric {
   return (METRICS as readonly string[]).includes(key);
+}
+
+export function isRankMetric(key: string): key is RankMetric {
+  return (RANK_METRICS as readonly string[]).includes(key);
 }
 
 export function lowerIsBetter(metric: Metric): boolean {

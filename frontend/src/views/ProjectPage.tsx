@@ -10,6 +10,7 @@ import { JobToasts } from "../components/JobToasts";
 import { ErrorState, Loading } from "../components/States";
 import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
+import { duplicateWarning, selectedLine } from "../lib/versionMetrics";
 import { useRouteState, VIEWS, type View } from "../routeState";
 import { ImportDialog, TrainDialog, UploadDialog } from "./dialogs";
 import { SamplePanel } from "./SamplePanel";
@@ -141,6 +142,11 @@ function VersionsPanel({
                 {d.status}
               </span>
               {d.error && <div className="job-error">{d.error}</div>}
+              {duplicateWarning(d.stats) && (
+                <div className="warning small" data-testid="dataset-duplicates">
+                  {duplicateWarning(d.stats)}
+                </div>
+              )}
             </div>
           ))
         )}
@@ -176,10 +182,8 @@ function VersionsPanel({
                 <div className="muted small">
                   {v.architecture} · {v.epochs_done} epoch{v.epochs_done === 1 ? "" : "s"} · seed {v.seed}
                 </div>
-                <div className="muted small">
-                  {Object.entries(v.best ?? {})
-                    .map(([s, a]) => `${s} ${pct(a)}`)
-                    .join(" · ") || "no metrics yet"}
+                <div className="muted small" data-testid="version-selected">
+                  {selectedLine(v.selected ?? null)}
                 </div>
               </button>
             </li>

@@ -161,6 +161,11 @@ function AnalysisSummary({ a, cls }: { a: Analysis; cls: readonly string[] }) {
           ? ` · convergence δ ${fmt(a.convergence_delta, 4)}`
           : ""}
       </div>
+      {typeof a.extras?.warning === "string" ? (
+        <div className="warning small" role="alert" data-testid="analysis-warning">
+          {a.extras.warning}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
 import { useCreateSweep, type SweepCreate } from "../api/sweeps";
 import { FormFooter, Modal } from "../components/Overlay";
-import { METRIC_TITLES, METRICS, isMetric } from "../lib/sweeps";
+import { METRIC_TITLES, RANK_METRICS, isRankMetric } from "../lib/sweeps";
 
 export interface SweepForm {
   name: string;
@@ -26,7 +26,7 @@ export const DEFAULT_FORM: SweepForm = {
   budget: "8",
   epochs: "2",
   seed: "0",
-  metric: "test_accuracy",
+  metric: "val_accuracy",
   patience: "",
   stopOn: "val_loss",
   base: "{}",
@@ -56,7 +56,7 @@ export function sweepRequest(form: SweepForm): SweepCreate {
   const space = jsonObject(form.space, "the search space");
   if (Object.keys(space).length === 0) throw new Error("the search space names no hyperparameter");
   if (form.strategy !== "grid" && form.strategy !== "random") throw new Error("strategy is grid or random");
-  if (!isMetric(form.metric)) throw new Error(`unknown metric ${form.metric}`);
+  if (!isRankMetric(form.metric)) throw new Error(`unknown metric ${form.metric}`);
   const stopOn = form.stopOn === "val_accuracy" ? "val_accuracy" : "val_loss";
   return {
     name: form.name.trim() || null,
@@ -131,9 +131,9 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
           <input name="seed" value={form.seed} onChange={set("seed")} inputMode="numeric" />
         </label>
         <label className="field">
-          <span>Rank trials by</span>
+          <span>Rank trials by (validation)</span>
           <select name="metric" value={form.metric} onChange={set("metric")}>
-            {METRICS.map((m) => (
+            {RANK_METRICS.map((m) => (
               <option key={m} value={m}>
                 {METRIC_TITLES[m]}
               </option>

@@ -70,7 +70,7 @@ function SortHeader({
 
 function ResultsTable({ sweep, projectId }: { sweep: SweepDetail; projectId: number }) {
   const navigate = useNavigate();
-  const metric: Metric = isMetric(sweep.metric) ? sweep.metric : "test_accuracy";
+  const metric: Metric = isMetric(sweep.metric) ? sweep.metric : "val_accuracy";
   const [sort, setSort] = useState<Sort>(defaultSort({ kind: "metric", metric }));
   const names = paramNames(sweep.trials);
   const rows = useMemo(() => sortTrials(sweep.trials, sort), [sweep.trials, sort]);
@@ -159,7 +159,7 @@ export function SweepPage() {
   const cancel = useCancelSweep(sweepId, projectId);
   const [chartMetric, setChartMetric] = useState<Metric | null>(null);
   const data = sweep.data;
-  const metric: Metric = chartMetric ?? (data && isMetric(data.metric) ? data.metric : "test_accuracy");
+  const metric: Metric = chartMetric ?? (data && isMetric(data.metric) ? data.metric : "val_accuracy");
   const option = useMemo(
     () => (data ? parallelOption(data.trials, data.space, metric, data.best_version_id) : null),
     [data, metric],
@@ -213,7 +213,7 @@ export function SweepPage() {
               </div>
             )}
             <p className="muted small">
-              Best by {METRIC_TITLES[isMetric(data.metric) ? data.metric : "test_accuracy"]}:{" "}
+              Best by {METRIC_TITLES[isMetric(data.metric) ? data.metric : "val_accuracy"]}:{" "}
               {data.best_version_id === null
                 ? "no trial has a result yet"
                 : `${fmt(data.best_value, 4)} (version ${data.best_version_id})`}

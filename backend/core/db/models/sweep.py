@@ -30,7 +30,7 @@ class Sweep(TimestampMixin, Base):
     budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     epochs: Mapped[int] = mapped_column(Integer)  # per trial, unless the space sets `epochs`
-    metric: Mapped[str] = mapped_column(String(32), default="test_accuracy")
+    metric: Mapped[str] = mapped_column(String(32), default="val_accuracy")  # validation only
     # {} (off) or {"metric": "val_loss" | "val_accuracy", "patience": N, "min_delta": x}
     early_stopping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The swept values of each trial, by trial index (generated once, from `seed`).
