@@ -106,7 +106,9 @@ def worker_command(concurrency: int | None = None, lane: str = "all") -> list[st
     return [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--loglevel=INFO",
             f"--concurrency={concurrency}", f"--queues={','.join(queues_of(lane))}",
             # Job leases, not Celery's gossip, coordinate workers; this also keeps the embedded broker quiet.
-            "--without-gossip", "--without-mingle", f"--hostname={lane}@%h"]
+            "--without-gossip", "--without-mingle",
+            # compose's health checks ping these names
+            f"--hostname={'worker' if lane == 'all' else lane}@%h"]
 
 
 def interactive_env() -> dict[str, str]:
