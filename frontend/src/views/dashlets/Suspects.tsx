@@ -2,7 +2,7 @@ import { useState } from "react";
 import { ApiError, errorMessage } from "../../api/client";
 import { FINISHED, useJob } from "../../api/jobs";
 import { useRankSuspects, useSuspects } from "../../api/suspects";
-import { JobCard } from "../../components/JobToasts";
+import { JobCard } from "../../components/JobsTray";
 import { ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
 
