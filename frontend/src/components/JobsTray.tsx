@@ -48,6 +48,7 @@ export function JobCard({ job, onCancel }: { job: Job; onCancel?: (jobId: number
       className={`job-card job-${job.state.toLowerCase()}`}
       data-testid="job-card"
       data-job-id={job.id}
+      data-kind={job.kind}
       data-state={job.state}
     >
       <div className="job-head">
