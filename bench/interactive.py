@@ -122,6 +122,9 @@ def bench(api: httpx.Client, archive: str, args: argparse.Namespace) -> None:
     baseline = _train(api, pid, dataset_id, args.epochs)
     _follow(api, baseline)
     print(f"baseline training: epochs {_fmt(baseline.epoch_seconds)} s", flush=True)
+    # Its maps are part of the baseline; the second run starts on an idle interactive lane.
+    for job in _ok(api.get("/jobs", params={"version_id": baseline.version_id, "kind": "map"})):
+        _wait_job(api, job["id"], timeout=3600)
 
     loaded = _train(api, pid, dataset_id, args.epochs)
     timed = _interactive_load(api, loaded, args.analyses)
