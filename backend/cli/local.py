@@ -166,8 +166,7 @@ def serve(
         uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=proxy_headers,
                     forwarded_allow_ips=forwarded_allow_ips)
     finally:
-        for child in children:
-            _stop(child)
+        _stop(children)
 
 
 def forwarding(settings: Settings) -> tuple[bool, str | None]:
@@ -210,16 +209,20 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _stop(child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    if child.poll() is not None:
+def _stop(children: list[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
+    """Stop the workers together: each main process stops its own pool (a warm shutdown)."""
+    running = [c for c in children if c.poll() is None]
+    if not running:
         return
-    console.print("Stopping the worker…")
-    child.terminate()  # the worker's main process stops its own pool (a warm shutdown)
-    try:
-        child.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+    console.print("Stopping the workers…")
+    for child in running:
+        child.terminate()
+    for child in running:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
 
 def _exit_on_signal(signum: int, _: FrameType | None) -> None:

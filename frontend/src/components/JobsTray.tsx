@@ -43,6 +43,8 @@ export function JobCard({ job, onCancel }: { job: Job; onCancel?: (jobId: number
   const finished = FINISHED.has(job.state);
   const progress = progressText(job);
   const lane = laneText(job);
+  // A queued job's status text says its place in the lane, which `lane` already shows.
+  const message = job.state === "PENDING" && typeof job.position === "number" ? "" : job.message;
   return (
     <div
       className={`job-card job-${job.state.toLowerCase()}`}
@@ -64,7 +66,7 @@ export function JobCard({ job, onCancel }: { job: Job; onCancel?: (jobId: number
       <div className="job-msg">
         {lane && <span className="job-lane">{lane}</span>}
         {progress && <span className="job-progress">{progress}</span>}
-        {job.message && <span>{job.message}</span>}
+        {message && <span>{message}</span>}
       </div>
       {job.state === "FAILURE" && job.error && <div className="job-error">{job.error}</div>}
       {!finished && onCancel && (
