@@ -74,7 +74,7 @@ def jobs(
     console.print(table("Jobs", ["id", "job", "state", "lane", "position", "progress", "project", "version",
                                  "message", "error"], (
         [j["id"], j.get("title") or j["kind"], j["state"], j.get("lane", ""),
-         "" if j.get("position") is None else j["position"], f"{j['progress']:.0%}", j["project_id"],
+         j.get("position"), f"{j['progress']:.0%}", j["project_id"],
          j["version_id"], j["message"], j["error"]] for j in rows)))
 
 

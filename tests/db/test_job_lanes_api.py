@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,6 +57,18 @@ def test_queued_jobs_show_their_lane_and_place(client: TestClient, session_facto
     assert broker_queues.waiting(Lane.INTERACTIVE) == []
     assert [q.task_id for q in broker_queues.waiting(Lane.BULK)] == [jobs[first]["celery_task_id"],
                                                                      jobs[second]["celery_task_id"]]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_queued_jobs_place_and_cancel_on_redis(redis_env: dict[str, str], client: TestClient,
+                                               session_factory: sessionmaker[Session]) -> None:
+    """Redis keeps a lane as a list that workers pop from its end: the place counts from there."""
+    pid, dataset_id = _project(client, session_factory)
+    (_, first), (_, second), (_, third) = (_train(client, session_factory, pid, dataset_id) for _ in range(3))
+    assert [client.get(f"/api/jobs/{j}").json()["position"] for j in (first, second, third)] == [1, 2, 3]
+    assert client.post(f"/api/jobs/{second}/cancel").status_code == 200
+    assert [client.get(f"/api/jobs/{j}").json()["position"] for j in (first, third)] == [1, 2]
+    assert client.get(f"/api/jobs/{third}").json()["message"] == "waiting: 2nd in the bulk lane"
 
 
 def test_cancel_a_queued_training(client: TestClient, session_factory: sessionmaker[Session]) -> None:
