@@ -19,7 +19,7 @@ LOCKFILE := $(wildcard $(FRONTEND)/package-lock.json)
 NPM_STAMP := $(if $(LOCKFILE),$(FRONTEND)/node_modules/.installed-$(shell sha256sum $(LOCKFILE) | cut -c1-16))
 has_script = scripts/npm_has_script.sh $(1)
 
-.PHONY: help run serve worker migrate test test-python test-frontend lint check-client client \
+.PHONY: help run serve worker migrate test test-python test-frontend lint check-client client bench-interactive \
 	venv node frontend-build services test-deps bench-deps clean \
 	bench bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models gpu-check
 
@@ -117,7 +117,7 @@ client: venv node ## Regenerate frontend/openapi.json and the frontend's API cli
 
 # --- benchmarks (not tests: each prints figures and a final key=value line) ------------------------
 
-bench: bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models ## Run every benchmark
+bench: bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models bench-interactive ## Run every benchmark
 
 bench-train: venv ## Epoch throughput: platform vs a bare padded PyTorch loop (train_speedup=)
 	$(PY) -m bench.train_throughput
@@ -145,6 +145,9 @@ bench-models: venv ## Every architecture on IMDB (lstm_/bilstm_/ngram_test_accur
 
 gpu-check: venv ## The GPU path in one script (CUDA when present; CPU at small sizes otherwise)
 	$(PY) -m bench.gpu_check
+
+bench-interactive: venv ## Analyses and maps while a training runs, embedded default (analysis_while_training_p50_s=)
+	$(PY) -m bench.interactive $(BENCH_ARGS)
 
 clean: ## Remove the venv, node_modules and build outputs (keeps .lensboard data)
 	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/dist .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.db.models import Job, WorkerBeat
 from backend.core.db.session import default_session_factory
+from backend.core.jobs import broker_queues
+from backend.core.jobs.broker_queues import waiting_message
+from backend.core.jobs.lanes import Lane, lane_of
 from backend.core.jobs.submit import TASK_FOR_KIND, dispatch
 from backend.core.settings import get_settings
 from backend.core.vocabulary import ACTIVE_STATES, JobState
@@ -197,44 +200,99 @@ def recover_orphaned_jobs(factory: sessionmaker[Session] | None = None) -> list[
             stale = job.heartbeat_at is not None and job.heartbeat_at < _now() - lease
             if not (dead_local or stale) or job.kind not in TASK_FOR_KIND:
                 continue
-            job.worker = None
+            job.worker = job.reserved_by = None
             job.state = JobState.PENDING
             job.message = "resuming after a worker was lost"
             s.commit()
-            job.celery_task_id = dispatch(job, TASK_FOR_KIND[job.kind])
+            job.celery_task_id = dispatch(job)
             s.commit()
             requeued.append(job.id)
     return requeued + resend_lost_pending(factory)
 
 
 def resend_lost_pending(factory: sessionmaker[Session]) -> list[int]:
-    """Send again the task of every PENDING job untouched for a whole lease.
+    """Send again the task of every PENDING job untouched for a whole lease whose message is known lost.
 
     A job is committed before its message is sent, so a process that dies in between, or a broker that
-    loses the message, leaves a PENDING job nobody will ever run. Nothing tells a lost message from one
-    still waiting in a long queue, so the job is simply sent again, at most once per lease (each resend
-    touches `updated_at`): the lease makes whichever copy arrives second a no-op.
+    loses the message (a Redis restart or flush), leaves a PENDING job nobody will ever run. But a job
+    behind a long training simply waits, and sending it again would leave copies in the queue and tell the
+    user its message was lost. So a job is waiting, and only its status text is refreshed, while
+      - a live worker has reserved its message (`Job.reserved_by`, set when a worker receives it), or
+      - its message still waits in its lane's queue (backend.core.jobs.broker_queues);
+    it is lost when neither holds (or it was never sent). A broker that can't be looked into (down, or
+    AMQP) only lets never-sent jobs be sent. At most once per lease per job (each check touches
+    `updated_at`), and the lease makes whichever copy arrives second a no-op.
     """
     cutoff = _now() - timedelta(seconds=get_settings().job_lease_seconds)
     resent: list[int] = []
     with factory() as s:
-        jobs = s.scalars(select(Job).where(Job.state == JobState.PENDING, Job.kind.in_(list(TASK_FOR_KIND)))).all()
+        jobs = s.scalars(select(Job).where(Job.state == JobState.PENDING, Job.kind.in_(list(TASK_FOR_KIND)),
+                                           Job.updated_at < cutoff)).all()
+        if not jobs:
+            return resent
+        queued, readable = _queued_positions({lane_of(j.kind) for j in jobs if j.celery_task_id})
+        live = _live_workers(s)
         for job in jobs:
             idle_since = max(job.updated_at, job.heartbeat_at or job.updated_at)
             if idle_since >= cutoff:
                 continue
+            lane = lane_of(job.kind)
+            where = queued.get(job.celery_task_id or "")
+            reserved = job.reserved_by is not None and job.reserved_by in live
+            if where is not None or reserved or (job.celery_task_id and lane not in readable):
+                message = (waiting_message(lane, where) if where is not None
+                           else f"waiting: taken by worker {job.reserved_by}" if reserved else job.message)
+                # Touching updated_at postpones the next check of this job by a lease.
+                s.execute(update(Job).where(Job.id == job.id, Job.state == JobState.PENDING,
+                                            Job.updated_at == job.updated_at)
+                          .values(message=message, updated_at=_now()))
+                s.commit()
+                continue
             # Compare-and-set on updated_at: with several workers sweeping, only one resends.
             res = s.execute(update(Job).where(Job.id == job.id, Job.state == JobState.PENDING,
                                               Job.updated_at == job.updated_at)
-                            .values(message="queued again: its task message was lost", updated_at=_now()))
+                            .values(message="queued again: its task message was lost", reserved_by=None,
+                                    updated_at=_now()))
             s.commit()
             if not res.rowcount:  # type: ignore[attr-defined]
                 continue
             s.refresh(job)
-            job.celery_task_id = dispatch(job, TASK_FOR_KIND[job.kind])
+            job.celery_task_id = dispatch(job)
             s.commit()
             resent.append(job.id)
     return resent
+
+
+def _queued_positions(lanes: set[Lane]) -> tuple[dict[str, int], set[Lane]]:
+    """task id -> position of the messages waiting in `lanes`, and the lanes the broker let us read."""
+    found: dict[str, int] = {}
+    readable: set[Lane] = set()
+    for lane in lanes:
+        try:
+            messages = broker_queues.waiting(lane)
+        except broker_queues.Unknown as e:
+            log.warning("can't tell which jobs wait in the %s lane: %s", lane, e)
+            continue
+        readable.add(lane)
+        for i, m in enumerate(messages):
+            found.setdefault(m.task_id, i + 1)
+    return found, readable
+
+
+def _live_workers(session: Session) -> set[str]:
+    """Workers (main processes) alive now: a fresh WorkerBeat row, or a live pid on this host."""
+    lease = timedelta(seconds=get_settings().job_lease_seconds)
+    names = session.scalars(select(WorkerBeat.name).where(WorkerBeat.seen_at >= _now() - lease)).all()
+    host = socket.gethostname()
+    return {n for n in names if n.split(":")[0] != host or _pid_alive(n)}
+
+
+def mark_reserved(job_id: int, factory: sessionmaker[Session] | None = None) -> None:
+    """Record that this worker took the job's message off its lane (see `resend_lost_pending`)."""
+    with (factory or default_session_factory())() as s:
+        s.execute(update(Job).where(Job.id == job_id, Job.state == JobState.PENDING)
+                  .values(reserved_by=worker_identity()))
+        s.commit()
 
 
 def beat_worker(factory: sessionmaker[Session] | None = None) -> None:

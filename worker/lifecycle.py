@@ -6,10 +6,10 @@ import logging
 import threading
 from typing import Any
 
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import task_received, worker_process_init, worker_ready, worker_shutdown
 
 from backend.core.settings import get_settings
-from worker.job_runner import beat_worker, forget_worker, recover_orphaned_jobs
+from worker.job_runner import beat_worker, forget_worker, mark_reserved, recover_orphaned_jobs
 from worker.pipeline import jit_cache
 
 log = logging.getLogger(__name__)
@@ -65,3 +65,16 @@ def _stop_beating(**_: Any) -> None:
         forget_worker()
     except Exception:
         log.exception("could not remove this worker's heartbeat")
+
+
+@task_received.connect
+def _reserved(request: Any = None, **_: Any) -> None:
+    """A message taken off a lane: record who holds it, so that recovery knows the job waits, not lost.
+
+    Runs in the worker's main process (the one WorkerBeat names), before the task is handed to the pool."""
+    try:
+        args = list(request.args) if request is not None else []
+        if args and isinstance(args[0], int):
+            mark_reserved(args[0])
+    except Exception:  # recovery then goes by the queue alone; never refuse the task for this
+        log.exception("could not record the reservation of %s", getattr(request, "id", "?"))

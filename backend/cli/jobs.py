@@ -56,14 +56,30 @@ def describe(job: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+app = typer.Typer(help="Jobs: list them (lane, position in it), cancel one.", no_args_is_help=False)
+
+
+@app.callback(invoke_without_command=True)
 def jobs(
+    ctx: typer.Context,
     project: Annotated[str | None, typer.Option(help="Project name or id")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
 ) -> None:
-    """List recent jobs (imports, training, maps, ...)."""
+    """List recent jobs (imports, training, maps, ...) with their lane and, when queued, position in it."""
+    if ctx.invoked_subcommand is not None:
+        return
     api = ApiClient()
     project_id = api.project(project)["id"] if project else None
     rows = api.get("/jobs", project_id=project_id, limit=limit)
-    console.print(table("Jobs", ["id", "kind", "state", "progress", "project", "version", "message", "error"], (
-        [j["id"], j["kind"], j["state"], f"{j['progress']:.0%}", j["project_id"], j["version_id"], j["message"],
-         j["error"]] for j in rows)))
+    console.print(table("Jobs", ["id", "job", "state", "lane", "position", "progress", "project", "version",
+                                 "message", "error"], (
+        [j["id"], j.get("title") or j["kind"], j["state"], j.get("lane", ""),
+         j.get("position"), f"{j['progress']:.0%}", j["project_id"],
+         j["version_id"], j["message"], j["error"]] for j in rows)))
+
+
+@app.command("cancel")
+def cancel(job_id: Annotated[int, typer.Argument(help="The job's id (see `lensboard jobs`)")]) -> None:
+    """Cancel a queued or running job: a queued one never starts, a running one stops within a batch."""
+    job = ApiClient().post(f"/jobs/{job_id}/cancel")
+    console.print(f"Cancelled job {job['id']} ({job.get('title') or job['kind']}).")

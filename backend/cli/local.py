@@ -19,6 +19,7 @@ from backend.cli.output import console
 from backend.core.auth.accounts import local_admin_link
 from backend.core.db.models import User
 from backend.core.db.session import make_engine, make_session_factory
+from backend.core.jobs.lanes import queues_of
 from backend.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -92,29 +93,52 @@ def migrate() -> None:
     console.print(f"Database migrated to revision {current} ({_redact(settings.db_url)}).")
 
 
-def worker_command(concurrency: int | None = None) -> list[str]:
+LANES = ("interactive", "bulk", "all")
+
+
+def worker_command(concurrency: int | None = None, lane: str = "all") -> list[str]:
+    """The Celery worker of `lane`: "interactive", "bulk", or "all" (both, interactive first)."""
     settings = load_settings()
+    if lane not in LANES:
+        raise CliError(f"unknown lane {lane!r}: choose one of {', '.join(LANES)}")
+    if concurrency is None:
+        concurrency = settings.interactive_concurrency if lane == "interactive" else settings.worker_concurrency
     return [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--loglevel=INFO",
-            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--concurrency={concurrency}", f"--queues={','.join(queues_of(lane))}",
             # Job leases, not Celery's gossip, coordinate workers; this also keeps the embedded broker quiet.
-            "--without-gossip", "--without-mingle", "--hostname=worker@%h"]
+            "--without-gossip", "--without-mingle",
+            # compose's health checks ping these names
+            f"--hostname={'worker' if lane == 'all' else lane}@%h"]
+
+
+def interactive_env() -> dict[str, str]:
+    """The interactive lane's worker computes with one thread per process (torch, numba's UMAP, BLAS), so
+    that a training on the bulk lane keeps most of the CPU while analyses and maps run beside it."""
+    one = {name: "1" for name in ("LENSBOARD_TORCH_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                  "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    return {**os.environ, **one}
 
 
 def worker(
     concurrency: Annotated[int | None, typer.Option(min=1, max=64, help="Processes (default: settings)")] = None,
+    lane: Annotated[str, typer.Option(
+        help="Which lane to serve: interactive (analyses, maps), bulk (imports, training) or all (both, "
+             "interactive first: one GPU host)")] = "all",
 ) -> None:
     """Run a Celery worker in the foreground (training, maps, analyses)."""
-    argv = worker_command(concurrency)
+    argv = worker_command(concurrency, lane)
     os.chdir(ROOT)
+    if lane == "interactive":
+        os.execve(argv[0], argv, interactive_env())
     os.execv(argv[0], argv)
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: LENSBOARD_HOST, 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: LENSBOARD_PORT, 8000)")] = None,
-    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the embedded worker")] = False,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the embedded workers")] = False,
 ) -> None:
-    """Serve the API and the dashboard; in embedded mode also run one worker beside it."""
+    """Serve the API and the dashboard; in embedded mode also run a worker per lane beside it."""
     import uvicorn
 
     settings = load_settings()
@@ -124,9 +148,10 @@ def serve(
     current, head = pending_migrations(settings.db_url)
     if current != head:
         raise CliError(f"the database is at revision {current or 'none'}, not {head}: run `lensboard migrate` first")
-    child = None
+    children = []
     if settings.embedded and not no_worker:
-        child = _spawn_worker()
+        # One worker per lane: an analysis never waits behind a training (see backend/core/jobs/lanes.py).
+        children = [_spawn_worker("bulk"), _spawn_worker("interactive")]
     # uvicorn re-raises the signal it caught once it has shut down; turning SIGTERM into SystemExit
     # lets the `finally` below stop the worker instead of the process dying on the spot.
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -141,8 +166,7 @@ def serve(
         uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=proxy_headers,
                     forwarded_allow_ips=forwarded_allow_ips)
     finally:
-        if child is not None:
-            _stop(child)
+        _stop(children)
 
 
 def forwarding(settings: Settings) -> tuple[bool, str | None]:
@@ -170,9 +194,11 @@ def _sign_in_link(settings: Settings) -> str | None:
         engine.dispose()
 
 
-def _spawn_worker() -> subprocess.Popen[bytes]:
-    """The embedded worker: a child in its own session, which dies with us even on SIGKILL (Linux)."""
-    return subprocess.Popen(worker_command(), cwd=ROOT, start_new_session=True, preexec_fn=_die_with_parent)
+def _spawn_worker(lane: str) -> subprocess.Popen[bytes]:
+    """An embedded worker: a child in its own session, which dies with us even on SIGKILL (Linux)."""
+    env = interactive_env() if lane == "interactive" else None
+    return subprocess.Popen(worker_command(lane=lane), cwd=ROOT, env=env, start_new_session=True,
+                            preexec_fn=_die_with_parent)
 
 
 def _die_with_parent() -> None:
@@ -183,16 +209,20 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _stop(child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    if child.poll() is not None:
+def _stop(children: list[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
+    """Stop the workers together: each main process stops its own pool (a warm shutdown)."""
+    running = [c for c in children if c.poll() is None]
+    if not running:
         return
-    console.print("Stopping the worker…")
-    child.terminate()  # the worker's main process stops its own pool (a warm shutdown)
-    try:
-        child.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+    console.print("Stopping the workers…")
+    for child in running:
+        child.terminate()
+    for child in running:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
 
 def _exit_on_signal(signum: int, _: FrameType | None) -> None:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Workers of one deployment share a queue; tests give each run its own so runs never cross.
     queue: str = "lensboard"
     worker_concurrency: int = Field(default=1, ge=1, le=64)
+    # Processes of an interactive-lane worker (analyses, maps): each computes with one thread.
+    interactive_concurrency: int = Field(default=2, ge=1, le=64)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

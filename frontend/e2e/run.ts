@@ -111,7 +111,7 @@ async function watchJob(
   while (Date.now() < deadline) {
     const card = await page.evaluate((k) => {
       const cards = [...document.querySelectorAll<HTMLElement>('[data-testid="job-card"]')];
-      const c = cards.find((el) => el.querySelector(".job-kind")?.textContent === k);
+      const c = cards.find((el) => el.dataset.kind === k);
       return c
         ? {
             state: c.dataset.state ?? "",

@@ -5,7 +5,7 @@ needs to know which class the sample most likely belongs to, and the cleaned exp
 Rankings stored before this migration keep NULL there (their datasets had two classes).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.db.models import Job
 from backend.core.jobs.app import get_celery
+from backend.core.jobs.lanes import Lane, queue_name
 from backend.core.jobs.submit import create_job
 from backend.core.settings import get_settings
 from worker.job_runner import recover_orphaned_jobs
@@ -25,17 +26,19 @@ def _job(factory: sessionmaker[Session], state: str, idle: timedelta) -> int:
 
 
 def _queued_job_ids() -> list[int]:
-    """Drain the test queue on the broker: the job id of every task message in it."""
+    """Drain the test's lanes on the broker: the job id of every task message in them."""
     ids = []
-    with get_celery().connection_for_read() as conn, conn.SimpleQueue(get_settings().queue) as queue:
-        while True:
-            try:
-                message = queue.get(timeout=1)
-            except queue.Empty:
-                return ids
-            args, _kwargs, _embed = message.payload  # Celery's message protocol 2, JSON
-            ids.append(int(args[0]))
-            message.ack()
+    for lane in Lane:
+        with get_celery().connection_for_read() as conn, conn.SimpleQueue(queue_name(lane)) as queue:
+            while True:
+                try:
+                    message = queue.get(timeout=1)
+                except queue.Empty:
+                    break
+                args, _kwargs, _embed = message.payload  # Celery's message protocol 2, JSON
+                ids.append(int(args[0]))
+                message.ack()
+    return ids
 
 
 def test_pending_job_with_lost_message_is_sent_again_once_per_lease(

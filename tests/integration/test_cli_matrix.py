@@ -31,7 +31,7 @@ LOCAL_ONLY = {"serve", "worker", "migrate", "download-imdb", "users create", "us
 # The API commands this matrix runs (the keys of the steps in test_every_command_answers_with_auth_on).
 COVERED = {"projects", "projects list", "projects create", "import-imdb", "import-dataset", "train", "samples",
            "jobs", "suspects rank", "suspects export", "download", "sweep create", "sweep list", "sweep show",
-           "sweep cancel", "login", "logout"}
+           "sweep cancel", "jobs cancel", "login", "logout"}
 
 
 def cli_commands() -> set[str]:
@@ -119,7 +119,8 @@ def test_every_command_answers_with_auth_on(data_dir: Path, imdb_subset: Path, t
 
         space = tmp_path / "space.json"
         space.write_text(json.dumps({"learning_rate": [0.001, 0.002]}))
-        created = run("sweep create", ["sweep", "create", "walk", "--space", str(space), "--epochs", "1",
+        # Trials long enough that the second still waits behind the first when `jobs cancel` runs.
+        created = run("sweep create", ["sweep", "create", "walk", "--space", str(space), "--epochs", "30",
                                        "--dataset", str(imdb), "--set", "embedding_dim=16",
                                        "--set", "num_filters=8", "--set", "kernel_sizes=[3,4]"])
         assert "with 2 trials" in created
@@ -128,6 +129,15 @@ def test_every_command_answers_with_auth_on(data_dir: Path, imdb_subset: Path, t
         sid = sweeps[0]["id"]
         assert sweeps[0]["name"] in run("sweep list", ["sweep", "list", "walk"])
         run("sweep show", ["sweep", "show", str(sid)])
+        # One trial's job cancelled on its own (queued or running: either stops it), then the sweep.
+        trial_jobs = api("/jobs", project_id=1, limit=100)
+        assert isinstance(trial_jobs, list)
+        active = ("PENDING", "STARTED", "PROGRESS")
+        open_trials = [j for j in trial_jobs if j["kind"] == "train" and j["state"] in active]
+        assert open_trials, trial_jobs
+        last = max(j["id"] for j in open_trials)
+        assert "Cancelled job" in run("jobs cancel", ["jobs", "cancel", str(last)])
+        assert api(f"/jobs/{last}")["state"] == "REVOKED"  # type: ignore[index]
         assert "cancelled" in run("sweep cancel", ["sweep", "cancel", str(sid)])
 
         # Signing in with a password, then out, from a config folder of its own.

@@ -38,8 +38,10 @@ def lensboard_env(db_url: str, broker_url: str, data_dir: Path, **extra: str) ->
 
 
 class WorkerProcess:
-    def __init__(self, env: Mapping[str, str], log_path: Path, concurrency: int = 1) -> None:
+    def __init__(self, env: Mapping[str, str], log_path: Path, concurrency: int = 1, lane: str = "all") -> None:
+        """`lane`: which queues it consumes, as `lensboard worker --lane` (default: both)."""
         self.env = dict(env)
+        self.lane = lane
         self.log_path = log_path
         self.concurrency = concurrency
         self.proc: subprocess.Popen[bytes] | None = None
@@ -66,6 +68,8 @@ class WorkerProcess:
                 "worker",
                 "--loglevel=INFO",
                 f"--concurrency={self.concurrency}",
+                *([] if self.lane == "all" else
+                  [f"--queues={self.env.get('LENSBOARD_QUEUE', 'lensboard')}.{self.lane}"]),
                 "--without-gossip",
                 "--without-mingle",
                 f"--hostname=lbtest-{uuid.uuid4().hex[:6]}@%h",

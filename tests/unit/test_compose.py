@@ -19,7 +19,7 @@ SECRETS = {"POSTGRES_PASSWORD": "pg-secret", "LENSBOARD_SECRET_KEY": "app-secret
 S3_SECRETS = {**SECRETS, "MINIO_ROOT_USER": "minio-user", "MINIO_ROOT_PASSWORD": "minio-secret"}
 EXPOSE = {**S3_SECRETS, "REDIS_PASSWORD": "redis-secret", "LENSBOARD_SERVICES_BIND": "10.9.8.7",
           "LENSBOARD_S3_BIND": "10.9.8.7"}
-LONG_RUNNING = {"postgres", "redis", "api", "worker"}
+LONG_RUNNING = {"postgres", "redis", "api", "worker", "worker-interactive"}
 S3_FILES = ("docker-compose.yml", "docker-compose.s3.yml")
 EXPOSE_FILES = (*S3_FILES, "docker-compose.expose.yml")
 
@@ -61,7 +61,17 @@ def expose_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_services(config: dict[str, Any]) -> None:
-    assert set(config["services"]) >= {"postgres", "redis", "migrate", "api", "worker"}
+    assert set(config["services"]) >= {"postgres", "redis", "migrate", "api", "worker", "worker-interactive"}
+
+
+def test_both_lanes_run(config: dict[str, Any]) -> None:
+    """The GPU worker serves both lanes (interactive first); a CPU worker serves the interactive lane alone."""
+    services = config["services"]
+    assert services["worker"]["command"][-2:] == ["--lane", "all"]
+    interactive = services["worker-interactive"]
+    assert interactive["command"][-2:] == ["--lane", "interactive"]
+    assert not interactive.get("deploy"), "analyses and maps need no GPU reservation"
+    assert "inspect ping -d interactive@" in " ".join(interactive["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize("which", ["config", "s3_config", "expose_config"])
@@ -140,7 +150,7 @@ def test_s3_store_replaces_the_shared_volume(s3_config: dict[str, Any], monkeypa
     assert any(v.startswith("miniodata:/data") for v in services["minio"]["volumes"])
     assert services["minio-init"]["depends_on"]["minio"]["condition"] == "service_healthy"
     assert "mc mb --ignore-existing" in " ".join(services["minio-init"]["command"])
-    for name in ("api", "worker", "worker-cpu"):
+    for name in ("api", "worker", "worker-interactive", "worker-cpu"):
         env = services[name]["environment"]
         assert env["LENSBOARD_ARTIFACT_URL"] == "s3://lensboard/artifacts", name
         assert env["LENSBOARD_S3_ENDPOINT_URL"] == "http://minio:9000"
@@ -166,7 +176,7 @@ def test_exposed_services_bind_to_the_private_address_behind_passwords(expose_co
     assert [p.split(":9000")[0] for p in services["minio"]["ports"]] == ["10.9.8.7"]
     assert "--requirepass" in " ".join(services["redis"]["command"])
     assert "REDIS_PASSWORD" in " ".join(services["redis"]["healthcheck"]["test"])
-    for name in ("api", "worker", "worker-cpu"):
+    for name in ("api", "worker", "worker-interactive", "worker-cpu"):
         assert services[name]["environment"]["CELERY_BROKER_URL"] == "redis://:redis-secret@redis:6379/0"
 
 

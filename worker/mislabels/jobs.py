@@ -24,7 +24,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.base import utcnow
 from backend.core.db.models import Job, ModelVersion, SuspectRanking
 from backend.core.db.session import default_session_factory
-from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.jobs.submit import create_job, enqueue
 from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 from worker.job_runner import JobContext, run_job
 from worker.mislabels import reference
@@ -81,7 +81,7 @@ def _start_folds(ctx: JobContext, store: ArtifactStore) -> int:
                              dataset_id=parent.dataset_id,
                              params={"parent_job_id": parent.id, "ranking_id": ranking.id, "fold": f,
                                      "folds": ranking.folds, "epoch": ranking.epoch})
-            enqueue(s, job, TASK_FOR_KIND[JobKind.SUSPECTS_FOLD])
+            enqueue(s, job)
         return ranking.folds
 
 

@@ -46,7 +46,7 @@ from backend.core.analyses.cache import (
 from backend.core.analyses.results import AnalysisOut, TokenOut
 from backend.core.artifacts import get_store
 from backend.core.db.models import Analysis, Dataset, ModelVersion, Sample
-from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.jobs.submit import create_job, enqueue
 from backend.core.specs.analysis_methods import UnknownMethod, ValidationError, validate_method_params
 from backend.core.text.token_store import load_tokenizer
 from backend.core.text.token_view import token_view
@@ -162,7 +162,7 @@ def analyze(version: VersionDep, body: AnalysisBody, session: SessionDep,
 def _queue(session: Session, version: ModelVersion, params: dict[str, Any]) -> Any:
     job = create_job(session, JobKind.ANALYZE, project_id=version.project_id, version_id=version.id,
                      dataset_id=version.dataset_id, params=params)
-    return enqueue(session, job, TASK_FOR_KIND[JobKind.ANALYZE])
+    return enqueue(session, job)
 
 
 @router.post(

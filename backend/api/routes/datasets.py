@@ -25,7 +25,7 @@ from backend.core.data.import_paths import ImportPathRefused, resolve_import_pat
 from backend.core.data.records import DatasetFormatError, SourceData
 from backend.core.data.source_store import save_archive, save_source
 from backend.core.db.models import Dataset
-from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.jobs.submit import create_job, enqueue
 from backend.core.settings import Settings
 from backend.core.specs.imports import (
     CustomImportOptions,
@@ -97,7 +97,7 @@ def import_imdb(project: ProjectDep, _: ServerPathImporter, body: ImdbImportRequ
     session.flush()
     job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
                      params={**body.model_dump(), "path": str(path)})
-    enqueue(session, job, TASK_FOR_KIND[JobKind.IMPORT], on_unsent=lambda: setattr(dataset, "status", "failed"))
+    enqueue(session, job, on_unsent=lambda: setattr(dataset, "status", "failed"))
     return JobOut.model_validate(job)
 
 
@@ -245,7 +245,7 @@ def _start_staged_import(session: Session, dataset: Dataset, params: dict[str, A
         store.delete_prefix(source_prefix(dataset.id))
 
     # Committed: from here the job (and its staged source) stays, to be run or recovered.
-    enqueue(session, job, TASK_FOR_KIND[JobKind.IMPORT], on_unsent=unsent)
+    enqueue(session, job, on_unsent=unsent)
     return JobOut.model_validate(job)
 
 

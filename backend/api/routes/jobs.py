@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.auth import CurrentPrincipal
 from backend.api.deps import SessionDep
+from backend.api.errors import Conflict
 from backend.api.guard import JobDep, JobQueryDep, ProjectQueryDep, VersionQueryDep
+from backend.api.schemas.common import ErrorOut
 from backend.api.schemas.jobs import JobOut
 from backend.core.auth import accounts
 from backend.core.auth.access import visible_projects
 from backend.core.db.models import Job
-from backend.core.vocabulary import ACTIVE_STATES
+from backend.core.jobs import broker_queues
+from backend.core.jobs.cancel import cancel_job
+from backend.core.vocabulary import ACTIVE_STATES, JobState
 
 router = APIRouter(tags=["jobs"])
 
@@ -49,12 +53,36 @@ def list_jobs(
         q = q.where(Job.kind == kind)
     if active:
         q = q.where(Job.state.in_(ACTIVE_STATES))
-    return [JobOut.model_validate(j) for j in session.scalars(q).all()]
+    return job_views(session.scalars(q).all())
 
 
 @router.get("/jobs/{job_id}", operation_id="getJob")
 def get_job(job: JobDep) -> JobOut:
-    return JobOut.model_validate(job)
+    return job_views([job])[0]
+
+
+@router.post("/jobs/{job_id}/cancel", operation_id="cancelJob", responses={409: {"model": ErrorOut}})
+def cancel(job: JobDep, session: SessionDep) -> JobOut:
+    """Cancel a queued or running job of any kind. A queued job never starts; a running one stops at its
+    next progress report (training: within a batch), keeping what it had finished (e.g. whole epochs)."""
+    if not cancel_job(session, job):
+        raise Conflict(f"job {job.id} already finished ({job.state.lower()}): nothing to cancel", job_id=job.id)
+    return job_views([job])[0]
+
+
+def job_views(jobs: Sequence[Job]) -> list[JobOut]:
+    """JobOut with each job's lane and, for queued ones, the position of its message in that lane (asked of
+    the broker once, only when some job waits), which also becomes its status text."""
+    waiting = broker_queues.positions() if any(j.state == JobState.PENDING for j in jobs) else {}
+    out = []
+    for j in jobs:
+        view = JobOut.model_validate(j)
+        place = waiting.get(j.celery_task_id or "") if j.state == JobState.PENDING else None
+        if place is not None:
+            view.position = place[1]
+            view.message = broker_queues.waiting_message(place[0], place[1])
+        out.append(view)
+    return out
 
 
 @router.get(
@@ -89,7 +117,7 @@ async def stream_jobs(request: Request, principal: CurrentPrincipal, project: Pr
                 q = q.where(Job.project_id == project_id)
             if job_id is not None:
                 q = q.where(Job.id == job_id)
-            return [JobOut.model_validate(j) for j in s.scalars(q.order_by(Job.id)).all()]
+            return job_views(s.scalars(q.order_by(Job.id)).all())
 
     async def events() -> AsyncIterator[bytes]:
         seen: dict[int, str] = {}
@@ -111,7 +139,7 @@ async def stream_jobs(request: Request, principal: CurrentPrincipal, project: Pr
                 if not await asyncio.to_thread(signed_in):
                     return
             for j in await asyncio.to_thread(snapshot, floor):
-                stamp = f"{j.updated_at.isoformat()}|{j.state}|{j.progress}"
+                stamp = f"{j.updated_at.isoformat()}|{j.state}|{j.progress}|{j.position}"
                 if seen.get(j.id) != stamp:
                     seen[j.id] = stamp
                     idle = 0.0

@@ -33,7 +33,7 @@ from backend.core.db.models import (
     ModelVersion,
     PopulationMap,
 )
-from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.jobs.submit import create_job, enqueue
 from backend.core.specs.maps import MapParams
 from backend.core.vocabulary import ACTIVE_STATES, JobKind, MapStatus
 
@@ -170,7 +170,7 @@ def build_map(
         dataset_id=version.dataset_id,
         params=params,
     )
-    enqueue(session, job, TASK_FOR_KIND[JobKind.MAP])
+    enqueue(session, job)
     return JobOut.model_validate(job)
 
 

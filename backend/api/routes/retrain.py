@@ -13,7 +13,7 @@ from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.retrain import RetrainOut, RetrainRequest
 from backend.api.services.retrain import fixes_from_flags
 from backend.core.db.models import ModelVersion
-from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue
+from backend.core.jobs.submit import create_job, enqueue
 from backend.core.vocabulary import JobKind
 
 router = APIRouter(tags=["versions"])
@@ -40,6 +40,6 @@ def retrain(parent: VersionDep, body: RetrainRequest, session: SessionDep) -> Re
     session.flush()
     job = create_job(session, JobKind.TRAIN, project_id=child.project_id, version_id=child.id,
                      dataset_id=child.dataset_id, params={"epochs": epochs})
-    enqueue(session, job, TASK_FOR_KIND[JobKind.TRAIN], on_unsent=lambda: setattr(child, "status", "failed"))
+    enqueue(session, job, on_unsent=lambda: setattr(child, "status", "failed"))
     return RetrainOut(version=version_out(session, child), job=JobOut.model_validate(job),
                       excluded=fixes.excluded, relabelled=fixes.relabelled, outside_train=fixes.outside_train)

@@ -20,7 +20,7 @@ from backend.api.services.suspect_feedback import MIN_EACH, refit
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.class_names import class_name
 from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
-from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
+from backend.core.jobs.submit import active_job, create_job, enqueue
 from backend.core.vocabulary import JobKind, Split
 
 router = APIRouter(tags=["suspects"])
@@ -58,7 +58,7 @@ def rank_suspects(version: VersionDep, body: SuspectsRequest, session: SessionDe
     session.add(ranking)
     session.flush()
     job.params = {**job.params, "ranking_id": ranking.id}
-    enqueue(session, job, TASK_FOR_KIND[JobKind.SUSPECTS])
+    enqueue(session, job)
     return JobOut.model_validate(job)
 
 

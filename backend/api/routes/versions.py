@@ -14,7 +14,7 @@ from backend.api.lookups import training_dataset, version_out
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.versions import TrainRequest, VersionCreate, VersionGraph, VersionOut
 from backend.core.db.models import ModelVersion
-from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
+from backend.core.jobs.submit import active_job, create_job, enqueue
 from backend.core.specs.architectures import UnknownArchitecture, validate_hyperparameters
 from backend.core.vocabulary import JobKind
 
@@ -84,5 +84,5 @@ def train_version(version: VersionDep, body: TrainRequest, session: SessionDep) 
                      dataset_id=version.dataset_id, params={"epochs": body.epochs})
     before = version.status
     version.status = "queued"
-    enqueue(session, job, TASK_FOR_KIND[JobKind.TRAIN], on_unsent=lambda: setattr(version, "status", before))
+    enqueue(session, job, on_unsent=lambda: setattr(version, "status", before))
     return JobOut.model_validate(job)

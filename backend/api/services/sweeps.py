@@ -24,7 +24,7 @@ from backend.api.schemas.sweeps import (
 from backend.api.services.epoch_selection import selected_epochs
 from backend.api.services.sweep_space import Trial
 from backend.core.db.models import Dataset, Job, ModelVersion, Sweep
-from backend.core.jobs.submit import TASK_FOR_KIND, create_job, enqueue_all
+from backend.core.jobs.submit import create_job, enqueue_all
 from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 
 # Statuses of a trial's version that are not final.
@@ -58,7 +58,7 @@ def create_sweep(session: Session, project_id: int, dataset: Dataset, body: Swee
             params["early_stopping"] = early
         jobs.append(create_job(session, JobKind.TRAIN, project_id=project_id, version_id=version.id,
                                dataset_id=dataset.id, params=params))
-    enqueue_all(session, jobs, TASK_FOR_KIND[JobKind.TRAIN])
+    enqueue_all(session, jobs)
     return sweep
 
 

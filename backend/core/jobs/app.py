@@ -9,7 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery import Celery
+from kombu.entity import Queue
 
+from backend.core.jobs.lanes import LANE_ORDER, Lane, queue_name
 from backend.core.settings import get_settings
 
 TASK_MODULES = [
@@ -40,11 +42,17 @@ def make_celery() -> Celery:
         task_soft_time_limit=6 * 3600 - 60,
         broker_connection_retry_on_startup=True,
         # kombu's SQLAlchemy transport hands its options to create_engine, so only Redis gets these.
+        # "priority": a worker of both lanes polls the interactive queue first (Redis transport; the embedded
+        # broker runs one worker per lane instead, see backend/cli/local.py).
         broker_transport_options=(
-            {"visibility_timeout": 6 * 3600} if s.celery_broker.startswith("redis") else {}
+            {"visibility_timeout": 6 * 3600, "queue_order_strategy": "priority"}
+            if s.celery_broker.startswith("redis") else {}
         ),
         worker_hijack_root_logger=False,
-        task_default_queue=s.queue,
+        # Every job is sent to its lane's queue (backend.core.jobs.submit.dispatch); a worker started
+        # without -Q consumes both, interactive first.
+        task_queues=[Queue(queue_name(lane)) for lane in LANE_ORDER],  # type: ignore[no-untyped-call]
+        task_default_queue=queue_name(Lane.BULK),
         worker_concurrency=s.worker_concurrency,
     )
     return app

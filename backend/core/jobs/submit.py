@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.db.models import Job
 from backend.core.jobs.app import get_celery
+from backend.core.jobs.lanes import lane_of, queue_name
 from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,22 @@ class BrokerUnavailable(Exception):
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 
-def dispatch(job: Job, task_name: str) -> str:
-    """Send the job's task by name (so the API never imports task modules, nor torch)."""
+def dispatch(job: Job) -> str:
+    """Send the job's task by name (so the API never imports task modules, nor torch) to its lane's queue.
+
+    The one place that routes work: the task comes from the job's kind (TASK_FOR_KIND), and so does the
+    lane (backend.core.jobs.lanes), whoever sends it: the API, a training starting its maps, recovery.
+    """
+    task_name = TASK_FOR_KIND[job.kind]
     try:
-        result = get_celery().send_task(task_name, args=[job.id], retry=True,
-                                        retry_policy=PUBLISH_RETRY_POLICY)
+        result = get_celery().send_task(task_name, args=[job.id], queue=queue_name(lane_of(job.kind)),
+                                        retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as e:  # kombu's OperationalError, or a socket error on the way to it
         raise BrokerUnavailable(f"{type(e).__name__}: {e}") from e
     return str(result.id)
 
 
-def enqueue(session: Session, job: Job, task_name: str, *, on_unsent: Callable[[], None] | None = None) -> Job:
+def enqueue(session: Session, job: Job, *, on_unsent: Callable[[], None] | None = None) -> Job:
     """Commit the job first so that the worker can never see a task whose job row does not exist.
 
     When the broker can't take the message, the job is marked FAILURE (rather than left PENDING, which
@@ -67,7 +73,7 @@ def enqueue(session: Session, job: Job, task_name: str, *, on_unsent: Callable[[
     """
     session.commit()
     try:
-        job.celery_task_id = dispatch(job, task_name)
+        job.celery_task_id = dispatch(job)
     except BrokerUnavailable as e:
         job.state = JobState.FAILURE
         job.message = "failed"
@@ -80,11 +86,11 @@ def enqueue(session: Session, job: Job, task_name: str, *, on_unsent: Callable[[
     return job
 
 
-def enqueue_all(session: Session, jobs: list[Job], task_name: str) -> list[Job]:
+def enqueue_all(session: Session, jobs: list[Job]) -> list[Job]:
     """`enqueue` for several jobs created together: one commit for all of them before any is sent."""
     session.commit()
     for job in jobs:
-        job.celery_task_id = dispatch(job, task_name)
+        job.celery_task_id = dispatch(job)
     session.commit()
     return jobs
 
@@ -126,7 +132,7 @@ def start_post_epoch_jobs(session: Session, *, project_id: int, version_id: int,
             continue
         job = create_job(session, kind, project_id=project_id, version_id=version_id, params={"epoch": epoch})
         try:
-            started.append(enqueue(session, job, TASK_FOR_KIND[kind]))
+            started.append(enqueue(session, job))
         except BrokerUnavailable as e:
             log.warning("post-epoch %s job %s of version %s not queued: %s", kind, job.id, version_id, e)
     return started

@@ -2,7 +2,7 @@
  * Jobs: one job's state, and waiting for a job to finish. The job stream (jobStream.ts) writes each
  * update into the job's query, so whoever reads or waits on a job sees it move without polling.
  */
-import { hashKey, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { hashKey, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Job } from "./client";
 import { keys } from "./keys";
 
@@ -64,5 +64,15 @@ export function waitForJob(
     reread();
     timer = window.setInterval(reread, 15_000);
     signal?.addEventListener("abort", () => finish(() => reject(new DOMException("aborted", "AbortError"))));
+  });
+}
+
+/** Cancel a queued or running job (POST /api/jobs/{id}/cancel); the stream then shows it REVOKED. */
+export function useCancelJob() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (jobId: number) =>
+      unwrap(api.POST("/api/jobs/{job_id}/cancel", { params: { path: { job_id: jobId } } })),
+    onSuccess: (job) => qc.setQueryData(keys.job(job.id), job),
   });
 }

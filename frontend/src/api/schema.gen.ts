@@ -332,6 +332,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Cancel a queued or running job of any kind. A queued job never starts; a running one stops at its
+         *     next progress report (training: within a batch), keeping what it had finished (e.g. whole epochs).
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects": {
         parameters: {
             query?: never;
@@ -2433,12 +2454,23 @@ export interface components {
             id: number;
             /** Kind */
             kind: components["schemas"]["JobKind"] | string;
+            /**
+             * Lane
+             * @description The queue the job runs from: interactive (what a person waits for: analyses, maps) or bulk (imports, training, mislabel folds)
+             * @default
+             */
+            lane?: string;
             /** Message */
             message: string;
             /** Params */
             params: {
                 [key: string]: unknown;
             };
+            /**
+             * Position
+             * @description For a queued job whose message waits in its lane: 1 for the next one a worker takes. None when running, finished, or unknown
+             */
+            position?: number | null;
             /** Progress */
             progress: number;
             /** Project Id */
@@ -2450,6 +2482,12 @@ export interface components {
             /** Started At */
             started_at: string | null;
             state: components["schemas"]["JobState"];
+            /**
+             * Title
+             * @description What a person calls the job, e.g. "Mislabel ranking: fold 2 of 5"
+             * @default
+             */
+            title?: string;
             /**
              * Updated At
              * Format: date-time
@@ -5082,6 +5120,73 @@ export interface operations {
                 };
             };
             /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
             409: {
                 headers: {
                     [name: string]: unknown;

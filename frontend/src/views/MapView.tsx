@@ -7,7 +7,7 @@ import { useJob } from "../api/jobs";
 import { useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
 import { prefetchPoints, usePoints } from "../api/points";
 import { useSample } from "../api/samples";
-import { JobCard } from "../components/JobToasts";
+import { JobCard } from "../components/JobsTray";
 import { LegendView, PointMap } from "../components/PointMap";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct } from "../lib/format";

@@ -6,7 +6,7 @@ import { useProject } from "../api/projects";
 import { useVersions } from "../api/versions";
 import { useJobStream } from "../api/jobStream";
 import { useSweeps } from "../api/sweeps";
-import { JobToasts } from "../components/JobToasts";
+import { JobsTray } from "../components/JobsTray";
 import { ErrorState, Loading } from "../components/States";
 import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
@@ -325,7 +325,7 @@ export function ProjectPage() {
           onStarted={(versionId) => setRoute({ versionId, epoch: null })}
         />
       )}
-      <JobToasts jobs={stream.jobs} connected={stream.connected} />
+      <JobsTray jobs={stream.jobs} connected={stream.connected} />
     </div>
   );
 }

@@ -13,7 +13,7 @@ import { ApiError, errorMessage, type Job, type Version } from "../api/client";
 import { useJob } from "../api/jobs";
 import { useNeighbors } from "../api/maps";
 import { useSample, useSampleTokens } from "../api/samples";
-import { JobCard } from "../components/JobToasts";
+import { JobCard } from "../components/JobsTray";
 import { Drawer } from "../components/Overlay";
 import { ProbBars } from "../components/ProbBars";
 import { resultProbabilities } from "../lib/probabilities";

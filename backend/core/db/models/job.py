@@ -35,6 +35,9 @@ class Job(TimestampMixin, Base):
     # Lease: the worker that runs the job heartbeats; a stale lease lets another worker resume it.
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The worker (its main process, as in WorkerBeat) that took the job's message off its lane and has not
+    # started it yet: while that worker lives, a PENDING job is waiting, not lost (worker.job_runner).
+    reserved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     attempts: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

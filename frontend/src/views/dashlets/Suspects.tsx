@@ -4,7 +4,7 @@ import { ApiError, api, errorMessage, unwrap } from "../../api/client";
 import { invalidateFlagViews } from "../../api/flags";
 import { FINISHED, useJob } from "../../api/jobs";
 import { useRankSuspects, useSuspects, type Suspect } from "../../api/suspects";
-import { JobCard } from "../../components/JobToasts";
+import { JobCard } from "../../components/JobsTray";
 import { ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
 
