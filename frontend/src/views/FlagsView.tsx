@@ -71,9 +71,9 @@ function Compare({ a, b, onOpenSample }: { a: Version; b: Version; onOpenSample:
                 <tr key={x.sample_id} className="clickable" onClick={() => onOpenSample(x.sample_id)}>
                   <td>{x.sample_id}</td>
                   <td>{x.label_name || x.label}</td>
-                  <td>{className(c.classes, x.a.prediction)}</td>
+                  <td>{className(c.classes ?? [], x.a.prediction)}</td>
                   <td className={x.b.prediction === x.label ? "good" : "bad"}>
-                    {className(c.classes, x.b.prediction)}
+                    {className(c.classes ?? [], x.b.prediction)}
                   </td>
                   <td>
                     {fmt(x.a.loss)} → {fmt(x.b.loss)}
