@@ -476,25 +476,76 @@ export function MapStatusCard({ state, version, epoch }: { state: MapState; vers
   );
 }
 
+/**
+ * The newest finished map to show instead of `epoch` when the URL named no epoch and `epoch`'s map is not
+ * finished (being built, or never built): people see the latest map they can use at once, with a banner for
+ * the one coming. An epoch the URL names is shown as asked, finished or not.
+ */
+export function mapEpochToShow(epoch: number, pinned: boolean, doneEpochs: readonly number[]): number {
+  if (pinned || doneEpochs.includes(epoch)) return epoch;
+  const older = doneEpochs.filter((e) => e < epoch);
+  return older.length ? Math.max(...older) : epoch;
+}
+
+/** A line above the map while a newer epoch's map is not finished: its progress, or a way to build it. */
+function NewerMapBanner({ version, epoch, onOpen }: { version: Version; epoch: number; onOpen: () => void }) {
+  const status = useMapStatus(version.id, epoch);
+  const build = useBuildMap(version.id);
+  const live = useJob(status.data?.job?.id ?? null);
+  const job: Job | null = live.data ?? status.data?.job ?? null;
+  const running =
+    (job !== null && ["PENDING", "STARTED", "PROGRESS"].includes(job.state)) ||
+    status.data?.status === "pending" ||
+    status.data?.status === "running";
+  const failed = status.data?.status === "failed";
+  return (
+    <div className="map-banner" role="status" data-testid="newer-map-banner">
+      <span>
+        {running
+          ? `The map of epoch ${epoch} is being built${job?.message ? ` (${job.message})` : ""}; this is the newest finished one.`
+          : failed
+            ? `The map of epoch ${epoch} failed; this is the newest finished one.`
+            : `Epoch ${epoch} has no map yet; this is the newest finished one.`}
+      </span>
+      <span className="spacer" />
+      {build.error && <span className="bad small">{errorMessage(build.error)}</span>}
+      {!running && (
+        <button type="button" className="btn btn-small" disabled={build.isPending} onClick={() => build.mutate(epoch)}>
+          {failed ? "Rebuild" : "Build"} the map of epoch {epoch}
+        </button>
+      )}
+      <button type="button" className="btn btn-small" onClick={onOpen}>
+        Go to epoch {epoch}
+      </button>
+    </div>
+  );
+}
+
 export function MapView({
   version,
-  epoch,
+  epoch: wanted,
+  pinned = true,
   onEpoch,
   onOpenSample,
 }: {
   version: Version | null;
   epoch: number | null;
+  /** Whether the URL names the epoch; if not, the newest finished map stands in for an unfinished one. */
+  pinned?: boolean;
   onEpoch: (e: number) => void;
   onOpenSample: (id: number) => void;
 }) {
   const qc = useQueryClient();
   const vid = version?.id ?? null;
   const maps = useMaps(vid);
-  const status = useMapStatus(vid, epoch);
   const doneEpochs = useMemo(
     () => (maps.data ?? []).filter((m) => m.status === "done").map((m) => m.epoch),
     [maps.data],
   );
+  // Until the list of maps arrives, nothing is known to be finished: wait for it rather than flash a status.
+  const epoch = wanted === null || !maps.data ? wanted : mapEpochToShow(wanted, pinned, doneEpochs);
+  const newer = wanted !== null && epoch !== null && epoch < wanted ? wanted : null;
+  const status = useMapStatus(vid, maps.data ? epoch : null);
   const done = epoch !== null && (doneEpochs.includes(epoch) || status.data?.status === "done");
   const points = usePoints(vid, epoch, done);
   const insights = useInsights(vid, epoch, done);
@@ -508,6 +559,9 @@ export function MapView({
   }, [qc, vid, doneEpochs]);
   if (!version) return <Empty>Select or train a version.</Empty>;
   if (epoch === null) return <Empty>No evaluated epoch yet: train the version first.</Empty>;
+  if (maps.error)
+    return <ErrorState error={maps.error} title="Cannot list the maps" onRetry={() => void maps.refetch()} />;
+  if (!maps.data) return <Loading label="Checking the map…" />;
   if (!done) {
     if (status.error)
       return (
@@ -524,18 +578,21 @@ export function MapView({
   const shown = points.data;
   if (!shown) return <Loading label="Loading map points…" />;
   return (
-    <MapExplorer
-      points={shown.points}
-      meta={shown.meta}
-      version={version}
-      epochs={version.epochs_done}
-      epoch={epoch}
-      doneEpochs={doneEpochs}
-      loadingEpoch={points.isPlaceholderData}
-      onEpoch={onEpoch}
-      onOpenSample={onOpenSample}
-      insights={insights}
-      clusters={clusters}
-    />
+    <>
+      {newer !== null && <NewerMapBanner version={version} epoch={newer} onOpen={() => onEpoch(newer)} />}
+      <MapExplorer
+        points={shown.points}
+        meta={shown.meta}
+        version={version}
+        epochs={version.epochs_done}
+        epoch={epoch}
+        doneEpochs={doneEpochs}
+        loadingEpoch={points.isPlaceholderData}
+        onEpoch={onEpoch}
+        onOpenSample={onOpenSample}
+        insights={insights}
+        clusters={clusters}
+      />
+    </>
   );
 }

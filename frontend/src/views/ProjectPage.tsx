@@ -290,6 +290,7 @@ export function ProjectPage() {
                 <MapView
                   version={selected}
                   epoch={epoch}
+                  pinned={route.epoch !== null}
                   onEpoch={(e) => setRoute({ epoch: e })}
                   onOpenSample={(id) => setRoute({ sampleId: id })}
                 />
