@@ -22,6 +22,8 @@ import { ErrorState, Loading } from "../components/States";
 import { FlagEditor } from "./FlagEditor";
 import { fmt } from "../lib/format";
 import { spanMapper, tokenMarks, type HeatMode } from "../lib/heatmap";
+import { editableText, reviewText } from "../lib/reviewText";
+import { AttributedReview } from "../components/Attributions";
 import { inputFor, paramsFromInputs, type ParamInputs } from "../lib/params";
 
 const MODES: { mode: HeatMode; label: string; title: string }[] = [
@@ -218,6 +220,12 @@ function AnalysisStatus({ query, jobId }: { query: { isFetching: boolean; error:
   return job.data ? <JobCard job={job.data} /> : <Loading label="Analyzing…" />;
 }
 
+/** The names the attribution colours stand for: the positive class, and the other one (or the rest). */
+function directions(cls: readonly string[], pos: number): { positive: string; negative: string } {
+  const positive = cls[pos] ?? "positive";
+  return { positive, negative: cls.length === 2 ? (cls[1 - pos] ?? "negative") : `not ${positive}` };
+}
+
 /** What-if: edit the text, analyze it with the same method, compare the prediction. */
 function WhatIf({
   version,
@@ -233,7 +241,8 @@ function WhatIf({
   cls: readonly string[];
 }) {
   const methods = useAnalysisMethods();
-  const [draft, setDraft] = useState(original.text);
+  // `<br />` in a review is a line break: the editor shows it as one (a textarea holds text, never markup).
+  const [draft, setDraft] = useState(() => editableText(original.text));
   const [body, setBody] = useState<AnalysisRequest | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
   const [mode, setMode] = useState<HeatMode>("diverging");
@@ -243,6 +252,7 @@ function WhatIf({
   const before = original.probabilities?.[pos] ?? null;
   const after = a?.probabilities[pos] ?? null;
   const analyzedText = body?.text ?? "";
+  const whatIfMarks = a ? tokenMarks(analyzedText, a.tokens, mode, pos) : [];
   return (
     <div className="whatif">
       <textarea
@@ -258,7 +268,12 @@ function WhatIf({
           className="btn btn-small btn-primary"
           disabled={!draft.trim() || q.isFetching}
           onClick={() =>
-            setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })
+            setBody({
+              text: reviewText(draft),
+              method: request.method,
+              params: request.params,
+              epoch: epoch ?? undefined,
+            })
           }
         >
           Analyze edited text
@@ -266,8 +281,8 @@ function WhatIf({
         <button
           type="button"
           className="btn btn-small"
-          disabled={draft === original.text}
-          onClick={() => setDraft(original.text)}
+          disabled={draft === editableText(original.text)}
+          onClick={() => setDraft(editableText(original.text))}
         >
           Reset
         </button>
@@ -288,7 +303,9 @@ function WhatIf({
             · prediction <b>{cls[a.prediction] ?? a.prediction}</b>
           </div>
           <HeatModeToggle mode={mode} onMode={setMode} />
-          <ReviewText text={analyzedText} tokens={tokenMarks(analyzedText, a.tokens, mode, pos)} />
+          <AttributedReview text={analyzedText} marks={whatIfMarks} {...directions(cls, pos)}>
+            <ReviewText text={analyzedText} tokens={whatIfMarks} />
+          </AttributedReview>
           <Counterfactuals a={a} text={analyzedText} />
         </>
       )}
@@ -500,7 +517,13 @@ export function SamplePanel({
                 </span>
               )}
             </div>
-            <ReviewText text={s.text} tokens={marks} />
+            {a ? (
+              <AttributedReview text={s.text} marks={marks} {...directions(cls, pos)}>
+                <ReviewText text={s.text} tokens={marks} />
+              </AttributedReview>
+            ) : (
+              <ReviewText text={s.text} tokens={marks} />
+            )}
             {a && <Counterfactuals a={a} text={s.text} />}
           </section>
           {version && canAnalyze && method !== null && (
