@@ -14,7 +14,7 @@ from backend.api.errors import Conflict, Unprocessable
 from backend.api.guard import VersionDep
 from backend.api.limits import RATE_LIMITED, TOO_MANY_DOWNLOADS, heavy_download, rate_limit
 from backend.api.schemas.jobs import JobOut
-from backend.api.schemas.suspects import RankingOut, SuspectOut, SuspectPage, SuspectsRequest
+from backend.api.schemas.suspects import RankingOut, RankingStatus, SuspectOut, SuspectPage, SuspectsRequest
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.db.models import Dataset, Flag, Job, Sample, SampleResult, SuspectRanking, SuspectScore
 from backend.core.jobs.submit import TASK_FOR_KIND, active_job, create_job, enqueue
@@ -65,9 +65,21 @@ def _ranking_or_409(session: Session, version_id: int) -> SuspectRanking:
         pending = latest_ranking(session, version_id, done=False)
         job = session.get(Job, pending.job_id) if pending is not None and pending.job_id else None
         raise Conflict(f"version {version_id} has no finished suspect ranking"
-                       + (f"; job {job.id} is {job.state}" if job else "; start one with POST"),
+                       + (f"; job {job.id} is {job.state}" if job else "; rank its suspects first"),
                        job_id=job.id if job else None, state=job.state if job else None)
     return ranking
+
+
+@router.get("/versions/{version_id}/suspects/status", operation_id="getSuspectRankingStatus")
+def suspect_ranking_status(version: VersionDep, session: SessionDep) -> RankingStatus:
+    """Whether the version has a finished ranking (the list answers 409 without one), or one being computed."""
+    ranking = latest_ranking(session, version.id)
+    if ranking is not None:
+        return RankingStatus(status="done", ranking=RankingOut.model_validate(ranking), job_id=None)
+    pending = latest_ranking(session, version.id, done=False)
+    if pending is not None and pending.status == "running":
+        return RankingStatus(status="running", ranking=None, job_id=pending.job_id)
+    return RankingStatus(status="none", ranking=None, job_id=None)
 
 
 @router.get("/versions/{version_id}/suspects", operation_id="listSuspects")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +40,16 @@ class SuspectOut(BaseModel):
     fold: int | None = Field(description="The fold model that scored it (train only)")
     signals: dict[str, float | None]
     flag_state: str | None
+
+
+class RankingStatus(BaseModel):
+    """Whether a version has a suspect ranking to list, so a client asks for the list only when it does."""
+
+    status: Literal["none", "running", "done"] = Field(
+        description="none: never ranked (or every ranking failed); running: a ranking is being computed and "
+                    "none has finished; done: `ranking` can be listed")
+    ranking: RankingOut | None = Field(description="The latest finished ranking")
+    job_id: int | None = Field(description="The job of a ranking still being computed")
 
 
 class SuspectPage(BaseModel):

@@ -635,6 +635,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/flags/{sample_id}/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lookup Flag
+         * @description One sample's flag, or `flag: null` when it has none (404 only for a sample outside the project).
+         */
+        get: operations["lookupFlag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/flags/{sample_id}/undo": {
         parameters: {
             query?: never;
@@ -1389,6 +1409,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/suspects/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suspect Ranking Status
+         * @description Whether the version has a finished ranking (the list answers 409 without one), or one being computed.
+         */
+        get: operations["getSuspectRankingStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/train": {
         parameters: {
             query?: never;
@@ -2107,6 +2147,14 @@ export interface components {
             undo_of: number | null;
             /** Undone By */
             undone_by: number | null;
+        };
+        /**
+         * FlagLookup
+         * @description A sample's flag, or none: asking about an unflagged sample is an ordinary answer, not an error.
+         */
+        FlagLookup: {
+            /** @description null when the sample is not flagged */
+            flag: components["schemas"]["FlagOut"] | null;
         };
         /** FlagOut */
         FlagOut: {
@@ -2894,6 +2942,25 @@ export interface components {
             status: string;
             /** Version Id */
             version_id: number;
+        };
+        /**
+         * RankingStatus
+         * @description Whether a version has a suspect ranking to list, so a client asks for the list only when it does.
+         */
+        RankingStatus: {
+            /**
+             * Job Id
+             * @description The job of a ranking still being computed
+             */
+            job_id: number | null;
+            /** @description The latest finished ranking */
+            ranking: components["schemas"]["RankingOut"] | null;
+            /**
+             * Status
+             * @description none: never ranked (or every ranking failed); running: a ranking is being computed and none has finished; done: `ranking` can be listed
+             * @enum {string}
+             */
+            status: "none" | "running" | "done";
         };
         /** ReadinessOut */
         ReadinessOut: {
@@ -6364,6 +6431,74 @@ export interface operations {
             };
         };
     };
+    lookupFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagLookup"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     undoFlag: {
         parameters: {
             query?: never;
@@ -9498,6 +9633,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getSuspectRankingStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingStatus"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };

@@ -52,6 +52,18 @@ export function usePrinting(): boolean {
   return useSyncExternalStore(subscribePrint, () => printingNow || (PRINT?.matches ?? false));
 }
 
+// The light text colours options use on the dark page; on paper they become dark grey.
+const PAPER_TEXT: Record<string, string> = { "#cbd5e1": "#1f2937", "#e2e8f0": "#111827", "#94a3b8": "#374151" };
+
+/** The option with its light-on-dark text colours made dark, for printing. */
+export function forPaper<T>(option: T): T {
+  if (typeof option === "string") return (PAPER_TEXT[option.toLowerCase()] ?? option) as T;
+  if (Array.isArray(option)) return option.map(forPaper) as T;
+  if (option !== null && typeof option === "object" && Object.getPrototypeOf(option) === Object.prototype)
+    return Object.fromEntries(Object.entries(option).map(([k, v]) => [k, forPaper(v)])) as T;
+  return option;
+}
+
 /** A thin ECharts wrapper: one instance per mount, resized with its container, light on paper. */
 export function Chart({
   option,
@@ -71,7 +83,7 @@ export function Chart({
     if (!ref.current) return;
     const c = echarts.init(ref.current, printing ? undefined : "dark", { renderer: "canvas" });
     chart.current = c;
-    c.setOption({ backgroundColor: "transparent", ...latest.current }, true);
+    c.setOption({ backgroundColor: "transparent", ...(printing ? forPaper(latest.current) : latest.current) }, true);
     const ro = new ResizeObserver(() => c.resize());
     ro.observe(ref.current);
     return () => {
@@ -82,8 +94,8 @@ export function Chart({
   }, [printing]);
   useEffect(() => {
     latest.current = option;
-    chart.current?.setOption({ backgroundColor: "transparent", ...option }, true);
-  }, [option]);
+    chart.current?.setOption({ backgroundColor: "transparent", ...(printing ? forPaper(option) : option) }, true);
+  }, [option, printing]);
   useEffect(() => {
     const c = chart.current;
     if (!c || !onClick) return;

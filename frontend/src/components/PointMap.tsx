@@ -5,6 +5,14 @@ import { normalizedXY, type PointSet } from "../lib/points";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
+/**
+ * Shows the whole [-1, 1] square the points are normalised into, whatever the map's shape: the default
+ * camera fits the height only, so a map taller than wide would cut its points off at the sides.
+ */
+function fitAll(sp: Scatterplot): Promise<void> {
+  return sp.zoomToArea({ x: -1.03, y: -1.03, width: 2.06, height: 2.06 });
+}
+
 export interface PointMapProps {
   points: PointSet;
   colorBy: ColorField;
@@ -94,8 +102,8 @@ export function PointMap({
       if (next.width === last.width && next.height === last.height) return;
       last = next;
       // Resize the drawing buffer, then fit the points to the new shape so none fall off an edge.
-      void sp.set(next).then(() => {
-        void sp.reset();
+      void sp.set(next).then(async () => {
+        await fitAll(sp);
         sp.refresh();
         handlers.current.onResized?.(next);
       });
@@ -126,6 +134,7 @@ export function PointMap({
     // Same point count as before: animate from the old positions (e.g. between epochs).
     const transition =
       lastPoints.current !== null && lastPoints.current.n === points.n && lastPoints.current !== points;
+    const first = lastPoints.current === null;
     lastPoints.current = points;
     void sp
       .draw(
@@ -138,6 +147,8 @@ export function PointMap({
           wDataType: "continuous",
         },
       )
+      // The first points are fitted to the map, tall or wide; later ones keep the view (pan, zoom).
+      .then(() => (first ? fitAll(sp) : undefined))
       .then(() => handlers.current.onDrawn?.());
   }, [points, colorBy, sizeBy, classes]);
 
