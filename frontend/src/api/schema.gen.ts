@@ -1217,6 +1217,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/maps/{epoch}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map State
+         * @description Where the map of an epoch is (absent / pending / running / done / failed) with its job: the same facts
+         *     as getMap, answered with 200 before the map row exists (getMap answers 409 then).
+         */
+        get: operations["getMapState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/metrics.csv": {
         parameters: {
             query?: never;
@@ -2645,6 +2666,22 @@ export interface components {
             total: number;
             /** Version Id */
             version_id: number;
+        };
+        /**
+         * MapStateOut
+         * @description An epoch's map as far as it has got: always an answer, so a client can ask before the map exists.
+         */
+        MapStateOut: {
+            /** @description The job building it, if any */
+            job: components["schemas"]["JobOut"] | null;
+            /** @description The map row, once the build has made one */
+            map: components["schemas"]["MapOut"] | null;
+            /**
+             * Status
+             * @description absent: never asked for; pending/running: being built (see `job`); done; failed (see `map`)
+             * @enum {string}
+             */
+            status: "absent" | "pending" | "running" | "done" | "failed";
         };
         /**
          * MapStatus
@@ -8846,6 +8883,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MapPointsOut"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    getMapState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: number;
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapStateOut"];
                 };
             };
             /** @description Not signed in, or the API token is invalid, expired or revoked */

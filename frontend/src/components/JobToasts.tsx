@@ -1,3 +1,4 @@
+import { jobKindTitle } from "../lib/jobKinds";
 import { useEffect, useState } from "react";
 import type { Job } from "../api/client";
 import { FINISHED } from "../api/jobs";
@@ -36,7 +37,9 @@ export function JobCard({ job }: { job: Job }) {
       data-state={job.state}
     >
       <div className="job-head">
-        <span className="job-kind">{job.kind}</span>
+        <span className="job-kind" data-kind={job.kind}>
+          {jobKindTitle(job.kind)}
+        </span>
         <span className="job-id">#{job.id}</span>
         <span className={`pill ${STATE_CLASS[job.state] ?? ""}`}>{job.state}</span>
       </div>

@@ -557,7 +557,7 @@ export function MapView({
       void prefetchPoints(qc, vid, e);
     }
   }, [qc, vid, doneEpochs]);
-  if (!version) return <Empty>Select or train a version.</Empty>;
+  if (!version) return <Empty>No version yet: train one with “Train…” on the left.</Empty>;
   if (epoch === null) return <Empty>No evaluated epoch yet: train the version first.</Empty>;
   if (maps.error)
     return <ErrorState error={maps.error} title="Cannot list the maps" onRetry={() => void maps.refetch()} />;

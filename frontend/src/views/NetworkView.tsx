@@ -92,7 +92,7 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
 
 export function NetworkView({ version }: { version: Version | null }) {
   const q = useVersionGraph(version?.id ?? null);
-  if (!version) return <Empty>Select or train a version to see its network.</Empty>;
+  if (!version) return <Empty>No version yet: train one with “Train…” on the left to see its network.</Empty>;
   return (
     <QueryView query={q} loading="Loading the graph…">
       {(data) => {

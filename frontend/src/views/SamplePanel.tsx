@@ -9,9 +9,9 @@ import {
   type Method,
   type ParamSpec,
 } from "../api/analyses";
-import { ApiError, errorMessage, type Job, type Version } from "../api/client";
+import { errorMessage, type Job, type Version } from "../api/client";
 import { useJob } from "../api/jobs";
-import { useNeighbors } from "../api/maps";
+import { useMapStatus, useNeighbors } from "../api/maps";
 import { useSample, useSampleTokens } from "../api/samples";
 import { JobCard } from "../components/JobToasts";
 import { Drawer } from "../components/Overlay";
@@ -326,9 +326,13 @@ function SimilarSamples({
   cls: readonly string[];
   onOpenSample: (id: number) => void;
 }) {
-  const q = useNeighbors(version.id, epoch, sampleId);
+  // Neighbours come from a finished map's latent space: ask for them only once the map is done.
+  const map = useMapStatus(version.id, epoch);
+  const ready = map.data?.status === "done";
+  const q = useNeighbors(version.id, ready ? epoch : null, sampleId);
   if (epoch === null) return <p className="muted small">No trained epoch yet.</p>;
-  if (q.error instanceof ApiError && q.error.status === 409)
+  if (map.error) return <ErrorState error={map.error} onRetry={() => void map.refetch()} />;
+  if (map.data && !ready)
     return (
       <p className="muted small">
         The map of epoch {epoch} is not built yet: similar samples come from its latent space.
@@ -416,7 +420,15 @@ export function SamplePanel({
       title={
         <span>
           Sample <b>{sampleId}</b>
-          {s ? <span className="muted small"> · {s.key}</span> : null}
+          {s ? (
+            <span
+              className="muted small"
+              title="Where the review came from in the imported files. Its split here is the Split row below: part of the original train split is held out for validation."
+            >
+              {" "}
+              · {s.split} · from file <span className="sample-key">{s.key}</span>
+            </span>
+          ) : null}
         </span>
       }
       onClose={onClose}
