@@ -494,6 +494,31 @@ async function main() {
       await page.goto(mapUrl);
     });
 
+    await step("a shared link reopens the same map view: colour, size and the open insight", async () => {
+      await page.locator('select[aria-label="colour by"]').selectOption("loss");
+      await page.locator('select[aria-label="size by"]').selectOption("none");
+      const insight = page.locator(".insight").first();
+      const hasInsight = (await insight.count()) > 0;
+      if (hasInsight) await insight.click();
+      const shared = page.url();
+      expect(shared.includes("color=loss") && shared.includes("size=none"), `colour and size in the URL: ${shared}`);
+      if (hasInsight) expect(/[?&]insight=\d+/.test(shared), `the open insight in the URL: ${shared}`);
+      const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      try {
+        await other.context().addCookies(await page.context().cookies());
+        await other.goto(shared);
+        await other.getByTestId("point-map").waitFor({ timeout: 30_000 });
+        expect((await other.locator('select[aria-label="colour by"]').inputValue()) === "loss", "colour reopened");
+        expect((await other.locator('select[aria-label="size by"]').inputValue()) === "none", "size reopened");
+        if (hasInsight) {
+          await other.locator(".insight.active").waitFor({ timeout: 10_000 });
+          await other.getByTestId("selection-table").waitFor({ timeout: 10_000 });
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
     await step("map hover previews show hostile reviews as text", async () => {
       await page.goto(page.url().replace(/[?&]insight=[^&]*/, ""));
       const map = page.getByTestId("point-map");

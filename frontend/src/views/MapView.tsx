@@ -1,5 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
+import { useSearchParams } from "react-router";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
 import { useAnalyzeBatch } from "../api/analyses";
 import { useBulkFlags } from "../api/flags";
@@ -232,12 +233,45 @@ export function MapExplorer({
   insights?: { data?: readonly Insight[]; error: unknown; isPending: boolean };
   clusters?: { data?: readonly Cluster[]; error: unknown; isPending: boolean };
 }) {
-  const [colorBy, setColorBy] = useState<ColorField>("label");
-  const [sizeBy, setSizeBy] = useState<SizeField>("loss");
+  // Colour, size and the open insight live in the URL, so a shared link reopens the same view.
+  const [search, setSearch] = useSearchParams();
+  // One update per event: two in a row would each start from the same URL and the second would win.
+  const setParams = (patch: Record<string, string | null>) =>
+    setSearch(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === null) next.delete(key);
+          else next.set(key, value);
+        }
+        return next;
+      },
+      { replace: true },
+    );
+  const setParam = (key: string, value: string | null) => setParams({ [key]: value });
+  const colorParam = search.get("color");
+  const sizeParam = search.get("size");
+  const colorBy: ColorField = colorFields(points).find((f) => f === colorParam) ?? "label";
+  const sizeBy: SizeField = sizeFields(points).find((f) => f === sizeParam) ?? "loss";
+  const setColorBy = (f: ColorField) => setParam("color", f === "label" ? null : f);
+  const setSizeBy = (f: SizeField) => setParam("size", f === "loss" ? null : f);
   const [hover, setHover] = useState<{ index: number; at: { x: number; y: number } } | null>(null);
   const [selection, setSelection] = useState<number[]>([]);
-  const [activeInsight, setActiveInsight] = useState<number | null>(null);
+  const insightParam = search.get("insight");
+  const activeInsight = insightParam !== null && /^\d+$/.test(insightParam) ? Number(insightParam) : null;
+  const setActiveInsight = (rank: number | null) => setParam("insight", rank === null ? null : String(rank));
+
   const [activeCluster, setActiveCluster] = useState<number | null>(null);
+  // An insight named by the URL selects its samples once the insights have loaded (set while rendering, as
+  // React allows for state derived from props, so the first paint already shows the selection).
+  const [selectedFor, setSelectedFor] = useState<number | null>(null);
+  if (activeInsight !== null && selectedFor !== activeInsight) {
+    const ins = insights?.data?.find((i) => i.rank === activeInsight);
+    if (ins) {
+      setSelectedFor(activeInsight);
+      setSelection(rowsOf(points, ins.sample_ids));
+    }
+  }
   const [playing, setPlaying] = useState(false);
   const classes = meta?.classes ?? undefined;
   useEffect(() => {
@@ -249,15 +283,15 @@ export function MapExplorer({
   const pickInsight = (ins: Insight | null) => {
     setActiveCluster(null);
     setActiveInsight(ins?.rank ?? null);
+    setSelectedFor(ins?.rank ?? null);
     setSelection(ins ? rowsOf(points, ins.sample_ids) : []);
   };
   const pickCluster = (c: number | null) => {
-    setActiveInsight(null);
     setActiveCluster(c);
     const rows: number[] = [];
     if (c !== null) for (let i = 0; i < points.n; i++) if (points.cluster[i] === c) rows.push(i);
     setSelection(rows);
-    if (c !== null) setColorBy("cluster");
+    setParams(c !== null ? { insight: null, color: "cluster" } : { insight: null });
   };
   const selectedIds = useMemo(() => selection.map((i) => points.sampleId[i] as number), [selection, points]);
   const cls = (c: number | undefined) => (c === undefined ? "–" : (classes?.[c] ?? String(c)));
