@@ -5,6 +5,12 @@ import { normalizedXY, type PointSet } from "../lib/points";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
+function sameRows(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(b);
+  return a.every((i) => set.has(i));
+}
+
 /**
  * Shows the whole [-1, 1] square the points are normalised into, whatever the map's shape: the default
  * camera fits the height only, so a map taller than wide would cut its points off at the sides.
@@ -93,7 +99,9 @@ export function PointMap({
         if (before.length) sp.select([...before], { preventEvent: true });
         else sp.deselect({ preventEvent: true });
         handlers.current.onClick?.(sel[0] as number);
-      } else handlers.current.onSelect?.([...sel]);
+      } else if (!sameRows(sel, shownSelection.current)) handlers.current.onSelect?.([...sel]);
+      // The scatterplot re-announces the selection it already shows (after a resize, a redraw): that is no
+      // new choice, and must not replace what made it (an insight, a cluster).
     });
     sp.subscribe("deselect", () => handlers.current.onSelect?.([]));
     let last = size();

@@ -1,6 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
+import { useArrowSteps } from "../lib/useArrowSteps";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
 import { useAnalyzeBatch } from "../api/analyses";
 import { useBulkFlags } from "../api/flags";
@@ -294,6 +295,15 @@ export function MapExplorer({
     setParams(c !== null ? { insight: null, color: "cluster" } : { insight: null });
   };
   const selectedIds = useMemo(() => selection.map((i) => points.sampleId[i] as number), [selection, points]);
+  // The selection as listed (highest loss first): ↓ / ↑ step through it, opening each sample.
+  const listed = useMemo(
+    () => [...selection].sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number)).slice(0, 500),
+    [selection, points],
+  );
+  const listedIds = useMemo(() => listed.map((i) => points.sampleId[i] as number), [listed, points]);
+  const sampleParam = search.get("sample");
+  const openSample = sampleParam !== null && /^\d+$/.test(sampleParam) ? Number(sampleParam) : null;
+  useArrowSteps(listedIds, openSample, onOpenSample);
   const cls = (c: number | undefined) => (c === undefined ? "–" : (classes?.[c] ?? String(c)));
   return (
     <div className="map-layout">
@@ -447,20 +457,21 @@ export function MapExplorer({
                     </tr>
                   </thead>
                   <tbody>
-                    {[...selection]
-                      .sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number))
-                      .slice(0, 500)
-                      .map((i) => (
-                        <tr key={i} className="clickable" onClick={() => onOpenSample(points.sampleId[i] as number)}>
-                          <td>{points.sampleId[i]}</td>
-                          <td>{SPLITS[points.split[i] as number]}</td>
-                          <td>{cls(points.label[i])}</td>
-                          <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>
-                            {cls(points.prediction[i])}
-                          </td>
-                          <td>{fmt(points.loss[i])}</td>
-                        </tr>
-                      ))}
+                    {listed.map((i) => (
+                      <tr
+                        key={i}
+                        className={`clickable ${points.sampleId[i] === openSample ? "selected" : ""}`}
+                        onClick={() => onOpenSample(points.sampleId[i] as number)}
+                      >
+                        <td>{points.sampleId[i]}</td>
+                        <td>{SPLITS[points.split[i] as number]}</td>
+                        <td>{cls(points.label[i])}</td>
+                        <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>
+                          {cls(points.prediction[i])}
+                        </td>
+                        <td>{fmt(points.loss[i])}</td>
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               </div>
