@@ -418,7 +418,11 @@ async function main() {
     });
 
     await step("the map survives the drawer at 1600 and 1000 px; selection kept; ?sample= then close", async () => {
-      const mapUrl = page.url().replace(/[?&]sample=[^&]*/, "");
+      // Without a sample or an insight in the URL (the step before opened one): this step picks its own.
+      const plain = new URL(page.url());
+      plain.searchParams.delete("sample");
+      plain.searchParams.delete("insight");
+      const mapUrl = plain.toString();
       const version = new URL(mapUrl).searchParams.get("version");
       const first = (
         (await (await fetch(`${base}/api/versions/${version}/samples?limit=1`, auth)).json()) as {

@@ -16,7 +16,9 @@ function LayerNodeView({ data, selected }: NodeProps<LayerNode>) {
       style={{ width: NODE_W, height: NODE_H }}
     >
       <Handle type="target" position={Position.Top} />
-      <div className="net-node-label">{layer.label}</div>
+      <div className="net-node-label" title={layer.label}>
+        {layer.label}
+      </div>
       <div className="net-node-meta">
         <span>{layer.shape.length ? `(${layer.shape.join(", ")})` : layer.kind}</span>
         {layer.params > 0 && <span>{layer.params.toLocaleString()} params</span>}
