@@ -85,9 +85,15 @@ async function assertInert(page: Page, where: string): Promise<void> {
             getComputedStyle(td).wordBreak !== "break-all" &&
             getComputedStyle(td).overflowX !== "hidden",
         ),
-    ].map(
-      (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`,
-    ),
+    ].map((el) => {
+      // Name the descendants that stick out, so a failure says what to fix.
+      const right = el.getBoundingClientRect().right;
+      const culprits = [...el.querySelectorAll<HTMLElement>("*")]
+        .filter((d) => d.getBoundingClientRect().right > right + 1)
+        .slice(0, 3)
+        .map((d) => `${d.tagName.toLowerCase()}.${[...d.classList].join(".")}`);
+      return `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]${culprits.length ? ` (sticking out: ${culprits.join(", ")})` : ""}`;
+    }),
   }));
   if (r.pwned !== undefined) throw new Error(`${where}: injected code ran (__pwned=${r.pwned})`);
   if (r.elements) throw new Error(`${where}: review markup became ${r.elements} element(s)`);
