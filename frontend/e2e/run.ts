@@ -582,6 +582,12 @@ async function main() {
       if (painted === 0) throw new Error("the heatmap painted no token");
       await page.getByTestId("similar-samples").waitFor({ timeout: 15_000 });
       await shot(page, "10-analysis");
+      // The legend and the top ±10 words beside (here: below) the painted review.
+      const topWords = page.getByTestId("top-words").first();
+      if (await topWords.count()) {
+        await topWords.scrollIntoViewIfNeeded();
+        await shot(page, "10b-analysis-top-words");
+      }
       await page.getByRole("radio", { name: "Negative ↑" }).click();
       const box = page.getByLabel("edited review");
       const text = await box.inputValue();
