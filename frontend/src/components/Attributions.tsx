@@ -7,6 +7,13 @@ import type { TokenMark } from "../lib/reviewText";
 
 const rgba = (rgb: readonly number[], a: number) => `rgba(${rgb.join(", ")}, ${a})`;
 
+/** A score in a few characters: 0.12, 4.1e-4 (attributions span many orders of magnitude). */
+function signedShort(v: number): string {
+  const sign = v > 0 ? "+" : "−";
+  const a = Math.abs(v);
+  return sign + (a >= 0.01 ? a.toPrecision(2) : a.toExponential(1));
+}
+
 /** What red and green mean, and the strongest score each way (each direction is scaled on its own). */
 export function HeatLegend({
   marks,
@@ -43,10 +50,7 @@ function Bars({ words, max, rgb, label }: { words: WordScore[]; max: number; rgb
               style={{ width: `${Math.max(2, (100 * Math.abs(w.score)) / max)}%`, background: rgba(rgb, MAX_ALPHA) }}
             />
           </span>
-          <span className="word-bar-value">
-            {w.score > 0 ? "+" : ""}
-            {w.score.toPrecision(2)}
-          </span>
+          <span className="word-bar-value">{signedShort(w.score)}</span>
         </li>
       ))}
     </ol>
