@@ -143,6 +143,13 @@ async function main() {
     console.log(`points=${t.n} payload_bytes=${payload.length}`);
     console.log(`navigation_to_drawn_ms=${drawn.toFixed(0)}`);
     console.log(`data_to_drawn_ms=${(drawn - data).toFixed(0)}`);
+    // The page's JavaScript heap once the map is drawn (the points' columns and the scatterplot's buffers on
+    // the JS side; GPU memory is not counted), from the DevTools protocol.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    const heap = metrics.find((m) => m.name === "JSHeapUsedSize")?.value ?? NaN;
+    console.log(`js_heap_mb=${(heap / 2 ** 20).toFixed(1)}`);
 
     // Pan: drag across the canvas for ~3 s while counting animation frames in the page.
     // A string, not a function: tsx would inject helpers the page does not have.

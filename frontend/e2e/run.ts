@@ -85,9 +85,15 @@ async function assertInert(page: Page, where: string): Promise<void> {
             getComputedStyle(td).wordBreak !== "break-all" &&
             getComputedStyle(td).overflowX !== "hidden",
         ),
-    ].map(
-      (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]`,
-    ),
+    ].map((el) => {
+      // Name the descendants that stick out, so a failure says what to fix.
+      const right = el.getBoundingClientRect().right;
+      const culprits = [...el.querySelectorAll<HTMLElement>("*")]
+        .filter((d) => d.getBoundingClientRect().right > right + 1)
+        .slice(0, 3)
+        .map((d) => `${d.tagName.toLowerCase()}.${[...d.classList].join(".")}`);
+      return `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}[${el.getAttribute("data-testid") ?? ""}]${culprits.length ? ` (sticking out: ${culprits.join(", ")})` : ""}`;
+    }),
   }));
   if (r.pwned !== undefined) throw new Error(`${where}: injected code ran (__pwned=${r.pwned})`);
   if (r.elements) throw new Error(`${where}: review markup became ${r.elements} element(s)`);
@@ -138,6 +144,14 @@ async function watchJob(
 function watchPolicy(page: Page) {
   const violations: string[] = [];
   const consoleErrors: string[] = [];
+  // The dashboard asks for what exists (a flag lookup, a ranking status, a map state): a 404 or 409 from the
+  // API is a real error, never an expected answer.
+  const expectedErrors: string[] = [];
+  page.on("response", (r) => {
+    const url = new URL(r.url());
+    if (url.pathname.startsWith("/api/") && (r.status() === 404 || r.status() === 409))
+      expectedErrors.push(`${r.status()} ${r.request().method()} ${url.pathname}`);
+  });
   page.on("console", (msg) => {
     if (msg.type() !== "error") return;
     const text = msg.text();
@@ -150,12 +164,76 @@ function watchPolicy(page: Page) {
       await page.addInitScript(() => {
         document.addEventListener("securitypolicyviolation", (e) => {
           const report = (window as unknown as { __reportCspViolation: (v: string) => void }).__reportCspViolation;
-          void report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} on ${location.pathname}`);
+          void report(
+            `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} on ${location.pathname}`,
+          );
         });
       });
     },
-    report: () => ({ violations, consoleErrors }),
+    report: () => ({ violations, consoleErrors, expectedErrors }),
   };
+}
+
+/**
+ * The map canvas fills its box (CSS size and drawing buffer), and the points are drawn across it: the drawn
+ * pixels reach past the middle and are centred (a canvas left at an old, smaller size draws only its left part).
+ */
+async function expectMapFits(page: Page, where: string): Promise<{ width: number; height: number }> {
+  const r = await page.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('[data-testid="point-map"]');
+    if (!c?.parentElement) return null;
+    const box = c.parentElement.getBoundingClientRect();
+    const css = c.getBoundingClientRect();
+    return {
+      boxW: box.width,
+      boxH: box.height,
+      cssW: css.width,
+      cssH: css.height,
+      bufW: c.width / devicePixelRatio,
+      bufH: c.height / devicePixelRatio,
+      right: box.right,
+      vw: document.documentElement.clientWidth,
+    };
+  });
+  if (!r) throw new Error(`${where}: no map canvas`);
+  const near = (a: number, b: number) => Math.abs(a - b) <= 2;
+  expect(
+    near(r.cssW, r.boxW) && near(r.cssH, r.boxH) && near(r.bufW, r.boxW) && near(r.bufH, r.boxH),
+    `${where}: the canvas (css ${r.cssW}×${r.cssH}, drawn ${r.bufW}×${r.bufH}) matches its box ${r.boxW}×${r.boxH}`,
+  );
+  expect(r.right <= r.vw + 1, `${where}: the map's box ends on screen (${r.right} ≤ ${r.vw})`);
+  const png = (await page.getByTestId("point-map").screenshot()).toString("base64");
+  const extent = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const cv = document.createElement("canvas");
+    cv.width = img.width;
+    cv.height = img.height;
+    const g = cv.getContext("2d");
+    if (!g) return null;
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, img.width, img.height).data;
+    let lo = img.width;
+    let hi = -1;
+    // The top 60 % only: the legend sits at the bottom left. Background #0f141b.
+    for (let y = 0; y < img.height * 0.6; y += 2)
+      for (let x = 0; x < img.width; x++) {
+        const k = (y * img.width + x) * 4;
+        if (Math.abs(d[k]! - 15) + Math.abs(d[k + 1]! - 20) + Math.abs(d[k + 2]! - 27) > 60) {
+          if (x < lo) lo = x;
+          if (x > hi) hi = x;
+        }
+      }
+    return { lo, hi, width: img.width };
+  }, png);
+  if (!extent) throw new Error(`${where}: cannot read the map's pixels`);
+  const centre = (extent.lo + extent.hi) / 2 / extent.width;
+  expect(
+    extent.hi > extent.width * 0.55 && Math.abs(centre - 0.5) < 0.15,
+    `${where}: points drawn across the map (columns ${extent.lo}..${extent.hi} of ${extent.width})`,
+  );
+  return { width: r.boxW, height: r.boxH };
 }
 
 async function main() {
@@ -345,6 +423,112 @@ async function main() {
       }
     });
 
+    await step("the map survives the drawer at 1600 and 1000 px; selection kept; ?sample= then close", async () => {
+      // Without a sample or an insight in the URL (the step before opened one): this step picks its own.
+      const plain = new URL(page.url());
+      plain.searchParams.delete("sample");
+      plain.searchParams.delete("insight");
+      const mapUrl = plain.toString();
+      const version = new URL(mapUrl).searchParams.get("version");
+      const first = (
+        (await (await fetch(`${base}/api/versions/${version}/samples?limit=1`, auth)).json()) as {
+          items: { id: number }[];
+        }
+      ).items[0];
+      if (!first) throw new Error("no sample to open");
+      for (const width of [1600, 1000]) {
+        await page.setViewportSize({ width, height: 1000 });
+        await page.goto(mapUrl);
+        await page.getByTestId("point-map").waitFor();
+        await page.waitForTimeout(1200);
+        const before = await expectMapFits(page, `${width} px, no drawer`);
+        await shot(page, `20-map-${width}-before`);
+        // An insight's selection, then a sample opened from it: the drawer comes, the map follows its box.
+        const insight = page.locator(".insight").first();
+        const hasInsight = (await insight.count()) > 0;
+        if (hasInsight) {
+          await insight.click();
+          await page.getByTestId("selection-table").locator("tbody tr").first().click();
+        } else {
+          await page.goto(`${mapUrl}&sample=${first.id}`);
+        }
+        await page.getByTestId("sample-panel").waitFor();
+        await page.waitForTimeout(1200);
+        const open = await expectMapFits(page, `${width} px, drawer open`);
+        const close = await page.getByRole("button", { name: "Close panel" }).boundingBox();
+        expect(close !== null && close.x + close.width <= width, `${width} px: the drawer's × is on screen`);
+        // What the drawer leaves of the map in view (it overlays the map below 1500 px).
+        const seen = await page.evaluate(() => {
+          const box = document.querySelector('[data-testid="point-map"]')?.parentElement?.getBoundingClientRect();
+          const drawer = document.querySelector(".drawer")?.getBoundingClientRect();
+          return box && drawer ? Math.min(box.right, drawer.left) - box.left : 0;
+        });
+        expect(
+          open.width > 0 && seen >= 300,
+          `${width} px: the map stays usable beside the drawer (${seen} px in view)`,
+        );
+        await shot(page, `21-map-${width}-drawer-open`);
+        await page.getByRole("button", { name: "Close panel" }).click();
+        await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+        await page.waitForTimeout(1200);
+        const after = await expectMapFits(page, `${width} px, drawer closed`);
+        expect(Math.abs(after.width - before.width) <= 2, `${width} px: the map is back to its width`);
+        if (hasInsight) {
+          await page.locator(".insight.active").waitFor({ timeout: 2000 });
+          await page.getByTestId("selection-table").waitFor({ timeout: 2000 });
+        }
+        await shot(page, `22-map-${width}-drawer-closed`);
+        // A deep link straight to a sample, then closing it: the whole map is drawn.
+        await page.goto(`${mapUrl}&sample=${first.id}`);
+        await page.getByTestId("sample-panel").waitFor();
+        await page.getByTestId("point-map").waitFor();
+        await page.waitForTimeout(1200);
+        await page.keyboard.press("Escape");
+        await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+        await page.waitForTimeout(1200);
+        await expectMapFits(page, `${width} px, ?sample= then closed`);
+        await shot(page, `23-map-${width}-deeplink-closed`);
+      }
+      // Reduced but readable at 768 px: nothing scrolls sideways.
+      await page.setViewportSize({ width: 768, height: 1000 });
+      await page.goto(mapUrl);
+      await page.getByTestId("point-map").waitFor();
+      await page.waitForTimeout(1200);
+      await expectMapFits(page, "768 px");
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow <= 1, `768 px: the page does not scroll sideways (${overflow} px)`);
+      await shot(page, "24-map-768");
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(mapUrl);
+    });
+
+    await step("a shared link reopens the same map view: colour, size and the open insight", async () => {
+      await page.locator('select[aria-label="colour by"]').selectOption("loss");
+      await page.locator('select[aria-label="size by"]').selectOption("none");
+      const insight = page.locator(".insight").first();
+      const hasInsight = (await insight.count()) > 0;
+      if (hasInsight) await insight.click();
+      const shared = page.url();
+      expect(shared.includes("color=loss") && shared.includes("size=none"), `colour and size in the URL: ${shared}`);
+      if (hasInsight) expect(/[?&]insight=\d+/.test(shared), `the open insight in the URL: ${shared}`);
+      const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      try {
+        await other.context().addCookies(await page.context().cookies());
+        await other.goto(shared);
+        await other.getByTestId("point-map").waitFor({ timeout: 30_000 });
+        expect((await other.locator('select[aria-label="colour by"]').inputValue()) === "loss", "colour reopened");
+        expect((await other.locator('select[aria-label="size by"]').inputValue()) === "none", "size reopened");
+        if (hasInsight) {
+          await other.locator(".insight.active").waitFor({ timeout: 10_000 });
+          await other.getByTestId("selection-table").waitFor({ timeout: 10_000 });
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
     await step("map hover previews show hostile reviews as text", async () => {
       await page.goto(page.url().replace(/[?&]insight=[^&]*/, ""));
       const map = page.getByTestId("point-map");
@@ -398,6 +582,12 @@ async function main() {
       if (painted === 0) throw new Error("the heatmap painted no token");
       await page.getByTestId("similar-samples").waitFor({ timeout: 15_000 });
       await shot(page, "10-analysis");
+      // The legend and the top ±10 words beside (here: below) the painted review.
+      const topWords = page.getByTestId("top-words").first();
+      if (await topWords.count()) {
+        await topWords.scrollIntoViewIfNeeded();
+        await shot(page, "10b-analysis-top-words");
+      }
       await page.getByRole("radio", { name: "Negative ↑" }).click();
       const box = page.getByLabel("edited review");
       const text = await box.inputValue();
@@ -470,20 +660,80 @@ async function main() {
       await shot(page, "09-flags");
     });
 
+    await step("the report prints to a clean A4 PDF: fits the page, no dark panel", async () => {
+      const url = new URL(page.url());
+      const projectId = url.pathname.split("/")[2];
+      const version = url.searchParams.get("version");
+      await page.goto(`${base}/projects/${projectId}/versions/${version}/report`);
+      await page.getByTestId("version-report").waitFor();
+      await page.waitForTimeout(2500);
+      await shot(page, "25-report-screen");
+      // A4 is 210 mm wide; less the 12 mm margins that is 186 mm = 703 CSS px at 96 px per inch.
+      await page.setViewportSize({ width: 703, height: 1000 });
+      await page.emulateMedia({ media: "print" });
+      await page.waitForTimeout(1500);
+      const r = await page.evaluate(() => {
+        const dark: string[] = [];
+        const outside: string[] = [];
+        const limit = document.documentElement.clientWidth;
+        for (const el of document.querySelectorAll<HTMLElement>(".report *, .report")) {
+          // The confusion matrix's cells keep their heat colours on paper: data, not a panel.
+          if (el.closest(".confusion td")) continue;
+          const box = el.getBoundingClientRect();
+          if (box.width === 0 || box.height === 0) continue;
+          if (box.right > limit + 1) outside.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`);
+          const m = /rgba?\((\d+), (\d+), (\d+)(?:, ([\d.]+))?\)/.exec(getComputedStyle(el).backgroundColor);
+          if (m && (m[4] === undefined || Number(m[4]) > 0.5) && box.width > 60 && box.height > 40) {
+            const lum = (0.2126 * Number(m[1]) + 0.7152 * Number(m[2]) + 0.0722 * Number(m[3])) / 255;
+            if (lum < 0.5) dark.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")}`);
+          }
+        }
+        const pale = [...document.querySelectorAll<HTMLElement>(".report td, .report th")].filter((el) => {
+          const m = /rgba?\((\d+), (\d+), (\d+)/.exec(getComputedStyle(el).color);
+          return m !== null && Number(m[1]) + Number(m[2]) + Number(m[3]) > 600;
+        }).length;
+        return { scroll: document.documentElement.scrollWidth - limit, outside, dark, pale };
+      });
+      expect(r.scroll <= 1, `the printed report is no wider than the page (${r.scroll} px over)`);
+      expect(r.outside.length === 0, `nothing runs off the page's right edge (${r.outside.slice(0, 5).join(", ")})`);
+      expect(r.dark.length === 0, `no dark panel on paper (${r.dark.slice(0, 5).join(", ")})`);
+      expect(r.pale === 0, `no white-on-white table text (${r.pale} cells)`);
+      await shot(page, "26-report-print-media");
+      const pdf = await page.pdf({ path: join(OUT, "report.pdf"), format: "A4", printBackground: true });
+      const box = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(pdf.toString("latin1"));
+      expect(box !== null && Math.abs(Number(box[1]) - 595.9) < 2, `the PDF's pages are A4 (${box?.[1]} pt wide)`);
+      const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+      console.log(`     report.pdf: ${pages} A4 page(s), ${pdf.length} bytes`);
+      await page.emulateMedia({ media: null });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
     await step("the API docs load from this server under the same policy", async () => {
       const response = await page.goto(`${base}/docs`);
-      expect(response?.headers()["content-security-policy"]?.includes("script-src 'self'") === true, "/docs is served with the CSP");
+      expect(
+        response?.headers()["content-security-policy"]?.includes("script-src 'self'") === true,
+        "/docs is served with the CSP",
+      );
       await page.locator(".swagger-ui .info .title").filter({ hasText: "Lensboard" }).waitFor({ timeout: 30_000 });
       await page.locator(".opblock").first().waitFor();
       const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src));
-      expect(scripts.every((src) => src.startsWith(`${base}/docs/`)), `every script of /docs is this server's: ${scripts.join(", ")}`);
+      expect(
+        scripts.every((src) => src.startsWith(`${base}/docs/`)),
+        `every script of /docs is this server's: ${scripts.join(", ")}`,
+      );
       await shot(page, "14-api-docs");
     });
 
-    await step("no CSP violation and no console error on any page", async () => {
-      const { violations, consoleErrors } = policy.report();
+    // Nothing to wait for here: the checks are synchronous (a throw still fails the step).
+    await step("no CSP violation, no console error and no API 404/409 on any page", () => {
+      const { violations, consoleErrors, expectedErrors } = policy.report();
+      expect(
+        expectedErrors.length === 0,
+        `no 404/409 from the API while walking the dashboard (got: ${[...new Set(expectedErrors)].slice(0, 6).join("; ")})`,
+      );
       expect(violations.length === 0, `no CSP violation (got: ${violations.slice(0, 5).join("; ")})`);
       expect(consoleErrors.length === 0, `no console error (got: ${consoleErrors.slice(0, 5).join("; ")})`);
+      return Promise.resolve();
     });
 
     if (pageErrors.length) throw new Error(`uncaught page errors: ${pageErrors.join("; ")}`);

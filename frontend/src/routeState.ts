@@ -35,10 +35,17 @@ export function useRouteState(): [RouteState, (patch: Partial<Omit<RouteState, "
   const update = useCallback(
     (patch: Partial<Omit<RouteState, "projectId">>) => {
       const next = { view, versionId, epoch, sampleId, ...patch };
-      const q = new URLSearchParams();
-      if (next.versionId !== null) q.set("version", String(next.versionId));
-      if (next.epoch !== null) q.set("epoch", String(next.epoch));
-      if (next.sampleId !== null) q.set("sample", String(next.sampleId));
+      // Other parameters (a view's colour, size, open insight) stay; an insight belongs to one epoch's map.
+      const q = new URLSearchParams(window.location.search);
+      if (next.versionId !== versionId || next.epoch !== epoch) q.delete("insight");
+      for (const [key, value] of [
+        ["version", next.versionId],
+        ["epoch", next.epoch],
+        ["sample", next.sampleId],
+      ] as const) {
+        if (value !== null) q.set(key, String(value));
+        else q.delete(key);
+      }
       const qs = q.toString();
       void navigate(`/projects/${projectId}/${next.view}${qs ? `?${qs}` : ""}`, { replace: patch.view === undefined });
     },

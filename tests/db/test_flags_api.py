@@ -23,11 +23,15 @@ def test_state_changes_history_and_undo(client: TestClient, session_factory: ses
     pid, sid = a.project_id, a.sample_ids["train"][0]
     url = f"/api/projects/{pid}/flags/{sid}"
     assert client.get(url).status_code == 404
+    # The lookup answers "none" for an unflagged sample, so a dashboard asks without a 404 in its console.
+    r = client.get(f"{url}/lookup")
+    assert r.status_code == 200 and r.json() == {"flag": None}
 
     r = client.put(url, json={"state": "suspected", "note": "odd", "source": "ranking"})
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "suspected" and r.json()["revision"] == 1 and r.json()["split"] == "train"
     etag = r.headers["ETag"]
+    assert client.get(f"{url}/lookup").json()["flag"]["state"] == "suspected"
 
     r = client.patch(url, json={"state": "confirmed", "corrected_label": 1},
                      headers={"If-Match": etag})

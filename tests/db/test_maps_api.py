@@ -55,6 +55,11 @@ def test_map_job_and_api(
     assert r.status_code == 409 and r.json()["status"] == "pending" and r.json()["job"]["state"] == "PENDING"
     assert client.get(f"/api/versions/{vid}/maps/3").status_code == 404
     assert client.get("/api/versions/9999/maps/1/points").status_code == 404
+    # The state answers 200 before the map row exists (the dashboard asks it, so no 409 in its console).
+    r = client.get(f"/api/versions/{vid}/maps/1/state")
+    assert r.status_code == 200 and r.json()["status"] == "pending" and r.json()["map"] is None
+    assert r.json()["job"]["state"] == "PENDING"
+    assert client.get(f"/api/versions/{vid}/maps/3/state").status_code == 404
 
     # Training's evaluation kept every layer's pooled activations: the map reads them, no forward pass.
     pooled = load_pooled(get_store(), vid, 1, 300)
@@ -65,6 +70,8 @@ def test_map_job_and_api(
         status["status"] == "done" and status["job"]["id"] == job_id and status["job"]["state"] == "SUCCESS"
     )
     assert status["num_points"] == 300 and status["init"] == "spectral"
+    state = client.get(f"/api/versions/{vid}/maps/1/state").json()
+    assert state["status"] == "done" and state["map"]["id"] == status["id"] and state["job"]["id"] == job_id
     assert [layer["name"] for layer in status["layers"]] == ["embedding", "conv2", "conv3", "dense"]
     assert status["latent_dims"] == sum(layer["dims"] for layer in status["layers"])
     assert 0.5 < status["trustworthiness"] <= 1
@@ -153,6 +160,8 @@ def test_map_failure_is_recorded_and_never_served(
     assert (
         body["status"] == "failed" and body["job"]["state"] == "FAILURE" and "no evaluation" in body["detail"]
     )
+    state = client.get(f"/api/versions/{prepared.version_id}/maps/1/state").json()
+    assert state["status"] == "failed" and "no evaluation" in state["map"]["error"]
 
 
 def test_map_config(client: TestClient, session_factory: sessionmaker[Session]) -> None:

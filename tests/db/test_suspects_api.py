@@ -90,6 +90,9 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
     d, vid, rid, parent, flipped = _world(session_factory, store)
     r = client.get(f"/api/versions/{vid}/suspects")
     assert r.status_code == 409 and r.json()["job_id"] == parent
+    # The status says so without an error: a client lists suspects only once it says "done".
+    r = client.get(f"/api/versions/{vid}/suspects/status")
+    assert r.status_code == 200 and r.json() == {"status": "running", "ranking": None, "job_id": parent}
 
     _fold_job(session_factory, d, vid, parent, rid, 0, "SUCCESS")
     _fold_job(session_factory, d, vid, parent, rid, 1, "SUCCESS")
@@ -115,6 +118,8 @@ def test_last_fold_finalizes_once_and_api_serves_the_ranking(
     assert {folds[i] for i in d.sample_ids["train"]} == {0, 1, 2}
     assert all(folds[i] is None for i in d.sample_ids["test"])
 
+    status = client.get(f"/api/versions/{vid}/suspects/status").json()
+    assert status["status"] == "done" and status["ranking"]["id"] == rid and status["job_id"] is None
     page = client.get(f"/api/versions/{vid}/suspects", params={"split": "train", "limit": 4}).json()
     assert page["total"] == 60 and [x["rank"] for x in page["items"]] == [1, 2, 3, 4]
     assert {x["sample_id"] for x in page["items"]} == flipped
@@ -166,6 +171,9 @@ def test_start_ranking_validates(client: TestClient, session_factory: sessionmak
         vid = v.id
     assert client.post(f"/api/versions/{vid}/suspects", json={}).status_code == 409  # not trained
     assert client.post("/api/versions/999/suspects", json={}).status_code == 404
+    assert client.get(f"/api/versions/{vid}/suspects/status").json() == {"status": "none", "ranking": None,
+                                                                       "job_id": None}
+    assert client.get("/api/versions/999/suspects/status").status_code == 404
     assert client.post(f"/api/versions/{vid}/suspects", json={"folds": 1}).status_code == 422
     with session_factory() as s:
         for sid in d.labels:

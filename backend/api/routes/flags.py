@@ -33,6 +33,7 @@ from backend.api.schemas.flags import (
     BulkFlagRequest,
     BulkResult,
     FlagEventOut,
+    FlagLookup,
     FlagOut,
     FlagPatch,
     FlagPut,
@@ -232,6 +233,13 @@ def get_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep,
         raise NotFound(f"flag on sample {sample_id} in project", project_id)
     response.headers["ETag"] = _etag(flag)
     return _flag_out(session, flag, sample)
+
+
+@router.get("/projects/{project_id}/flags/{sample_id}/lookup", operation_id="lookupFlag")
+def lookup_flag(project: ProjectDep, sample: ProjectSampleDep, session: SessionDep) -> FlagLookup:
+    """One sample's flag, or `flag: null` when it has none (404 only for a sample outside the project)."""
+    flag = svc.get_flag(session, project.id, sample.id)
+    return FlagLookup(flag=None if flag is None else _flag_out(session, flag, sample))
 
 
 @router.put("/projects/{project_id}/flags/{sample_id}", operation_id="putFlag")

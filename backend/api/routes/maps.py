@@ -20,6 +20,7 @@ from backend.api.schemas.maps import (
     MapOut,
     MapParamsUpdate,
     MapPointsOut,
+    MapStateOut,
     NeighborsOut,
 )
 from backend.api.services import map_neighbors, points_payload
@@ -125,6 +126,22 @@ def list_maps(version: VersionDep, session: SessionDep) -> list[MapOut]:
         select(PopulationMap).where(PopulationMap.version_id == version.id).order_by(PopulationMap.epoch)
     ).all()
     return [_map_out(session, m) for m in maps]
+
+
+@router.get("/versions/{version_id}/maps/{epoch}/state", operation_id="getMapState")
+def get_map_state(version: VersionDep, epoch: int, session: SessionDep) -> MapStateOut:
+    """Where the map of an epoch is (absent / pending / running / done / failed) with its job: the same facts
+    as getMap, answered with 200 before the map row exists (getMap answers 409 then)."""
+    check_epoch(version, epoch)
+    pmap = session.scalars(
+        select(PopulationMap).where(PopulationMap.version_id == version.id, PopulationMap.epoch == epoch)
+    ).first()
+    if pmap is not None:
+        out = _map_out(session, pmap)
+        return MapStateOut(status=out.status.value, map=out, job=out.job)
+    job = map_job(session, version.id, epoch)
+    return MapStateOut(status="pending" if job is not None else "absent", map=None,
+                       job=JobOut.model_validate(job) if job is not None else None)
 
 
 @router.get(

@@ -15,7 +15,14 @@ from backend.api.errors import Conflict, Unprocessable
 from backend.api.guard import VersionDep
 from backend.api.limits import RATE_LIMITED, TOO_MANY_DOWNLOADS, heavy_download, rate_limit
 from backend.api.schemas.jobs import JobOut
-from backend.api.schemas.suspects import FeedbackOut, RankingOut, SuspectOut, SuspectPage, SuspectsRequest
+from backend.api.schemas.suspects import (
+    FeedbackOut,
+    RankingOut,
+    RankingStatus,
+    SuspectOut,
+    SuspectPage,
+    SuspectsRequest,
+)
 from backend.api.services.suspect_feedback import MIN_EACH, refit
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.class_names import class_name
@@ -67,13 +74,26 @@ def _ranking_or_409(session: Session, version_id: int, split: str | None = None)
     if ranking is None:
         pending = latest_ranking(session, version_id, done=False, split=split)
         job = session.get(Job, pending.job_id) if pending is not None and pending.job_id else None
-        start = (f"; start one with `lensboard suspects rank {version_id}"
-                 f"{' --splits ' + split if split else ''}` or POST /api/versions/{version_id}/suspects")
+        start = (f"; rank them first (the dashboard's Suspects panel, or `lensboard suspects rank {version_id}"
+                 f"{' --splits ' + split if split else ''}`)")
         raise Conflict(f"version {version_id} has no finished suspect ranking"
                        + (f" of {split}" if split else "")
                        + (f"; job {job.id} is {job.state}" if job else start),
                        job_id=job.id if job else None, state=job.state if job else None)
     return ranking
+
+
+@router.get("/versions/{version_id}/suspects/status", operation_id="getSuspectRankingStatus")
+def suspect_ranking_status(version: VersionDep, session: SessionDep, split: Split | None = None) -> RankingStatus:
+    """Whether the version has a finished ranking (of `split`, when given: the list answers 409 without one),
+    or one being computed."""
+    ranking = latest_ranking(session, version.id, split=split)
+    if ranking is not None:
+        return RankingStatus(status="done", ranking=RankingOut.model_validate(ranking), job_id=None)
+    pending = latest_ranking(session, version.id, done=False, split=split)
+    if pending is not None and pending.status == "running":
+        return RankingStatus(status="running", ranking=None, job_id=pending.job_id)
+    return RankingStatus(status="none", ranking=None, job_id=None)
 
 
 @router.get("/versions/{version_id}/suspects", operation_id="listSuspects")

@@ -47,6 +47,12 @@ class FlagOut(ORMModel):
     updated_at: datetime
 
 
+class FlagLookup(BaseModel):
+    """A sample's flag, or none: asking about an unflagged sample is an ordinary answer, not an error."""
+
+    flag: FlagOut | None = Field(description="null when the sample is not flagged")
+
+
 class FlagEventOut(ORMModel):
     id: int
     sample_id: int

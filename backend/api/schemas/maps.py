@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +62,15 @@ class MapOut(ORMModel):
     created_at: datetime
     finished_at: datetime | None
     job: JobOut | None = None
+
+
+class MapStateOut(BaseModel):
+    """An epoch's map as far as it has got: always an answer, so a client can ask before the map exists."""
+
+    status: Literal["absent", "pending", "running", "done", "failed"] = Field(
+        description="absent: never asked for; pending/running: being built (see `job`); done; failed (see `map`)")
+    map: MapOut | None = Field(description="The map row, once the build has made one")
+    job: JobOut | None = Field(description="The job building it, if any")
 
 
 class MapBuildRequest(BaseModel):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -67,6 +67,16 @@ class FeedbackOut(BaseModel):
     weights: dict[str, float] = Field(description="Per signal, on its percentile rank within the split")
     confirmed: int
     dismissed: int
+
+
+class RankingStatus(BaseModel):
+    """Whether a version has a suspect ranking to list, so a client asks for the list only when it does."""
+
+    status: Literal["none", "running", "done"] = Field(
+        description="none: never ranked (or every ranking failed); running: a ranking is being computed and "
+                    "none has finished; done: `ranking` can be listed")
+    ranking: RankingOut | None = Field(description="The latest finished ranking")
+    job_id: int | None = Field(description="The job of a ranking still being computed")
 
 
 class SuspectPage(BaseModel):

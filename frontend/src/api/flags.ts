@@ -1,6 +1,6 @@
 /** Mislabel flags (project-level): one sample's flag with undo, the filtered list, bulk changes. */
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { ApiError, api, unwrap, type Schemas } from "./client";
+import { api, unwrap, type Schemas } from "./client";
 import { keys } from "./keys";
 import type { operations } from "./schema.gen";
 
@@ -8,22 +8,18 @@ export type Flag = Schemas["FlagOut"];
 export type FlagState = Flag["state"];
 export type FlagQuery = NonNullable<operations["listFlags"]["parameters"]["query"]>;
 
-/** A sample's flag, or null when it has none (404). */
+/** A sample's flag, or null when it has none (the lookup answers "none": no 404 for an unflagged sample). */
 export function useFlag(projectId: number, sampleId: number) {
   return useQuery({
     queryKey: keys.flag(projectId, sampleId),
-    queryFn: async () => {
-      try {
-        return await unwrap(
-          api.GET("/api/projects/{project_id}/flags/{sample_id}", {
+    queryFn: async () =>
+      (
+        await unwrap(
+          api.GET("/api/projects/{project_id}/flags/{sample_id}/lookup", {
             params: { path: { project_id: projectId, sample_id: sampleId } },
           }),
-        );
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) return null;
-        throw e;
-      }
-    },
+        )
+      ).flag,
   });
 }
 

@@ -37,6 +37,7 @@ export const keys = {
     ["maps", versionId, epoch, "neighbors", sampleId, k] as const,
   points: (versionId: number, epoch: number) => ["points", versionId, epoch] as const,
   analysisMethods: ["analysisMethods"] as const,
+  architectures: ["architectures"] as const,
   analysis: (versionId: number, body: AnalysisRequest) => ["analyze", versionId, body] as const,
   flags: (projectId: number) => ["flags", projectId] as const,
   flagList: (projectId: number, query: FlagQuery) => ["flags", projectId, "list", query] as const,

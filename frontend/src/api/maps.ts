@@ -3,7 +3,7 @@
  * neighbours in the latent space. The points themselves are in points.ts.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, api, unwrap, type Job, type Schemas } from "./client";
+import { api, unwrap, type Job, type Schemas } from "./client";
 import { keys } from "./keys";
 
 export type MapInfo = Schemas["MapOut"];
@@ -14,26 +14,18 @@ export type MapState = {
   message: string;
 };
 
-/** A map's status: the map row when there is one, or the 409's `status` and `job` when there is not. */
+/** A map's status, with its row once there is one and the job building it (never a 409: asked before it exists). */
 export function useMapStatus(versionId: number | null, epoch: number | null) {
   return useQuery({
     queryKey: keys.map(versionId ?? -1, epoch ?? -1),
     enabled: versionId !== null && epoch !== null,
     queryFn: async (): Promise<MapState> => {
-      try {
-        const map = await unwrap(
-          api.GET("/api/versions/{version_id}/maps/{epoch}", {
-            params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } },
-          }),
-        );
-        return { status: map.status, map, job: map.job ?? null, message: map.error ?? "" };
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 409) {
-          const body = (e.body ?? {}) as { status?: MapState["status"]; job?: Job | null };
-          return { status: body.status ?? "absent", map: null, job: body.job ?? null, message: e.message };
-        }
-        throw e;
-      }
+      const state = await unwrap(
+        api.GET("/api/versions/{version_id}/maps/{epoch}/state", {
+          params: { path: { version_id: versionId ?? -1, epoch: epoch ?? -1 } },
+        }),
+      );
+      return { status: state.status, map: state.map, job: state.job, message: state.map?.error ?? "" };
     },
   });
 }

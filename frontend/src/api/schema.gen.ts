@@ -657,6 +657,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/flags/{sample_id}/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lookup Flag
+         * @description One sample's flag, or `flag: null` when it has none (404 only for a sample outside the project).
+         */
+        get: operations["lookupFlag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/flags/{sample_id}/undo": {
         parameters: {
             query?: never;
@@ -1219,6 +1239,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/maps/{epoch}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Map State
+         * @description Where the map of an epoch is (absent / pending / running / done / failed) with its job: the same facts
+         *     as getMap, answered with 200 before the map row exists (getMap answers 409 then).
+         */
+        get: operations["getMapState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/metrics.csv": {
         parameters: {
             query?: never;
@@ -1405,6 +1446,27 @@ export interface paths {
          *     suggested_name,p_suggested`. Probabilities and loss are out of sample; p_positive is p(class 1).
          */
         get: operations["exportSuspects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/versions/{version_id}/suspects/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suspect Ranking Status
+         * @description Whether the version has a finished ranking (of `split`, when given: the list answers 409 without one),
+         *     or one being computed.
+         */
+        get: operations["getSuspectRankingStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2202,6 +2264,14 @@ export interface components {
             /** Undone By */
             undone_by: number | null;
         };
+        /**
+         * FlagLookup
+         * @description A sample's flag, or none: asking about an unflagged sample is an ordinary answer, not an error.
+         */
+        FlagLookup: {
+            /** @description null when the sample is not flagged */
+            flag: components["schemas"]["FlagOut"] | null;
+        };
         /** FlagOut */
         FlagOut: {
             /** Actor */
@@ -2729,6 +2799,22 @@ export interface components {
             version_id: number;
         };
         /**
+         * MapStateOut
+         * @description An epoch's map as far as it has got: always an answer, so a client can ask before the map exists.
+         */
+        MapStateOut: {
+            /** @description The job building it, if any */
+            job: components["schemas"]["JobOut"] | null;
+            /** @description The map row, once the build has made one */
+            map: components["schemas"]["MapOut"] | null;
+            /**
+             * Status
+             * @description absent: never asked for; pending/running: being built (see `job`); done; failed (see `map`)
+             * @enum {string}
+             */
+            status: "absent" | "pending" | "running" | "done" | "failed";
+        };
+        /**
          * MapStatus
          * @enum {string}
          */
@@ -3032,6 +3118,25 @@ export interface components {
             status: string;
             /** Version Id */
             version_id: number;
+        };
+        /**
+         * RankingStatus
+         * @description Whether a version has a suspect ranking to list, so a client asks for the list only when it does.
+         */
+        RankingStatus: {
+            /**
+             * Job Id
+             * @description The job of a ranking still being computed
+             */
+            job_id: number | null;
+            /** @description The latest finished ranking */
+            ranking: components["schemas"]["RankingOut"] | null;
+            /**
+             * Status
+             * @description none: never ranked (or every ranking failed); running: a ranking is being computed and none has finished; done: `ranking` can be listed
+             * @enum {string}
+             */
+            status: "none" | "running" | "done";
         };
         /** ReadinessOut */
         ReadinessOut: {
@@ -6635,6 +6740,74 @@ export interface operations {
             };
         };
     };
+    lookupFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+                sample_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagLookup"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     undoFlag: {
         parameters: {
             query?: never;
@@ -9031,6 +9204,74 @@ export interface operations {
             };
         };
     };
+    getMapState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                epoch: number;
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapStateOut"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     downloadMetrics: {
         parameters: {
             query?: {
@@ -9771,6 +10012,75 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getSuspectRankingStatus: {
+        parameters: {
+            query?: {
+                split?: components["schemas"]["Split"] | null;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingStatus"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };

@@ -1,9 +1,14 @@
 /** A version's mislabel-suspect ranking (out-of-sample signals combined), and ranking it on the workers. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, unwrap, type Schemas } from "./client";
+import { ApiError, api, unwrap, type Schemas } from "./client";
 import { keys } from "./keys";
 
-/** A page of the ranking; `feedback` orders it by a model of the reviewers' decisions so far. */
+/**
+ * A page of the latest finished ranking of `split`; `feedback` orders it by a model of the reviewers' decisions
+ * so far. The list is asked for only once the ranking status says one exists; before that the query fails with
+ * the same 409 the list would give (its job, if one runs), without the request, so the console shows only real
+ * errors.
+ */
 export function useSuspects(
   versionId: number | null,
   split: "train" | "val" | "test" | undefined,
@@ -13,12 +18,23 @@ export function useSuspects(
   return useQuery({
     queryKey: [...keys.suspects(versionId ?? -1, split ?? "", limit), feedback],
     enabled: versionId !== null,
-    queryFn: () =>
-      unwrap(
-        api.GET("/api/versions/{version_id}/suspects", {
-          params: { path: { version_id: versionId ?? -1 }, query: { split, limit, feedback } },
-        }),
-      ),
+    queryFn: async () => {
+      const path = { version_id: versionId ?? -1 };
+      const status = await unwrap(
+        api.GET("/api/versions/{version_id}/suspects/status", { params: { path, query: { split } } }),
+      );
+      if (status.status !== "done")
+        throw new ApiError(
+          409,
+          status.status === "running"
+            ? "The suspects are being ranked; the list appears when the ranking finishes."
+            : "No suspect ranking yet: rank this version's suspects to list the likely mislabels.",
+          { status: status.status, job_id: status.job_id },
+        );
+      return unwrap(
+        api.GET("/api/versions/{version_id}/suspects", { params: { path, query: { split, limit, feedback } } }),
+      );
+    },
   });
 }
 

@@ -56,3 +56,15 @@ export function useVersionGraph(versionId: number | null) {
       unwrap(api.GET("/api/versions/{version_id}/graph", { params: { path: { version_id: versionId ?? -1 } } })),
   });
 }
+
+export type ArchitectureSpec = Schemas["ArchitectureSpec"];
+
+/** The architectures with their hyperparameters (GET /api/architectures): fixed while the server runs. */
+export function useArchitectures() {
+  return useQuery({
+    queryKey: keys.architectures,
+    staleTime: Infinity,
+    gcTime: Infinity,
+    queryFn: () => unwrap(api.GET("/api/architectures")),
+  });
+}

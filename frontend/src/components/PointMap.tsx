@@ -5,6 +5,20 @@ import { normalizedXY, type PointSet } from "../lib/points";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
+function sameRows(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(b);
+  return a.every((i) => set.has(i));
+}
+
+/**
+ * Shows the whole [-1, 1] square the points are normalised into, whatever the map's shape: the default
+ * camera fits the height only, so a map taller than wide would cut its points off at the sides.
+ */
+function fitAll(sp: Scatterplot): Promise<void> {
+  return sp.zoomToArea({ x: -1.03, y: -1.03, width: 2.06, height: 2.06 });
+}
+
 export interface PointMapProps {
   points: PointSet;
   colorBy: ColorField;
@@ -17,6 +31,8 @@ export interface PointMapProps {
   onSelect?: (indices: number[]) => void;
   /** Called once the points are on screen (used by the UI benchmark). */
   onDrawn?: () => void;
+  /** Called after the map followed its box to a new size (redrawn and refitted). */
+  onResized?: (size: { width: number; height: number }) => void;
 }
 
 /** The WebGL population map. Points are column arrays; shift-drag lassoes, wheel zooms, drag pans. */
@@ -30,31 +46,42 @@ export function PointMap({
   onClick,
   onSelect,
   onDrawn,
+  onResized,
 }: PointMapProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const plot = useRef<Scatterplot | null>(null);
   const lastPoints = useRef<PointSet | null>(null);
   // The scatterplot's subscriptions are made once; they call whatever handlers the latest render passed.
-  const handlers = useRef({ onHover, onClick, onSelect, onDrawn });
+  const handlers = useRef({ onHover, onClick, onSelect, onDrawn, onResized });
   useLayoutEffect(() => {
-    handlers.current = { onHover, onClick, onSelect, onDrawn };
+    handlers.current = { onHover, onClick, onSelect, onDrawn, onResized };
   });
   const mouse = useRef({ x: 0, y: 0 });
 
+  // What the map highlights now: a click on one point opens it, but must not replace an insight's selection.
+  const shownSelection = useRef<readonly number[]>([]);
+
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas) return;
-    const { width, height } = canvas.getBoundingClientRect();
+    const box = canvas?.parentElement;
+    if (!canvas || !box) return;
+    // The canvas fills its box; the box is what the layout sizes (the drawer, the window), so it is the one
+    // measured. regl-scatterplot pins the canvas's own CSS size, so the canvas alone would never shrink or grow.
+    const size = () => {
+      const b = box.getBoundingClientRect();
+      return { width: Math.max(1, Math.floor(b.width)), height: Math.max(1, Math.floor(b.height)) };
+    };
     const sp = createScatterplot({
       canvas,
-      width: Math.max(1, width),
-      height: Math.max(1, height),
+      ...size(),
       backgroundColor: "#0f141b",
       pointSize: 4,
       opacityInactiveScale: 0.6,
       pointColorHover: "#ffffff",
       pointColorActive: "#fde047",
       lassoColor: "#60a5fa",
+      // Esc closes the sample drawer; it must not also drop the selection under it.
+      deselectOnEscape: false,
     });
     plot.current = sp;
     const onMove = (e: MouseEvent) => {
@@ -65,16 +92,31 @@ export function PointMap({
     sp.subscribe("pointOver", (i: number) => handlers.current.onHover?.(i, mouse.current));
     sp.subscribe("pointOut", () => handlers.current.onHover?.(null, null));
     sp.subscribe("select", ({ points: sel }: { points: number[] }) => {
-      // A single click selects one point: that opens it. A lasso selects many: that lists them.
-      if (sel.length === 1) handlers.current.onClick?.(sel[0] as number);
-      else handlers.current.onSelect?.([...sel]);
+      // A single click selects one point: that opens it, and the selection shown before stays. A lasso
+      // selects many: that lists them.
+      if (sel.length === 1) {
+        const before = shownSelection.current;
+        if (before.length) sp.select([...before], { preventEvent: true });
+        else sp.deselect({ preventEvent: true });
+        handlers.current.onClick?.(sel[0] as number);
+      } else if (!sameRows(sel, shownSelection.current)) handlers.current.onSelect?.([...sel]);
+      // The scatterplot re-announces the selection it already shows (after a resize, a redraw): that is no
+      // new choice, and must not replace what made it (an insight, a cluster).
     });
     sp.subscribe("deselect", () => handlers.current.onSelect?.([]));
+    let last = size();
     const ro = new ResizeObserver(() => {
-      const b = canvas.getBoundingClientRect();
-      if (b.width > 0 && b.height > 0) void sp.set({ width: b.width, height: b.height });
+      const next = size();
+      if (next.width === last.width && next.height === last.height) return;
+      last = next;
+      // Resize the drawing buffer, then fit the points to the new shape so none fall off an edge.
+      void sp.set(next).then(async () => {
+        await fitAll(sp);
+        sp.refresh();
+        handlers.current.onResized?.(next);
+      });
     });
-    ro.observe(canvas);
+    ro.observe(box);
     return () => {
       ro.disconnect();
       canvas.removeEventListener("mousemove", onMove);
@@ -100,6 +142,7 @@ export function PointMap({
     // Same point count as before: animate from the old positions (e.g. between epochs).
     const transition =
       lastPoints.current !== null && lastPoints.current.n === points.n && lastPoints.current !== points;
+    const first = lastPoints.current === null;
     lastPoints.current = points;
     void sp
       .draw(
@@ -112,12 +155,15 @@ export function PointMap({
           wDataType: "continuous",
         },
       )
+      // The first points are fitted to the map, tall or wide; later ones keep the view (pan, zoom).
+      .then(() => (first ? fitAll(sp) : undefined))
       .then(() => handlers.current.onDrawn?.());
   }, [points, colorBy, sizeBy, classes]);
 
   useEffect(() => {
     const sp = plot.current;
     if (!sp) return;
+    shownSelection.current = highlighted ?? [];
     if (highlighted && highlighted.length) sp.select([...highlighted], { preventEvent: true });
     else sp.deselect({ preventEvent: true });
   }, [highlighted]);

@@ -1,4 +1,4 @@
-import { heatColor, maxAbs } from "../lib/heatmap";
+import { heatColor, heatScale } from "../lib/heatmap";
 import { segmentReview, type TokenMark } from "../lib/reviewText";
 
 /**
@@ -9,7 +9,7 @@ import { segmentReview, type TokenMark } from "../lib/reviewText";
 export function ReviewText({ text, tokens = [] }: { text: string; tokens?: readonly TokenMark[] }) {
   const segments = segmentReview(text, tokens);
   // Scale by tokens the model saw: unseen ones carry no score that could wash out the colours.
-  const scale = maxAbs(tokens.filter((t) => !t.beyond).map((t) => t.score));
+  const scale = heatScale(tokens.filter((t) => !t.beyond).map((t) => t.score));
   return (
     <div className="review-text" data-testid="review-text">
       {segments.map((s, k) => {

@@ -1,21 +1,62 @@
 import { render } from "@testing-library/react";
 import { createElement } from "react";
 import { ReviewText } from "../components/ReviewText";
-import { heatColor, maxAbs, spanMapper, tokenMarks, type ApiToken } from "./heatmap";
+import { heatColor, heatScale, maxAbs, MIN_ALPHA, spanMapper, tokenMarks, topWords, type ApiToken } from "./heatmap";
+
+const scale = (positive: number, negative: number) => ({ positive, negative });
 
 describe("heatmap colouring", () => {
-  it("paints positive attributions green and negative red, scaled to the strongest token", () => {
-    expect(heatColor(1, 1)).toBe("rgba(34, 160, 90, 0.85)");
-    expect(heatColor(-1, 1)).toBe("rgba(220, 60, 60, 0.85)");
-    expect(heatColor(0.5, 1)).toBe("rgba(34, 160, 90, 0.425)");
-    expect(heatColor(-0.25, 0.5)).toBe("rgba(220, 60, 60, 0.425)");
+  it("paints positive attributions green and negative red, each scaled to its own strongest token", () => {
+    expect(heatColor(1, scale(1, 1))).toBe("rgba(34, 160, 90, 0.85)");
+    expect(heatColor(-1, scale(1, 1))).toBe("rgba(220, 60, 60, 0.85)");
+    expect(heatColor(0.5, scale(1, 1))).toBe("rgba(34, 160, 90, 0.535)");
+    // The strongest negative word is fully red even when the positive ones score twenty times more.
+    expect(heatColor(-0.05, scale(1, 0.05))).toBe("rgba(220, 60, 60, 0.85)");
+    expect(heatScale([0.2, -0.9, null, 0.4, -0.1])).toEqual({ positive: 0.4, negative: 0.9 });
   });
 
-  it("leaves unscored tokens unpainted and clamps over-range scores", () => {
-    expect(heatColor(null, 1)).toBeNull();
-    expect(heatColor(0.3, 0)).toBeNull();
-    expect(heatColor(Number.NaN, 1)).toBeNull();
-    expect(heatColor(5, 1)).toBe("rgba(34, 160, 90, 0.85)");
+  it("keeps a visible minimum opacity, and leaves noise, unscored tokens and zero scores unpainted", () => {
+    // 5 % of the strongest: just above the minimum opacity, never the near-invisible 0.04 of a linear scale.
+    expect(MIN_ALPHA).toBeGreaterThanOrEqual(0.2);
+    expect(heatColor(0.05, scale(1, 1))).toBe("rgba(34, 160, 90, 0.252)");
+    expect(heatColor(0.01, scale(1, 1))).toBeNull();
+    expect(heatColor(null, scale(1, 1))).toBeNull();
+    expect(heatColor(0.3, scale(0, 1))).toBeNull();
+    expect(heatColor(Number.NaN, scale(1, 1))).toBeNull();
+    expect(heatColor(0, scale(1, 1))).toBeNull();
+    expect(heatColor(5, scale(1, 1))).toBe("rgba(34, 160, 90, 0.85)");
+  });
+
+  it("lists the top words each way, each word once at its strongest, never past the max length", () => {
+    const text = "great film, great cast, awful end later";
+    const mark = (start: number, end: number, score: number, beyond = false) => ({
+      start,
+      end,
+      oov: false,
+      beyond,
+      score,
+    });
+    const top = topWords(
+      text,
+      [
+        mark(0, 5, 0.5),
+        mark(6, 10, 0.1),
+        mark(12, 17, 0.7),
+        mark(18, 22, 0.2),
+        mark(24, 29, -0.6),
+        mark(30, 33, -0.05),
+        mark(34, 39, 0.9, true),
+      ],
+      2,
+    );
+    expect(top.positive).toEqual([
+      { word: "great", score: 0.7 },
+      { word: "cast", score: 0.2 },
+    ]);
+    expect(top.negative).toEqual([
+      { word: "awful", score: -0.6 },
+      { word: "end", score: -0.05 },
+    ]);
   });
 
   it("scales by the largest absolute score, ignoring unscored tokens", () => {
@@ -36,7 +77,8 @@ describe("heatmap colouring", () => {
     );
     const toks = [...container.querySelectorAll<HTMLElement>(".tok")];
     expect(toks[0]?.style.backgroundColor).toBe("rgba(34, 160, 90, 0.85)");
-    expect(toks[1]?.style.backgroundColor).toBe("rgba(220, 60, 60, 0.425)");
+    // The only negative word is the strongest of its direction.
+    expect(toks[1]?.style.backgroundColor).toBe("rgba(220, 60, 60, 0.85)");
     expect(toks[2]?.style.backgroundColor).toBe("");
   });
 });
@@ -95,8 +137,8 @@ describe("span-based painting of the original text", () => {
     const bg = (w: string) =>
       [...container.querySelectorAll<HTMLElement>(".tok")].find((t) => t.textContent === w)?.style.backgroundColor;
     expect(bg("großartig")).toBe("rgba(34, 160, 90, 0.85)"); // strongest: full green
-    expect(bg("最高")).toBe("rgba(34, 160, 90, 0.567)");
-    expect(bg("plot")).toBe("rgba(220, 60, 60, 0.425)");
+    expect(bg("最高")).toBe("rgba(34, 160, 90, 0.64)");
+    expect(bg("plot")).toBe("rgba(220, 60, 60, 0.85)"); // the strongest negative word: full red
     expect(bg("ending")).toBe("");
   });
 

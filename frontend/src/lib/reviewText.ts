@@ -52,3 +52,16 @@ export function segmentReview(text: string, tokens: readonly TokenMark[] = []): 
   plain(text.slice(cursor), out);
   return out;
 }
+
+/** A review as the what-if editor shows it: each `<br />` a line break. */
+export function editableText(text: string): string {
+  return text.replace(BR, "\n");
+}
+
+/**
+ * Edited text back in the review's own form: line breaks become `<br />` again, so the model reads an edit
+ * exactly as it reads the stored reviews (the tokenizer treats `<br />` as a break).
+ */
+export function reviewText(edited: string): string {
+  return edited.replace(/\r?\n/g, "<br />");
+}

@@ -1,5 +1,6 @@
 import type { Trial } from "../api/sweeps";
 import { DEFAULT_FORM, sweepRequest } from "../views/SweepDialog";
+import { ARCHITECTURES, architecture } from "../test/architectures";
 import { defaultSort, parallelOption, sortTrials } from "./sweeps";
 
 function trial(i: number, params: Record<string, unknown>, test: number | null, valLoss: number | null): Trial {
@@ -71,7 +72,8 @@ describe("sweep results", () => {
 
 describe("the sweep form", () => {
   it("builds the request from the form", () => {
-    const body = sweepRequest({ ...DEFAULT_FORM, budget: "4", patience: "2", base: '{"num_filters": 8}' });
+    const cnn = architecture("cnn");
+    const body = sweepRequest({ ...DEFAULT_FORM, budget: "4", patience: "2" }, cnn, { num_filters: "8" });
     expect(body).toMatchObject({
       strategy: "random",
       budget: 4,
@@ -84,15 +86,38 @@ describe("the sweep form", () => {
       early_stopping: { metric: "val_loss", patience: 2 },
     });
     expect(Object.keys(body.space)).toEqual(["learning_rate", "dropout"]);
-    expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }).budget).toBeNull();
-    expect(sweepRequest(DEFAULT_FORM).early_stopping).toBeNull();
+    expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }, cnn).budget).toBeNull();
+    expect(sweepRequest(DEFAULT_FORM, cnn).early_stopping).toBeNull();
+  });
+
+  it("accepts the default space for every architecture, and sends that architecture", () => {
+    for (const arch of ARCHITECTURES) expect(sweepRequest(DEFAULT_FORM, arch).architecture).toBe(arch.name);
+  });
+
+  it("checks swept values and shared hyperparameters against the architecture's specs", () => {
+    const cnn = architecture("cnn");
+    const space = (s: unknown) => ({ ...DEFAULT_FORM, space: JSON.stringify(s) });
+    expect(() => sweepRequest(space({ dropout: [0.2, 1] }), cnn)).toThrow("Dropout must be at least 0 and below 1");
+    expect(() => sweepRequest(space({ hidden_size: [8] }), cnn)).toThrow('"hidden_size" is not a hyperparameter');
+    expect(() => sweepRequest(space({ hidden_size: [8] }), architecture("lstm"))).not.toThrow();
+    expect(() => sweepRequest(space({ optimizer: ["adam", "rmsprop"] }), cnn)).toThrow(
+      "Optimiser must be one of adam, adamw, sgd",
+    );
+    expect(() => sweepRequest(space({ learning_rate: { min: 0, max: 0.1, log: true } }), cnn)).toThrow(
+      "Learning rate must be above 0",
+    );
+    expect(() => sweepRequest(space({ dense_units: { min: 64, max: 8 } }), cnn)).toThrow("min must not exceed");
+    expect(() => sweepRequest(space({ optimizer: { min: 1, max: 2 } }), cnn)).toThrow("cannot take a range");
+    expect(() => sweepRequest(space({ epochs: [0, 2] }), cnn)).toThrow("Epochs must be from 1 to 1000");
+    expect(() => sweepRequest(DEFAULT_FORM, cnn, { num_filters: "0" })).toThrow("Filters must be from 1 to 2048");
   });
 
   it("says what to fix", () => {
-    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{oops" })).toThrow("the search space is not valid JSON");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "[1]" })).toThrow("must be a JSON object");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{}" })).toThrow("names no hyperparameter");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, epochs: "0" })).toThrow("epochs must be a whole number ≥ 1");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, patience: "x" })).toThrow("patience");
+    const cnn = architecture("cnn");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{oops" }, cnn)).toThrow("the search space is not valid JSON");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "[1]" }, cnn)).toThrow("must be a JSON object");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{}" }, cnn)).toThrow("names no hyperparameter");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, epochs: "0" }, cnn)).toThrow("epochs must be a whole number ≥ 1");
+    expect(() => sweepRequest({ ...DEFAULT_FORM, patience: "x" }, cnn)).toThrow("patience");
   });
 });

@@ -1,6 +1,8 @@
 /** Sweep results: the metric columns, sorting trials, the best trial and the parallel-coordinates chart. */
 import type { ChartOption } from "../components/Chart";
 import type { Trial } from "../api/sweeps";
+import type { ParamSpec } from "../api/analyses";
+import { paramProblem } from "./params";
 
 /** What may rank a sweep's trials: validation only, so that test stays a held-out estimate. */
 export const RANK_METRICS = ["val_accuracy", "val_loss", "best_val_accuracy", "best_val_loss"] as const;
@@ -142,3 +144,66 @@ export function parallelOption(
     ],
   };
 }
+
+/**
+ * What is wrong with one entry of a sweep's search space, checked against the swept parameter's spec (the
+ * same messages as the Train dialog), or null. `epochs` is checked by the caller's epochs spec.
+ */
+export function spaceEntryProblem(spec: ParamSpec, entry: unknown): string | null {
+  const what = spec.title.charAt(0).toUpperCase() + spec.title.slice(1);
+  const values = Array.isArray(entry)
+    ? entry
+    : typeof entry === "object" && entry !== null && "values" in entry && Array.isArray(entry.values)
+      ? (entry.values as unknown[])
+      : null;
+  if (values !== null) {
+    if (values.length === 0) return `${what}: list at least one value to try`;
+    for (const v of values) {
+      const problem = paramProblem(spec, v);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (typeof entry === "object" && entry !== null && "min" in entry && "max" in entry) {
+    if (spec.type !== "integer" && spec.type !== "number") return `${what} cannot take a range; list its values`;
+    const { min, max } = entry;
+    const problem = paramProblem(spec, min) ?? paramProblem(spec, max);
+    if (problem) return problem;
+    if (typeof min !== "number" || typeof max !== "number" || min > max)
+      return `${what}: the range's min must not exceed its max`;
+    if ("log" in entry && entry.log === true && min <= 0) return `${what}: a log range must start above 0`;
+    return null;
+  }
+  return `${what}: give a list of values, or {"min": a, "max": b} for random search`;
+}
+
+/** The first problem in a search space for an architecture's specs (unknown names included), or null. */
+export function spaceProblem(specs: readonly ParamSpec[], space: Record<string, unknown>): string | null {
+  for (const [name, entry] of Object.entries(space)) {
+    const spec = name === "epochs" ? EPOCHS_SPEC : specs.find((s) => s.name === name);
+    if (!spec)
+      return `"${name}" is not a hyperparameter of this architecture (it has ${specs.map((s) => s.name).join(", ")})`;
+    const problem = spaceEntryProblem(spec, entry);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** `epochs` may be swept too; its bounds are the sweep request's (1..1000). */
+const EPOCHS_SPEC: ParamSpec = {
+  name: "epochs",
+  title: "epochs",
+  help: "",
+  type: "integer",
+  nullable: false,
+  default: 2,
+  minimum: 1,
+  maximum: 1000,
+  exclusive_minimum: false,
+  exclusive_maximum: false,
+  choices: null,
+  min_length: null,
+  max_length: null,
+  pattern: null,
+  advanced: false,
+};

@@ -48,7 +48,7 @@ export function DashletBody({
   onSettings?: (settings: DashletSettings) => void;
 }) {
   const { version, epoch } = ctx;
-  if (!version) return <Empty>Select or train a version.</Empty>;
+  if (!version) return <Empty>No version yet: train one with “Train…” on the left.</Empty>;
   switch (type) {
     case "batchCurves":
       return <BatchCurves versionId={version.id} />;

@@ -13,7 +13,11 @@ describe("FlagEditor", () => {
     const sent: string[] = [];
     stubFetch(async (req: Request) => {
       sent.push(req.method);
-      if (req.method === "GET") return saved ? jsonResponse(200, saved) : jsonResponse(404, { detail: "no flag" });
+      // The lookup answers "none" for an unflagged sample (no 404).
+      if (req.method === "GET") {
+        expect(new URL(req.url).pathname).toBe("/api/projects/3/flags/9/lookup");
+        return jsonResponse(200, { flag: saved });
+      }
       if (req.method === "DELETE") {
         saved = null;
         return new Response(null, { status: 204 });

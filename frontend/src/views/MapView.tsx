@@ -1,5 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
+import { useSearchParams } from "react-router";
+import { useArrowSteps } from "../lib/useArrowSteps";
 import { errorMessage, type Job, type Schemas, type Version } from "../api/client";
 import { useAnalyzeBatch } from "../api/analyses";
 import { useBulkFlags, useUndoBulkFlags } from "../api/flags";
@@ -265,12 +267,45 @@ export function MapExplorer({
   insights?: { data?: readonly Insight[]; error: unknown; isPending: boolean };
   clusters?: { data?: readonly Cluster[]; error: unknown; isPending: boolean };
 }) {
-  const [colorBy, setColorBy] = useState<ColorField>("label");
-  const [sizeBy, setSizeBy] = useState<SizeField>("loss");
+  // Colour, size and the open insight live in the URL, so a shared link reopens the same view.
+  const [search, setSearch] = useSearchParams();
+  // One update per event: two in a row would each start from the same URL and the second would win.
+  const setParams = (patch: Record<string, string | null>) =>
+    setSearch(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        for (const [key, value] of Object.entries(patch)) {
+          if (value === null) next.delete(key);
+          else next.set(key, value);
+        }
+        return next;
+      },
+      { replace: true },
+    );
+  const setParam = (key: string, value: string | null) => setParams({ [key]: value });
+  const colorParam = search.get("color");
+  const sizeParam = search.get("size");
+  const colorBy: ColorField = colorFields(points).find((f) => f === colorParam) ?? "label";
+  const sizeBy: SizeField = sizeFields(points).find((f) => f === sizeParam) ?? "loss";
+  const setColorBy = (f: ColorField) => setParam("color", f === "label" ? null : f);
+  const setSizeBy = (f: SizeField) => setParam("size", f === "loss" ? null : f);
   const [hover, setHover] = useState<{ index: number; at: { x: number; y: number } } | null>(null);
   const [selection, setSelection] = useState<number[]>([]);
-  const [activeInsight, setActiveInsight] = useState<number | null>(null);
+  const insightParam = search.get("insight");
+  const activeInsight = insightParam !== null && /^\d+$/.test(insightParam) ? Number(insightParam) : null;
+  const setActiveInsight = (rank: number | null) => setParam("insight", rank === null ? null : String(rank));
+
   const [activeCluster, setActiveCluster] = useState<number | null>(null);
+  // An insight named by the URL selects its samples once the insights have loaded (set while rendering, as
+  // React allows for state derived from props, so the first paint already shows the selection).
+  const [selectedFor, setSelectedFor] = useState<number | null>(null);
+  if (activeInsight !== null && selectedFor !== activeInsight) {
+    const ins = insights?.data?.find((i) => i.rank === activeInsight);
+    if (ins) {
+      setSelectedFor(activeInsight);
+      setSelection(rowsOf(points, ins.sample_ids));
+    }
+  }
   const [playing, setPlaying] = useState(false);
   const classes = meta?.classes ?? undefined;
   useEffect(() => {
@@ -282,17 +317,26 @@ export function MapExplorer({
   const pickInsight = (ins: Insight | null) => {
     setActiveCluster(null);
     setActiveInsight(ins?.rank ?? null);
+    setSelectedFor(ins?.rank ?? null);
     setSelection(ins ? rowsOf(points, ins.sample_ids) : []);
   };
   const pickCluster = (c: number | null) => {
-    setActiveInsight(null);
     setActiveCluster(c);
     const rows: number[] = [];
     if (c !== null) for (let i = 0; i < points.n; i++) if (points.cluster[i] === c) rows.push(i);
     setSelection(rows);
-    if (c !== null) setColorBy("cluster");
+    setParams(c !== null ? { insight: null, color: "cluster" } : { insight: null });
   };
   const selectedIds = useMemo(() => selection.map((i) => points.sampleId[i] as number), [selection, points]);
+  // The selection as listed (highest loss first): ↓ / ↑ step through it, opening each sample.
+  const listed = useMemo(
+    () => [...selection].sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number)).slice(0, 500),
+    [selection, points],
+  );
+  const listedIds = useMemo(() => listed.map((i) => points.sampleId[i] as number), [listed, points]);
+  const sampleParam = search.get("sample");
+  const openSample = sampleParam !== null && /^\d+$/.test(sampleParam) ? Number(sampleParam) : null;
+  useArrowSteps(listedIds, openSample, onOpenSample);
   const cls = (c: number | undefined) => (c === undefined ? "–" : (classes?.[c] ?? String(c)));
   return (
     <div className="map-layout">
@@ -457,20 +501,21 @@ export function MapExplorer({
                     </tr>
                   </thead>
                   <tbody>
-                    {[...selection]
-                      .sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number))
-                      .slice(0, 500)
-                      .map((i) => (
-                        <tr key={i} className="clickable" onClick={() => onOpenSample(points.sampleId[i] as number)}>
-                          <td>{points.sampleId[i]}</td>
-                          <td>{SPLITS[points.split[i] as number]}</td>
-                          <td>{cls(points.label[i])}</td>
-                          <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>
-                            {cls(points.prediction[i])}
-                          </td>
-                          <td>{fmt(points.loss[i])}</td>
-                        </tr>
-                      ))}
+                    {listed.map((i) => (
+                      <tr
+                        key={i}
+                        className={`clickable ${points.sampleId[i] === openSample ? "selected" : ""}`}
+                        onClick={() => onOpenSample(points.sampleId[i] as number)}
+                      >
+                        <td>{points.sampleId[i]}</td>
+                        <td>{SPLITS[points.split[i] as number]}</td>
+                        <td>{cls(points.label[i])}</td>
+                        <td className={points.label[i] === points.prediction[i] ? "" : "bad"}>
+                          {cls(points.prediction[i])}
+                        </td>
+                        <td>{fmt(points.loss[i])}</td>
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               </div>
@@ -520,25 +565,76 @@ export function MapStatusCard({ state, version, epoch }: { state: MapState; vers
   );
 }
 
+/**
+ * The newest finished map to show instead of `epoch` when the URL named no epoch and `epoch`'s map is not
+ * finished (being built, or never built): people see the latest map they can use at once, with a banner for
+ * the one coming. An epoch the URL names is shown as asked, finished or not.
+ */
+export function mapEpochToShow(epoch: number, pinned: boolean, doneEpochs: readonly number[]): number {
+  if (pinned || doneEpochs.includes(epoch)) return epoch;
+  const older = doneEpochs.filter((e) => e < epoch);
+  return older.length ? Math.max(...older) : epoch;
+}
+
+/** A line above the map while a newer epoch's map is not finished: its progress, or a way to build it. */
+function NewerMapBanner({ version, epoch, onOpen }: { version: Version; epoch: number; onOpen: () => void }) {
+  const status = useMapStatus(version.id, epoch);
+  const build = useBuildMap(version.id);
+  const live = useJob(status.data?.job?.id ?? null);
+  const job: Job | null = live.data ?? status.data?.job ?? null;
+  const running =
+    (job !== null && ["PENDING", "STARTED", "PROGRESS"].includes(job.state)) ||
+    status.data?.status === "pending" ||
+    status.data?.status === "running";
+  const failed = status.data?.status === "failed";
+  return (
+    <div className="map-banner" role="status" data-testid="newer-map-banner">
+      <span>
+        {running
+          ? `The map of epoch ${epoch} is being built${job?.message ? ` (${job.message})` : ""}; this is the newest finished one.`
+          : failed
+            ? `The map of epoch ${epoch} failed; this is the newest finished one.`
+            : `Epoch ${epoch} has no map yet; this is the newest finished one.`}
+      </span>
+      <span className="spacer" />
+      {build.error && <span className="bad small">{errorMessage(build.error)}</span>}
+      {!running && (
+        <button type="button" className="btn btn-small" disabled={build.isPending} onClick={() => build.mutate(epoch)}>
+          {failed ? "Rebuild" : "Build"} the map of epoch {epoch}
+        </button>
+      )}
+      <button type="button" className="btn btn-small" onClick={onOpen}>
+        Go to epoch {epoch}
+      </button>
+    </div>
+  );
+}
+
 export function MapView({
   version,
-  epoch,
+  epoch: wanted,
+  pinned = true,
   onEpoch,
   onOpenSample,
 }: {
   version: Version | null;
   epoch: number | null;
+  /** Whether the URL names the epoch; if not, the newest finished map stands in for an unfinished one. */
+  pinned?: boolean;
   onEpoch: (e: number) => void;
   onOpenSample: (id: number) => void;
 }) {
   const qc = useQueryClient();
   const vid = version?.id ?? null;
   const maps = useMaps(vid);
-  const status = useMapStatus(vid, epoch);
   const doneEpochs = useMemo(
     () => (maps.data ?? []).filter((m) => m.status === "done").map((m) => m.epoch),
     [maps.data],
   );
+  // Until the list of maps arrives, nothing is known to be finished: wait for it rather than flash a status.
+  const epoch = wanted === null || !maps.data ? wanted : mapEpochToShow(wanted, pinned, doneEpochs);
+  const newer = wanted !== null && epoch !== null && epoch < wanted ? wanted : null;
+  const status = useMapStatus(vid, maps.data ? epoch : null);
   const done = epoch !== null && (doneEpochs.includes(epoch) || status.data?.status === "done");
   const points = usePoints(vid, epoch, done);
   const insights = useInsights(vid, epoch, done);
@@ -550,8 +646,11 @@ export function MapView({
       void prefetchPoints(qc, vid, e);
     }
   }, [qc, vid, doneEpochs]);
-  if (!version) return <Empty>Select or train a version.</Empty>;
+  if (!version) return <Empty>No version yet: train one with “Train…” on the left.</Empty>;
   if (epoch === null) return <Empty>No evaluated epoch yet: train the version first.</Empty>;
+  if (maps.error)
+    return <ErrorState error={maps.error} title="Cannot list the maps" onRetry={() => void maps.refetch()} />;
+  if (!maps.data) return <Loading label="Checking the map…" />;
   if (!done) {
     if (status.error)
       return (
@@ -568,18 +667,21 @@ export function MapView({
   const shown = points.data;
   if (!shown) return <Loading label="Loading map points…" />;
   return (
-    <MapExplorer
-      points={shown.points}
-      meta={shown.meta}
-      version={version}
-      epochs={version.epochs_done}
-      epoch={epoch}
-      doneEpochs={doneEpochs}
-      loadingEpoch={points.isPlaceholderData}
-      onEpoch={onEpoch}
-      onOpenSample={onOpenSample}
-      insights={insights}
-      clusters={clusters}
-    />
+    <>
+      {newer !== null && <NewerMapBanner version={version} epoch={newer} onOpen={() => onEpoch(newer)} />}
+      <MapExplorer
+        points={shown.points}
+        meta={shown.meta}
+        version={version}
+        epochs={version.epochs_done}
+        epoch={epoch}
+        doneEpochs={doneEpochs}
+        loadingEpoch={points.isPlaceholderData}
+        onEpoch={onEpoch}
+        onOpenSample={onOpenSample}
+        insights={insights}
+        clusters={clusters}
+      />
+    </>
   );
 }

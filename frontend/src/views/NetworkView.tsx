@@ -16,7 +16,9 @@ function LayerNodeView({ data, selected }: NodeProps<LayerNode>) {
       style={{ width: NODE_W, height: NODE_H }}
     >
       <Handle type="target" position={Position.Top} />
-      <div className="net-node-label">{layer.label}</div>
+      <div className="net-node-label" title={layer.label}>
+        {layer.label}
+      </div>
       <div className="net-node-meta">
         <span>{layer.shape.length ? `(${layer.shape.join(", ")})` : layer.kind}</span>
         {layer.params > 0 && <span>{layer.params.toLocaleString()} params</span>}
@@ -92,7 +94,7 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
 
 export function NetworkView({ version }: { version: Version | null }) {
   const q = useVersionGraph(version?.id ?? null);
-  if (!version) return <Empty>Select or train a version to see its network.</Empty>;
+  if (!version) return <Empty>No version yet: train one with “Train…” on the left to see its network.</Empty>;
   return (
     <QueryView query={q} loading="Loading the graph…">
       {(data) => {

@@ -7,7 +7,7 @@ import { useVersions } from "../api/versions";
 import { useJobStream } from "../api/jobStream";
 import { useSweeps } from "../api/sweeps";
 import { JobsTray } from "../components/JobsTray";
-import { ErrorState, Loading } from "../components/States";
+import { Empty, ErrorState, Loading } from "../components/States";
 import { TopBar } from "../components/TopBar";
 import { compact, pct } from "../lib/format";
 import { duplicateWarning, selectedLine } from "../lib/versionMetrics";
@@ -280,6 +280,11 @@ export function ProjectPage() {
             <Suspense fallback={<Loading />}>
               {project.isPending || versions.isPending ? (
                 <Loading />
+              ) : route.versionId !== null && selected === null && route.view !== "flags" ? (
+                <Empty>
+                  This project has no version {route.versionId} (it may have been deleted, or the link is mistyped).
+                  Pick a version on the left.
+                </Empty>
               ) : route.view === "dashboard" ? (
                 <DashboardView
                   project={project.data}
@@ -294,6 +299,7 @@ export function ProjectPage() {
                 <MapView
                   version={selected}
                   epoch={epoch}
+                  pinned={route.epoch !== null}
                   onEpoch={(e) => setRoute({ epoch: e })}
                   onOpenSample={(id) => setRoute({ sampleId: id })}
                 />

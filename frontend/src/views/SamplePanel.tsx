@@ -9,9 +9,9 @@ import {
   type Method,
   type ParamSpec,
 } from "../api/analyses";
-import { ApiError, errorMessage, type Job, type Version } from "../api/client";
+import { errorMessage, type Job, type Version } from "../api/client";
 import { useJob } from "../api/jobs";
-import { useNeighbors } from "../api/maps";
+import { useMapStatus, useNeighbors } from "../api/maps";
 import { useSample, useSampleTokens } from "../api/samples";
 import { JobCard } from "../components/JobsTray";
 import { Drawer } from "../components/Overlay";
@@ -22,6 +22,8 @@ import { ErrorState, Loading } from "../components/States";
 import { FlagEditor } from "./FlagEditor";
 import { fmt } from "../lib/format";
 import { spanMapper, tokenMarks, type HeatMode } from "../lib/heatmap";
+import { editableText, reviewText } from "../lib/reviewText";
+import { AttributedReview } from "../components/Attributions";
 import { inputFor, paramsFromInputs, type ParamInputs } from "../lib/params";
 
 const MODES: { mode: HeatMode; label: string; title: string }[] = [
@@ -223,6 +225,12 @@ function AnalysisStatus({ query, jobId }: { query: { isFetching: boolean; error:
   return job.data ? <JobCard job={job.data} /> : <Loading label="Analyzing…" />;
 }
 
+/** The names the attribution colours stand for: the positive class, and the other one (or the rest). */
+function directions(cls: readonly string[], pos: number): { positive: string; negative: string } {
+  const positive = cls[pos] ?? "positive";
+  return { positive, negative: cls.length === 2 ? (cls[1 - pos] ?? "negative") : `not ${positive}` };
+}
+
 /** What-if: edit the text, analyze it with the same method, compare the prediction. */
 function WhatIf({
   version,
@@ -238,7 +246,8 @@ function WhatIf({
   cls: readonly string[];
 }) {
   const methods = useAnalysisMethods();
-  const [draft, setDraft] = useState(original.text);
+  // `<br />` in a review is a line break: the editor shows it as one (a textarea holds text, never markup).
+  const [draft, setDraft] = useState(() => editableText(original.text));
   const [body, setBody] = useState<AnalysisRequest | null>(null);
   const [jobId, setJobId] = useState<number | null>(null);
   const [mode, setMode] = useState<HeatMode>("diverging");
@@ -248,6 +257,7 @@ function WhatIf({
   const before = original.probabilities?.[pos] ?? null;
   const after = a?.probabilities[pos] ?? null;
   const analyzedText = body?.text ?? "";
+  const whatIfMarks = a ? tokenMarks(analyzedText, a.tokens, mode, pos) : [];
   return (
     <div className="whatif">
       <textarea
@@ -263,7 +273,12 @@ function WhatIf({
           className="btn btn-small btn-primary"
           disabled={!draft.trim() || q.isFetching}
           onClick={() =>
-            setBody({ text: draft, method: request.method, params: request.params, epoch: epoch ?? undefined })
+            setBody({
+              text: reviewText(draft),
+              method: request.method,
+              params: request.params,
+              epoch: epoch ?? undefined,
+            })
           }
         >
           Analyze edited text
@@ -271,8 +286,8 @@ function WhatIf({
         <button
           type="button"
           className="btn btn-small"
-          disabled={draft === original.text}
-          onClick={() => setDraft(original.text)}
+          disabled={draft === editableText(original.text)}
+          onClick={() => setDraft(editableText(original.text))}
         >
           Reset
         </button>
@@ -293,7 +308,9 @@ function WhatIf({
             · prediction <b>{cls[a.prediction] ?? a.prediction}</b>
           </div>
           <HeatModeToggle mode={mode} onMode={setMode} />
-          <ReviewText text={analyzedText} tokens={tokenMarks(analyzedText, a.tokens, mode, pos)} />
+          <AttributedReview text={analyzedText} marks={whatIfMarks} {...directions(cls, pos)}>
+            <ReviewText text={analyzedText} tokens={whatIfMarks} />
+          </AttributedReview>
           <Counterfactuals a={a} text={analyzedText} />
         </>
       )}
@@ -314,9 +331,13 @@ function SimilarSamples({
   cls: readonly string[];
   onOpenSample: (id: number) => void;
 }) {
-  const q = useNeighbors(version.id, epoch, sampleId);
+  // Neighbours come from a finished map's latent space: ask for them only once the map is done.
+  const map = useMapStatus(version.id, epoch);
+  const ready = map.data?.status === "done";
+  const q = useNeighbors(version.id, ready ? epoch : null, sampleId);
   if (epoch === null) return <p className="muted small">No trained epoch yet.</p>;
-  if (q.error instanceof ApiError && q.error.status === 409)
+  if (map.error) return <ErrorState error={map.error} onRetry={() => void map.refetch()} />;
+  if (map.data && !ready)
     return (
       <p className="muted small">
         The map of epoch {epoch} is not built yet: similar samples come from its latent space.
@@ -404,7 +425,15 @@ export function SamplePanel({
       title={
         <span>
           Sample <b>{sampleId}</b>
-          {s ? <span className="muted small"> · {s.key}</span> : null}
+          {s ? (
+            <span
+              className="muted small"
+              title="Where the review came from in the imported files. Its split here is the Split row below: part of the original train split is held out for validation."
+            >
+              {" "}
+              · {s.split} · from file <span className="sample-key">{s.key}</span>
+            </span>
+          ) : null}
         </span>
       }
       onClose={onClose}
@@ -505,7 +534,13 @@ export function SamplePanel({
                 </span>
               )}
             </div>
-            <ReviewText text={s.text} tokens={marks} />
+            {a ? (
+              <AttributedReview text={s.text} marks={marks} {...directions(cls, pos)}>
+                <ReviewText text={s.text} tokens={marks} />
+              </AttributedReview>
+            ) : (
+              <ReviewText text={s.text} tokens={marks} />
+            )}
             {a && <Counterfactuals a={a} text={s.text} />}
           </section>
           {version && canAnalyze && method !== null && (

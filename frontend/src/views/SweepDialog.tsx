@@ -2,8 +2,12 @@ import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { errorMessage } from "../api/client";
 import { useCreateSweep, type SweepCreate } from "../api/sweeps";
+import { useArchitectures, type ArchitectureSpec } from "../api/versions";
 import { FormFooter, Modal } from "../components/Overlay";
-import { METRIC_TITLES, RANK_METRICS, isRankMetric } from "../lib/sweeps";
+import { initialInputs, ParamFields } from "../components/ParamFields";
+import { ErrorState } from "../components/States";
+import { inputsProblem, paramsFromInputs, type ParamInputs } from "../lib/params";
+import { METRIC_TITLES, RANK_METRICS, isRankMetric, spaceProblem } from "../lib/sweeps";
 
 export interface SweepForm {
   name: string;
@@ -15,7 +19,6 @@ export interface SweepForm {
   metric: string;
   patience: string;
   stopOn: string;
-  base: string;
   space: string;
 }
 
@@ -29,7 +32,6 @@ export const DEFAULT_FORM: SweepForm = {
   metric: "val_accuracy",
   patience: "",
   stopOn: "val_loss",
-  base: "{}",
   space: JSON.stringify({ learning_rate: { min: 1e-4, max: 1e-2, log: true }, dropout: [0.2, 0.5] }, null, 2),
 };
 
@@ -51,22 +53,27 @@ function wholeNumber(text: string, what: string, min: number): number {
   return n;
 }
 
-/** The request body, or an Error saying what to fix. The API validates the rest (its 422 is shown). */
-export function sweepRequest(form: SweepForm): SweepCreate {
+/**
+ * The request body, or an Error saying what to fix: the shared hyperparameters and every swept value are
+ * checked against the architecture's specs (GET /api/architectures). The API validates the rest (its 422).
+ */
+export function sweepRequest(form: SweepForm, arch: ArchitectureSpec, base: ParamInputs = {}): SweepCreate {
   const space = jsonObject(form.space, "the search space");
   if (Object.keys(space).length === 0) throw new Error("the search space names no hyperparameter");
+  const problem = spaceProblem(arch.params, space) ?? inputsProblem(arch.params, base);
+  if (problem) throw new Error(problem);
   if (form.strategy !== "grid" && form.strategy !== "random") throw new Error("strategy is grid or random");
   if (!isRankMetric(form.metric)) throw new Error(`unknown metric ${form.metric}`);
   const stopOn = form.stopOn === "val_accuracy" ? "val_accuracy" : "val_loss";
   return {
     name: form.name.trim() || null,
-    architecture: form.architecture.trim() || "cnn",
+    architecture: arch.name,
     strategy: form.strategy,
     budget: form.budget.trim() === "" ? null : wholeNumber(form.budget, "budget", 1),
     epochs: wholeNumber(form.epochs, "epochs", 1),
     seed: wholeNumber(form.seed, "seed", 0),
     metric: form.metric,
-    hyperparameters: jsonObject(form.base, "the shared hyperparameters"),
+    hyperparameters: paramsFromInputs(arch.params, base),
     space,
     early_stopping:
       form.patience.trim() === "" ? null : { metric: stopOn, patience: wholeNumber(form.patience, "patience", 1) },
@@ -76,16 +83,28 @@ export function sweepRequest(form: SweepForm): SweepCreate {
 export function SweepDialog({ projectId, onClose }: { projectId: number; onClose: () => void }) {
   const create = useCreateSweep(projectId);
   const navigate = useNavigate();
+  const archs = useArchitectures();
   const [form, setForm] = useState<SweepForm>(DEFAULT_FORM);
+  // Empty fields: the architecture's defaults apply to every trial.
+  const [baseByArch, setBaseByArch] = useState<Record<string, ParamInputs>>({});
+  const [tried, setTried] = useState(false);
   const [localError, setLocalError] = useState<string | null>(null);
+  const arch =
+    archs.data?.find((a) => a.name === form.architecture) ?? archs.data?.find((a) => a.default) ?? archs.data?.[0];
+  const base = arch ? (baseByArch[arch.name] ?? initialInputs(arch.params, false)) : {};
   const set = (key: keyof SweepForm) => (e: { target: { value: string } }) =>
     setForm({ ...form, [key]: e.target.value });
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
+    setTried(true);
+    if (!arch) {
+      setLocalError("The architectures have not loaded yet");
+      return;
+    }
     let body: SweepCreate;
     try {
-      body = sweepRequest(form);
+      body = sweepRequest(form, arch, base);
     } catch (err) {
       setLocalError(errorMessage(err));
       return;
@@ -96,15 +115,26 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
 
   return (
     <Modal title="New hyperparameter sweep" onClose={onClose}>
-      <form onSubmit={submit} className="form-grid" aria-label="Sweep">
+      <form onSubmit={submit} className="form-grid" aria-label="Sweep" noValidate>
         <label className="field">
           <span>Name</span>
           <input name="name" value={form.name} onChange={set("name")} placeholder="sweep-N" />
         </label>
         <label className="field">
           <span>Architecture</span>
-          <input name="architecture" value={form.architecture} onChange={set("architecture")} />
+          <select name="architecture" value={arch?.name ?? form.architecture} onChange={set("architecture")}>
+            {(archs.data ?? []).map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.title}
+              </option>
+            ))}
+          </select>
         </label>
+        {archs.isError && (
+          <div className="span-2">
+            <ErrorState error={archs.error} onRetry={() => void archs.refetch()} />
+          </div>
+        )}
         <label className="field">
           <span>Strategy</span>
           <select name="strategy" value={form.strategy} onChange={set("strategy")}>
@@ -165,11 +195,25 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
             swept)
           </span>
           <textarea name="space" rows={7} value={form.space} onChange={set("space")} spellCheck={false} />
+          {arch && (
+            <small className="field-hint">
+              {arch.title} hyperparameters: {arch.params.map((p) => p.name).join(", ")}
+            </small>
+          )}
         </label>
-        <label className="field span-2">
-          <span>Hyperparameters shared by every trial (JSON)</span>
-          <textarea name="hyperparameters" rows={2} value={form.base} onChange={set("base")} spellCheck={false} />
-        </label>
+        {arch && (
+          <details className="span-2 param-advanced">
+            <summary>Hyperparameters shared by every trial (empty: the default)</summary>
+            <div className="form-grid">
+              <ParamFields
+                specs={arch.params}
+                inputs={base}
+                onChange={(next) => setBaseByArch({ ...baseByArch, [arch.name]: next })}
+                showProblems={tried}
+              />
+            </div>
+          </details>
+        )}
         <FormFooter
           error={localError ?? (create.error ? errorMessage(create.error) : null)}
           busy={create.isPending}

@@ -1,29 +1,31 @@
 import { useState, type FormEvent } from "react";
 import { errorMessage, type Version } from "../api/client";
 import { useImportImdb, useUploadDataset, useUploadImdb } from "../api/datasets";
-import { useCreateVersion, useTrainVersion } from "../api/versions";
+import type { ParamSpec } from "../api/analyses";
+import { useArchitectures, useCreateVersion, useTrainVersion, type ArchitectureSpec } from "../api/versions";
 import { FormFooter, Modal } from "../components/Overlay";
+import { initialInputs, ParamFields } from "../components/ParamFields";
+import { ErrorState } from "../components/States";
+import { inputsProblem, paramsFromInputs, type ParamInputs } from "../lib/params";
 
-/** Hyperparameter fields the Train dialog offers (the API validates them; its 422 message is shown). */
-const HP_FIELDS = [
-  { key: "embedding_dim", label: "Embedding dim", step: 1, def: 128 },
-  { key: "num_filters", label: "Filters per kernel", step: 1, def: 128 },
-  { key: "dense_units", label: "Dense units", step: 1, def: 64 },
-  { key: "dropout", label: "Dropout", step: 0.05, def: 0.5 },
-  { key: "batch_size", label: "Batch size", step: 1, def: 64 },
-  { key: "learning_rate", label: "Learning rate", step: 0.0001, def: 0.001 },
-] as const;
-
-export function validateTrainForm(epochs: string, hp: Record<string, string>, minEpochs: number): string | null {
+/** What the Train dialog checks before sending: the epochs, then each hyperparameter against its spec. */
+export function validateTrainForm(
+  epochs: string,
+  specs: readonly ParamSpec[],
+  hp: ParamInputs,
+  minEpochs: number,
+  seed = "0",
+): string | null {
   const e = Number(epochs);
-  if (!Number.isInteger(e) || e < 1) return "epochs must be a whole number ≥ 1";
-  if (e <= minEpochs) return `this version already has ${minEpochs} epochs; ask for more than that`;
-  for (const f of HP_FIELDS) {
-    const v = hp[f.key];
-    if (v === undefined || v === "") continue;
-    if (!Number.isFinite(Number(v))) return `${f.label} must be a number`;
-  }
-  return null;
+  if (epochs.trim() === "" || !Number.isInteger(e) || e < 1) return "Epochs must be a whole number, 1 or more";
+  if (e <= minEpochs) return `This version has already trained ${minEpochs} epochs; ask for more than that`;
+  const s = Number(seed);
+  if (seed.trim() === "" || !Number.isInteger(s) || s < 0) return "Seed must be a whole number, 0 or more";
+  return inputsProblem(specs, hp);
+}
+
+function defaultArchitecture(archs: readonly ArchitectureSpec[]): ArchitectureSpec | undefined {
+  return archs.find((a) => a.default) ?? archs[0];
 }
 
 export function TrainDialog({
@@ -38,39 +40,43 @@ export function TrainDialog({
   onClose: () => void;
   onStarted: (versionId: number) => void;
 }) {
+  const archs = useArchitectures();
   const create = useCreateVersion(projectId);
   const train = useTrainVersion(projectId);
   const [epochs, setEpochs] = useState(String((version?.epochs_done ?? 0) + 1));
   const [seed, setSeed] = useState("0");
-  const [kernels, setKernels] = useState("3,4,5");
-  const [hp, setHp] = useState<Record<string, string>>(
-    Object.fromEntries(HP_FIELDS.map((f) => [f.key, String(f.def)])),
-  );
+  // null until the specs arrive, then the default architecture (or what the user picked).
+  const [archName, setArchName] = useState<string | null>(null);
+  const [inputsByArch, setInputsByArch] = useState<Record<string, ParamInputs>>({});
+  const [tried, setTried] = useState(false);
   const [localError, setLocalError] = useState<string | null>(null);
   const busy = create.isPending || train.isPending;
   const serverError = create.error ?? train.error;
 
+  const arch =
+    archs.data?.find((a) => a.name === archName) ?? (archs.data ? defaultArchitecture(archs.data) : undefined);
+  const specs = arch?.params ?? [];
+  // Each architecture keeps what was typed for it, so switching back and forth loses nothing.
+  const inputs = arch ? (inputsByArch[arch.name] ?? initialInputs(specs, true)) : {};
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const problem = validateTrainForm(epochs, hp, version?.epochs_done ?? 0);
+    setTried(true);
+    const problem =
+      version === null && !arch
+        ? "The architectures have not loaded yet"
+        : validateTrainForm(epochs, version === null ? specs : [], inputs, version?.epochs_done ?? 0, seed);
     setLocalError(problem);
     if (problem) return;
     create.reset();
     train.reset();
     try {
       let target = version;
-      if (target === null) {
-        const hyperparameters: Record<string, unknown> = Object.fromEntries(
-          Object.entries(hp)
-            .filter(([, v]) => v !== "")
-            .map(([k, v]) => [k, Number(v)]),
-        );
-        hyperparameters.kernel_sizes = kernels
-          .split(",")
-          .map((k) => Number(k.trim()))
-          .filter((k) => k !== 0 && !Number.isNaN(k));
-        target = await create.mutateAsync({ architecture: "cnn", hyperparameters, seed: Number(seed) });
+      if (target === null && arch) {
+        const hyperparameters = paramsFromInputs(specs, inputs);
+        target = await create.mutateAsync({ architecture: arch.name, hyperparameters, seed: Number(seed) });
       }
+      if (target === null) return;
       await train.mutateAsync({ versionId: target.id, epochs: Number(epochs) });
       onStarted(target.id);
       onClose();
@@ -81,7 +87,7 @@ export function TrainDialog({
 
   return (
     <Modal title={version ? `Train ${version.name}` : "Train a new version"} onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)} className="form-grid" aria-label="Train">
+      <form onSubmit={(e) => void submit(e)} className="form-grid" aria-label="Train" noValidate>
         <label className="field">
           <span>Epochs (total)</span>
           <input name="epochs" value={epochs} onChange={(e) => setEpochs(e.target.value)} inputMode="numeric" />
@@ -92,26 +98,52 @@ export function TrainDialog({
               <span>Seed</span>
               <input name="seed" value={seed} onChange={(e) => setSeed(e.target.value)} inputMode="numeric" />
             </label>
-            <label className="field">
-              <span>Kernel sizes</span>
-              <input name="kernel_sizes" value={kernels} onChange={(e) => setKernels(e.target.value)} />
-            </label>
-            {HP_FIELDS.map((f) => (
-              <label className="field" key={f.key}>
-                <span>{f.label}</span>
-                <input
-                  name={f.key}
-                  value={hp[f.key] ?? ""}
-                  onChange={(e) => setHp({ ...hp, [f.key]: e.target.value })}
-                  inputMode="decimal"
+            {archs.isError && (
+              <div className="span-2">
+                <ErrorState error={archs.error} onRetry={() => void archs.refetch()} />
+              </div>
+            )}
+            {archs.isPending && <p className="muted span-2">Loading the architectures…</p>}
+            {arch && archs.data && (
+              <>
+                <div className="field span-2">
+                  <label htmlFor="train-architecture">
+                    <span>Architecture</span>
+                  </label>
+                  <select
+                    id="train-architecture"
+                    name="architecture"
+                    aria-describedby="train-architecture-about"
+                    value={arch.name}
+                    onChange={(e) => {
+                      setArchName(e.target.value);
+                      setTried(false);
+                      setLocalError(null);
+                    }}
+                  >
+                    {archs.data.map((a) => (
+                      <option key={a.name} value={a.name}>
+                        {a.title}
+                      </option>
+                    ))}
+                  </select>
+                  <small id="train-architecture-about" className="field-hint">
+                    {arch.description}
+                  </small>
+                </div>
+                <ParamFields
+                  specs={specs}
+                  inputs={inputs}
+                  onChange={(next) => setInputsByArch({ ...inputsByArch, [arch.name]: next })}
+                  showProblems={tried}
                 />
-              </label>
-            ))}
+              </>
+            )}
           </>
         )}
         {version !== null && (
           <p className="muted span-2">
-            {version.architecture} ·{" "}
+            {archs.data?.find((a) => a.name === version.architecture)?.title ?? version.architecture} ·{" "}
             {Object.entries(version.hyperparameters)
               .slice(0, 6)
               .map(([k, v]) => `${k}=${JSON.stringify(v)}`)

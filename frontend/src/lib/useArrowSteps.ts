@@ -1,0 +1,23 @@
+import { useEffect } from "react";
+
+/**
+ * ↓ / ↑ open the next / previous sample of a list (the first one when none of it is open), unless the
+ * keys are typing into a field. One list at a time listens: the view that shows it.
+ */
+export function useArrowSteps(ids: readonly number[], open: number | null, onOpen: (id: number) => void): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
+      if (!ids.length) return;
+      e.preventDefault();
+      const k = open === null ? -1 : ids.indexOf(open);
+      const next = k === -1 ? 0 : k + (e.key === "ArrowDown" ? 1 : -1);
+      const id = ids[next];
+      if (id !== undefined) onOpen(id);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [ids, open, onOpen]);
+}
