@@ -111,8 +111,9 @@ else
 	@true
 endif
 
-client: venv node ## Regenerate frontend/openapi.json and the frontend's API client
+client: venv node ## Regenerate frontend/openapi.json, the frontend's API client and its spec fixtures
 	$(PY) scripts/dump_openapi.py
+	$(PY) frontend/scripts/make_spec_fixtures.py
 	@if $(call has_script,generate-client); then npm --prefix $(FRONTEND) run generate-client; fi
 
 # --- benchmarks (not tests: each prints figures and a final key=value line) ------------------------
