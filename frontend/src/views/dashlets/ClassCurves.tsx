@@ -1,10 +1,10 @@
-import { useMemo, type ReactNode } from "react";
+import { useMemo } from "react";
 import { useCurves } from "../../api/metrics";
 import { Chart } from "../../components/Chart";
 import { Empty, QueryView } from "../../components/States";
 import { classColor, classCurvesOption, type Curves } from "../../lib/classCurves";
 import { fmt } from "../../lib/format";
-import type { Split } from "./ResultFigures";
+import type { CurvePaneProps } from "./ResultFigures";
 
 /** Every class's ROC AUC and average precision, and their macro average, as a table (text, never markup). */
 export function ClassCurveTable({ curves }: { curves: Curves }) {
@@ -44,17 +44,7 @@ export function ClassCurveTable({ curves }: { curves: Curves }) {
 }
 
 /** One-vs-rest ROC and PR curves of three or more classes, computed by the API from every class's probability. */
-export function ClassCurves({
-  versionId,
-  epoch,
-  split,
-  picker,
-}: {
-  versionId: number;
-  epoch: number;
-  split: Split;
-  picker?: ReactNode;
-}) {
+export function ClassCurves({ versionId, epoch, split, picker }: CurvePaneProps) {
   const q = useCurves(versionId, epoch, split);
   const option = useMemo(() => (q.data ? classCurvesOption(q.data) : null), [q.data]);
   return (

@@ -9,6 +9,22 @@ import { ClassCurves } from "./ClassCurves";
 
 export type Split = "all" | "train" | "val" | "test";
 
+/** A figure of one epoch's results: with `split`, the split is the caller's (the report page) and no picker shows. */
+export interface FigureProps {
+  versionId: number;
+  epoch: number;
+  classes: readonly string[];
+  split?: Split;
+}
+
+/** A curve pane of one split; `picker` is the split picker its caller shows, if any. */
+export interface CurvePaneProps {
+  versionId: number;
+  epoch: number;
+  split: Split;
+  picker?: ReactNode;
+}
+
 export function SplitPicker({ value, onChange }: { value: Split; onChange: (s: Split) => void }) {
   return (
     <select value={value} onChange={(e) => onChange(e.target.value as Split)} aria-label="split">
@@ -29,18 +45,7 @@ export function pick(c: ResultColumns, idx: number[]) {
   };
 }
 
-/** With `split`, the split is the caller's (the report page) and no picker shows. */
-export function Confusion({
-  versionId,
-  epoch,
-  classes,
-  split: fixed,
-}: {
-  versionId: number;
-  epoch: number;
-  classes: string[];
-  split?: Split;
-}) {
+export function Confusion({ versionId, epoch, classes, split: fixed }: FigureProps) {
   const q = useAllResults(versionId, epoch);
   const [picked, setSplit] = useState<Split>("test");
   const split = fixed ?? picked;
@@ -101,17 +106,7 @@ export function Confusion({
  * ROC and precision-recall curves. Two classes: from p(positive), in the browser. Three or more: one
  * curve per class against the rest, with the macro average, from the API (ClassCurves).
  */
-export function RocPr({
-  versionId,
-  epoch,
-  classes,
-  split: fixed,
-}: {
-  versionId: number;
-  epoch: number;
-  classes: readonly string[];
-  split?: Split;
-}) {
+export function RocPr({ versionId, epoch, classes, split: fixed }: FigureProps) {
   const [picked, setSplit] = useState<Split>("test");
   const split = fixed ?? picked;
   const picker = fixed ? null : <SplitPicker value={split} onChange={setSplit} />;
@@ -122,17 +117,7 @@ export function RocPr({
   );
 }
 
-function BinaryRocPr({
-  versionId,
-  epoch,
-  split,
-  picker,
-}: {
-  versionId: number;
-  epoch: number;
-  split: Split;
-  picker: ReactNode;
-}) {
+function BinaryRocPr({ versionId, epoch, split, picker }: CurvePaneProps) {
   const q = useAllResults(versionId, epoch);
   const option = useMemo<ChartOption | null>(() => {
     if (!q.data) return null;
