@@ -660,6 +660,75 @@ async function main() {
       await shot(page, "09-flags");
     });
 
+    await step("while a long training runs: epoch 1's map opens and a sample is analyzed; then cancel it", async () => {
+      // Lanes: the map of epoch 1 and an analysis run on the interactive worker while the bulk worker trains.
+      const url = new URL(page.url());
+      const project = url.pathname.split("/")[2];
+      const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}/api${path}`, auth)).json()) as T;
+      const before = await api<{ id: number }[]>(`/projects/${project}/versions`);
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.getByRole("button", { name: "Train…" }).click();
+      await page.locator('input[name="epochs"]').fill("40");
+      await page.locator('input[name="embedding_dim"]').fill("32");
+      await page.locator('input[name="num_filters"]').fill("32");
+      await page.locator('[role="dialog"] button[type="submit"]').click();
+      let version = 0;
+      const deadline = Date.now() + 300_000;
+      for (; Date.now() < deadline; await page.waitForTimeout(500)) {
+        const now = await api<{ id: number; epochs_done: number }[]>(`/projects/${project}/versions`);
+        const added = now.find((v) => !before.some((b) => b.id === v.id));
+        if (added) version = added.id;
+        if (added && added.epochs_done >= 1) break;
+      }
+      if (!version) throw new Error("the training made no version");
+      const trainingJob = async () =>
+        (await api<{ id: number; kind: string; state: string }[]>(`/jobs?version_id=${version}`)).find(
+          (j) => j.kind === "train",
+        );
+      const stillTraining = async (what: string) => {
+        const job = await trainingJob();
+        if (!job || !["PENDING", "STARTED", "PROGRESS"].includes(job.state))
+          throw new Error(`the training ended (${job?.state}) before ${what}: nothing shown while it ran`);
+        return job;
+      };
+      const t0 = Date.now();
+      await page.getByRole("link", { name: "Population" }).click();
+      const mapUrl = new URL(page.url());
+      for (const key of ["sample", "insight", "epoch", "colour", "size"]) mapUrl.searchParams.delete(key);
+      mapUrl.searchParams.set("version", String(version));
+      await page.goto(mapUrl.toString());
+      await page.getByTestId("point-map").waitFor({ timeout: 240_000 });
+      await stillTraining("epoch 1's map was drawn");
+      await shot(page, "13-map-while-training");
+      const mapSeconds = (Date.now() - t0) / 1000;
+
+      const t1 = Date.now();
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      const first = page.locator('[data-testid="loss-table"] tbody tr').first();
+      await first.waitFor({ timeout: 30_000 });
+      await first.click();
+      await page.getByTestId("sample-panel").waitFor();
+      await page.getByRole("button", { name: "Analyze", exact: true }).click();
+      await page.getByTestId("analysis-summary").waitFor({ timeout: 120_000 });
+      const job = await stillTraining("the analysis finished");
+      await shot(page, "14-analysis-while-training");
+      await page.keyboard.press("Escape");
+      const analysisSeconds = (Date.now() - t1) / 1000;
+
+      // Cancel it from the jobs tray: the job is revoked and the version says cancelled.
+      const card = page.locator(`[data-testid="job-card"][data-job-id="${job.id}"]`);
+      await card.getByRole("button", { name: "Cancel" }).click();
+      await page.locator(`[data-testid="job-card"][data-job-id="${job.id}"][data-state="REVOKED"]`).waitFor({
+        timeout: 60_000,
+      });
+      const status = (await api<{ status: string }>(`/versions/${version}`)).status;
+      if (status !== "cancelled") throw new Error(`the cancelled training's version is ${status}`);
+      console.log(
+        `     epoch 1's map drawn ${mapSeconds.toFixed(1)} s and an analysis done ${analysisSeconds.toFixed(1)} s ` +
+          "after epoch 1, the training still running; then cancelled from the tray",
+      );
+    });
+
     await step("the report prints to a clean A4 PDF: fits the page, no dark panel", async () => {
       const url = new URL(page.url());
       const projectId = url.pathname.split("/")[2];

@@ -107,27 +107,16 @@ export async function startStack(): Promise<Stack> {
       stdio: ["ignore", log("api"), log("api")],
     }),
   );
-  children.push(
-    spawn(
-      py,
-      [
-        "-m",
-        "celery",
-        "-A",
-        "worker.celery_app",
-        "worker",
-        "--pool",
-        "solo",
-        "--concurrency",
-        "1",
-        "-Q",
-        env.LENSBOARD_QUEUE as string,
-        "--loglevel",
-        "INFO",
-      ],
-      { cwd: ROOT, env, stdio: ["ignore", log("worker"), log("worker")] },
-    ),
-  );
+  // One worker per lane, started as `lensboard serve` starts them in the embedded default, so that an
+  // analysis or a map never waits behind a training here either.
+  for (const lane of ["bulk", "interactive"])
+    children.push(
+      spawn(py, ["-m", "backend.cli.main", "worker", "--lane", lane, "--concurrency", "1"], {
+        cwd: ROOT,
+        env,
+        stdio: ["ignore", log(`worker-${lane}`), log(`worker-${lane}`)],
+      }),
+    );
   process.on("exit", stop);
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
