@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.custom_data import write_csv_trio, zip_folder
+from tests.support.imports import imported_on_worker
 from tests.support.polling import wait_for_job
 from tests.support.versions import SMALL_CNN
 from tests.support.worker_process import WorkerProcess
@@ -25,12 +26,7 @@ def test_three_classes_train_one_epoch_on_a_worker(client: TestClient, tmp_path:
                                                     embedded_worker: WorkerProcess) -> None:
     archive = zip_folder(write_csv_trio(tmp_path / "news", per_class=60), tmp_path / "news.zip")
     pid = client.post("/api/projects", json={"name": "news"}).json()["id"]
-    r = client.post(f"/api/projects/{pid}/datasets/upload", files={"file": ("news.zip", archive.read_bytes())},
-                    data={"name": "news", "vocab_size": "500", "max_length": "64"})
-    assert r.status_code == 202, r.text
-    imported = wait_for_job(client, r.json()["id"], embedded_worker)
-    assert imported["state"] == "SUCCESS", imported
-    dataset = client.get(f"/api/datasets/{imported['dataset_id']}").json()
+    dataset = imported_on_worker(client, pid, archive, embedded_worker, name="news")
     assert dataset["classes"] == ["politics", "science", "sports"]
     n = dataset["num_samples"]
     assert n == 180 + 45 + 45

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.db.models import Job, ModelVersion, Sample, SuspectScore
 from tests.support.datasets import create_project, insert_dataset
+from tests.support.imports import imported_on_worker
 from tests.support.versions import SMALL_CNN
 from tests.support.worker_process import WorkerProcess
 from worker.mislabels import store as ranking_store
@@ -175,12 +176,7 @@ def test_three_classes_with_planted_flips_rank_on_a_worker(client: TestClient, t
         write_csv(folder / f"{name}.csv", rows)
     archive = zip_folder(folder, tmp_path / "news.zip")
     pid = client.post("/api/projects", json={"name": "news"}).json()["id"]
-    r = client.post(f"/api/projects/{pid}/datasets/upload", files={"file": ("news.zip", archive.read_bytes())},
-                    data={"name": "news", "vocab_size": "500", "max_length": "64"})
-    assert r.status_code == 202, r.text
-    imported = wait_for_job(client, r.json()["id"], embedded_worker)
-    assert imported["state"] == "SUCCESS", imported
-    dataset = client.get(f"/api/datasets/{imported['dataset_id']}").json()
+    dataset = imported_on_worker(client, pid, archive, embedded_worker, name="news")
     classes = dataset["classes"]
     assert classes == ["politics", "science", "sports"]
 

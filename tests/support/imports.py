@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from tests.support.polling import wait_for_job
+from tests.support.worker_process import WorkerProcess
 
 # A small vocabulary and short rows: these tests are about what gets imported, not the tokenizer.
 SMALL_TOKENIZER_FORM = {"vocab_size": "500", "max_length": "64"}
@@ -34,4 +38,15 @@ def imported(client: TestClient, response: Any) -> dict[str, Any]:
     assert job["state"] == "SUCCESS", job["error"]
     dataset: dict[str, Any] = client.get(f"/api/datasets/{job['dataset_id']}").json()
     assert dataset["status"] == "ready"
+    return dataset
+
+
+def imported_on_worker(client: TestClient, project_id: int, archive: Path, worker: WorkerProcess,
+                       name: str) -> dict[str, Any]:
+    """The dataset a real worker imports from the uploaded `archive` (a zip of CSVs), once it succeeded."""
+    r = upload(client, project_id, archive.name, archive.read_bytes(), name=name)
+    assert r.status_code == 202, r.text
+    job = wait_for_job(client, r.json()["id"], worker)
+    assert job["state"] == "SUCCESS", job
+    dataset: dict[str, Any] = client.get(f"/api/datasets/{job['dataset_id']}").json()
     return dataset

@@ -1,5 +1,13 @@
 import { useEffect } from "react";
 
+/** +1 for ↓, -1 for ↑, null for any other key or for arrows typed into a field (they move its caret). */
+export function arrowStep(e: KeyboardEvent): 1 | -1 | null {
+  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return null;
+  const t = e.target as HTMLElement | null;
+  if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return null;
+  return e.key === "ArrowDown" ? 1 : -1;
+}
+
 /**
  * ↓ / ↑ open the next / previous sample of a list (the first one when none of it is open), unless the
  * keys are typing into a field. One list at a time listens: the view that shows it.
@@ -7,13 +15,11 @@ import { useEffect } from "react";
 export function useArrowSteps(ids: readonly number[], open: number | null, onOpen: (id: number) => void): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-      const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
-      if (!ids.length) return;
+      const step = arrowStep(e);
+      if (step === null || !ids.length) return;
       e.preventDefault();
       const k = open === null ? -1 : ids.indexOf(open);
-      const next = k === -1 ? 0 : k + (e.key === "ArrowDown" ? 1 : -1);
+      const next = k === -1 ? 0 : k + step;
       const id = ids[next];
       if (id !== undefined) onOpen(id);
     };

@@ -4,6 +4,7 @@ import { useFlags } from "../../api/flags";
 import { useSamples } from "../../api/samples";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
+import { arrowStep } from "../../lib/useArrowSteps";
 
 const PAGE = 25;
 const NO_ROWS: readonly SampleRow[] = [];
@@ -54,13 +55,11 @@ export function LossSamples({
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-      const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
-      if (!items.length) return;
+      const step = arrowStep(e);
+      if (step === null || !items.length) return;
       e.preventDefault();
       const k = items.findIndex((r) => r.id === selected);
-      const down = e.key === "ArrowDown";
+      const down = step === 1;
       if (k === -1) return onOpen((items[0] as { id: number }).id);
       const next = k + (down ? 1 : -1);
       if (next >= 0 && next < items.length) return onOpen((items[next] as { id: number }).id);
