@@ -188,6 +188,8 @@ def test_three_classes_with_planted_flips_rank_on_a_worker(client: TestClient, t
     assert job["state"] == "SUCCESS", f"{job}\n{embedded_worker.log()}"
     rows = client.get(f"/api/versions/{vid}/samples", params={"limit": 5}).json()["items"]
     assert all(row["label_name"] == classes[row["label"]] for row in rows)
+    # The prediction is named too: three classes have no "positive" for a reader to fall back on.
+    assert all(row["result"]["prediction_name"] == classes[row["result"]["prediction"]] for row in rows)
 
     r = client.post(f"/api/versions/{vid}/suspects", json={"splits": ["train", "test"], "folds": 2})
     assert r.status_code == 202, r.text

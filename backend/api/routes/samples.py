@@ -30,10 +30,11 @@ def _preview(text: str) -> str:
     return flat[:PREVIEW_CHARS] + ("…" if len(flat) > PREVIEW_CHARS else "")
 
 
-def _result(r: Any, label: int) -> SampleResultOut:
+def _result(r: Any, label: int, classes: list[str]) -> SampleResultOut:
     """A SampleResult, or any row with its columns, as the API's result."""
     return SampleResultOut(epoch=r.epoch, loss=r.loss, p_positive=r.p_positive, p_label=r.p_label,
-                           prediction=r.prediction, correct=r.prediction == label)
+                           prediction=r.prediction, prediction_name=class_name(classes, r.prediction),
+                           correct=r.prediction == label)
 
 
 @router.get("/versions/{version_id}/samples", operation_id="listSamples", response_model=Page[SampleRow])
@@ -127,7 +128,7 @@ def _encode_rows(session: Session, version_id: int, ep: int, ids: list[int], int
     ):
         into[row.id] = encode_row(SampleRow(**_meta(row), label_name=class_name(classes, row.label),
                                             preview=_preview(row.head), meta=row.meta,
-                                            result=_result(row, row.label)))
+                                            result=_result(row, row.label, classes)))
 
 
 META_FIELDS = ("id", "index", "key", "split", "label", "score", "movie_id", "word_count", "token_count",
@@ -152,7 +153,7 @@ def get_sample(sample: SampleDep, session: SessionDep, version: VersionQueryDep)
             select(SampleResult).where(SampleResult.version_id == version.id, SampleResult.sample_id == sample.id)
             .order_by(SampleResult.epoch)
         ).all()
-        results = [_result(r, sample.label) for r in rows]
+        results = [_result(r, sample.label, dataset.classes) for r in rows]
     label_name = class_name(dataset.classes, sample.label)
     return SampleDetail(**_meta(sample), label_name=label_name, text=sample.text, meta=sample.meta,
                         dataset_id=sample.dataset_id, classes=dataset.classes, results=results)

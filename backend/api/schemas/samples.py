@@ -73,6 +73,8 @@ class SampleResultOut(BaseModel):
     p_positive: float
     p_label: float
     prediction: int
+    # The predicted class's name (the dataset's classes), so no reader has to map indices itself.
+    prediction_name: str = ""
     correct: bool
 
 

@@ -3250,6 +3250,11 @@ export interface components {
             p_positive: number;
             /** Prediction */
             prediction: number;
+            /**
+             * Prediction Name
+             * @default
+             */
+            prediction_name?: string;
         };
         /** SampleRow */
         SampleRow: {
