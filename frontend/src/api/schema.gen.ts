@@ -3255,6 +3255,8 @@ export interface components {
              * @default
              */
             prediction_name?: string;
+            /** Probabilities */
+            probabilities?: number[] | null;
         };
         /** SampleRow */
         SampleRow: {
