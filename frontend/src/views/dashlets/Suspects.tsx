@@ -192,7 +192,8 @@ export function Suspects({
           aria-label="suspects; ↓/↑ or j/k step, c confirm, r reject"
         >
           <p className="muted small">
-            Keys: ↓/↑ or j/k step (click the list first) · c confirm (relabel to the suggestion) · r reject · s suspect · Enter open
+            Keys: ↓/↑ or j/k step (click the list first) · c confirm (relabel to the suggestion) · r reject · s suspect
+            · Enter open
           </p>
           <table className="table compact" data-testid="suspects-table" ref={tableRef}>
             <thead>
