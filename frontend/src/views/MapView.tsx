@@ -505,6 +505,7 @@ export function MapExplorer({
                       <tr
                         key={i}
                         className={`clickable ${points.sampleId[i] === openSample ? "selected" : ""}`}
+                        data-sample-id={points.sampleId[i]}
                         onClick={() => onOpenSample(points.sampleId[i] as number)}
                       >
                         <td>{points.sampleId[i]}</td>
