@@ -136,6 +136,17 @@ async function expectDrawerClosable(page: Page, width: number): Promise<void> {
   expect(close !== null && close.x >= 0 && close.x + close.width <= width, `${width} px: the drawer's × is on screen`);
 }
 
+/** Waits until the URL's open sample (?sample=) is this one; a timeout says which one is open instead. */
+async function waitForSample(page: Page, id: string | null | undefined, after: string): Promise<void> {
+  try {
+    await page.waitForFunction((want) => new URL(location.href).searchParams.get("sample") === want, id ?? "", {
+      timeout: 15_000,
+    });
+  } catch {
+    throw new Error(`after ${after}: expected sample ${id} open, the URL has ${openSample(page)}`);
+  }
+}
+
 /** The open sample in the URL (?sample=), or null. */
 function openSample(page: Page): string | null {
   return new URL(page.url()).searchParams.get("sample");
@@ -387,9 +398,9 @@ async function main() {
         await expectNoSidewaysScroll(page, `sample drawer at ${width} px`);
         await shot(page, `05-sample-${width}`);
         await page.keyboard.press("ArrowDown");
-        await page.waitForFunction((next) => new URL(location.href).searchParams.get("sample") === next, second);
+        await waitForSample(page, second, "↓ in the samples table");
         await page.keyboard.press("ArrowUp");
-        await page.waitForFunction((prev) => new URL(location.href).searchParams.get("sample") === prev, id);
+        await waitForSample(page, id, "↑ in the samples table");
         await page.keyboard.press("Escape");
         await page.getByTestId("sample-panel").waitFor({ state: "detached" });
       });
@@ -519,12 +530,12 @@ async function main() {
           .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sample-id")));
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
         await page.keyboard.press("ArrowDown");
-        await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[0]);
+        await waitForSample(page, ids[0], "↓ in the map's selection list");
         if (ids.length > 1) {
           await page.keyboard.press("ArrowDown");
-          await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[1]);
+          await waitForSample(page, ids[1], "a second ↓ in the map's selection list");
           await page.keyboard.press("ArrowUp");
-          await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[0]);
+          await waitForSample(page, ids[0], "↑ in the map's selection list");
         }
         await page.keyboard.press("Escape");
         await page.getByTestId("sample-panel").waitFor({ state: "detached" });
@@ -791,11 +802,11 @@ async function main() {
           .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sample-id")));
         await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
         await page.keyboard.press("ArrowDown");
-        await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[0]);
+        await waitForSample(page, ids[0], "↓ in the flags list");
         await page.getByTestId("sample-panel").waitFor();
         if (ids.length > 1) {
           await page.keyboard.press("ArrowDown");
-          await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[1]);
+          await waitForSample(page, ids[1], "a second ↓ in the flags list");
         }
         await expectDrawerClosable(page, width);
         await shot(page, `09b-flags-stepped-${width}`);
@@ -816,13 +827,13 @@ async function main() {
         await dashlet.scrollIntoViewIfNeeded();
         const ids = await rows.evaluateAll((trs) => trs.slice(0, 3).map((r) => r.children[1]?.textContent ?? ""));
         await rows.first().click(); // opens it, and gives the list the keys
-        await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[0]);
+        await waitForSample(page, ids[0], "clicking the first suspect");
         await page.keyboard.press("ArrowDown");
-        await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[1]);
+        await waitForSample(page, ids[1], "↓ in the suspects list");
         await page.keyboard.press("k");
-        await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[0]);
+        await waitForSample(page, ids[0], "k in the suspects list");
         await page.keyboard.press("j");
-        await page.waitForFunction((id) => new URL(location.href).searchParams.get("sample") === id, ids[1]);
+        await waitForSample(page, ids[1], "j in the suspects list");
         await expectDrawerClosable(page, width);
         await expectNoSidewaysScroll(page, `suspects at ${width} px`);
         await shot(page, `15-suspects-stepped-${width}`);
