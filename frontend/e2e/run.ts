@@ -147,6 +147,23 @@ async function waitForSample(page: Page, id: string | null | undefined, after: s
   }
 }
 
+/** The network's details column shows its facts whole: nothing runs past its right edge or off the screen. */
+async function expectDetailsFit(page: Page, where: string): Promise<void> {
+  const panel = await page.evaluate(() => {
+    const el = document.querySelector<HTMLElement>(".network-details");
+    if (!el) return null;
+    const right = Math.min(el.getBoundingClientRect().right, document.documentElement.clientWidth);
+    const out = [...el.querySelectorAll<HTMLElement>("dt, dd")]
+      .filter((d) => d.getBoundingClientRect().right > right + 1 || d.scrollWidth > d.clientWidth + 1)
+      .map((d) => d.textContent ?? "");
+    return { out, wide: el.scrollWidth - el.clientWidth };
+  });
+  expect(
+    panel !== null && panel.out.length === 0 && panel.wide <= 1,
+    `${where}: the node details fit their column (${panel?.out.slice(0, 3).join(" | ")})`,
+  );
+}
+
 /** The open sample in the URL (?sample=), or null. */
 function openSample(page: Page): string | null {
   return new URL(page.url()).searchParams.get("sample");
@@ -477,6 +494,7 @@ async function main() {
           const facts = (await page.getByTestId("node-details").textContent()) ?? "";
           for (const word of ["Source", "train split", "val split", "test split", "Vocabulary", "Max length"])
             expect(facts.includes(word), `${width} px: the dataset's details name "${word}" (${facts.slice(0, 200)})`);
+          await expectDetailsFit(page, `${width} px, the dataset node`);
           await shot(page, `07-network-dataset-${width}`);
           // The loss node: the loss function, optimizer and learning rate; only it is highlighted now.
           await page.locator('.net-node[data-node-id="loss"]').click();
@@ -486,6 +504,7 @@ async function main() {
           for (const word of ["Loss function", "Optimizer", "Learning rate", "Batch size"])
             expect(loss.includes(word), `${width} px: the loss node's details name "${word}" (${loss.slice(0, 200)})`);
           await expectNoSidewaysScroll(page, `network at ${width} px`);
+          await expectDetailsFit(page, `${width} px, the loss node`);
           await shot(page, `07-network-loss-${width}`);
         });
       },
