@@ -13,5 +13,8 @@ export default defineConfig({
     globals: true,
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    // Rendering every field of every architecture's form takes seconds in jsdom on a busy 2-core machine; the
+    // 5 s default failed such tests for load, not behaviour. Speed is measured by the benches, not here.
+    testTimeout: 30_000,
   },
 });
