@@ -11,7 +11,7 @@ until completeness holds) explains BENCH_IG_SAMPLES test reviews with the epoch-
   LENSBOARD_BENCH_IG_SAMPLES=N  reviews explained for the IG time (default 100)
 
 Epoch time includes the per-epoch evaluation of every sample, as a user waits for it. Test accuracy is
-read at the epoch validation picks (backend/api/services/epoch_selection.py), as the version list shows
+read at the epoch validation picks (backend/core/epoch_selection.py), as the version list shows
 it, never the best test over epochs. Prints a table; the last lines are `lstm_test_accuracy=<x>`,
 `bilstm_test_accuracy=<x>` and `ngram_test_accuracy=<x>` (`n/a` for an architecture not run).
 """
@@ -28,7 +28,7 @@ import torch
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api.services.epoch_selection import select_epoch
+from backend.core.epoch_selection import select_epoch
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.data.importer import import_imdb_dataset
 from backend.core.db.models import Dataset, EpochMetric, Job, ModelVersion, Project, Sample
