@@ -4,6 +4,7 @@ stops it, and the sweep picks its best trial on validation."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import datetime
 from pathlib import Path
@@ -94,7 +95,7 @@ def test_bayes_sweep_asks_each_trial_after_the_last_and_prunes_the_bad_one(
         assert version["hyperparameters"]["learning_rate"] == t["params"]["learning_rate"]
 
     # Sequential: each trial was created after the previous one's train job had finished.
-    for before, after in zip(trials, trials[1:], strict=False):
+    for before, after in itertools.pairwise(trials):
         finished = client.get(f"/api/jobs/{before['job_id']}").json()["finished_at"]
         created_at = client.get(f"/api/versions/{after['version_id']}").json()["created_at"]
         assert _parse(created_at) >= _parse(finished), (before, after)
