@@ -27,8 +27,9 @@ def samples(
     for s in page["items"]:
         r = s.get("result") or {}
         rows.append([s["id"], s["key"], s["split"], s.get("label_name") or s["label"], s["score"], r.get("loss"),
-                     r.get("p_positive"), r.get("prediction"), r.get("correct"), s["preview"][:80]])
+                     r.get("p_label"), r.get("prediction_name") or r.get("prediction"), r.get("correct"),
+                     s["preview"][:80]])
     epoch_seen = page["items"][0]["result"]["epoch"] if page["items"] and page["items"][0].get("result") else epoch
     title = f"Version {version}, epoch {epoch_seen}: {len(rows)} of {page['total']} samples by {sort} {order}"
-    console.print(table(title, ["id", "key", "split", "label", "score", "loss", "p(pos)", "pred", "correct",
+    console.print(table(title, ["id", "key", "split", "label", "score", "loss", "p(label)", "pred", "correct",
                                 "preview"], rows))

@@ -105,6 +105,70 @@ async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(OUT, `${name}.png`) });
 }
 
+/** The widths every layout check runs at (the issue's checks): a wide screen and a 1000 px one. */
+const WIDTHS = [1600, 1000] as const;
+
+/**
+ * Runs a layout check at 1600 and at 1000 px (1000 px tall), then goes back to the walk's 1280×800. The check
+ * gets the width, for its assertions and its screenshots' names.
+ */
+async function atBothWidths(page: Page, check: (width: number) => Promise<void>): Promise<void> {
+  try {
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 1000 });
+      await page.waitForTimeout(400);
+      await check(width);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+}
+
+/** The page does not scroll sideways at this width. */
+async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(over <= 1, `${where}: the page does not scroll sideways (${over} px)`);
+}
+
+/** The open drawer's close button is on screen. */
+async function expectDrawerClosable(page: Page, width: number): Promise<void> {
+  const close = await page.getByRole("button", { name: "Close panel" }).boundingBox();
+  expect(close !== null && close.x >= 0 && close.x + close.width <= width, `${width} px: the drawer's × is on screen`);
+}
+
+/** Waits until the URL's open sample (?sample=) is this one; a timeout says which one is open instead. */
+async function waitForSample(page: Page, id: string | null | undefined, after: string): Promise<void> {
+  try {
+    await page.waitForFunction((want) => new URL(location.href).searchParams.get("sample") === want, id ?? "", {
+      timeout: 15_000,
+    });
+  } catch {
+    throw new Error(`after ${after}: expected sample ${id} open, the URL has ${openSample(page)}`);
+  }
+}
+
+/** The network's details column shows its facts whole: nothing runs past its right edge or off the screen. */
+async function expectDetailsFit(page: Page, where: string): Promise<void> {
+  const panel = await page.evaluate(() => {
+    const el = document.querySelector<HTMLElement>(".network-details");
+    if (!el) return null;
+    const right = Math.min(el.getBoundingClientRect().right, document.documentElement.clientWidth);
+    const out = [...el.querySelectorAll<HTMLElement>("dt, dd")]
+      .filter((d) => d.getBoundingClientRect().right > right + 1 || d.scrollWidth > d.clientWidth + 1)
+      .map((d) => d.textContent ?? "");
+    return { out, wide: el.scrollWidth - el.clientWidth };
+  });
+  expect(
+    panel !== null && panel.out.length === 0 && panel.wide <= 1,
+    `${where}: the node details fit their column (${panel?.out.slice(0, 3).join(" | ")})`,
+  );
+}
+
+/** The open sample in the URL (?sample=), or null. */
+function openSample(page: Page): string | null {
+  return new URL(page.url()).searchParams.get("sample");
+}
+
 /** Collects the states a job card shows, sampled from the DOM, until it finishes. */
 async function watchJob(
   page: Page,
@@ -321,6 +385,11 @@ async function main() {
       await page.locator('[data-testid="dashlet-batchCurves"] canvas').first().waitFor();
       await page.waitForTimeout(800);
       await shot(page, "04-dashboard");
+      await atBothWidths(page, async (width) => {
+        await page.waitForTimeout(600);
+        await expectNoSidewaysScroll(page, `dashboard at ${width} px`);
+        await shot(page, `04-dashboard-${width}`);
+      });
     });
 
     await step("hostile reviews in the samples-by-loss dashlet show as text", async () => {
@@ -330,22 +399,28 @@ async function main() {
       )
         throw new Error(`no hostile review shown as text among ${previews.length} top-loss rows`);
       await assertInert(page, "loss table");
+      await atBothWidths(page, (width) => assertInert(page, `loss table at ${width} px`));
     });
 
-    await step("open the highest-loss sample; arrow keys step; Esc closes", async () => {
-      const first = page.locator('[data-testid="loss-table"] tbody tr').first();
-      const id = await first.getAttribute("data-sample-id");
-      await first.click();
-      await page.getByTestId("sample-panel").waitFor();
-      if (!page.url().includes(`sample=${id}`)) throw new Error(`URL lacks the sample: ${page.url()}`);
-      await shot(page, "05-sample");
-      await page.keyboard.press("ArrowDown");
-      await page.waitForFunction(
-        (prev) => !location.search.includes(`sample=${prev}&`) && !location.search.endsWith(`sample=${prev}`),
-        id,
-      );
-      await page.keyboard.press("Escape");
-      await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+    await step("open the highest-loss sample; arrow keys step; Esc closes (1600 and 1000 px)", async () => {
+      await atBothWidths(page, async (width) => {
+        const rows = page.locator('[data-testid="loss-table"] tbody tr');
+        const first = rows.first();
+        const id = await first.getAttribute("data-sample-id");
+        const second = await rows.nth(1).getAttribute("data-sample-id");
+        await first.click();
+        await page.getByTestId("sample-panel").waitFor();
+        if (openSample(page) !== id) throw new Error(`URL lacks the sample: ${page.url()}`);
+        await expectDrawerClosable(page, width);
+        await expectNoSidewaysScroll(page, `sample drawer at ${width} px`);
+        await shot(page, `05-sample-${width}`);
+        await page.keyboard.press("ArrowDown");
+        await waitForSample(page, second, "↓ in the samples table");
+        await page.keyboard.press("ArrowUp");
+        await waitForSample(page, id, "↑ in the samples table");
+        await page.keyboard.press("Escape");
+        await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+      });
     });
 
     await step(
@@ -375,17 +450,65 @@ async function main() {
         if ((await page.locator('[data-testid="review-text"] img, [data-testid="review-text"] script').count()) !== 0)
           throw new Error("markup became elements");
         await shot(page, "06-hostile-review");
+        await atBothWidths(page, async (width) => {
+          await assertInert(page, `sample panel at ${width} px`);
+          await expectDrawerClosable(page, width);
+          await shot(page, `06-hostile-review-${width}`);
+        });
         await page.keyboard.press("Escape");
       },
     );
 
-    await step("network view shows the layer graph; click shows details", async () => {
-      await page.getByRole("link", { name: "Network" }).click();
-      await page.locator(".net-node").first().waitFor({ timeout: 15_000 });
-      await page.locator(".net-node", { hasText: "Embedding" }).click();
-      await page.getByTestId("node-details").waitFor();
-      await shot(page, "07-network");
-    });
+    await step(
+      "network view: selected node highlighted, labels whole, dataset and loss details (1600/1000 px)",
+      async () => {
+        await page.getByRole("link", { name: "Network" }).click();
+        await page.locator(".net-node").first().waitFor({ timeout: 15_000 });
+        await page.locator(".net-node", { hasText: "Embedding" }).click();
+        await page.getByTestId("node-details").waitFor();
+        await shot(page, "07-network");
+        await atBothWidths(page, async (width) => {
+          await page.getByRole("link", { name: "Network" }).click();
+          await page.locator(".net-node").first().waitFor({ timeout: 15_000 });
+          await page.getByRole("button", { name: /fit view/i }).click();
+          await page.waitForTimeout(500);
+          // No label is cut: each fits inside its node.
+          const cut = await page.evaluate(() =>
+            [...document.querySelectorAll<HTMLElement>(".net-node")]
+              .filter((n) => {
+                const label = n.querySelector<HTMLElement>(".net-node-label");
+                return (
+                  label !== null &&
+                  (label.scrollHeight > label.clientHeight + 1 ||
+                    label.scrollWidth > label.clientWidth + 1 ||
+                    label.getBoundingClientRect().bottom > n.getBoundingClientRect().bottom + 1)
+                );
+              })
+              .map((n) => n.textContent ?? ""),
+          );
+          expect(cut.length === 0, `${width} px: every node label shows whole (cut: ${cut.join(" | ")})`);
+          // The dataset node: source, splits with counts, tokenizer; highlighted once picked.
+          const dataset = page.locator('.net-node[data-node-id="dataset"]');
+          await dataset.click();
+          await page.locator('.net-node.selected[data-node-id="dataset"]').waitFor({ timeout: 5_000 });
+          const facts = (await page.getByTestId("node-details").textContent()) ?? "";
+          for (const word of ["Source", "train split", "val split", "test split", "Vocabulary", "Max length"])
+            expect(facts.includes(word), `${width} px: the dataset's details name "${word}" (${facts.slice(0, 200)})`);
+          await expectDetailsFit(page, `${width} px, the dataset node`);
+          await shot(page, `07-network-dataset-${width}`);
+          // The loss node: the loss function, optimizer and learning rate; only it is highlighted now.
+          await page.locator('.net-node[data-node-id="loss"]').click();
+          await page.locator('.net-node.selected[data-node-id="loss"]').waitFor({ timeout: 5_000 });
+          expect((await page.locator(".net-node.selected").count()) === 1, `${width} px: one node is highlighted`);
+          const loss = (await page.getByTestId("node-details").textContent()) ?? "";
+          for (const word of ["Loss function", "Optimizer", "Learning rate", "Batch size"])
+            expect(loss.includes(word), `${width} px: the loss node's details name "${word}" (${loss.slice(0, 200)})`);
+          await expectNoSidewaysScroll(page, `network at ${width} px`);
+          await expectDetailsFit(page, `${width} px, the loss node`);
+          await shot(page, `07-network-loss-${width}`);
+        });
+      },
+    );
 
     await step("population map: the map job runs after the epoch; all points drawn", async () => {
       await page.getByRole("link", { name: "Population" }).click();
@@ -420,7 +543,28 @@ async function main() {
         await page.locator('select[aria-label="colour by"]').selectOption("loss");
         await page.waitForTimeout(900);
         await shot(page, "08b-map-insight");
+        // ↓ / ↑ step through the selection list (not while the colour select has the keys).
+        const ids = await page
+          .locator('[data-testid="selection-table"] tbody tr')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sample-id")));
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.keyboard.press("ArrowDown");
+        await waitForSample(page, ids[0], "↓ in the map's selection list");
+        if (ids.length > 1) {
+          await page.keyboard.press("ArrowDown");
+          await waitForSample(page, ids[1], "a second ↓ in the map's selection list");
+          await page.keyboard.press("ArrowUp");
+          await waitForSample(page, ids[0], "↑ in the map's selection list");
+        }
+        await page.keyboard.press("Escape");
+        await page.getByTestId("sample-panel").waitFor({ state: "detached" });
       }
+      await atBothWidths(page, async (width) => {
+        await page.waitForTimeout(1200);
+        await expectMapFits(page, `map at ${width} px`);
+        await expectNoSidewaysScroll(page, `map at ${width} px`);
+        await shot(page, `08-map-${width}`);
+      });
     });
 
     await step("the map survives the drawer at 1600 and 1000 px; selection kept; ?sample= then close", async () => {
@@ -588,6 +732,16 @@ async function main() {
         await topWords.scrollIntoViewIfNeeded();
         await shot(page, "10b-analysis-top-words");
       }
+      await atBothWidths(page, async (width) => {
+        await assertInert(page, `analysis at ${width} px`);
+        await expectDrawerClosable(page, width);
+        await page.getByTestId("review-text").scrollIntoViewIfNeeded();
+        await shot(page, `10-analysis-${width}`);
+        if (await topWords.count()) {
+          await topWords.scrollIntoViewIfNeeded();
+          await shot(page, `10b-analysis-top-words-${width}`);
+        }
+      });
       await page.getByRole("radio", { name: "Negative ↑" }).click();
       const box = page.getByLabel("edited review");
       const text = await box.inputValue();
@@ -658,6 +812,53 @@ async function main() {
         throw new Error("the hostile flag note is not shown as text");
       await assertInert(page, "flags view");
       await shot(page, "09-flags");
+      await atBothWidths(page, async (width) => {
+        await assertInert(page, `flags view at ${width} px`);
+        await shot(page, `09-flags-${width}`);
+        // ↓ / ↑ step through the flagged samples, opening each.
+        const ids = await page
+          .locator('[data-testid="flag-table"] tbody tr')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sample-id")));
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await page.keyboard.press("ArrowDown");
+        await waitForSample(page, ids[0], "↓ in the flags list");
+        await page.getByTestId("sample-panel").waitFor();
+        if (ids.length > 1) {
+          await page.keyboard.press("ArrowDown");
+          await waitForSample(page, ids[1], "a second ↓ in the flags list");
+        }
+        await expectDrawerClosable(page, width);
+        await shot(page, `09b-flags-stepped-${width}`);
+        await page.keyboard.press("Escape");
+        await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+      });
+    });
+
+    await step("suspects list: rank val, then ↓/↑ and j/k step through the suspects (1600 and 1000 px)", async () => {
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      const dashlet = page.getByTestId("dashlet-suspects");
+      await dashlet.scrollIntoViewIfNeeded();
+      await dashlet.getByLabel("suspect split").selectOption("val");
+      await dashlet.getByRole("button", { name: "Rank val" }).click();
+      const rows = dashlet.locator('[data-testid="suspects-table"] tbody tr');
+      await rows.first().waitFor({ timeout: 300_000 });
+      await atBothWidths(page, async (width) => {
+        await dashlet.scrollIntoViewIfNeeded();
+        const ids = await rows.evaluateAll((trs) => trs.slice(0, 3).map((r) => r.children[1]?.textContent ?? ""));
+        await rows.first().click(); // opens it, and gives the list the keys
+        await waitForSample(page, ids[0], "clicking the first suspect");
+        await page.keyboard.press("ArrowDown");
+        await waitForSample(page, ids[1], "↓ in the suspects list");
+        await page.keyboard.press("k");
+        await waitForSample(page, ids[0], "k in the suspects list");
+        await page.keyboard.press("j");
+        await waitForSample(page, ids[1], "j in the suspects list");
+        await expectDrawerClosable(page, width);
+        await expectNoSidewaysScroll(page, `suspects at ${width} px`);
+        await shot(page, `15-suspects-stepped-${width}`);
+        await page.getByRole("button", { name: "Close panel" }).click();
+        await page.getByTestId("sample-panel").waitFor({ state: "detached" });
+      });
     });
 
     await step("while a long training runs: epoch 1's map opens and a sample is analyzed; then cancel it", async () => {
@@ -737,6 +938,11 @@ async function main() {
       await page.getByTestId("version-report").waitFor();
       await page.waitForTimeout(2500);
       await shot(page, "25-report-screen");
+      await atBothWidths(page, async (width) => {
+        await page.waitForTimeout(1000);
+        await expectNoSidewaysScroll(page, `report at ${width} px`);
+        await shot(page, `25-report-screen-${width}`);
+      });
       // A4 is 210 mm wide; less the 12 mm margins that is 186 mm = 703 CSS px at 96 px per inch.
       await page.setViewportSize({ width: 703, height: 1000 });
       await page.emulateMedia({ media: "print" });

@@ -188,6 +188,16 @@ def test_three_classes_with_planted_flips_rank_on_a_worker(client: TestClient, t
     assert job["state"] == "SUCCESS", f"{job}\n{embedded_worker.log()}"
     rows = client.get(f"/api/versions/{vid}/samples", params={"limit": 5}).json()["items"]
     assert all(row["label_name"] == classes[row["label"]] for row in rows)
+    # The prediction is named too: three classes have no "positive" for a reader to fall back on.
+    assert all(row["result"]["prediction_name"] == classes[row["result"]["prediction"]] for row in rows)
+    # One sample's detail carries every class's probability, consistent with what its result row says.
+    for row in rows[:2]:
+        detail = client.get(f"/api/samples/{row['id']}", params={"version_id": vid}).json()
+        last = detail["results"][-1]
+        probs = last["probabilities"]
+        assert len(probs) == 3 and abs(sum(probs) - 1) < 1e-4
+        assert max(range(3), key=lambda c: probs[c]) == last["prediction"]
+        assert abs(probs[row["label"]] - last["p_label"]) < 1e-5 and abs(probs[1] - last["p_positive"]) < 1e-5
 
     r = client.post(f"/api/versions/{vid}/suspects", json={"splits": ["train", "test"], "folds": 2})
     assert r.status_code == 202, r.text

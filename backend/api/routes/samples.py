@@ -16,7 +16,11 @@ from backend.api.schemas.common import Page
 from backend.api.schemas.samples import SampleDetail, SampleResultOut, SampleRow, SamplesQuery
 from backend.api.services.sample_order import sample_orders
 from backend.api.services.sample_rows import encode_row, page_body, sample_rows
+from backend.core.artifacts import get_store
+from backend.core.artifacts.keys import class_probs_key
+from backend.core.artifacts.store import ArtifactStore
 from backend.core.class_names import class_name
+from backend.core.class_probabilities import keeps_class_probabilities
 from backend.core.db.models import Dataset, ModelVersion, Sample, SampleResult
 
 router = APIRouter(tags=["samples"])
@@ -30,10 +34,11 @@ def _preview(text: str) -> str:
     return flat[:PREVIEW_CHARS] + ("…" if len(flat) > PREVIEW_CHARS else "")
 
 
-def _result(r: Any, label: int) -> SampleResultOut:
+def _result(r: Any, label: int, classes: list[str]) -> SampleResultOut:
     """A SampleResult, or any row with its columns, as the API's result."""
     return SampleResultOut(epoch=r.epoch, loss=r.loss, p_positive=r.p_positive, p_label=r.p_label,
-                           prediction=r.prediction, correct=r.prediction == label)
+                           prediction=r.prediction, prediction_name=class_name(classes, r.prediction),
+                           correct=r.prediction == label)
 
 
 @router.get("/versions/{version_id}/samples", operation_id="listSamples", response_model=Page[SampleRow])
@@ -127,11 +132,20 @@ def _encode_rows(session: Session, version_id: int, ep: int, ids: list[int], int
     ):
         into[row.id] = encode_row(SampleRow(**_meta(row), label_name=class_name(classes, row.label),
                                             preview=_preview(row.head), meta=row.meta,
-                                            result=_result(row, row.label)))
+                                            result=_result(row, row.label, classes)))
 
 
 META_FIELDS = ("id", "index", "key", "split", "label", "score", "movie_id", "word_count", "token_count",
                "oov_count", "truncated")
+
+
+def _class_row(store: ArtifactStore, version_id: int, epoch: int, index: int) -> list[float] | None:
+    """One sample's row of an epoch's (N, C) probabilities, read through a memory map, not the whole array."""
+    try:
+        probs = store.get_array(class_probs_key(version_id, epoch), mmap=True)
+    except KeyError:
+        return None
+    return [float(p) for p in probs[index]] if 0 <= index < len(probs) else None
 
 
 def _meta(sample: Any) -> dict[str, object]:
@@ -152,7 +166,11 @@ def get_sample(sample: SampleDep, session: SessionDep, version: VersionQueryDep)
             select(SampleResult).where(SampleResult.version_id == version.id, SampleResult.sample_id == sample.id)
             .order_by(SampleResult.epoch)
         ).all()
-        results = [_result(r, sample.label) for r in rows]
+        results = [_result(r, sample.label, dataset.classes) for r in rows]
+        if keeps_class_probabilities(len(dataset.classes)):
+            store = get_store()
+            for out in results:
+                out.probabilities = _class_row(store, version.id, out.epoch, sample.index)
     label_name = class_name(dataset.classes, sample.label)
     return SampleDetail(**_meta(sample), label_name=label_name, text=sample.text, meta=sample.meta,
                         dataset_id=sample.dataset_id, classes=dataset.classes, results=results)

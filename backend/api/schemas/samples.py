@@ -73,7 +73,12 @@ class SampleResultOut(BaseModel):
     p_positive: float
     p_label: float
     prediction: int
+    # The predicted class's name (the dataset's classes), so no reader has to map indices itself.
+    prediction_name: str = ""
     correct: bool
+    # Every class's probability, in the dataset's class order: only in one sample's detail, and only for three or
+    # more classes (two are p_positive's complement); null for an epoch that kept none.
+    probabilities: list[float] | None = None
 
 
 class SampleRow(SampleMeta):

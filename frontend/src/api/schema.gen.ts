@@ -3271,6 +3271,13 @@ export interface components {
             p_positive: number;
             /** Prediction */
             prediction: number;
+            /**
+             * Prediction Name
+             * @default
+             */
+            prediction_name?: string;
+            /** Probabilities */
+            probabilities?: number[] | null;
         };
         /** SampleRow */
         SampleRow: {

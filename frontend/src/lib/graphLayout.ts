@@ -21,6 +21,17 @@ export interface ModelGraph {
 
 export const NODE_W = 230;
 export const NODE_H = 64;
+/** Characters of a 12 px bold label that surely fit one line of a node (a conservative count: wide letters). */
+const LINE_CHARS = 26;
+
+/**
+ * A node's height: tall enough for its whole label wrapped (no text cut off), never under NODE_H. The
+ * layout spaces nodes by it, so a tall node pushes the next rank down.
+ */
+export function nodeHeight(n: Pick<GraphNode, "label">): number {
+  const lines = Math.max(1, Math.ceil(n.label.length / LINE_CHARS));
+  return Math.max(NODE_H, 42 + 16 * lines);
+}
 
 /** Validate the free-form graph JSON the API serves; anything malformed is dropped. */
 export function parseGraph(raw: Record<string, unknown>): ModelGraph {
@@ -51,13 +62,13 @@ export function layoutGraph(g: ModelGraph): Map<string, { x: number; y: number }
   const d = new dagre.graphlib.Graph<object, { width: number; height: number; x?: number; y?: number }>();
   d.setGraph({ rankdir: "TB", nodesep: 30, ranksep: 50 });
   d.setDefaultEdgeLabel(() => ({}));
-  for (const n of g.nodes) d.setNode(n.id, { width: NODE_W, height: NODE_H });
+  for (const n of g.nodes) d.setNode(n.id, { width: NODE_W, height: nodeHeight(n) });
   for (const e of g.edges) d.setEdge(e.source, e.target);
   dagre.layout(d);
   const out = new Map<string, { x: number; y: number }>();
   for (const n of g.nodes) {
     const p = d.node(n.id);
-    out.set(n.id, { x: (p?.x ?? 0) - NODE_W / 2, y: (p?.y ?? 0) - NODE_H / 2 });
+    out.set(n.id, { x: (p?.x ?? 0) - NODE_W / 2, y: (p?.y ?? 0) - nodeHeight(n) / 2 });
   }
   return out;
 }

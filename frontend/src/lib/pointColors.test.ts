@@ -30,6 +30,13 @@ describe("point colour encoding", () => {
     expect([...encodeColor(pts, "prediction").values]).toEqual([0, 0, 1, 1]);
   });
 
+  it("gives every class its own colour when there are more than two", () => {
+    const e = encodeColor(pts, "label", ["awful", "good", "great", "poor"]);
+    const colors = e.legend.kind === "categorical" ? e.legend.entries.map((x) => x.color) : [];
+    expect(new Set(colors).size).toBe(4);
+    expect(encodeColor(pts, "label").palette).toEqual(["#e15759", "#59a14f"]);
+  });
+
   it("encodes correctness, truncation, flag state and clusters (no cluster first)", () => {
     expect([...encodeColor(pts, "correct").values]).toEqual([0, 1, 0, 1]);
     expect([...encodeColor(pts, "truncated").values]).toEqual([0, 1, 0, 0]);

@@ -175,7 +175,9 @@ export function encodeColor(
       "1st–99th percentile",
     );
   }
-  const classColors = classes.map((_, i) => CLASS_COLORS[i] ?? categoryColor(i));
+  // Red/green only means something for two classes; past two, red/green then the palette from index 2 painted
+  // classes 0 and 3 alike (and 1 and 2), so more classes take the categorical palette from its start.
+  const classColors = classes.map((_, i) => (classes.length <= 2 ? (CLASS_COLORS[i] as string) : categoryColor(i)));
   switch (field as BuiltinColorField) {
     case "label":
       return categorical(n, (i) => points.label[i] as number, [...classes], classColors);

@@ -1,5 +1,14 @@
 import type { Trial } from "../api/sweeps";
 import { DEFAULT_FORM, sweepRequest } from "../views/SweepDialog";
+import type { ArchitectureSpec } from "../api/versions";
+import {
+  defaultSpaceInputs,
+  logAllowed,
+  rangeAllowed,
+  spaceFromInputs,
+  type DimInput,
+  type SpaceInputs,
+} from "./sweepSpace";
 import { ARCHITECTURES, architecture } from "../test/architectures";
 import { defaultSort, epochsNote, parallelOption, sortTrials } from "./sweeps";
 
@@ -85,6 +94,14 @@ describe("a trial's epochs", () => {
 });
 
 describe("the sweep form", () => {
+  /** The space form with these rows swept (every other row fixed). */
+  const dims = (arch: ArchitectureSpec, rows: Record<string, Partial<DimInput>>): SpaceInputs => {
+    const out = defaultSpaceInputs(arch.params);
+    for (const k of Object.keys(out)) out[k] = { mode: "fixed", values: "", min: "", max: "", log: false };
+    for (const [k, v] of Object.entries(rows)) out[k] = { ...(out[k] as DimInput), ...v };
+    return out;
+  };
+
   it("builds the request from the form", () => {
     const cnn = architecture("cnn");
     const body = sweepRequest({ ...DEFAULT_FORM, budget: "4", patience: "2" }, cnn, { num_filters: "8" });
@@ -99,8 +116,10 @@ describe("the sweep form", () => {
       hyperparameters: { num_filters: 8 },
       early_stopping: { metric: "val_loss", patience: 2 },
     });
-    expect(Object.keys(body.space)).toEqual(["learning_rate", "dropout"]);
-    expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }, cnn).budget).toBeNull();
+    // The form's start: the learning rate on a log range, dropout from a list.
+    expect(body.space).toEqual({ learning_rate: { min: 0.0001, max: 0.01, log: true }, dropout: [0.2, 0.5] });
+    const grid = dims(cnn, { optimizer: { mode: "values", values: "adam, sgd" } });
+    expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }, cnn, {}, grid).budget).toBeNull();
     expect(sweepRequest(DEFAULT_FORM, cnn).early_stopping).toBeNull();
   });
 
@@ -116,29 +135,70 @@ describe("the sweep form", () => {
     for (const arch of ARCHITECTURES) expect(sweepRequest(DEFAULT_FORM, arch).architecture).toBe(arch.name);
   });
 
+  it("makes lists of each parameter's own type, ranges with the log option, and epochs", () => {
+    const cnn = architecture("cnn");
+    const space = spaceFromInputs(
+      cnn.params,
+      dims(cnn, {
+        optimizer: { mode: "values", values: "adam, sgd" },
+        kernel_sizes: { mode: "values", values: "3, 4, 5; 2,3" },
+        num_filters: { mode: "range", min: "32", max: "128" },
+        weight_decay: { mode: "range", min: "0.0001", max: "0.1", log: true },
+        epochs: { mode: "values", values: "1, 3" },
+      }),
+    );
+    expect(space).toEqual({
+      weight_decay: { min: 0.0001, max: 0.1, log: true },
+      optimizer: ["adam", "sgd"],
+      num_filters: { min: 32, max: 128 },
+      kernel_sizes: [
+        [3, 4, 5],
+        [2, 3],
+      ],
+      epochs: [1, 3],
+    });
+    const lstm = architecture("lstm");
+    expect(
+      spaceFromInputs(lstm.params, dims(lstm, { bidirectional: { mode: "values", values: "true, false" } })),
+    ).toEqual({ bidirectional: [true, false] });
+    // Ranges only for numbers; a log scale only where the range can stay above 0.
+    const spec = (name: string) => cnn.params.find((p) => p.name === name) as ArchitectureSpec["params"][number];
+    expect(rangeAllowed(spec("learning_rate"))).toBe(true);
+    expect(rangeAllowed(spec("optimizer"))).toBe(false);
+    expect(rangeAllowed(spec("kernel_sizes"))).toBe(false);
+    expect(logAllowed(spec("learning_rate"))).toBe(true);
+  });
+
   it("checks swept values and shared hyperparameters against the architecture's specs", () => {
     const cnn = architecture("cnn");
-    const space = (s: unknown) => ({ ...DEFAULT_FORM, space: JSON.stringify(s) });
-    expect(() => sweepRequest(space({ dropout: [0.2, 1] }), cnn)).toThrow("Dropout must be at least 0 and below 1");
-    expect(() => sweepRequest(space({ hidden_size: [8] }), cnn)).toThrow('"hidden_size" is not a hyperparameter');
-    expect(() => sweepRequest(space({ hidden_size: [8] }), architecture("lstm"))).not.toThrow();
-    expect(() => sweepRequest(space({ optimizer: ["adam", "rmsprop"] }), cnn)).toThrow(
+    const sweep = (rows: Record<string, Partial<DimInput>>, arch = cnn, strategy = "random") =>
+      sweepRequest({ ...DEFAULT_FORM, strategy, budget: "4" }, arch, {}, dims(arch, rows));
+    expect(() => sweep({ dropout: { mode: "values", values: "0.2, 1" } })).toThrow(
+      "Dropout must be at least 0 and below 1",
+    );
+    expect(() => sweep({ dropout: { mode: "values", values: "0.2, lots" } })).toThrow("Dropout must be a number");
+    expect(() => sweep({ hidden_size: { mode: "values", values: "8" } }, architecture("lstm"))).not.toThrow();
+    expect(() => sweep({ optimizer: { mode: "values", values: "adam, rmsprop" } })).toThrow(
       "Optimiser must be one of adam, adamw, sgd",
     );
-    expect(() => sweepRequest(space({ learning_rate: { min: 0, max: 0.1, log: true } }), cnn)).toThrow(
+    expect(() => sweep({ learning_rate: { mode: "range", min: "0", max: "0.1", log: true } })).toThrow(
       "Learning rate must be above 0",
     );
-    expect(() => sweepRequest(space({ dense_units: { min: 64, max: 8 } }), cnn)).toThrow("min must not exceed");
-    expect(() => sweepRequest(space({ optimizer: { min: 1, max: 2 } }), cnn)).toThrow("cannot take a range");
-    expect(() => sweepRequest(space({ epochs: [0, 2] }), cnn)).toThrow("Epochs must be from 1 to 1000");
+    expect(() => sweep({ learning_rate: { mode: "range", min: "", max: "0.1" } })).toThrow(
+      "Learning rate must be a number",
+    );
+    expect(() => sweep({ dense_units: { mode: "range", min: "64", max: "8" } })).toThrow("min must not exceed");
+    expect(() => sweep({ epochs: { mode: "values", values: "0, 2" } })).toThrow("Epochs must be from 1 to 1000");
+    expect(() => sweep({ dropout: { mode: "values", values: "" } })).toThrow("Dropout: list at least one value");
+    expect(() => sweep({ num_filters: { mode: "range", min: "8", max: "64" } }, cnn, "grid")).toThrow(
+      "Filters: a range needs random search",
+    );
     expect(() => sweepRequest(DEFAULT_FORM, cnn, { num_filters: "0" })).toThrow("Filters must be from 1 to 2048");
   });
 
   it("says what to fix", () => {
     const cnn = architecture("cnn");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{oops" }, cnn)).toThrow("the search space is not valid JSON");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "[1]" }, cnn)).toThrow("must be a JSON object");
-    expect(() => sweepRequest({ ...DEFAULT_FORM, space: "{}" }, cnn)).toThrow("names no hyperparameter");
+    expect(() => sweepRequest(DEFAULT_FORM, cnn, {}, dims(cnn, {}))).toThrow("sweeps no hyperparameter");
     expect(() => sweepRequest({ ...DEFAULT_FORM, epochs: "0" }, cnn)).toThrow("epochs must be a whole number ≥ 1");
     expect(() => sweepRequest({ ...DEFAULT_FORM, patience: "x" }, cnn)).toThrow("patience");
   });

@@ -196,7 +196,7 @@ export function spaceProblem(specs: readonly ParamSpec[], space: Record<string, 
 }
 
 /** `epochs` may be swept too; its bounds are the sweep request's (1..1000). */
-const EPOCHS_SPEC: ParamSpec = {
+export const EPOCHS_SPEC: ParamSpec = {
   name: "epochs",
   title: "epochs",
   help: "",

@@ -1,11 +1,21 @@
 import { useEffect } from "react";
 
-/** +1 for ↓, -1 for ↑, null for any other key or for arrows typed into a field (they move its caret). */
-export function arrowStep(e: KeyboardEvent): 1 | -1 | null {
-  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return null;
+/**
+ * +1 for ↓, -1 for ↑ (and for j / k where a list already used them: `letters`), null for any other key, for
+ * a key held with a modifier (a browser or system shortcut) or for keys typed into a field (they move its
+ * caret or type the letter).
+ */
+export function arrowStep(
+  e: Pick<KeyboardEvent, "key" | "target" | "altKey" | "ctrlKey" | "metaKey">,
+  letters = false,
+): 1 | -1 | null {
+  const down = e.key === "ArrowDown" || (letters && e.key === "j");
+  const up = e.key === "ArrowUp" || (letters && e.key === "k");
+  if (!down && !up) return null;
+  if (e.altKey || e.ctrlKey || e.metaKey) return null;
   const t = e.target as HTMLElement | null;
   if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return null;
-  return e.key === "ArrowDown" ? 1 : -1;
+  return down ? 1 : -1;
 }
 
 /**

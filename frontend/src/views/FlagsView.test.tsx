@@ -1,5 +1,6 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, within } from "@testing-library/react";
+import { useState } from "react";
 import { makeQueryClient } from "../App";
 import type { Version } from "../api/client";
 import type { VersionComparison } from "../api/compare";
@@ -89,5 +90,68 @@ describe("FlagsView's version comparison", () => {
     expect(fixedRow.textContent).toBe("11posnegpos1.500 → 0.100");
     fireEvent.click(fixedRow);
     expect(onOpen).toHaveBeenCalledWith(11);
+  });
+});
+
+const flag = (id: number, sampleId: number) => ({
+  id,
+  project_id: 1,
+  sample_id: sampleId,
+  sample_key: `train/neg/${sampleId}_1`,
+  split: "train",
+  label: 0,
+  label_name: "neg",
+  state: "suspected",
+  corrected_label: null,
+  corrected_name: null,
+  source: "manual",
+  note: "",
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-01T00:00:00Z",
+});
+
+describe("FlagsView's flag list", () => {
+  beforeEach(() => {
+    stubFetch((req: Request) => {
+      const url = new URL(req.url);
+      if (url.pathname === "/api/projects/1/flags" && url.searchParams.get("state") !== "suspected")
+        return jsonResponse(200, { items: [flag(1, 31), flag(2, 32), flag(3, 33)], total: 3, offset: 0, limit: 50 });
+      return jsonResponse(200, { items: [], total: 0, offset: 0, limit: 1 });
+    });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("steps through the flagged samples with ↓ / ↑, opening each, as the drawer's route would", async () => {
+    const opened: number[] = [];
+    function WithDrawer() {
+      const [open, setOpen] = useState<number | null>(null);
+      return (
+        <FlagsView
+          projectId={1}
+          versions={[]}
+          selectedSample={open}
+          onOpenSample={(id) => {
+            opened.push(id);
+            setOpen(id);
+          }}
+        />
+      );
+    }
+    render(
+      <QueryClientProvider client={makeQueryClient()}>
+        <WithDrawer />
+      </QueryClientProvider>,
+    );
+    const table = await screen.findByTestId("flag-table");
+    fireEvent.keyDown(document.body, { key: "ArrowDown" }); // none open: the first
+    fireEvent.keyDown(document.body, { key: "ArrowDown" });
+    fireEvent.keyDown(document.body, { key: "ArrowDown" });
+    fireEvent.keyDown(document.body, { key: "ArrowDown" }); // past the end: stays
+    fireEvent.keyDown(document.body, { key: "ArrowUp" });
+    expect(opened).toEqual([31, 32, 33, 32]);
+    expect(table.querySelector("tr.selected")?.getAttribute("data-sample-id")).toBe("32");
+    // Keys typed into the filters are not steps.
+    fireEvent.keyDown(screen.getByLabelText("flag state"), { key: "ArrowDown" });
+    expect(opened).toHaveLength(4);
   });
 });

@@ -1,10 +1,11 @@
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { errorMessage, type Version } from "../api/client";
 import { useCompare } from "../api/compare";
 import { useFlags } from "../api/flags";
 import { useRetrain } from "../api/versions";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct, relativeTime } from "../lib/format";
+import { useArrowSteps } from "../lib/useArrowSteps";
 
 /** Accuracy change in points, signed, or a dash when either side is missing. */
 function accuracyDelta(a: number | undefined, b: number | undefined): string {
@@ -100,7 +101,17 @@ function className(classes: readonly string[], label: number): string {
 const SOURCES = ["", "manual", "ranking", "insight"] as const;
 const SPLIT_F = ["", "train", "val", "test"] as const;
 
-function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample: (id: number) => void }) {
+const NO_IDS: readonly number[] = [];
+
+function FlagList({
+  projectId,
+  openSample,
+  onOpenSample,
+}: {
+  projectId: number;
+  openSample: number | null;
+  onOpenSample: (id: number) => void;
+}) {
   const [state, setState] = useState<(typeof FLAG_STATES_F)[number]>("");
   const [source, setSource] = useState<(typeof SOURCES)[number]>("");
   const [split, setSplit] = useState<(typeof SPLIT_F)[number]>("");
@@ -117,6 +128,9 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
   const suspectedQ = useFlags(projectId, { state: "suspected", limit: 1 });
   const suspectedCount = suspectedQ.data?.total ?? null;
   const base = `/api/projects/${projectId}`;
+  // ↓ / ↑ step through the listed flags' samples, opening each (as in "Samples by loss").
+  const ids = useMemo(() => q.data?.items.map((f) => f.sample_id) ?? NO_IDS, [q.data]);
+  useArrowSteps(ids, openSample, onOpenSample);
   return (
     <>
       <div className="toolbar">
@@ -231,7 +245,7 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
                 {q.data.items.map((f) => (
                   <tr
                     key={f.id}
-                    className="clickable"
+                    className={`clickable ${f.sample_id === openSample ? "selected" : ""}`}
                     onClick={() => onOpenSample(f.sample_id)}
                     data-sample-id={f.sample_id}
                   >
@@ -257,7 +271,7 @@ function FlagList({ projectId, onOpenSample }: { projectId: number; onOpenSample
             </table>
           </div>
           <div className="toolbar">
-            <span className="muted small">{q.data.total} flags</span>
+            <span className="muted small">{q.data.total} flags · ↑/↓ step through</span>
             <span className="spacer" />
             <button
               type="button"
@@ -322,10 +336,13 @@ export function FlagsView({
   projectId,
   versions,
   onOpenSample,
+  selectedSample = null,
 }: {
   projectId: number;
   versions: Version[];
   onOpenSample: (id: number) => void;
+  /** The sample open in the drawer, if any: the flag list marks it and steps on from it. */
+  selectedSample?: number | null;
 }) {
   const trained = versions.filter((v) => v.epochs_done > 0);
   const [aId, setA] = useState<number | null>(trained[0]?.id ?? null);
@@ -336,7 +353,7 @@ export function FlagsView({
     <div className="flags-view">
       <section className="card">
         <h3>Flags</h3>
-        <FlagList projectId={projectId} onOpenSample={onOpenSample} />
+        <FlagList projectId={projectId} openSample={selectedSample} onOpenSample={onOpenSample} />
       </section>
       <section className="card">
         <h3>Retrain</h3>

@@ -330,7 +330,9 @@ export function MapExplorer({
   const selectedIds = useMemo(() => selection.map((i) => points.sampleId[i] as number), [selection, points]);
   // The selection as listed (highest loss first): ↓ / ↑ step through it, opening each sample.
   const listed = useMemo(
-    () => [...selection].sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number)).slice(0, 500),
+    // Ties (common after a short training) in row order: a selection re-announced in another order (the
+    // scatterplot does after a resize) lists, and steps, the same way.
+    () => [...selection].sort((a, b) => (points.loss[b] as number) - (points.loss[a] as number) || a - b).slice(0, 500),
     [selection, points],
   );
   const listedIds = useMemo(() => listed.map((i) => points.sampleId[i] as number), [listed, points]);
@@ -505,6 +507,7 @@ export function MapExplorer({
                       <tr
                         key={i}
                         className={`clickable ${points.sampleId[i] === openSample ? "selected" : ""}`}
+                        data-sample-id={points.sampleId[i]}
                         onClick={() => onOpenSample(points.sampleId[i] as number)}
                       >
                         <td>{points.sampleId[i]}</td>

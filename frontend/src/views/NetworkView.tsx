@@ -1,10 +1,12 @@
 import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useMemo, useState } from "react";
-import type { Version } from "../api/client";
+import { Fragment, useMemo, useState } from "react";
+import type { Dataset, Version } from "../api/client";
+import { useDatasets } from "../api/datasets";
 import { useVersionGraph } from "../api/versions";
 import { Empty, QueryView } from "../components/States";
-import { layoutGraph, NODE_H, NODE_W, parseGraph, type GraphNode, type ModelGraph } from "../lib/graphLayout";
+import { layoutGraph, NODE_W, nodeHeight, parseGraph, type GraphNode, type ModelGraph } from "../lib/graphLayout";
+import { datasetFacts, trainingFacts, withDataset, type Fact } from "../lib/networkDetails";
 
 type LayerNode = Node<{ layer: GraphNode }, "layer">;
 
@@ -13,7 +15,9 @@ function LayerNodeView({ data, selected }: NodeProps<LayerNode>) {
   return (
     <div
       className={`net-node kind-${layer.kind} ${selected ? "selected" : ""}`}
-      style={{ width: NODE_W, height: NODE_H }}
+      style={{ width: NODE_W, height: nodeHeight(layer) }}
+      data-node-id={layer.id}
+      aria-selected={selected}
     >
       <Handle type="target" position={Position.Top} />
       <div className="net-node-label" title={layer.label}>
@@ -30,24 +34,69 @@ function LayerNodeView({ data, selected }: NodeProps<LayerNode>) {
 
 const nodeTypes = { layer: LayerNodeView };
 
-function GraphCanvas({ graph }: { graph: ModelGraph }) {
-  const [picked, setPicked] = useState<GraphNode | null>(null);
+function Facts({ facts, testId }: { facts: readonly Fact[]; testId: string }) {
+  return (
+    <dl className="kv" data-testid={testId}>
+      {facts.map(([k, v]) => (
+        <Fragment key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </Fragment>
+      ))}
+    </dl>
+  );
+}
+
+/** What the details panel says of a node: the dataset's facts, training's for loss and optimizer, else the layer's. */
+function NodeDetails({ node, version, dataset }: { node: GraphNode; version: Version; dataset: Dataset | null }) {
+  if (node.kind === "dataset" && dataset) return <Facts facts={datasetFacts(dataset)} testId="node-details" />;
+  if (node.kind === "loss" || node.kind === "optimizer")
+    return (
+      <Facts
+        facts={[["Layer", node.label], ...trainingFacts(version, node.kind === "loss" ? node.label : null)]}
+        testId="node-details"
+      />
+    );
+  return (
+    <Facts
+      facts={[
+        ["Layer", node.label],
+        ["Id", node.id],
+        ["Kind", node.kind],
+        ["Output shape", node.shape.length ? `(${node.shape.join(", ")})` : "–"],
+        ["Parameters", node.params.toLocaleString()],
+      ]}
+      testId="node-details"
+    />
+  );
+}
+
+function GraphCanvas({ graph, version, dataset }: { graph: ModelGraph; version: Version; dataset: Dataset | null }) {
+  const [pickedId, setPickedId] = useState<string | null>(null);
+  const picked = graph.nodes.find((n) => n.id === pickedId) ?? null;
+  const layout = useMemo(() => layoutGraph(graph), [graph]);
+  // The selection is ours (the nodes are controlled): the picked node is drawn selected, and the edges into
+  // and out of it stand out.
   const { nodes, edges } = useMemo(() => {
-    const pos = layoutGraph(graph);
     const nodes: LayerNode[] = graph.nodes.map((n) => ({
       id: n.id,
       type: "layer",
-      position: pos.get(n.id) ?? { x: 0, y: 0 },
+      position: layout.get(n.id) ?? { x: 0, y: 0 },
       data: { layer: n },
+      selected: n.id === pickedId,
     }));
-    const edges: Edge[] = graph.edges.map((e) => ({
-      id: `${e.source}->${e.target}`,
-      source: e.source,
-      target: e.target,
-      animated: false,
-    }));
+    const edges: Edge[] = graph.edges.map((e) => {
+      const near = pickedId !== null && (e.source === pickedId || e.target === pickedId);
+      return {
+        id: `${e.source}->${e.target}`,
+        source: e.source,
+        target: e.target,
+        animated: near,
+        style: near ? { stroke: "#4f8cff", strokeWidth: 2 } : undefined,
+      };
+    });
     return { nodes, edges };
-  }, [graph]);
+  }, [graph, layout, pickedId]);
   return (
     <div className="network">
       <div className="network-canvas" data-testid="network-canvas">
@@ -58,8 +107,8 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
           fitView
           colorMode="dark"
           nodesDraggable={false}
-          onNodeClick={(_, n) => setPicked(n.data.layer)}
-          onPaneClick={() => setPicked(null)}
+          onNodeClick={(_, n) => setPickedId(n.id)}
+          onPaneClick={() => setPickedId(null)}
           proOptions={{ hideAttribution: true }}
         >
           <Background gap={24} />
@@ -72,20 +121,12 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
           <p className="muted">{graph.total_params.toLocaleString()} parameters in total</p>
         )}
         {picked ? (
-          <dl className="kv" data-testid="node-details">
-            <dt>Layer</dt>
-            <dd>{picked.label}</dd>
-            <dt>Id</dt>
-            <dd>{picked.id}</dd>
-            <dt>Kind</dt>
-            <dd>{picked.kind}</dd>
-            <dt>Output shape</dt>
-            <dd>{picked.shape.length ? `(${picked.shape.join(", ")})` : "–"}</dd>
-            <dt>Parameters</dt>
-            <dd>{picked.params.toLocaleString()}</dd>
-          </dl>
+          <NodeDetails node={picked} version={version} dataset={dataset} />
         ) : (
-          <p className="muted small">Click a layer for its details. Wheel zooms, drag pans.</p>
+          <p className="muted small">
+            Click a node for its details: the dataset (source, splits, tokenizer), a layer, or the loss and optimizer
+            (the training settings). Wheel zooms, drag pans.
+          </p>
         )}
       </aside>
     </div>
@@ -94,17 +135,20 @@ function GraphCanvas({ graph }: { graph: ModelGraph }) {
 
 export function NetworkView({ version }: { version: Version | null }) {
   const q = useVersionGraph(version?.id ?? null);
+  // The project's datasets are already loaded for the side panel: the version's one feeds the dataset node.
+  const datasets = useDatasets(version?.project_id ?? -1);
+  const dataset = datasets.data?.find((d) => d.id === version?.dataset_id) ?? null;
+  const graph = useMemo(() => (q.data ? withDataset(parseGraph(q.data.graph), dataset) : null), [q.data, dataset]);
   if (!version) return <Empty>No version yet: train one with “Train…” on the left to see its network.</Empty>;
   return (
     <QueryView query={q} loading="Loading the graph…">
-      {(data) => {
-        const graph = parseGraph(data.graph);
-        return graph.nodes.length === 0 ? (
+      {() =>
+        !graph || graph.nodes.length === 0 || graph.nodes.every((n) => n.kind === "dataset") ? (
           <Empty>The graph appears when training starts.</Empty>
         ) : (
-          <GraphCanvas graph={graph} />
-        );
-      }}
+          <GraphCanvas graph={graph} version={version} dataset={dataset} />
+        )
+      }
     </QueryView>
   );
 }

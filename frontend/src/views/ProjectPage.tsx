@@ -308,6 +308,7 @@ export function ProjectPage() {
                   projectId={route.projectId}
                   versions={list}
                   onOpenSample={(id) => setRoute({ sampleId: id })}
+                  selectedSample={route.sampleId}
                 />
               )}
             </Suspense>

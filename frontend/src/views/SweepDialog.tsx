@@ -8,6 +8,8 @@ import { initialInputs, ParamFields } from "../components/ParamFields";
 import { ErrorState } from "../components/States";
 import { inputsProblem, paramsFromInputs, type ParamInputs } from "../lib/params";
 import { METRIC_TITLES, RANK_METRICS, isRankMetric, spaceProblem } from "../lib/sweeps";
+import { defaultSpaceInputs, spaceFromInputs, strategyProblem, type SpaceInputs } from "../lib/sweepSpace";
+import { SpaceFields } from "../components/SpaceFields";
 
 export interface SweepForm {
   name: string;
@@ -19,7 +21,6 @@ export interface SweepForm {
   metric: string;
   patience: string;
   stopOn: string;
-  space: string;
 }
 
 export const DEFAULT_FORM: SweepForm = {
@@ -32,20 +33,7 @@ export const DEFAULT_FORM: SweepForm = {
   metric: "val_accuracy",
   patience: "",
   stopOn: "val_loss",
-  space: JSON.stringify({ learning_rate: { min: 1e-4, max: 1e-2, log: true }, dropout: [0.2, 0.5] }, null, 2),
 };
-
-function jsonObject(text: string, what: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text.trim() || "{}");
-  } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${errorMessage(e)}`, { cause: e });
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new Error(`${what} must be a JSON object`);
-  return parsed as Record<string, unknown>;
-}
 
 function wholeNumber(text: string, what: string, min: number): number {
   const n = Number(text);
@@ -54,13 +42,23 @@ function wholeNumber(text: string, what: string, min: number): number {
 }
 
 /**
- * The request body, or an Error saying what to fix: the shared hyperparameters and every swept value are
- * checked against the architecture's specs (GET /api/architectures). The API validates the rest (its 422).
+ * The request body, or an Error saying what to fix: the shared hyperparameters and every swept value (the
+ * space form's lists and ranges) are checked against the architecture's specs (GET /api/architectures).
+ * The API validates the rest (its 422).
  */
-export function sweepRequest(form: SweepForm, arch: ArchitectureSpec, base: ParamInputs = {}): SweepCreate {
-  const space = jsonObject(form.space, "the search space");
-  if (Object.keys(space).length === 0) throw new Error("the search space names no hyperparameter");
-  const problem = spaceProblem(arch.params, space) ?? inputsProblem(arch.params, base);
+export function sweepRequest(
+  form: SweepForm,
+  arch: ArchitectureSpec,
+  base: ParamInputs = {},
+  spaceInputs: SpaceInputs = defaultSpaceInputs(arch.params),
+): SweepCreate {
+  const space = spaceFromInputs(arch.params, spaceInputs);
+  if (Object.keys(space).length === 0)
+    throw new Error("the search space sweeps no hyperparameter: give one a list of values or a range");
+  const problem =
+    spaceProblem(arch.params, space) ??
+    strategyProblem(arch.params, spaceInputs, form.strategy) ??
+    inputsProblem(arch.params, base);
   if (problem) throw new Error(problem);
   if (form.strategy !== "grid" && form.strategy !== "random" && form.strategy !== "bayes")
     throw new Error("strategy is grid, random or bayes");
@@ -93,6 +91,9 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
   const arch =
     archs.data?.find((a) => a.name === form.architecture) ?? archs.data?.find((a) => a.default) ?? archs.data?.[0];
   const base = arch ? (baseByArch[arch.name] ?? initialInputs(arch.params, false)) : {};
+  // The space form per architecture too (their hyperparameters differ): switching back keeps what was typed.
+  const [spaceByArch, setSpaceByArch] = useState<Record<string, SpaceInputs>>({});
+  const spaceInputs = arch ? (spaceByArch[arch.name] ?? defaultSpaceInputs(arch.params)) : {};
   const set = (key: keyof SweepForm) => (e: { target: { value: string } }) =>
     setForm({ ...form, [key]: e.target.value });
 
@@ -105,7 +106,7 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
     }
     let body: SweepCreate;
     try {
-      body = sweepRequest(form, arch, base);
+      body = sweepRequest(form, arch, base, spaceInputs);
     } catch (err) {
       setLocalError(errorMessage(err));
       return;
@@ -191,18 +192,15 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
             </select>
           </label>
         )}
-        <label className="field span-2">
-          <span>
-            Search space (JSON: a list of values, or {"{"}"min", "max", "log"{"}"} for random search; "epochs" may be
-            swept)
-          </span>
-          <textarea name="space" rows={7} value={form.space} onChange={set("space")} spellCheck={false} />
-          {arch && (
-            <small className="field-hint">
-              {arch.title} hyperparameters: {arch.params.map((p) => p.name).join(", ")}
-            </small>
-          )}
-        </label>
+        {arch && (
+          <SpaceFields
+            specs={arch.params}
+            inputs={spaceInputs}
+            strategy={form.strategy}
+            onChange={(next) => setSpaceByArch({ ...spaceByArch, [arch.name]: next })}
+            showProblems={tried}
+          />
+        )}
         {arch && (
           <details className="span-2 param-advanced">
             <summary>Hyperparameters shared by every trial (empty: the default)</summary>

@@ -39,18 +39,20 @@ function BatchChart({
     const pair = (ys: number[]) => steps.map((s, k) => [s, ys[k]]);
     return {
       tooltip: { trigger: "axis" },
-      legend: { top: 0, textStyle: { color: "#cbd5e1" } },
+      // One scrolling legend line, and axis names along the axes: in a narrow dashlet a wrapped legend and names
+      // above the axes overlapped the curves and each other.
+      legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
       grid: [
-        { left: 50, right: 16, top: 30, height: "36%" },
-        { left: 50, right: 16, bottom: 30, height: "36%" },
+        { left: 58, right: 44, top: 34, height: "33%" },
+        { left: 58, right: 44, bottom: 28, height: "33%" },
       ],
       xAxis: [
         { type: "value", gridIndex: 0, name: "batch", min: "dataMin", max: "dataMax" },
         { type: "value", gridIndex: 1, name: "batch", min: "dataMin", max: "dataMax" },
       ],
       yAxis: [
-        { type: "value", gridIndex: 0, name: "loss", scale: true },
-        { type: "value", gridIndex: 1, name: "accuracy", max: 1, scale: true },
+        { type: "value", gridIndex: 0, name: "loss", scale: true, nameLocation: "middle", nameGap: 40 },
+        { type: "value", gridIndex: 1, name: "accuracy", max: 1, scale: true, nameLocation: "middle", nameGap: 40 },
       ],
       series: [
         {

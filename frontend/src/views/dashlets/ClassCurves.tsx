@@ -58,10 +58,12 @@ export function ClassCurves({ versionId, epoch, split, picker }: CurvePaneProps)
           curves.count === 0 ? (
             <Empty>No samples in this split.</Empty>
           ) : (
-            <div className="dashlet-split">
-              {option && <Chart option={option} />}
-              <div className="table-scroll">
-                <ClassCurveTable curves={curves} />
+            <div className="split-host">
+              <div className="dashlet-split">
+                {option && <Chart option={option} />}
+                <div className="table-scroll">
+                  <ClassCurveTable curves={curves} />
+                </div>
               </div>
             </div>
           )

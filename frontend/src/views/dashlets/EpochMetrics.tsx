@@ -22,11 +22,12 @@ function EpochChart({ items }: { items: { epoch: number; split: string; loss: nu
       tooltip: { trigger: "axis" },
       // A scrolling one-line legend: in a narrow dashlet a wrapped legend would cover the axes.
       legend: { type: "scroll", top: 0, textStyle: { color: "#cbd5e1" }, itemWidth: 14, itemGap: 8 },
-      grid: { left: 56, right: 44, top: 46, bottom: 30, containLabel: false },
-      xAxis: { type: "value", name: "epoch", minInterval: 1 },
+      grid: { left: 58, right: 58, top: 34, bottom: 30, containLabel: false },
+      xAxis: { type: "value", name: "epoch", minInterval: 1, min: "dataMin", max: "dataMax" },
+      // Axis names along the axes: above them they ran into the legend.
       yAxis: [
-        { type: "value", name: "loss", scale: true },
-        { type: "value", name: "accuracy", max: 1, scale: true },
+        { type: "value", name: "loss", scale: true, nameLocation: "middle", nameGap: 40 },
+        { type: "value", name: "accuracy", max: 1, scale: true, nameLocation: "middle", nameGap: 40 },
       ],
       series: splits.flatMap((s) => {
         const rows = items.filter((i) => i.split === s);
@@ -52,28 +53,30 @@ function EpochChart({ items }: { items: { epoch: number; split: string; loss: nu
   }, [items]);
   const last = Math.max(...items.map((i) => i.epoch));
   return (
-    <div className="dashlet-split">
-      <Chart option={option} />
-      <table className="table compact" aria-label="latest epoch metrics">
-        <thead>
-          <tr>
-            <th>split</th>
-            <th>loss</th>
-            <th>accuracy</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items
-            .filter((i) => i.epoch === last)
-            .map((i) => (
-              <tr key={i.split}>
-                <td>{i.split}</td>
-                <td>{fmt(i.loss)}</td>
-                <td>{pct(i.accuracy)}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
+    <div className="split-host">
+      <div className="dashlet-split">
+        <Chart option={option} />
+        <table className="table compact" aria-label="latest epoch metrics">
+          <thead>
+            <tr>
+              <th>split</th>
+              <th>loss</th>
+              <th>accuracy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items
+              .filter((i) => i.epoch === last)
+              .map((i) => (
+                <tr key={i.split}>
+                  <td>{i.split}</td>
+                  <td>{fmt(i.loss)}</td>
+                  <td>{pct(i.accuracy)}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -95,4 +95,36 @@ describe("the suspects dashlet", () => {
     expect(puts[1]?.path).toBe("/api/projects/1/flags/42");
     expect(puts[1]?.body.state).toBe("dismissed");
   });
+
+  it("steps through the suspects with ↓/↑ and j/k, opening each, and keeps the keys from the samples table", async () => {
+    const onOpen = vi.fn();
+    const windowKeys = vi.fn();
+    window.addEventListener("keydown", windowKeys);
+    render(
+      <QueryClientProvider client={makeQueryClient()}>
+        <Suspects versionId={7} projectId={1} onOpen={onOpen} />
+      </QueryClientProvider>,
+    );
+    const table = await screen.findByTestId("suspects-table");
+    const scroller = table.parentElement as HTMLElement;
+    const selected = () => table.querySelector("tr.selected")?.getAttribute("data-row");
+    fireEvent.keyDown(scroller, { key: "ArrowDown" });
+    expect(onOpen).toHaveBeenLastCalledWith(42);
+    expect(selected()).toBe("1");
+    fireEvent.keyDown(scroller, { key: "j" });
+    expect(onOpen).toHaveBeenLastCalledWith(43);
+    // The last row stays the last.
+    fireEvent.keyDown(scroller, { key: "ArrowDown" });
+    expect(onOpen).toHaveBeenLastCalledWith(43);
+    fireEvent.keyDown(scroller, { key: "ArrowUp" });
+    expect(onOpen).toHaveBeenLastCalledWith(42);
+    fireEvent.keyDown(scroller, { key: "k" });
+    expect(onOpen).toHaveBeenLastCalledWith(41);
+    expect(selected()).toBe("0");
+    // Typing a threshold is not a step.
+    fireEvent.keyDown(screen.getByLabelText("score threshold"), { key: "ArrowDown" });
+    expect(onOpen).toHaveBeenCalledTimes(5);
+    expect(windowKeys.mock.calls.filter(([e]) => (e as KeyboardEvent).key.startsWith("Arrow"))).toHaveLength(1);
+    window.removeEventListener("keydown", windowKeys);
+  });
 });

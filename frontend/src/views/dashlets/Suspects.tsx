@@ -7,6 +7,7 @@ import { useRankSuspects, useSuspects, type Suspect } from "../../api/suspects";
 import { JobCard } from "../../components/JobsTray";
 import { ErrorState, Loading } from "../../components/States";
 import { fmt } from "../../lib/format";
+import { arrowStep } from "../../lib/useArrowSteps";
 
 type Split = "train" | "val" | "test";
 type Decision = "confirmed" | "dismissed" | "suspected";
@@ -15,7 +16,7 @@ const PAGE = 200;
 
 /**
  * The version's mislabel-suspect ranking with review in place: each row's flag state, one-key decisions
- * (j/k move, c confirm with the suggested label, r reject, s suspect), flags saved with source
+ * (↓/↑ or j/k step through them opening each, c confirm with the suggested label, r reject, s suspect), flags saved with source
  * `ranking`, and how many suspects pass a score threshold so a reviewer can size the work.
  */
 export function Suspects({
@@ -72,9 +73,16 @@ export function Suspects({
 
   const onKey = (e: React.KeyboardEvent) => {
     const r = items[cursor];
-    if (e.key === "j") setCursor((c) => Math.min(c + 1, items.length - 1));
-    else if (e.key === "k") setCursor((c) => Math.max(c - 1, 0));
-    else if (r && e.key === "c") void decide(r, "confirmed").then(() => setCursor((c) => c + 1));
+    const step = arrowStep(e.nativeEvent, true);
+    if (step !== null) {
+      // ↓/↑ and j/k step through the suspects opening each, as in "Samples by loss"; the list keeps the
+      // keys (the samples table, which listens on the window, does not step too).
+      e.stopPropagation();
+      const next = Math.min(Math.max(cursor + step, 0), items.length - 1);
+      const row = items[next];
+      setCursor(next);
+      if (row) onOpen(row.sample_id);
+    } else if (r && e.key === "c") void decide(r, "confirmed").then(() => setCursor((c) => c + 1));
     else if (r && e.key === "r") void decide(r, "dismissed").then(() => setCursor((c) => c + 1));
     else if (r && e.key === "s") void decide(r, "suspected");
     else if (r && e.key === "Enter") onOpen(r.sample_id);
@@ -181,10 +189,11 @@ export function Suspects({
           className="table-scroll"
           tabIndex={0}
           onKeyDown={onKey}
-          aria-label="suspects; j/k move, c confirm, r reject"
+          aria-label="suspects; ↓/↑ or j/k step, c confirm, r reject"
         >
           <p className="muted small">
-            Keys: j/k move · c confirm (relabel to the suggestion) · r reject · s suspect · Enter open
+            Keys: ↓/↑ or j/k step (click the list first) · c confirm (relabel to the suggestion) · r reject · s suspect
+            · Enter open
           </p>
           <table className="table compact" data-testid="suspects-table" ref={tableRef}>
             <thead>
