@@ -8,20 +8,28 @@ evaluation of val and test; train hits the cache), later epochs train the head o
 vectors and evaluate 50,000.
 
     python -m bench.minilm_frozen          # BENCH_SIZE=512 BENCH_THREADS=2 MAX_TOKENS=256
+
+`BENCH_MODE=accuracy` measures instead what the frozen encoder's pooled vector is worth on a subset
+(`accuracy()` below): which pooling and which head, chosen on a movie-disjoint validation split, with
+test read once at the epoch validation picks.
+
+    BENCH_MODE=accuracy python -m bench.minilm_frozen   # BENCH_TRAIN=1500 BENCH_VAL=400 BENCH_TEST=1000
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from itertools import islice
+from typing import Any
 
 import torch
 
 from backend.core.data.imdb import iter_reviews
 from backend.core.text.tokenizer import TextTokenizer
 from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
-from worker.models.minilm import ENCODER_CACHE
+from worker.models.minilm import ENCODER_CACHE, MiniLmClassifier
 from worker.models.registry import build_model
 from worker.models.word_vectors import vocabulary
 
@@ -75,5 +83,110 @@ def main() -> None:
     print(f"frozen_first_epoch_hours={first_epoch_h:.2f}")
 
 
+def _subset(n_train: int, n_val: int, n_test: int) -> dict[str, list[Any]]:
+    """Reviews spread over the archive, half of each class per split: train and val from IMDB's train
+    folder, val by whole movies (a tenth of the movies by a stable hash), test from the test folder;
+    every 5th review, so that many movies come in."""
+    out: dict[str, list[Any]] = {"train": [], "val": [], "test": []}
+    want = {"train": n_train, "val": n_val, "test": n_test}
+    taken: dict[tuple[str, int], int] = {}
+    for i, r in enumerate(iter_reviews(SHARED_ARCHIVE)):
+        if i % 5:
+            continue
+        if r.split == "test":
+            split = "test"
+        else:
+            movie = r.movie_id or r.key
+            split = "val" if int(hashlib.md5(movie.encode()).hexdigest(), 16) % 10 == 0 else "train"
+        quota = want[split] // 2 + (want[split] % 2 if r.label == 1 else 0)
+        if taken.get((split, r.label), 0) < quota:
+            taken[(split, r.label)] = taken.get((split, r.label), 0) + 1
+            out[split].append(r)
+        if all(len(out[k]) >= want[k] for k in out):
+            break
+    return out
+
+
+def _fit_head(x: dict[str, torch.Tensor], y: dict[str, torch.Tensor], hidden: int, epochs: int,
+              seed: int = 0) -> tuple[int, float, float]:
+    """Train a head on cached vectors; (epoch, val accuracy, test accuracy) at the epoch val picks."""
+    torch.manual_seed(seed)
+    dim = x["train"].shape[1]
+    head: torch.nn.Module = (torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(dim, hidden), torch.nn.ReLU(),
+                                                 torch.nn.Dropout(0.1), torch.nn.Linear(hidden, 2))
+                             if hidden else torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(dim, 2)))
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3)
+    best = (0, -1.0, 0.0)
+    for epoch in range(1, epochs + 1):
+        head.train()
+        order = torch.randperm(len(y["train"]))
+        for start in range(0, len(order), 64):
+            b = order[start:start + 64]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(head(x["train"][b]), y["train"][b]).backward()  # type: ignore[no-untyped-call]
+            opt.step()
+        head.eval()
+        with torch.no_grad():
+            acc = {k: float((head(x[k]).argmax(1) == y[k]).float().mean()) for k in ("val", "test")}
+        if acc["val"] > best[1]:
+            best = (epoch, acc["val"], acc["test"])
+    return best
+
+
+def accuracy() -> None:
+    """Pooling x head on the frozen encoder: each review encoded once, every head trained on the cache."""
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    max_tokens = int(os.environ.get("MAX_TOKENS", "256"))
+    epochs = int(os.environ.get("BENCH_EPOCHS", "100"))
+    sizes = (int(os.environ.get("BENCH_TRAIN", "1500")), int(os.environ.get("BENCH_VAL", "400")),
+             int(os.environ.get("BENCH_TEST", "1000")))
+    t0 = time.perf_counter()
+    data = _subset(*sizes)
+    tok = TextTokenizer.fit((r.text for r in data["train"]), vocab_size=30_000, max_length=800)
+    model = build_model("minilm", {"max_tokens": max_tokens}, tok.vocab_size, 2, vocabulary(tok))
+    assert isinstance(model, MiniLmClassifier)
+    model.eval()
+    # The last layer's [CLS] position, for comparison with the mean the model pools by default.
+    last_cls: list[torch.Tensor] = []
+    model.encoder.register_forward_hook(lambda _m, _i, out: last_cls.append(out.last_hidden_state[:, 0].detach()))
+    x: dict[str, dict[str, torch.Tensor]] = {"mean": {}, "cls": {}, "mean_layers_4_6": {}}
+    y: dict[str, torch.Tensor] = {}
+    encode_start = time.perf_counter()
+    for split, reviews in data.items():
+        rows = [ids[:max_tokens] for ids in tok.encode_ids_batch([r.text for r in reviews])]
+        pooled, cls = [], []
+        for start in range(0, len(rows), 32):
+            part = rows[start:start + 32]
+            ids = torch.zeros(len(part), max(max(len(r) for r in part), 1), dtype=torch.long)
+            for j, r in enumerate(part):
+                ids[j, :len(r)] = torch.tensor(r)
+            lengths = torch.tensor([len(r) for r in part])
+            last_cls.clear()
+            with torch.no_grad():
+                pooled.append(model.encode_layers(model.embedding(ids), lengths))
+            cls.append(last_cls[-1])
+        layers = torch.cat(pooled)
+        x["mean"][split] = layers[:, -1]
+        x["cls"][split] = torch.cat(cls)
+        x["mean_layers_4_6"][split] = torch.cat([layers[:, -2], layers[:, -1]], dim=1)
+        y[split] = torch.tensor([r.label for r in reviews])
+    encoded = sum(len(v) for v in data.values())
+    encode_s = time.perf_counter() - encode_start
+    print(f"subset train={sizes[0]} val={sizes[1]} (movie-disjoint) test={sizes[2]} max_tokens={max_tokens} "
+          f"threads={torch.get_num_threads()} encode={encoded / encode_s:.1f} reviews/s")
+    print(f"{'pooling':<16} {'head':<10} {'epoch':>5} {'val acc':>8} {'test acc':>9}")
+    results = {}
+    for pooling in x:
+        for hidden in (0, 128):
+            epoch, val, test = _fit_head(x[pooling], y, hidden, epochs)
+            name = "linear" if hidden == 0 else f"mlp{hidden}"
+            results[(pooling, name)] = (val, test)
+            print(f"{pooling:<16} {name:<10} {epoch:>5} {val:>8.4f} {test:>9.4f}")
+    best = max(results, key=lambda k: results[k][0])
+    print(f"chosen on val: pooling={best[0]} head={best[1]} (test {results[best][1]:.4f}); "
+          f"total {time.perf_counter() - t0:.0f} s")
+    print(f"minilm_frozen_mean_linear_test_accuracy={results[('mean', 'linear')][1]:.4f}")
+
+
 if __name__ == "__main__":
-    main()
+    accuracy() if os.environ.get("BENCH_MODE") == "accuracy" else main()

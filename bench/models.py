@@ -9,9 +9,13 @@ until completeness holds) explains BENCH_IG_SAMPLES test reviews with the epoch-
   LENSBOARD_BENCH_PER_CLASS=N   import only N reviews per (split, class) (default: all 50,000)
   LENSBOARD_BENCH_ARCHS=a,b     architectures (default: cnn,lstm,bilstm,bow_mlp,minilm,ngram)
   LENSBOARD_BENCH_IG_SAMPLES=N  reviews explained for the IG time (default 100)
+  LENSBOARD_BENCH_SWEEP_TRIALS=N  also run a Bayesian sweep of N trials (TPE, median pruning, early
+                                stopping) for LSTM and BiLSTM and print its best trial, chosen on val
+                                (default 0: skipped; hours on a 2-core CPU at full size)
+  LENSBOARD_BENCH_SWEEP_EPOCHS=N  epochs per sweep trial (default 8)
 
 Epoch time includes the per-epoch evaluation of every sample, as a user waits for it. Test accuracy is
-read at the epoch validation picks (backend/api/services/epoch_selection.py), as the version list shows
+read at the epoch validation picks (backend/core/epoch_selection.py), as the version list shows
 it, never the best test over epochs. Prints a table; the last lines are `lstm_test_accuracy=<x>`,
 `bilstm_test_accuracy=<x>` and `ngram_test_accuracy=<x>` (`n/a` for an architecture not run).
 """
@@ -28,29 +32,38 @@ import torch
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api.services.epoch_selection import select_epoch
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.data.importer import import_imdb_dataset
 from backend.core.db.models import Dataset, EpochMetric, Job, ModelVersion, Project, Sample
 from backend.core.db.session import make_engine, make_session_factory
+from backend.core.epoch_selection import select_epoch
 from backend.core.jobs.submit import POST_EPOCH_JOB_KINDS, TASK_FOR_KIND, create_job
 from backend.core.specs.architectures import validate_hyperparameters
 from backend.core.specs.imports import ImdbImportRequest
 from backend.core.text.token_store import load_tokens
+from backend.core.vocabulary import JobKind
 from tests.support.databases import migrate
 from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
 
 EPOCHS = 2
-# Settings a practitioner would start from on CPU; everything else is the schema's default.
+# Settings a practitioner would start from on CPU; everything else is the schema's default (LSTM and
+# BiLSTM: 2 layers of 150, dropout 0.5, lr 0.005, batch 128, gradient clipping 1).
 HYPERPARAMETERS: dict[str, dict[str, Any]] = {
     "cnn": {},
-    "lstm": {"hidden_size": 128, "layers": 1},
-    "bilstm": {"hidden_size": 128, "layers": 1},
+    "lstm": {},
+    "bilstm": {},
     "bow_mlp": {"top_n": 10_000, "hidden_layers": 1, "units": 64},
     "minilm": {"finetune": False, "max_tokens": 256},
     "ngram": {},
 }
 LAST_LINES = ("lstm", "bilstm", "ngram")
+SWEPT = ("lstm", "bilstm")
+# The search the reference write-ups ran with W&B, as a Bayesian sweep around the new defaults.
+SWEEP_SPACE: dict[str, Any] = {
+    "learning_rate": {"min": 1e-3, "max": 1e-2, "log": True},
+    "hidden_size": [100, 150, 200],
+    "dropout": {"min": 0.2, "max": 0.6},
+}
 
 
 def run_task(kind: str, job_id: int) -> float:
@@ -102,7 +115,7 @@ def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset,
     session.commit()
     epoch_s = []
     for epoch in range(1, EPOCHS + 1):
-        job = create_job(session, "train", project_id=dataset.project_id, version_id=version.id,
+        job = create_job(session, JobKind.TRAIN, project_id=dataset.project_id, version_id=version.id,
                          dataset_id=dataset.id, params={"epochs": epoch})
         session.commit()
         epoch_s.append(run_task("train", job.id))
@@ -126,11 +139,56 @@ def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset,
             "ig_s": ig_seconds(session, store, version, ig_samples)}
 
 
+def bench_sweep(session: Session, dataset: Dataset, architecture: str, trials: int, epochs: int) -> dict[str, Any]:
+    """A Bayesian sweep run in this process: each trial's train task runs here, and its end asks the next
+    trial (backend/core/sweeps/trials.py), exactly as on a worker. The best trial by val accuracy."""
+    from backend.core.db.models import Sweep
+    from backend.core.sweeps.bayes import default_startup
+    from backend.core.sweeps.trials import next_bayes_trials
+
+    sweep = Sweep(project_id=dataset.project_id, dataset_id=dataset.id, name=f"bench-{architecture}-sweep",
+                  architecture=architecture, base_hyperparameters={}, space=SWEEP_SPACE, strategy="bayes",
+                  budget=trials, seed=0, epochs=epochs, metric="val_accuracy",
+                  early_stopping={"metric": "val_accuracy", "patience": 2, "min_delta": 0.0},
+                  pruning={"warmup_epochs": 1, "min_trials": 2},
+                  search={"parallel": 1, "startup_trials": default_startup(trials), "proposed_by": []},
+                  trials=[], status="active")
+    session.add(sweep)
+    session.flush()
+    next_bayes_trials(session, sweep)
+    session.commit()
+    start = time.perf_counter()
+    while True:
+        pending = session.scalars(select(Job).join(ModelVersion, ModelVersion.id == Job.version_id)
+                                  .where(ModelVersion.sweep_id == sweep.id, Job.kind == "train",
+                                         Job.state == "PENDING").order_by(Job.id)).all()
+        if not pending:
+            break
+        for job in pending:
+            run_task("train", job.id)  # ends by asking the next trial
+            finished(session, job.id)
+    best: dict[str, Any] | None = None
+    versions = session.scalars(select(ModelVersion).where(ModelVersion.sweep_id == sweep.id)).all()
+    for v in versions:
+        chosen = select_epoch(session.execute(
+            select(EpochMetric.epoch, EpochMetric.split, EpochMetric.loss, EpochMetric.accuracy)
+            .where(EpochMetric.version_id == v.id)).tuples().all())
+        val = chosen.accuracy.get("val") if chosen else None
+        if chosen is not None and val is not None and (best is None or val > best["val_accuracy"]):
+            best = {"trial": v.trial_index, "params": sweep.trials[v.trial_index or 0], "epoch": chosen.epoch,
+                    "val_accuracy": val, "test_accuracy": chosen.accuracy.get("test")}
+    return {"architecture": architecture, "trials": len(versions), "seconds": time.perf_counter() - start,
+            "best": best}
+
+
 def main() -> None:
     per_class_env = os.environ.get("LENSBOARD_BENCH_PER_CLASS")
     per_class = int(per_class_env) if per_class_env else None
     archs = os.environ.get("LENSBOARD_BENCH_ARCHS", ",".join(HYPERPARAMETERS)).split(",")
     ig_samples = int(os.environ.get("LENSBOARD_BENCH_IG_SAMPLES", "100"))
+    sweep_trials = int(os.environ.get("LENSBOARD_BENCH_SWEEP_TRIALS", "0"))
+    sweep_epochs = int(os.environ.get("LENSBOARD_BENCH_SWEEP_EPOCHS", "8"))
+    sweeps: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="lensboard-bench-models-") as tmp:
         # The tasks read the settings: point them at this run's database, artifacts and broker.
         os.environ["DATABASE_URL"] = url = f"sqlite:///{tmp}/bench.sqlite"
@@ -161,6 +219,10 @@ def main() -> None:
                 r = bench_architecture(session, store, dataset, arch, ig_samples)
                 results.append(r)
                 print(f"  done {arch}: {r}", flush=True)
+            for arch in (a for a in archs if a in SWEPT and sweep_trials > 0):
+                sw = bench_sweep(session, dataset, arch, sweep_trials, sweep_epochs)
+                sweeps.append(sw)
+                print(f"  swept {arch}: {sw}", flush=True)
         engine.dispose()
 
     print(f"\n{'architecture':<12} {'epoch':>5} {'val acc':>8} {'test acc':>8} {'epoch 1 s':>10} "
@@ -172,6 +234,18 @@ def main() -> None:
         e1, e2 = r["epoch_s"]
         print(f"{r['architecture']:<12} {r['epoch']:>5} {val:>8} {acc:>8} {e1:>10.1f} {e2:>10.1f} {map_s:>8} "
               f"{r['ig_s']:>10.1f}")
+    print("\nbest sweep trial (Bayesian, chosen on val; test read once at the val-picked epoch):")
+    for arch in SWEPT:
+        found = [x for x in sweeps if x["architecture"] == arch]
+        if not found or found[0]["best"] is None:
+            print(f"{arch:<12} n/a (set LENSBOARD_BENCH_SWEEP_TRIALS=N to run it)")
+            continue
+        sweep = found[0]
+        b = sweep["best"]
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in b["params"].items())
+        test = f"{b['test_accuracy']:.4f}" if b["test_accuracy"] is not None else "n/a"
+        print(f"{arch:<12} trial {b['trial']} of {sweep['trials']} ({shown}) epoch {b['epoch']}: "
+              f"val {b['val_accuracy']:.4f} test {test}; sweep {sweep['seconds'] / 60:.1f} min")
     by_arch = {r["architecture"]: r["test_accuracy"] for r in results}
     for arch in LAST_LINES:
         value = by_arch.get(arch)

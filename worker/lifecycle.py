@@ -8,7 +8,9 @@ from typing import Any
 
 from celery.signals import task_received, worker_process_init, worker_ready, worker_shutdown
 
+from backend.core.db.session import default_session_factory
 from backend.core.settings import get_settings
+from backend.core.sweeps.trials import continue_active_sweeps
 from worker.job_runner import beat_worker, forget_worker, mark_reserved, recover_orphaned_jobs
 from worker.pipeline import jit_cache
 
@@ -29,7 +31,8 @@ def _configure_torch(**_: Any) -> None:
 
 @worker_ready.connect
 def _recover(**_: Any) -> None:
-    """Resume jobs orphaned by a dead worker now, and keep checking for stale leases."""
+    """Resume jobs orphaned by a dead worker now, and keep checking for stale leases; and ask the next
+    trial of a Bayesian sweep whose worker died between finishing a trial and asking the next one."""
     def loop() -> None:
         stop = threading.Event()
         while True:
@@ -37,6 +40,10 @@ def _recover(**_: Any) -> None:
                 requeued = recover_orphaned_jobs()
                 if requeued:
                     log.warning("re-enqueued orphaned jobs %s", requeued)
+                with default_session_factory()() as s:
+                    continued = continue_active_sweeps(s)
+                if continued:
+                    log.warning("asked the next trials of waiting sweeps: jobs %s", [j.id for j in continued])
             except Exception:
                 log.exception("orphan recovery failed")
             stop.wait(get_settings().job_lease_seconds / 2)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from backend.api.errors import Conflict, NotFound
 from backend.api.schemas.versions import SelectedMetrics, VersionOut
-from backend.api.services.epoch_selection import selected_epochs
 from backend.api.services.sample_order import epoch_stamp
 from backend.core.db.models import Dataset, ModelVersion, Project
+from backend.core.epoch_selection import selected_epochs
 
 
 def resolve_epoch(session: Session, version: ModelVersion, epoch: int | None) -> int:

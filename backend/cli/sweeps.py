@@ -80,21 +80,31 @@ def sweep_table(sweep: dict[str, Any]) -> Table:
     """The trials in the API's order (best first by the sort metric); the best trial by the sweep's validation
     metric is starred and bold. Every split is read at the epoch validation picks (column "at epoch")."""
     names = sorted({k for t in sweep["trials"] for k in t["params"]})
-    columns = ["", "trial", "version", "status", "epochs", *names, "at epoch", "val acc", "val loss",
-               "test acc (held-out)", "test loss (held-out)"]
-    t = Table(title=f"Sweep {sweep['id']} ({sweep['name']}): {sweep['status']}, best by {sweep['metric']} "
-                    "(test is the held-out estimate, not used to choose)",
+    bayes = sweep.get("strategy") == "bayes"
+    columns = ["", "trial", "version", "status", "epochs", *(["proposed by"] if bayes else []), *names, "at epoch",
+               "val acc", "val loss", "test acc (held-out)", "test loss (held-out)"]
+    asked = f", {len(sweep['trials'])} of {sweep['budget']} trials asked" if bayes else ""
+    stopped = f" (stopped: {sweep['stopped']})" if sweep.get("stopped") else ""
+    t = Table(title=f"Sweep {sweep['id']} ({sweep['name']}): {sweep['status']}{asked}{stopped}, best by "
+                    f"{sweep['metric']} (test is the held-out estimate, not used to choose)",
               header_style="bold")
     for c in columns:
         t.add_column(c, overflow="fold")
     for trial in sweep["trials"]:
         best = trial["version_id"] == sweep["best_version_id"]
-        epochs = f"{trial['epochs_done']}/{trial['epochs']}" + (" (early stop)" if trial["stopped_early"] else "")
-        row = ["★" if best else "", trial["trial_index"], trial["version_id"], trial["status"], epochs,
-               *(_param(trial["params"].get(n)) for n in names), _at(trial), trial["val_accuracy"], trial["val_loss"],
-               trial["test_accuracy"], trial["test_loss"]]
+        row = ["★" if best else "", trial["trial_index"], trial["version_id"], trial["status"], _epochs(trial),
+               *([trial.get("proposed_by")] if bayes else []), *(_param(trial["params"].get(n)) for n in names),
+               _at(trial), trial["val_accuracy"], trial["val_loss"], trial["test_accuracy"], trial["test_loss"]]
         t.add_row(*(fmt(v) for v in row), style="bold green" if best else None)
     return t
+
+
+def _epochs(trial: dict[str, Any]) -> str:
+    """Epochs trained of those asked, and why a trial stopped before them."""
+    done = f"{trial['epochs_done']}/{trial['epochs']}"
+    if trial.get("pruned"):
+        return f"{done} (pruned at epoch {trial['pruned_at_epoch']})"
+    return done + (" (early stop)" if trial["stopped_early"] else "")
 
 
 def _at(trial: dict[str, Any]) -> str:
@@ -123,8 +133,20 @@ def create(
     param: Annotated[list[str] | None, typer.Option(
         "--param", help="name=v1,v2 or name=min:max[:log] (e.g. learning_rate=1e-4:1e-2:log); repeatable")] = None,
     arch: Annotated[str, typer.Option(help="Architecture")] = DEFAULT_ARCHITECTURE,
-    strategy: Annotated[str, typer.Option(help="grid or random")] = "grid",
-    budget: Annotated[int | None, typer.Option(min=1, help="Trials of a random search; cap of a grid")] = None,
+    strategy: Annotated[str, typer.Option(
+        help="grid, random, or bayes (each trial asked from Optuna's TPE once earlier ones reported)")] = "grid",
+    budget: Annotated[int | None, typer.Option(
+        min=1, help="Trials of a random or Bayesian search; cap of a grid")] = None,
+    parallel: Annotated[int | None, typer.Option(
+        min=1, help="Bayes: trials training at once (default 1)")] = None,
+    startup_trials: Annotated[int | None, typer.Option(
+        min=1, help="Bayes: random trials before TPE proposes (default: a third of the budget, 2 to 10)")] = None,
+    prune: Annotated[bool, typer.Option(
+        help="Median pruning: stop a trial whose validation metric falls behind the median of the completed "
+             "trials at the same epoch")] = False,
+    prune_warmup: Annotated[int, typer.Option(min=0, help="Pruning: epochs before a trial may be pruned")] = 0,
+    prune_min_trials: Annotated[int, typer.Option(
+        min=1, help="Pruning: completed trials needed before any is pruned")] = 2,
     epochs: Annotated[int, typer.Option(min=1, help="Epochs per trial (unless the space sets epochs)")] = 2,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Hyperparameter shared by every trial, key=value; repeatable")] = None,
@@ -143,9 +165,15 @@ def create(
         "epochs": epochs, "hyperparameters": parse_assignments(set_ or []), "seed": seed, "metric": metric,
         "name": name, "dataset_id": dataset,
         "early_stopping": {"metric": stop_on, "patience": patience} if patience is not None else None,
+        "parallel": parallel, "startup_trials": startup_trials,
+        "pruning": {"warmup_epochs": prune_warmup, "min_trials": prune_min_trials} if prune else None,
     }
     sweep = create_sweep(ApiClient(), project, body)
-    console.print(f"Created sweep {sweep['id']} ({sweep['name']}) with {sweep['counts']['total']} trials.")
+    if sweep["strategy"] == "bayes":
+        console.print(f"Created sweep {sweep['id']} ({sweep['name']}): {sweep['counts']['total']} of "
+                      f"{sweep['budget']} trials asked so far; each next one is asked when a trial finishes.")
+    else:
+        console.print(f"Created sweep {sweep['id']} ({sweep['name']}) with {sweep['counts']['total']} trials.")
     console.print(sweep_table(sweep))
     console.print(f"Follow it: lensboard sweep show {sweep['id']}; stop it: lensboard sweep cancel {sweep['id']}")
 
@@ -155,10 +183,11 @@ def list_sweeps(project: Annotated[str, typer.Argument(help="Project name or id"
     """The project's sweeps with their progress and best trial."""
     api = ApiClient()
     rows = api.get(f"/projects/{api.project(project)['id']}/sweeps")
-    console.print(table("Sweeps", ["id", "name", "strategy", "status", "trials", "trained", "metric", "best",
-                                   "best version"],
+    console.print(table("Sweeps", ["id", "name", "strategy", "status", "trials", "trained", "pruned", "metric",
+                                   "best", "best version"],
                         ([s["id"], s["name"], s["strategy"], s["status"], s["counts"]["total"],
-                          s["counts"]["trained"], s["metric"], s["best_value"], s["best_version_id"]]
+                          s["counts"]["trained"], s["counts"].get("pruned", 0), s["metric"], s["best_value"],
+                          s["best_version_id"]]
                          for s in rows)))
 
 

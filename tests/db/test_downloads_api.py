@@ -389,6 +389,8 @@ def test_tensorboard_export(client: TestClient, session_factory: sessionmaker[Se
                         e = dict(_fields(entry))  # type: ignore[arg-type]
                         hparams[e[1].decode()] = dict(_fields(e[2]))  # type: ignore[union-attr,arg-type]
                 assert start[4] == f"version-{vid}".encode()
+            elif v[1].startswith((b"_hparams_/", b"confusion/")):  # type: ignore[union-attr]
+                continue  # read back with tensorboard's own reader below
             else:
                 scalars.setdefault(v[1].decode(), []).append((event[2], v[2]))  # type: ignore[union-attr,arg-type]
     assert [s for s, _ in scalars["batch/loss"]] == list(range(1, EPOCHS * BATCHES + 1))
@@ -396,3 +398,64 @@ def test_tensorboard_export(client: TestClient, session_factory: sessionmaker[Se
     assert scalars["epoch/test/loss"][1][1] == pytest.approx(0.5)
     assert hparams["architecture"] == {3: b"cnn"} and hparams["seed"] == {2: 0.0}
     assert client.get("/api/versions/9999/tensorboard.tar.gz").status_code == 404
+
+
+def test_tensorboard_export_reads_back_in_tensorboard(client: TestClient, session_factory: sessionmaker[Session],
+                                                      tmp_path: Path) -> None:
+    """TensorBoard's own reader (EventAccumulator, CRCs checked) finds the scalars, a confusion-matrix image
+    per held-out split and epoch whose cells match the stored predictions, and the HParams experiment,
+    session start and end."""
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    from PIL import Image
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    from backend.api.services.confusion_image import shade
+
+    d = make_project_dataset(session_factory, "tensorboard-reader")
+    vid = _trained(session_factory, d)
+    r = client.get(f"/api/versions/{vid}/tensorboard.tar.gz")
+    assert r.status_code == 200, r.text
+    with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    acc = event_accumulator.EventAccumulator(str(tmp_path / f"version-{vid}"),
+                                             size_guidance={event_accumulator.IMAGES: 0,
+                                                            event_accumulator.SCALARS: 0})
+    acc.Reload()
+    tags = acc.Tags()
+    assert set(tags["images"]) == {"confusion/val", "confusion/test"}
+    assert {"batch/loss", "epoch/val/accuracy", "epoch/test/loss"} <= set(tags["scalars"])
+    assert [e.step for e in acc.Scalars("epoch/train/accuracy")] == list(range(1, EPOCHS + 1))
+
+    # The expected matrices, from the stored predictions and labels.
+    with session_factory() as s:
+        rows = s.execute(select(SampleResult.epoch, Sample.split, Sample.label, SampleResult.prediction)
+                         .join(Sample, Sample.id == SampleResult.sample_id)
+                         .where(SampleResult.version_id == vid)).all()
+    for split in ("val", "test"):
+        images = acc.Images(f"confusion/{split}")
+        assert [i.step for i in images] == list(range(1, EPOCHS + 1))
+        assert "rows are the true class" in acc.SummaryMetadata(f"confusion/{split}").summary_description
+        assert "0 = neg, 1 = pos" in acc.SummaryMetadata(f"confusion/{split}").summary_description
+        for image in images:
+            matrix = [[0, 0], [0, 0]]
+            for epoch, sp, label, prediction in rows:
+                if (epoch, sp) == (image.step, split):
+                    matrix[label][prediction] += 1
+            picture = Image.open(io.BytesIO(image.encoded_image_string)).convert("RGB")
+            assert picture.size == (image.width, image.height)
+            cell_w, cell_h = image.width // 3, image.height // 3  # a header row and column, then 2 x 2
+            for t in range(2):
+                for p in range(2):
+                    corner = ((p + 1) * cell_w + 2, (t + 1) * cell_h + 2)  # inside the cell, off its digits
+                    assert picture.getpixel(corner) == shade(matrix[t][p] / sum(matrix[t])), (split, t, p)
+
+    hparams = acc.PluginTagToContent("hparams")
+    assert set(hparams) == {"_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"}
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(hparams["_hparams_/experiment"]).experiment
+    assert {"architecture", "seed"} <= {h.name for h in experiment.hparam_infos}
+    assert {m.name.tag for m in experiment.metric_infos} == {
+        f"epoch/{split}/{name}" for split in ("train", "val", "test") for name in ("accuracy", "loss")}
+    start = plugin_data_pb2.HParamsPluginData.FromString(hparams["_hparams_/session_start_info"]).session_start_info
+    assert start.hparams["architecture"].string_value == "cnn" and start.group_name == f"version-{vid}"
+    end = plugin_data_pb2.HParamsPluginData.FromString(hparams["_hparams_/session_end_info"]).session_end_info
+    assert end.status == 1  # STATUS_SUCCESS: the version is trained

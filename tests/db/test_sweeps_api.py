@@ -40,7 +40,7 @@ def test_create_a_grid_sweep(client: TestClient, session_factory: sessionmaker[S
     assert (sweep["name"], sweep["strategy"], sweep["metric"], sweep["status"]) == (
         "sweep-1", "grid", "val_accuracy", "running")
     assert sweep["dataset_id"] == dataset_id and sweep["counts"] == {
-        "total": 4, "queued": 4, "training": 0, "trained": 0, "failed": 0, "cancelled": 0}
+        "total": 4, "queued": 4, "training": 0, "trained": 0, "failed": 0, "cancelled": 0, "pruned": 0}
     assert sweep["early_stopping"] == {"metric": "val_accuracy", "patience": 2, "min_delta": 0.0}
     assert sweep["best_version_id"] is None and sweep["sort"] == "val_accuracy"
     trials = sorted(sweep["trials"], key=lambda t: t["trial_index"])
@@ -80,7 +80,13 @@ def test_create_a_grid_sweep(client: TestClient, session_factory: sessionmaker[S
     ({"space": {"dropout": [0.1, 0.2, 0.3]}, "budget": 2}, "the grid has 3 trials, more than the budget of 2"),
     ({"space": {"learning_rate": {"min": 1e-4, "max": 1e-2}}}, "a grid needs a list of values"),
     ({"space": {"dropout": [0.1]}, "strategy": "random"}, "random search needs a budget"),
-    ({"space": {"dropout": [0.1]}, "strategy": "bayes"}, "strategy"),
+    ({"space": {"dropout": [0.1]}, "strategy": "bayes"}, "Bayesian search needs a budget"),
+    ({"space": {"dropout": [0.1]}, "strategy": "hyperband"}, "strategy"),
+    ({"space": {"dropout": [0.1]}, "parallel": 2}, "parallel: only a Bayesian sweep"),
+    ({"space": {"dropout": [0.1]}, "strategy": "random", "budget": 2, "startup_trials": 1},
+     "startup_trials: only a Bayesian sweep"),
+    ({"space": {"dropout": {"min": 0.1, "max": 5.0}}, "strategy": "bayes", "budget": 2}, "dropout"),
+    ({"space": {"dropout": [0.1]}, "pruning": {"min_trials": 0}}, "pruning.min_trials"),
     ({"space": {}}, "name at least one hyperparameter"),
     ({"space": {"dropout": [0.1]}, "architecture": "transformer"}, "unknown architecture"),
     ({"space": {"dropout": [0.1]}, "metric": "f1"}, "metric"),
@@ -146,7 +152,8 @@ def test_results_sorting_and_best(client: TestClient, session_factory: sessionma
 
     detail = client.get(f"/api/sweeps/{sweep['id']}").json()
     assert detail["status"] == "running"
-    assert detail["counts"] == {"total": 4, "queued": 1, "training": 1, "trained": 2, "failed": 0, "cancelled": 0}
+    assert detail["counts"] == {"total": 4, "queued": 1, "training": 1, "trained": 2, "failed": 0, "cancelled": 0,
+                                "pruned": 0}
     # Default sort: val accuracy at the epoch val picks, best first, trials without one last. Every split is
     # read at that epoch: trial 1's test is its epoch-1 figure (0.83), never its best test over epochs.
     assert [t["trial_index"] for t in detail["trials"]] == [1, 0, 2, 3]
@@ -195,7 +202,7 @@ def test_cancel_stops_unfinished_trials_and_keeps_finished_ones(
     cancelled = r.json()
     assert cancelled["status"] == "cancelled"
     assert cancelled["counts"] == {"total": 4, "queued": 0, "training": 0, "trained": 1, "failed": 0,
-                                   "cancelled": 3}
+                                   "cancelled": 3, "pruned": 0}
     states = {t["trial_index"]: (t["status"], client.get(f"/api/jobs/{t['job_id']}").json()["state"])
               for t in cancelled["trials"]}
     assert states == {0: ("trained", "SUCCESS"), 1: ("cancelled", "REVOKED"), 2: ("cancelled", "REVOKED"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.api.services.epoch_selection import select_epoch
 from backend.core.artifacts import get_store
 from backend.core.db.models import EpochMetric
+from backend.core.epoch_selection import select_epoch
 from tests.support.datasets import insert_synthetic_dataset
 from tests.support.versions import SMALL_CNN
 

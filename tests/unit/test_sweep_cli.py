@@ -67,3 +67,23 @@ def test_table_stars_the_best_trial() -> None:
     assert [c.strip() for c in rows[2].split("│")][9] == "-"  # no val accuracy yet
     assert "2 (val)" in rows[0]  # the epoch every figure of the row is read at
     assert "Sweep 4 (lr): running, best by val_accuracy" in text and "test acc (held-out)" in text
+
+
+def test_table_shows_a_bayesian_sweeps_pruned_trials_and_proposals() -> None:
+    def trial(i: int, acc: float, pruned: bool, by: str) -> dict[str, object]:
+        return {"trial_index": i, "version_id": 20 + i, "status": "pruned" if pruned else "trained", "epochs": 5,
+                "epochs_done": 1 if pruned else 5, "stopped_early": False, "pruned": pruned,
+                "pruned_at_epoch": 1 if pruned else None, "proposed_by": by, "params": {"learning_rate": 0.5},
+                "selected_epoch": 1, "selected_by": "val_accuracy", "val_accuracy": acc, "val_loss": 0.5,
+                "test_accuracy": acc, "test_loss": 0.5}
+    sweep = {"id": 5, "name": "tpe", "status": "running", "strategy": "bayes", "budget": 8, "stopped": None,
+             "metric": "val_accuracy", "best_version_id": 20,
+             "trials": [trial(0, 0.9, False, "random"), trial(1, 0.5, True, "random"), trial(2, 0.8, False, "tpe")]}
+    console = Console(record=True, width=220)
+    console.print(sweep_table(sweep))
+    text = console.export_text()
+    rows = {int(line.split("│")[2]): line for line in text.splitlines()
+            if "│" in line and line.split("│")[2].strip().isdigit()}
+    assert "pruned" in rows[1] and "1/5 (pruned at epoch 1)" in rows[1]
+    assert "5/5" in rows[0] and "pruned" not in rows[0] and "random" in rows[0] and "tpe" in rows[2]
+    assert "proposed by" in text and "3 of 8 trials asked" in text

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from backend.api.services.sweep_space import MAX_TRIALS, SpaceError, generate_trials
+from backend.core.sweeps.space import MAX_TRIALS, SpaceError, generate_trials
 
 
 def test_grid_is_the_cartesian_product_in_a_fixed_order() -> None:

@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Job, ModelVersion
+from backend.core.db.session import default_session_factory
 from backend.core.jobs.app import celery_app
 from backend.core.jobs.submit import start_post_epoch_jobs
+from backend.core.sweeps.pruning import MedianPruning
+from backend.core.sweeps.trials import continue_sweep
 from backend.core.vocabulary import JobState
 from worker.job_runner import JobContext, JobGone, run_job
 from worker.pipeline.device import configure_threads
@@ -27,9 +30,16 @@ TRAIN_SHARE = 0.85
 
 @celery_app.task(name="lensboard.train_version")  # type: ignore[untyped-decorator]
 def train_version(job_id: int) -> None:
-    with run_job(job_id) as ctx:
+    factory = default_session_factory()
+    with run_job(job_id, factory) as ctx:
         if ctx is not None:
             train(ctx)
+    # Finished, failed or cancelled: a Bayesian sweep asks its next trial now, from every result so far.
+    with factory() as s:
+        job = s.get(Job, job_id)
+        version = s.get(ModelVersion, job.version_id) if job is not None and job.version_id is not None else None
+        if version is not None and version.sweep_id is not None:
+            continue_sweep(s, version.sweep_id)
 
 
 def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]:
@@ -42,6 +52,7 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
             raise ValueError(f"job {job.id} names no version")
         version_id, target = job.version_id, int(job.params["epochs"])
         stopping = EarlyStopping.from_params(job.params.get("early_stopping"))
+        pruning = MedianPruning.from_params(job.params.get("pruning"))
         version = s.get(ModelVersion, version_id)
         if version is None:
             raise LookupError(f"version {version_id} not found")
@@ -63,11 +74,14 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
             with factory() as s:
                 start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=run.epochs_done)
         summary: dict[str, Any] = {}
-        stopped_early = False
+        stopped_early = pruned = False
         for epoch in range(run.epochs_done + 1, target + 1):
             # Checked before each epoch (not after), so a run resumed after a crash stops just the same.
             if stopping is not None and _stop_now(factory, version_id, stopping):
                 stopped_early = True
+                break
+            if pruning is not None and _prune_now(factory, version_id, pruning):
+                pruned = True
                 break
             report = ProgressReporter(ctx, epoch, target)
             # The epoch's writes are tied to the lease: after a takeover they are the new holder's.
@@ -94,8 +108,13 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
             s.commit()
         raise
     done = run.epochs_done
-    result = {"epochs": target, **summary, "epochs_done": done, "stopped_early": stopped_early}
-    message = f"stopped early after {done} of {target} epochs" if stopped_early else f"trained {target} epochs"
+    result = {"epochs": target, **summary, "epochs_done": done, "stopped_early": stopped_early, "pruned": pruned}
+    if pruned:
+        message = f"pruned after {done} of {target} epochs (behind the sweep's median)"
+    elif stopped_early:
+        message = f"stopped early after {done} of {target} epochs"
+    else:
+        message = f"trained {target} epochs"
     ctx.succeed(result, message=message)
     return result
 
@@ -103,6 +122,11 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
 def _stop_now(factory: sessionmaker[Session], version_id: int, stopping: EarlyStopping) -> bool:
     with factory() as s:
         return stopping.should_stop(stopping.history(s, version_id))
+
+
+def _prune_now(factory: sessionmaker[Session], version_id: int, pruning: MedianPruning) -> bool:
+    with factory() as s:
+        return pruning.check(s, version_id)
 
 
 def _if_cancelled(factory: sessionmaker[Session], job_id: int, version_id: int) -> None:

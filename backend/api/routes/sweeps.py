@@ -13,9 +13,16 @@ from backend.api.guard import ProjectDep, SweepDep, checked_body, project_in_pat
 from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.lookups import training_dataset
 from backend.api.schemas.sweeps import SweepCreate, SweepDetail, SweepOut, TrialSort
-from backend.api.services.sweep_space import SpaceError, generate_trials
-from backend.api.services.sweeps import cancel_sweep, create_sweep, sweep_detail, sweep_summary, trials_of
+from backend.api.services.sweeps import (
+    cancel_sweep,
+    check_search_options,
+    create_sweep,
+    sweep_detail,
+    sweep_summary,
+    trials_of,
+)
 from backend.core.db.models import Sweep
+from backend.core.sweeps.space import SpaceError, generate_trials
 
 router = APIRouter(tags=["sweeps"])
 
@@ -28,14 +35,21 @@ def create(project: ProjectDep, body: NewSweep, session: SessionDep) -> SweepDet
     """Create the sweep and every trial (a version each) and enqueue one train job per trial.
 
     422 when the space is malformed or can produce invalid hyperparameters (the message names the trial),
-    or when a grid has more trials than the budget."""
+    or when a grid has more trials than the budget. A Bayesian sweep (`bayes`) creates its first `parallel`
+    trials now and each later one when a trial finishes, asked from TPE given the results so far."""
     try:
+        check_search_options(body)
         trials = generate_trials(body.architecture, body.hyperparameters, body.space, body.strategy, body.budget,
                                  body.seed, body.epochs)
     except SpaceError as e:
         raise Unprocessable(str(e)) from e
     dataset = training_dataset(session, project, body.dataset_id)
-    return sweep_detail(session, create_sweep(session, project.id, dataset, body, trials))
+    try:
+        sweep = create_sweep(session, project.id, dataset, body, trials)
+    except SpaceError as e:  # a Bayesian sweep's first proposal the architecture rejects: nothing is kept
+        session.rollback()
+        raise Unprocessable(str(e)) from e
+    return sweep_detail(session, sweep)
 
 
 @router.get("/projects/{project_id}/sweeps", operation_id="listSweeps")

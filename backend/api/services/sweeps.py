@@ -13,51 +13,53 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.api.schemas.sweeps import (
-    RANK_METRICS,
     EarlyStopping,
+    Pruning,
     SweepCounts,
     SweepCreate,
     SweepDetail,
     SweepOut,
     TrialOut,
 )
-from backend.api.services.epoch_selection import selected_epochs
-from backend.api.services.sweep_space import Trial
 from backend.core.db.models import Dataset, Job, ModelVersion, Sweep
-from backend.core.jobs.submit import create_job, enqueue_all
+from backend.core.epoch_selection import selected_epochs
+from backend.core.jobs.submit import enqueue_all
+from backend.core.sweeps.bayes import default_startup
+from backend.core.sweeps.pruning import is_pruned, latest_train_jobs
+from backend.core.sweeps.space import SpaceError, Trial
+from backend.core.sweeps.trials import UNFINISHED, add_trial, next_bayes_trials, rank_metric
 from backend.core.vocabulary import ACTIVE_STATES, JobKind, JobState
 
-# Statuses of a trial's version that are not final.
-UNFINISHED = ("created", "queued", "training")
+
+def check_search_options(body: SweepCreate) -> None:
+    """`parallel` and `startup_trials` shape a Bayesian search only: refused elsewhere, not ignored."""
+    if body.strategy != "bayes":
+        for name in ("parallel", "startup_trials"):
+            if getattr(body, name) is not None:
+                raise SpaceError(f"{name}: only a Bayesian sweep (strategy 'bayes') takes it")
 
 
 def create_sweep(session: Session, project_id: int, dataset: Dataset, body: SweepCreate,
                  trials: list[Trial]) -> Sweep:
     """The sweep, one version per trial and one train job per trial, committed together, then enqueued:
-    as many trials train at once as there are worker processes."""
+    as many trials train at once as there are worker processes. A Bayesian sweep starts with `parallel`
+    trials; each later one is asked when a trial finishes (backend/core/sweeps/trials.py)."""
     count = session.scalar(select(func.count(Sweep.id)).where(Sweep.project_id == project_id)) or 0
     early = body.early_stopping.model_dump() if body.early_stopping is not None else {}
+    search: dict[str, Any] = {}
+    if body.strategy == "bayes":
+        assert body.budget is not None  # generate_trials refused a Bayesian sweep without one
+        search = {"parallel": body.parallel or 1,
+                  "startup_trials": body.startup_trials or default_startup(body.budget), "proposed_by": []}
     sweep = Sweep(project_id=project_id, dataset_id=dataset.id, name=body.name or f"sweep-{count + 1}",
                   architecture=body.architecture, base_hyperparameters=dict(body.hyperparameters),
                   space=dict(body.space), strategy=body.strategy, budget=body.budget, seed=body.seed,
                   epochs=body.epochs, metric=body.metric, early_stopping=early,
+                  pruning=body.pruning.model_dump() if body.pruning is not None else {}, search=search,
                   trials=[t.params for t in trials], status="active")
     session.add(sweep)
     session.flush()
-    jobs = []
-    for trial in trials:
-        version = ModelVersion(
-            project_id=project_id, dataset_id=dataset.id, name=f"{sweep.name}-t{trial.index}",
-            architecture=body.architecture, hyperparameters=trial.hyperparameters, seed=body.seed,
-            status="queued", data_fixes={}, graph={}, sweep_id=sweep.id, trial_index=trial.index,
-        )
-        session.add(version)
-        session.flush()
-        params: dict[str, Any] = {"epochs": trial.epochs}
-        if early:
-            params["early_stopping"] = early
-        jobs.append(create_job(session, JobKind.TRAIN, project_id=project_id, version_id=version.id,
-                               dataset_id=dataset.id, params=params))
+    jobs = [add_trial(session, sweep, trial) for trial in trials] + next_bayes_trials(session, sweep)
     enqueue_all(session, jobs)
     return sweep
 
@@ -89,22 +91,14 @@ def cancel_sweep(session: Session, sweep: Sweep) -> None:
 LOWER_IS_BETTER = ("test_loss", "val_loss", "best_val_loss")
 
 
-def rank_metric(sweep: Sweep) -> str:
-    """The sweep's ranking metric; sweeps created when test could rank trials are read by val accuracy."""
-    return sweep.metric if sweep.metric in RANK_METRICS else "val_accuracy"
-
-
 def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
     versions = session.scalars(
         select(ModelVersion).where(ModelVersion.sweep_id == sweep.id).order_by(ModelVersion.trial_index)
     ).all()
     ids = [v.id for v in versions]
     chosen = selected_epochs(session, ids)
-    # The latest train job of each trial (a trial trained further by hand has several).
-    jobs: dict[int, Job] = {}
-    for j in session.scalars(select(Job).where(Job.version_id.in_(ids), Job.kind == JobKind.TRAIN).order_by(Job.id)):
-        assert j.version_id is not None
-        jobs[j.version_id] = j
+    jobs = latest_train_jobs(session, ids)
+    labels = sweep.search.get("proposed_by", []) if sweep.strategy == "bayes" else []
     out = []
     for v in versions:
         index = v.trial_index if v.trial_index is not None else 0
@@ -112,10 +106,14 @@ def trials_of(session: Session, sweep: Sweep) -> list[TrialOut]:
         job = jobs.get(v.id)
         sel = chosen.get(v.id)
         acc, loss = (sel.accuracy, sel.loss) if sel else ({}, {})
+        pruned = v.status == "trained" and is_pruned(job)
         out.append(TrialOut(
-            trial_index=index, version_id=v.id, name=v.name, status=v.status, params=params,
-            epochs=int(job.params.get("epochs", sweep.epochs)) if job else sweep.epochs,
+            trial_index=index, version_id=v.id, name=v.name, status="pruned" if pruned else v.status,
+            params=params, epochs=int(job.params.get("epochs", sweep.epochs)) if job else sweep.epochs,
             epochs_done=v.epochs_done, stopped_early=bool(job and job.result.get("stopped_early")),
+            pruned=pruned, pruned_at_epoch=v.epochs_done if pruned else None,
+            proposed_by=(labels[index] if index < len(labels) else None) if sweep.strategy == "bayes"
+            else sweep.strategy,  # type: ignore[arg-type]
             job_id=job.id if job else None, error=job.error if job else None,
             selected_epoch=sel.epoch if sel else None, selected_by=sel.selected_by if sel else None,
             val_accuracy=acc.get("val"), val_loss=loss.get("val"),
@@ -145,8 +143,11 @@ def sweep_summary(sweep: Sweep, trials: list[TrialOut]) -> SweepOut:
         field = "queued" if t.status == "created" else t.status
         if field in SweepCounts.model_fields and field != "total":
             setattr(counts, field, getattr(counts, field) + 1)
+    parallel, startup = _search(sweep)
     if counts.queued or counts.training:
         status = "running"
+    elif sweep.strategy == "bayes" and sweep.status == "active" and counts.total < (sweep.budget or 0):
+        status = "running"  # between a trial finishing and its successor being asked
     elif sweep.status == "cancelled":
         status = "cancelled"
     elif counts.total and counts.failed == counts.total:
@@ -160,13 +161,22 @@ def sweep_summary(sweep: Sweep, trials: list[TrialOut]) -> SweepOut:
         id=sweep.id, project_id=sweep.project_id, dataset_id=sweep.dataset_id, name=sweep.name,
         architecture=sweep.architecture, base_hyperparameters=sweep.base_hyperparameters, space=sweep.space,
         strategy=sweep.strategy,  # type: ignore[arg-type]
-        budget=sweep.budget, seed=sweep.seed, epochs=sweep.epochs,
+        budget=sweep.budget, parallel=parallel, startup_trials=startup, stopped=sweep.search.get("stopped"),
+        seed=sweep.seed, epochs=sweep.epochs,
         metric=metric,  # type: ignore[arg-type]
         early_stopping=EarlyStopping(**sweep.early_stopping) if sweep.early_stopping else None,
+        pruning=Pruning(**sweep.pruning) if sweep.pruning else None,
         status=status,  # type: ignore[arg-type]
         counts=counts, best_version_id=best.version_id if best else None,
         best_value=getattr(best, metric) if best else None, created_at=sweep.created_at,
     )
+
+
+def _search(sweep: Sweep) -> tuple[int | None, int | None]:
+    if sweep.strategy != "bayes":
+        return None, None
+    return (int(sweep.search.get("parallel", 1)),
+            int(sweep.search.get("startup_trials", default_startup(sweep.budget or 1))))
 
 
 def sweep_detail(session: Session, sweep: Sweep, sort: str | None = None) -> SweepDetail:

@@ -748,7 +748,8 @@ export interface paths {
          * @description Create the sweep and every trial (a version each) and enqueue one train job per trial.
          *
          *     422 when the space is malformed or can produce invalid hyperparameters (the message names the trial),
-         *     or when a grid has more trials than the budget.
+         *     or when a grid has more trials than the budget. A Bayesian sweep (`bayes`) creates its first `parallel`
+         *     trials now and each later one when a trial finishes, asked from TPE given the results so far.
          */
         post: operations["createSweep"];
         delete?: never;
@@ -3085,6 +3086,26 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /**
+         * Pruning
+         * @description Median pruning (Optuna's MedianPruner rule): after each epoch past the warm-up, stop a trial whose
+         *     best validation metric so far is worse than the median, at that epoch, of the sweep's completed trials
+         *     (accuracy, or loss for a loss-ranked sweep), once `min_trials` of them reached that epoch.
+         */
+        Pruning: {
+            /**
+             * Min Trials
+             * @description Completed trials needed before any is pruned
+             * @default 2
+             */
+            min_trials?: number;
+            /**
+             * Warmup Epochs
+             * @description Epochs every trial trains before it may be pruned
+             * @default 0
+             */
+            warmup_epochs?: number;
+        };
         /** RankingOut */
         RankingOut: {
             /**
@@ -3520,6 +3541,11 @@ export interface components {
              */
             failed?: number;
             /**
+             * Pruned
+             * @default 0
+             */
+            pruned?: number;
+            /**
              * Queued
              * @default 0
              */
@@ -3549,7 +3575,7 @@ export interface components {
             architecture?: string;
             /**
              * Budget
-             * @description Random: the number of trials. Grid: the most trials allowed (default 100)
+             * @description Random and bayes: the number of trials. Grid: the most trials allowed (default 100)
              */
             budget?: number | null;
             /**
@@ -3581,6 +3607,13 @@ export interface components {
             /** Name */
             name?: string | null;
             /**
+             * Parallel
+             * @description Bayes only: trials training at once, each asked when one finishes (default 1: every trial learns from all earlier ones)
+             */
+            parallel?: number | null;
+            /** @description Stop trials that fall behind (any strategy) */
+            pruning?: components["schemas"]["Pruning"] | null;
+            /**
              * Seed
              * @description Draws the trials and seeds every trial's training
              * @default 0
@@ -3588,17 +3621,23 @@ export interface components {
             seed?: number;
             /**
              * Space
-             * @description Per hyperparameter (or "epochs"): a list of values, {"values": [...]}, or {"min": a, "max": b, "log": false} (random search only)
+             * @description Per hyperparameter (or "epochs"): a list of values, {"values": [...]}, or {"min": a, "max": b, "log": false} (random or Bayesian search)
              */
             space: {
                 [key: string]: unknown;
             };
             /**
+             * Startup Trials
+             * @description Bayes only: random trials before TPE proposes (default: a third of the budget, 2 to 10)
+             */
+            startup_trials?: number | null;
+            /**
              * Strategy
+             * @description grid: every combination; random: independent draws; bayes: each trial asked from Optuna's TPE sampler once earlier trials have reported
              * @default grid
              * @enum {string}
              */
-            strategy?: "grid" | "random";
+            strategy?: "grid" | "random" | "bayes";
         };
         /** SweepDetail */
         SweepDetail: {
@@ -3637,8 +3676,14 @@ export interface components {
             metric: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name: string;
+            /**
+             * Parallel
+             * @description Bayes: trials training at once
+             */
+            parallel: number | null;
             /** Project Id */
             project_id: number;
+            pruning: components["schemas"]["Pruning"] | null;
             /** Seed */
             seed: number;
             /**
@@ -3651,16 +3696,26 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * Startup Trials
+             * @description Bayes: random trials before TPE proposes
+             */
+            startup_trials: number | null;
+            /**
              * Status
-             * @description Derived from the trials: running while any is queued or training
+             * @description Derived from the trials: running while any is queued or training, or a Bayesian sweep has trials left to ask
              * @enum {string}
              */
             status: "running" | "done" | "cancelled" | "failed";
             /**
+             * Stopped
+             * @description Bayes: why the sweep asked no further trial before its budget
+             */
+            stopped: string | null;
+            /**
              * Strategy
              * @enum {string}
              */
-            strategy: "grid" | "random";
+            strategy: "grid" | "random" | "bayes";
             /** Trials */
             trials: components["schemas"]["TrialOut"][];
         };
@@ -3701,8 +3756,14 @@ export interface components {
             metric: "val_accuracy" | "val_loss" | "best_val_accuracy" | "best_val_loss";
             /** Name */
             name: string;
+            /**
+             * Parallel
+             * @description Bayes: trials training at once
+             */
+            parallel: number | null;
             /** Project Id */
             project_id: number;
+            pruning: components["schemas"]["Pruning"] | null;
             /** Seed */
             seed: number;
             /** Space */
@@ -3710,16 +3771,26 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * Startup Trials
+             * @description Bayes: random trials before TPE proposes
+             */
+            startup_trials: number | null;
+            /**
              * Status
-             * @description Derived from the trials: running while any is queued or training
+             * @description Derived from the trials: running while any is queued or training, or a Bayesian sweep has trials left to ask
              * @enum {string}
              */
             status: "running" | "done" | "cancelled" | "failed";
             /**
+             * Stopped
+             * @description Bayes: why the sweep asked no further trial before its budget
+             */
+            stopped: string | null;
+            /**
              * Strategy
              * @enum {string}
              */
-            strategy: "grid" | "random";
+            strategy: "grid" | "random" | "bayes";
         };
         /** TokenCreate */
         TokenCreate: {
@@ -3809,6 +3880,18 @@ export interface components {
             params: {
                 [key: string]: unknown;
             };
+            /**
+             * Proposed By
+             * @description How the trial's values were chosen (a Bayesian sweep's first trials are random)
+             */
+            proposed_by: ("grid" | "random" | "tpe") | null;
+            /** Pruned */
+            pruned: boolean;
+            /**
+             * Pruned At Epoch
+             * @description The last epoch a pruned trial trained
+             */
+            pruned_at_epoch: number | null;
             /** Selected By */
             selected_by: ("val_accuracy" | "last_epoch") | null;
             /**

@@ -10,7 +10,7 @@ import {
   type SpaceInputs,
 } from "./sweepSpace";
 import { ARCHITECTURES, architecture } from "../test/architectures";
-import { defaultSort, parallelOption, sortTrials } from "./sweeps";
+import { defaultSort, epochsNote, parallelOption, sortTrials } from "./sweeps";
 
 function trial(i: number, params: Record<string, unknown>, test: number | null, valLoss: number | null): Trial {
   return {
@@ -22,6 +22,9 @@ function trial(i: number, params: Record<string, unknown>, test: number | null, 
     epochs: 2,
     epochs_done: test === null ? 0 : 2,
     stopped_early: false,
+    pruned: false,
+    pruned_at_epoch: null,
+    proposed_by: "random",
     job_id: i,
     error: null,
     selected_epoch: test === null ? null : 2,
@@ -79,6 +82,17 @@ describe("sweep results", () => {
   });
 });
 
+describe("a trial's epochs", () => {
+  it("says when the sweep pruned it, and at which epoch", () => {
+    const base = trial(0, {}, 0.6, 0.7);
+    expect(epochsNote(base)).toBe("");
+    expect(epochsNote({ ...base, stopped_early: true })).toBe(" (early stop)");
+    expect(epochsNote({ ...base, status: "pruned", pruned: true, pruned_at_epoch: 1, epochs_done: 1 })).toBe(
+      " (pruned at epoch 1)",
+    );
+  });
+});
+
 describe("the sweep form", () => {
   /** The space form with these rows swept (every other row fixed). */
   const dims = (arch: ArchitectureSpec, rows: Record<string, Partial<DimInput>>): SpaceInputs => {
@@ -107,6 +121,14 @@ describe("the sweep form", () => {
     const grid = dims(cnn, { optimizer: { mode: "values", values: "adam, sgd" } });
     expect(sweepRequest({ ...DEFAULT_FORM, strategy: "grid", budget: "" }, cnn, {}, grid).budget).toBeNull();
     expect(sweepRequest(DEFAULT_FORM, cnn).early_stopping).toBeNull();
+  });
+
+  it("offers Bayesian search", () => {
+    const body = sweepRequest({ ...DEFAULT_FORM, strategy: "bayes", budget: "8" }, architecture("cnn"));
+    expect(body).toMatchObject({ strategy: "bayes", budget: 8 });
+    expect(() => sweepRequest({ ...DEFAULT_FORM, strategy: "hyperband" }, architecture("cnn"))).toThrow(
+      "strategy is grid, random or bayes",
+    );
   });
 
   it("accepts the default space for every architecture, and sends that architecture", () => {

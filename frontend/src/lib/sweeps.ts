@@ -78,6 +78,12 @@ export function sortTrials(trials: readonly Trial[], sort: Sort): Trial[] {
 }
 
 /** The swept hyperparameter names, in a stable order. */
+/** Epochs trained of those asked, and why a trial stopped before them (pruned, or early stopping). */
+export function epochsNote(t: Trial): string {
+  if (t.pruned) return ` (pruned at epoch ${t.pruned_at_epoch ?? t.epochs_done})`;
+  return t.stopped_early ? " (early stop)" : "";
+}
+
 export function paramNames(trials: readonly Trial[]): string[] {
   return [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
 }

@@ -60,7 +60,8 @@ export function sweepRequest(
     strategyProblem(arch.params, spaceInputs, form.strategy) ??
     inputsProblem(arch.params, base);
   if (problem) throw new Error(problem);
-  if (form.strategy !== "grid" && form.strategy !== "random") throw new Error("strategy is grid or random");
+  if (form.strategy !== "grid" && form.strategy !== "random" && form.strategy !== "bayes")
+    throw new Error("strategy is grid, random or bayes");
   if (!isRankMetric(form.metric)) throw new Error(`unknown metric ${form.metric}`);
   const stopOn = form.stopOn === "val_accuracy" ? "val_accuracy" : "val_loss";
   return {
@@ -141,6 +142,7 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
           <select name="strategy" value={form.strategy} onChange={set("strategy")}>
             <option value="random">random</option>
             <option value="grid">grid</option>
+            <option value="bayes">bayes (TPE)</option>
           </select>
         </label>
         <label className="field">

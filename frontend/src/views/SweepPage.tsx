@@ -11,6 +11,7 @@ import {
   METRIC_TITLES,
   METRICS,
   defaultSort,
+  epochsNote,
   formatParam,
   isMetric,
   paramNames,
@@ -30,6 +31,8 @@ const STATUS_CLASS: Record<string, string> = {
   created: "pill-muted",
   training: "pill-info",
   trained: "pill-ok",
+  // Stopped by the sweep's median pruning: its epochs are kept, it is simply not worth training on.
+  pruned: "pill-muted",
 };
 
 function sameKey(a: SortKey, b: SortKey): boolean {
@@ -110,7 +113,7 @@ function ResultsTable({ sweep, projectId }: { sweep: SweepDetail; projectId: num
                 data-best={best || undefined}
                 onClick={() => open(t)}
               >
-                <td>
+                <td title={t.proposed_by ? `proposed by ${t.proposed_by}` : undefined}>
                   {best ? "★ " : ""}
                   {t.trial_index}
                 </td>
@@ -129,7 +132,7 @@ function ResultsTable({ sweep, projectId }: { sweep: SweepDetail; projectId: num
                 </td>
                 <td className="num">
                   {t.epochs_done}/{t.epochs}
-                  {t.stopped_early ? " (early stop)" : ""}
+                  {epochsNote(t)}
                 </td>
                 {names.map((n) => (
                   <td key={n} className="num">
@@ -191,6 +194,10 @@ export function SweepPage() {
                 {data.architecture} · {data.strategy} · {data.counts.total} trials: {data.counts.trained} trained,{" "}
                 {data.counts.training} training, {data.counts.queued} queued, {data.counts.failed} failed,{" "}
                 {data.counts.cancelled} cancelled
+                {data.counts.pruned ? `, ${data.counts.pruned} pruned` : ""}
+                {data.strategy === "bayes" ? ` · ${data.trials.length} of ${data.budget ?? "?"} asked` : ""}
+                {data.pruning ? ` · median pruning (min ${data.pruning.min_trials} completed trials)` : ""}
+                {data.stopped ? ` · stopped: ${data.stopped}` : ""}
                 {data.early_stopping
                   ? ` · early stop on ${data.early_stopping.metric} (patience ${data.early_stopping.patience})`
                   : ""}

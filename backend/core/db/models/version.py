@@ -11,6 +11,9 @@ from backend.core.db.base import Base, TimestampMixin, UtcDateTime, utcnow
 
 class ModelVersion(TimestampMixin, Base):
     __tablename__ = "model_version"
+    # A trial index once per sweep: two workers finishing trials together can't both add a Bayesian
+    # sweep's next trial (the second insert fails and that worker leaves it to the first).
+    __table_args__ = (UniqueConstraint("sweep_id", "trial_index", name="uq_model_version_sweep_trial"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)

@@ -2,11 +2,13 @@
 
 A space maps a hyperparameter (or `epochs`) to one of:
   - a list of values, or {"values": [...]}: every value (grid) or a uniform choice (random);
-  - {"min": a, "max": b, "log": bool}: a uniform (log: log-uniform) draw, random search only. Integer
-    hyperparameters (and `epochs`) draw whole numbers.
+  - {"min": a, "max": b, "log": bool}: a uniform (log: log-uniform) draw, random or Bayesian search only.
+    Integer hyperparameters (and `epochs`) draw whole numbers.
 
-Trials are generated deterministically from the sweep's seed, and every one is validated against the
-architecture's hyperparameter schema before anything is created.
+Grid and random trials are generated deterministically from the sweep's seed, and every one is validated
+against the architecture's hyperparameter schema before anything is created. Bayesian trials are asked one
+at a time as results arrive (backend/core/sweeps/bayes.py); here their space is checked at every choice
+and at both ends of every range, so that a later proposal is very unlikely to be invalid.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pydantic import ValidationError
 
 from backend.core.specs.architectures import ARCHITECTURES, UnknownArchitecture, validate_hyperparameters
 
-Strategy = Literal["grid", "random"]
+Strategy = Literal["grid", "random", "bayes"]
 MAX_TRIALS = 100
 MAX_EPOCHS = 1000
 
@@ -50,8 +52,13 @@ def generate_trials(architecture: str, base: Mapping[str, Any], space: Mapping[s
         raise SpaceError("space: name at least one hyperparameter to sweep")
     if budget is not None and not 1 <= budget <= MAX_TRIALS:
         raise SpaceError(f"budget: must lie in 1..{MAX_TRIALS}")
-    names = sorted(space)  # a fixed order, so that a seed always gives the same trials
-    dims = {name: _dimension(architecture, name, space[name]) for name in names}
+    dims = dimensions(architecture, space)
+    names = list(dims)
+    if strategy == "bayes":
+        if budget is None:
+            raise SpaceError("budget: Bayesian search needs a budget (the number of trials)")
+        _check_ends(architecture, base, dims, epochs)
+        return []  # proposed one at a time, as results arrive
     if strategy == "grid":
         points = _grid(dims, budget)
     elif strategy == "random":
@@ -60,12 +67,26 @@ def generate_trials(architecture: str, base: Mapping[str, Any], space: Mapping[s
         rng = random.Random(seed)
         points = [{name: dims[name].draw(rng) for name in names} for _ in range(budget)]
     else:
-        raise SpaceError(f"strategy: {strategy!r} is neither 'grid' nor 'random'")
-    return [_trial(architecture, base, i, point, epochs) for i, point in enumerate(points)]
+        raise SpaceError(f"strategy: {strategy!r} is none of 'grid', 'random', 'bayes'")
+    return [make_trial(architecture, base, i, point, epochs) for i, point in enumerate(points)]
+
+
+def dimensions(architecture: str, space: Mapping[str, Any]) -> dict[str, Dimension]:
+    """The space's dimensions in a fixed (sorted) order, so that a seed always gives the same trials."""
+    return {name: _dimension(architecture, name, space[name]) for name in sorted(space)}
+
+
+def _check_ends(architecture: str, base: Mapping[str, Any], dims: dict[str, Dimension], epochs: int) -> None:
+    """Validate every choice and both ends of every range, the other dimensions at their first value."""
+    first = {name: d.values[0] if d.values is not None else d.clip(d.low) for name, d in dims.items()}
+    for name, d in dims.items():
+        ends = d.values if d.values is not None else [d.clip(d.low), d.clip(d.high)]
+        for value in ends:
+            make_trial(architecture, base, 0, {**first, name: value}, epochs)
 
 
 @dataclass(frozen=True)
-class _Dimension:
+class Dimension:
     name: str
     values: list[Any] | None = None  # a choice
     low: float = 0.0
@@ -80,19 +101,23 @@ class _Dimension:
             x = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
         else:
             x = rng.uniform(self.low, self.high)
+        return self.clip(x)
+
+    def clip(self, x: float) -> Any:
+        """A drawn number as the dimension holds it: a whole number within the range for an integer."""
         if self.integer:
             return min(max(round(x), math.ceil(self.low)), math.floor(self.high))
         return x
 
 
-def _dimension(architecture: str, name: str, spec: Any) -> _Dimension:
+def _dimension(architecture: str, name: str, spec: Any) -> Dimension:
     where = f"space.{name}"
     if isinstance(spec, dict) and set(spec) == {"values"}:
         spec = spec["values"]
     if isinstance(spec, list):
         if not spec:
             raise SpaceError(f"{where}: give at least one value")
-        return _Dimension(name, values=list(spec))
+        return Dimension(name, values=list(spec))
     if not isinstance(spec, dict):
         raise SpaceError(f"{where}: expected a list of values, {{\"values\": [...]}} or {{\"min\", \"max\", \"log\"}}")
     unknown = set(spec) - {"min", "max", "log"}
@@ -111,7 +136,7 @@ def _dimension(architecture: str, name: str, spec: Any) -> _Dimension:
     integer = _is_integer(architecture, name)
     if integer and math.ceil(low) > math.floor(high):
         raise SpaceError(f"{where}: no whole number lies between {low} and {high}")
-    return _Dimension(name, low=float(low), high=float(high), log=log, integer=integer)
+    return Dimension(name, low=float(low), high=float(high), log=log, integer=integer)
 
 
 def _is_integer(architecture: str, name: str) -> bool:
@@ -126,10 +151,11 @@ def _is_integer(architecture: str, name: str) -> bool:
     return annotation is int
 
 
-def _grid(dims: dict[str, _Dimension], budget: int | None) -> list[dict[str, Any]]:
+def _grid(dims: dict[str, Dimension], budget: int | None) -> list[dict[str, Any]]:
     for d in dims.values():
         if d.values is None:
-            raise SpaceError(f"space.{d.name}: a grid needs a list of values (ranges are for random search)")
+            raise SpaceError(f"space.{d.name}: a grid needs a list of values "
+                             "(ranges are for random or Bayesian search)")
     size = math.prod(len(d.values or []) for d in dims.values())
     limit = budget if budget is not None else MAX_TRIALS
     if size > limit:
@@ -140,7 +166,7 @@ def _grid(dims: dict[str, _Dimension], budget: int | None) -> list[dict[str, Any
             for combo in itertools.product(*(dims[n].values or [] for n in names))]
 
 
-def _trial(architecture: str, base: Mapping[str, Any], index: int, point: dict[str, Any], epochs: int) -> Trial:
+def make_trial(architecture: str, base: Mapping[str, Any], index: int, point: dict[str, Any], epochs: int) -> Trial:
     params = dict(point)
     hp = {**base, **{k: v for k, v in params.items() if k != "epochs"}}
     shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
