@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=1 << 30, gt=0)
     max_uncompressed_bytes: int = Field(default=4 << 30, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
+    # An administrator's server-side .csv of at least this many bytes is imported by the worker in streamed
+    # passes (backend.core.data.streamed_import: constant memory per row of text, COPY on PostgreSQL) rather
+    # than read whole by the API; its row problems then fail the import job instead of answering 422.
+    # Such a file is bounded by nothing but the disk (the upload limits above are for uploads).
+    stream_import_bytes: int = Field(default=64 << 20, ge=0)
     # Every other request body (JSON): the API answers 413 beyond it. See backend/api/body_limit.py.
     max_body_bytes: int = Field(default=1 << 20, gt=0)
     torch_threads: int | None = Field(default=None, ge=1)
