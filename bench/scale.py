@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -46,6 +46,14 @@ from bench.imdb_data import archive_path
 from bench.make_corpus import build_pools, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class Api(Protocol):
+    """What the chain asks of a client: httpx.Client, or FastAPI's TestClient in the smoke test."""
+
+    def get(self, url: str, *, params: Any = ...) -> Any: ...
+
+    def post(self, url: str, *, json: Any = ...) -> Any: ...
 FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
 
 
@@ -115,10 +123,12 @@ class TreeMemory:
         self._thread.join()
 
 
-def chain(api: httpx.Client, corpus: Path, memory: TreeMemory | None = None, timeout: float = 7200,
-          report: Callable[[Stage], None] = lambda s: print(s.line(), flush=True)) -> list[Stage]:
-    """Import `corpus` (a server-side path the API may read), train one ngram epoch, wait for its map."""
+def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: float = 7200,
+          report: Callable[[Stage], None] = lambda s: print(s.line(), flush=True), prefix: str = "") -> list[Stage]:
+    """Import `corpus` (a server-side path the API may read), train one ngram epoch, wait for its map.
+    `prefix`: prepended to every API path (the smoke test's client has no /api base)."""
     stages: list[Stage] = []
+    api = _Prefixed(client, prefix)
 
     @contextmanager
     def stage(name: str) -> Iterator[dict[str, str]]:
@@ -161,7 +171,18 @@ def chain(api: httpx.Client, corpus: Path, memory: TreeMemory | None = None, tim
     return stages
 
 
-def _map_job(api: httpx.Client, version_id: int, timeout: float) -> dict[str, Any]:
+class _Prefixed:
+    def __init__(self, client: Api, prefix: str) -> None:
+        self.client, self.prefix = client, prefix
+
+    def get(self, url: str, *, params: Any = None) -> Any:
+        return self.client.get(self.prefix + url, params=params)
+
+    def post(self, url: str, *, json: Any = None) -> Any:
+        return self.client.post(self.prefix + url, json=json)
+
+
+def _map_job(api: _Prefixed, version_id: int, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         jobs = _ok(api.get("/jobs", params={"version_id": version_id, "kind": "map"}))
@@ -171,7 +192,7 @@ def _map_job(api: httpx.Client, version_id: int, timeout: float) -> dict[str, An
     raise SystemExit(f"no map job for version {version_id} in {timeout} s")
 
 
-def _wait_job(api: httpx.Client, job_id: int, timeout: float) -> dict[str, Any]:
+def _wait_job(api: _Prefixed, job_id: int, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job: dict[str, Any] = _ok(api.get(f"/jobs/{job_id}"))
