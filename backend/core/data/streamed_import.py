@@ -16,6 +16,7 @@ failed; a retried job deletes whatever a killed worker left before it starts.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,8 @@ from backend.core.specs.imports import CustomImportOptions
 from backend.core.text.tokenizer import OOV_ID, TextTokenizer
 from backend.core.vocabulary import SPLITS, Split
 
+log = logging.getLogger(__name__)
+
 CHUNK = 10_000
 COLUMNS = ("dataset_id", "index", "key", "split", "label", "text", "score", "movie_id", "word_count",
            "token_count", "oov_count", "truncated", "meta")
@@ -62,8 +65,12 @@ def import_streamed_csv(session: Session, dataset: Dataset, store: ArtifactStore
         return _import(session, dataset, store, path, options, settings.uploads_dir, report)
     except Exception as e:
         session.rollback()
-        session.execute(delete(Sample).where(Sample.dataset_id == dataset_id))
-        session.commit()
+        try:  # the chunks committed so far
+            session.execute(delete(Sample).where(Sample.dataset_id == dataset_id))
+            session.commit()
+        except Exception:  # the original error matters more; a retry deletes them before it starts
+            session.rollback()
+            log.exception("could not delete the samples of dataset %s", dataset_id)
         store.delete_prefix(dataset_prefix(dataset_id))
         _mark_failed(session, dataset_id, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
         raise
