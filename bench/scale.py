@@ -261,6 +261,13 @@ def main(argv: list[str] | None = None) -> None:
             api.headers["Authorization"] = f"Bearer {admin_token(make_session_factory(engine))}"
             engine.dispose()
             stages = chain(api, corpus, memory)
+    except BaseException:
+        # What the server and its workers said last: the chain only sees a failed job or a refused call.
+        log.flush()
+        tail = (data / "serve.log").read_text(errors="replace").splitlines()[-60:]
+        print("serve.log (last lines):\n" + "\n".join(line for line in tail if "GET /api/jobs" not in line),
+              file=sys.stderr, flush=True)
+        raise
     finally:
         memory.stop()
         os.killpg(server.pid, signal.SIGTERM)
