@@ -43,13 +43,14 @@ def migrated(url: str) -> str:
     return url
 
 
-def postgres_url() -> str:
+def postgres_url(name: str = PG_DB) -> str:
+    """A fresh, empty database `name` on the local server (dropped first if it exists)."""
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{PG_DB}"'))
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return make_url(PG_ADMIN).set(database=PG_DB).render_as_string(hide_password=False)
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
 
 
 def main(argv: list[str] | None = None) -> None:

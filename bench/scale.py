@@ -8,6 +8,9 @@
 3. epoch: one epoch of the `ngram` model, its evaluation of every sample included;
 4. map: epoch 1's population map (queued by the epoch), fitted on at most LENSBOARD_MAP_FIT_SAMPLE points.
 
+`--postgres --broker-url redis://...` runs the same chain in distributed mode: PostgreSQL (COPY on import),
+Redis, and one `lensboard worker` per lane started beside `lensboard serve`.
+
 Each stage prints its wall time and the peak resident memory of the processes doing it (the bench process
 for the corpus; the server's process tree, API and workers summed, for the rest, and its largest single process,
 sampled every 0.2 s).
@@ -43,6 +46,7 @@ from backend.core.db.session import make_engine, make_session_factory
 from backend.core.settings import get_settings
 from bench.accounts import admin_token
 from bench.imdb_data import archive_path
+from bench.import_large import postgres_url
 from bench.make_corpus import build_pools, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,8 +80,8 @@ class TreeMemory:
     """Peak summed RSS of a process and its descendants (`lensboard serve` starts each worker in a session
     of its own, so a process group would miss them), sampled in a thread."""
 
-    def __init__(self, root: int, interval: float = 0.2) -> None:
-        self.root = root
+    def __init__(self, roots: list[int], interval: float = 0.2) -> None:
+        self.roots = roots
         self.interval = interval
         self.peak_kb = 0
         self.peak_process_kb = 0  # the largest single process (shared pages count once here)
@@ -106,7 +110,7 @@ class TreeMemory:
                         rss[int(entry.name)] = int(line.split()[1])
             except (OSError, ValueError):
                 continue
-        tree = {self.root}
+        tree = set(self.roots)
         grew = True
         while grew:
             found = {pid for pid, pp in parent.items() if pp in tree} - tree
@@ -224,10 +228,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--keep", action="store_true", help="keep the data folder (printed) for a look afterwards")
+    p.add_argument("--postgres", action="store_true",
+                   help="distributed mode: PostgreSQL (database lensboard_bench_scale on LENSBOARD_BENCH_IMPORT_PG, "
+                        "made afresh) and the Celery broker of --broker-url, one worker per lane started here")
+    p.add_argument("--broker-url", default=None, help="with --postgres: redis://host:port/db")
     args = p.parse_args(argv)
+    if args.postgres and not args.broker_url:
+        p.error("--postgres needs --broker-url (a Redis database of its own)")
     data = Path(tempfile.mkdtemp(prefix="lensboard-bench-scale-"))
     corpus = data / "imports" / f"synthetic_{args.n}.csv"
-    print(f"bench-scale: N={args.n:,}, data folder {data}, {os.cpu_count()} CPUs, "
+    mode = "distributed (PostgreSQL, Redis)" if args.postgres else "embedded (SQLite)"
+    print(f"bench-scale: N={args.n:,}, {mode}, data folder {data}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
     t0 = time.monotonic()
@@ -244,12 +255,21 @@ def main(argv: list[str] | None = None) -> None:
                # at the venv's bin/, where an editable install may point at another checkout).
                PYTHONPATH=str(ROOT))
     env.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"lensboard-bench-numba-{os.getuid()}"))
+    db_url = f"sqlite:///{data / 'lensboard.sqlite'}"
+    if args.postgres:
+        db_url = postgres_url("lensboard_bench_scale")
+        env.update(DATABASE_URL=db_url, CELERY_BROKER_URL=args.broker_url, LENSBOARD_QUEUE=f"bench-scale-{os.getpid()}")
     lensboard = str(Path(sys.executable).parent / "lensboard")
     subprocess.run([lensboard, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(data / "serve.log", "wb")  # noqa: SIM115 (closed with the server)
-    server = subprocess.Popen([lensboard, "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    memory = TreeMemory(server.pid)
+    # Embedded, serve starts a worker per lane itself; distributed, the workers are started here, as a
+    # deployment runs them (`lensboard worker --lane ...`).
+    processes = [subprocess.Popen([lensboard, *command], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+                 for command in [["serve"]] + ([["worker", "--lane", "bulk"], ["worker", "--lane", "interactive"]]
+                                               if args.postgres else [])]
+    server = processes[0]
+    memory = TreeMemory([proc.pid for proc in processes])
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api", timeout=120) as api:
             _wait_up(api, server, data)
@@ -257,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
             for name in ("DATABASE_URL", "CELERY_BROKER_URL", "LENSBOARD_SECRET_KEY"):
                 os.environ.pop(name, None)
             get_settings.cache_clear()
-            engine = make_engine(f"sqlite:///{data / 'lensboard.sqlite'}")
+            engine = make_engine(db_url)
             api.headers["Authorization"] = f"Bearer {admin_token(make_session_factory(engine))}"
             engine.dispose()
             stages = chain(api, corpus, memory)
@@ -270,11 +290,13 @@ def main(argv: list[str] | None = None) -> None:
         raise
     finally:
         memory.stop()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        for proc in processes:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in processes:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         log.close()
         if args.keep:
             print(f"kept {data}")
