@@ -21,7 +21,7 @@ has_script = scripts/npm_has_script.sh $(1)
 
 .PHONY: help run serve worker migrate test test-python test-frontend lint check-client client bench-interactive \
 	venv node frontend-build services test-deps bench-deps clean \
-	bench bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models gpu-check
+	bench bench-train bench-accuracy bench-map bench-attrib bench-mislabels bench-ui bench-load bench-models bench-scale gpu-check
 
 help: ## Show this help
 	@echo "Lensboard: make <target>"
@@ -143,6 +143,9 @@ bench-load: venv services bench-deps ## API load on PostgreSQL: requests/s and l
 
 bench-models: venv ## Every architecture on IMDB (lstm_/bilstm_/ngram_test_accuracy=)
 	$(PY) -m bench.models
+
+bench-scale: venv ## The chain at scale: synthetic corpus, streamed import, one ngram epoch, map (N=1000000; scale_total_minutes=)
+	$(PY) -m bench.scale --n $(or $(N),1000000)
 
 gpu-check: venv ## The GPU path in one script (CUDA when present; CPU at small sizes otherwise)
 	$(PY) -m bench.gpu_check

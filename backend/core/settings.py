@@ -58,9 +58,18 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=1 << 30, gt=0)
     max_uncompressed_bytes: int = Field(default=4 << 30, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
+    # An administrator's server-side .csv of at least this many bytes is imported by the worker in streamed
+    # passes (backend.core.data.streamed_import: constant memory per row of text, COPY on PostgreSQL) rather
+    # than read whole by the API; its row problems then fail the import job instead of answering 422.
+    # Such a file is bounded by nothing but the disk (the upload limits above are for uploads).
+    stream_import_bytes: int = Field(default=64 << 20, ge=0)
     # Every other request body (JSON): the API answers 413 beyond it. See backend/api/body_limit.py.
     max_body_bytes: int = Field(default=1 << 20, gt=0)
     torch_threads: int | None = Field(default=None, ge=1)
+    # Maps of more samples than this fit UMAP on a seeded sample of this many (stratified by label and loss)
+    # and place the others with the fitted model (worker.pipeline.projection.project); at or below it every
+    # sample is fitted. 100k keeps a map's fit near its 50k-IMDB cost at any size.
+    map_fit_sample: int = Field(default=100_000, ge=1_000)
     # Shared by the workers of one host, so that each process claims a GPU of its own.
     gpu_lock_dir: Path | None = None
     frontend_dist: Path = Path("frontend/dist")

@@ -71,6 +71,7 @@ def compute_map(
     progress: Progress | None = None,
     pooled: dict[str, npt.NDArray[np.float32]] | None = None,
     train_labels: npt.NDArray[np.int64] | None = None,
+    fit_sample: int | None = None,
 ) -> MapResult:
     """Row i of every output is the sample with dataset index i (the token store's row i).
 
@@ -78,6 +79,8 @@ def compute_map(
     `train_labels`: the labels the version trains on (its relabels applied; default the stored ones). The
     neighbourhood disagreement compares these, as the suspect ranking does: a sample the user already
     relabelled must not keep "its neighbours carry another label" as a reason.
+    `fit_sample`: above this many samples UMAP is fitted on a stratified sample of them and places the rest
+    (projection.project); None fits every sample.
     """
     report = progress or (lambda _f, _m: None)
     if len(arrays) != len(pop):
@@ -96,7 +99,7 @@ def compute_map(
     graph = knn_graph(latent.vectors, max(GRAPH_K, params.n_neighbors), params.metric, params.seed)
     clock.lap("knn")
     report(0.5, "UMAP")
-    coords, init = project(latent.vectors, params, graph, previous)
+    coords, init = project(latent.vectors, params, graph, previous, fit_sample, pop.labels, pop.loss)
     clock.lap("umap")
     report(0.8, "clusters and insights")
     disagreement = neighborhood_disagreement(graph, pop.labels if train_labels is None else train_labels)

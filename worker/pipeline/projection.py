@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,25 +17,94 @@ class ProjectionError(RuntimeError):
     """UMAP could not produce a usable layout (too few points, non-finite input or output)."""
 
 
+def fit_rows(
+    n: int, fit_sample: int, labels: npt.NDArray[np.int64] | None, loss: npt.NDArray[np.float32] | None, seed: int
+) -> npt.NDArray[np.int64]:
+    """Sorted rows of a seeded sample of `fit_sample` of `n` points, stratified by label and by loss quintile
+    (each stratum keeps its share, largest remainders rounded up), so that the rare hard and mislabelled
+    points the map is for are in the fit, in proportion."""
+    rng = np.random.default_rng([seed, 31])
+    strata = np.zeros(n, dtype=np.int64)
+    if labels is not None:
+        strata = labels.astype(np.int64)
+    if loss is not None and len(loss) == n and np.isfinite(loss).all():
+        edges = np.quantile(loss, [0.2, 0.4, 0.6, 0.8])
+        strata = strata * 5 + np.searchsorted(edges, loss, side="right")
+    _, stratum, sizes = np.unique(strata, return_inverse=True, return_counts=True)
+    exact = sizes * fit_sample / n
+    quotas = np.floor(exact).astype(np.int64)
+    short = fit_sample - int(quotas.sum())
+    quotas[np.argsort(quotas - exact, kind="stable")[:short]] += 1
+    rows = [rng.choice(np.flatnonzero(stratum == s), size=int(q), replace=False) for s, q in enumerate(quotas) if q]
+    return np.sort(np.concatenate(rows)).astype(np.int64)
+
+
 def project(
     latent: npt.NDArray[np.float32],
     params: MapParams,
     graph: KnnGraph | None = None,
     previous: npt.NDArray[np.float32] | None = None,
+    fit_sample: int | None = None,
+    labels: npt.NDArray[np.int64] | None = None,
+    loss: npt.NDArray[np.float32] | None = None,
 ) -> tuple[npt.NDArray[np.float32], str]:
     """(N, 2) float32 coordinates and how the layout was initialised ("spectral" or "previous").
 
     Starting from the previous epoch's coordinates keeps each sample near where it was, so a user
     can watch it move; such a layout is already near its optimum and needs fewer epochs.
-    """
-    import umap
 
-    cache_kernels()
+    Above `fit_sample` points, UMAP is fitted on a seeded sample of that many (stratified by `labels` and
+    `loss`: fit_rows) and every other point is placed by the fitted model's `transform` (its neighbours
+    among the sample, then a few optimisation epochs against them): the fit's cost stays that of
+    `fit_sample` points, the rest grows linearly. At or below it, every point is fitted, as always.
+    """
     n = len(latent)
     if n < 5:
         raise ProjectionError(f"UMAP needs at least 5 samples, got {n}")
     if not np.isfinite(latent).all():
         raise ProjectionError("the latent space has non-finite values (NaN or inf)")
+    if fit_sample is None or n <= fit_sample:
+        return _fit(latent, params, graph, previous)
+    rows = fit_rows(n, fit_sample, labels, loss, params.seed)
+    prev_rows = previous[rows] if previous is not None and previous.shape == (n, 2) else None
+    # The stored graph is over all points; the sample's reducer builds its own search index, which
+    # `transform` needs.
+    coords_fit, init, reducer = _fit_reducer(latent[rows], params, None, prev_rows)
+    rest = np.setdiff1d(np.arange(n), rows, assume_unique=True)
+    coords = np.empty((n, 2), dtype=np.float32)
+    coords[rows] = coords_fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            placed = np.asarray(reducer.transform(latent[rest]), dtype=np.float32)
+        except Exception as e:
+            raise ProjectionError(f"UMAP transform failed: {type(e).__name__}: {e}") from e
+    if placed.shape != (len(rest), 2) or not np.isfinite(placed).all():
+        raise ProjectionError("UMAP's transform returned non-finite coordinates")
+    coords[rest] = placed
+    return coords, init
+
+
+def _fit(
+    latent: npt.NDArray[np.float32],
+    params: MapParams,
+    graph: KnnGraph | None,
+    previous: npt.NDArray[np.float32] | None,
+) -> tuple[npt.NDArray[np.float32], str]:
+    coords, init, _ = _fit_reducer(latent, params, graph, previous)
+    return coords, init
+
+
+def _fit_reducer(
+    latent: npt.NDArray[np.float32],
+    params: MapParams,
+    graph: KnnGraph | None,
+    previous: npt.NDArray[np.float32] | None,
+) -> tuple[npt.NDArray[np.float32], str, Any]:
+    import umap
+
+    cache_kernels()
+    n = len(latent)
     n_neighbors = min(params.n_neighbors, n - 1)
     from_previous = (
         params.init_from_previous
@@ -73,7 +143,7 @@ def project(
     coords = np.asarray(coords, dtype=np.float32)
     if coords.shape != (n, 2) or not np.isfinite(coords).all():
         raise ProjectionError("UMAP returned a layout with non-finite coordinates")
-    return coords, "previous" if from_previous else "spectral"
+    return coords, "previous" if from_previous else "spectral", reducer
 
 
 def trustworthiness(

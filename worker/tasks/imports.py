@@ -10,8 +10,10 @@ from typing import Any
 from backend.core.artifacts import get_store
 from backend.core.artifacts.keys import source_prefix
 from backend.core.data.importer import import_custom_dataset, import_imdb_dataset
+from backend.core.data.streamed_import import import_streamed_csv
 from backend.core.db.models import Dataset
 from backend.core.jobs.app import celery_app
+from backend.core.settings import get_settings
 from backend.core.specs.imports import CustomImportOptions, ImdbImportOptions, ImdbImportRequest
 from worker.job_runner import JobContext, run_job
 
@@ -38,9 +40,13 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
         # An uploaded source (every custom one, an IMDB archive without a path) was staged for this job.
         # Imported, or failed for good (the dataset is marked failed): the staged source has served.
         # A worker that dies mid-import (not an Exception) leaves it for the job's retry.
-        staged = dataset.kind == "custom" or "path" not in params
+        # A streamed import reads its file where it lies: nothing was staged.
+        staged = "stream_path" not in params and (dataset.kind == "custom" or "path" not in params)
         try:
-            if dataset.kind == "custom":
+            if dataset.kind == "custom" and "stream_path" in params:
+                stats = import_streamed_csv(session, dataset, store, params["stream_path"],
+                                            CustomImportOptions.model_validate(params), get_settings(), progress)
+            elif dataset.kind == "custom":
                 stats = import_custom_dataset(session, dataset, store, CustomImportOptions.model_validate(params),
                                               progress)
             else:

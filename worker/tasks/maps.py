@@ -14,6 +14,7 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Dataset, ModelVersion
 from backend.core.jobs.app import celery_app
 from backend.core.population import Population
+from backend.core.settings import get_settings
 from backend.core.text.token_store import load_tokens
 from backend.core.vocabulary import SPLITS, JobState
 from worker.job_runner import JobContext, JobGone, run_job
@@ -79,6 +80,7 @@ def run_map_job(ctx: JobContext, store: ArtifactStore) -> dict[str, Any]:
                 progress=lambda f, m: ctx.progress(f, m, epoch=epoch),
                 pooled=pooled,
                 train_labels=version_train_labels(version, pop, len(dataset.classes) or 2),
+                fit_sample=get_settings().map_fit_sample,
             )
         t1 = time.perf_counter()
         map_store.write_artifacts(store, version.id, epoch, result)

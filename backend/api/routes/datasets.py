@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,6 +21,7 @@ from backend.api.services.dataset_sources import UploadTooLarge, read_any, safe_
 from backend.core.artifacts import get_store
 from backend.core.artifacts.keys import source_prefix
 from backend.core.artifacts.store import ArtifactStore
+from backend.core.data.custom import csv_columns
 from backend.core.data.imdb import CLASSES, ImdbFormatError, check_source
 from backend.core.data.import_paths import ImportPathRefused, resolve_import_path
 from backend.core.data.records import DatasetFormatError, SourceData
@@ -184,10 +186,39 @@ def import_dataset(project: ProjectDep, _: ServerPathImporter, body: DatasetImpo
     """Import a custom dataset from a path on the server (under the import roots) as a job (site
     administrators only; others upload)."""
     path = _allowed_path(body.path, settings)
+    options = CustomImportOptions.model_validate(body.model_dump(exclude={"path", "format"}))
+    if _streamed(path, body.format, settings):
+        return _start_streamed_import(session, project.id, path, options)
     with upload_folder(settings) as work:
         source = _read(path, body.format, work, settings)
-    options = CustomImportOptions.model_validate(body.model_dump(exclude={"path", "format"}))
     return _start_custom_import(session, project.id, source, str(path), options)
+
+
+def _streamed(path: Path, fmt: SourceFormat | None, settings: Settings) -> bool:
+    """A single large .csv goes to the worker's streamed import (see Settings.stream_import_bytes)."""
+    return (path.is_file() and fmt in (None, "csv") and path.name.lower().endswith(".csv")
+            and path.stat().st_size >= settings.stream_import_bytes)
+
+
+def _start_streamed_import(session: Session, project_id: int, path: Path, options: CustomImportOptions) -> JobOut:
+    """The header is checked now (422); the rows by the job, which reads the file where it lies."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            checked = csv_columns(path.name, next(csv.reader(f), None))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise Unprocessable(f"{path.name}: the header line is not readable CSV text") from e
+    if isinstance(checked, str):
+        raise Unprocessable(checked)
+    if options.group_column is not None and options.group_column not in checked[0]:
+        raise Unprocessable(f"group_column: {options.group_column!r} is not a column of the dataset")
+    dataset = Dataset(project_id=project_id, name=options.name, source=str(path), kind="custom",
+                      status="importing", classes=[], config=options.model_dump(), stats={})
+    session.add(dataset)
+    session.flush()
+    job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
+                     params={**options.model_dump(), "stream_path": str(path)})
+    enqueue(session, job, on_unsent=lambda: setattr(dataset, "status", "failed"))
+    return JobOut.model_validate(job)
 
 
 def _options(model: type[Options], values: dict[str, object]) -> Options:

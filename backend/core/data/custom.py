@@ -142,6 +142,25 @@ def _split_of_name(name: str) -> str | None:
     return SPLIT_NAMES.get(stem)
 
 
+def csv_columns(name: str, header: list[str] | None) -> tuple[list[str], str | None] | str:
+    """A CSV header's column names and the split its file name says, or the message that refuses it."""
+    if header is None:
+        return f"{name} is empty; the first line must be a header with text and label columns"
+    columns = [h.strip() for h in header]
+    missing = [c for c in ("text", "label") if c not in columns]
+    if missing:
+        return (f"{name}: the first line must be a header naming the columns text and label (and optionally "
+                f"split, id and metadata columns); it has no {' and no '.join(missing)} column")
+    if len(set(columns)) != len(columns):
+        first = next(i for i, c in enumerate(columns) if columns.index(c) != i)
+        return (f"{name}: the header names one column twice (columns {columns.index(columns[first]) + 1} "
+                f"and {first + 1}); each column needs its own name")
+    split = _split_of_name(name)
+    if split is None and "split" not in columns:
+        return f"{name}: no split column, and the file is not named train, valid or test (.csv)"
+    return columns, split
+
+
 def _csv_rows(name: str, data: bytes, errors: _Errors) -> Iterator[_Row]:
     try:
         text = data.decode("utf-8-sig")
@@ -150,25 +169,11 @@ def _csv_rows(name: str, data: bytes, errors: _Errors) -> Iterator[_Row]:
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader, None)
-        if header is None:
-            errors.add(f"{name} is empty; the first line must be a header with text and label columns")
+        checked = csv_columns(name, next(reader, None))
+        if isinstance(checked, str):
+            errors.add(checked)
             return
-        columns = [h.strip() for h in header]
-        missing = [c for c in ("text", "label") if c not in columns]
-        if missing:
-            errors.add(f"{name}: the first line must be a header naming the columns text and label (and optionally "
-                       f"split, id and metadata columns); it has no {' and no '.join(missing)} column")
-            return
-        if len(set(columns)) != len(columns):
-            first = next(i for i, c in enumerate(columns) if columns.index(c) != i)
-            errors.add(f"{name}: the header names one column twice (columns {columns.index(columns[first]) + 1} "
-                       f"and {first + 1}); each column needs its own name")
-            return
-        split = _split_of_name(name)
-        if split is None and "split" not in columns:
-            errors.add(f"{name}: no split column, and the file is not named train, valid or test (.csv)")
-            return
+        columns, split = checked
         for n, values in enumerate(reader, 1):
             if not any(v.strip() for v in values):
                 continue  # blank line
@@ -213,54 +218,66 @@ def _jsonl_rows(name: str, data: bytes, errors: _Errors) -> Iterator[_Row]:
         yield _Row(f"{name} row {n}", obj, split, f"{name}:{n}", n)
 
 
+@dataclass(frozen=True)
+class CheckedFields:
+    text: str
+    label: str
+    split: str
+    key: str
+    meta: dict[str, Any]
+
+
+def check_fields(where: str, f: dict[str, Any], default_split: str | None, default_key: str) -> CheckedFields | str:
+    """One row's text, label, split and key, checked (the message that refuses it otherwise). The key is the
+    row's id when it has one, else `default_key`; uniqueness across rows is the caller's to check."""
+    text, label = f.get("text"), f.get("label")
+    if not isinstance(text, str) or not text.strip():
+        return (f"{where}: empty text" if text in (None, "") or isinstance(text, str)
+                else f"{where}: text must be a string")
+    if "\0" in text:
+        return f"{where}: text contains a NUL character"
+    if label is None or isinstance(label, dict | list) or not str(label).strip():
+        return f"{where}: empty label"
+    if not class_name_ok(str(label).strip()):
+        return f"{where}: the label is not a usable class name ({CLASS_NAME_RULE})"
+    raw_split = f.get("split")
+    split = SPLIT_NAMES.get(str(raw_split).strip().lower()) if raw_split not in (None, "") else default_split
+    if split is None:
+        return (f"{where}: the split column must say train, val or test (or valid, validation, dev)"
+                if raw_split not in (None, "")
+                else f"{where}: no split (add a split column or name the file train/valid/test)")
+    key = str(f["id"]).strip()[:MAX_KEY_CHARS] if f.get("id") not in (None, "") else default_key
+    return CheckedFields(text=text, label=str(label).strip(), split=split, key=key,
+                         meta={k: v for k, v in f.items() if k not in RESERVED})
+
+
 def _records(rows: list[_Row], from_csv: bool) -> SourceData:
     errors = _Errors()
     records: list[SourceRecord] = []
     keys: dict[str, str] = {}
     meta_names: list[str] = []
     for row in rows:
-        f = row.fields
-        text, label = f.get("text"), f.get("label")
-        if not isinstance(text, str) or not text.strip():
-            errors.add(f"{row.where}: empty text" if text in (None, "") or isinstance(text, str)
-                       else f"{row.where}: text must be a string")
+        checked = check_fields(row.where, row.fields, row.default_split, row.key)
+        if isinstance(checked, str):
+            errors.add(checked)
             continue
-        if "\0" in text:
-            errors.add(f"{row.where}: text contains a NUL character")
+        key = checked.key
+        if (other := keys.get(key)) is not None:
+            errors.add(f"{row.where}: its id repeats the id of {other}; ids must be unique")
             continue
-        if label is None or isinstance(label, dict | list) or not str(label).strip():
-            errors.add(f"{row.where}: empty label")
-            continue
-        if not class_name_ok(str(label).strip()):
-            errors.add(f"{row.where}: the label is not a usable class name ({CLASS_NAME_RULE})")
-            continue
-        raw_split = f.get("split")
-        split = SPLIT_NAMES.get(str(raw_split).strip().lower()) if raw_split not in (None, "") else row.default_split
-        if split is None:
-            errors.add(f"{row.where}: the split column must say train, val or test (or valid, validation, dev)"
-                       if raw_split not in (None, "")
-                       else f"{row.where}: no split (add a split column or name the file train/valid/test)")
-            continue
-        key = row.key
-        if f.get("id") not in (None, ""):
-            key = str(f["id"]).strip()[:MAX_KEY_CHARS]
-            if (other := keys.get(key)) is not None:
-                errors.add(f"{row.where}: its id repeats the id of {other}; ids must be unique")
-                continue
         keys[key] = row.where
-        meta = {k: v for k, v in f.items() if k not in RESERVED}
-        for k in meta:
+        for k in checked.meta:
             if k not in meta_names:
                 meta_names.append(k)
-        records.append(SourceRecord(key=key, split=split, label=str(label).strip(), text=text, order=row.order,
-                                    meta=meta))
+        records.append(SourceRecord(key=key, split=checked.split, label=checked.label, text=checked.text,
+                                    order=row.order, meta=checked.meta))
     errors.raise_if_any()
     columns = {name: _column_type([r.meta.get(name) for r in records], from_csv) for name in meta_names}
     records = [_typed(r, columns, from_csv) for r in records]
     return _finish(records, columns, keys)
 
 
-def _number(v: Any, from_csv: bool) -> float | int | None:
+def number_value(v: Any, from_csv: bool) -> float | int | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, int | float):
@@ -281,7 +298,7 @@ def _number(v: Any, from_csv: bool) -> float | int | None:
 
 def _column_type(values: list[Any], from_csv: bool) -> str:
     present = [v for v in values if v not in (None, "")]
-    if present and all(_number(v, from_csv) is not None for v in present):
+    if present and all(number_value(v, from_csv) is not None for v in present):
         return "number"
     return "string"
 
@@ -293,7 +310,7 @@ def _typed(r: SourceRecord, columns: dict[str, str], from_csv: bool) -> SourceRe
         if v is None or v == "":
             meta[name] = None
         elif kind == "number":
-            meta[name] = _number(v, from_csv)
+            meta[name] = number_value(v, from_csv)
         else:
             meta[name] = v if isinstance(v, str) else json.dumps(v)
     return SourceRecord(key=r.key, split=r.split, label=r.label, text=r.text, order=r.order, score=r.score,

@@ -1,0 +1,310 @@
+"""`make bench-scale N=...`: the whole chain on a synthetic corpus of N reviews, in the embedded default.
+
+1. corpus: bench/make_corpus.py writes N reviews (sentences of IMDB train reviews recombined within each
+   class) under a fresh data folder's imports/;
+2. import: `lensboard serve` is started on that folder (SQLite, the embedded broker, a worker per lane) and
+   the CSV is imported from its server-side path, streamed (backend.core.data.streamed_import), with
+   validation carved out of train by movie;
+3. epoch: one epoch of the `ngram` model, its evaluation of every sample included;
+4. map: epoch 1's population map (queued by the epoch), fitted on at most LENSBOARD_MAP_FIT_SAMPLE points.
+
+`--postgres --broker-url redis://...` runs the same chain in distributed mode: PostgreSQL (COPY on import),
+Redis, and one `lensboard worker` per lane started beside `lensboard serve`.
+
+Each stage prints its wall time and the peak resident memory of the processes doing it (the bench process
+for the corpus; the server's process tree, API and workers summed, for the rest, and its largest single process,
+sampled every 0.2 s).
+The last line is `scale_total_minutes=` for import + epoch + map. `chain` is what
+tests/integration/test_bench_scale.py runs at a small N against a real worker, so the chain cannot rot.
+
+    python -m bench.scale --n 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from backend.core.db.session import make_engine, make_session_factory
+from backend.core.settings import get_settings
+from bench.accounts import admin_token
+from bench.imdb_data import archive_path
+from bench.import_large import postgres_url
+from bench.make_corpus import build_pools, write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Api(Protocol):
+    """What the chain asks of a client: httpx.Client, or FastAPI's TestClient in the smoke test."""
+
+    def get(self, url: str, *, params: Any = ...) -> Any: ...
+
+    def post(self, url: str, *, json: Any = ...) -> Any: ...
+FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    peak_rss_mb: float | None
+    detail: str = ""
+    peak_process_mb: float | None = None
+
+    def line(self) -> str:
+        peak = f"{self.peak_rss_mb:.0f}" if self.peak_rss_mb is not None else "n/a"
+        largest = f" peak_process_mb={self.peak_process_mb:.0f}" if self.peak_process_mb is not None else ""
+        return f"stage={self.name} seconds={self.seconds:.1f} peak_rss_mb={peak}{largest}" + (
+            f" {self.detail}" if self.detail else "")
+
+
+class TreeMemory:
+    """Peak summed RSS of a process and its descendants (`lensboard serve` starts each worker in a session
+    of its own, so a process group would miss them), sampled in a thread."""
+
+    def __init__(self, roots: list[int], interval: float = 0.2) -> None:
+        self.roots = roots
+        self.interval = interval
+        self.peak_kb = 0
+        self.peak_process_kb = 0  # the largest single process (shared pages count once here)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            total, largest = self.current()
+            self.peak_kb = max(self.peak_kb, total)
+            self.peak_process_kb = max(self.peak_process_kb, largest)
+
+    def current(self) -> tuple[int, int]:
+        """Summed RSS of the tree and the largest process's, in kB."""
+        parent: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                for line in Path(entry.path, "status").read_text().splitlines():
+                    if line.startswith("PPid:"):
+                        parent[int(entry.name)] = int(line.split()[1])
+                    elif line.startswith("VmRSS:"):
+                        rss[int(entry.name)] = int(line.split()[1])
+            except (OSError, ValueError):
+                continue
+        tree = set(self.roots)
+        grew = True
+        while grew:
+            found = {pid for pid, pp in parent.items() if pp in tree} - tree
+            grew = bool(found)
+            tree |= found
+        sizes = [rss.get(pid, 0) for pid in tree]
+        return sum(sizes), max(sizes, default=0)
+
+    def reset(self) -> None:
+        self.peak_kb, self.peak_process_kb = self.current()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: float = 7200,
+          report: Callable[[Stage], None] = lambda s: print(s.line(), flush=True), prefix: str = "") -> list[Stage]:
+    """Import `corpus` (a server-side path the API may read), train one ngram epoch, wait for its map.
+    `prefix`: prepended to every API path (the smoke test's client has no /api base)."""
+    stages: list[Stage] = []
+    api = _Prefixed(client, prefix)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[dict[str, str]]:
+        if memory is not None:
+            memory.reset()
+        extra: dict[str, str] = {}
+        t0 = time.monotonic()
+        yield extra
+        s = Stage(name, time.monotonic() - t0, memory.peak_kb / 1024 if memory is not None else None,
+                  " ".join(f"{k}={v}" for k, v in extra.items()),
+                  memory.peak_process_kb / 1024 if memory is not None else None)
+        stages.append(s)
+        report(s)
+
+    pid = _ok(api.post("/projects", json={"name": "bench-scale"}))["id"]
+    with stage("import") as extra:
+        body = {"path": str(corpus), "name": corpus.stem, "group_column": "movie_id"}
+        job = _wait_job(api, _ok(api.post(f"/projects/{pid}/datasets/import", json=body))["id"], timeout)
+        dataset = _ok(api.get(f"/datasets/{job['dataset_id']}"))
+        n = dataset["num_samples"]
+        extra.update(samples=str(n), rows_per_s=f"{n / max(_span(job), 1e-9):.0f}",
+                     streamed=str(bool(dataset["config"].get("streamed"))).lower())
+    with stage("epoch") as extra:
+        version = _ok(api.post(f"/projects/{pid}/versions",
+                               json={"dataset_id": dataset["id"], "architecture": "ngram", "seed": 0}))
+        job = _wait_job(api, _ok(api.post(f"/versions/{version['id']}/train", json={"epochs": 1}))["id"], timeout)
+        metrics = _ok(api.get(f"/versions/{version['id']}/metrics/epochs"))["items"]
+        val = [m for m in metrics if m["split"] == "val"]
+        extra.update(val_accuracy=f"{val[0]['accuracy']:.4f}" if val else "n/a")
+    with stage("map") as extra:
+        # Queued by the epoch as its evaluation committed; timed here from the training's end.
+        map_job = _map_job(api, version["id"], timeout)
+        done = _wait_job(api, map_job["id"], timeout)
+        state = _ok(api.get(f"/versions/{version['id']}/maps/1"))
+        m = state.get("map") or state
+        trust = m.get("trustworthiness")
+        extra.update(job_seconds=f"{_span(done):.1f}", points=str(m.get("num_points")),
+                     trustworthiness=f"{trust:.4f}" if trust is not None else "n/a",
+                     timings=json.dumps(m.get("timings", {}), separators=(",", ":")))
+    return stages
+
+
+class _Prefixed:
+    def __init__(self, client: Api, prefix: str) -> None:
+        self.client, self.prefix = client, prefix
+
+    def get(self, url: str, *, params: Any = None) -> Any:
+        return self.client.get(self.prefix + url, params=params)
+
+    def post(self, url: str, *, json: Any = None) -> Any:
+        return self.client.post(self.prefix + url, json=json)
+
+
+def _map_job(api: _Prefixed, version_id: int, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = _ok(api.get("/jobs", params={"version_id": version_id, "kind": "map"}))
+        if jobs:
+            return dict(jobs[0])
+        time.sleep(0.2)
+    raise SystemExit(f"no map job for version {version_id} in {timeout} s")
+
+
+def _wait_job(api: _Prefixed, job_id: int, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = _ok(api.get(f"/jobs/{job_id}"))
+        if job["state"] in FINISHED:
+            if job["state"] != "SUCCESS":
+                raise SystemExit(f"job {job_id} ({job['kind']}) ended {job['state']}: {job['error']}")
+            return job
+        time.sleep(0.2)
+    raise SystemExit(f"job {job_id} did not finish in {timeout} s")
+
+
+def _span(job: dict[str, Any]) -> float:
+    if not job.get("started_at") or not job.get("finished_at"):
+        return float("nan")
+    return datetime.fromisoformat(job["finished_at"]).timestamp() - datetime.fromisoformat(
+        job["started_at"]).timestamp()
+
+
+def _ok(r: Any) -> Any:
+    if r.status_code >= 400:
+        raise SystemExit(f"{r.request.method} {r.request.url}: {r.status_code} {r.text}")
+    return r.json()
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench.interactive import _free_port, _wait_up
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--n", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--keep", action="store_true", help="keep the data folder (printed) for a look afterwards")
+    p.add_argument("--postgres", action="store_true",
+                   help="distributed mode: PostgreSQL (database lensboard_bench_scale on LENSBOARD_BENCH_IMPORT_PG, "
+                        "made afresh) and the Celery broker of --broker-url, one worker per lane started here")
+    p.add_argument("--broker-url", default=None, help="with --postgres: redis://host:port/db")
+    args = p.parse_args(argv)
+    if args.postgres and not args.broker_url:
+        p.error("--postgres needs --broker-url (a Redis database of its own)")
+    data = Path(tempfile.mkdtemp(prefix="lensboard-bench-scale-"))
+    corpus = data / "imports" / f"synthetic_{args.n}.csv"
+    mode = "distributed (PostgreSQL, Redis)" if args.postgres else "embedded (SQLite)"
+    print(f"bench-scale: N={args.n:,}, {mode}, data folder {data}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+
+    t0 = time.monotonic()
+    write_corpus(corpus, args.n, args.seed, 0.2, build_pools(archive_path()))
+    corpus_stage = Stage("corpus", time.monotonic() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                         f"bytes={corpus.stat().st_size}")
+    print(corpus_stage.line(), flush=True)
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LENSBOARD_") and k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    env.update(LENSBOARD_DATA_DIR=str(data), LENSBOARD_PORT=str(port), LENSBOARD_STREAM_IMPORT_BYTES="0",
+               # The worktree's code in every process (`lensboard` is a console script: its sys.path starts
+               # at the venv's bin/, where an editable install may point at another checkout).
+               PYTHONPATH=str(ROOT))
+    env.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"lensboard-bench-numba-{os.getuid()}"))
+    db_url = f"sqlite:///{data / 'lensboard.sqlite'}"
+    if args.postgres:
+        db_url = postgres_url("lensboard_bench_scale")
+        env.update(DATABASE_URL=db_url, CELERY_BROKER_URL=args.broker_url, LENSBOARD_QUEUE=f"bench-scale-{os.getpid()}")
+    lensboard = str(Path(sys.executable).parent / "lensboard")
+    subprocess.run([lensboard, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    log = open(data / "serve.log", "wb")  # noqa: SIM115 (closed with the server)
+    # Embedded, serve starts a worker per lane itself; distributed, the workers are started here, as a
+    # deployment runs them (`lensboard worker --lane ...`).
+    processes = [subprocess.Popen([lensboard, *command], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+                 for command in [["serve"]] + ([["worker", "--lane", "bulk"], ["worker", "--lane", "interactive"]]
+                                               if args.postgres else [])]
+    server = processes[0]
+    memory = TreeMemory([proc.pid for proc in processes])
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api", timeout=120) as api:
+            _wait_up(api, server, data)
+            os.environ.update(LENSBOARD_DATA_DIR=str(data))
+            for name in ("DATABASE_URL", "CELERY_BROKER_URL", "LENSBOARD_SECRET_KEY"):
+                os.environ.pop(name, None)
+            get_settings.cache_clear()
+            engine = make_engine(db_url)
+            api.headers["Authorization"] = f"Bearer {admin_token(make_session_factory(engine))}"
+            engine.dispose()
+            stages = chain(api, corpus, memory)
+    except BaseException:
+        # What the server and its workers said last: the chain only sees a failed job or a refused call.
+        log.flush()
+        tail = (data / "serve.log").read_text(errors="replace").splitlines()[-60:]
+        print("serve.log (last lines):\n" + "\n".join(line for line in tail if "GET /api/jobs" not in line),
+              file=sys.stderr, flush=True)
+        raise
+    finally:
+        memory.stop()
+        for proc in processes:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in processes:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        if args.keep:
+            print(f"kept {data}")
+        else:
+            shutil.rmtree(data, ignore_errors=True)
+    total = sum(s.seconds for s in stages)
+    print(f"scale_total_minutes={total / 60:.2f}")
+
+
+if __name__ == "__main__":
+    main()
