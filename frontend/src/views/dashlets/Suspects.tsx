@@ -6,6 +6,7 @@ import { FINISHED, useJob } from "../../api/jobs";
 import { useRankSuspects, useSuspects, type Suspect } from "../../api/suspects";
 import { JobCard } from "../../components/JobsTray";
 import { ErrorState, Loading } from "../../components/States";
+import { markOpenedFromRanking } from "../../lib/flagOrigin";
 import { fmt } from "../../lib/format";
 
 type Split = "train" | "val" | "test";
@@ -70,6 +71,12 @@ export function Suspects({
     }
   };
 
+  // The sample panel's flag editor then saves with source `ranking`, as the ✓/✗ buttons here do.
+  const open = (sampleId: number) => {
+    markOpenedFromRanking(sampleId);
+    onOpen(sampleId);
+  };
+
   const onKey = (e: React.KeyboardEvent) => {
     const r = items[cursor];
     if (e.key === "j") setCursor((c) => Math.min(c + 1, items.length - 1));
@@ -77,7 +84,7 @@ export function Suspects({
     else if (r && e.key === "c") void decide(r, "confirmed").then(() => setCursor((c) => c + 1));
     else if (r && e.key === "r") void decide(r, "dismissed").then(() => setCursor((c) => c + 1));
     else if (r && e.key === "s") void decide(r, "suspected");
-    else if (r && e.key === "Enter") onOpen(r.sample_id);
+    else if (r && e.key === "Enter") open(r.sample_id);
     else return;
     e.preventDefault();
   };
@@ -207,7 +214,7 @@ export function Suspects({
                   className={`clickable ${i === cursor ? "selected" : ""} ${r.score >= threshold ? "" : "muted"}`}
                   onClick={() => {
                     setCursor(i);
-                    onOpen(r.sample_id);
+                    open(r.sample_id);
                   }}
                 >
                   <td>{r.rank}</td>
