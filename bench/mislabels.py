@@ -37,7 +37,8 @@ LENSBOARD_BENCH_VARIANTS (comma list, default "uniform,class-conditional,instanc
 LENSBOARD_IMDB_ARCHIVE (the shared labeled archive), LENSBOARD_TORCH_THREADS,
 LENSBOARD_BENCH_SIGNALS_OUT (a path: save every per-sample signal there, one .npz per variant),
 LENSBOARD_BENCH_SIGNALS_IN (a path saved by an earlier run: take the version's and the fold models'
-probabilities from it instead of training them again; the reference model and the ranking still run).
+probabilities from it instead of training them again, and the reference members' where saved, and the
+instance variant's flips; the ranking and the scoring run again).
 """
 
 from __future__ import annotations
@@ -231,8 +232,13 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
     c = len(BUCKET_NAMES) if multi else 2
     data, texts = corpus.data, corpus.texts
     truth = np.array([BUCKETS[int(x)] for x in corpus.scores], dtype=np.int64) if multi else corpus.truth
-    uncertainty = strong_model_uncertainty(corpus) if variant == "instance" else None
-    flip = plant_noise(truth, variant, NOISE, SEED + 1, uncertainty)
+    saved = np.load(Path(SIGNALS_IN).with_suffix(f".{variant}.npz")) if SIGNALS_IN else None
+    if saved is not None and variant == "instance":
+        # The instance-noise model's fit is skipped: the flips are the saved ones (planted by this code).
+        flip = saved["flip"]
+    else:
+        uncertainty = strong_model_uncertainty(corpus) if variant == "instance" else None
+        flip = plant_noise(truth, variant, NOISE, SEED + 1, uncertainty)
     noisy = flipped_labels(truth, flip, c, SEED + 2)
     data = replace(data, labels=noisy, train_labels=noisy, num_classes=c)
     version = ModelVersion(id=0, architecture=ARCH, hyperparameters=ARCHITECTURES[ARCH](**OVERRIDES).model_dump(),
@@ -242,9 +248,8 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
     plan = make_plan(data, FOLDS, version.seed)
 
     t0 = time.perf_counter()
-    if SIGNALS_IN:
-        saved = np.load(Path(SIGNALS_IN).with_suffix(f".{variant}.npz"))
-        if not np.array_equal(saved["flip"], flip):
+    if saved is not None:
+        if not np.array_equal(saved["flip"], flip) or not np.array_equal(saved["noisy"], noisy):
             raise SystemExit(f"{SIGNALS_IN}: saved with other flips (another seed, noise rate or subset)")
         by_epoch, final_loss, oos = list(saved["by_epoch"]), saved["final_loss"], saved["oos"]
         neigh = saved["neighbourhood"]
@@ -256,14 +261,23 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
             t = time.perf_counter()
             oos[plan.held_out(f)] = predict_fold(version, data, plan, f, EPOCHS, device)
             log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
-    members = {k: np.zeros_like(oos) for k in reference.MEMBERS}
-    for f in range(FOLDS):
-        t = time.perf_counter()
-        fold_parts = reference.predict_rows_members(texts, fold_training_rows(plan, data, f),
-                                                    data.train_labels, plan.held_out(f), c)
-        for name, member_probs in fold_parts.items():
-            members[name][plan.held_out(f)] = member_probs
-        log(f"  reference model, fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
+    saved_members = {name: saved[f"ref_{name}"] for name in reference.MEMBERS
+                     if saved is not None and f"ref_{name}" in saved}
+    if len(saved_members) == len(reference.MEMBERS):
+        members = saved_members
+        log("  the reference model's members: read from the saved run")
+    elif saved is not None and "reference" in saved:  # an older file: the average alone, no member rows
+        members = {"saved reference": saved["reference"]}
+        log("  the reference model: its saved average (the file holds no members)")
+    else:
+        members = {name: np.zeros_like(oos) for name in reference.MEMBERS}
+        for f in range(FOLDS):
+            t = time.perf_counter()
+            fold_parts = reference.predict_rows_members(texts, fold_training_rows(plan, data, f),
+                                                        data.train_labels, plan.held_out(f), c)
+            for name, member_probs in fold_parts.items():
+                members[name][plan.held_out(f)] = member_probs
+            log(f"  reference model, fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
     # What reference.fit_predict returns: the members' average.
     ref = np.mean(np.stack(list(members.values())), axis=0).astype(np.float32)
     log(f"  trained in {time.perf_counter() - t0:.0f}s; out-of-sample accuracy vs true labels: fold models "
@@ -305,6 +319,7 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
         # seconds instead of another hour and a half of training (LENSBOARD_BENCH_SIGNALS_IN).
         np.savez_compressed(Path(SIGNALS_OUT).with_suffix(f".{variant}.npz"), flip=flip, noisy=noisy, oos=oos,
                             reference=ref, by_epoch=np.stack(by_epoch), neighbourhood=neigh,
+                            **{f"ref_{name}": m for name, m in members.items()},
                             final_loss=final_loss, cl=cl_both, aum=dynamics)
     out = []
     for name, sig in signals.items():
@@ -314,7 +329,7 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
     for o in out:
         log(f"  {o.name:<28} {o.precision:6.3f} {o.recall:6.3f} {o.auroc:7.4f}")
     # How precise and complete the default score is at a few depths (the suspects view's estimate beside its
-    # threshold count reads this table from the uniform run: worker/mislabels/estimates.py).
+    # threshold count reads this table from the uniform run: backend/api/services/suspect_estimates.py).
     depths = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
     log("  default score, top share: precision / recall: " + ", ".join(
         f"{d:g}: {flip[ranked.order[:round(d * len(flip))]].mean():.3f} / "
