@@ -265,7 +265,9 @@ def test_threshold_summary_counts_estimates_and_precision_so_far(
     assert every["precision_source"] == "reviews" and every["precision"] == pytest.approx(4 / 9)
     assert every["recall_source"] == "benchmark" and every["recall"] == pytest.approx(1.0, abs=0.05)
 
-    assert client.get(url, params={"split": "train"}).status_code == 422
+    assert client.get(url).json()["threshold"] == 0.9  # train at 0.9 unless asked otherwise
+    test = client.get(url, params={"split": "test", "threshold": 0}).json()  # another split, counted apart
+    assert (test["total"], test["passing"], test["reviewed"]["precision"]) == (20, 20, None)
     assert client.get(url, params={"split": "train", "threshold": 1.5}).status_code == 422
 
 

@@ -155,8 +155,9 @@ def _counts(decisions: list[bool]) -> ReviewCounts:
 
 @router.get("/versions/{version_id}/suspects/summary", operation_id="summarizeSuspects")
 def summarize_suspects(
-    version: VersionDep, session: SessionDep, split: Split,
-    threshold: float = Query(ge=0.0, le=1.0, description="Count the suspects scored at or above this"),
+    version: VersionDep, session: SessionDep, split: Split = Split.TRAIN,
+    threshold: float = Query(default=0.9, ge=0.0, le=1.0, description="Count the suspects scored at or above "
+                             "this"),
 ) -> SuspectSummary:
     """How many of the split's suspects pass `threshold`, the estimated precision and recall there, and the
     precision so far among the reviewed suspects (confirmed / (confirmed + rejected))."""

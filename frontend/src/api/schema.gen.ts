@@ -10179,10 +10179,10 @@ export interface operations {
     };
     summarizeSuspects: {
         parameters: {
-            query: {
-                split: components["schemas"]["Split"];
+            query?: {
+                split?: components["schemas"]["Split"];
                 /** @description Count the suspects scored at or above this */
-                threshold: number;
+                threshold?: number;
             };
             header?: never;
             path: {
