@@ -2,15 +2,20 @@
 
     python -m bench.mislabels          (make bench-mislabels)
 
-For each noise variant it trains the default CNN on the noisy labels (the "version"), the K fold models
+For each noise variant it trains a model (the default CNN unless LENSBOARD_BENCH_ARCH names another) on the
+noisy labels (the "version"), the K fold models
 for out-of-sample probabilities, and reports precision@k, recall@k (k = number flipped) and AUROC for
 every signal, for combinations of them, for the default score, and for the plain "sort by training
 loss" baseline. Variants:
 - uniform: 5% of train flipped at random;
 - class-conditional: the same 5%, 80% of it from the positive class;
 - instance: instance-dependent noise, closer to human errors: the flip probability rises with a strong
-  model's uncertainty about the review (a TF-IDF model's cross-validated probability of the TRUE label),
-  so the flipped reviews are the ambiguous ones;
+  model's uncertainty about the review, so the flipped reviews are the ambiguous ones. To keep it honest
+  that model is NOT one the ranking uses: a logistic regression on character 2-5-grams (another feature
+  family than the reference's word n-grams and the version's token models) fitted on IMDB's TEST split
+  (reviews disjoint from the ranked train split) with the true labels; its probability p of each train
+  review's true label gives the uncertainty 1 - |2p - 1|, and a review is flipped with probability
+  proportional to its square (the same 5% in total);
 - multiclass: IMDB's ratings bucketed into 4 classes (1-2, 3-4, 7-8, 9-10), 5% moved to a random other
   class (the suggested label is scored too).
 The map signal (neighbourhood disagreement) is computed as production computes it: the version's pooled
@@ -21,14 +26,19 @@ It works in memory with the pipeline's own stages (tokenizer, token arrays, batc
 evaluation, the fold plan and fold models of worker/mislabels), so it measures exactly what the
 suspects job computes, without a database.
 
+The reference model (worker/mislabels/reference.py) is scored as a whole and per member (NBSVM, TF-IDF).
+
 Environment: LENSBOARD_BENCH_PER_CLASS (train reviews per class; default all 12,500),
+LENSBOARD_BENCH_ARCH (the version's architecture, default "cnn"; "ngram" is the fast one, ~20 s/epoch on
+the full train split on 2 cores),
 LENSBOARD_BENCH_EPOCHS (3), LENSBOARD_BENCH_FOLDS (5), LENSBOARD_BENCH_NOISE (0.05),
 LENSBOARD_BENCH_SET (hyperparameter overrides, "key=value,key=value"; default: the default CNN),
 LENSBOARD_BENCH_VARIANTS (comma list, default "uniform,class-conditional,instance,multiclass"),
 LENSBOARD_IMDB_ARCHIVE (the shared labeled archive), LENSBOARD_TORCH_THREADS,
 LENSBOARD_BENCH_SIGNALS_OUT (a path: save every per-sample signal there, one .npz per variant),
 LENSBOARD_BENCH_SIGNALS_IN (a path saved by an earlier run: take the version's and the fold models'
-probabilities from it instead of training them again; the reference model and the ranking still run).
+probabilities from it instead of training them again, and the reference members' where saved, and the
+instance variant's flips; the ranking and the scoring run again).
 """
 
 from __future__ import annotations
@@ -48,7 +58,7 @@ import torch
 from backend.core.artifacts.store import ArtifactStore, LocalArtifactStore
 from backend.core.data.imdb import iter_reviews
 from backend.core.db.models import ModelVersion
-from backend.core.specs.architectures import CnnParams
+from backend.core.specs.architectures import ARCHITECTURES
 from backend.core.specs.maps import MapParams
 from backend.core.text import token_store
 from backend.core.text.tokenizer import TextTokenizer
@@ -73,6 +83,7 @@ from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = os.environ.get("LENSBOARD_IMDB_ARCHIVE", str(ROOT.parent / "shared/data/aclImdb_v1_labeled.tar.gz"))
 PER_CLASS = int(os.environ.get("LENSBOARD_BENCH_PER_CLASS", "0")) or None
+ARCH = os.environ.get("LENSBOARD_BENCH_ARCH", "cnn")
 EPOCHS = int(os.environ.get("LENSBOARD_BENCH_EPOCHS", "3"))
 FOLDS = int(os.environ.get("LENSBOARD_BENCH_FOLDS", "5"))
 NOISE = float(os.environ.get("LENSBOARD_BENCH_NOISE", "0.05"))
@@ -93,10 +104,22 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64], list[str], npt.NDArray[np.int64]]:
+@dataclass(frozen=True)
+class Corpus:
+    data: TrainingData
+    truth: npt.NDArray[np.int64]  # the TRUE binary labels
+    texts: list[str]
+    scores: npt.NDArray[np.int64]  # the reviewers' ratings
+    test_texts: list[str]  # IMDB's test split: only the instance-noise model is fitted on it
+    test_labels: npt.NDArray[np.int64]
+
+
+def load_train(store: ArtifactStore) -> Corpus:
     """IMDB train (optionally a seeded per-class subset) as TrainingData with its TRUE labels, its texts and
-    the reviewers' ratings."""
-    reviews = [r for r in iter_reviews(ARCHIVE) if r.split == "train"]
+    the reviewers' ratings; IMDB test beside it."""
+    every = list(iter_reviews(ARCHIVE))
+    reviews = [r for r in every if r.split == "train"]
+    test = [r for r in every if r.split == "test"]
     if PER_CLASS is not None:
         rng = random.Random(SEED)
         by_class = [[x for x in reviews if x.label == label] for label in (0, 1)]
@@ -110,7 +133,8 @@ def load_train(store: ArtifactStore) -> tuple[TrainingData, npt.NDArray[np.int64
     data = TrainingData(arrays=arrays, sample_ids=np.arange(n, dtype=np.int64), labels=labels,
                         splits=np.array(["train"] * n), train_rows=np.arange(n, dtype=np.int64),
                         train_labels=labels, vocab=vocabulary(tok), num_classes=2)
-    return data, labels, texts, np.array([r.score for r in reviews], dtype=np.int64)
+    return Corpus(data=data, truth=labels, texts=texts, scores=np.array([r.score for r in reviews], dtype=np.int64),
+                  test_texts=[r.text for r in test], test_labels=np.array([r.label for r in test], dtype=np.int64))
 
 
 def plant_noise(labels: npt.NDArray[np.int64], variant: str, rate: float, seed: int,
@@ -143,17 +167,21 @@ def flipped_labels(truth: npt.NDArray[np.int64], flip: npt.NDArray[np.bool_], nu
     return np.where(flip, (truth + shift) % num_classes, truth).astype(np.int64)
 
 
-def strong_model_uncertainty(texts: list[str], truth: npt.NDArray[np.int64], folds: int
-                             ) -> npt.NDArray[np.float64]:
-    """1 - |2 p(true label) - 1| from the reference model, cross-validated on the TRUE labels."""
-    rows = np.arange(len(truth))
-    fold = rows % folds
-    p = np.zeros(len(truth))
-    for f in range(folds):
-        held, kept = rows[fold == f], rows[fold != f]
-        probs = reference.predict_rows(texts, kept, truth, held, 2)
-        p[held] = probs[np.arange(len(held)), truth[held]]
-    return 1.0 - np.abs(2 * p - 1)
+def strong_model_uncertainty(corpus: Corpus) -> npt.NDArray[np.float64]:
+    """1 - |2 p(true label) - 1| for every train review, from a model the ranking does not use: character
+    2-5-gram TF-IDF logistic regression fitted on IMDB test (disjoint reviews) with the true labels."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=3,
+                                 max_features=300_000, preprocessor=reference._clean)
+    model = LogisticRegression(C=4.0, max_iter=1000)
+    model.fit(vectorizer.fit_transform(corpus.test_texts), corpus.test_labels)
+    probs = model.predict_proba(vectorizer.transform(corpus.texts))
+    p = probs[np.arange(len(corpus.truth)), corpus.truth]
+    log(f"  instance-noise model (char n-grams, fitted on IMDB test): accuracy on train "
+        f"{(probs.argmax(1) == corpus.truth).mean():.3f}")
+    return np.asarray(1.0 - np.abs(2 * p - 1), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -168,7 +196,7 @@ def train_version(version: ModelVersion, data: TrainingData, device: torch.devic
                   ) -> tuple[list[npt.NDArray[np.float32]], npt.NDArray[np.float32], npt.NDArray[np.float64]]:
     """Train on all (noisy) train rows like a version does; (probs after each epoch, final losses, the map's
     neighbourhood disagreement on the final model's latent space)."""
-    params = CnnParams(**version.hyperparameters)
+    params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
     model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
                         vocab=data.vocab)
@@ -181,7 +209,8 @@ def train_version(version: ModelVersion, data: TrainingData, device: torch.devic
         set_epoch_learning_rate(optimizer, params.learning_rate, params.lr_decay, epoch)
         batches = bucketed_batches(data.lengths, rows, params.batch_size, params.bucket_chunk_batches,
                                    batch_rng)
-        stats = train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device)
+        stats = train_one_epoch(model, optimizer, data.arrays, batches, data.train_labels, device,
+                                grad_clip=params.grad_clip)
         ev = evaluate(model, data.arrays, rows, data.train_labels[rows], device, params.eval_batch_size)
         probs.append(ev.probs)
         loss = ev.loss
@@ -198,25 +227,29 @@ def map_disagreement(model: torch.nn.Module, data: TrainingData, device: torch.d
     return neighborhood_disagreement(graph, data.train_labels).astype(np.float64)
 
 
-def run_variant(variant: str, data: TrainingData, truth2: npt.NDArray[np.int64], texts: list[str],
-                scores: npt.NDArray[np.int64], device: torch.device) -> list[Outcome]:
+def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outcome]:
     multi = variant == "multiclass"
     c = len(BUCKET_NAMES) if multi else 2
-    truth = np.array([BUCKETS[int(x)] for x in scores], dtype=np.int64) if multi else truth2
-    uncertainty = strong_model_uncertainty(texts, truth, FOLDS) if variant == "instance" else None
-    flip = plant_noise(truth, variant, NOISE, SEED + 1, uncertainty)
+    data, texts = corpus.data, corpus.texts
+    truth = np.array([BUCKETS[int(x)] for x in corpus.scores], dtype=np.int64) if multi else corpus.truth
+    saved = np.load(Path(SIGNALS_IN).with_suffix(f".{variant}.npz")) if SIGNALS_IN else None
+    if saved is not None and variant == "instance":
+        # The instance-noise model's fit is skipped: the flips are the saved ones (planted by this code).
+        flip = saved["flip"]
+    else:
+        uncertainty = strong_model_uncertainty(corpus) if variant == "instance" else None
+        flip = plant_noise(truth, variant, NOISE, SEED + 1, uncertainty)
     noisy = flipped_labels(truth, flip, c, SEED + 2)
     data = replace(data, labels=noisy, train_labels=noisy, num_classes=c)
-    version = ModelVersion(id=0, architecture="cnn", hyperparameters=CnnParams(**OVERRIDES).model_dump(),
+    version = ModelVersion(id=0, architecture=ARCH, hyperparameters=ARCHITECTURES[ARCH](**OVERRIDES).model_dump(),
                            seed=SEED, data_fixes={})
     k = int(flip.sum())
     log(f"{variant}: {len(truth)} train reviews, {c} classes, {k} flipped")
     plan = make_plan(data, FOLDS, version.seed)
 
     t0 = time.perf_counter()
-    if SIGNALS_IN:
-        saved = np.load(Path(SIGNALS_IN).with_suffix(f".{variant}.npz"))
-        if not np.array_equal(saved["flip"], flip):
+    if saved is not None:
+        if not np.array_equal(saved["flip"], flip) or not np.array_equal(saved["noisy"], noisy):
             raise SystemExit(f"{SIGNALS_IN}: saved with other flips (another seed, noise rate or subset)")
         by_epoch, final_loss, oos = list(saved["by_epoch"]), saved["final_loss"], saved["oos"]
         neigh = saved["neighbourhood"]
@@ -228,14 +261,29 @@ def run_variant(variant: str, data: TrainingData, truth2: npt.NDArray[np.int64],
             t = time.perf_counter()
             oos[plan.held_out(f)] = predict_fold(version, data, plan, f, EPOCHS, device)
             log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
-    ref = np.zeros_like(oos)
-    for f in range(FOLDS):
-        t = time.perf_counter()
-        ref[plan.held_out(f)] = reference.predict_rows(texts, fold_training_rows(plan, data, f), data.train_labels,
-                                                       plan.held_out(f), c)
-        log(f"  reference model, fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
+    saved_members = {name: saved[f"ref_{name}"] for name in reference.MEMBERS
+                     if saved is not None and f"ref_{name}" in saved}
+    if len(saved_members) == len(reference.MEMBERS):
+        members = saved_members
+        log("  the reference model's members: read from the saved run")
+    elif saved is not None and "reference" in saved:  # an older file: the average alone, no member rows
+        members = {"saved reference": saved["reference"]}
+        log("  the reference model: its saved average (the file holds no members)")
+    else:
+        members = {name: np.zeros_like(oos) for name in reference.MEMBERS}
+        for f in range(FOLDS):
+            t = time.perf_counter()
+            fold_parts = reference.predict_rows_members(texts, fold_training_rows(plan, data, f),
+                                                        data.train_labels, plan.held_out(f), c)
+            for name, member_probs in fold_parts.items():
+                members[name][plan.held_out(f)] = member_probs
+            log(f"  reference model, fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
+    # What reference.fit_predict returns: the members' average.
+    ref = np.mean(np.stack(list(members.values())), axis=0).astype(np.float32)
     log(f"  trained in {time.perf_counter() - t0:.0f}s; out-of-sample accuracy vs true labels: fold models "
-        f"{(oos.argmax(1) == truth).mean():.3f}, reference {(ref.argmax(1) == truth).mean():.3f}, both "
+        f"{(oos.argmax(1) == truth).mean():.3f}, reference {(ref.argmax(1) == truth).mean():.3f} ("
+        + ", ".join(f"{name} {(m.argmax(1) == truth).mean():.3f}" for name, m in members.items())
+        + f"), both "
         f"{((oos + ref).argmax(1) == truth).mean():.3f}")
 
     # The product's own ranking of the train split (what the suspects job stores), map signal included.
@@ -256,6 +304,7 @@ def run_variant(variant: str, data: TrainingData, truth2: npt.NDArray[np.int64],
         "loss (baseline)": final_loss.astype(np.float64),
         "CL, version's folds": cl_version,
         "CL, reference model": cl_reference,
+        **{f"CL, reference: {name}": confident_learning(noisy, m)[0] for name, m in members.items()},
         "CL, both models": cl_both,
         "cleanlab issues (0/1)": ranked.label_issue.astype(np.float64),
         "dynamics (AUM)": dynamics,
@@ -270,6 +319,7 @@ def run_variant(variant: str, data: TrainingData, truth2: npt.NDArray[np.int64],
         # seconds instead of another hour and a half of training (LENSBOARD_BENCH_SIGNALS_IN).
         np.savez_compressed(Path(SIGNALS_OUT).with_suffix(f".{variant}.npz"), flip=flip, noisy=noisy, oos=oos,
                             reference=ref, by_epoch=np.stack(by_epoch), neighbourhood=neigh,
+                            **{f"ref_{name}": m for name, m in members.items()},
                             final_loss=final_loss, cl=cl_both, aum=dynamics)
     out = []
     for name, sig in signals.items():
@@ -278,6 +328,12 @@ def run_variant(variant: str, data: TrainingData, truth2: npt.NDArray[np.int64],
     log(f"  {'signal':<28} {'p@k':>6} {'r@k':>6} {'AUROC':>7}")
     for o in out:
         log(f"  {o.name:<28} {o.precision:6.3f} {o.recall:6.3f} {o.auroc:7.4f}")
+    # How precise and complete the default score is at a few depths (the suspects view's estimate beside its
+    # threshold count reads this table from the uniform run: backend/api/services/suspect_estimates.py).
+    depths = (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
+    log("  default score, top share: precision / recall: " + ", ".join(
+        f"{d:g}: {flip[ranked.order[:round(d * len(flip))]].mean():.3f} / "
+        f"{flip[ranked.order[:round(d * len(flip))]].sum() / k:.3f}" for d in depths))
     top = ranked.order[:k]
     found = top[flip[top]]
     if len(found):
@@ -291,11 +347,12 @@ def main() -> int:
     if threads:
         torch.set_num_threads(int(threads))
     device = pick_device()
-    log(f"mislabels bench: device {device}, epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, "
-        f"per class {PER_CLASS or 'all'}")
+    log(f"mislabels bench: model {ARCH}{' ' + str(OVERRIDES) if OVERRIDES else ''}, device {device}, "
+        f"epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, per class {PER_CLASS or 'all'}, "
+        f"reference {' + '.join(reference.MEMBERS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        data, truth, texts, scores = load_train(LocalArtifactStore(tmp))
-        results = {v: run_variant(v, data, truth, texts, scores, device) for v in VARIANTS}
+        corpus = load_train(LocalArtifactStore(tmp))
+        results = {v: run_variant(v, corpus, device) for v in VARIANTS}
     default = {v: next(o for o in rs if o.name == "default score") for v, rs in results.items()}
     log("")
     log(f"{'AUROC / p@k':<28} " + " ".join(f"{v:>19}" for v in results))

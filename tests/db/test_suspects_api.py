@@ -222,6 +222,55 @@ def test_reviewer_decisions_reorder_the_rest(client: TestClient, session_factory
     assert {x["sample_id"] for x in page["items"][:4]} == flipped
 
 
+def test_threshold_summary_counts_estimates_and_precision_so_far(
+        client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str]) -> None:
+    """The suspects view's line beside its threshold: how many pass, precision/recall there (the benchmark's
+    until reviewers decided enough on each side), and precision so far among the reviewed."""
+    store = LocalArtifactStore(env["LENSBOARD_ARTIFACT_ROOT"])
+    d, vid, rid, parent, flipped = _world(session_factory, store)
+    for f in range(FOLDS):
+        _fold_job(session_factory, d, vid, parent, rid, f, "SUCCESS")
+    assert maybe_finalize(parent, session_factory, store) is True
+    items = client.get(f"/api/versions/{vid}/suspects", params={"split": "train", "limit": 60}).json()["items"]
+    url = f"/api/versions/{vid}/suspects/summary"
+    # The four planted flips lead (0.975); every clean sample ties below them.
+    assert sorted(x["sample_id"] for x in items[:4]) == sorted(flipped) and items[4]["score"] < 0.9
+
+    first = client.get(url, params={"split": "train", "threshold": 0.9}).json()
+    assert (first["split"], first["total"], first["passing"], first["threshold"]) == ("train", 60, 4, 0.9)
+    assert first["reviewed"] == {"confirmed": 0, "dismissed": 0, "precision": None}
+    est = first["estimate"]
+    assert est["precision_source"] == "benchmark" and est["recall_source"] == "benchmark"
+    assert 0 < est["precision"] <= 1 and 0 < est["recall"] <= 1 and "IMDB" in est["benchmark"]
+    assert client.get(url, params={"split": "train", "threshold": 0}).json()["passing"] == 60
+
+    def decide(sid: int, state: str) -> None:
+        r = client.put(f"/api/projects/{d.project_id}/flags/{sid}", json={"state": state, "source": "ranking"})
+        assert r.status_code == 200, r.text
+
+    for sid in flipped:
+        decide(sid, "confirmed")
+    for x in items[10:15]:
+        decide(x["sample_id"], "dismissed")
+    decide(items[30]["sample_id"], "suspected")  # undecided: counts nowhere
+    now = client.get(url, params={"split": "train", "threshold": 0.9}).json()
+    # Precision so far among the reviewed, over the split and above the threshold.
+    assert now["reviewed"] == {"confirmed": 4, "dismissed": 5, "precision": pytest.approx(4 / 9)}
+    assert now["reviewed_passing"] == {"confirmed": 4, "dismissed": 0, "precision": 1.0}
+    # Four decisions above the threshold are too few to stand for it: still the benchmark's figures.
+    assert now["estimate"] == est
+
+    # Everything passes: nine decisions above, none below; precision from them, recall from the benchmark.
+    every = client.get(url, params={"split": "train", "threshold": 0}).json()["estimate"]
+    assert every["precision_source"] == "reviews" and every["precision"] == pytest.approx(4 / 9)
+    assert every["recall_source"] == "benchmark" and every["recall"] == pytest.approx(1.0, abs=0.05)
+
+    assert client.get(url).json()["threshold"] == 0.9  # train at 0.9 unless asked otherwise
+    test = client.get(url, params={"split": "test", "threshold": 0}).json()  # another split, counted apart
+    assert (test["total"], test["passing"], test["reviewed"]["precision"]) == (20, 20, None)
+    assert client.get(url, params={"split": "train", "threshold": 1.5}).status_code == 422
+
+
 def test_a_later_ranking_of_one_split_leaves_the_others_readable(
         client: TestClient, session_factory: sessionmaker[Session], env: dict[str, str]) -> None:
     """Ranking test alone after a full ranking: test pages come from the new one, train from the old one."""

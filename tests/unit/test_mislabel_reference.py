@@ -1,10 +1,11 @@
-"""The reference model: a TF-IDF logistic regression whose out-of-sample opinion is averaged with the
-version's fold models before confident learning (worker/mislabels/reference.py)."""
+"""The reference model: NBSVM and a TF-IDF logistic regression, averaged, whose out-of-sample opinion is
+averaged with the version's fold models before confident learning (worker/mislabels/reference.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from worker.mislabels import reference
 from worker.mislabels.metrics import auroc
@@ -89,3 +90,32 @@ def test_a_second_independent_opinion_improves_the_ranking() -> None:
     assert "reference model" in both.reasons[0] and "reference model" not in alone.reasons[0]
     # p_positive and loss stay the version's own view
     assert both.p_positive == pytest.approx(version[:, 1])
+
+
+def test_the_members_judge_alone_and_the_reference_is_their_average() -> None:
+    texts, labels = _reviews(400, seed=4)
+    members = reference.fit_predict_members(texts[:300], labels[:300], texts[300:], 2)
+    assert set(members) == {"nbsvm", "tfidf"}
+    for probs in members.values():
+        assert probs.shape == (100, 2) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+        assert (probs.argmax(axis=1) == labels[300:]).mean() > 0.95
+    assert np.allclose(reference.fit_predict(texts[:300], labels[:300], texts[300:], 2),
+                       (members["nbsvm"] + members["tfidf"]) / 2, atol=1e-6)
+
+
+def test_nb_ratios_point_to_the_class_a_feature_speaks_for() -> None:
+    # features: [only in positives, only in negatives, everywhere]
+    x = sparse.csr_matrix(np.array([[1, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1]]))
+    r = reference.nb_ratio(x, np.array([True, True, False, False]))
+    assert r[0] > 0 > r[1] and r[2] == pytest.approx(0.0)
+
+
+def test_nbsvm_one_vs_rest_beyond_two_classes() -> None:
+    cues = {0: "dreadful", 1: "middling", 2: "superb"}
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 3, size=300)
+    texts = [" ".join([*rng.choice(FILLER, size=8), cues[int(y)]]) for y in labels]
+    probs = reference.nbsvm_fit_predict(texts[:240], labels[:240], texts[240:], 4)
+    assert probs.shape == (60, 4) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert (probs[:, 3] == 0).all()  # never seen
+    assert (probs.argmax(axis=1) == labels[240:]).mean() > 0.95

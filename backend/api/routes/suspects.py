@@ -19,10 +19,14 @@ from backend.api.schemas.suspects import (
     FeedbackOut,
     RankingOut,
     RankingStatus,
+    ReviewCounts,
     SuspectOut,
     SuspectPage,
     SuspectsRequest,
+    SuspectSummary,
+    ThresholdEstimate,
 )
+from backend.api.services import suspect_estimates
 from backend.api.services.suspect_feedback import MIN_EACH, refit
 from backend.api.services.suspects import latest_ranking, suspects_csv
 from backend.core.class_names import class_name
@@ -141,6 +145,40 @@ def list_suspects(
                if fitted is not None else None)
     return SuspectPage(ranking=RankingOut.model_validate(ranking), items=items, total=total, offset=offset,
                        limit=limit, feedback=learned)
+
+
+def _counts(decisions: list[bool]) -> ReviewCounts:
+    confirmed = sum(decisions)
+    return ReviewCounts(confirmed=confirmed, dismissed=len(decisions) - confirmed,
+                        precision=confirmed / len(decisions) if decisions else None)
+
+
+@router.get("/versions/{version_id}/suspects/summary", operation_id="summarizeSuspects")
+def summarize_suspects(
+    version: VersionDep, session: SessionDep, split: Split = Split.TRAIN,
+    threshold: float = Query(default=0.9, ge=0.0, le=1.0, description="Count the suspects scored at or above "
+                             "this"),
+) -> SuspectSummary:
+    """How many of the split's suspects pass `threshold`, the estimated precision and recall there, and the
+    precision so far among the reviewed suspects (confirmed / (confirmed + rejected))."""
+    ranking = _ranking_or_409(session, version.id, split)
+    in_split = (SuspectScore.ranking_id == ranking.id) & (SuspectScore.split == split)
+    total = session.scalar(select(func.count()).select_from(SuspectScore).where(in_split)) or 0
+    passing = session.scalar(select(func.count()).select_from(SuspectScore)
+                             .where(in_split, SuspectScore.score >= threshold)) or 0
+    decided = session.execute(
+        select(SuspectScore.score, Flag.state)
+        .join(Flag, (Flag.sample_id == SuspectScore.sample_id) & (Flag.project_id == version.project_id))
+        .where(in_split, Flag.state.in_(("confirmed", "dismissed")))).all()
+    above = [state == "confirmed" for score, state in decided if score >= threshold]
+    below = [state == "confirmed" for score, state in decided if score < threshold]
+    est = suspect_estimates.estimate(total, passing, above, below)
+    return SuspectSummary(
+        ranking=RankingOut.model_validate(ranking), split=split, threshold=threshold, total=total,
+        passing=passing, reviewed=_counts(above + below), reviewed_passing=_counts(above),
+        estimate=ThresholdEstimate(precision=est.precision, precision_source=est.precision_source,
+                                   recall=est.recall, recall_source=est.recall_source,
+                                   benchmark=suspect_estimates.BENCH_NOTE) if est is not None else None)
 
 
 @router.get("/versions/{version_id}/suspects/export", operation_id="exportSuspects",

@@ -87,3 +87,33 @@ class SuspectPage(BaseModel):
     limit: int
     feedback: FeedbackOut | None = Field(default=None, description="Set when the reviewers' decisions "
                                          "ordered the page; null for the stored order")
+
+
+class ReviewCounts(BaseModel):
+    confirmed: int = Field(description="Suspects a reviewer confirmed as mislabelled")
+    dismissed: int = Field(description="Suspects a reviewer rejected (the label is right)")
+    precision: float | None = Field(description="confirmed / (confirmed + dismissed); null before any decision")
+
+
+class ThresholdEstimate(BaseModel):
+    precision: float = Field(description="Estimated share of the passing samples that are mislabelled")
+    precision_source: Literal["reviews", "benchmark"]
+    recall: float = Field(description="Estimated share of the split's mislabels that pass")
+    recall_source: Literal["reviews", "benchmark"]
+    benchmark: str = Field(description="What the benchmark figures were measured on")
+
+
+class SuspectSummary(BaseModel):
+    """How much work a score threshold leaves a reviewer, and how good the list has proved so far."""
+
+    ranking: RankingOut
+    split: Split
+    threshold: float
+    total: int = Field(description="Ranked samples of the split")
+    passing: int = Field(description="Of them, scored at or above the threshold")
+    reviewed: ReviewCounts = Field(description="Decisions on the split's suspects so far (precision so far "
+                                   "among reviewed)")
+    reviewed_passing: ReviewCounts = Field(description="The same, at or above the threshold")
+    estimate: ThresholdEstimate | None = Field(description="Precision and recall at the threshold; each from "
+                                               "the reviewers' decisions once there are enough, else from the "
+                                               "synthetic benchmark; null for an empty split")

@@ -1476,6 +1476,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/versions/{version_id}/suspects/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Summarize Suspects
+         * @description How many of the split's suspects pass `threshold`, the estimated precision and recall there, and the
+         *     precision so far among the reviewed suspects (confirmed / (confirmed + rejected)).
+         */
+        get: operations["summarizeSuspects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/versions/{version_id}/tensorboard.tar.gz": {
         parameters: {
             query?: never;
@@ -3204,6 +3225,24 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** ReviewCounts */
+        ReviewCounts: {
+            /**
+             * Confirmed
+             * @description Suspects a reviewer confirmed as mislabelled
+             */
+            confirmed: number;
+            /**
+             * Dismissed
+             * @description Suspects a reviewer rejected (the label is right)
+             */
+            dismissed: number;
+            /**
+             * Precision
+             * @description confirmed / (confirmed + dismissed); null before any decision
+             */
+            precision: number | null;
+        };
         /** SampleDetail */
         SampleDetail: {
             /** Classes */
@@ -3509,6 +3548,32 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * SuspectSummary
+         * @description How much work a score threshold leaves a reviewer, and how good the list has proved so far.
+         */
+        SuspectSummary: {
+            /** @description Precision and recall at the threshold; each from the reviewers' decisions once there are enough, else from the synthetic benchmark; null for an empty split */
+            estimate: components["schemas"]["ThresholdEstimate"] | null;
+            /**
+             * Passing
+             * @description Of them, scored at or above the threshold
+             */
+            passing: number;
+            ranking: components["schemas"]["RankingOut"];
+            /** @description Decisions on the split's suspects so far (precision so far among reviewed) */
+            reviewed: components["schemas"]["ReviewCounts"];
+            /** @description The same, at or above the threshold */
+            reviewed_passing: components["schemas"]["ReviewCounts"];
+            split: components["schemas"]["Split"];
+            /** Threshold */
+            threshold: number;
+            /**
+             * Total
+             * @description Ranked samples of the split
+             */
+            total: number;
+        };
         /** SuspectsRequest */
         SuspectsRequest: {
             /**
@@ -3791,6 +3856,34 @@ export interface components {
              * @enum {string}
              */
             strategy: "grid" | "random" | "bayes";
+        };
+        /** ThresholdEstimate */
+        ThresholdEstimate: {
+            /**
+             * Benchmark
+             * @description What the benchmark figures were measured on
+             */
+            benchmark: string;
+            /**
+             * Precision
+             * @description Estimated share of the passing samples that are mislabelled
+             */
+            precision: number;
+            /**
+             * Precision Source
+             * @enum {string}
+             */
+            precision_source: "reviews" | "benchmark";
+            /**
+             * Recall
+             * @description Estimated share of the split's mislabels that pass
+             */
+            recall: number;
+            /**
+             * Recall Source
+             * @enum {string}
+             */
+            recall_source: "reviews" | "benchmark";
         };
         /** TokenCreate */
         TokenCreate: {
@@ -10125,6 +10218,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RankingStatus"];
+                };
+            };
+            /** @description Not signed in, or the API token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Signed in, but the caller's role in the project does not allow this (or a session request lacks its CSRF header) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An id in the path does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Invalid input: `detail` says what, `errors` lists each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    summarizeSuspects: {
+        parameters: {
+            query?: {
+                split?: components["schemas"]["Split"];
+                /** @description Count the suspects scored at or above this */
+                threshold?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuspectSummary"];
                 };
             };
             /** @description Not signed in, or the API token is invalid, expired or revoked */

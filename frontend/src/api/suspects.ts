@@ -1,5 +1,5 @@
 /** A version's mislabel-suspect ranking (out-of-sample signals combined), and ranking it on the workers. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, unwrap, type Schemas } from "./client";
 import { keys } from "./keys";
 
@@ -39,6 +39,32 @@ export function useSuspects(
 }
 
 export type Suspect = Schemas["SuspectOut"];
+export type SuspectSummary = Schemas["SuspectSummary"];
+
+/**
+ * How many of the split's suspects pass `threshold`, the estimated precision/recall there, and precision so far
+ * among the reviewed. Asked for only once the list exists (`enabled`); flag changes refresh it (its key starts
+ * with "suspects", which every flag view invalidation covers). The previous answer stays while a new threshold
+ * is being counted, so the line does not flicker as the reviewer types.
+ */
+export function useSuspectSummary(
+  versionId: number,
+  split: "train" | "val" | "test",
+  threshold: number,
+  enabled: boolean,
+) {
+  return useQuery({
+    queryKey: ["suspects", versionId, split, "summary", threshold],
+    enabled: enabled && Number.isFinite(threshold) && threshold >= 0 && threshold <= 1,
+    placeholderData: keepPreviousData,
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/versions/{version_id}/suspects/summary", {
+          params: { path: { version_id: versionId }, query: { split, threshold } },
+        }),
+      ),
+  });
+}
 type Split = "train" | "val" | "test";
 
 /** Rank the given splits: only train trains fold models, so ranking val or test alone is quick. */

@@ -1,7 +1,8 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { errorMessage } from "../api/client";
 import { useFlag, useSetFlag, useUndoFlag, type Flag, type FlagState } from "../api/flags";
 import { ErrorState, Loading } from "../components/States";
+import { markOpenedFromRanking, currentOpenedFromRanking, useOpenedFromRanking } from "../lib/flagOrigin";
 import { relativeTime } from "../lib/format";
 
 const STATE_PILL: Record<FlagState, string> = {
@@ -23,6 +24,15 @@ export function FlagEditor({
   label: number;
 }) {
   const flag = useFlag(projectId, sampleId);
+  const fromRanking = useOpenedFromRanking(sampleId);
+  useEffect(() => {
+    if (!fromRanking) return;
+    // Re-asserted on (re)mount: StrictMode's extra cleanup in development would otherwise clear it.
+    markOpenedFromRanking(sampleId);
+    return () => {
+      if (currentOpenedFromRanking() === sampleId) markOpenedFromRanking(null);
+    };
+  }, [sampleId, fromRanking]);
   if (flag.error) return <ErrorState error={flag.error} onRetry={() => void flag.refetch()} />;
   if (flag.isPending) return <Loading />;
   const f = flag.data;
@@ -35,6 +45,7 @@ export function FlagEditor({
       classes={classes}
       label={label}
       flag={f}
+      fromRanking={fromRanking}
       onUndone={() => void flag.refetch()}
     />
   );
@@ -46,6 +57,7 @@ function FlagForm({
   classes,
   label,
   flag: f,
+  fromRanking,
   onUndone,
 }: {
   projectId: number;
@@ -53,14 +65,16 @@ function FlagForm({
   classes: readonly string[];
   label: number;
   flag: Flag | null;
+  /** Opened from the suspects list: the flag is saved with source `ranking`. */
+  fromRanking: boolean;
   onUndone: () => void;
 }) {
   const set = useSetFlag(projectId, sampleId);
   const undo = useUndoFlag(projectId, sampleId);
   const [note, setNote] = useState(f?.note ?? "");
   const [corrected, setCorrected] = useState<number | null>(f?.corrected_label ?? null);
-  const save = (state: FlagState) =>
-    set.mutate({ state, note, corrected_label: corrected, source: f?.source ?? "manual" });
+  const source = fromRanking ? "ranking" : (f?.source ?? "manual");
+  const save = (state: FlagState) => set.mutate({ state, note, corrected_label: corrected, source });
   const busy = set.isPending || undo.isPending;
   return (
     <div className="flag-editor" data-testid="flag-editor" data-state={f?.state ?? "none"}>
@@ -79,6 +93,12 @@ function FlagForm({
           </>
         ) : (
           <span className="muted">Not flagged.</span>
+        )}
+        {fromRanking && (
+          <span className="muted" data-testid="flag-source-hint">
+            {" "}
+            · opened from the suspects list: saved as source ranking
+          </span>
         )}
       </div>
       <div className="toolbar">

@@ -47,8 +47,10 @@ const page = {
 
 describe("the suspects dashlet", () => {
   const puts: { path: string; body: Record<string, unknown> }[] = [];
+  const summaries: number[] = [];
   beforeEach(() => {
     puts.length = 0;
+    summaries.length = 0;
     stubFetch(async (req: Request) => {
       const url = new URL(req.url);
       if (req.method === "PUT") {
@@ -58,6 +60,27 @@ describe("the suspects dashlet", () => {
       // The dashlet asks whether a ranking exists before it asks for the list.
       if (url.pathname.endsWith("/suspects/status"))
         return jsonResponse(200, { status: "done", ranking: page.ranking, job_id: null });
+      if (url.pathname.endsWith("/suspects/summary")) {
+        // The server counts the whole split; here the split is the page.
+        const threshold = Number(url.searchParams.get("threshold"));
+        summaries.push(threshold);
+        return jsonResponse(200, {
+          ranking: page.ranking,
+          split: "train",
+          threshold,
+          total: 3,
+          passing: page.items.filter((r) => r.score >= threshold).length,
+          reviewed: { confirmed: 1, dismissed: 1, precision: 0.5 },
+          reviewed_passing: { confirmed: 1, dismissed: 0, precision: 1 },
+          estimate: {
+            precision: 0.42,
+            precision_source: "benchmark",
+            recall: 0.8,
+            recall_source: "benchmark",
+            benchmark: "IMDB train, 5% flipped",
+          },
+        });
+      }
       return jsonResponse(200, page);
     });
   });
@@ -74,10 +97,18 @@ describe("the suspects dashlet", () => {
     expect(first.textContent).toContain("world");
     expect(first.textContent).toContain("sports");
     expect(within(table).getByText("42").closest("tr")?.getAttribute("data-flag")).toBe("confirmed");
-    // Two of three pass the default 0.9 threshold.
-    expect(screen.getByTestId("suspects-threshold").textContent).toContain("2 of 3 pass");
+    // Two of three pass the default 0.9 threshold, counted by the server; the estimate names its source, and
+    // precision so far among the reviewed is confirmed / (confirmed + rejected).
+    await waitFor(() => expect(screen.getByTestId("suspects-threshold").textContent).toBe("2 of 3 pass"));
+    expect(screen.getByTestId("suspects-estimate").textContent).toContain(
+      "est. precision 42%, recall 80% (from the synthetic benchmark)",
+    );
+    expect(screen.getByTestId("suspects-precision").textContent).toContain(
+      "precision so far among reviewed 50% (1/2; above the threshold 1/1)",
+    );
     fireEvent.change(screen.getByLabelText("score threshold"), { target: { value: "0.4" } });
-    expect(screen.getByTestId("suspects-threshold").textContent).toContain("3 of 3 pass");
+    await waitFor(() => expect(screen.getByTestId("suspects-threshold").textContent).toBe("3 of 3 pass"));
+    expect(summaries).toEqual([0.9, 0.4]);
 
     // j moves to the second row, k back to the first; c confirms it with the suggested label.
     const scroller = table.parentElement as HTMLElement;

@@ -3,9 +3,10 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api, errorMessage, unwrap } from "../../api/client";
 import { invalidateFlagViews } from "../../api/flags";
 import { FINISHED, useJob } from "../../api/jobs";
-import { useRankSuspects, useSuspects, type Suspect } from "../../api/suspects";
+import { useRankSuspects, useSuspectSummary, useSuspects, type Suspect, type SuspectSummary } from "../../api/suspects";
 import { JobCard } from "../../components/JobsTray";
 import { ErrorState, Loading } from "../../components/States";
+import { markOpenedFromRanking } from "../../lib/flagOrigin";
 import { fmt } from "../../lib/format";
 import { arrowStep } from "../../lib/useArrowSteps";
 
@@ -40,9 +41,7 @@ export function Suspects({
   const tableRef = useRef<HTMLTableElement>(null);
   const missing = q.error instanceof ApiError && (q.error.status === 404 || q.error.status === 409);
   const items = useMemo(() => q.data?.items ?? [], [q.data]);
-  const passing = items.filter((r) => r.score >= threshold).length;
-  const reviewed = items.filter((r) => r.flag_state === "confirmed" || r.flag_state === "dismissed");
-  const confirmed = reviewed.filter((r) => r.flag_state === "confirmed").length;
+  const summary = useSuspectSummary(versionId, split, threshold, q.data !== undefined && q.data.total > 0);
 
   useEffect(() => {
     if (job.data?.state === "SUCCESS") void q.refetch();
@@ -71,6 +70,12 @@ export function Suspects({
     }
   };
 
+  // The sample panel's flag editor then saves with source `ranking`, as the ✓/✗ buttons here do.
+  const open = (sampleId: number) => {
+    markOpenedFromRanking(sampleId);
+    onOpen(sampleId);
+  };
+
   const onKey = (e: React.KeyboardEvent) => {
     const r = items[cursor];
     const step = arrowStep(e.nativeEvent, true);
@@ -85,7 +90,7 @@ export function Suspects({
     } else if (r && e.key === "c") void decide(r, "confirmed").then(() => setCursor((c) => c + 1));
     else if (r && e.key === "r") void decide(r, "dismissed").then(() => setCursor((c) => c + 1));
     else if (r && e.key === "s") void decide(r, "suspected");
-    else if (r && e.key === "Enter") onOpen(r.sample_id);
+    else if (r && e.key === "Enter") open(r.sample_id);
     else return;
     e.preventDefault();
   };
@@ -126,13 +131,7 @@ export function Suspects({
             style={{ width: "4.5em" }}
           />
         </label>
-        {q.data && (
-          <span className="small muted" data-testid="suspects-threshold">
-            {passing === items.length && items.length < q.data.total ? `${passing}+` : passing} of{" "}
-            {q.data.total.toLocaleString()} pass
-            {reviewed.length > 0 && ` · ${confirmed}/${reviewed.length} reviewed were mislabels`}
-          </span>
-        )}
+        {summary.data && <ThresholdLine summary={summary.data} />}
         <label
           className="small"
           title="Re-rank by a model of your decisions so far (from 3 confirmed and 3 rejected suspects)"
@@ -216,7 +215,7 @@ export function Suspects({
                   className={`clickable ${i === cursor ? "selected" : ""} ${r.score >= threshold ? "" : "muted"}`}
                   onClick={() => {
                     setCursor(i);
-                    onOpen(r.sample_id);
+                    open(r.sample_id);
                   }}
                 >
                   <td>{r.rank}</td>
@@ -258,5 +257,51 @@ export function Suspects({
         </div>
       )}
     </div>
+  );
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
+function sourceText(e: NonNullable<SuspectSummary["estimate"]>): string {
+  if (e.precision_source === "reviews" && e.recall_source === "reviews") return "from your reviews";
+  if (e.precision_source === "reviews") return "precision from your reviews, recall from the synthetic benchmark";
+  return "from the synthetic benchmark";
+}
+
+/**
+ * The work a threshold leaves (how many pass), how good that list should be (estimated precision and recall,
+ * each named by its source: the reviewers' decisions once there are enough, else the synthetic benchmark), and
+ * how good it has proved (precision so far among the reviewed: confirmed / (confirmed + rejected)).
+ */
+function ThresholdLine({ summary }: { summary: SuspectSummary }) {
+  const e = summary.estimate;
+  const r = summary.reviewed;
+  const above = summary.reviewed_passing;
+  return (
+    <span className="small muted">
+      <span data-testid="suspects-threshold">
+        {summary.passing.toLocaleString()} of {summary.total.toLocaleString()} pass
+      </span>
+      {e && (
+        <span
+          data-testid="suspects-estimate"
+          title={`Estimated at this threshold ${sourceText(e)}. Benchmark: ${e.benchmark}; it transfers roughly (a dataset with more errors has a higher precision at the same depth). Reviews count once 5 decisions lie above the threshold (and 5 below, for recall); the top is reviewed first, so they lean high.`}
+        >
+          {" "}
+          · est. precision {percent(e.precision)}, recall {percent(e.recall)} ({sourceText(e)})
+        </span>
+      )}
+      <span data-testid="suspects-precision" title="confirmed / (confirmed + rejected) among this split's suspects">
+        {" "}
+        ·{" "}
+        {r.precision === null
+          ? "no reviews yet"
+          : `precision so far among reviewed ${percent(r.precision)} (${r.confirmed}/${r.confirmed + r.dismissed}${
+              above.precision !== null && above.confirmed + above.dismissed < r.confirmed + r.dismissed
+                ? `; above the threshold ${above.confirmed}/${above.confirmed + above.dismissed}`
+                : ""
+            })`}
+      </span>
+    </span>
   );
 }
