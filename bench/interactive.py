@@ -37,13 +37,11 @@ from typing import Any
 
 import httpx
 
-from backend.core.db.session import make_engine, make_session_factory
-from backend.core.settings import get_settings
-from bench.accounts import admin_token
+from bench.accounts import served_admin_token
 from bench.imdb_data import archive_path
+from bench.job_wait import FINISHED, ok, wait_job
 
 ROOT = Path(__file__).resolve().parents[1]
-FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
 POLL_S = 0.2
 
 
@@ -88,15 +86,8 @@ def main() -> None:
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api", timeout=60) as api:
             _wait_up(api, server, data)
-            # After start-up, which makes the local administrator this token belongs to; signed with the
-            # server's key, which lives in its data folder.
-            os.environ.update(LENSBOARD_DATA_DIR=str(data))
-            for name in ("DATABASE_URL", "CELERY_BROKER_URL", "LENSBOARD_SECRET_KEY"):
-                os.environ.pop(name, None)
-            get_settings.cache_clear()
-            engine = make_engine(f"sqlite:///{data / 'lensboard.sqlite'}")
-            api.headers["Authorization"] = f"Bearer {admin_token(make_session_factory(engine))}"
-            engine.dispose()
+            token = served_admin_token(data, f"sqlite:///{data / 'lensboard.sqlite'}")
+            api.headers["Authorization"] = f"Bearer {token}"
             bench(api, archive, args)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -109,12 +100,12 @@ def main() -> None:
 
 
 def bench(api: httpx.Client, archive: str, args: argparse.Namespace) -> None:
-    pid = _ok(api.post("/projects", json={"name": "bench-interactive"}))["id"]
+    pid = ok(api.post("/projects", json={"name": "bench-interactive"}))["id"]
     body: dict[str, Any] = {"path": archive}
     if args.subset:
         body["subset_per_class"] = args.subset
     started = time.monotonic()
-    job = _wait_job(api, _ok(api.post(f"/projects/{pid}/datasets/imdb", json=body))["id"], timeout=3600)
+    job = wait_job(api, ok(api.post(f"/projects/{pid}/datasets/imdb", json=body))["id"], timeout=3600)
     dataset_id = job["dataset_id"]
     print(f"import: {time.monotonic() - started:.1f} s ({'all' if not args.subset else args.subset} "
           "reviews per split and class)", flush=True)
@@ -123,8 +114,8 @@ def bench(api: httpx.Client, archive: str, args: argparse.Namespace) -> None:
     _follow(api, baseline)
     print(f"baseline training: epochs {_fmt(baseline.epoch_seconds)} s", flush=True)
     # Its maps are part of the baseline; the second run starts on an idle interactive lane.
-    for job in _ok(api.get("/jobs", params={"version_id": baseline.version_id, "kind": "map"})):
-        _wait_job(api, job["id"], timeout=3600)
+    for job in ok(api.get("/jobs", params={"version_id": baseline.version_id, "kind": "map"})):
+        wait_job(api, job["id"], timeout=3600)
 
     loaded = _train(api, pid, dataset_id, args.epochs)
     timed = _interactive_load(api, loaded, args.analyses)
@@ -151,8 +142,8 @@ def bench(api: httpx.Client, archive: str, args: argparse.Namespace) -> None:
 
 
 def _train(api: httpx.Client, pid: int, dataset_id: int, epochs: int) -> Run:
-    version = _ok(api.post(f"/projects/{pid}/versions", json={"dataset_id": dataset_id, "seed": 0}))
-    job = _ok(api.post(f"/versions/{version['id']}/train", json={"epochs": epochs}))
+    version = ok(api.post(f"/projects/{pid}/versions", json={"dataset_id": dataset_id, "seed": 0}))
+    job = ok(api.post(f"/versions/{version['id']}/train", json={"epochs": epochs}))
     return Run(version["id"], job["id"])
 
 
@@ -162,10 +153,10 @@ def _follow(api: httpx.Client, run: Run, until_epochs: int | None = None) -> Non
     last = time.monotonic() if not run.epoch_seconds else run.done_at
     seen = len(run.epoch_seconds)
     while True:
-        job = _ok(api.get(f"/jobs/{run.job_id}"))
+        job = ok(api.get(f"/jobs/{run.job_id}"))
         if last is None and job["state"] in ("STARTED", "PROGRESS"):
             last = time.monotonic()
-        done = _ok(api.get(f"/versions/{run.version_id}"))["epochs_done"]
+        done = ok(api.get(f"/versions/{run.version_id}"))["epochs_done"]
         now = time.monotonic()
         while done > seen and last is not None:
             run.epoch_seconds.append(now - last)
@@ -184,12 +175,12 @@ def _interactive_load(api: httpx.Client, run: Run, count: int) -> list[Timed]:
     """From the end of epoch 1: `count` IG analyses of random test reviews one after another, then a
     what-if edit of one of them."""
     _follow(api, run, until_epochs=1)
-    page = _ok(api.get(f"/versions/{run.version_id}/samples", params={"split": "test", "limit": 1000}))
+    page = ok(api.get(f"/versions/{run.version_id}/samples", params={"split": "test", "limit": 1000}))
     ids = random.Random(0).sample([s["id"] for s in page["items"]], count)
     timed = []
     for sample_id in ids:
         timed.append(_analyze(api, run, {"sample_id": sample_id, "epoch": 1}, f"IG of sample {sample_id}"))
-    text = _ok(api.get(f"/samples/{ids[0]}"))["text"]
+    text = ok(api.get(f"/samples/{ids[0]}"))["text"]
     edited = text.replace(" good ", " bad ", 1) if " good " in text else text + " Dreadful."
     timed.append(_analyze(api, run, {"text": edited, "epoch": 1}, "what-if edit (IG)"))
     return timed
@@ -200,36 +191,24 @@ def _analyze(api: httpx.Client, run: Run, body: dict[str, Any], what: str) -> Ti
     r = api.post(f"/versions/{run.version_id}/analyses", json=body)
     if r.status_code == 200:  # cached: nothing queued
         return Timed(what, 0.0, 0.0, time.monotonic() - asked, _training(api, run))
-    job = _wait_job(api, _ok(r)["job"]["id"], timeout=1800, poll=0.05)
+    job = wait_job(api, ok(r)["job"]["id"], timeout=1800, poll=0.05)
     total = time.monotonic() - asked
     created, started, finished = (_t(job[k]) for k in ("created_at", "started_at", "finished_at"))
     return Timed(what, started - created, finished - started, total, _training(api, run))
 
 
 def _training(api: httpx.Client, run: Run) -> bool:
-    return bool(_ok(api.get(f"/jobs/{run.job_id}"))["state"] not in FINISHED)
+    return bool(ok(api.get(f"/jobs/{run.job_id}"))["state"] not in FINISHED)
 
 
 def _map_delay(api: httpx.Client, version_id: int) -> float:
     """Seconds from epoch 1's end (its map job is created as its evaluation is committed) to its map."""
-    maps = [j for j in _ok(api.get("/jobs", params={"version_id": version_id, "kind": "map"}))
+    maps = [j for j in ok(api.get("/jobs", params={"version_id": version_id, "kind": "map"}))
             if j["params"].get("epoch") == 1]
     if not maps:
         return float("nan")
-    job = _wait_job(api, maps[-1]["id"], timeout=3600)
+    job = wait_job(api, maps[-1]["id"], timeout=3600)
     return _t(job["finished_at"]) - _t(job["created_at"])
-
-
-def _wait_job(api: httpx.Client, job_id: int, timeout: float, poll: float = POLL_S) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = _ok(api.get(f"/jobs/{job_id}"))
-        if job["state"] in FINISHED:
-            if job["state"] != "SUCCESS":
-                raise SystemExit(f"job {job_id} ({job['kind']}) ended {job['state']}: {job['error']}")
-            return job
-        time.sleep(poll)
-    raise SystemExit(f"job {job_id} did not finish in {timeout} s")
 
 
 def _wait_up(api: httpx.Client, server: subprocess.Popen[bytes], data: Path, timeout: float = 120) -> None:
@@ -244,12 +223,6 @@ def _wait_up(api: httpx.Client, server: subprocess.Popen[bytes], data: Path, tim
             pass
         time.sleep(0.5)
     raise SystemExit(f"lensboard serve not ready in {timeout} s:\n{(data / 'serve.log').read_text()[-3000:]}")
-
-
-def _ok(r: httpx.Response) -> Any:
-    if r.status_code >= 400:
-        raise SystemExit(f"{r.request.method} {r.request.url}: {r.status_code} {r.text}")
-    return r.json()
 
 
 def _t(stamp: str) -> float:

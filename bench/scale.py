@@ -42,11 +42,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from backend.core.db.session import make_engine, make_session_factory
-from backend.core.settings import get_settings
-from bench.accounts import admin_token
+from bench.accounts import served_admin_token
 from bench.imdb_data import archive_path
 from bench.import_large import postgres_url
+from bench.job_wait import ok, wait_job
 from bench.make_corpus import build_pools, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +57,6 @@ class Api(Protocol):
     def get(self, url: str, *, params: Any = ...) -> Any: ...
 
     def post(self, url: str, *, json: Any = ...) -> Any: ...
-FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
 
 
 @dataclass
@@ -147,26 +145,26 @@ def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: 
         stages.append(s)
         report(s)
 
-    pid = _ok(api.post("/projects", json={"name": "bench-scale"}))["id"]
+    pid = ok(api.post("/projects", json={"name": "bench-scale"}))["id"]
     with stage("import") as extra:
         body = {"path": str(corpus), "name": corpus.stem, "group_column": "movie_id"}
-        job = _wait_job(api, _ok(api.post(f"/projects/{pid}/datasets/import", json=body))["id"], timeout)
-        dataset = _ok(api.get(f"/datasets/{job['dataset_id']}"))
+        job = wait_job(api, ok(api.post(f"/projects/{pid}/datasets/import", json=body))["id"], timeout)
+        dataset = ok(api.get(f"/datasets/{job['dataset_id']}"))
         n = dataset["num_samples"]
         extra.update(samples=str(n), rows_per_s=f"{n / max(_span(job), 1e-9):.0f}",
                      streamed=str(bool(dataset["config"].get("streamed"))).lower())
     with stage("epoch") as extra:
-        version = _ok(api.post(f"/projects/{pid}/versions",
+        version = ok(api.post(f"/projects/{pid}/versions",
                                json={"dataset_id": dataset["id"], "architecture": "ngram", "seed": 0}))
-        job = _wait_job(api, _ok(api.post(f"/versions/{version['id']}/train", json={"epochs": 1}))["id"], timeout)
-        metrics = _ok(api.get(f"/versions/{version['id']}/metrics/epochs"))["items"]
+        job = wait_job(api, ok(api.post(f"/versions/{version['id']}/train", json={"epochs": 1}))["id"], timeout)
+        metrics = ok(api.get(f"/versions/{version['id']}/metrics/epochs"))["items"]
         val = [m for m in metrics if m["split"] == "val"]
         extra.update(val_accuracy=f"{val[0]['accuracy']:.4f}" if val else "n/a")
     with stage("map") as extra:
         # Queued by the epoch as its evaluation committed; timed here from the training's end.
         map_job = _map_job(api, version["id"], timeout)
-        done = _wait_job(api, map_job["id"], timeout)
-        state = _ok(api.get(f"/versions/{version['id']}/maps/1"))
+        done = wait_job(api, map_job["id"], timeout)
+        state = ok(api.get(f"/versions/{version['id']}/maps/1"))
         m = state.get("map") or state
         trust = m.get("trustworthiness")
         extra.update(job_seconds=f"{_span(done):.1f}", points=str(m.get("num_points")),
@@ -189,23 +187,11 @@ class _Prefixed:
 def _map_job(api: _Prefixed, version_id: int, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        jobs = _ok(api.get("/jobs", params={"version_id": version_id, "kind": "map"}))
+        jobs = ok(api.get("/jobs", params={"version_id": version_id, "kind": "map"}))
         if jobs:
             return dict(jobs[0])
         time.sleep(0.2)
     raise SystemExit(f"no map job for version {version_id} in {timeout} s")
-
-
-def _wait_job(api: _Prefixed, job_id: int, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = _ok(api.get(f"/jobs/{job_id}"))
-        if job["state"] in FINISHED:
-            if job["state"] != "SUCCESS":
-                raise SystemExit(f"job {job_id} ({job['kind']}) ended {job['state']}: {job['error']}")
-            return job
-        time.sleep(0.2)
-    raise SystemExit(f"job {job_id} did not finish in {timeout} s")
 
 
 def _span(job: dict[str, Any]) -> float:
@@ -213,12 +199,6 @@ def _span(job: dict[str, Any]) -> float:
         return float("nan")
     return datetime.fromisoformat(job["finished_at"]).timestamp() - datetime.fromisoformat(
         job["started_at"]).timestamp()
-
-
-def _ok(r: Any) -> Any:
-    if r.status_code >= 400:
-        raise SystemExit(f"{r.request.method} {r.request.url}: {r.status_code} {r.text}")
-    return r.json()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -273,13 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api", timeout=120) as api:
             _wait_up(api, server, data)
-            os.environ.update(LENSBOARD_DATA_DIR=str(data))
-            for name in ("DATABASE_URL", "CELERY_BROKER_URL", "LENSBOARD_SECRET_KEY"):
-                os.environ.pop(name, None)
-            get_settings.cache_clear()
-            engine = make_engine(db_url)
-            api.headers["Authorization"] = f"Bearer {admin_token(make_session_factory(engine))}"
-            engine.dispose()
+            api.headers["Authorization"] = f"Bearer {served_admin_token(data, db_url)}"
             stages = chain(api, corpus, memory)
     except BaseException:
         # What the server and its workers said last: the chain only sees a failed job or a refused call.

@@ -12,7 +12,7 @@ would block the job's progress reports.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,31 +216,41 @@ def _encode(tokenizer: TextTokenizer, texts: Sequence[str],
 
 def _stats(planned: Sequence[Planned], classes: Sequence[str], counts: Sequence[tuple[int, int, bool]],
            words: Sequence[int], tokenizer: TextTokenizer) -> dict[str, Any]:
+    return dataset_stats(
+        split=np.array([SPLITS.index(p.split) for p in planned], dtype=np.int64),
+        label=np.array([p.label for p in planned], dtype=np.int64), classes=classes,
+        tokens=np.array([c[0] for c in counts], dtype=np.int64), oov=np.array([c[1] for c in counts], dtype=np.int64),
+        words=np.asarray(words, dtype=np.int64), tokenizer=tokenizer,
+        movies=len({p.record.movie_id for p in planned if p.record.movie_id is not None}))
+
+
+def dataset_stats(*, split: npt.NDArray[np.int64], label: npt.NDArray[np.int64], classes: Sequence[str],
+                  tokens: npt.NDArray[np.int64], oov: npt.NDArray[np.int64], words: npt.NDArray[np.int64],
+                  tokenizer: TextTokenizer, movies: int) -> dict[str, Any]:
+    """A dataset's stats from per-sample arrays in sample order (split as an index into SPLITS; tokens before
+    truncation): the one definition the in-memory and the streamed import both report."""
     per_split: dict[str, dict[str, int]] = {}
-    by = Counter((p.split, p.label) for p in planned)
-    for split in SPLITS:
-        row = {name: by[(split, c)] for c, name in enumerate(classes)}
-        per_split[split] = {**row, "total": sum(row.values())}
-    tokens = np.array([c[0] for c in counts], dtype=np.int64)
-    oov = np.array([c[1] for c in counts], dtype=np.int64)
-    truncated = np.array([c[2] for c in counts], dtype=bool)
     oov_by_split = {}
-    for split in SPLITS:
-        mask = np.array([p.split == split for p in planned], dtype=bool)
+    for code, name in enumerate(SPLITS):
+        mask = split == code
+        by_class = np.bincount(label[mask], minlength=len(classes))
+        row = {c: int(by_class[k]) for k, c in enumerate(classes)}
+        per_split[name] = {**row, "total": sum(row.values())}
         total = int(tokens[mask].sum())
-        oov_by_split[split] = float(oov[mask].sum() / total) if total else 0.0
+        oov_by_split[name] = float(oov[mask].sum() / total) if total else 0.0
+    some = len(tokens) > 0
     return {
         "counts": per_split,
-        "num_samples": len(planned),
+        "num_samples": len(split),
         "vocab_size": tokenizer.vocab_size,
         "max_length": tokenizer.max_length,
-        "token_count_mean": float(tokens.mean()),
-        "token_count_p95": float(np.percentile(tokens, 95)),
-        "word_count_mean": float(np.mean(words)),
+        "token_count_mean": float(tokens.mean()) if some else 0.0,
+        "token_count_p95": float(np.percentile(tokens, 95)) if some else 0.0,
+        "word_count_mean": float(words.mean()) if some else 0.0,
         "oov_rate": float(oov.sum() / max(int(tokens.sum()), 1)),
         "oov_rate_by_split": oov_by_split,
-        "truncated_fraction": float(truncated.mean()),
-        "movies": len({p.record.movie_id for p in planned if p.record.movie_id is not None}),
+        "truncated_fraction": float((tokens > tokenizer.max_length).mean()) if some else 0.0,
+        "movies": movies,
     }
 
 

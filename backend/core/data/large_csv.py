@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from backend.core.data.custom import MAX_ERRORS, CheckedFields, check_fields, csv_columns, number_value
 from backend.core.data.records import DatasetFormatError
-from backend.core.data.splits import _stratified_quotas, validation_count
+from backend.core.data.splits import _stratified_quotas, duplicate_summary, validation_count
 from backend.core.vocabulary import SPLITS, Split
 
 SPLIT_CODE: dict[str, int] = {str(s): i for i, s in enumerate(SPLITS)}  # train 0, val 1, test 2
@@ -267,12 +267,4 @@ def duplicate_stats(s: Scan, p: Plan) -> dict[str, Any]:
     splits_of: dict[int, list[str]] = defaultdict(list)
     for i in dup.tolist():
         splits_of[int(inv[i])].append(SPLITS[int(p.split[i])])
-    groups = list(splits_of.values())
-    pairs = Counter(f"{a}-{b}" for g in groups for i, a in enumerate(sorted(set(g))) for b in sorted(set(g))[i + 1:])
-    return {
-        "groups": len(groups),
-        "samples": sum(len(g) for g in groups),
-        "cross_split_groups": sum(1 for g in groups if len(set(g)) > 1),
-        "cross_split_samples": sum(len(g) for g in groups if len(set(g)) > 1),
-        "groups_by_split_pair": dict(sorted(pairs.items())),
-    }
+    return duplicate_summary(list(splits_of.values()))

@@ -145,13 +145,18 @@ def duplicate_stats(planned: Sequence[Planned]) -> dict[str, Any]:
     splits_of: dict[str, list[str]] = defaultdict(list)
     for p in planned:
         splits_of[p.record.text].append(p.split)
-    groups = [s for s in splits_of.values() if len(s) > 1]
-    pair_counts = Counter(f"{a}-{b}" for s in groups for a, b in _pairs(sorted(set(s))))
+    return duplicate_summary([s for s in splits_of.values() if len(s) > 1])
+
+
+def duplicate_summary(groups: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """The dataset stats' duplicates entry from each group of copies' splits (the one shape both importers
+    report, whether they found the copies by text or by a hash of it)."""
+    pair_counts = Counter(f"{a}-{b}" for g in groups for a, b in _pairs(sorted(set(g))))
     return {
         "groups": len(groups),
-        "samples": sum(len(s) for s in groups),
-        "cross_split_groups": sum(1 for s in groups if len(set(s)) > 1),
-        "cross_split_samples": sum(len(s) for s in groups if len(set(s)) > 1),
+        "samples": sum(len(g) for g in groups),
+        "cross_split_groups": sum(1 for g in groups if len(set(g)) > 1),
+        "cross_split_samples": sum(len(g) for g in groups if len(set(g)) > 1),
         "groups_by_split_pair": dict(sorted(pair_counts.items())),
     }
 

@@ -32,7 +32,7 @@ from backend.core.artifacts.keys import dataset_prefix, ids_key, offsets_key, to
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.data.imdb import word_count
 from backend.core.data.import_paths import resolve_import_path
-from backend.core.data.importer import ENCODE_END, FIT_END, READ_END, Progress, _mark_failed
+from backend.core.data.importer import ENCODE_END, FIT_END, READ_END, Progress, _mark_failed, dataset_stats
 from backend.core.data.large_csv import Plan, Row, Scan, duplicate_stats, iter_rows, plan, scan, typed_meta
 from backend.core.data.records import DatasetFormatError
 from backend.core.db.models import Dataset, Sample
@@ -224,30 +224,10 @@ def _save_tokens(store: ArtifactStore, dataset_id: int, tokenizer: TextTokenizer
 
 
 def _stats(s: Scan, p: Plan, per_row: tuple[npt.NDArray[np.int64], ...], tokenizer: TextTokenizer) -> dict[str, Any]:
-    """importer._stats, from the per-row arrays."""
+    """importer's dataset stats, from the per-row arrays laid out in sample order."""
     _, tokens_all, oov_all, words_all = per_row
     rows = p.row_of_index
-    tokens, oov, words = tokens_all[rows], oov_all[rows], words_all[rows]
-    truncated = tokens > tokenizer.max_length
-    per_split: dict[str, dict[str, int]] = {}
-    oov_by_split = {}
-    for code, split in enumerate(SPLITS):
-        mask = p.split == code
-        counts = np.bincount(p.label[mask], minlength=len(s.classes))
-        row = {name: int(counts[c]) for c, name in enumerate(s.classes)}
-        per_split[split] = {**row, "total": sum(row.values())}
-        total = int(tokens[mask].sum())
-        oov_by_split[split] = float(oov[mask].sum() / total) if total else 0.0
-    return {
-        "counts": per_split,
-        "num_samples": len(p),
-        "vocab_size": tokenizer.vocab_size,
-        "max_length": tokenizer.max_length,
-        "token_count_mean": float(tokens.mean()) if len(tokens) else 0.0,
-        "token_count_p95": float(np.percentile(tokens, 95)) if len(tokens) else 0.0,
-        "word_count_mean": float(words.mean()) if len(words) else 0.0,
-        "oov_rate": float(oov.sum() / max(int(tokens.sum()), 1)),
-        "oov_rate_by_split": oov_by_split,
-        "truncated_fraction": float(truncated.mean()) if len(truncated) else 0.0,
-        "movies": 0,  # a CSV's movie is a metadata column, not Sample.movie_id
-    }
+    # A CSV's movie is a metadata column, not Sample.movie_id: no movies.
+    return dataset_stats(split=p.split.astype(np.int64), label=p.label.astype(np.int64), classes=s.classes,
+                         tokens=tokens_all[rows], oov=oov_all[rows], words=words_all[rows], tokenizer=tokenizer,
+                         movies=0)

@@ -1,0 +1,32 @@
+"""Waiting on a Lensboard job through the API: the one loop the end-to-end benches share."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
+
+
+class Getter(Protocol):
+    def get(self, url: str, *, params: Any = None) -> Any: ...
+
+
+def ok(r: Any) -> Any:
+    """The response's JSON, or the bench stops with the request and the server's answer."""
+    if r.status_code >= 400:
+        raise SystemExit(f"{r.request.method} {r.request.url}: {r.status_code} {r.text}")
+    return r.json()
+
+
+def wait_job(api: Getter, job_id: int, timeout: float, poll: float = 0.2) -> dict[str, Any]:
+    """The finished job; the bench stops when it failed or did not finish in `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = ok(api.get(f"/jobs/{job_id}"))
+        if job["state"] in FINISHED:
+            if job["state"] != "SUCCESS":
+                raise SystemExit(f"job {job_id} ({job['kind']}) ended {job['state']}: {job['error']}")
+            return job
+        time.sleep(poll)
+    raise SystemExit(f"job {job_id} did not finish in {timeout} s")
