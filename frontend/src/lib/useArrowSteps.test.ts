@@ -1,4 +1,5 @@
-import { arrowStep } from "./useArrowSteps";
+import { renderHook } from "@testing-library/react";
+import { arrowStep, useArrowSteps } from "./useArrowSteps";
 
 const key = (k: string, target: Partial<HTMLElement> | null = null, mods: Partial<KeyboardEvent> = {}) => ({
   key: k,
@@ -27,5 +28,17 @@ describe("arrowStep", () => {
     expect(arrowStep(key("ArrowDown", { tagName: "TABLE" }))).toBe(1);
     expect(arrowStep(key("ArrowDown", null, { altKey: true }))).toBeNull();
     expect(arrowStep(key("k", null, { ctrlKey: true }), true)).toBeNull();
+  });
+});
+
+describe("useArrowSteps", () => {
+  it("steps from the sample it just opened when a second key comes before the page re-renders", () => {
+    const onOpen = vi.fn();
+    // `open` stays null: the page has not re-rendered with the first key's sample yet.
+    renderHook(() => useArrowSteps([10, 11, 12], null, onOpen));
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown" }));
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown" }));
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp" }));
+    expect(onOpen.mock.calls.map((c) => c[0] as number)).toEqual([10, 11, 10]);
   });
 });

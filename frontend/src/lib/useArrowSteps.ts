@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 
 /**
  * +1 for ↓, -1 for ↑ (and for j / k where a list already used them: `letters`), null for any other key, for
@@ -23,17 +23,26 @@ export function arrowStep(
  * keys are typing into a field. One list at a time listens: the view that shows it.
  */
 export function useArrowSteps(ids: readonly number[], open: number | null, onOpen: (id: number) => void): void {
+  // The sample a key steps from: the one last opened here, until `open` catches up (a second key pressed
+  // before React re-rendered would otherwise step from the sample before the first key's).
+  const current = useRef(open);
+  useEffect(() => {
+    current.current = open;
+  }, [open]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const step = arrowStep(e);
       if (step === null || !ids.length) return;
       e.preventDefault();
-      const k = open === null ? -1 : ids.indexOf(open);
+      const k = current.current === null ? -1 : ids.indexOf(current.current);
       const next = k === -1 ? 0 : k + step;
       const id = ids[next];
-      if (id !== undefined) onOpen(id);
+      if (id !== undefined) {
+        current.current = id;
+        onOpen(id);
+      }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [ids, open, onOpen]);
+  }, [ids, onOpen]);
 }

@@ -53,16 +53,27 @@ export function LossSamples({
     }
   }, [items, q.isPlaceholderData, onOpen]);
 
+  // The sample a key steps from: the one this list last opened, until the page's state catches up. A second
+  // key pressed before React re-rendered would otherwise step from the sample before the first key's.
+  const current = useRef(selected);
   useEffect(() => {
+    current.current = selected;
+  }, [selected]);
+
+  useEffect(() => {
+    const open = (id: number) => {
+      current.current = id;
+      onOpen(id);
+    };
     const onKey = (e: KeyboardEvent) => {
       const step = arrowStep(e);
       if (step === null || !items.length) return;
       e.preventDefault();
-      const k = items.findIndex((r) => r.id === selected);
+      const k = items.findIndex((r) => r.id === current.current);
       const down = step === 1;
-      if (k === -1) return onOpen((items[0] as { id: number }).id);
+      if (k === -1) return open((items[0] as { id: number }).id);
       const next = k + (down ? 1 : -1);
-      if (next >= 0 && next < items.length) return onOpen((items[next] as { id: number }).id);
+      if (next >= 0 && next < items.length) return open((items[next] as { id: number }).id);
       if (down && (page + 1) * PAGE < total) {
         pendingStep.current = "first";
         setPage(page + 1);
@@ -73,7 +84,7 @@ export function LossSamples({
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [items, selected, page, total, onOpen]);
+  }, [items, page, total, onOpen]);
 
   return (
     <div className="dashlet-fill">
