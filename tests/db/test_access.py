@@ -371,9 +371,12 @@ def _state(factory: sessionmaker[Session]) -> dict[str, Any]:
 
 @pytest.fixture
 def no_rate_limits(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every request of the walk reaches the guard instead of stopping at a 429 (test_rate_limits.py)."""
+    """Every request of the walk reaches the guard instead of stopping at a 429 (test_rate_limits.py); the
+    walk sends its requests at once, so the owner's heavy downloads would also be over their in-flight
+    limit (test_downloads_api.py)."""
     for kind in ("ANALYZE", "TRAIN", "COMPUTE"):
         monkeypatch.setenv(f"LENSBOARD_RATE_LIMIT_{kind}_PER_MINUTE", "0")
+    monkeypatch.setenv("LENSBOARD_MAX_DOWNLOADS_PER_USER", "0")
     get_settings.cache_clear()
 
 
