@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # Every other request body (JSON): the API answers 413 beyond it. See backend/api/body_limit.py.
     max_body_bytes: int = Field(default=1 << 20, gt=0)
     torch_threads: int | None = Field(default=None, ge=1)
+    # Evaluation of a trained epoch split into this many row ranges, each a job of the bulk lane that any
+    # worker may take (worker/pipeline/eval_shards.py); 1 evaluates in the training process as before.
+    # Worth it only with several bulk-lane workers (or hosts): on one worker the shards run one by one.
+    eval_shards: int = Field(default=1, ge=1, le=64)
     # Maps of more samples than this fit UMAP on a seeded sample of this many (stratified by label and loss)
     # and place the others with the fitted model (worker.pipeline.projection.project); at or below it every
     # sample is fitted. 100k keeps a map's fit near its 50k-IMDB cost at any size.

@@ -51,6 +51,8 @@ class JobKind(StrEnum):
     # The mislabel ranking: a parent job and one job per cross-validation fold.
     SUSPECTS = "suspects"
     SUSPECTS_FOLD = "suspects_fold"
+    # One row range of a trained epoch's evaluation, when evaluation is sharded (LENSBOARD_EVAL_SHARDS).
+    EVAL_SHARD = "eval_shard"
 
 
 class JobState(StrEnum):

@@ -42,6 +42,7 @@ def test_workers_consume_their_lanes(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_titles_and_waiting_text() -> None:
     assert job_title("suspects_fold", {"fold": 1, "folds": 5}) == "Mislabel ranking: fold 2 of 5"
     assert job_title("map", {"epoch": 3}) == "Population map: epoch 3"
+    assert job_title("eval_shard", {"epoch": 2, "shard": 0, "shards": 4}) == "Evaluation, epoch 2: part 1 of 4"
     assert job_title("train", {"epochs": 1}) == "Training: 1 epoch"
     assert job_title("analyze", {"method": "integrated_gradients", "sample_ids": [4], "epoch": 2}) == (
         "Analysis: integrated gradients of 1 sample, epoch 2")

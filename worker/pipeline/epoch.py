@@ -20,7 +20,7 @@ from backend.core.db.models import ModelVersion
 from backend.core.db.session import session_scope
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.checkpoint import SavedCheckpoint, record_checkpoint, save_checkpoint
-from worker.pipeline.evaluate import evaluate
+from worker.pipeline.evaluate import EvalResult, evaluate
 from worker.pipeline.pooled_store import save_pooled
 from worker.pipeline.results import BatchMetricWriter, trained_on, write_epoch_metrics, write_sample_results
 from worker.pipeline.run_state import TrainingRun
@@ -43,10 +43,14 @@ class EpochConflict(RuntimeError):
 
 def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], None] | None = None,
               on_stage: Callable[[str], None] | None = None,
-              guard: Callable[[Session], None] | None = None) -> EpochOutcome:
+              guard: Callable[[Session], None] | None = None,
+              evaluate_all: Callable[[SavedCheckpoint], EvalResult] | None = None) -> EpochOutcome:
     """`guard(session)` runs last in every transaction that writes the epoch's rows (the live batch
     metrics, the epoch's commit), just before its commit; raising there rolls it back (see
-    JobContext.hold). Last, so that whatever it locks stays locked only for the commit."""
+    JobContext.hold). Last, so that whatever it locks stays locked only for the commit.
+
+    `evaluate_all(checkpoint)`: evaluates every row (pooled activations kept) in place of this process's
+    own pass, e.g. as shard jobs on several workers (worker/pipeline/eval_shards.py)."""
     data, p, vid = run.data, run.params, run.version.id
     batches = bucketed_batches(data.lengths, data.train_rows, p.batch_size, p.bucket_chunk_batches,
                                run.batch_rng)
@@ -64,9 +68,11 @@ def run_epoch(run: TrainingRun, epoch: int, on_batch: Callable[[BatchStats], Non
                             capture_rng(run.batch_rng), data.vocab_size)
     if on_stage is not None:
         on_stage("evaluating")
-    all_rows = np.arange(len(data.arrays))
-    evaluated = evaluate(run.model, data.arrays, all_rows, data.labels, run.device, p.eval_batch_size,
-                         pool_layers=True)
+    if evaluate_all is not None:
+        evaluated = evaluate_all(saved)
+    else:
+        evaluated = evaluate(run.model, data.arrays, np.arange(len(data.arrays)), data.labels, run.device,
+                             p.eval_batch_size, pool_layers=True)
     assert evaluated.pooled is not None
     # Like the checkpoint, written before the commit: the epoch's map never finds it missing.
     save_pooled(run.store, vid, epoch, evaluated.pooled)

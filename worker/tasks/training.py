@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.core.artifacts import get_store
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Job, ModelVersion
 from backend.core.db.session import default_session_factory
 from backend.core.jobs.app import celery_app
 from backend.core.jobs.submit import start_post_epoch_jobs
+from backend.core.settings import get_settings
 from backend.core.sweeps.pruning import MedianPruning
 from backend.core.sweeps.trials import continue_sweep
 from backend.core.vocabulary import JobState
 from worker.job_runner import JobContext, JobGone, run_job
-from worker.pipeline.device import configure_threads
+from worker.pipeline.checkpoint import SavedCheckpoint
+from worker.pipeline.device import configure_threads, pick_device
 from worker.pipeline.early_stopping import EarlyStopping
 from worker.pipeline.epoch import run_epoch
+from worker.pipeline.eval_shards import discard_shards, evaluate_sharded, shard_job
+from worker.pipeline.evaluate import EvalResult
 from worker.pipeline.results import delete_unfinished_batch_metrics
-from worker.pipeline.run_state import open_run
+from worker.pipeline.run_state import TrainingRun, open_run
 from worker.pipeline.train import BatchStats
 
 # Share of an epoch's progress bar given to training; evaluating every sample takes the rest.
@@ -40,6 +46,15 @@ def train_version(job_id: int) -> None:
         version = s.get(ModelVersion, job.version_id) if job is not None and job.version_id is not None else None
         if version is not None and version.sweep_id is not None:
             continue_sweep(s, version.sweep_id)
+
+
+@celery_app.task(name="lensboard.eval_shard")  # type: ignore[untyped-decorator]
+def eval_shard(job_id: int) -> None:
+    """One row range of a trained epoch's evaluation (worker/pipeline/eval_shards.py)."""
+    with run_job(job_id, default_session_factory()) as ctx:
+        if ctx is not None:
+            configure_threads()
+            shard_job(ctx, get_store(), pick_device())
 
 
 def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]:
@@ -74,6 +89,7 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
             with factory() as s:
                 start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=run.epochs_done)
         summary: dict[str, Any] = {}
+        shards = get_settings().eval_shards
         stopped_early = pruned = False
         for epoch in range(run.epochs_done + 1, target + 1):
             # Checked before each epoch (not after), so a run resumed after a crash stops just the same.
@@ -85,9 +101,13 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
                 break
             report = ProgressReporter(ctx, epoch, target)
             # The epoch's writes are tied to the lease: after a takeover they are the new holder's.
-            outcome = run_epoch(run, epoch, on_batch=report.batch, on_stage=report.stage, guard=ctx.hold)
+            outcome = run_epoch(run, epoch, on_batch=report.batch, on_stage=report.stage, guard=ctx.hold,
+                                evaluate_all=_sharded_evaluation(ctx, run, epoch, report))
+            if shards > 1:
+                discard_shards(run.store, version_id, epoch)
             summary = {"epoch": epoch, "train_loss": outcome.train.loss, "metrics": outcome.metrics,
-                       "samples_per_second": outcome.train.samples / max(outcome.train.seconds, 1e-9)}
+                       "samples_per_second": outcome.train.samples / max(outcome.train.seconds, 1e-9),
+                       "eval_seconds": outcome.eval_seconds, "eval_shards": shards}
             with factory() as s:
                 start_post_epoch_jobs(s, project_id=project_id, version_id=version_id, epoch=epoch)
             ctx.progress(epoch / target, f"epoch {epoch}/{target} done", epoch=epoch, epochs=target,
@@ -117,6 +137,19 @@ def train(ctx: JobContext, store: ArtifactStore | None = None) -> dict[str, Any]
         message = f"trained {target} epochs"
     ctx.succeed(result, message=message)
     return result
+
+
+def _sharded_evaluation(ctx: JobContext, run: TrainingRun, epoch: int,
+                        report: ProgressReporter) -> Callable[[SavedCheckpoint], EvalResult] | None:
+    """With LENSBOARD_EVAL_SHARDS > 1, the epoch's evaluation as shard jobs; None: this process evaluates."""
+    shards = get_settings().eval_shards
+    if shards <= 1:
+        return None
+
+    def evaluate_all(saved: SavedCheckpoint) -> EvalResult:
+        return evaluate_sharded(run, epoch, saved.key, shards, ctx, on_progress=report.shards)
+
+    return evaluate_all
 
 
 def _stop_now(factory: sessionmaker[Session], version_id: int, stopping: EarlyStopping) -> bool:
@@ -183,6 +216,12 @@ class ProgressReporter:
         self.ctx.progress(fraction, f"epoch {self.epoch}/{self.epochs}, batch {stats.batch}/{stats.batches}",
                           epoch=self.epoch, epochs=self.epochs, batch=stats.batch, batches=stats.batches,
                           loss=self.loss_sum / self.seen, accuracy=self.correct / self.seen)
+
+    def shards(self, done: int, total: int) -> None:
+        """A sharded evaluation's progress: the epoch's remaining share, by shards done."""
+        fraction = (self.epoch - 1 + TRAIN_SHARE + (1 - TRAIN_SHARE) * done / max(total, 1)) / self.epochs
+        self.ctx.progress(fraction, f"epoch {self.epoch}/{self.epochs}: evaluating, {done} of {total} parts done",
+                          epoch=self.epoch, epochs=self.epochs, stage="evaluating", shards_done=done, shards=total)
 
     def stage(self, name: str) -> None:
         self.ctx.progress((self.epoch - 1 + TRAIN_SHARE) / self.epochs,

@@ -9,6 +9,7 @@
         class_probs.npy                 (N, C) probabilities, kept with three or more classes
         latent.npy                      the map's reduced latent vectors (N, D) float16
         pooled/layers.json, pooled/{layer}.npy      pooled activations kept for the epoch's map
+        eval_shards/{job}.npz           one evaluation shard's results, until the epoch commits
         map/{coords,clusters,knn_indices,knn_distances,neighbor_disagreement}.npy, map/points.arrow
     versions/{v}/suspects/{r}/          one mislabel ranking
         plan.npz, fold_{f}.npy, reference_{f}.npy
@@ -81,6 +82,16 @@ def pooled_layers_key(version_id: int, epoch: int) -> str:
 
 def pooled_layer_key(version_id: int, epoch: int, layer: str) -> str:
     return f"{pooled_prefix(version_id, epoch)}/{layer}.npy"
+
+
+def eval_shards_prefix(version_id: int, epoch: int) -> str:
+    """Where the shards of a sharded evaluation leave their results (worker/pipeline/eval_shards.py)."""
+    return f"{epoch_prefix(version_id, epoch)}/eval_shards"
+
+
+def eval_shard_key(version_id: int, epoch: int, job_id: int) -> str:
+    # Named by the shard's job: a shard of an abandoned attempt at the epoch never overwrites the redo's.
+    return f"{eval_shards_prefix(version_id, epoch)}/{job_id}.npz"
 
 
 def map_prefix(version_id: int, epoch: int) -> str:

@@ -25,6 +25,8 @@ LANE_FOR_KIND: dict[str, Lane] = {
     JobKind.TRAIN: Lane.BULK,
     JobKind.SUSPECTS: Lane.BULK,
     JobKind.SUSPECTS_FOLD: Lane.BULK,
+    # Long work, and part of a training: never in the way of an analysis.
+    JobKind.EVAL_SHARD: Lane.BULK,
 }
 
 # Interactive first: a worker that serves both lanes (one GPU host) takes a waiting analysis before the

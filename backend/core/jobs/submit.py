@@ -110,6 +110,8 @@ TASK_FOR_KIND: dict[str, str] = {
     # The mislabel ranking: a parent job and one job per cross-validation fold (see worker/tasks/suspects.py).
     JobKind.SUSPECTS: "lensboard.rank_suspects",
     JobKind.SUSPECTS_FOLD: "lensboard.suspects_fold",
+    # A row range of an epoch's evaluation (see worker/pipeline/eval_shards.py).
+    JobKind.EVAL_SHARD: "lensboard.eval_shard",
 }
 
 # Job kinds created for every epoch that finishes training (e.g. the population map), in this order.

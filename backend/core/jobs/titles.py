@@ -29,4 +29,8 @@ def job_title(kind: str, params: dict[str, Any]) -> str:
         if isinstance(fold, int) and isinstance(folds, int):
             return f"Mislabel ranking: fold {fold + 1} of {folds}"
         return "Mislabel ranking: fold"
+    if kind == JobKind.EVAL_SHARD:
+        shard, shards = params.get("shard"), params.get("shards")
+        part = f": part {shard + 1} of {shards}" if isinstance(shard, int) and isinstance(shards, int) else ""
+        return f"Evaluation{at_epoch}{part}"
     return kind.replace("_", " ").capitalize()

@@ -2520,7 +2520,7 @@ export interface components {
          * @description What a job does: import a dataset, train a version, analyze samples, build a map, rank suspects.
          * @enum {string}
          */
-        JobKind: "import" | "train" | "analyze" | "map" | "suspects" | "suspects_fold";
+        JobKind: "import" | "train" | "analyze" | "map" | "suspects" | "suspects_fold" | "eval_shard";
         /** JobOut */
         JobOut: {
             /** Attempts */

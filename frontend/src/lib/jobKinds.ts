@@ -6,6 +6,7 @@ const TITLES: Record<string, string> = {
   map: "Population map",
   suspects: "Suspect ranking",
   suspects_fold: "Suspect ranking (one fold)",
+  eval_shard: "Evaluation (one part)",
 };
 
 export function jobKindTitle(kind: string): string {
