@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.core.artifacts import get_store
 from backend.core.artifacts.keys import eval_shard_key, eval_shards_prefix
 from backend.core.db.models import EpochMetric, Job, ModelVersion, Sample, SampleResult
+from backend.core.jobs.cancel import cancel_job
 from backend.core.jobs.submit import create_job
 from backend.core.settings import get_settings
 from backend.core.vocabulary import JobKind, JobState
@@ -157,3 +158,23 @@ def test_a_shard_run_again_after_its_worker_died_changes_nothing(session_factory
         done = s.get(Job, job_id)
         assert done is not None and (done.state, done.attempts) == (JobState.SUCCESS, 2)
     store.delete_prefix(eval_shards_prefix(version_id, 1))
+
+
+def test_cancelling_a_shard_cancels_its_training_and_the_other_shards(session_factory: sessionmaker[Session],
+                                                                      twin_versions: tuple[int, int]) -> None:
+    version_id, other_version = twin_versions
+    with session_factory() as s:
+        train = create_job(s, JobKind.TRAIN, version_id=version_id, params={"epochs": 1})
+        other_train = create_job(s, JobKind.TRAIN, version_id=other_version, params={"epochs": 1})
+        shards = [create_job(s, JobKind.EVAL_SHARD, version_id=version_id,
+                             params={"epoch": 1, "shard": i, "shards": 2, "parent_job_id": train.id})
+                  for i in range(2)]
+        s.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(status="training"))
+        s.commit()
+        assert cancel_job(s, shards[1])
+        ids = [train.id, other_train.id, *(j.id for j in shards)]
+    with session_factory() as s:
+        states = [s.get(Job, i).state for i in ids]  # type: ignore[union-attr]
+        assert states == [JobState.REVOKED, JobState.PENDING, JobState.REVOKED, JobState.REVOKED]
+        version = s.get(ModelVersion, version_id)
+        assert version is not None and version.status == "cancelled"

@@ -35,10 +35,11 @@ def cancel_job(session: Session, job: Job) -> bool:
         return False
     queued = job.state == JobState.PENDING
     now = datetime.now(UTC)
-    revoked = [job, *_ranking_jobs(session, job)]
+    revoked = [job, *_ranking_jobs(session, job), *_evaluation_jobs(session, job)]
     for j in revoked:
         j.state, j.message, j.finished_at = JobState.REVOKED, CANCELLED, now
-    _undo_what_it_made(session, job, now)
+    for j in revoked:
+        _undo_what_it_made(session, j, now)
     session.commit()
     for j in revoked:
         if j.celery_task_id and (queued or j is not job):
@@ -57,6 +58,18 @@ def _ranking_jobs(session: Session, job: Job) -> list[Job]:
     parent_id = job.id if job.kind == JobKind.SUSPECTS else job.params.get("parent_job_id")
     others = session.scalars(select(Job).where(Job.version_id == job.version_id, Job.id != job.id,
                                                Job.kind.in_((JobKind.SUSPECTS, JobKind.SUSPECTS_FOLD)),
+                                               Job.state.in_(ACTIVE_STATES))).all()
+    return [j for j in others if j.id == parent_id or j.params.get("parent_job_id") == parent_id]
+
+
+def _evaluation_jobs(session: Session, job: Job) -> list[Job]:
+    """A training and the shards of its epoch's evaluation (worker/pipeline/eval_shards.py) are one piece of
+    work: the training waits for every shard, so cancelling either cancels the others."""
+    if job.kind not in (JobKind.TRAIN, JobKind.EVAL_SHARD) or job.version_id is None:
+        return []
+    parent_id = job.id if job.kind == JobKind.TRAIN else job.params.get("parent_job_id")
+    others = session.scalars(select(Job).where(Job.version_id == job.version_id, Job.id != job.id,
+                                               Job.kind.in_((JobKind.TRAIN, JobKind.EVAL_SHARD)),
                                                Job.state.in_(ACTIVE_STATES))).all()
     return [j for j in others if j.id == parent_id or j.params.get("parent_job_id") == parent_id]
 
