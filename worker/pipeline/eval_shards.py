@@ -9,7 +9,7 @@ deployment with more bulk-lane workers evaluates an epoch sooner.
   (one atomic write: a rename, or one S3 PUT), then marks its job done. A shard whose worker dies is run
   again (redelivery or orphan recovery; the job's lease keeps two copies from running at once) and
   overwrites its own file: a retry leaves nothing twice.
-- The training task does not sit idle meanwhile: it claims shards nobody has started (the same
+- The training task does not sit idle meanwhile: it claims shards nobody has started, last first (the same
   compare-and-set on the job's lease a worker's claim is) and evaluates them with the model it holds,
   so a deployment with a single bulk worker never waits for itself. With none left to claim, it waits.
 - When every shard is done, the training task merges their files in row order and commits the epoch
@@ -233,7 +233,9 @@ def _work_and_wait(run: TrainingRun, ids: list[int], parent: JobContext,
         look_at_running = time.monotonic() - last_takeover_look >= get_settings().heartbeat_seconds
         if look_at_running:
             last_takeover_look = time.monotonic()
-        for i, (state, _) in states.items():
+        # Last shard first: the lane delivers the first ones first, so the workers and this process meet
+        # (and lose a claim to each other) only at the end.
+        for i, (state, _) in reversed(states.items()):
             if state == JobState.SUCCESS or (state != JobState.PENDING and not look_at_running):
                 continue
             with run_job(i, factory) as ctx:
