@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any, Protocol
 
 FINISHED = ("SUCCESS", "FAILURE", "REVOKED")
@@ -30,3 +31,11 @@ def wait_job(api: Getter, job_id: int, timeout: float, poll: float = 0.2) -> dic
             return job
         time.sleep(poll)
     raise SystemExit(f"job {job_id} did not finish in {timeout} s")
+
+
+def span(job: dict[str, Any]) -> float:
+    """Seconds from the job's start to its end (NaN when it has neither)."""
+    if not job.get("started_at") or not job.get("finished_at"):
+        return float("nan")
+    return datetime.fromisoformat(job["finished_at"]).timestamp() - datetime.fromisoformat(
+        job["started_at"]).timestamp()

@@ -14,7 +14,9 @@ Redis, and one `lensboard worker` per lane started beside `lensboard serve`.
 Each stage prints its wall time and the peak resident memory of the processes doing it (the bench process
 for the corpus; the server's process tree, API and workers summed, for the rest, and its largest single process,
 sampled every 0.2 s).
-The last line is `scale_total_minutes=` for import + epoch + map. `chain` is what
+Then `scale_total_minutes=` for import + epoch + map. In distributed mode, sharded evaluation's speed-up
+follows (bench/eval_shards.py): `eval_shards_<W>_workers_s=` with 1, 2 and 4 bulk worker processes, and
+`eval_shards_speedup_<W>_workers=`. `chain` is what
 tests/integration/test_bench_scale.py runs at a small N against a real worker, so the chain cannot rot.
 
     python -m bench.scale --n 100000
@@ -36,16 +38,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from bench.accounts import served_admin_token
+from bench.eval_shards import WORKERS, bulk_workers, measure
 from bench.imdb_data import archive_path
 from bench.import_large import postgres_url
-from bench.job_wait import ok, wait_job
+from bench.job_wait import ok, span, wait_job
 from bench.make_corpus import build_pools, write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,9 +128,11 @@ class TreeMemory:
 
 
 def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: float = 7200,
-          report: Callable[[Stage], None] = lambda s: print(s.line(), flush=True), prefix: str = "") -> list[Stage]:
+          report: Callable[[Stage], None] = lambda s: print(s.line(), flush=True), prefix: str = "",
+          made: dict[str, int] | None = None) -> list[Stage]:
     """Import `corpus` (a server-side path the API may read), train one ngram epoch, wait for its map.
-    `prefix`: prepended to every API path (the smoke test's client has no /api base)."""
+    `prefix`: prepended to every API path (the smoke test's client has no /api base). `made` receives the
+    project's and the dataset's ids."""
     stages: list[Stage] = []
     api = _Prefixed(client, prefix)
 
@@ -151,7 +155,9 @@ def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: 
         job = wait_job(api, ok(api.post(f"/projects/{pid}/datasets/import", json=body))["id"], timeout)
         dataset = ok(api.get(f"/datasets/{job['dataset_id']}"))
         n = dataset["num_samples"]
-        extra.update(samples=str(n), rows_per_s=f"{n / max(_span(job), 1e-9):.0f}",
+        if made is not None:
+            made.update(project_id=pid, dataset_id=dataset["id"])
+        extra.update(samples=str(n), rows_per_s=f"{n / max(span(job), 1e-9):.0f}",
                      streamed=str(bool(dataset["config"].get("streamed"))).lower())
     with stage("epoch") as extra:
         version = ok(api.post(f"/projects/{pid}/versions",
@@ -167,7 +173,7 @@ def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: 
         state = ok(api.get(f"/versions/{version['id']}/maps/1"))
         m = state.get("map") or state
         trust = m.get("trustworthiness")
-        extra.update(job_seconds=f"{_span(done):.1f}", points=str(m.get("num_points")),
+        extra.update(job_seconds=f"{span(done):.1f}", points=str(m.get("num_points")),
                      trustworthiness=f"{trust:.4f}" if trust is not None else "n/a",
                      timings=json.dumps(m.get("timings", {}), separators=(",", ":")))
     return stages
@@ -194,13 +200,6 @@ def _map_job(api: _Prefixed, version_id: int, timeout: float) -> dict[str, Any]:
     raise SystemExit(f"no map job for version {version_id} in {timeout} s")
 
 
-def _span(job: dict[str, Any]) -> float:
-    if not job.get("started_at") or not job.get("finished_at"):
-        return float("nan")
-    return datetime.fromisoformat(job["finished_at"]).timestamp() - datetime.fromisoformat(
-        job["started_at"]).timestamp()
-
-
 def main(argv: list[str] | None = None) -> None:
     from bench.interactive import _free_port, _wait_up
 
@@ -212,7 +211,13 @@ def main(argv: list[str] | None = None) -> None:
                    help="distributed mode: PostgreSQL (database lensboard_bench_scale on LENSBOARD_BENCH_IMPORT_PG, "
                         "made afresh) and the Celery broker of --broker-url, one worker per lane started here")
     p.add_argument("--broker-url", default=None, help="with --postgres: redis://host:port/db")
+    p.add_argument("--pg-database", default="lensboard_bench_scale", help="with --postgres: made afresh")
+    p.add_argument("--eval-workers", default=",".join(map(str, WORKERS)),
+                   help="with --postgres, after the chain: one epoch per count of bulk worker processes, its "
+                        "evaluation in that many shards (bench/eval_shards.py); empty to skip")
+    p.add_argument("--eval-architecture", default="ngram", help="the architecture those epochs train")
     args = p.parse_args(argv)
+    eval_workers = [int(w) for w in args.eval_workers.split(",") if w.strip()]
     if args.postgres and not args.broker_url:
         p.error("--postgres needs --broker-url (a Redis database of its own)")
     data = Path(tempfile.mkdtemp(prefix="lensboard-bench-scale-"))
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     env.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"lensboard-bench-numba-{os.getuid()}"))
     db_url = f"sqlite:///{data / 'lensboard.sqlite'}"
     if args.postgres:
-        db_url = postgres_url("lensboard_bench_scale")
+        db_url = postgres_url(args.pg_database)
         env.update(DATABASE_URL=db_url, CELERY_BROKER_URL=args.broker_url, LENSBOARD_QUEUE=f"bench-scale-{os.getpid()}")
     lensboard = str(Path(sys.executable).parent / "lensboard")
     subprocess.run([lensboard, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -254,7 +259,19 @@ def main(argv: list[str] | None = None) -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api", timeout=120) as api:
             _wait_up(api, server, data)
             api.headers["Authorization"] = f"Bearer {served_admin_token(data, db_url)}"
-            stages = chain(api, corpus, memory)
+            made: dict[str, int] = {}
+            stages = chain(api, corpus, memory, made=made)
+            print(f"scale_total_minutes={sum(s.seconds for s in stages) / 60:.2f}", flush=True)
+            if args.postgres and eval_workers:
+                # The chain's workers go, so that only the measured ones (and the API) use the CPU.
+                for proc in processes[1:]:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=60)
+                measure(api, made["project_id"], made["dataset_id"],
+                        lambda w: bulk_workers(lensboard, env, ROOT, data / f"bulk-{w}.log", w),
+                        eval_workers, args.eval_architecture)
+            elif eval_workers:
+                print("eval_shards: measured in distributed mode only (--postgres --broker-url redis://...)")
     except BaseException:
         # What the server and its workers said last: the chain only sees a failed job or a refused call.
         log.flush()
@@ -265,7 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         memory.stop()
         for proc in processes:
-            os.killpg(proc.pid, signal.SIGTERM)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in processes:
             try:
                 proc.wait(timeout=60)
@@ -276,8 +294,6 @@ def main(argv: list[str] | None = None) -> None:
             print(f"kept {data}")
         else:
             shutil.rmtree(data, ignore_errors=True)
-    total = sum(s.seconds for s in stages)
-    print(f"scale_total_minutes={total / 60:.2f}")
 
 
 if __name__ == "__main__":
