@@ -47,7 +47,8 @@ def measure(api: Api, project_id: int, dataset_id: int, start_workers: Callable[
         result = job["result"]
         seconds[w] = float(result["eval_seconds"])
         report(f"eval_shards_{w}_workers_s={seconds[w]:.2f} shards={result.get('eval_shards', 1)} "
-               f"epoch_s={span(job):.1f} architecture={architecture} load_average={os.getloadavg()[0]:.1f}")
+               f"epoch_s={span(job):.1f} architecture={architecture} load_average={os.getloadavg()[0]:.1f}"
+               + _shard_detail(api, version["id"]))
     base = seconds.get(1)
     if base is not None:
         for w in workers:
@@ -83,3 +84,15 @@ def bulk_workers(lensboard: str, env: dict[str, str], cwd: Path, log: Path, coun
             proc.wait()
         out.close()
 
+
+
+def _shard_detail(api: Api, version_id: int) -> str:
+    """Where each shard's time went: on which process, loading (0 in the training's own process), evaluating,
+    saving its file. Empty without shards."""
+    shards = ok(api.get("/jobs", params={"version_id": version_id, "kind": "eval_shard"}))
+    parts = []
+    for j in sorted(shards, key=lambda j: j["params"]["shard"]):
+        r = j.get("result") or {}
+        parts.append(f"{j['params']['shard']}:load={r.get('load_seconds', 0):.1f}/eval={r.get('seconds', 0):.1f}"
+                     f"/save={r.get('save_seconds', 0):.1f}")
+    return f" shard_seconds={','.join(parts)}" if parts else ""

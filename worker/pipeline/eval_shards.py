@@ -113,8 +113,9 @@ def discard_shards(store: ArtifactStore, version_id: int, epoch: int) -> None:
 # -- one shard ------------------------------------------------------------------------------------
 
 def run_shard(ctx: JobContext, model: TextClassifier, data: TrainingData, store: ArtifactStore,
-              device: torch.device, batch_size: int) -> None:
-    """Evaluate the claimed shard job's rows with `model`, store its file, mark the job done."""
+              device: torch.device, batch_size: int, load_seconds: float = 0.0) -> None:
+    """Evaluate the claimed shard job's rows with `model`, store its file, mark the job done. `load_seconds`:
+    what loading the model and data took first (kept in the job's result, beside the evaluation's time)."""
     with ctx.factory() as s:
         job = ctx.job(s)
         version_id, params = job.version_id, dict(job.params)
@@ -123,13 +124,16 @@ def run_shard(ctx: JobContext, model: TextClassifier, data: TrainingData, store:
     if stop > len(data.arrays):
         raise ValueError(f"shard rows {start}..{stop} beyond the dataset's {len(data.arrays)}")
     result = evaluate_range(model, data, start, stop, device, batch_size)
+    t0 = time.perf_counter()
     save_shard(store, eval_shard_key(version_id, epoch, ctx.job_id), result)
+    save_seconds = time.perf_counter() - t0
     # Done only while still held and active: a shard cancelled with its training stays cancelled.
     with ctx.factory() as s:
         s.execute(update(Job).where(Job.id == ctx.job_id, Job.worker == ctx.me, Job.state.in_(ACTIVE_STATES))
                   .values(state=JobState.SUCCESS, progress=1.0, finished_at=utcnow(),
                           message=f"evaluated rows {start}..{stop - 1}",
-                          result={"rows": stop - start, "seconds": result.seconds}))
+                          result={"rows": stop - start, "seconds": result.seconds, "load_seconds": load_seconds,
+                                  "save_seconds": save_seconds}))
         s.commit()
 
 
@@ -141,6 +145,7 @@ _loaded: dict[tuple[int, str], tuple[TrainingData, TextClassifier]] = {}
 
 def shard_job(ctx: JobContext, store: ArtifactStore, device: torch.device) -> None:
     """The `eval_shard` task's body on a worker: the epoch's checkpoint and the version's data, then run_shard."""
+    start = time.perf_counter()
     with ctx.factory() as s:
         job = ctx.job(s)
         version = s.get(ModelVersion, job.version_id)
@@ -153,7 +158,7 @@ def shard_job(ctx: JobContext, store: ArtifactStore, device: torch.device) -> No
     model = cached[1] if cached is not None else model_from_checkpoint(read_checkpoint(store, key), device)
     _loaded.clear()
     _loaded[(version.id, key)] = (data, model)
-    run_shard(ctx, model, data, store, device, batch_size)
+    run_shard(ctx, model, data, store, device, batch_size, load_seconds=time.perf_counter() - start)
 
 
 def _data_of(session: Session, version: ModelVersion, store: ArtifactStore) -> TrainingData:
@@ -213,7 +218,7 @@ def _work_and_wait(run: TrainingRun, ids: list[int], parent: JobContext,
     (a dead pid here, or a stale lease) becomes claimable again, so the training takes it over too."""
     factory, batch_size = run.factory, run.params.eval_batch_size
     reported = -1
-    last_takeover_look = time.monotonic()
+    last_takeover_look = last_hold = time.monotonic()
     while True:
         states = _states(factory, ids)
         bad = [(i, state, error) for i, (state, error) in states.items()
@@ -245,10 +250,12 @@ def _work_and_wait(run: TrainingRun, ids: list[int], parent: JobContext,
             if ran:
                 break  # look at the states again: report progress, stop at a failure
         if not ran:
-            # Raises JobGone when the training was cancelled or taken over, which stops the wait too.
-            with factory() as s:
-                parent.hold(s)
-                s.commit()
+            if time.monotonic() - last_hold >= 1.0:
+                # Raises JobGone when the training was cancelled or taken over, which stops the wait too.
+                with factory() as s:
+                    parent.hold(s)
+                    s.commit()
+                last_hold = time.monotonic()
             time.sleep(POLL_SECONDS)
 
 
