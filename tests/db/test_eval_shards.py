@@ -4,6 +4,8 @@ shard that runs again (its worker died after writing its file) changing nothing.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -20,9 +22,12 @@ from backend.core.settings import get_settings
 from backend.core.vocabulary import JobKind, JobState
 from tests.support.datasets import create_project, insert_synthetic_dataset
 from tests.support.versions import insert_version, train_version
-from worker.pipeline.checkpoint import checkpoint_for
-from worker.pipeline.eval_shards import load_shard, shard_ranges
+from worker.job_runner import JobContext
+from worker.pipeline.checkpoint import checkpoint_for, save_checkpoint
+from worker.pipeline.eval_shards import _create_shards, _work_and_wait, load_shard, merge, shard_ranges
+from worker.pipeline.evaluate import evaluate
 from worker.pipeline.pooled_store import load_pooled
+from worker.pipeline.run_state import open_run
 from worker.tasks.training import eval_shard
 
 N = 150
@@ -178,3 +183,42 @@ def test_cancelling_a_shard_cancels_its_training_and_the_other_shards(session_fa
         assert states == [JobState.REVOKED, JobState.PENDING, JobState.REVOKED, JobState.REVOKED]
         version = s.get(ModelVersion, version_id)
         assert version is not None and version.status == "cancelled"
+
+
+def test_the_training_takes_over_a_shard_whose_worker_died(session_factory: sessionmaker[Session],
+                                                           twin_versions: tuple[int, int],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shard 1's worker (a process on this host) died mid-way: the waiting training sees its pid gone, claims the
+    shard and evaluates it itself; the merged result covers every row once, as the unsharded evaluation does."""
+    version_id, _ = twin_versions
+    monkeypatch.setenv("LENSBOARD_HEARTBEAT_SECONDS", "0.2")  # how often the training looks at running shards
+    get_settings.cache_clear()
+    with session_factory() as s:
+        parent_id = create_job(s, JobKind.TRAIN, version_id=version_id, params={"epochs": 1}).id
+        s.commit()
+    parent = JobContext(parent_id, session_factory)
+    assert parent.claim()
+    run = open_run(session_factory, version_id)
+    saved = save_checkpoint(run.store, run.version, 1, run.model, run.optimizer, {}, run.data.vocab_size)
+    ids = _create_shards(session_factory, run, 1, saved.key, shard_ranges(N, 3), parent)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with session_factory() as s:
+        s.execute(update(Job).where(Job.id == ids[1]).values(
+            state=JobState.PROGRESS, worker=f"{socket.gethostname()}:{gone.pid}", heartbeat_at=datetime.now(UTC)))
+        s.commit()
+    try:
+        _work_and_wait(run, ids, parent, None)
+    finally:
+        get_settings.cache_clear()
+    with session_factory() as s:
+        jobs = [s.get(Job, i) for i in ids]
+        assert [(j.state, j.worker) for j in jobs if j is not None] == [(JobState.SUCCESS, parent.me)] * 3
+        assert jobs[1] is not None and jobs[1].attempts == 1  # claimed once, by the training
+    merged = merge([load_shard(run.store, eval_shard_key(version_id, 1, i)) for i in ids], seconds=0.0)
+    whole = evaluate(run.model, run.data.arrays, np.arange(N), run.data.labels, run.device,
+                     run.params.eval_batch_size, pool_layers=True)
+    np.testing.assert_allclose(merged.loss, whole.loss, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(merged.probs, whole.probs, rtol=1e-4, atol=1e-5)
+    assert merged.pooled is not None and whole.pooled is not None
+    assert all(len(x) == N for x in merged.pooled.values())
