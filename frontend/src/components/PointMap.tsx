@@ -29,8 +29,8 @@ export interface PointMapProps {
   onHover?: (index: number | null, screen: { x: number; y: number } | null) => void;
   onClick?: (index: number) => void;
   onSelect?: (indices: number[]) => void;
-  /** Called once the points are on screen (used by the UI benchmark). */
-  onDrawn?: () => void;
+  /** Called once the points are on screen, with how many were drawn (used by the UI benchmark). */
+  onDrawn?: (drawn: number) => void;
   /** Called after the map followed its box to a new size (redrawn and refitted). */
   onResized?: (size: { width: number; height: number }) => void;
 }
@@ -157,7 +157,7 @@ export function PointMap({
       )
       // The first points are fitted to the map, tall or wide; later ones keep the view (pan, zoom).
       .then(() => (first ? fitAll(sp) : undefined))
-      .then(() => handlers.current.onDrawn?.());
+      .then(() => handlers.current.onDrawn?.(points.n));
   }, [points, colorBy, sizeBy, classes]);
 
   useEffect(() => {
