@@ -2,6 +2,7 @@ import createScatterplot from "regl-scatterplot";
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { encodeColor, encodeSize, POINT_SIZES, type ColorField, type SizeField } from "../lib/pointColors";
 import { normalizedXY, type PointSet } from "../lib/points";
+import { attachLevelOfDetail } from "./mapDetail";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
@@ -104,6 +105,12 @@ export function PointMap({
       // new choice, and must not replace what made it (an insight, a cluster).
     });
     sp.subscribe("deselect", () => handlers.current.onSelect?.([]));
+    const detachDetail = attachLevelOfDetail(
+      sp,
+      canvas,
+      () => lastPoints.current?.n ?? 0,
+      () => shownSelection.current,
+    );
     let last = size();
     const ro = new ResizeObserver(() => {
       const next = size();
@@ -119,6 +126,7 @@ export function PointMap({
     ro.observe(box);
     return () => {
       ro.disconnect();
+      detachDetail();
       canvas.removeEventListener("mousemove", onMove);
       sp.destroy();
       plot.current = null;

@@ -8,6 +8,7 @@ import { useBulkFlags, useUndoBulkFlags } from "../api/flags";
 import { useJob } from "../api/jobs";
 import { useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
 import { prefetchPoints, stillLoading, usePoints } from "../api/points";
+import { LOD_MIN_POINTS, LOD_POINTS } from "../components/mapDetail";
 import { useSample } from "../api/samples";
 import { JobCard } from "../components/JobsTray";
 import { LegendView, PointMap } from "../components/PointMap";
@@ -406,6 +407,8 @@ export function MapExplorer({
               `${points.n.toLocaleString()} points`
             )}{" "}
             · drag pans · wheel zooms · shift-drag lassoes
+            {points.n >= LOD_MIN_POINTS &&
+              ` · while the map moves, about ${LOD_POINTS.toLocaleString()} of its points are drawn`}
           </span>
         </div>
         <div className="map-canvas-wrap">
