@@ -124,13 +124,35 @@ export function PointMap({
       deselectOnEscape: false,
     });
     plot.current = sp;
+    // A drag (a pan, a lasso) slides the points under the cursor: the hover card would jump from point to point,
+    // the view re-rendering each time, every few frames of the drag. The card is hidden while the button is held
+    // and comes back on release if the cursor is then over a point.
+    let pressed = false;
+    let shown: number | null = null;
+    const report = (i: number | null) => {
+      if (i === shown) return;
+      shown = i;
+      handlers.current.onHover?.(i, i === null ? null : mouse.current);
+    };
     const onMove = (e: MouseEvent) => {
       const r = canvas.getBoundingClientRect();
       mouse.current = { x: e.clientX - r.left, y: e.clientY - r.top };
+      if (pressed) report(null);
+    };
+    const onDown = (e: MouseEvent) => {
+      if (e.button === 0) pressed = true;
+    };
+    const onUp = () => {
+      if (!pressed) return;
+      pressed = false;
+      const i: number | undefined = sp.get("hoveredPoint");
+      report(i !== undefined && i >= 0 ? i : null);
     };
     canvas.addEventListener("mousemove", onMove);
-    sp.subscribe("pointOver", (i: number) => handlers.current.onHover?.(i, mouse.current));
-    sp.subscribe("pointOut", () => handlers.current.onHover?.(null, null));
+    canvas.addEventListener("mousedown", onDown);
+    window.addEventListener("mouseup", onUp);
+    sp.subscribe("pointOver", (i: number) => report(pressed ? null : i));
+    sp.subscribe("pointOut", () => report(null));
     sp.subscribe("select", ({ points: sel }: { points: number[] }) => {
       // A single click selects one point: that opens it, and the selection shown before stays. A lasso
       // selects many: that lists them.
@@ -161,6 +183,8 @@ export function PointMap({
     return () => {
       ro.disconnect();
       canvas.removeEventListener("mousemove", onMove);
+      canvas.removeEventListener("mousedown", onDown);
+      window.removeEventListener("mouseup", onUp);
       sp.destroy();
       // The scatterplot leaves a renderer it was handed alone.
       renderer.destroy();
