@@ -1,10 +1,10 @@
 """API load benchmark on PostgreSQL: `python -m bench.load` (make bench-load). Not a timed test.
 
 Seeds a dedicated database (`lensboard_bench_load` on LENSBOARD_BENCH_LOAD_PG, default the local
-PostgreSQL) with one dataset of 50,000 synthetic samples, a version with 10 epochs of per-sample results
-(500,000 rows, through COPY) and a stored map of its last epoch. Then it serves the API with uvicorn in
-a subprocess (1 and 2 worker processes) and drives it from `wrk` on loopback, 100 connections for
-LENSBOARD_BENCH_LOAD_SECONDS (default 10) per endpoint:
+PostgreSQL) with one dataset of 50,000 synthetic samples (LENSBOARD_BENCH_LOAD_SAMPLES), a version with 10
+epochs of per-sample results (500,000 rows, through COPY) and a stored map of its last epoch. Then it
+serves the API with uvicorn in a subprocess (1 and 2 worker processes) and drives it from `wrk` on
+loopback, 100 connections for LENSBOARD_BENCH_LOAD_SECONDS (default 10) per endpoint:
 
 - the samples page, loss-sorted, 50 rows at a random offset (the dashboard's default table);
 - the points endpoint (the map's Arrow payload, cached after the first request);
@@ -61,7 +61,8 @@ from worker.pipeline.results import SAMPLE_RESULT_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("LENSBOARD_BENCH_LOAD_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "lensboard_bench_load"
-N_SAMPLES = 50_000
+# LENSBOARD_BENCH_LOAD_SAMPLES: the dataset's size (issue 22 asks for the samples page at 1,000,000 x 10 epochs).
+N_SAMPLES = int(os.environ.get("LENSBOARD_BENCH_LOAD_SAMPLES", "50000"))
 EPOCHS = 10
 CONNECTIONS = 100
 SECONDS = int(os.environ.get("LENSBOARD_BENCH_LOAD_SECONDS", "10"))

@@ -173,7 +173,12 @@ def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: 
         state = ok(api.get(f"/versions/{version['id']}/maps/1"))
         m = state.get("map") or state
         trust = m.get("trustworthiness")
+        # What a browser downloads to draw the map: the points payload in the API's default encoding (zstd).
+        payload = api.get(f"/versions/{version['id']}/maps/1/points")
+        if payload.status_code != 200:
+            raise SystemExit(f"points payload: {payload.status_code} {payload.text[:200]}")
         extra.update(job_seconds=f"{span(done):.1f}", points=str(m.get("num_points")),
+                     points_payload_mb=f"{len(payload.content) / 2**20:.2f}",
                      trustworthiness=f"{trust:.4f}" if trust is not None else "n/a",
                      timings=json.dumps(m.get("timings", {}), separators=(",", ":")))
     return stages

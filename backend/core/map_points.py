@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from backend.core.db.models import Dataset, PopulationMap
@@ -97,11 +98,33 @@ def build_points_table(session: Session, pmap: PopulationMap, dataset: Dataset, 
 
 
 
+# Record batches of at most this many rows: a browser reading the stream draws the first batch while the
+# rest arrive (a 1M-point map is 16 batches); a 50k map stays one batch.
+ROWS_PER_BATCH = 65_536
+
+
+def with_extent(table: pa.Table) -> pa.Table:
+    """The table with `rows` and `extent` ([min x, max x, min y, max y]) in its `lensboard` metadata, so
+    a reader that draws the first batches places them where the whole map will put them."""
+    metadata = dict(table.schema.metadata or {})
+    described = json.loads(metadata.get(b"lensboard", b"{}"))
+    described["rows"] = len(table)
+    if len(table) and "x" in table.column_names and "y" in table.column_names:
+        extent: list[float] = []
+        for axis in ("x", "y"):
+            lo_hi = pc.min_max(table[axis].cast(pa.float32()))
+            extent += [float(lo_hi["min"].as_py()), float(lo_hi["max"].as_py())]
+        described["extent"] = extent
+    metadata[b"lensboard"] = json.dumps(described).encode()
+    return table.replace_schema_metadata(metadata)
+
+
 def encode(table: pa.Table, compression: Compression) -> bytes:
+    table = with_extent(table)
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression=None if compression == "none" else compression)
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
-        writer.write_table(table, max_chunksize=len(table) or None)
+        writer.write_table(table, max_chunksize=ROWS_PER_BATCH)
     return bytes(sink.getvalue().to_pybytes())
 
 

@@ -58,7 +58,7 @@ def main() -> None:
             for batch in table.to_batches():
                 w.write_batch(batch)
         (OUT / f"points-{compression}.arrow").write_bytes(sink.getvalue().to_pybytes())
-    # The single-batch encoding the API serves, too.
+    # The encoding the API serves, too (one batch at this size; `rows` and `extent` in the metadata).
     (OUT / "points-api-zstd.arrow").write_bytes(encode(table.combine_chunks(), "zstd"))
     expected = {k: [float(v) for v in cols[k].astype(np.float64)] for k in cols}
     expected["split"] = [float(s) for s in split]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -14,7 +16,7 @@ from backend.api.services.points_payload import rebuilt_points_table, with_curre
 from backend.core.artifacts import get_store
 from backend.core.artifacts.keys import latent_key, points_key, pooled_prefix
 from backend.core.db.models import Job, PopulationMap, SampleResult
-from backend.core.map_points import FLAG_FIELD, POINTS_SCHEMA, STORED_SCHEMA, decode
+from backend.core.map_points import FLAG_FIELD, POINTS_SCHEMA, STORED_SCHEMA, decode, with_extent
 from tests.support.datasets import create_project, insert_synthetic_dataset, synthetic_reviews
 from tests.support.versions import TrainedVersion, insert_version, post_epoch_job, trained_version
 from worker.job_runner import run_job
@@ -227,7 +229,10 @@ def test_the_stored_points_table_is_built_in_memory_without_flags(
         pmap = s.scalars(select(PopulationMap).where(PopulationMap.version_id == vid)).one()
         stored = decode(store.get_bytes(points_key(pmap.artifact_prefix)))
         assert stored.schema.names == STORED_SCHEMA.names and FLAG_FIELD not in stored.schema.names
-        assert rebuilt_points_table(s, pmap, store).equals(stored, check_metadata=True)
+        # Every encoded payload also says its size and extent (for a browser drawing it while it loads).
+        assert with_extent(rebuilt_points_table(s, pmap, store)).equals(stored, check_metadata=True)
+        described = json.loads(stored.schema.metadata[b"lensboard"])
+        assert described["rows"] == stored.num_rows and len(described["extent"]) == 4
     assert client.put(f"/api/projects/{pid}/flags/{prepared.sample_ids[4]}", json={"state": "confirmed"}
                       ).status_code in (200, 201)
     served = pa.ipc.open_stream(client.get(f"/api/versions/{vid}/maps/1/points").content).read_all()

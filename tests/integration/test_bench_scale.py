@@ -45,3 +45,4 @@ def test_the_scale_chain_runs_on_a_worker(client: TestClient, data_dir: Path, em
     assert facts["import"]["samples"] == str(N) and facts["import"]["streamed"] == "true"
     assert float(facts["epoch"]["val_accuracy"]) > 0.6  # the labels carry over from IMDB's sentences
     assert facts["map"]["points"] == str(N) and 0 < float(facts["map"]["trustworthiness"]) <= 1
+    assert 0 < float(facts["map"]["points_payload_mb"]) < 1  # 2,000 points: a few tens of kB

@@ -64,7 +64,8 @@ def project(
     if not np.isfinite(latent).all():
         raise ProjectionError("the latent space has non-finite values (NaN or inf)")
     if fit_sample is None or n <= fit_sample:
-        return _fit(latent, params, graph, previous)
+        coords, init, _ = _fit_reducer(latent, params, graph, previous)
+        return coords, init
     rows = fit_rows(n, fit_sample, labels, loss, params.seed)
     prev_rows = previous[rows] if previous is not None and previous.shape == (n, 2) else None
     # The stored graph is over all points; the sample's reducer builds its own search index, which
@@ -82,16 +83,6 @@ def project(
     if placed.shape != (len(rest), 2) or not np.isfinite(placed).all():
         raise ProjectionError("UMAP's transform returned non-finite coordinates")
     coords[rest] = placed
-    return coords, init
-
-
-def _fit(
-    latent: npt.NDArray[np.float32],
-    params: MapParams,
-    graph: KnnGraph | None,
-    previous: npt.NDArray[np.float32] | None,
-) -> tuple[npt.NDArray[np.float32], str]:
-    coords, init, _ = _fit_reducer(latent, params, graph, previous)
     return coords, init
 
 

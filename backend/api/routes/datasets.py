@@ -93,14 +93,8 @@ def import_imdb(project: ProjectDep, _: ServerPathImporter, body: ImdbImportRequ
     project_id = project.id
     path = _allowed_path(body.path, settings)
     _check_imdb(path)
-    dataset = Dataset(project_id=project_id, name=body.name, source=str(path), kind="imdb",
-                      status="importing", classes=list(CLASSES), config=body.model_dump(), stats={})
-    session.add(dataset)
-    session.flush()
-    job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
-                     params={**body.model_dump(), "path": str(path)})
-    enqueue(session, job, on_unsent=lambda: setattr(dataset, "status", "failed"))
-    return JobOut.model_validate(job)
+    dataset = _importing(project_id, str(path), "imdb", list(CLASSES), body)
+    return _start_path_import(session, dataset, {**body.model_dump(), "path": str(path)})
 
 
 def split_form(
@@ -145,8 +139,7 @@ def upload_imdb(
     with upload_folder(settings) as work:
         path = _save(file, work / filename, settings)
         _check_imdb(path)
-        dataset = Dataset(project_id=project.id, name=options.name, source=filename, kind="imdb",
-                          status="importing", classes=list(CLASSES), config=options.model_dump(), stats={})
+        dataset = _importing(project.id, filename, "imdb", list(CLASSES), options)
 
         def stage(store: ArtifactStore, dataset_id: int) -> None:
             with open(path, "rb") as f:
@@ -211,14 +204,9 @@ def _start_streamed_import(session: Session, project_id: int, path: Path, option
         raise Unprocessable(checked)
     if options.group_column is not None and options.group_column not in checked[0]:
         raise Unprocessable(f"group_column: {options.group_column!r} is not a column of the dataset")
-    dataset = Dataset(project_id=project_id, name=options.name, source=str(path), kind="custom",
-                      status="importing", classes=[], config=options.model_dump(), stats={})
-    session.add(dataset)
-    session.flush()
-    job = create_job(session, JobKind.IMPORT, project_id=project_id, dataset_id=dataset.id,
-                     params={**options.model_dump(), "stream_path": str(path)})
-    enqueue(session, job, on_unsent=lambda: setattr(dataset, "status", "failed"))
-    return JobOut.model_validate(job)
+    # The classes are known once the job has read every row.
+    dataset = _importing(project_id, str(path), "custom", [], options)
+    return _start_path_import(session, dataset, {**options.model_dump(), "stream_path": str(path)})
 
 
 def _options(model: type[Options], values: dict[str, object]) -> Options:
@@ -250,10 +238,25 @@ def _start_custom_import(session: Session, project_id: int, source: SourceData, 
     if options.group_column is not None and options.group_column not in source.metadata_columns:
         raise Unprocessable(f"group_column: {options.group_column!r} is not a column of the dataset "
                             f"(its metadata columns: {', '.join(source.metadata_columns) or 'none'})")
-    dataset = Dataset(project_id=project_id, name=options.name, source=origin, kind="custom",
-                      status="importing", classes=source.classes, config=options.model_dump(), stats={})
+    dataset = _importing(project_id, origin, "custom", source.classes, options)
     return _start_staged_import(session, dataset, options.model_dump(),
                                 lambda store, dataset_id: save_source(store, dataset_id, source))
+
+
+def _importing(project_id: int, source: str, kind: str, classes: list[str],
+               options: ImdbImportOptions | CustomImportOptions) -> Dataset:
+    """The row of a dataset being imported; the import job fills in its stats (and classes, if not known)."""
+    return Dataset(project_id=project_id, name=options.name, source=source, kind=kind, status="importing",
+                   classes=classes, config=options.model_dump(), stats={})
+
+
+def _start_path_import(session: Session, dataset: Dataset, params: dict[str, Any]) -> JobOut:
+    """A server-path import: the worker reads the file where it lies, so nothing is staged."""
+    session.add(dataset)
+    session.flush()
+    job = create_job(session, JobKind.IMPORT, project_id=dataset.project_id, dataset_id=dataset.id, params=params)
+    enqueue(session, job, on_unsent=lambda: setattr(dataset, "status", "failed"))
+    return JobOut.model_validate(job)
 
 
 def _start_staged_import(session: Session, dataset: Dataset, params: dict[str, Any],

@@ -85,6 +85,11 @@ export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; respo
 
 /** Raw fetch for endpoints whose response is not JSON (binary point payloads, exports). */
 export async function fetchBinary(url: string, init?: RequestInit): Promise<ArrayBuffer> {
+  return (await fetchOk(url, init)).arrayBuffer();
+}
+
+/** The response of a non-JSON endpoint, its body unread (to stream it); an ApiError when not 2xx. */
+export async function fetchOk(url: string, init?: RequestInit): Promise<Response> {
   let response: Response;
   try {
     const headers = new Headers(init?.headers);
@@ -102,5 +107,5 @@ export async function fetchBinary(url: string, init?: RequestInit): Promise<Arra
     }
     throw new ApiError(response.status, detailOf(body, response.status), body);
   }
-  return response.arrayBuffer();
+  return response;
 }

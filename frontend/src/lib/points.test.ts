@@ -42,7 +42,14 @@ describe("Arrow points payload → PointSet", () => {
         // float16 values were written exactly; the decoder must reproduce them bit for bit.
         expect(got, column).toEqual(expected[column]);
       }
-      expect(meta).toEqual({ versionId: 3, epoch: 2, mapId: 9, classes: ["neg", "pos"] });
+      const api = file === "points-api-zstd.arrow";
+      // The API's encoder also says how many points the map has and where it lies.
+      expect(meta).toEqual({ versionId: 3, epoch: 2, mapId: 9, classes: ["neg", "pos"], rows: api ? 37 : null });
+      const xs = expected.x as number[],
+        ys = expected.y as number[];
+      expect(points.extent).toEqual(
+        api ? [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)] : undefined,
+      );
     });
   }
 

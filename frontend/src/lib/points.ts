@@ -7,7 +7,16 @@
  * `registerZstd()` gives arrow-js a decoder for them. Each column is converted once into the typed array
  * the WebGL map draws from.
  */
-import { compressionRegistry, tableFromIPC, Type, type Data, type DataType, type Table } from "apache-arrow";
+import {
+  compressionRegistry,
+  RecordBatchReader,
+  Table,
+  tableFromIPC,
+  Type,
+  type Data,
+  type DataType,
+  type RecordBatch,
+} from "apache-arrow";
 import { decompress } from "fzstd";
 
 export const SPLITS = ["train", "val", "test"] as const;
@@ -37,6 +46,11 @@ export interface PointSet {
   metadata: Record<string, Float32Array>;
   /** Its text metadata columns (dictionary-encoded `meta:<name>` columns) as categories. */
   categories: Record<string, CategoryColumn>;
+  /**
+   * The whole map's [min x, max x, min y, max y], when the payload says it: the first points of a map
+   * still loading are then drawn where the whole map puts them, and nothing jumps when the rest arrive.
+   */
+  extent?: readonly [number, number, number, number];
 }
 
 export interface CategoryColumn {
@@ -56,9 +70,11 @@ export interface PointsMeta {
   epoch: number | null;
   mapId: number | null;
   classes: string[] | null;
+  /** How many points the whole map has (the payload's `rows`); more than `points.n` while it loads. */
+  rows: number | null;
 }
 
-const COLUMN_FOR: Record<keyof Omit<PointSet, "n" | "metadata" | "categories">, string> = {
+const COLUMN_FOR: Record<keyof Omit<PointSet, "n" | "metadata" | "categories" | "extent">, string> = {
   sampleId: "sample_id",
   x: "x",
   y: "y",
@@ -254,8 +270,9 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
   for (const name of Object.values(COLUMN_FOR)) {
     columns[name] = numericColumn(table, name, name === "split" ? SPLITS : undefined);
   }
-  let meta: PointsMeta = { versionId: null, epoch: null, mapId: null, classes: null };
+  let meta: PointsMeta = { versionId: null, epoch: null, mapId: null, classes: null, rows: null };
   let distinct: Record<string, number> = {};
+  let extent: PointSet["extent"];
   const raw = table.schema.metadata.get("lensboard");
   if (raw) {
     try {
@@ -265,14 +282,20 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
         map_id?: number;
         classes?: string[];
         categorical_columns?: Record<string, number>;
+        rows?: number;
+        extent?: number[];
       };
       meta = {
         versionId: m.version_id ?? null,
         epoch: m.epoch ?? null,
         mapId: m.map_id ?? null,
         classes: m.classes ?? null,
+        rows: m.rows ?? null,
       };
       distinct = m.categorical_columns ?? {};
+      const e = m.extent;
+      if (e?.length === 4 && e.every(Number.isFinite))
+        extent = [e[0], e[1], e[2], e[3]] as [number, number, number, number];
     } catch {
       /* metadata is informative only */
     }
@@ -290,7 +313,8 @@ export function pointsFromTable(table: Table): { points: PointSet; meta: PointsM
     const values = numericColumn(table, field.name);
     if (values) metadata[name] = values;
   }
-  return { points: fromColumns(table.numRows, columns, metadata, categories), meta };
+  const points = fromColumns(table.numRows, columns, metadata, categories);
+  return { points: extent ? { ...points, extent } : points, meta };
 }
 
 /** Decode the points endpoint's body (an Arrow IPC stream, compressed or not). */
@@ -305,20 +329,75 @@ export function decodePoints(buffer: ArrayBuffer | Uint8Array): { points: PointS
   return pointsFromTable(table);
 }
 
+/** Maps of at least this many points are drawn while they load (the API sends 65,536 points a batch). */
+export const PROGRESSIVE_ROWS = 150_000;
+
+/**
+ * Reads the points endpoint's Arrow stream batch by batch. A map of PROGRESSIVE_ROWS or more points is
+ * handed to `onPartial` as it arrives (the first batch at once, then at most every `everyMs`), so its first
+ * points are drawn while the rest are on their way; the promise gives the whole map. Each partial set is
+ * decoded from all the batches so far, a cost bounded by the few times it is done.
+ */
+export async function readPointsStream(
+  body: ReadableStream<Uint8Array>,
+  onPartial?: (partial: { points: PointSet; meta: PointsMeta }) => void,
+  everyMs = 400,
+): Promise<{ points: PointSet; meta: PointsMeta }> {
+  registerZstd();
+  let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
+  try {
+    reader = await RecordBatchReader.from(body);
+    await reader.open();
+  } catch (e) {
+    throw new PayloadError(`not an Arrow IPC stream of points (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const schema = reader.schema;
+  let rows: number | null = null;
+  try {
+    rows = (JSON.parse(schema.metadata.get("lensboard") ?? "{}") as { rows?: number }).rows ?? null;
+  } catch {
+    /* informative only: without it, nothing is drawn early */
+  }
+  const progressive = onPartial !== undefined && rows !== null && rows >= PROGRESSIVE_ROWS;
+  const batches: RecordBatch[] = [];
+  let loaded = 0,
+    shownAt = -Infinity;
+  try {
+    for await (const batch of reader) {
+      batches.push(batch);
+      loaded += batch.numRows;
+      const now = performance.now();
+      if (progressive && loaded < (rows ?? 0) && now - shownAt >= everyMs) {
+        onPartial(pointsFromTable(new Table(schema, batches)));
+        shownAt = performance.now();
+      }
+    }
+  } catch (e) {
+    if (e instanceof PayloadError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new PayloadError(`the points payload broke off after ${loaded} points (${why})`);
+  }
+  if (rows !== null && loaded !== rows)
+    throw new PayloadError(`the points payload ended after ${loaded} of its ${rows} points`);
+  return pointsFromTable(new Table(schema, batches));
+}
+
 /** Map coordinates scaled into [-1, 1] (what WebGL draws), keeping the aspect ratio. */
 export function normalizedXY(points: PointSet): { x: Float32Array; y: Float32Array } {
   let minX = Infinity,
     maxX = -Infinity,
     minY = Infinity,
     maxY = -Infinity;
-  for (let i = 0; i < points.n; i++) {
-    const x = points.x[i] as number,
-      y = points.y[i] as number;
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
+  if (points.extent) [minX, maxX, minY, maxY] = points.extent;
+  else
+    for (let i = 0; i < points.n; i++) {
+      const x = points.x[i] as number,
+        y = points.y[i] as number;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
   const cx = (minX + maxX) / 2,
     cy = (minY + maxY) / 2;
   const half = Math.max(maxX - minX, maxY - minY, 1e-9) / 2 / 0.95;

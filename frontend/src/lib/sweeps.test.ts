@@ -123,6 +123,19 @@ describe("the sweep form", () => {
     expect(sweepRequest(DEFAULT_FORM, cnn).early_stopping).toBeNull();
   });
 
+  it("asks for median pruning with its warm-up and minimum of completed trials, or none", () => {
+    const cnn = architecture("cnn");
+    expect(sweepRequest(DEFAULT_FORM, cnn).pruning).toBeNull();
+    const on = { ...DEFAULT_FORM, pruning: "median", pruneWarmup: "1", pruneMinTrials: "3" };
+    expect(sweepRequest(on, cnn).pruning).toEqual({ warmup_epochs: 1, min_trials: 3 });
+    expect(() => sweepRequest({ ...on, pruneMinTrials: "0" }, cnn)).toThrow(
+      "completed trials before pruning must be a whole number from 1 to 100",
+    );
+    expect(() => sweepRequest({ ...on, pruneWarmup: "1.5" }, cnn)).toThrow("pruning warm-up epochs");
+    // The fields of a pruning turned off are not checked: they are not sent.
+    expect(sweepRequest({ ...on, pruning: "off", pruneMinTrials: "0" }, cnn).pruning).toBeNull();
+  });
+
   it("offers Bayesian search", () => {
     const body = sweepRequest({ ...DEFAULT_FORM, strategy: "bayes", budget: "8" }, architecture("cnn"));
     expect(body).toMatchObject({ strategy: "bayes", budget: 8 });

@@ -7,14 +7,15 @@ import { useAnalyzeBatch } from "../api/analyses";
 import { useBulkFlags, useUndoBulkFlags } from "../api/flags";
 import { useJob } from "../api/jobs";
 import { useBuildMap, useClusters, useInsights, useMaps, useMapStatus, type MapState } from "../api/maps";
-import { prefetchPoints, usePoints } from "../api/points";
+import { prefetchPoints, stillLoading, usePoints } from "../api/points";
+import { LOD_MIN_POINTS, LOD_POINTS } from "../components/mapDetail";
 import { useSample } from "../api/samples";
 import { JobCard } from "../components/JobsTray";
 import { LegendView, PointMap } from "../components/PointMap";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { fmt, pct } from "../lib/format";
 import { colorFields, fieldTitle, sizeFields, type ColorField, type SizeField } from "../lib/pointColors";
-import { rowsOf, SPLITS, type PointSet, type PointsMeta } from "../lib/points";
+import { PROGRESSIVE_ROWS, rowsOf, SPLITS, type PointSet, type PointsMeta } from "../lib/points";
 
 type Insight = Schemas["InsightOut"];
 type Cluster = Schemas["ClusterOut"];
@@ -397,7 +398,17 @@ export function MapExplorer({
             {loadingEpoch && <span className="spinner" aria-label="loading epoch" />}
           </label>
           <span className="muted small" data-testid="map-count">
-            {points.n.toLocaleString()} points · drag pans · wheel zooms · shift-drag lassoes
+            {meta?.rows != null && points.n < meta.rows ? (
+              <>
+                <span className="spinner" aria-label="loading points" /> {points.n.toLocaleString()} of{" "}
+                {meta.rows.toLocaleString()} points loaded
+              </>
+            ) : (
+              `${points.n.toLocaleString()} points`
+            )}{" "}
+            · drag pans · wheel zooms · shift-drag lassoes
+            {points.n >= LOD_MIN_POINTS &&
+              ` · while the map moves, about ${LOD_POINTS.toLocaleString()} of its points are drawn`}
           </span>
         </div>
         <div className="map-canvas-wrap">
@@ -642,13 +653,16 @@ export function MapView({
   const points = usePoints(vid, epoch, done);
   const insights = useInsights(vid, epoch, done);
   const clusters = useClusters(vid, epoch, done);
-  // Warm the cache with the other finished epochs so the slider and Play animate without a wait.
+  // Warm the cache with the other finished epochs so the slider and Play animate without a wait; not for
+  // a map so large that it is drawn while it loads (each epoch would be as many megabytes again).
+  const rows = points.data?.meta.rows ?? null;
+  const loaded = points.data !== undefined && !stillLoading(points.data);
   useEffect(() => {
-    if (vid === null) return;
+    if (vid === null || !loaded || (rows !== null && rows >= PROGRESSIVE_ROWS)) return;
     for (const e of doneEpochs) {
       void prefetchPoints(qc, vid, e);
     }
-  }, [qc, vid, doneEpochs]);
+  }, [qc, vid, doneEpochs, loaded, rows]);
   if (!version) return <Empty>No version yet: train one with “Train…” on the left.</Empty>;
   if (epoch === null) return <Empty>No evaluated epoch yet: train the version first.</Empty>;
   if (maps.error)

@@ -97,4 +97,26 @@ describe("the Sweep dialog's search space form", () => {
     },
     SLOW,
   );
+
+  it(
+    "sends median pruning when it is chosen, with its two fields",
+    async () => {
+      const created = renderSweep();
+      await waitFor(() => expect(row("learning_rate")).toBeTruthy());
+      expect(screen.queryByRole("textbox", { name: "Epochs before a trial may be stopped" })).toBeNull();
+      fireEvent.change(screen.getByRole("combobox", { name: "Stop trials that fall behind" }), {
+        target: { value: "median" },
+      });
+      fireEvent.change(screen.getByRole("textbox", { name: "Epochs before a trial may be stopped" }), {
+        target: { value: "1" },
+      });
+      fireEvent.change(screen.getByRole("textbox", { name: "Completed trials before any is stopped" }), {
+        target: { value: "3" },
+      });
+      fireEvent.click(screen.getByRole("button", { name: "Start sweep" }));
+      await waitFor(() => expect(created).toHaveLength(1));
+      expect(created[0]).toMatchObject({ pruning: { warmup_epochs: 1, min_trials: 3 } });
+    },
+    SLOW,
+  );
 });

@@ -21,6 +21,10 @@ export interface SweepForm {
   metric: string;
   patience: string;
   stopOn: string;
+  /** "off" or "median": stop a trial whose validation metric falls behind the completed trials' median. */
+  pruning: string;
+  pruneWarmup: string;
+  pruneMinTrials: string;
 }
 
 export const DEFAULT_FORM: SweepForm = {
@@ -33,11 +37,16 @@ export const DEFAULT_FORM: SweepForm = {
   metric: "val_accuracy",
   patience: "",
   stopOn: "val_loss",
+  pruning: "off",
+  pruneWarmup: "0",
+  pruneMinTrials: "2",
 };
 
-function wholeNumber(text: string, what: string, min: number): number {
+function wholeNumber(text: string, what: string, min: number, max?: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || text.trim() === "") throw new Error(`${what} must be a whole number ≥ ${min}`);
+  const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+  if (!Number.isInteger(n) || n < min || (max !== undefined && n > max) || text.trim() === "")
+    throw new Error(`${what} must be a whole number ${range}`);
   return n;
 }
 
@@ -76,6 +85,14 @@ export function sweepRequest(
     space,
     early_stopping:
       form.patience.trim() === "" ? null : { metric: stopOn, patience: wholeNumber(form.patience, "patience", 1) },
+    // The API's bounds (schemas/sweeps.py Pruning), so the message names the field before the request.
+    pruning:
+      form.pruning === "median"
+        ? {
+            warmup_epochs: wholeNumber(form.pruneWarmup, "pruning warm-up epochs", 0, 1000),
+            min_trials: wholeNumber(form.pruneMinTrials, "completed trials before pruning", 1, 100),
+          }
+        : null,
   };
 }
 
@@ -191,6 +208,34 @@ export function SweepDialog({ projectId, onClose }: { projectId: number; onClose
               <option value="val_accuracy">val accuracy</option>
             </select>
           </label>
+        )}
+        <label className="field">
+          <span>Stop trials that fall behind</span>
+          <select name="pruning" value={form.pruning} onChange={set("pruning")}>
+            <option value="off">no: every trial trains all its epochs</option>
+            <option value="median">median pruning</option>
+          </select>
+        </label>
+        {form.pruning === "median" && (
+          <>
+            <label className="field">
+              <span>Epochs before a trial may be stopped</span>
+              <input name="prune_warmup" value={form.pruneWarmup} onChange={set("pruneWarmup")} inputMode="numeric" />
+            </label>
+            <label className="field">
+              <span>Completed trials before any is stopped</span>
+              <input
+                name="prune_min_trials"
+                value={form.pruneMinTrials}
+                onChange={set("pruneMinTrials")}
+                inputMode="numeric"
+              />
+            </label>
+            <p className="span-2 muted small">
+              After each epoch, a trial whose best validation score so far is worse than the median of the completed
+              trials at that epoch stops; its epochs are kept and shown as pruned.
+            </p>
+          </>
         )}
         {arch && (
           <SpaceFields
