@@ -137,10 +137,11 @@ def run_shard(ctx: JobContext, model: TextClassifier, data: TrainingData, store:
         s.commit()
 
 
-# What a worker process loaded for its last shard: the next shard of the same version (often of the same
-# epoch) reuses it. A version's evaluation data never changes (its dataset is immutable once ready, and
-# evaluation uses the dataset's labels, not the version's data fixes).
-_loaded: dict[tuple[int, str], tuple[TrainingData, TextClassifier]] = {}
+# The version whose data this worker process loaded for its last shard: the next shard of the same version
+# (often of the same epoch) reuses it. A version's evaluation data never changes (its dataset is immutable
+# once ready, and evaluation uses the dataset's labels, not the version's data fixes). The model is read
+# afresh every time: a redone epoch writes its checkpoint under the same key.
+_loaded: dict[int, TrainingData] = {}
 
 
 def shard_job(ctx: JobContext, store: ArtifactStore, device: torch.device) -> None:
@@ -152,20 +153,12 @@ def shard_job(ctx: JobContext, store: ArtifactStore, device: torch.device) -> No
         if version is None:
             raise LookupError(f"version {job.version_id} not found")
         key = str(job.params["checkpoint"])
-        cached = _loaded.get((version.id, key))
-        data = cached[0] if cached is not None else _data_of(s, version, store)
+        data = _loaded.get(version.id) or load_training_data(s, version, store)
         batch_size = ARCHITECTURES[version.architecture](**version.hyperparameters).eval_batch_size
-    model = cached[1] if cached is not None else model_from_checkpoint(read_checkpoint(store, key), device)
     _loaded.clear()
-    _loaded[(version.id, key)] = (data, model)
+    _loaded[version.id] = data
+    model = model_from_checkpoint(read_checkpoint(store, key), device)
     run_shard(ctx, model, data, store, device, batch_size, load_seconds=time.perf_counter() - start)
-
-
-def _data_of(session: Session, version: ModelVersion, store: ArtifactStore) -> TrainingData:
-    for (vid, _), (data, _model) in _loaded.items():
-        if vid == version.id:
-            return data
-    return load_training_data(session, version, store)
 
 
 # -- the training task's side ---------------------------------------------------------------------
