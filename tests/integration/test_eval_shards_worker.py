@@ -28,7 +28,7 @@ from worker.pipeline.evaluate import evaluate
 
 pytestmark = pytest.mark.integration
 
-N = 3_000
+N = 20_000
 
 
 @pytest.fixture
