@@ -67,7 +67,7 @@ from worker.mislabels import reference
 from worker.mislabels.combine import rank_average
 from worker.mislabels.cross_val import fold_training_rows, make_plan, predict_fold
 from worker.mislabels.metrics import auroc, precision_recall_at_k
-from worker.mislabels.ranking import SplitInput, rank_split
+from worker.mislabels.ranking import REFERENCE_WEIGHT, SplitInput, rank_split
 from worker.mislabels.signals import confident_learning
 from worker.models.registry import build_model
 from worker.models.word_vectors import vocabulary
@@ -287,7 +287,7 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
         f"{(oos.argmax(1) == truth).mean():.3f}, reference {(ref.argmax(1) == truth).mean():.3f} ("
         + ", ".join(f"{name} {(m.argmax(1) == truth).mean():.3f}" for name, m in members.items())
         + f"), both "
-        f"{((oos + ref).argmax(1) == truth).mean():.3f}")
+        f"{(((1 - REFERENCE_WEIGHT) * oos + REFERENCE_WEIGHT * ref).argmax(1) == truth).mean():.3f}")
 
     # The product's own ranking of the train split (what the suspects job stores), map signal included.
     inp = SplitInput(sample_ids=np.arange(len(truth), dtype=np.int64), labels=noisy, oos_probs=oos,
