@@ -351,7 +351,7 @@ def main() -> int:
         torch.set_num_threads(int(threads))
     device = pick_device()
     log(f"mislabels bench: model {ARCH}{' ' + str(OVERRIDES) if OVERRIDES else ''}, device {device}, "
-        f"epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, per class {PER_CLASS or 'all'}, "
+        f"epochs {EPOCHS}, folds {FOLDS}, noise {NOISE:.0%}, seed {SEED}, per class {PER_CLASS or 'all'}, "
         f"reference {' + '.join(reference.MEMBERS)}")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = load_train(LocalArtifactStore(tmp))
