@@ -13,7 +13,6 @@ the speed-up is bounded by the cores the host has free.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bench.job_wait import ok, span, wait_job
+from bench.processes import stop_groups
 
 WORKERS = (1, 2, 4)
 
@@ -76,12 +76,7 @@ def bulk_workers(lensboard: str, env: dict[str, str], cwd: Path, log: Path, coun
             time.sleep(0.3)
         yield proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_groups([proc])
         out.close()
 
 

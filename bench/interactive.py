@@ -23,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ import httpx
 from bench.accounts import served_admin_token
 from bench.imdb_data import archive_path
 from bench.job_wait import FINISHED, ok, wait_job
+from bench.processes import stop_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_S = 0.2
@@ -90,11 +90,7 @@ def main() -> None:
             api.headers["Authorization"] = f"Bearer {token}"
             bench(api, archive, args)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_groups([server])
         log.close()
         shutil.rmtree(data, ignore_errors=True)
 

@@ -29,7 +29,6 @@ import json
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from bench.imdb_data import archive_path
 from bench.import_large import postgres_url
 from bench.job_wait import ok, span, wait_job
 from bench.make_corpus import build_pools, write_corpus
+from bench.processes import stop_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -269,9 +269,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"scale_total_minutes={sum(s.seconds for s in stages) / 60:.2f}", flush=True)
             if args.postgres and eval_workers:
                 # The chain's workers go, so that only the measured ones (and the API) use the CPU.
-                for proc in processes[1:]:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(timeout=60)
+                stop_groups(processes[1:])
                 measure(api, made["project_id"], made["dataset_id"],
                         lambda w: bulk_workers(lensboard, env, ROOT, data / f"bulk-{w}.log", w),
                         eval_workers, args.eval_architecture)
@@ -286,14 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         raise
     finally:
         memory.stop()
-        for proc in processes:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in processes:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_groups(processes)
         log.close()
         if args.keep:
             print(f"kept {data}")
