@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     # worker may take (worker/pipeline/eval_shards.py); 1 evaluates in the training process as before.
     # Worth it only with several bulk-lane workers (or hosts): on one worker the shards run one by one.
     eval_shards: int = Field(default=1, ge=1, le=64)
+    # How long the training leaves a shard nobody has started to the other workers before it takes it itself.
+    # 0: at once (it takes them last first, the workers first first, so they meet only at the end). More
+    # when the other workers are slow to start a task (a cold process importing torch) and the training
+    # would otherwise have done every shard before they begin.
+    eval_shard_grace_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
     # Maps of more samples than this fit UMAP on a seeded sample of this many (stratified by label and loss)
     # and place the others with the fitted model (worker.pipeline.projection.project); at or below it every
     # sample is fitted. 100k keeps a map's fit near its 50k-IMDB cost at any size.

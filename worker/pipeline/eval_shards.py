@@ -211,7 +211,8 @@ def _work_and_wait(run: TrainingRun, ids: list[int], parent: JobContext,
     (a dead pid here, or a stale lease) becomes claimable again, so the training takes it over too."""
     factory, batch_size = run.factory, run.params.eval_batch_size
     reported = -1
-    last_takeover_look = last_hold = time.monotonic()
+    last_takeover_look = last_hold = created = time.monotonic()
+    grace = get_settings().eval_shard_grace_seconds
     while True:
         states = _states(factory, ids)
         bad = [(i, state, error) for i, (state, error) in states.items()
@@ -236,6 +237,8 @@ def _work_and_wait(run: TrainingRun, ids: list[int], parent: JobContext,
         for i, (state, _) in reversed(states.items()):
             if state == JobState.SUCCESS or (state != JobState.PENDING and not look_at_running):
                 continue
+            if state == JobState.PENDING and time.monotonic() - created < grace:
+                continue  # still the other workers' to start
             with run_job(i, factory) as ctx:
                 if ctx is not None:
                     run_shard(ctx, run.model, run.data, run.store, run.device, batch_size)
