@@ -14,21 +14,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from bench.job_wait import ok, span, wait_job
+from bench.job_wait import Api, ok, span, wait_job
 from bench.processes import stop_groups
 
 WORKERS = (1, 2, 4)
-
-
-class Api(Protocol):
-    def get(self, url: str, *, params: Any = ...) -> Any: ...
-
-    def post(self, url: str, *, json: Any = ...) -> Any: ...
 
 
 def measure(api: Api, project_id: int, dataset_id: int, start_workers: Callable[[int], Any],
@@ -61,8 +56,6 @@ def bulk_workers(lensboard: str, env: dict[str, str], cwd: Path, log: Path, coun
                  ready_timeout: float = 180) -> Iterator[subprocess.Popen[bytes]]:
     """`lensboard worker --lane bulk --concurrency count` (count pool processes), evaluating in `count` shards
     with one torch thread each; stopped (warm shutdown) on leaving."""
-    import time
-
     run_env = {**env, "LENSBOARD_EVAL_SHARDS": str(count), "LENSBOARD_TORCH_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = open(log, "wb")  # noqa: SIM115 (closed below)

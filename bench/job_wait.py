@@ -13,6 +13,14 @@ class Getter(Protocol):
     def get(self, url: str, *, params: Any = None) -> Any: ...
 
 
+class Api(Protocol):
+    """What the end-to-end benches ask of a client: httpx.Client, or FastAPI's TestClient in a smoke test."""
+
+    def get(self, url: str, *, params: Any = ...) -> Any: ...
+
+    def post(self, url: str, *, json: Any = ...) -> Any: ...
+
+
 def ok(r: Any) -> Any:
     """The response's JSON, or the bench stops with the request and the server's answer."""
     if r.status_code >= 400:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -46,19 +46,11 @@ from bench.accounts import served_admin_token
 from bench.eval_shards import WORKERS, bulk_workers, measure
 from bench.imdb_data import archive_path
 from bench.import_large import postgres_url
-from bench.job_wait import ok, span, wait_job
+from bench.job_wait import Api, ok, span, wait_job
 from bench.make_corpus import build_pools, write_corpus
 from bench.processes import stop_groups
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class Api(Protocol):
-    """What the chain asks of a client: httpx.Client, or FastAPI's TestClient in the smoke test."""
-
-    def get(self, url: str, *, params: Any = ...) -> Any: ...
-
-    def post(self, url: str, *, json: Any = ...) -> Any: ...
 
 
 @dataclass
