@@ -105,6 +105,14 @@ def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def project_id(client: TestClient) -> int:
+    """A fresh project, owned by the administrator `client` signs in as."""
+    r = client.post("/api/projects", json={"name": "demo"})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 @pytest.fixture(scope="session")
 def imdb_archive() -> str:
     return require_archive()

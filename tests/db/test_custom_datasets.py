@@ -34,13 +34,6 @@ TOKENIZER = {"vocab_size": 500, "max_length": 64}
 
 
 @pytest.fixture
-def project_id(client: TestClient) -> int:
-    r = client.post("/api/projects", json={"name": "news"})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-@pytest.fixture
 def store(data_dir: Path) -> LocalArtifactStore:
     return LocalArtifactStore(data_dir / "artifacts")
 

@@ -5,15 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def project_id(client: TestClient) -> int:
-    r = client.post("/api/projects", json={"name": "imdb"})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
 
 
 def post(client: TestClient, project_id: int, **body: object) -> tuple[int, str]:

@@ -35,13 +35,6 @@ from tests.support.imports import imported, run_job, upload
 TOKENIZER = {"vocab_size": 500, "max_length": 64}
 
 
-@pytest.fixture
-def project_id(client: TestClient) -> int:
-    r = client.post("/api/projects", json={"name": "safety"})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
 def path_import(client: TestClient, project_id: int, path: str | Path, **body: Any) -> Any:
     return client.post(f"/api/projects/{project_id}/datasets/import",
                        json={"path": str(path), "tokenizer": TOKENIZER, **body})

@@ -29,13 +29,6 @@ COLUMNS = ["id", "text", "label", "split", "length", "source", "author"]
 
 
 @pytest.fixture
-def project_id(client: TestClient) -> int:
-    r = client.post("/api/projects", json={"name": "news"})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-@pytest.fixture
 def streaming(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every server-side CSV goes to the streamed import, in chunks of 7 rows (several commits)."""
     monkeypatch.setenv("LENSBOARD_STREAM_IMPORT_BYTES", "0")
