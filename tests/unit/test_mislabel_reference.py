@@ -115,7 +115,40 @@ def test_nbsvm_one_vs_rest_beyond_two_classes() -> None:
     rng = np.random.default_rng(5)
     labels = rng.integers(0, 3, size=300)
     texts = [" ".join([*rng.choice(FILLER, size=8), cues[int(y)]]) for y in labels]
-    probs = reference.nbsvm_fit_predict(texts[:240], labels[:240], texts[240:], 4)
+    vectorizer, counts = reference.fit_counts(texts[:240])
+    probs = reference.nbsvm_fit(counts, labels[:240], 4)(vectorizer.transform(texts[240:]))
     assert probs.shape == (60, 4) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert (probs[:, 3] == 0).all()  # never seen
     assert (probs.argmax(axis=1) == labels[240:]).mean() > 0.95
+
+
+def test_beyond_the_exact_vocabulary_size_ngrams_are_hashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At scale no vocabulary is built (it would hold every distinct trigram of a million reviews): the
+    same fit on hashed n-grams judges as well on reviews it never saw."""
+    texts, labels = _reviews(400, seed=6)
+    exact, _ = reference.fit_counts(texts[:300])
+    assert hasattr(exact, "vocabulary_")
+    monkeypatch.setattr(reference, "EXACT_VOCABULARY_ROWS", 299)
+    hashed, counts = reference.fit_counts(texts[:300])
+    assert not hasattr(hashed, "vocabulary_") and counts.shape == (300, reference.HASHED_FEATURES)
+    probs = reference.fit_predict(texts[:300], labels[:300], texts[300:], 2)
+    assert probs.shape == (100, 2) and (probs.argmax(axis=1) == labels[300:]).mean() > 0.95
+
+
+def test_predictions_in_chunks_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels = _reviews(400, seed=7)
+    whole = reference.fit_predict_members(texts[:300], labels[:300], texts[300:], 2)
+    monkeypatch.setattr(reference, "PREDICT_CHUNK", 7)  # 100 rows: 14 full chunks and a short last one
+    chunked = reference.fit_predict_members(texts[:300], labels[:300], texts[300:], 2)
+    for k in whole:
+        assert np.array_equal(whole[k], chunked[k])
+
+
+def test_a_large_training_set_is_sampled_per_class() -> None:
+    labels = np.array([0] * 900 + [1] * 90 + [2] * 10)
+    rows = np.arange(1000, dtype=np.int64)[::-1]  # any order in, row order out
+    picked = reference.fit_rows(rows, labels, max_rows=100)
+    assert len(picked) == 100 and (np.diff(picked) > 0).all()
+    assert np.bincount(labels[picked]).tolist() == [90, 9, 1]  # each class keeps its share
+    assert np.array_equal(picked, reference.fit_rows(rows, labels, max_rows=100))  # seeded
+    assert np.array_equal(reference.fit_rows(rows, labels, max_rows=1000), rows)  # small enough: all, as given

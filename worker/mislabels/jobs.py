@@ -136,9 +136,9 @@ def _train_and_predict_fold(ctx: JobContext, params: dict[str, Any], store: Arti
     probs = predict_fold(version, data, plan, fold, epochs, pick_device())
     ctx.progress(0.9, f"fold {fold}: reference model")
     with ctx.factory() as s:
-        texts = reference.dataset_texts(s, version.dataset_id)
-    ref = reference.predict_rows(texts, fold_training_rows(plan, data, fold), data.train_labels,
-                                 plan.held_out(fold), data.num_classes)
+        ref = reference.predict_rows(reference.TextsByRow(s, version.dataset_id),
+                                     fold_training_rows(plan, data, fold), data.train_labels, plan.held_out(fold),
+                                     data.num_classes)
     store.put_array(keys.reference_key(version.id, ranking_id, fold), ref)
     # The fold's own output last: gather_inputs treats a fold as done when this one exists.
     store.put_array(keys.fold_key(version.id, ranking_id, fold), probs)

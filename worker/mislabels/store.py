@@ -115,7 +115,7 @@ def gather_inputs(session: Session, store: ArtifactStore, version: ModelVersion,
         raise ValueError("some samples have no out-of-sample prediction (fold outputs incomplete)")
     if ref is not None and held_out.any():
         # val and test: the reference fitted on everything the version trains on, as the version is.
-        ref[held_out] = reference.predict_rows(reference.dataset_texts(session, dataset.id), train_rows,
+        ref[held_out] = reference.predict_rows(reference.TextsByRow(session, dataset.id), train_rows,
                                                train_labels, np.flatnonzero(held_out), c)
     neigh = neighbour_disagreement(store, version.id, ranking.epoch, n)
     out: dict[str, SplitInput] = {}
