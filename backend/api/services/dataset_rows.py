@@ -63,8 +63,9 @@ class SampleIndex:
         dense = not len(ids) or int(ids[-1]) - int(ids[0]) == len(ids) - 1
         return cls(int(ids[0]) if len(ids) else 0, len(ids), None if dense else ids)
 
-    def locate(self, wanted: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
-        """The positions of `wanted`, or None when one of them is not there."""
+    def locate(self, ids: npt.NDArray[np.int64] | npt.NDArray[np.int32]) -> npt.NDArray[np.int64] | None:
+        """The positions of `ids`, or None when one of them is not there."""
+        wanted = ids.astype(np.int64, copy=False)
         if not len(wanted):
             return np.empty(0, dtype=np.int64)
         if self.ids is None:

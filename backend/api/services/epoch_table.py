@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from backend.api.services.dataset_rows import DatasetRows, SampleIndex
 from backend.api.services.lru import LruCache
+from backend.api.services.sample_order import Order
 from backend.api.services.sample_rows import page_body
 from backend.core.class_names import class_name
 from backend.core.db.models import SampleResult
@@ -59,7 +60,7 @@ class EpochTable:
     _tails: list[bytes] | None = None
     _layouts: dict[int, list[bytes]] = field(default_factory=dict)
 
-    def page(self, order: npt.NDArray[np.int64], offset: int, limit: int) -> bytes | None:
+    def page(self, order: Order, offset: int, limit: int) -> bytes | None:
         """The page of `order` (sample ids), or None when one of its samples is not in the table or the file."""
         ids = order[offset:offset + limit]
         at, pos = self.index.locate(ids), self.rows.index.locate(ids)
