@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.api.schemas.common import Page
 from backend.api.schemas.samples import SampleResultOut, SampleRow
 from backend.api.services.dataset_rows import dataset_rows
+from backend.api.services.epoch_table import epoch_tables
 from backend.core.artifacts.store import LocalArtifactStore
 from backend.core.db.models import Dataset, EpochMetric, Sample, SampleResult
 from backend.core.settings import get_settings
@@ -199,3 +200,23 @@ def test_flags_and_data_fixes_do_not_change_a_row(client: TestClient, session_fa
     clock.now += 61
     top = client.get(url).json()["items"][0]
     assert top["id"] == first.id and top["result"]["loss"] == 1e25
+
+
+def test_a_dataset_rows_file_is_written_once_and_read_by_a_new_process(
+        client: TestClient, session_factory: sessionmaker[Session]) -> None:
+    """The rows file outlives the process that wrote it: a process started later (here: the caches of this
+    one emptied) maps it instead of writing it again, and answers the same bytes."""
+    fake_clock(client.app)  # type: ignore[arg-type]
+    _, vid = _dataset_version(session_factory, n=40)
+    url = f"/api/versions/{vid}/samples"
+    client.get(url)
+    dataset_rows.wait()
+    served = client.get(url, params={"offset": 3, "limit": 20}).content
+    (written,) = (get_settings().data_dir / "cache" / "sample-rows").glob("*.rows")
+    stamp = written.stat().st_mtime_ns
+    dataset_rows.clear()
+    epoch_tables.clear()
+    client.app.state.grants.clear()  # type: ignore[attr-defined]
+    assert client.get(url, params={"offset": 3, "limit": 20}).content == served
+    assert dataset_rows._open.peek(written) is not None  # mapped at once: no writer was started
+    assert written.stat().st_mtime_ns == stamp
