@@ -2,10 +2,10 @@
 
 Per sample of the epoch: its loss, p_positive, p_label, and its prediction with whether it is right, 28 bytes
 a row (28 MB for a million samples; 8 more when the ids have gaps), read once per (version, epoch, stamp)
-from sample_result. A page is then the order's 50
-ids (backend/api/services/sample_order.py), their positions here and in the dataset's rows file
-(backend/api/services/dataset_rows.py), each sample's encoded part from that file followed by its result
-written from these columns: no database round trip, whatever the offset. The bytes are those of the route's
+from sample_result. A page is then the order's 50 ids (backend/api/services/sample_order.py), their
+positions here and in the dataset's rows file (backend/api/services/dataset_rows.py), each sample's encoded
+part from that file followed by its result written from these columns: no database round trip, whatever
+the offset. The bytes are those of the route's
 Pydantic models (the floats are written by Pydantic itself; tests compare many pages with the models').
 
 An evaluated epoch's results only change when the epoch is evaluated again, which gives it a new stamp (see
