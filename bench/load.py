@@ -47,7 +47,7 @@ import httpx
 import numpy as np
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -60,12 +60,17 @@ from worker.pipeline.results import SAMPLE_RESULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("LENSBOARD_BENCH_LOAD_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "lensboard_bench_load"
+# LENSBOARD_BENCH_LOAD_DB: the database it drops and seeds (two benches on one PostgreSQL need two names).
+DB_NAME = os.environ.get("LENSBOARD_BENCH_LOAD_DB", "lensboard_bench_load")
 # LENSBOARD_BENCH_LOAD_SAMPLES: the dataset's size (issue 22 asks for the samples page at 1,000,000 x 10 epochs).
 N_SAMPLES = int(os.environ.get("LENSBOARD_BENCH_LOAD_SAMPLES", "50000"))
+# LENSBOARD_BENCH_LOAD_REUSE=1: serve the database an earlier run seeded (same size) instead of seeding again
+# (at a million samples seeding takes minutes).
+REUSE = bool(os.environ.get("LENSBOARD_BENCH_LOAD_REUSE"))
 EPOCHS = 10
 CONNECTIONS = 100
 SECONDS = int(os.environ.get("LENSBOARD_BENCH_LOAD_SECONDS", "10"))
+READY_S = float(os.environ.get("LENSBOARD_BENCH_LOAD_READY_S", "300"))
 PACE_MS = int(os.environ.get("LENSBOARD_BENCH_LOAD_PACE_MS", "1000"))
 PAGE = 50
 WORDS = np.array(["the", "a", "film", "movie", "plot", "actor", "scene", "good", "bad", "great", "awful",
@@ -173,16 +178,33 @@ def seed(url: str, artifact_root: str) -> Seeded:
             _copy(s, "sample_result", SAMPLE_RESULT_COLUMNS,
                   zip([version.id] * N_SAMPLES, [epoch] * N_SAMPLES, ids.tolist(), loss.tolist(),
                       p_pos.tolist(), p_label.tolist(), (p_pos >= 0.5).astype(int).tolist(), strict=True))
-        store = LocalArtifactStore(artifact_root)
         prefix = map_prefix(version.id, EPOCHS)
-        store.put_array(f"{prefix}/coords.npy", rng.normal(size=(N_SAMPLES, 2)).astype(np.float32))
-        store.put_array(f"{prefix}/clusters.npy", rng.integers(0, 12, N_SAMPLES).astype(np.int16))
         s.add(PopulationMap(version_id=version.id, epoch=EPOCHS, status="done", num_points=N_SAMPLES,
                             artifact_prefix=prefix, finished_at=version.created_at))
         s.commit()
-        vid, project_id = version.id, project.id
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return reuse(url, artifact_root)
+
+
+def reuse(url: str, artifact_root: str) -> Seeded:
+    """The seeded database's version, its map's arrays written into `artifact_root`, and a fresh token."""
+    rng = np.random.default_rng(1)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as s:
+        version = s.scalars(select(ModelVersion)).one()
+        first, last = s.execute(text("SELECT min(id), max(id) FROM sample WHERE dataset_id = :d"),
+                                {"d": version.dataset_id}).one()
+        n = int(last) - int(first) + 1
+        if n != N_SAMPLES:
+            raise RuntimeError(f"{DB_NAME} holds {n} samples, not LENSBOARD_BENCH_LOAD_SAMPLES={N_SAMPLES}")
+        store = LocalArtifactStore(artifact_root)
+        prefix = map_prefix(version.id, EPOCHS)
+        store.put_array(f"{prefix}/coords.npy", rng.normal(size=(n, 2)).astype(np.float32))
+        store.put_array(f"{prefix}/clusters.npy", rng.integers(0, 12, n).astype(np.int16))
+        vid, project_id = version.id, version.project_id
     token = owner_token(factory, project_id)
     engine.dispose()
     return Seeded(url=url, artifact_root=artifact_root, version_id=vid, sample_ids=(int(first), int(last)),
@@ -213,6 +235,31 @@ def serve(seeded: Seeded, workers: int, log: Path) -> tuple[subprocess.Popen[byt
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"uvicorn did not start:\n{log.read_text()}")
+
+
+def rss_mib(pid: int) -> list[tuple[float, float]]:
+    """Resident memory of the server's processes (uvicorn's supervisor, then its workers), in MiB: (the
+    process's own, mapped files'). Mapped files are the page cache that the processes share (the samples
+    table's rows files), which the kernel takes back under pressure."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop(0)
+        todo.extend(sorted(children.get(p, [])))
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        anon, file = (re.search(rf"{name}:\s+(\d+)", status) for name in ("RssAnon", "RssFile"))
+        if anon is not None and file is not None:
+            out.append((int(anon[1]) / 1024, int(file[1]) / 1024))
+    return out
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -288,13 +335,34 @@ def settle(base: str) -> None:
 
 
 def warm_up(base: str, seeded: Seeded) -> None:
-    """First requests open pooled connections and fill each process's points cache."""
+    """First requests open pooled connections and fill each process's points cache. Then it waits (up to
+    READY_S) until the samples table answers from memory: a server meeting a dataset for the first time
+    writes its rows file (backend/api/services/dataset_rows.py) in the background, and answers through the
+    database meanwhile. It prints how long that took: 10 pages in a row at random offsets, each under
+    10 ms, mean the server answers from memory."""
     v = seeded.version_id
+    rng = np.random.default_rng(2)
     with httpx.Client(base_url=base, headers=seeded.headers, timeout=60) as client:
         for _ in range(8):
             client.get(f"/api/versions/{v}/maps/{EPOCHS}/points").raise_for_status()
             client.get(f"/api/versions/{v}/samples?limit={PAGE}&offset=20000").raise_for_status()
             client.get(f"/api/samples/{seeded.sample_ids[0]}?version_id={v}").raise_for_status()
+        started = time.monotonic()
+        fast = 0
+        while fast < 10 and time.monotonic() - started < READY_S:
+            offset = int(rng.integers(0, N_SAMPLES - PAGE))
+            asked = time.perf_counter()
+            client.get(f"/api/versions/{v}/samples?sort=loss&order=desc&limit={PAGE}&offset={offset}").raise_for_status()
+            fast = fast + 1 if time.perf_counter() - asked < 0.010 else 0
+            time.sleep(0.05)
+        _say(f"samples table {'from memory' if fast >= 10 else 'NOT from memory'} after "
+             f"{time.monotonic() - started:.1f} s of warm-up")
+
+
+def _p95(figures: Figures) -> float:
+    """The p95 to pick the best set-up by; a run that answered fewer requests than it had connections (a
+    server still busy with the last run's backlog) has no meaningful percentile."""
+    return figures.p95_ms if figures.rps * SECONDS >= CONNECTIONS else float("inf")
 
 
 def _table(title: str, figures: list[Figures]) -> None:
@@ -310,12 +378,15 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="lensboard-bench-load-"))
     try:
         t0 = time.perf_counter()
-        url = create_database()
-        seeded = seed(url, str(work / "artifacts"))
+        if REUSE:
+            url = make_url(ADMIN_URL).set(database=DB_NAME).render_as_string(hide_password=False)
+            seeded = reuse(url, str(work / "artifacts"))
+        else:
+            seeded = seed(create_database(), str(work / "artifacts"))
         if os.environ.get("LENSBOARD_BENCH_LOAD_KEEP"):  # to look at the data (EXPLAIN) afterwards
             _say(f"kept: {seeded}")
-        _say(f"seeded {N_SAMPLES} samples x {EPOCHS} epochs ({N_SAMPLES * EPOCHS} results) and a map "
-             f"in {time.perf_counter() - t0:.1f} s")
+        _say(f"{'reused' if REUSE else 'seeded'} {N_SAMPLES} samples x {EPOCHS} epochs ({N_SAMPLES * EPOCHS} "
+             f"results) and a map in {time.perf_counter() - t0:.1f} s")
         scripts = lua_scripts(seeded, work)
         best: list[Figures] | None = None
         best_paced: list[Figures] | None = None
@@ -335,15 +406,18 @@ def main() -> None:
                 for name, (_, path) in scripts.items():
                     settle(base)
                     paced_figures.append(drive(base, name, paced(path), seeded.headers))
+                rss = rss_mib(proc.pid)
             finally:
                 stop(proc)
             _table(f"uvicorn --workers {workers}, wrk {CONNECTIONS} connections x {SECONDS} s per endpoint, "
                    "saturated", [cold, *figures])
             _table(f"uvicorn --workers {workers}, the same {CONNECTIONS} connections paced "
                    f"(0..{2 * PACE_MS} ms between requests)", paced_figures)
-            if best_paced is None or paced_figures[0].p95_ms < best_paced[0].p95_ms:
+            _say("  server RSS after the runs, MiB (supervisor first; own + mapped files): "
+                 + ", ".join(f"{a:.0f} + {f:.0f}" for a, f in rss))
+            if best_paced is None or _p95(paced_figures[0]) < _p95(best_paced[0]):
                 best_paced = paced_figures
-            if best is None or figures[0].p95_ms < best[0].p95_ms:
+            if best is None or _p95(figures[0]) < _p95(best[0]):
                 best = figures
         assert best is not None and best_paced is not None
         samples, points = best[0], best[1]

@@ -24,7 +24,8 @@ jit_cache.configure(NUMBA_CACHE)  # before anything in this process imports numb
 
 def reset_caches() -> None:
     """Settings, engines and the Celery app are cached per process; tests change the environment."""
-    from backend.api.services.sample_rows import sample_rows
+    from backend.api.services.dataset_rows import dataset_rows
+    from backend.api.services.epoch_table import epoch_tables
     from backend.core.db import session as db_session
     from backend.core.jobs.app import get_celery
     from backend.core.settings import get_settings
@@ -33,7 +34,8 @@ def reset_caches() -> None:
     db_session.default_engine.cache_clear()
     db_session.default_session_factory.cache_clear()
     get_celery.cache_clear()
-    sample_rows.clear()
+    dataset_rows.clear()  # waits for the rows files being written: their database may go next
+    epoch_tables.clear()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ the request itself when, and only when, the route has already done all the think
   this version and requested epoch less than `access_cache_seconds` ago (default 1 s). The grant records
   that access was allowed and which evaluated epoch (and stamp) the request resolved to;
 - the epoch's **sample order** for the requested split and sort (backend/api/services/sample_order.py);
-- the **rows** of the page, encoded (backend/api/services/sample_rows.py).
+- the epoch's **table** (backend/api/services/epoch_table.py): its result columns beside the dataset's
+  memory-mapped rows file, from which any page of the order is assembled, the route's bytes exactly.
 
 Anything else (a filter, a repeated parameter, a value out of range, a missing piece, no grant) goes to the
 route, which checks access from scratch, answers, and fills what was missing. So access decisions are made
@@ -46,8 +47,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from backend.api.auth import SAFE_METHODS
 from backend.api.ids import parse_id
 from backend.api.schemas.samples import SamplesQuery, parse_samples_query
+from backend.api.services.epoch_table import epoch_tables
 from backend.api.services.sample_order import sample_orders
-from backend.api.services.sample_rows import cached_rows, page_body, sample_rows
 
 PATH = re.compile(r"/api/versions/([^/]*)/samples")
 RENEW_WAIT_S = 2.0
@@ -119,13 +120,10 @@ def remember(request: Request, version_id: int, requested_epoch: int | None, epo
 def cached_page(version_id: int, grant: Grant, query: SamplesQuery) -> bytes | None:
     key = (version_id, grant.epoch, grant.stamp)
     order_ids = sample_orders.peek((*key, query.split, query.sort, query.order))
-    rows = sample_rows.peek(key)
-    if order_ids is None or rows is None:
+    table = epoch_tables.peek(key)
+    if order_ids is None or table is None:
         return None
-    found = cached_rows(rows, order_ids[query.offset:query.offset + query.limit].tolist())
-    if found is None:
-        return None
-    return page_body(found, len(order_ids), query.offset, query.limit)
+    return table.page(order_ids, query.offset, query.limit)
 
 
 class SamplesFastPath:

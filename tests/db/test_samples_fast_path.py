@@ -15,10 +15,10 @@ from sqlalchemy import delete, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.api.app import create_app
-from backend.api.routes import samples as samples_route
 from backend.api.samples_fast_path import Grants
 from backend.api.schemas.common import Page
 from backend.api.schemas.samples import SampleRow
+from backend.api.services.dataset_rows import dataset_rows
 from backend.core.db.models import EpochMetric, ModelVersion, SampleResult
 from tests.support.accounts import add_member, bearer, user_token
 from tests.support.versions import version_with_results
@@ -57,30 +57,43 @@ def _forget_results(factory: sessionmaker[Session], vid: int) -> None:
         s.commit()
 
 
-def test_a_page_the_route_answered_is_served_from_memory_until_its_grant_expires(
-        client: TestClient, session_factory: sessionmaker[Session], clock: Clock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(samples_route, "ROW_CHUNK", 40)  # the route encodes rows 0-39 of the order
-    vid, rows = version_with_results(session_factory, with_metrics=True)
-    first = _page(client, vid, offset=10, limit=20)
+def _expected_order(rows: dict[int, dict[str, Any]]) -> list[int]:
+    return sorted(rows, key=lambda i: (-rows[i]["loss"], -i))
+
+
+def warm(client: TestClient, vid: int, **params: Any) -> bytes:
+    """What a server meets first: the route answers from the database and starts writing the dataset's rows
+    file; once it is written, the route's next answer reads the epoch's table. Returns that answer."""
+    first = _page(client, vid, **params)
     assert first.status_code == 200
-    page = Page[SampleRow].model_validate_json(first.content)
-    assert [r.result.loss for r in page.items if r.result] == sorted(
-        (rows[r.id]["loss"] for r in page.items), reverse=True)
+    dataset_rows.wait()
+    # Still through the route: the grant's epoch has no table yet. The answer is the same, now from the table.
+    second = _page(client, vid, **params)
+    assert second.content == first.content
+    return second.content
+
+
+def test_any_page_is_served_from_memory_once_the_route_answered_until_its_grant_expires(
+        client: TestClient, session_factory: sessionmaker[Session], clock: Clock) -> None:
+    vid, rows = version_with_results(session_factory, with_metrics=True)
+    first = warm(client, vid, offset=10, limit=20)
+    page = Page[SampleRow].model_validate_json(first)
+    assert [r.id for r in page.items] == _expected_order(rows)[10:30]
     _forget_results(session_factory, vid)
-    # The same page, and any page made of rows already encoded, come from memory: byte for byte the
-    # route's answer (the database no longer has them).
-    again = _page(client, vid, offset=10, limit=20)
-    assert again.status_code == 200 and again.content == first.content
+    # The same page, and any other page of the order, come from memory: byte for byte the route's answer
+    # (the database no longer has them).
+    assert _page(client, vid, offset=10, limit=20).content == first
     inner = _page(client, vid, offset=15, limit=5).json()
-    assert inner["items"] == first.json()["items"][5:10] and inner["total"] == page.total
-    # So does a page the route never answered, from the stretch of the order it encoded with the first.
-    near = _page(client, vid, offset=30, limit=10).json()["items"]
-    assert [r["id"] for r in near] == sorted(rows, key=lambda i: (-rows[i]["loss"], -i))[30:40]
-    # Rows never encoded (the page reaches row 40), a filter, or an explicit epoch (another grant) go to
-    # the route, which looks.
-    assert _page(client, vid, offset=30, limit=11).status_code == 409
+    assert inner["items"] == page.model_dump(mode="json")["items"][5:10] and inner["total"] == page.total
+    for offset, limit in ((0, 1000), (90, 30), (119, 5), (200, 10)):
+        far = _page(client, vid, offset=offset, limit=limit)
+        assert far.status_code == 200
+        assert [r["id"] for r in far.json()["items"]] == _expected_order(rows)[offset:offset + limit]
+        assert all(r["result"]["loss"] == rows[r["id"]]["loss"] for r in far.json()["items"])
+    # A filter, another split's order (never read), or an explicit epoch (another grant) go to the route,
+    # which looks.
     assert _page(client, vid, offset=10, limit=20, label=1).status_code == 409
+    assert _page(client, vid, offset=10, limit=20, split="train").status_code == 409
     assert _page(client, vid, offset=10, limit=20, epoch=2).json()["total"] == 0  # an epoch with no results
     clock.now += 61
     assert _page(client, vid, offset=10, limit=20).status_code == 409
@@ -166,7 +179,10 @@ def test_under_load_one_request_renews_a_grant(session_factory: sessionmaker[Ses
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as api:
             url = f"/api/versions/{vid}/samples?limit=40"
-            assert (await api.get(url)).status_code == 200  # fills the order and the rows
+            assert (await api.get(url)).status_code == 200  # reads the order, starts the rows file
+            await asyncio.to_thread(dataset_rows.wait)
+            clock.now += 61
+            assert (await api.get(url)).status_code == 200  # reads the epoch's table
             clock.now += 61
             statements = 0
             await api.get(url)

@@ -21,6 +21,7 @@ from backend.api.services.lru import LruCache
 from backend.core.db.models import EpochMetric, SampleResult
 
 Key = tuple[object, ...]
+Order = npt.NDArray[np.int64] | npt.NDArray[np.int32]
 
 
 def epoch_stamp(session: Session, version_id: int, epoch: int | None) -> tuple[int | None, datetime | None]:
@@ -39,13 +40,20 @@ class SampleOrderCache:
     """Sorted sample ids per (version, epoch, stamp, split, sort, order); least recently used dropped."""
 
     def __init__(self, capacity: int = 32) -> None:
-        self._cache: LruCache[npt.NDArray[np.int64]] = LruCache(capacity)  # 32 orders of 50k ids: about 13 MB
+        # Ids as int32 where they fit (they do in PostgreSQL's `integer` keys): 32 orders of a million ids,
+        # 128 MB at most.
+        self._cache: LruCache[Order] = LruCache(capacity)
 
-    def get(self, key: Key, load: Callable[[], list[int]]) -> npt.NDArray[np.int64]:
-        return self._cache.get_or_load(key, lambda: np.asarray(load(), dtype=np.int64))
+    def get(self, key: Key, load: Callable[[], list[int]]) -> Order:
+        return self._cache.get_or_load(key, lambda: _compact(np.asarray(load(), dtype=np.int64)))
 
-    def peek(self, key: Key) -> npt.NDArray[np.int64] | None:
+    def peek(self, key: Key) -> Order | None:
         return self._cache.peek(key)
+
+
+def _compact(ids: npt.NDArray[np.int64]) -> Order:
+    small = np.iinfo(np.int32)
+    return ids.astype(np.int32) if not len(ids) or (ids.min() >= small.min and ids.max() <= small.max) else ids
 
 
 sample_orders = SampleOrderCache()
