@@ -12,12 +12,15 @@ through this interface, so a new architecture plugs in by subclassing it:
 - `latent_layers()`: named modules whose outputs are pooled into one vector per sample;
 - `pool(name, output, lengths)`: how each layer's output becomes a (B, D) vector;
 - `loss_fn(logits, labels, reduction)`: the training objective (cross-entropy unless the
-  architecture's hyperparameters choose another), used by training and per-sample evaluation.
+  architecture's hyperparameters choose another), used by training and per-sample evaluation;
+- optionally `forward_pooled(token_ids, lengths)` (with `fused_pooling = True`): logits and every latent
+  layer's pooled vector in one pass, without materialising the layers' outputs, for the bulk inference
+  passes (evaluating every sample, the map's vectors). Attribution keeps `forward`, whose layers it hooks.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -60,6 +63,10 @@ class TextClassifier(nn.Module):
     architecture: str = "base"
     embedding: nn.Embedding
     num_classes: int
+    # True where `forward_pooled` is implemented: inference then skips forward() and its layer hooks.
+    fused_pooling: ClassVar[bool] = False
+    # Most torch threads worth giving a CPU pass (worker/pipeline/device.py, model_threads); None: all.
+    max_threads: ClassVar[int | None] = None
 
     def forward(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
         return self.forward_embedded(self.embedding(token_ids), lengths)
@@ -68,6 +75,11 @@ class TextClassifier(nn.Module):
         raise NotImplementedError
 
     def latent_layers(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def forward_pooled(self, token_ids: Tensor, lengths: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """`forward`'s logits and {latent layer: what `pool` makes of its output}, equal to them up to
+        float rounding, for architectures with `fused_pooling` (inference only: no layer hook fires)."""
         raise NotImplementedError
 
     def pool(self, name: str, output: Tensor, lengths: Tensor) -> Tensor:

@@ -13,6 +13,7 @@ import torch
 from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.pipeline.batching import collate, sorted_batches
+from worker.pipeline.device import model_threads
 from worker.pipeline.latent import LayerPooling
 
 
@@ -38,6 +39,12 @@ def evaluate(model: TextClassifier, arrays: TokenArrays, rows: npt.ArrayLike, la
     `pool_layers` also keeps every latent layer's pooled activations (float16): the population map
     needs exactly this forward pass, so it comes at the price of the pooling alone.
     """
+    with model_threads(model, device):
+        return _evaluate(model, arrays, rows, labels, device, batch_size, pool_layers)
+
+
+def _evaluate(model: TextClassifier, arrays: TokenArrays, rows: npt.ArrayLike, labels: npt.NDArray[np.int64],
+              device: torch.device, batch_size: int, pool_layers: bool) -> EvalResult:
     start = time.perf_counter()
     rows = np.asarray(rows, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -52,15 +59,22 @@ def evaluate(model: TextClassifier, arrays: TokenArrays, rows: npt.ArrayLike, la
         for batch_rows in sorted_batches(arrays.lengths, rows, batch_size):
             at = position[batch_rows]
             token_ids, lengths = collate(arrays, batch_rows, model.min_length())
-            lengths = lengths.to(device)
+            token_ids, lengths = token_ids.to(device), lengths.to(device)
             if pooling is not None:
-                pooling.before(lengths)
-            logits = model(token_ids.to(device), lengths).float()
-            if pooling is not None:
+                logits = pooling.forward(token_ids, lengths).float()
                 pooling.after(at)
+            else:
+                logits = inference_logits(model, token_ids, lengths).float()
             targets = torch.from_numpy(labels[at]).to(device)
             loss[at] = model.loss_fn(logits, targets, reduction="none").cpu().numpy()
             probs[at] = torch.softmax(logits, dim=1).cpu().numpy()
     model.train(was_training)
     return EvalResult(loss=loss, probs=probs, prediction=probs.argmax(1).astype(np.int64),
                       seconds=time.perf_counter() - start, pooled=pooling.out if pooling is not None else None)
+
+
+def inference_logits(model: TextClassifier, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """The logits an evaluation stores, by the same path whether or not it keeps pooled vectors."""
+    if model.fused_pooling:
+        return model.forward_pooled(token_ids, lengths)[0]
+    return model(token_ids, lengths)  # type: ignore[no-any-return]

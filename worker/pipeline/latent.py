@@ -29,8 +29,9 @@ class LayerPooling:
     place each batch's vectors at its rows: {layer name: (n, D)}, in the model's layer order.
 
     One mechanism for the per-epoch evaluation (which keeps them for the map) and for `extract_pooled`.
-    Usage: `with LayerPooling(model, n) as pooling:` then, per batch, `pooling.before(lengths)`, the
-    forward pass, `pooling.after(positions)`.
+    Usage: `with LayerPooling(model, n) as pooling:` then, per batch, `logits = pooling.forward(ids, lengths)`
+    and `pooling.after(positions)`. A model with `fused_pooling` computes the pooled vectors itself
+    (`forward_pooled`), so no hook is registered for it.
     """
 
     def __init__(self, model: TextClassifier, n: int, dtype: npt.DTypeLike = np.float32) -> None:
@@ -42,7 +43,8 @@ class LayerPooling:
         self._handles: list[Any] = []
 
     def __enter__(self) -> LayerPooling:
-        self._handles = [m.register_forward_hook(self._hook(name)) for name, m in self.layers.items()]
+        if not self.model.fused_pooling:
+            self._handles = [m.register_forward_hook(self._hook(name)) for name, m in self.layers.items()]
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -57,7 +59,17 @@ class LayerPooling:
 
         return hook
 
+    def forward(self, token_ids: Tensor, lengths: Tensor) -> Tensor:
+        """The model's logits for one batch, its layers' pooled vectors kept for `after`."""
+        if self.model.fused_pooling:
+            logits, pooled = self.model.forward_pooled(token_ids, lengths)
+            self._batch = {name: pooled[name].float() for name in self.layers}
+            return logits
+        self.before(lengths)
+        return self.model(token_ids, lengths)  # type: ignore[no-any-return]
+
     def before(self, lengths: Tensor) -> None:
+        """For a caller that runs the model itself (hooks only: not for a model with `fused_pooling`)."""
         self._lengths = lengths
         self._batch.clear()
 
@@ -91,9 +103,7 @@ def extract_pooled(
             for start in range(0, len(rows), batch_size):
                 pos = order[start : start + batch_size]
                 ids, lengths = collate(arrays, rows[pos], model.min_length())
-                ids, lengths = ids.to(device), lengths.to(device)
-                pooling.before(lengths)
-                model(ids, lengths)
+                pooling.forward(ids.to(device), lengths.to(device))
                 pooling.after(pos)
     finally:
         model.train(was_training)

@@ -13,6 +13,8 @@ import torch
 from backend.core.text.token_store import TokenArrays
 from worker.models.base import TextClassifier
 from worker.pipeline.batching import collate
+from worker.pipeline.device import model_threads
+from worker.pipeline.row_adagrad import RowAdagrad
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,14 @@ def train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arr
                     device: torch.device, on_batch: Callable[[BatchStats], None] | None = None,
                     grad_clip: float = 0.0) -> TrainStats:
     """`grad_clip` > 0 rescales the gradients so that their joint norm is at most that before each step."""
+    with model_threads(model, device):
+        return _train_one_epoch(model, optimizer, arrays, batches, labels, device, on_batch, grad_clip)
+
+
+def _train_one_epoch(model: TextClassifier, optimizer: torch.optim.Optimizer, arrays: TokenArrays,
+                     batches: Sequence[npt.NDArray[np.int64]], labels: npt.NDArray[np.int64],
+                     device: torch.device, on_batch: Callable[[BatchStats], None] | None,
+                     grad_clip: float) -> TrainStats:
     start = time.perf_counter()
     model.train()
     total_loss, total_correct, total = 0.0, 0, 0
@@ -84,5 +94,5 @@ def make_optimizer(model: torch.nn.Module, name: str, learning_rate: float, weig
     if name == "sgd":
         return torch.optim.SGD(params, lr=learning_rate, weight_decay=weight_decay, momentum=0.9)
     if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=learning_rate, weight_decay=weight_decay)
+        return RowAdagrad(params, lr=learning_rate, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}")
