@@ -12,13 +12,36 @@ import "../../src/styles.css";
 
 declare global {
   interface Window {
-    __mapBench?: { dataAt?: number; firstDrawnAt?: number; drawnAt?: number; n?: number; error?: string };
+    __mapBench?: {
+      dataAt?: number;
+      firstDrawnAt?: number;
+      drawnAt?: number;
+      n?: number;
+      error?: string;
+      /** Where point `i` is on the page (CSS pixels), for the hover and lasso measurements. */
+      locate?: (i: number) => { x: number; y: number } | undefined;
+    };
   }
+}
+
+/**
+ * What the map view shows for a hover and a lasso (MapView's hover card and its selection count), reduced to
+ * what the benchmark waits for: an element that appears, with the hovered point or the selection's size.
+ */
+function HoverCard({ index, at }: { index: number; at: { x: number; y: number } }) {
+  return (
+    <div className="hover-card" style={{ left: at.x + 14, top: at.y + 14 }} role="tooltip" data-index={index}>
+      #{index}
+    </div>
+  );
 }
 
 function BenchMapPage() {
   const [points, setPoints] = useState<PointSet | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [hover, setHover] = useState<{ index: number; at: { x: number; y: number } } | null>(null);
+  const [selection, setSelection] = useState<number[]>([]);
+  const [opened, setOpened] = useState<number | null>(null);
   useEffect(() => {
     const src = new URLSearchParams(window.location.search).get("src") ?? "/bench/points.arrow";
     window.__mapBench = {};
@@ -49,7 +72,24 @@ function BenchMapPage() {
   };
   return (
     <div style={{ position: "fixed", inset: 0 }}>
-      <PointMap points={points} colorBy="label" sizeBy="loss" onDrawn={onDrawn} />
+      <PointMap
+        points={points}
+        colorBy="label"
+        sizeBy="loss"
+        highlighted={selection}
+        onDrawn={onDrawn}
+        onLocator={(locate) => {
+          if (window.__mapBench) window.__mapBench.locate = locate;
+        }}
+        onHover={(i, at) => setHover(i === null || !at ? null : { index: i, at })}
+        onSelect={setSelection}
+        onClick={setOpened}
+      />
+      {hover && <HoverCard index={hover.index} at={hover.at} />}
+      <div className="small" style={{ position: "absolute", top: 8, left: 8, pointerEvents: "none" }}>
+        <span data-testid="selection-count">{selection.length ? `${selection.length} selected` : ""}</span>{" "}
+        <span data-testid="opened">{opened === null ? "" : `#${opened} opened`}</span>
+      </div>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import createScatterplot, { createRenderer } from "regl-scatterplot";
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { encodeColor, encodeSize, POINT_SIZES, type ColorField, type SizeField } from "../lib/pointColors";
 import { normalizedXY, type PointSet } from "../lib/points";
+import { attachHoverRest } from "./hoverRest";
 import { attachLevelOfDetail } from "./mapDetail";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
@@ -68,6 +69,11 @@ export interface PointMapProps {
   onSelect?: (indices: number[]) => void;
   /** Called once the points are on screen, with how many were drawn (used by the UI benchmark). */
   onDrawn?: (drawn: number) => void;
+  /**
+   * Called once the points are on screen, with where a point is on the map's canvas in CSS pixels from its
+   * top left (the UI benchmark hovers a known point with it).
+   */
+  onLocator?: (locate: (index: number) => { x: number; y: number } | undefined) => void;
   /** Called after the map followed its box to a new size (redrawn and refitted). */
   onResized?: (size: { width: number; height: number }) => void;
 }
@@ -83,6 +89,7 @@ export function PointMap({
   onClick,
   onSelect,
   onDrawn,
+  onLocator,
   onResized,
 }: PointMapProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -90,9 +97,9 @@ export function PointMap({
   const plot = useRef<Scatterplot | null>(null);
   const lastPoints = useRef<PointSet | null>(null);
   // The scatterplot's subscriptions are made once; they call whatever handlers the latest render passed.
-  const handlers = useRef({ onHover, onClick, onSelect, onDrawn, onResized });
+  const handlers = useRef({ onHover, onClick, onSelect, onDrawn, onLocator, onResized });
   useLayoutEffect(() => {
-    handlers.current = { onHover, onClick, onSelect, onDrawn, onResized };
+    handlers.current = { onHover, onClick, onSelect, onDrawn, onLocator, onResized };
   });
   const mouse = useRef({ x: 0, y: 0 });
 
@@ -173,6 +180,7 @@ export function PointMap({
       () => lastPoints.current?.n ?? 0,
       () => shownSelection.current,
     );
+    const detachHoverRest = attachHoverRest(canvas, () => lastPoints.current?.n ?? 0);
     let last = size();
     const ro = new ResizeObserver(() => {
       const next = size();
@@ -190,6 +198,7 @@ export function PointMap({
     return () => {
       ro.disconnect();
       detachDetail();
+      detachHoverRest();
       canvas.removeEventListener("mousemove", onMove);
       canvas.removeEventListener("mousedown", onDown);
       window.removeEventListener("mouseup", onUp);
@@ -232,7 +241,13 @@ export function PointMap({
       )
       // The first points are fitted to the map, tall or wide; later ones keep the view (pan, zoom).
       .then(() => (first ? fitAll(sp) : undefined))
-      .then(() => handlers.current.onDrawn?.(points.n));
+      .then(() => {
+        handlers.current.onDrawn?.(points.n);
+        handlers.current.onLocator?.((i) => {
+          const at: [number, number] | undefined = sp.getScreenPosition(i);
+          return at && { x: at[0], y: at[1] };
+        });
+      });
   }, [points, colorBy, sizeBy, classes]);
 
   useEffect(() => {

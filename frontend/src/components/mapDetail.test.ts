@@ -61,7 +61,34 @@ describe("level of detail of a very large map", () => {
     detach();
   });
 
-  it("keeps the sample while the wheel keeps zooming, and never samples a smaller map or a lasso", async () => {
+  it("draws the sample while a lasso is drawn, and every point again on the release, before it selects", async () => {
+    vi.useFakeTimers();
+    const canvas = document.createElement("canvas");
+    const { sp, calls } = recordingPlot();
+    const detach = attachLevelOfDetail(
+      sp,
+      canvas,
+      () => 1_000_000,
+      () => [7, 11],
+    );
+    // A shift-click: nothing changes.
+    canvas.dispatchEvent(new MouseEvent("pointerdown", at(0, 0, { shiftKey: true })));
+    window.dispatchEvent(new MouseEvent("pointerup", at(0, 0, { shiftKey: true })));
+    await vi.advanceTimersByTimeAsync(3 * SETTLE_MS);
+    expect(calls).toEqual([]);
+    canvas.dispatchEvent(new MouseEvent("pointerdown", at(0, 0, { shiftKey: true })));
+    window.dispatchEvent(new MouseEvent("pointermove", at(40, 0, { shiftKey: true })));
+    window.dispatchEvent(new MouseEvent("pointermove", at(80, 80, { shiftKey: true })));
+    expect(calls).toEqual(["filter 100002"]);
+    // At once on the release (the scatterplot's mouseup, which selects, comes after it), no waiting to settle.
+    window.dispatchEvent(new MouseEvent("pointerup", at(80, 80)));
+    expect(calls).toEqual(["filter 100002", "unfilter", "select 7,11"]);
+    await vi.advanceTimersByTimeAsync(3 * SETTLE_MS);
+    expect(calls).toHaveLength(3);
+    detach();
+  });
+
+  it("keeps the sample while the wheel keeps zooming, and never samples a smaller map", async () => {
     vi.useFakeTimers();
     const canvas = document.createElement("canvas");
     let n = 1_000_000;
@@ -81,10 +108,10 @@ describe("level of detail of a very large map", () => {
     expect(calls).toEqual(["filter 100000", "unfilter"]);
 
     calls.length = 0;
+    n = LOD_MIN_POINTS - 1;
     canvas.dispatchEvent(new MouseEvent("pointerdown", at(0, 0, { shiftKey: true }))); // the lasso
     window.dispatchEvent(new MouseEvent("pointermove", at(80, 80, { shiftKey: true })));
     window.dispatchEvent(new MouseEvent("pointerup", at(80, 80)));
-    n = LOD_MIN_POINTS - 1;
     canvas.dispatchEvent(new MouseEvent("pointerdown", at(0, 0)));
     window.dispatchEvent(new MouseEvent("pointermove", at(80, 80)));
     window.dispatchEvent(new MouseEvent("pointerup", at(80, 80)));

@@ -4,7 +4,8 @@
  * highlighted; once the view rests for SETTLE_MS, every point again. Software WebGL draws a million points at
  * about 3 frames a second, a tenth of them ten times as often, and at the zoom where a million points overlap
  * the sample shows the same shapes. Smaller maps are always drawn whole. A shift-drag (the lasso) does not move
- * the view and always works on every point.
+ * the view, but the scatterplot redraws every point on each of its moves to show the lasso's line: it draws the
+ * sample too, and every point comes back on the release, before the lasso selects, so it selects among all.
  */
 
 export const LOD_MIN_POINTS = 200_000;
@@ -49,6 +50,7 @@ export function attachLevelOfDetail(
   keep: () => readonly number[],
 ): () => void {
   let pressed: { x: number; y: number } | null = null; // where a press (not a lasso) began
+  let lasso: { x: number; y: number } | null = null; // where a lasso began
   let wheeling: ReturnType<typeof setTimeout> | undefined;
   let settling: ReturnType<typeof setTimeout> | undefined;
   let sampled = false;
@@ -72,11 +74,26 @@ export function attachLevelOfDetail(
   };
   const onDown = (e: PointerEvent) => {
     pressed = e.shiftKey ? null : { x: e.clientX, y: e.clientY };
+    lasso = e.shiftKey ? { x: e.clientX, y: e.clientY } : null;
   };
   const onMove = (e: PointerEvent) => {
-    if (pressed && Math.hypot(e.clientX - pressed.x, e.clientY - pressed.y) >= DRAG_PX) sample();
+    const from = pressed ?? lasso;
+    if (from && Math.hypot(e.clientX - from.x, e.clientY - from.y) >= DRAG_PX) sample();
   };
   const onUp = () => {
+    if (lasso !== null) {
+      lasso = null;
+      if (!sampled) return;
+      // The pointerup comes before the mouseup that ends the lasso: the filter is lifted (synchronously, the
+      // redraw follows) and the highlighted rows selected again, so the lasso selects among every point and a
+      // merging lasso adds to the whole selection, not to its sampled part.
+      clearTimeout(settling);
+      sampled = false;
+      void sp.unfilter({ preventEvent: true });
+      const rows = keep();
+      if (rows.length) sp.select([...rows], { preventEvent: true });
+      return;
+    }
     if (pressed === null) return;
     pressed = null;
     settle();

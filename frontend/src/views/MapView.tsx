@@ -408,7 +408,7 @@ export function MapExplorer({
             )}{" "}
             · drag pans · wheel zooms · shift-drag lassoes
             {points.n >= LOD_MIN_POINTS &&
-              ` · while the map moves, about ${LOD_POINTS.toLocaleString()} of its points are drawn`}
+              ` · while the map moves or a lasso is drawn, about ${LOD_POINTS.toLocaleString()} of its points are drawn`}
           </span>
         </div>
         <div className="map-canvas-wrap">
