@@ -21,6 +21,15 @@ function recordingPlot() {
   return { sp, calls };
 }
 
+/** A canvas with level of detail attached to a recording scatterplot of `size()` points, on fake timers. */
+function attached(size: () => number, selection: readonly number[]) {
+  vi.useFakeTimers();
+  const canvas = document.createElement("canvas");
+  const { sp, calls } = recordingPlot();
+  const detach = attachLevelOfDetail(sp, canvas, size, () => selection);
+  return { canvas, calls, detach };
+}
+
 const at = (x: number, y: number, extra: MouseEventInit = {}) => ({ clientX: x, clientY: y, bubbles: true, ...extra });
 
 describe("level of detail of a very large map", () => {
@@ -34,15 +43,7 @@ describe("level of detail of a very large map", () => {
   });
 
   it("draws the sample while a drag pans, and every point (and the selection) once the view rests", async () => {
-    vi.useFakeTimers();
-    const canvas = document.createElement("canvas");
-    const { sp, calls } = recordingPlot();
-    const detach = attachLevelOfDetail(
-      sp,
-      canvas,
-      () => 1_000_000,
-      () => [7, 11],
-    );
+    const { canvas, calls, detach } = attached(() => 1_000_000, [7, 11]);
     // A click, with a pixel of jitter: nothing changes.
     canvas.dispatchEvent(new MouseEvent("pointerdown", at(100, 100)));
     window.dispatchEvent(new MouseEvent("pointermove", at(101, 100)));
@@ -62,15 +63,7 @@ describe("level of detail of a very large map", () => {
   });
 
   it("draws the sample while a lasso is drawn, and every point again on the release, before it selects", async () => {
-    vi.useFakeTimers();
-    const canvas = document.createElement("canvas");
-    const { sp, calls } = recordingPlot();
-    const detach = attachLevelOfDetail(
-      sp,
-      canvas,
-      () => 1_000_000,
-      () => [7, 11],
-    );
+    const { canvas, calls, detach } = attached(() => 1_000_000, [7, 11]);
     // A shift-click: nothing changes.
     canvas.dispatchEvent(new MouseEvent("pointerdown", at(0, 0, { shiftKey: true })));
     window.dispatchEvent(new MouseEvent("pointerup", at(0, 0, { shiftKey: true })));
@@ -89,16 +82,8 @@ describe("level of detail of a very large map", () => {
   });
 
   it("keeps the sample while the wheel keeps zooming, and never samples a smaller map", async () => {
-    vi.useFakeTimers();
-    const canvas = document.createElement("canvas");
     let n = 1_000_000;
-    const { sp, calls } = recordingPlot();
-    const detach = attachLevelOfDetail(
-      sp,
-      canvas,
-      () => n,
-      () => [],
-    );
+    const { canvas, calls, detach } = attached(() => n, []);
     canvas.dispatchEvent(new WheelEvent("wheel"));
     await vi.advanceTimersByTimeAsync(SETTLE_MS / 2);
     canvas.dispatchEvent(new WheelEvent("wheel"));
