@@ -20,7 +20,7 @@ from backend.core.artifacts.store import LocalArtifactStore
 from backend.core.data import streamed_import
 from backend.core.db.models import Sample
 from backend.core.settings import get_settings
-from backend.core.text.token_store import load_tokens
+from backend.core.text.token_store import load_tokenizer, load_tokens
 from tests.support.custom_data import synthetic_rows, write_csv
 from tests.support.imports import imported, run_job
 
@@ -89,6 +89,29 @@ def test_streamed_import_equals_the_in_memory_import(client: TestClient, project
     store = LocalArtifactStore(data_dir / "artifacts")
     a, b = load_tokens(store, in_memory["id"]), load_tokens(store, streamed["id"])
     assert np.array_equal(a.ids, b.ids) and np.array_equal(a.offsets, b.offsets)
+
+
+@pytest.mark.usefixtures("streaming")
+def test_a_large_train_split_fits_the_vocabulary_on_a_seeded_sample(
+        client: TestClient, project_id: int, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_csv(data_dir / "imports" / "big.csv", corpus_rows(), COLUMNS)
+    store = LocalArtifactStore(data_dir / "artifacts")
+
+    def vocabulary(name: str, seed: int) -> tuple[dict[str, Any], set[str]]:
+        d = imported(client, import_path(client, project_id, path, name=name, seed=seed))
+        tok = load_tokenizer(store, d["id"])
+        return d, {tok.id_to_token(i) for i in range(tok.vocab_size)}
+
+    full, every_word = vocabulary("all train rows", 4)
+    assert full["config"]["vocab_fit_samples"] == full["stats"]["counts"]["train"]["total"]
+    monkeypatch.setattr(streamed_import, "VOCAB_FIT_SAMPLE", 10)
+    a, sampled = vocabulary("sampled", 4)
+    _, same = vocabulary("sampled again", 4)
+    _, other_words = vocabulary("another seed", 5)
+    assert a["config"]["vocab_fit_samples"] == 10 and a["num_samples"] == full["num_samples"]
+    assert sampled == same and sampled != other_words  # seeded
+    assert sampled < every_word  # fewer reviews counted, so a smaller vocabulary and more OOV words
+    assert a["stats"]["oov_rate"] > full["stats"]["oov_rate"]
 
 
 def nothing_left(factory: sessionmaker[Session], data_dir: Path, dataset_id: int) -> None:

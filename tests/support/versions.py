@@ -116,12 +116,12 @@ def imdb_trained_version(factory: sessionmaker[Session], store: ArtifactStore, i
                            scores=[r.score for r in reviews], epochs=epochs, max_length=max_length, seed=seed)
 
 
-def version_with_results(factory: sessionmaker[Session], *, with_metrics: bool,
-                         n: int = 120) -> tuple[int, dict[int, dict[str, Any]]]:
+def version_with_results(factory: sessionmaker[Session], *, with_metrics: bool, n: int = 120,
+                         name: str | None = None) -> tuple[int, dict[int, dict[str, Any]]]:
     """A version with 2 epochs of results; losses repeat in pairs so the tie-break matters."""
     rng = np.random.default_rng(1)
     with factory() as s:
-        project = create_project(s, name=f"metrics-{with_metrics}")
+        project = create_project(s, name=name or f"metrics-{with_metrics}")
         dataset = insert_synthetic_dataset(s, LocalArtifactStore(get_settings().artifacts), project.id, n=n)
         version = insert_version(s, project.id, dataset.id)
         version.epochs_done = 2

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, BackgroundTasks, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -11,6 +11,8 @@ from backend.api.deps import SessionDep
 from backend.api.errors import Conflict
 from backend.api.guard import OWNER_ONLY, ProjectDep
 from backend.api.schemas.projects import ProjectCreate, ProjectOut, ProjectSummary, ProjectUpdate
+from backend.api.services.project_storage import project_files, remove_files
+from backend.core.artifacts import get_store
 from backend.core.auth.access import visible_projects
 from backend.core.db.models import Dataset, Job, ModelVersion, Project, ProjectMember
 
@@ -78,7 +80,10 @@ def update_project(project: ProjectDep, body: ProjectUpdate, session: SessionDep
 
 
 @router.delete("/{project_id}", status_code=204, operation_id="deleteProject", openapi_extra=OWNER_ONLY)
-def delete_project(project: ProjectDep, session: SessionDep) -> Response:
+def delete_project(project: ProjectDep, session: SessionDep, background: BackgroundTasks) -> Response:
+    files = project_files(session, project.id)
     session.delete(project)
     session.commit()
+    # After the answer: removing gigabytes (or thousands of objects from S3) need not hold the request.
+    background.add_task(remove_files, get_store(), files)
     return Response(status_code=204)

@@ -195,6 +195,17 @@ class DatasetRowsStore:
             with self._lock:
                 self._writers.pop(path, None)
 
+    def forget(self, path: Path) -> None:
+        """A deleted dataset's file: unmapped here (pages still being read keep their own reference to the
+        map) and removed from this host, after any writer of it has finished."""
+        with self._lock:
+            writer = self._writers.get(path)
+        if writer is not None:
+            writer.join()
+        self._open.discard(path)
+        path.unlink(missing_ok=True)
+        path.with_suffix(".lock").unlink(missing_ok=True)
+
     def wait(self, timeout: float = 60.0) -> None:
         """Until the files being written are (for tests, and before a database they read goes away)."""
         deadline = time.monotonic() + timeout

@@ -48,6 +48,10 @@ class LruCache(Generic[V]):
                 self._loading.pop(key, None)  # after storing: a newcomer finds the value, not a free lock
         return value
 
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -54,9 +54,14 @@ def archive_key(dataset_id: int) -> str:
     return f"{source_prefix(dataset_id)}/upload.tar.gz"
 
 
-# -- an epoch of a version -------------------------------------------------------------------------
+# -- a version ----------------------------------------------------------------------------------------
+def version_prefix(version_id: int) -> str:
+    """Everything a version's jobs stored: its epochs and its rankings."""
+    return f"versions/{version_id}"
+
+
 def epoch_prefix(version_id: int, epoch: int) -> str:
-    return f"versions/{version_id}/epoch_{epoch}"
+    return f"{version_prefix(version_id)}/epoch_{epoch}"
 
 
 def checkpoint_key(version_id: int, epoch: int) -> str:
@@ -110,7 +115,7 @@ def points_key(prefix: str) -> str:
 
 # -- a mislabel ranking ----------------------------------------------------------------------------
 def ranking_prefix(version_id: int, ranking_id: int) -> str:
-    return f"versions/{version_id}/suspects/{ranking_id}"
+    return f"{version_prefix(version_id)}/suspects/{ranking_id}"
 
 
 def plan_key(version_id: int, ranking_id: int) -> str:
