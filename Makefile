@@ -144,8 +144,8 @@ bench-load: venv services bench-deps ## API load on PostgreSQL: requests/s and l
 bench-models: venv ## Every architecture on IMDB (lstm_/bilstm_/ngram_test_accuracy=)
 	$(PY) -m bench.models
 
-bench-scale: venv ## The chain at scale: synthetic corpus, streamed import, one ngram epoch, map (N=1000000; scale_total_minutes=); with REDIS=redis://..., distributed, then sharded evaluation with 1/2/4 workers (eval_shards_speedup_<W>_workers=)
-	$(PY) -m bench.scale --n $(or $(N),1000000) $(if $(REDIS),--postgres --broker-url $(REDIS))
+bench-scale: venv ## The chain at scale: synthetic corpus, streamed import, one ngram epoch, map (N=1000000; scale_total_minutes=); RANK=K adds a K-fold mislabel ranking; with REDIS=redis://..., distributed, then sharded evaluation with 1/2/4 workers (eval_shards_speedup_<W>_workers=)
+	$(PY) -m bench.scale --n $(or $(N),1000000) $(if $(RANK),--rank $(RANK)) $(if $(REDIS),--postgres --broker-url $(REDIS))
 
 gpu-check: venv ## The GPU path in one script (CUDA when present; CPU at small sizes otherwise)
 	$(PY) -m bench.gpu_check

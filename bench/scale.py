@@ -6,7 +6,9 @@
    the CSV is imported from its server-side path, streamed (backend.core.data.streamed_import), with
    validation carved out of train by movie;
 3. epoch: one epoch of the `ngram` model, its evaluation of every sample included;
-4. map: epoch 1's population map (queued by the epoch), fitted on at most LENSBOARD_MAP_FIT_SAMPLE points.
+4. map: epoch 1's population map (queued by the epoch), fitted on at most LENSBOARD_MAP_FIT_SAMPLE points;
+5. with `--rank K`: the mislabel ranking of every split, train's from K fold models run as parallel jobs
+   (not part of scale_total_minutes, which is import + epoch + map).
 
 `--postgres --broker-url redis://...` runs the same chain in distributed mode: PostgreSQL (COPY on import),
 Redis, and one `lensboard worker` per lane started beside `lensboard serve`.
@@ -60,37 +62,46 @@ class Stage:
     peak_rss_mb: float | None
     detail: str = ""
     peak_process_mb: float | None = None
+    peak_anon_mb: float | None = None
 
     def line(self) -> str:
         peak = f"{self.peak_rss_mb:.0f}" if self.peak_rss_mb is not None else "n/a"
         largest = f" peak_process_mb={self.peak_process_mb:.0f}" if self.peak_process_mb is not None else ""
-        return f"stage={self.name} seconds={self.seconds:.1f} peak_rss_mb={peak}{largest}" + (
+        anon = f" peak_anon_mb={self.peak_anon_mb:.0f}" if self.peak_anon_mb is not None else ""
+        return f"stage={self.name} seconds={self.seconds:.1f} peak_rss_mb={peak}{largest}{anon}" + (
             f" {self.detail}" if self.detail else "")
 
 
 class TreeMemory:
     """Peak summed RSS of a process and its descendants (`lensboard serve` starts each worker in a session
-    of its own, so a process group would miss them), sampled in a thread."""
+    of its own, so a process group would miss them), sampled in a thread. RSS counts the pages of memory-mapped
+    files a process has touched (the import lays out its token ids through maps of two scratch files of ~1 GB
+    at a million reviews; the samples table maps its rows file); those are page cache that the kernel takes
+    back under pressure, so the anonymous part (RssAnon: heaps, arrays) is kept apart as the memory that
+    cannot be given back."""
 
     def __init__(self, roots: list[int], interval: float = 0.2) -> None:
         self.roots = roots
         self.interval = interval
         self.peak_kb = 0
         self.peak_process_kb = 0  # the largest single process (shared pages count once here)
+        self.peak_anon_kb = 0  # summed RssAnon of the tree
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            total, largest = self.current()
+            total, largest, anon = self.current()
             self.peak_kb = max(self.peak_kb, total)
             self.peak_process_kb = max(self.peak_process_kb, largest)
+            self.peak_anon_kb = max(self.peak_anon_kb, anon)
 
-    def current(self) -> tuple[int, int]:
-        """Summed RSS of the tree and the largest process's, in kB."""
+    def current(self) -> tuple[int, int, int]:
+        """Summed RSS of the tree, the largest process's RSS and the tree's summed RssAnon, in kB."""
         parent: dict[int, int] = {}
         rss: dict[int, int] = {}
+        anon: dict[int, int] = {}
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
@@ -100,6 +111,8 @@ class TreeMemory:
                         parent[int(entry.name)] = int(line.split()[1])
                     elif line.startswith("VmRSS:"):
                         rss[int(entry.name)] = int(line.split()[1])
+                    elif line.startswith("RssAnon:"):
+                        anon[int(entry.name)] = int(line.split()[1])
             except (OSError, ValueError):
                 continue
         tree = set(self.roots)
@@ -109,10 +122,10 @@ class TreeMemory:
             grew = bool(found)
             tree |= found
         sizes = [rss.get(pid, 0) for pid in tree]
-        return sum(sizes), max(sizes, default=0)
+        return sum(sizes), max(sizes, default=0), sum(anon.get(pid, 0) for pid in tree)
 
     def reset(self) -> None:
-        self.peak_kb, self.peak_process_kb = self.current()
+        self.peak_kb, self.peak_process_kb, self.peak_anon_kb = self.current()
 
     def stop(self) -> None:
         self._stop.set()
@@ -121,10 +134,11 @@ class TreeMemory:
 
 def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: float = 7200,
           report: Callable[[Stage], None] = lambda s: print(s.line(), flush=True), prefix: str = "",
-          made: dict[str, int] | None = None) -> list[Stage]:
-    """Import `corpus` (a server-side path the API may read), train one ngram epoch, wait for its map.
-    `prefix`: prepended to every API path (the smoke test's client has no /api base). `made` receives the
-    project's and the dataset's ids."""
+          made: dict[str, int] | None = None, rank_folds: int = 0) -> list[Stage]:
+    """Import `corpus` (a server-side path the API may read), train one ngram epoch, wait for its map, and
+    with `rank_folds` rank the version's samples with that many fold models. `prefix`: prepended to every
+    API path (the smoke test's client has no /api base). `made` receives the project's and the dataset's
+    ids."""
     stages: list[Stage] = []
     api = _Prefixed(client, prefix)
 
@@ -137,7 +151,8 @@ def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: 
         yield extra
         s = Stage(name, time.monotonic() - t0, memory.peak_kb / 1024 if memory is not None else None,
                   " ".join(f"{k}={v}" for k, v in extra.items()),
-                  memory.peak_process_kb / 1024 if memory is not None else None)
+                  memory.peak_process_kb / 1024 if memory is not None else None,
+                  memory.peak_anon_kb / 1024 if memory is not None else None)
         stages.append(s)
         report(s)
 
@@ -173,6 +188,13 @@ def chain(client: Api, corpus: Path, memory: TreeMemory | None = None, timeout: 
                      points_payload_mb=f"{len(payload.content) / 2**20:.2f}",
                      trustworthiness=f"{trust:.4f}" if trust is not None else "n/a",
                      timings=json.dumps(m.get("timings", {}), separators=(",", ":")))
+    if rank_folds:
+        with stage("rank") as extra:
+            job = ok(api.post(f"/versions/{version['id']}/suspects", json={"folds": rank_folds}))
+            done = wait_job(api, job["id"], timeout)
+            summary = ok(api.get(f"/versions/{version['id']}/suspects/summary", params={"split": "train"}))
+            extra.update(folds=str(rank_folds), job_seconds=f"{span(done):.1f}",
+                         train_ranked=str(summary["total"]), passing_0_9=str(summary["passing"]))
     return stages
 
 
@@ -213,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="with --postgres, after the chain: one epoch per count of bulk worker processes, its "
                         "evaluation in that many shards (bench/eval_shards.py); empty to skip")
     p.add_argument("--eval-architecture", default="ngram", help="the architecture those epochs train")
+    p.add_argument("--rank", type=int, default=0, metavar="K",
+                   help="after the map, rank mislabel suspects of every split with K fold models (0: skip)")
     args = p.parse_args(argv)
     eval_workers = [int(w) for w in args.eval_workers.split(",") if w.strip()]
     if args.postgres and not args.broker_url:
@@ -257,8 +281,9 @@ def main(argv: list[str] | None = None) -> None:
             _wait_up(api, server, data)
             api.headers["Authorization"] = f"Bearer {served_admin_token(data, db_url)}"
             made: dict[str, int] = {}
-            stages = chain(api, corpus, memory, made=made)
-            print(f"scale_total_minutes={sum(s.seconds for s in stages) / 60:.2f}", flush=True)
+            stages = chain(api, corpus, memory, made=made, rank_folds=args.rank)
+            chained = [s for s in stages if s.name in ("import", "epoch", "map")]
+            print(f"scale_total_minutes={sum(s.seconds for s in chained) / 60:.2f}", flush=True)
             if args.postgres and eval_workers:
                 # The chain's workers go, so that only the measured ones (and the API) use the CPU.
                 stop_groups(processes[1:])

@@ -34,15 +34,18 @@ def test_the_scale_chain_runs_on_a_worker(client: TestClient, data_dir: Path, em
     monkeypatch.setenv("LENSBOARD_STREAM_IMPORT_BYTES", "0")  # this small file takes the large-file path
     get_settings.cache_clear()
     seen: list[Stage] = []
+    made: dict[str, int] = {}
     try:
-        stages = chain(client, corpus, timeout=240, report=seen.append, prefix="/api")
+        stages = chain(client, corpus, timeout=240, report=seen.append, prefix="/api", made=made, rank_folds=2)
     except SystemExit as e:  # the chain's way to stop on a failed job: show the worker's side too
         raise AssertionError(f"{e}\n{embedded_worker.log()}") from e
     finally:
         get_settings.cache_clear()
-    assert [s.name for s in stages] == ["import", "epoch", "map"] and seen == stages
+    assert [s.name for s in stages] == ["import", "epoch", "map", "rank"] and seen == stages
     facts = {s.name: dict(kv.split("=", 1) for kv in s.detail.split(" ")) for s in stages}
     assert facts["import"]["samples"] == str(N) and facts["import"]["streamed"] == "true"
     assert float(facts["epoch"]["val_accuracy"]) > 0.6  # the labels carry over from IMDB's sentences
     assert facts["map"]["points"] == str(N) and 0 < float(facts["map"]["trustworthiness"]) <= 1
     assert 0 < float(facts["map"]["points_payload_mb"]) < 1  # 2,000 points: a few tens of kB
+    train = client.get(f"/api/datasets/{made['dataset_id']}").json()["stats"]["counts"]["train"]
+    assert facts["rank"]["folds"] == "2" and int(facts["rank"]["train_ranked"]) == train["total"] > 0

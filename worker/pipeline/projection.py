@@ -144,7 +144,7 @@ def trustworthiness(
     n_neighbors: int = 15,
     metric: str = "euclidean",
     seed: int = 0,
-    chunk: int = 256,
+    chunk_values: int = 1 << 25,
 ) -> float:
     """Trustworthiness (Venna & Kaski; 1 = no false neighbours in 2-D) at the scale the map shows: the
     k nearest neighbours among ALL points, averaged over a seeded sample of query points.
@@ -152,6 +152,9 @@ def trustworthiness(
     Sampling the points before finding neighbours (sklearn on a 5k subset) would measure k=15 among 5k,
     which at 50k points is a ~150-neighbour scale; here only the queries are sampled. With every point a
     query it equals sklearn.manifold.trustworthiness.
+
+    Queries go in chunks of at most `chunk_values` distances (256 MiB of float64): a fixed 256 queries a chunk
+    was 2 GiB per temporary at a million points, and the map's largest process reached 9.6 GB.
     """
     from scipy.spatial.distance import cdist
     from sklearn.neighbors import NearestNeighbors
@@ -167,20 +170,27 @@ def trustworthiness(
         space = space / np.maximum(np.linalg.norm(space, axis=1, keepdims=True), 1e-12)
     sq_norms = (space**2).sum(1)
     near_2d = NearestNeighbors(n_neighbors=k + 1).fit(coords).kneighbors(coords[queries], return_distance=False)
+    chunk = max(1, chunk_values // n)
     penalty = 0.0
     for start in range(0, len(queries), chunk):
         rows = queries[start:start + chunk]
         if metric == "manhattan":
             dist = cdist(space[rows], space, "cityblock")  # (q, n)
-        else:  # squared euclidean through one matrix product: the same ranks, far faster than cdist
-            dist = sq_norms[rows, None] + sq_norms[None, :] - 2.0 * (space[rows] @ space.T)
+        else:  # squared euclidean through one matrix product (the same ranks, far faster than cdist), in place
+            dist = space[rows] @ space.T
+            dist *= -2.0
+            dist += sq_norms[None, :]
+            dist += sq_norms[rows, None]
         dist[np.arange(len(rows)), rows] = -1.0  # the query itself ranks first (rank 0)
         for q, i in enumerate(rows):
             shown = near_2d[start + q]
             shown = shown[shown != i][:k]
             d = dist[q]
-            # Rank of each 2-D neighbour among all points by latent distance (1 = nearest other point).
-            ranks = (d[None, :] < d[shown][:, None]).sum(1)
+            # Rank of each 2-D neighbour among all points by latent distance (1 = nearest other point),
+            # counted among the points nearer than the farthest of them (the rest count for none).
+            limits = d[shown]
+            nearer = d[d < limits.max()] if len(limits) else d[:0]
+            ranks = (nearer[None, :] < limits[:, None]).sum(1)
             penalty += float(np.clip(ranks - k, 0, None).sum())
     m = len(queries)
     return float(1.0 - 2.0 / (m * k * (2.0 * n - 3.0 * k - 1.0)) * penalty)
