@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
+from sklearn.neighbors import NearestNeighbors
 
 from backend.core.specs.maps import MapParams
-from worker.pipeline.projection import fit_rows, neighbor_overlap, project, trustworthiness
+from worker.pipeline.neighbors import search_index
+from worker.pipeline.projection import _fit_reducer, fit_rows, neighbor_overlap, place, project, trustworthiness
 
 PARAMS = MapParams(n_epochs=100)
 
@@ -59,3 +61,21 @@ def test_placed_points_keep_the_map_trustworthy_and_aligned_across_epochs(n: int
     assert init == "previous"
     fresh, _ = project(moved, PARAMS.model_copy(update={"seed": 7}), fit_sample=1000, labels=labels, loss=loss)
     assert neighbor_overlap(sampled, following).mean() > neighbor_overlap(sampled, fresh).mean()
+
+
+def test_placing_points_agrees_with_umaps_own_transform() -> None:
+    """`place` is umap-learn's transform made fast (batched parallel queries, array start positions,
+    parallel epochs): the points land where the library's own transform puts them."""
+    latent, labels = blobs(3000, seed=4)
+    rows = fit_rows(3000, 1000, labels, None, seed=0)
+    rest = np.setdiff1d(np.arange(3000), rows)
+    index = search_index(latent[rows], PARAMS.n_neighbors, PARAMS.metric, PARAMS.seed)
+    fitted, _, reducer = _fit_reducer(latent[rows], PARAMS, None, None, index)
+    ours = place(latent[rest], index, fitted, PARAMS, 1.0)
+    theirs = np.asarray(reducer.transform(latent[rest]), dtype=np.float32)
+    extent = float(np.linalg.norm(fitted.max(0) - fitted.min(0)))
+    apart = np.linalg.norm(ours - theirs, axis=1)
+    assert np.median(apart) < 0.02 * extent and np.quantile(apart, 0.95) < 0.1 * extent, (np.median(apart), extent)
+    # Each placed point sits among the fitted points of its own blob, as with transform.
+    near = NearestNeighbors(n_neighbors=5).fit(fitted).kneighbors(ours, return_distance=False)
+    assert (labels[rows][near] == labels[rest][:, None]).mean() > 0.95

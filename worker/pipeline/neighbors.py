@@ -7,6 +7,7 @@ the neighbourhood-disagreement score of the mislabel insight, and the near-dupli
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,21 @@ def knn_graph(
         idx, dist = index.neighbor_graph
     idx, dist = _self_first(np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=np.float32))
     return KnnGraph(indices=idx.astype(np.int32), distances=dist, metric=metric)
+
+
+def search_index(x: npt.NDArray[np.float32], n_neighbors: int, metric: str = "euclidean", seed: int = 0) -> Any:
+    """A pynndescent index of `x` with its kNN graph (n_neighbors, the point itself included), built as
+    umap-learn builds its own (same trees, iterations and candidates) but on every core, and answering a
+    batch of queries on every core (`parallel_batch_queries`). umap-learn builds its index single-threaded
+    when seeded and queries it one point at a time: placing 900,000 points beside a fitted 100,000 took
+    89 s on one of this machine's two cores. Pass it to UMAP as `precomputed_knn[2]`."""
+    from pynndescent import NNDescent
+
+    cache_kernels()
+    n = len(x)
+    return NNDescent(x, n_neighbors=n_neighbors, metric=metric, random_state=seed,
+                     n_trees=min(64, 5 + round(n**0.5 / 20.0)), n_iters=max(5, round(float(np.log2(n)))),
+                     max_candidates=60, low_memory=True, n_jobs=-1, compressed=False, parallel_batch_queries=True)
 
 
 def _self_first(

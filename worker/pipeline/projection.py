@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from backend.core.specs.maps import MapParams
 from worker.pipeline.jit_cache import cache_kernels
-from worker.pipeline.neighbors import KnnGraph
+from worker.pipeline.neighbors import KnnGraph, search_index
 
 
 class ProjectionError(RuntimeError):
@@ -68,22 +68,83 @@ def project(
         return coords, init
     rows = fit_rows(n, fit_sample, labels, loss, params.seed)
     prev_rows = previous[rows] if previous is not None and previous.shape == (n, 2) else None
-    # The stored graph is over all points; the sample's reducer builds its own search index, which
-    # `transform` needs.
-    coords_fit, init, reducer = _fit_reducer(latent[rows], params, None, prev_rows)
+    # The stored graph is over all points; the sample gets a search index of its own, which `place`
+    # queries for the other points' neighbours among the sample (on every core: neighbors.search_index).
+    sample = latent[rows]
+    index = search_index(sample, min(params.n_neighbors, len(rows) - 1), params.metric, params.seed)
+    coords_fit, init, _ = _fit_reducer(sample, params, None, prev_rows, index)
     rest = np.setdiff1d(np.arange(n), rows, assume_unique=True)
     coords = np.empty((n, 2), dtype=np.float32)
     coords[rows] = coords_fit
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            placed = np.asarray(reducer.transform(latent[rest]), dtype=np.float32)
-        except Exception as e:
-            raise ProjectionError(f"UMAP transform failed: {type(e).__name__}: {e}") from e
+    try:
+        placed = place(latent[rest], index, coords_fit, params, 1.0 if init == "spectral" else
+                       params.learning_rate_from_previous)
+    except Exception as e:
+        raise ProjectionError(f"placing the points beside the fitted sample failed: {type(e).__name__}: {e}") from e
     if placed.shape != (len(rest), 2) or not np.isfinite(placed).all():
-        raise ProjectionError("UMAP's transform returned non-finite coordinates")
+        raise ProjectionError("placing the points beside the fitted sample gave non-finite coordinates")
     coords[rest] = placed
     return coords, init
+
+
+def place(
+    points: npt.NDArray[np.float32],
+    index: Any,
+    fitted: npt.NDArray[np.float32],
+    params: MapParams,
+    learning_rate: float,
+) -> npt.NDArray[np.float32]:
+    """2-D positions for `points` beside a fitted layout (`fitted`, the layout of the points `index` holds):
+    what umap-learn's `UMAP.transform` does, from the same functions of umap-learn, except where it was slow
+    at a million points (900,000 placed beside 100,000 took 150 s of a 230 s map on this 2-core machine):
+
+    - the neighbours among the sample come from the index's batched query on every core (89 -> 17 s);
+    - each point starts where its neighbours are (at its nearest one where the two coincide in membership,
+      1.0, else their membership-weighted mean: transform's rule) from array operations, not a Python loop
+      over rows (about 130 s);
+    - the epochs that settle the placed points run on every core (transform runs them on one when the
+      reducer is seeded). The fitted sample stays exact; placed points may differ by a little between runs.
+    """
+    import scipy.sparse
+    from umap.layouts import optimize_layout_euclidean
+    from umap.umap_ import (
+        DISCONNECTION_DISTANCES,
+        compute_membership_strengths,
+        find_ab_params,
+        make_epochs_per_sample,
+        smooth_knn_dist,
+    )
+
+    k = index.neighbor_graph[0].shape[1]
+    epsilon = 0.24 if params.metric == "cosine" else 0.12  # transform's search breadth (wider on angular trees)
+    indices, dists = index.query(points, k, epsilon=epsilon)
+    dists = dists.astype(np.float32, order="C")
+    indices[dists >= DISCONNECTION_DISTANCES.get(params.metric, np.inf)] = -1
+    sigmas, rhos = smooth_knn_dist(dists, float(k), local_connectivity=0.0)
+    rows, cols, vals, _ = compute_membership_strengths(indices, dists, sigmas, rhos, bipartite=True)
+    graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(len(points), len(fitted))).tocsr()
+    graph.eliminate_zeros()
+
+    sums = np.asarray(graph.sum(axis=1)).ravel()
+    start = np.asarray(graph.multiply(1.0 / np.maximum(sums, 1e-300)[:, None]) @ fitted, dtype=np.float32)
+    start[sums == 0] = np.nan  # no neighbour at all: transform's NaN, refused by the caller
+    row_of = np.repeat(np.arange(len(points)), np.diff(graph.indptr))
+    ones = np.flatnonzero(graph.data == 1.0)
+    with_one, first = np.unique(row_of[ones], return_index=True)
+    start[with_one] = fitted[graph.indices[ones[first]]]
+
+    # transform's epochs: 100 for a small batch, else 30 (or a third of the fit's); weak edges dropped.
+    n_epochs = (100 if len(points) <= 10_000 else 30) if params.n_epochs is None else int(params.n_epochs // 3)
+    coo = graph.tocoo()
+    keep = coo.data >= coo.data.max() / float(n_epochs) if coo.nnz else np.zeros(0, dtype=bool)
+    head, tail, weight = coo.row[keep], coo.col[keep], coo.data[keep]
+    a, b = find_ab_params(1.0, params.min_dist)
+    rng_state = np.random.default_rng([params.seed, 32]).integers(-(2**31) + 1, 2**31 - 1, 3).astype(np.int64)
+    placed = optimize_layout_euclidean(
+        start, fitted.astype(np.float32, copy=True), head, tail, n_epochs, len(fitted),
+        make_epochs_per_sample(weight, n_epochs), a, b, rng_state, 1.0, learning_rate / 4.0, 5.0,
+        parallel=True, verbose=False)
+    return np.asarray(placed, dtype=np.float32)
 
 
 def _fit_reducer(
@@ -91,7 +152,10 @@ def _fit_reducer(
     params: MapParams,
     graph: KnnGraph | None,
     previous: npt.NDArray[np.float32] | None,
+    index: Any = None,
 ) -> tuple[npt.NDArray[np.float32], str, Any]:
+    """`graph`: a kNN graph of `latent` to fit from; `index`: a search index of `latent`
+    (neighbors.search_index) whose graph the fit uses and which the reducer's `transform` queries."""
     import umap
 
     cache_kernels()
@@ -108,7 +172,9 @@ def _fit_reducer(
     )
     n_epochs = params.n_epochs_from_previous if from_previous else params.n_epochs
     precomputed: tuple[object, object, object] = (None, None, None)
-    if graph is not None and graph.k >= n_neighbors and graph.metric == params.metric:
+    if index is not None:
+        precomputed = (*index.neighbor_graph, index)
+    elif graph is not None and graph.k >= n_neighbors and graph.metric == params.metric:
         precomputed = (graph.indices.astype(np.int64), graph.distances, None)
     reducer = umap.UMAP(
         n_neighbors=n_neighbors,
