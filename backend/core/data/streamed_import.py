@@ -45,9 +45,9 @@ log = logging.getLogger(__name__)
 
 CHUNK = 10_000
 # The vocabulary is the most frequent words of train; beyond a few hundred thousand reviews their ranks no
-# longer move (at 20k words the rarest kept word occurs dozens of times in 200k reviews), while counting
-# every train review of a million-row file took ~7 minutes, the largest part of the import. Files with
-# fewer train rows than this are fitted on all of them, exactly as before.
+# longer move (at the default 30k words the rarest kept word occurs dozens of times in 200k reviews), while
+# counting every train review of a million-row file took ~7 minutes on a loaded machine, the largest part of
+# the import. Files with fewer train rows than this are fitted on all of them, exactly as before.
 VOCAB_FIT_SAMPLE = 200_000
 COLUMNS = ("dataset_id", "index", "key", "split", "label", "text", "score", "movie_id", "word_count",
            "token_count", "oov_count", "truncated", "meta")
