@@ -155,7 +155,7 @@ def _fit_reducer(
     index: Any = None,
 ) -> tuple[npt.NDArray[np.float32], str, Any]:
     """`graph`: a kNN graph of `latent` to fit from; `index`: a search index of `latent`
-    (neighbors.search_index) whose graph the fit uses and which the reducer's `transform` queries."""
+    (neighbors.search_index) whose graph the fit uses and which `place` queries afterwards."""
     import umap
 
     cache_kernels()
