@@ -1,4 +1,4 @@
-"""The reference model: NBSVM and a TF-IDF logistic regression, averaged, whose out-of-sample opinion is
+"""The reference model: NBSVM and an NB-weighted TF-IDF logistic regression, averaged, whose out-of-sample opinion is
 averaged with the version's fold models before confident learning (worker/mislabels/reference.py)."""
 
 from __future__ import annotations
@@ -95,12 +95,12 @@ def test_a_second_independent_opinion_improves_the_ranking() -> None:
 def test_the_members_judge_alone_and_the_reference_is_their_average() -> None:
     texts, labels = _reviews(400, seed=4)
     members = reference.fit_predict_members(texts[:300], labels[:300], texts[300:], 2)
-    assert set(members) == {"nbsvm", "tfidf"}
+    assert set(members) == {"nbsvm", "nb_tfidf"}
     for probs in members.values():
         assert probs.shape == (100, 2) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
         assert (probs.argmax(axis=1) == labels[300:]).mean() > 0.95
     assert np.allclose(reference.fit_predict(texts[:300], labels[:300], texts[300:], 2),
-                       (members["nbsvm"] + members["tfidf"]) / 2, atol=1e-6)
+                       (members["nbsvm"] + members["nb_tfidf"]) / 2, atol=1e-6)
 
 
 def test_nb_ratios_point_to_the_class_a_feature_speaks_for() -> None:
@@ -110,13 +110,14 @@ def test_nb_ratios_point_to_the_class_a_feature_speaks_for() -> None:
     assert r[0] > 0 > r[1] and r[2] == pytest.approx(0.0)
 
 
-def test_nbsvm_one_vs_rest_beyond_two_classes() -> None:
+@pytest.mark.parametrize("member", sorted(reference.MEMBERS))
+def test_each_member_is_one_vs_rest_beyond_two_classes(member: str) -> None:
     cues = {0: "dreadful", 1: "middling", 2: "superb"}
     rng = np.random.default_rng(5)
     labels = rng.integers(0, 3, size=300)
     texts = [" ".join([*rng.choice(FILLER, size=8), cues[int(y)]]) for y in labels]
     vectorizer, counts = reference.fit_counts(texts[:240])
-    probs = reference.nbsvm_fit(counts, labels[:240], 4)(vectorizer.transform(texts[240:]))
+    probs = reference.MEMBERS[member](counts, labels[:240], 4)(vectorizer.transform(texts[240:]))
     assert probs.shape == (60, 4) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert (probs[:, 3] == 0).all()  # never seen
     assert (probs.argmax(axis=1) == labels[240:]).mean() > 0.95
@@ -152,3 +153,15 @@ def test_a_large_training_set_is_sampled_per_class() -> None:
     assert np.bincount(labels[picked]).tolist() == [90, 9, 1]  # each class keeps its share
     assert np.array_equal(picked, reference.fit_rows(rows, labels, max_rows=100))  # seeded
     assert np.array_equal(reference.fit_rows(rows, labels, max_rows=1000), rows)  # small enough: all, as given
+
+
+def test_nb_weighting_scales_the_tfidf_features_by_the_ratios() -> None:
+    """The NB-TF-IDF member is a logistic regression on TF-IDF features scaled by the log-count ratios: a word
+    seen in both classes alike (ratio 0) carries no weight at all, a word of one class decides."""
+    texts = ["superb film"] * 20 + ["awful film"] * 20
+    labels = np.array([1] * 20 + [0] * 20)
+    vectorizer, counts = reference.fit_counts(texts)
+    p_neutral = reference.nb_tfidf_fit(counts, labels, 2)(vectorizer.transform(["film"]))
+    assert p_neutral[0, 1] == pytest.approx(0.5, abs=1e-6)
+    p_cue = reference.nb_tfidf_fit(counts, labels, 2)(vectorizer.transform(["superb"]))
+    assert p_cue[0, 1] > 0.8

@@ -187,8 +187,9 @@ def write_ranking(session: Session, ranking: SuspectRanking, ranked: dict[str, R
         "signals": {
             "confident_learning": "1 - cleanlab self-confidence on out-of-sample probabilities (the mean of "
                                   "the version's fold models and the reference model where it ran)",
-            "reference_model": "1 - p(label) from the reference model (TF-IDF word n-grams, logistic "
-                               "regression), out of sample; shown, and counted through confident_learning",
+            "reference_model": "1 - p(label) from the reference model (NBSVM and NB-weighted TF-IDF "
+                               "logistic regressions on word 1-3-grams, averaged), out of sample; shown, and "
+                               "counted through confident_learning",
             "dynamics": "area under the margin of p(label) over the version's epochs",
             "neighbourhood": "share of latent neighbours with another label (population map)",
         },
