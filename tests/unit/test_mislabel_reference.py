@@ -165,3 +165,20 @@ def test_nb_weighting_scales_the_tfidf_features_by_the_ratios() -> None:
     assert p_neutral[0, 1] == pytest.approx(0.5, abs=1e-6)
     p_cue = reference.nb_tfidf_fit(counts, labels, 2)(vectorizer.transform(["superb"]))
     assert p_cue[0, 1] > 0.8
+
+
+def test_feature_matrices_share_the_counts_index_arrays() -> None:
+    """At scale every copy of the n-gram indices is half a gigabyte: the binary and the scaled matrices reuse
+    the counts' index arrays, hashed float32 counts stay float32, and the values are what multiply() gives."""
+    texts, labels = _reviews(200, seed=8)
+    for exact in (True, False):
+        _, counts = reference.fit_counts(texts)
+        if not exact:
+            counts = counts.astype(np.float32)
+        binary = reference._binary(counts)
+        r = reference.nb_ratio(binary, labels == 1)
+        scaled = reference._scaled(binary, r)
+        assert np.shares_memory(binary.indices, counts.indices) and np.shares_memory(scaled.indices, counts.indices)
+        assert scaled.dtype == (np.float64 if exact else np.float32)
+        assert np.allclose(scaled.toarray(), binary.multiply(r).toarray(), atol=1e-6)
+        assert set(np.unique(binary.data)) == {1}
