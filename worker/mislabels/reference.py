@@ -123,19 +123,25 @@ def fit_counts(train_texts: Sequence[str]) -> tuple[_Vectorizer, Any]:
 
 
 def _binary(counts: Any) -> Any:
-    """1 where a count is. Shares `counts`' index arrays (see _scaled)."""
-    return _with_data(counts, np.ones_like(counts.data))
+    """1 where a count is. Shares `counts`' index arrays (see _with_data)."""
+    x = _canonical(counts)
+    return _with_data(x, np.ones_like(x.data))
 
 
-def _with_data(x: Any, data: npt.NDArray[Any]) -> Any:
-    """A CSR matrix with x's sparsity and these values, sharing x's index arrays instead of copying them: at
-    scale (a 200k-review fit, some 10^8 stored n-grams) every copy of the indices is half a gigabyte. Safe
-    because x is canonical first (sorted, no duplicates), so nothing downstream sorts the shared arrays."""
-    from scipy.sparse import csr_matrix
-
+def _canonical(x: Any) -> Any:
+    """x as CSR with sorted indices and no duplicates (in place where it already is CSR)."""
     x = x.tocsr()
     if not x.has_canonical_format:
         x.sum_duplicates()
+    return x
+
+
+def _with_data(x: Any, data: npt.NDArray[Any]) -> Any:
+    """A CSR matrix with canonical x's sparsity and these values, sharing x's index arrays instead of copying
+    them: at scale (a 200k-review fit, some 10^8 stored n-grams) every copy of the indices is half a gigabyte.
+    Safe because x is canonical (see _canonical), so nothing downstream sorts the shared arrays."""
+    from scipy.sparse import csr_matrix
+
     return csr_matrix((data, x.indices, x.indptr), shape=x.shape, copy=False)
 
 
@@ -164,9 +170,7 @@ def nb_ratio(x: Any, positive: npt.NDArray[np.bool_], alpha: float = NB_ALPHA) -
 def _scaled(x: Any, r: npt.NDArray[np.float64]) -> Any:
     """x with column j multiplied by r[j]. float32 values (hashed counts at scale) stay float32, the rest
     becomes float64; the index arrays are x's (see _with_data)."""
-    x = x.tocsr()
-    if not x.has_canonical_format:
-        x.sum_duplicates()
+    x = _canonical(x)
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     return _with_data(x, x.data.astype(dtype, copy=False) * r.astype(dtype, copy=False)[x.indices])
 
@@ -181,7 +185,8 @@ def _nb_weighted(features: Callable[[Any], Any], counts: Any, labels: npt.NDArra
     binary = _binary(counts)
     # Every class's ratios first, so the binary matrix is gone (where the features are not it) before the
     # features are built: one large matrix fewer at the peak.
-    ratios = [(int(cls), labels == cls, nb_ratio(binary, labels == cls)) for cls in targets]
+    positives = [(int(cls), labels == cls) for cls in targets]
+    ratios = [(cls, positive, nb_ratio(binary, positive)) for cls, positive in positives]
     x_train = binary if features is _binary else features(counts)
     del binary
     fitted = [(cls, r, _logistic(_scaled(x_train, r), positive, c)) for cls, positive, r in ratios]
