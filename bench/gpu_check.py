@@ -96,7 +96,8 @@ def lstm_paths(device: torch.device, architecture: str, small: bool) -> dict[str
     for layers in (model._packed_layers, model._padded_layers):
         model.zero_grad()
         embedded = model.embedding(ids)
-        logits = model.out(model.dense_act(model.dense(model.final(layers(embedded, lengths)))))
+        pooled = model._pool(*layers(embedded, lengths), lengths)
+        logits = model.out(model.dense_act(model.dense(model.final(pooled))))
         logits.pow(2).sum().backward()  # type: ignore[no-untyped-call]
         outs.append(logits.detach())
         grads.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))

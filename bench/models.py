@@ -1,4 +1,4 @@
-"""Benchmark: every architecture trained for 2 epochs on IMDB through the platform's own tasks.
+"""Benchmark: every architecture trained for 2 epochs (LENSBOARD_BENCH_EPOCHS) on IMDB through the platform's own tasks.
 
 For each architecture: a version is trained one epoch per `train` job (the task body, called
 directly: same code as on a worker), then the post-epoch jobs of epoch 2 run (the population map
@@ -13,6 +13,8 @@ until completeness holds) explains BENCH_IG_SAMPLES test reviews with the epoch-
                                 stopping) for LSTM and BiLSTM and print its best trial, chosen on val
                                 (default 0: skipped; hours on a 2-core CPU at full size)
   LENSBOARD_BENCH_SWEEP_EPOCHS=N  epochs per sweep trial (default 8)
+  LENSBOARD_BENCH_EPOCHS=N      epochs per architecture (default 2; the epoch val picks is reported)
+  LENSBOARD_BENCH_HP='{"lstm": {"pooling": "max"}}'  hyperparameters over the ones below, per architecture
 
 Epoch time includes the per-epoch evaluation of every sample, as a user waits for it. Test accuracy is
 read at the epoch validation picks (backend/core/epoch_selection.py), as the version list shows
@@ -22,6 +24,7 @@ it, never the best test over epochs. Prints a table; the last lines are `lstm_te
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -45,7 +48,7 @@ from backend.core.vocabulary import JobKind
 from tests.support.databases import migrate
 from tests.support.services import SHARED_ARCHIVE  # honours LENSBOARD_IMDB_ARCHIVE
 
-EPOCHS = 2
+EPOCHS = int(os.environ.get("LENSBOARD_BENCH_EPOCHS", "2"))
 # Settings a practitioner would start from on CPU; everything else is the schema's default (LSTM and
 # BiLSTM: 2 layers of 150, dropout 0.5, lr 0.005, batch 128, gradient clipping 1).
 HYPERPARAMETERS: dict[str, dict[str, Any]] = {
@@ -107,7 +110,9 @@ def ig_seconds(session: Session, store: ArtifactStore, version: ModelVersion, sa
 
 def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset, architecture: str,
                        ig_samples: int) -> dict[str, Any]:
-    hp = validate_hyperparameters(architecture, HYPERPARAMETERS.get(architecture, {}))
+    overrides = json.loads(os.environ.get("LENSBOARD_BENCH_HP", "{}")).get(architecture, {})
+    hp = validate_hyperparameters(architecture, {**HYPERPARAMETERS.get(architecture, {}), **overrides})
+    print(f"  {architecture}: {hp}", flush=True)
     version = ModelVersion(project_id=dataset.project_id, dataset_id=dataset.id, name=f"bench-{architecture}",
                            architecture=architecture, hyperparameters=hp, seed=0, status="created",
                            data_fixes={}, graph={})
@@ -120,6 +125,9 @@ def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset,
         session.commit()
         epoch_s.append(run_task("train", job.id))
         finished(session, job.id)
+        val = session.scalar(select(EpochMetric.accuracy).where(
+            EpochMetric.version_id == version.id, EpochMetric.epoch == epoch, EpochMetric.split == "val"))
+        print(f"  {architecture} epoch {epoch}: {epoch_s[-1]:.1f} s, val accuracy {val}", flush=True)
     map_s = 0.0
     post = session.scalars(select(Job).where(Job.version_id == version.id, Job.kind.in_(POST_EPOCH_JOB_KINDS))
                            .order_by(Job.id)).all()
@@ -226,12 +234,12 @@ def main() -> None:
         engine.dispose()
 
     print(f"\n{'architecture':<12} {'epoch':>5} {'val acc':>8} {'test acc':>8} {'epoch 1 s':>10} "
-          f"{'epoch 2 s':>10} {'map s':>8} {'IG s/' + str(ig_samples):>10}")
+          f"{'epoch ' + str(EPOCHS) + ' s':>10} {'map s':>8} {'IG s/' + str(ig_samples):>10}")
     for r in results:
         val = f"{r['val_accuracy']:.4f}" if r["val_accuracy"] is not None else "n/a"
         acc = f"{r['test_accuracy']:.4f}" if r["test_accuracy"] is not None else "n/a"
         map_s = f"{r['map_s']:.1f}" if r["map_s"] is not None else "n/a"
-        e1, e2 = r["epoch_s"]
+        e1, e2 = r["epoch_s"][0], r["epoch_s"][-1]
         print(f"{r['architecture']:<12} {r['epoch']:>5} {val:>8} {acc:>8} {e1:>10.1f} {e2:>10.1f} {map_s:>8} "
               f"{r['ig_s']:>10.1f}")
     print("\nbest sweep trial (Bayesian, chosen on val; test read once at the val-picked epoch):")

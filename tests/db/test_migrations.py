@@ -89,3 +89,41 @@ def test_models_match_the_migrated_schema(blank_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == [], f"models and migrations disagree (write a migration):\n{diff}"
+
+
+def test_0013_says_which_pooling_older_lstm_versions_were_built_with(blank_url: str) -> None:
+    from sqlalchemy import select
+
+    from backend.core.db.models import Dataset, ModelVersion, Project
+    from backend.core.db.session import make_session_factory
+
+    migrate(blank_url, "0012")
+    engine = make_engine(blank_url)
+    try:
+        with make_session_factory(engine)() as session:
+            project = Project(name="p")
+            session.add(project)
+            session.flush()
+            dataset = Dataset(project_id=project.id, name="d")
+            session.add(dataset)
+            session.flush()
+            before = {"lstm": {"hidden_size": 150}, "bilstm": {"hidden_size": 150, "pooling": "max"},
+                      "cnn": {"num_filters": 128}}
+            for arch, hp in before.items():
+                session.add(ModelVersion(project_id=project.id, dataset_id=dataset.id, name=arch, architecture=arch,
+                                         hyperparameters=hp, seed=0, status="created", data_fixes={}, graph={}))
+            session.commit()
+        migrate(blank_url, "0013")
+        with make_session_factory(engine)() as session:
+            after = {a: hp for a, hp in session.execute(select(ModelVersion.architecture,
+                                                                ModelVersion.hyperparameters))}
+        assert after == {"lstm": {"hidden_size": 150, "pooling": "last"},
+                         "bilstm": {"hidden_size": 150, "pooling": "max"},  # stated already: kept
+                         "cnn": {"num_filters": 128}}
+        downgrade(blank_url, "0012")
+        with make_session_factory(engine)() as session:
+            back = {a: hp for a, hp in session.execute(select(ModelVersion.architecture,
+                                                               ModelVersion.hyperparameters))}
+        assert back == before
+    finally:
+        engine.dispose()

@@ -20,8 +20,9 @@ def run(model: TextLSTM, embedded: Tensor, lengths: Tensor,
     handles = [tap.register_forward_hook(lambda _m, _i, out: taps.append(out)) for tap in model.taps]
     embedded = embedded.detach().clone().requires_grad_(True)
     try:
-        final = model._packed_layers(embedded, lengths) if packed else model._padded_layers(embedded, lengths)
-        logits = model.out(model.dense_act(model.dense(final)))
+        last, outputs = (model._packed_layers(embedded, lengths) if packed
+                         else model._padded_layers(embedded, lengths))
+        logits = model.out(model.dense_act(model.dense(model._pool(last, outputs, lengths))))
     finally:
         for h in handles:
             h.remove()
@@ -35,9 +36,11 @@ def run(model: TextLSTM, embedded: Tensor, lengths: Tensor,
     return logits.detach(), [t.detach() * real for t in taps], grads
 
 
-@pytest.mark.parametrize(("bidirectional", "layers"), [(False, 1), (True, 1), (True, 2), (False, 3)])
-def test_padded_path_equals_packed_sequences(bidirectional: bool, layers: int) -> None:
-    model = make_model("bilstm" if bidirectional else "lstm", layers=layers, dropout=0.0)
+@pytest.mark.parametrize(("bidirectional", "layers", "pooling"),
+                         [(False, 1, "last"), (True, 1, "last"), (True, 2, "last"), (False, 3, "last"),
+                          (False, 2, "max"), (True, 2, "last_max")])
+def test_padded_path_equals_packed_sequences(bidirectional: bool, layers: int, pooling: str) -> None:
+    model = make_model("bilstm" if bidirectional else "lstm", layers=layers, dropout=0.0, pooling=pooling)
     assert isinstance(model, TextLSTM)
     model.eval()
     torch.manual_seed(1)
@@ -62,5 +65,28 @@ def test_cpu_forward_takes_the_padded_path() -> None:
     lengths = torch.tensor([4, 2])
     ids = torch.tensor([[5, 6, 7, 8], [6, 9, 0, 0]])
     with torch.no_grad():
-        expected = model.out(model.dense_act(model.dense(model._padded_layers(model.embedding(ids), lengths))))
+        pooled = model._pool(*model._padded_layers(model.embedding(ids), lengths), lengths)
+        expected = model.out(model.dense_act(model.dense(pooled)))
         torch.testing.assert_close(model(ids, lengths), expected, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("architecture", ["lstm", "bilstm"])
+@pytest.mark.parametrize("pooling", ["max", "last_max"])
+def test_pooled_head_reads_real_words_only(architecture: str, pooling: str) -> None:
+    """A review's logits are the same alone and beside a longer one (the pool never sees the padding's
+    zeros, which would win the maximum wherever every real output is negative), and the maximum reads
+    the whole review: changing its first word moves the pooled vector."""
+    model = make_model(architecture, dropout=0.0, pooling=pooling).eval()
+    assert isinstance(model, TextLSTM)
+    short, long = [5, 6, 7], [8, 9, 5, 6, 7, 8, 9, 5, 6]
+    with torch.no_grad():
+        alone = model(torch.tensor([short]), torch.tensor([3]))
+        beside = model(torch.tensor([short + [0] * 6, long]), torch.tensor([3, 9]))[:1]
+        torch.testing.assert_close(beside, alone, atol=1e-6, rtol=1e-5)
+        last, outputs = model._padded_layers(model.embedding(torch.tensor([short + [0] * 6])), torch.tensor([3]))
+        assert (outputs[0, :3] < 0).all(dim=0).any(), "some unit is negative on every word: the test has teeth"
+        pooled = model._pool(last, outputs, torch.tensor([3]))
+        assert pooled.shape == (1, model.pooled_width)
+        torch.testing.assert_close(pooled[0, -model.width:], outputs[0, :3].amax(dim=0))
+        changed = model(torch.tensor([[9, 6, 7]]), torch.tensor([3]))
+        assert not torch.allclose(changed, alone)

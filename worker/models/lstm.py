@@ -14,6 +14,11 @@ A review's logits do not depend on what it is batched with. Two ways to get ther
   checks outputs, final states and gradients against the packed run.
 The layers are separate single-layer LSTMs rather than one `num_layers` LSTM so that every layer's
 sequence output can be tapped for the multi-layer latent map.
+
+`pooling` picks what the head reads: the last layer's final states (`last`, the reference write-ups'
+model), the element-wise maximum of its outputs over a review's real words (`max`), or both joined
+(`last_max`). On an 800-word review the final state has to carry the opening through hundreds of
+steps; the maximum sees every position.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class TextLSTM(TextClassifier):
             self.embedding.weight.requires_grad_(False)
         dirs = 2 if params.bidirectional else 1
         self.width = params.hidden_size * dirs
+        self.pooled_width = self.width * (2 if params.pooling == "last_max" else 1)
         self.rnns = nn.ModuleList(
             nn.LSTM(params.embedding_dim if i == 0 else self.width, params.hidden_size, batch_first=True,
                     bidirectional=params.bidirectional)
@@ -56,7 +62,7 @@ class TextLSTM(TextClassifier):
         self.taps = nn.ModuleList(nn.Identity() for _ in range(params.layers))
         self.final = nn.Identity()
         self.dropout = nn.Dropout(params.dropout)
-        self.dense = nn.Linear(self.width, params.dense_units)
+        self.dense = nn.Linear(self.pooled_width, params.dense_units)
         self.dense_act = nn.ReLU()
         self.out = nn.Linear(params.dense_units, num_classes)
 
@@ -75,13 +81,23 @@ class TextLSTM(TextClassifier):
 
     def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
         layers = self._packed_layers if embedded.is_cuda else self._padded_layers
-        final = self.final(layers(embedded, lengths))
+        last, outputs = layers(embedded, lengths)
+        final = self.final(self._pool(last, outputs, lengths))
         hidden = self.dense_act(self.dense(self.dropout(final)))
         return self.out(self.dropout(hidden))  # type: ignore[no-any-return]
 
-    def _packed_layers(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+    def _pool(self, last: Tensor, outputs: Tensor, lengths: Tensor) -> Tensor:
+        """What the head reads (see `pooling` in the module docstring): (B, pooled_width)."""
+        if self.params.pooling == "last":
+            return last
+        steps = outputs.shape[1]
+        real = length_mask(lengths.clamp(min=1, max=steps).to(outputs.device), steps)[:, :, None]
+        highest = outputs.masked_fill(~real, float("-inf")).amax(dim=1)
+        return highest if self.params.pooling == "max" else torch.cat([last, highest], dim=1)
+
+    def _packed_layers(self, embedded: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Runs every layer on packed sequences, tapping its padded output; returns the last
-        layer's final hidden states (B, width)."""
+        layer's final hidden states (B, width) and its padded outputs (B, T, width)."""
         batch, steps, _ = embedded.shape
         # Captum and the gradient methods backprop through the model in eval mode, which cuDNN's RNN
         # refuses; the native kernel handles it.
@@ -89,17 +105,18 @@ class TextLSTM(TextClassifier):
         ctx = torch.backends.cudnn.flags(enabled=False) if no_cudnn else contextlib.nullcontext()
         x = pack_padded_sequence(self.dropout(embedded), lengths.clamp(min=1).cpu(), batch_first=True,
                                  enforce_sorted=False)
-        h = embedded.new_zeros(0)
+        h = outputs = embedded.new_zeros(0)
         with ctx:
             for i, (rnn, tap) in enumerate(zip(self.rnns, self.taps, strict=True)):
                 if i > 0:
                     x = x._replace(data=self.dropout(x.data))
                 x, (h, _) = rnn(x)
-                tap(pad_packed_sequence(x, batch_first=True, total_length=steps)[0])
+                outputs = pad_packed_sequence(x, batch_first=True, total_length=steps)[0]
+                tap(outputs)
         # h: (directions, B, hidden) of the last layer, already back in batch order.
-        return h.transpose(0, 1).reshape(batch, self.width)
+        return h.transpose(0, 1).reshape(batch, self.width), outputs
 
-    def _padded_layers(self, embedded: Tensor, lengths: Tensor) -> Tensor:
+    def _padded_layers(self, embedded: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """The same as `_packed_layers` on a padded batch (see the module docstring)."""
         steps = embedded.shape[1]
         n = lengths.clamp(min=1, max=steps).to(embedded.device)
@@ -129,7 +146,7 @@ class TextLSTM(TextClassifier):
                 outputs.append(reversed_words(backward))
             x = torch.cat(outputs, dim=2) * real[:, :, None].to(embedded.dtype)
             tap(x)
-        return torch.cat(finals, dim=1)
+        return torch.cat(finals, dim=1), x
 
     def latent_layers(self) -> dict[str, nn.Module]:
         layers: dict[str, nn.Module] = {"embedding": self.embedding}
@@ -154,9 +171,11 @@ class TextLSTM(TextClassifier):
         for i, rnn in enumerate(self.rnns, start=1):
             between = f", dropout {p.dropout}" if i > 1 else ""
             g.add(f"lstm{i}", "lstm", f"{kind} {p.hidden_size} units{between}", ["B", "T", self.width], rnn)
-        g.add("final", "concat", "final hidden states" + (" (both directions)" if p.bidirectional else ""),
-              ["B", self.width])
-        g.add("dropout", "dropout", f"Dropout {p.dropout}", ["B", self.width])
+        both = " (both directions)" if p.bidirectional else ""
+        pooled = {"last": f"final hidden states{both}", "max": f"maximum over the words of lstm{p.layers}",
+                  "last_max": f"final hidden states{both} | maximum over the words of lstm{p.layers}"}
+        g.add("final", "concat", pooled[p.pooling], ["B", self.pooled_width])
+        g.add("dropout", "dropout", f"Dropout {p.dropout}", ["B", self.pooled_width])
         g.add("dense", "dense", f"Dense {p.dense_units} + ReLU", ["B", p.dense_units], self.dense)
         g.add("logits", "dense", f"Dense {self.num_classes}", ["B", self.num_classes], self.out)
         return g.finish(self, self.architecture, "cross-entropy", f"{p.optimizer} lr={p.learning_rate}")

@@ -20,6 +20,7 @@ from backend.core.artifacts import get_store
 from backend.core.artifacts.keys import checkpoint_key
 from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import Checkpoint, ModelVersion
+from backend.core.specs.architectures import as_stored
 from worker.models.base import TextClassifier
 from worker.models.registry import build_model
 
@@ -70,8 +71,8 @@ def read_checkpoint(store: ArtifactStore, key: str) -> dict[str, Any]:
 
 
 def model_from_checkpoint(data: dict[str, Any], device: torch.device | str = "cpu") -> TextClassifier:
-    model = build_model(data["architecture"], data["hyperparameters"], data["vocab_size"],
-                        data["num_classes"])
+    model = build_model(data["architecture"], as_stored(data["architecture"], data["hyperparameters"]),
+                        data["vocab_size"], data["num_classes"])
     model.load_state_dict(data["model"])
     return model.to(device)
 

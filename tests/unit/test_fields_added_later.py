@@ -1,0 +1,24 @@
+"""A checkpoint written before a field existed rebuilds the network it holds, not the field's new default."""
+
+from __future__ import annotations
+
+import torch
+
+from backend.core.specs.architectures import validate_hyperparameters
+from tests.unit.arch_support import TINY, VOCAB, batch, make_model
+from worker.models.lstm import TextLSTM
+from worker.pipeline.checkpoint import model_from_checkpoint
+
+
+def test_an_lstm_checkpoint_from_before_pooling_loads_as_last_state() -> None:
+    assert validate_hyperparameters("lstm", {})["pooling"] != "last"  # else this test proves nothing
+    trained = make_model("lstm", pooling="last").eval()
+    stored = validate_hyperparameters("lstm", {**TINY["lstm"], "pooling": "last"})
+    del stored["pooling"]  # what a full dump looked like before the field
+    data = {"architecture": "lstm", "hyperparameters": stored, "vocab_size": len(VOCAB), "num_classes": 2,
+            "model": trained.state_dict()}
+    restored = model_from_checkpoint(data).eval()
+    assert isinstance(restored, TextLSTM) and restored.params.pooling == "last"
+    ids, lengths = batch([[5, 6, 7], [8, 9]])
+    with torch.no_grad():
+        torch.testing.assert_close(restored(ids, lengths), trained(ids, lengths), atol=0, rtol=0)
