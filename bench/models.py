@@ -1,9 +1,9 @@
 """Benchmark: every architecture trained for 2 epochs (LENSBOARD_BENCH_EPOCHS) on IMDB through the platform's own tasks.
 
 For each architecture: a version is trained one epoch per `train` job (the task body, called
-directly: same code as on a worker), then the post-epoch jobs of epoch 2 run (the population map
+directly: same code as on a worker), then the post-epoch jobs of the last epoch run (the population map
 among them), then Integrated Gradients (the analysis pipeline's method, default parameters: 50 steps, refined
-until completeness holds) explains BENCH_IG_SAMPLES test reviews with the epoch-2 checkpoint.
+until completeness holds) explains BENCH_IG_SAMPLES test reviews with the last checkpoint.
 
     python -m bench.models
   LENSBOARD_BENCH_PER_CLASS=N   import only N reviews per (split, class) (default: all 50,000)
