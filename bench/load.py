@@ -3,7 +3,7 @@
 Seeds a dedicated database (`lensboard_bench_load` on LENSBOARD_BENCH_LOAD_PG, default the local
 PostgreSQL) with one dataset of 50,000 synthetic samples (LENSBOARD_BENCH_LOAD_SAMPLES), a version with 10
 epochs of per-sample results (500,000 rows, through COPY) and a stored map of its last epoch. Then it
-serves the API with uvicorn in a subprocess (1 and 2 worker processes) and drives it from `wrk` on
+serves the API with `lensboard serve` in a subprocess (1 and 2 API processes) and drives it from `wrk` on
 loopback, 100 connections for LENSBOARD_BENCH_LOAD_SECONDS (default 10) per endpoint:
 
 - the samples page, loss-sorted, 50 rows at a random offset (the dashboard's default table);
@@ -217,13 +217,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(seeded: Seeded, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(seeded: Seeded, processes: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`lensboard serve` as a deployment runs it (no embedded workers here), without access log lines."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": seeded.url, "LENSBOARD_ARTIFACT_ROOT": seeded.artifact_root,
-           "PYTHONPATH": str(ROOT)}
+           "LENSBOARD_ACCESS_LOG": "false", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-m", "backend.cli.main", "serve", "--no-worker", "--host", "127.0.0.1", "--port",
+         str(port), "--processes", str(processes)],
         env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -234,11 +235,11 @@ def serve(seeded: Seeded, workers: int, log: Path) -> tuple[subprocess.Popen[byt
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"uvicorn did not start:\n{log.read_text()}")
+    raise RuntimeError(f"lensboard serve did not start:\n{log.read_text()}")
 
 
 def rss_mib(pid: int) -> list[tuple[float, float]]:
-    """Resident memory of the server's processes (uvicorn's supervisor, then its workers), in MiB: (the
+    """Resident memory of the server's processes (the supervisor, then its API processes), in MiB: (the
     process's own, mapped files'). Mapped files are the page cache that the processes share (the samples
     table's rows files), which the kernel takes back under pressure."""
     children: dict[int, list[int]] = {}
@@ -390,8 +391,8 @@ def main() -> None:
         scripts = lua_scripts(seeded, work)
         best: list[Figures] | None = None
         best_paced: list[Figures] | None = None
-        for workers in (1, 2):
-            proc, base = serve(seeded, workers, work / f"uvicorn-{workers}.log")
+        for processes in (1, 2):
+            proc, base = serve(seeded, processes, work / f"serve-{processes}.log")
             try:
                 warm_up(base, seeded)
                 figures, paced_figures = [], []
@@ -409,9 +410,9 @@ def main() -> None:
                 rss = rss_mib(proc.pid)
             finally:
                 stop(proc)
-            _table(f"uvicorn --workers {workers}, wrk {CONNECTIONS} connections x {SECONDS} s per endpoint, "
-                   "saturated", [cold, *figures])
-            _table(f"uvicorn --workers {workers}, the same {CONNECTIONS} connections paced "
+            _table(f"lensboard serve --processes {processes}, wrk {CONNECTIONS} connections x {SECONDS} s per "
+                   "endpoint, saturated", [cold, *figures])
+            _table(f"lensboard serve --processes {processes}, the same {CONNECTIONS} connections paced "
                    f"(0..{2 * PACE_MS} ms between requests)", paced_figures)
             _say("  server RSS after the runs, MiB (supervisor first; own + mapped files): "
                  + ", ".join(f"{a:.0f} + {f:.0f}" for a, f in rss))

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
+from backend.cli import api_processes
+from backend.cli.children import die_with_parent, stop_all
 from backend.cli.client import CliError
 from backend.cli.output import console
 from backend.core.auth.accounts import local_admin_link
@@ -137,6 +139,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: LENSBOARD_HOST, 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: LENSBOARD_PORT, 8000)")] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the embedded workers")] = False,
+    processes: Annotated[int | None, typer.Option(
+        min=1, max=64, help="API processes, each with its own socket (default: LENSBOARD_API_PROCESSES, 1)")] = None,
 ) -> None:
     """Serve the API and the dashboard; in embedded mode also run a worker per lane beside it."""
     import uvicorn
@@ -163,10 +167,15 @@ def serve(
         console.print(f"Sign in (one-time link, 24 h): [bold]{url}/api/auth/link?token={link}[/]", highlight=False)
     try:
         proxy_headers, forwarded_allow_ips = forwarding(settings)
-        uvicorn.run("backend.main:app", host=host, port=port, log_level="info", proxy_headers=proxy_headers,
-                    forwarded_allow_ips=forwarded_allow_ips)
+        options = {"log_level": "info", "access_log": settings.access_log, "proxy_headers": proxy_headers,
+                   "forwarded_allow_ips": forwarded_allow_ips}
+        count = processes or settings.api_processes
+        if count == 1:
+            uvicorn.run(api_processes.APP, host=host, port=port, **options)  # type: ignore[arg-type]
+        else:
+            api_processes.serve(count, host, port, options)
     finally:
-        _stop(children)
+        stop_all(children, "workers")
 
 
 def forwarding(settings: Settings) -> tuple[bool, str | None]:
@@ -198,31 +207,7 @@ def _spawn_worker(lane: str) -> subprocess.Popen[bytes]:
     """An embedded worker: a child in its own session, which dies with us even on SIGKILL (Linux)."""
     env = interactive_env() if lane == "interactive" else None
     return subprocess.Popen(worker_command(lane=lane), cwd=ROOT, env=env, start_new_session=True,
-                            preexec_fn=_die_with_parent)
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _stop(children: list[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
-    """Stop the workers together: each main process stops its own pool (a warm shutdown)."""
-    running = [c for c in children if c.poll() is None]
-    if not running:
-        return
-    console.print("Stopping the workers…")
-    for child in running:
-        child.terminate()
-    for child in running:
-        try:
-            child.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+                            preexec_fn=die_with_parent)
 
 
 def _exit_on_signal(signum: int, _: FrameType | None) -> None:
