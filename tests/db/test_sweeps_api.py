@@ -92,6 +92,9 @@ def test_create_a_grid_sweep(client: TestClient, session_factory: sessionmaker[S
     ({"space": {"dropout": [0.1]}, "metric": "f1"}, "metric"),
     ({"space": {"dropout": [0.1]}, "early_stopping": {"patience": 0}}, "early_stopping.patience"),
     ({"space": {"dropout": [0.1]}, "budget": 1000}, "budget"),
+    ({"space": {"pretrained_vectors": ["/etc/hostname"]}, "architecture": "lstm"},
+     "trial 0 (pretrained_vectors='/etc/hostname'): hyperparameters.pretrained_vectors: path '/etc/hostname' lies "
+     "outside the allowed import roots"),
     ({}, "space"),
 ])
 def test_invalid_sweeps_are_refused_whole(client: TestClient, session_factory: sessionmaker[Session],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,3 +92,33 @@ def test_without_a_val_split_the_last_epoch_is_shown() -> None:
     chosen = select_epoch(rows)
     assert chosen is not None and (chosen.epoch, chosen.selected_by) == (2, "last_epoch")
     assert chosen.accuracy == {"train": 0.8, "test": 0.85} and chosen.best_val_accuracy is None
+
+
+def test_word_vectors_come_only_from_an_import_root(client: TestClient, session_factory: sessionmaker[Session],
+                                                    data_dir: Path) -> None:
+    """Any editor names `pretrained_vectors`, and the worker reads it: only a file under an import root will do
+    (never the data folder's secret key, a device whose lines never end, or a file elsewhere)."""
+    pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
+    with session_factory() as s:
+        insert_synthetic_dataset(s, get_store(), pid, n=40, vocab_size=100, max_length=32)
+    (data_dir / "secret_key").write_text("the 1 2\n")
+    imports = data_dir / "imports"
+    imports.mkdir(exist_ok=True)
+    os.mkfifo(imports / "pipe.txt")
+    (imports / "zero.txt").symlink_to("/dev/zero")
+    for raw, why in ((str(data_dir / "secret_key"), "outside the allowed import roots"),
+                     ("/etc/hostname", "outside the allowed import roots"),
+                     ("/dev/zero", "outside the allowed import roots"),
+                     (str(imports / "zero.txt"), "outside the allowed import roots"),
+                     (str(imports / ".." / "secret_key"), "outside the allowed import roots"),
+                     (str(imports / "pipe.txt"), "is not a file"),
+                     (str(imports / "nope.txt"), "does not exist")):
+        r = client.post(f"/api/projects/{pid}/versions",
+                        json={"architecture": "lstm", "hyperparameters": {"pretrained_vectors": raw}})
+        assert r.status_code == 422, (raw, r.text)
+        assert r.json()["detail"].startswith("hyperparameters.pretrained_vectors: path") and why in r.json()["detail"]
+    glove = imports / "glove.txt"
+    glove.write_text("the " + " ".join(["0.5"] * 128) + "\n")
+    r = client.post(f"/api/projects/{pid}/versions",
+                    json={"architecture": "lstm", "hyperparameters": {"pretrained_vectors": str(glove)}})
+    assert r.status_code == 201, r.text

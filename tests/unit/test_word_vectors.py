@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from backend.core.settings import get_settings
 from backend.core.text.tokenizer import TextTokenizer
 from tests.unit.arch_support import VOCAB, make_model
 from worker.models.word_vectors import WordVectorsError, load_glove, vocabulary
@@ -17,6 +21,16 @@ def write_glove(path: Path, rows: dict[str, list[float]]) -> Path:
     lines = (f"{w} {' '.join(f'{x:.4f}' for x in v)}\n" for w, v in rows.items())
     path.write_text("".join(lines), encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def import_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """tmp_path is an import root: the only kind of folder a version's vectors may come from."""
+    monkeypatch.setenv("LENSBOARD_IMPORT_ROOTS", json.dumps([str(tmp_path)]))
+    monkeypatch.setenv("LENSBOARD_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -62,6 +76,28 @@ def test_vectors_follow_our_tokenizer(tmp_path: Path) -> None:
     wv = load_glove(path, vocab)
     ids = tok.encode("The bad").ids
     torch.testing.assert_close(torch.from_numpy(wv.vectors[ids]), torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+
+
+def test_the_worker_reads_vectors_only_from_an_import_root(tmp_path: Path,
+                                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    elsewhere = write_glove(tmp_path_factory.mktemp("elsewhere") / "glove.txt", {"the": [1.0] * 8})
+    with pytest.raises(WordVectorsError, match="outside the allowed import roots"):
+        make_model("lstm", pretrained_vectors=str(elsewhere), embedding_dim=8)
+    # Inside a root, but the data folder's (its secret key, its database): refused all the same.
+    secret = tmp_path / "data" / "secret_key"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text("the 1 2 3 4 5 6 7 8\n")
+    with pytest.raises(WordVectorsError, match="outside the allowed import roots"):
+        make_model("lstm", pretrained_vectors=str(secret), embedding_dim=8)
+    # A link to a device whose lines never end (the worker would read until it runs out of memory).
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    with pytest.raises(WordVectorsError, match="outside the allowed import roots"):
+        make_model("lstm", pretrained_vectors=str(tmp_path / "zero.txt"), embedding_dim=8)
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.raises(WordVectorsError, match="is not a file"):
+        make_model("lstm", pretrained_vectors=str(tmp_path / "pipe.txt"), embedding_dim=8)
+    with pytest.raises(WordVectorsError, match="does not exist"):
+        make_model("lstm", pretrained_vectors=str(tmp_path / "nope.txt"), embedding_dim=8)
 
 
 def test_dimension_mismatch_is_explained(glove: Path) -> None:

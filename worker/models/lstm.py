@@ -34,7 +34,7 @@ from backend.core.specs.architectures import LstmParams
 from backend.core.text.tokenizer import PAD_ID
 from worker.models.base import TextClassifier, length_mask
 from worker.models.graph import LayerGraph
-from worker.models.word_vectors import WordVectorsError, load_glove
+from worker.models.word_vectors import WordVectorsError, read_vectors_file
 
 
 class TextLSTM(TextClassifier):
@@ -70,7 +70,7 @@ class TextLSTM(TextClassifier):
         if len(vocab) != self.embedding.num_embeddings:
             raise WordVectorsError(f"vocab has {len(vocab)} words, the embedding "
                                    f"{self.embedding.num_embeddings}")
-        wv = load_glove(path, vocab)
+        wv = read_vectors_file(path, vocab)
         if wv.dim != self.params.embedding_dim:
             raise WordVectorsError(f"{path} holds {wv.dim}-dimensional vectors but embedding_dim is "
                                    f"{self.params.embedding_dim}; set embedding_dim={wv.dim}")

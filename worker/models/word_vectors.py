@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.core.data.import_paths import ImportPathRefused, resolve_vectors_file
+from backend.core.settings import get_settings
 from backend.core.text.tokenizer import OOV_ID, PAD_ID, TextTokenizer
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,16 @@ class WordVectors:
 def vocabulary(tokenizer: TextTokenizer) -> list[str]:
     """Our vocabulary as a list, id -> word (the `vocab` argument of build_model)."""
     return [tokenizer.id_to_token(i) for i in range(tokenizer.vocab_size)]
+
+
+def read_vectors_file(raw: str, vocab: list[str]) -> WordVectors:
+    """A version's `pretrained_vectors`, read only from an import root (the API checks it too, at creation;
+    this is the check that every path to the file passes: versions, retrains, sweep trials)."""
+    try:
+        path = resolve_vectors_file(raw, get_settings())
+    except ImportPathRefused as e:
+        raise WordVectorsError(str(e)) from None
+    return load_glove(path, vocab)
 
 
 def load_glove(path: str | Path, vocab: list[str]) -> WordVectors:

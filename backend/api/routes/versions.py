@@ -13,8 +13,10 @@ from backend.api.limits import RATE_LIMITED, rate_limit
 from backend.api.lookups import training_dataset, version_out
 from backend.api.schemas.jobs import JobOut
 from backend.api.schemas.versions import TrainRequest, VersionCreate, VersionGraph, VersionOut
+from backend.core.data.import_paths import ImportPathRefused, check_vectors_setting
 from backend.core.db.models import ModelVersion
 from backend.core.jobs.submit import active_job, create_job, enqueue
+from backend.core.settings import get_settings
 from backend.core.specs.architectures import UnknownArchitecture, validate_hyperparameters
 from backend.core.vocabulary import JobKind
 
@@ -25,13 +27,17 @@ NewVersion = Annotated[VersionCreate, Depends(checked_body(VersionCreate, projec
 
 def check_hyperparameters(architecture: str, params: dict[str, object]) -> dict[str, object]:
     try:
-        return validate_hyperparameters(architecture, dict(params))
+        hp = validate_hyperparameters(architecture, dict(params))
+        check_vectors_setting(hp, get_settings())
     except UnknownArchitecture as e:
         raise Unprocessable(str(e)) from e
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise Unprocessable(f"hyperparameters.{where}: {first['msg']}") from e
+    except ImportPathRefused as e:
+        raise Unprocessable(f"hyperparameters.pretrained_vectors: {e}") from e
+    return hp
 
 
 @router.post("/projects/{project_id}/versions", status_code=201, operation_id="createVersion")

@@ -100,8 +100,10 @@ class LstmParams(TrainParams):
                     "over the review's words (max), or both (last_max)")
     pretrained_vectors: str | None = Field(default=None, min_length=1, max_length=4096,
                                            title="pretrained vectors",
-                                           description="A GloVe-format text file (\"word v1 v2 ...\") the worker "
-                                                       "can read, whose width is embedding_dim; none: random")
+                                           description="A GloVe-format text file (\"word v1 v2 ...\") in an "
+                                                       "import root (the data folder's imports/ or "
+                                                       "LENSBOARD_IMPORT_ROOTS), whose width is embedding_dim; "
+                                                       "none: random")
     freeze_embeddings: bool = Field(default=False, title="freeze embeddings",
                                     description="Keep the pretrained vectors fixed while training (needs "
                                                 "pretrained_vectors)")

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from backend.core.data.import_paths import ImportPathRefused, check_vectors_setting
+from backend.core.settings import get_settings
 from backend.core.specs.architectures import ARCHITECTURES, UnknownArchitecture, validate_hyperparameters
 
 Strategy = Literal["grid", "random", "bayes"]
@@ -175,8 +177,11 @@ def make_trial(architecture: str, base: Mapping[str, Any], index: int, point: di
         raise SpaceError(f"trial {index} ({shown}): epochs must be a whole number in 1..{MAX_EPOCHS}")
     try:
         full = validate_hyperparameters(architecture, hp)
+        check_vectors_setting(full, get_settings())
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise SpaceError(f"trial {index} ({shown}): hyperparameters.{where}: {first['msg']}") from e
+    except ImportPathRefused as e:
+        raise SpaceError(f"trial {index} ({shown}): hyperparameters.pretrained_vectors: {e}") from e
     return Trial(index=index, params=params, hyperparameters=full, epochs=trial_epochs)
