@@ -8,9 +8,10 @@ bound with SO_REUSEPORT, the kernel picks the process of each new connection by 
 so connections spread evenly whatever their timing (Linux; nginx's `reuseport` does the same).
 
 `lensboard serve --processes N` (LENSBOARD_API_PROCESSES) runs N such processes (`python -m
-backend.cli.api_processes SPEC`) under itself: it restarts one that dies, gives up if one fails as it starts
-with an error (a port in use, a bad setting), and stops them all on SIGTERM or Ctrl-C. Each process is a whole API with
-its own caches (the samples table's are per process; its rows file is shared through the page cache).
+backend.cli.api_processes SPEC`) under itself: it restarts one that dies, gives up if one fails with an error
+as it starts (a port in use, a bad setting), and stops them all on SIGTERM or Ctrl-C. Each process is a
+whole API with its own caches (the samples table's; its rows file is shared through the page cache) and
+its own rate-limit buckets (backend/api/limits.py): N processes allow up to N times each limit.
 """
 
 from __future__ import annotations
