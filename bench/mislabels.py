@@ -116,6 +116,7 @@ class Corpus:
     scores: npt.NDArray[np.int64]  # the reviewers' ratings
     test_texts: list[str]  # IMDB's test split: only the instance-noise model is fitted on it
     test_labels: npt.NDArray[np.int64]
+    store: ArtifactStore  # where its token arrays are (and a fold model's fitted vectors would be)
 
 
 def load_train(store: ArtifactStore) -> Corpus:
@@ -138,7 +139,8 @@ def load_train(store: ArtifactStore) -> Corpus:
                         splits=np.array(["train"] * n), train_rows=np.arange(n, dtype=np.int64),
                         train_labels=labels, vocab=vocabulary(tok), num_classes=2)
     return Corpus(data=data, truth=labels, texts=texts, scores=np.array([r.score for r in reviews], dtype=np.int64),
-                  test_texts=[r.text for r in test], test_labels=np.array([r.label for r in test], dtype=np.int64))
+                  test_texts=[r.text for r in test], test_labels=np.array([r.label for r in test], dtype=np.int64),
+                  store=store)
 
 
 def plant_noise(labels: npt.NDArray[np.int64], variant: str, rate: float, seed: int,
@@ -263,7 +265,7 @@ def run_variant(variant: str, corpus: Corpus, device: torch.device) -> list[Outc
         oos = np.zeros((len(truth), c), dtype=np.float32)
         for f in range(FOLDS):
             t = time.perf_counter()
-            oos[plan.held_out(f)] = predict_fold(version, data, plan, f, EPOCHS, device)
+            oos[plan.held_out(f)] = predict_fold(version, data, corpus.store, plan, f, EPOCHS, device)
             log(f"  fold {f + 1}/{FOLDS}: {time.perf_counter() - t:.0f}s")
     saved_members = {name: saved[f"ref_{name}"] for name in reference.MEMBERS
                      if saved is not None and f"ref_{name}" in saved}

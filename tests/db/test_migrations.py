@@ -91,14 +91,22 @@ def test_models_match_the_migrated_schema(blank_url: str) -> None:
     assert diff == [], f"models and migrations disagree (write a migration):\n{diff}"
 
 
-def test_0013_says_which_pooling_older_lstm_versions_were_built_with(blank_url: str) -> None:
+def _version_rows_through(url: str, below: str, rev: str,
+                          before: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Version rows (architecture -> hyperparameters) written at `below`, as `rev` leaves them, then as its
+    downgrade leaves them."""
     from sqlalchemy import select
 
     from backend.core.db.models import Dataset, ModelVersion, Project
     from backend.core.db.session import make_session_factory
 
-    migrate(blank_url, "0012")
-    engine = make_engine(blank_url)
+    def rows() -> dict[str, Any]:
+        with make_session_factory(engine)() as session:
+            return {a: hp for a, hp in session.execute(select(ModelVersion.architecture,
+                                                               ModelVersion.hyperparameters))}
+
+    migrate(url, below)
+    engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
             project = Project(name="p")
@@ -107,23 +115,34 @@ def test_0013_says_which_pooling_older_lstm_versions_were_built_with(blank_url: 
             dataset = Dataset(project_id=project.id, name="d")
             session.add(dataset)
             session.flush()
-            before = {"lstm": {"hidden_size": 150}, "bilstm": {"hidden_size": 150, "pooling": "max"},
-                      "cnn": {"num_filters": 128}}
             for arch, hp in before.items():
                 session.add(ModelVersion(project_id=project.id, dataset_id=dataset.id, name=arch, architecture=arch,
                                          hyperparameters=hp, seed=0, status="created", data_fixes={}, graph={}))
             session.commit()
-        migrate(blank_url, "0013")
-        with make_session_factory(engine)() as session:
-            after = {a: hp for a, hp in session.execute(select(ModelVersion.architecture,
-                                                                ModelVersion.hyperparameters))}
-        assert after == {"lstm": {"hidden_size": 150, "pooling": "last"},
-                         "bilstm": {"hidden_size": 150, "pooling": "max"},  # stated already: kept
-                         "cnn": {"num_filters": 128}}
-        downgrade(blank_url, "0012")
-        with make_session_factory(engine)() as session:
-            back = {a: hp for a, hp in session.execute(select(ModelVersion.architecture,
-                                                               ModelVersion.hyperparameters))}
-        assert back == before
+        migrate(url, rev)
+        after = rows()
+        downgrade(url, below)
+        return after, rows()
     finally:
         engine.dispose()
+
+
+def test_0013_says_which_pooling_older_lstm_versions_were_built_with(blank_url: str) -> None:
+    before = {"lstm": {"hidden_size": 150}, "bilstm": {"hidden_size": 150, "pooling": "max"},
+              "cnn": {"num_filters": 128}}
+    after, back = _version_rows_through(blank_url, "0012", "0013", before)
+    assert after == {"lstm": {"hidden_size": 150, "pooling": "last"},
+                     "bilstm": {"hidden_size": 150, "pooling": "max"},  # stated already: kept
+                     "cnn": {"num_filters": 128}}
+    assert back == before
+
+
+def test_0014_says_older_lstm_versions_started_from_random_vectors(blank_url: str) -> None:
+    before = {"lstm": {"hidden_size": 150, "pooling": "last"},
+              "bilstm": {"hidden_size": 150, "pooling": "max", "fitted_vectors": True},
+              "cnn": {"num_filters": 128}}
+    after, back = _version_rows_through(blank_url, "0013", "0014", before)
+    assert after == {"lstm": {"hidden_size": 150, "pooling": "last", "fitted_vectors": False},
+                     "bilstm": {"hidden_size": 150, "pooling": "max", "fitted_vectors": True},  # stated: kept
+                     "cnn": {"num_filters": 128}}
+    assert back == before

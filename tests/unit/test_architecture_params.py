@@ -54,8 +54,9 @@ def test_bad_values_name_the_field(architecture: str, params: dict[str, Any], fi
 
 
 def test_frozen_embeddings_need_vectors() -> None:
-    with pytest.raises(ValidationError, match="pretrained_vectors"):
-        validate_hyperparameters("lstm", {"freeze_embeddings": True})
+    with pytest.raises(ValidationError, match="needs pretrained_vectors or fitted_vectors"):
+        validate_hyperparameters("lstm", {"freeze_embeddings": True, "fitted_vectors": False})
+    assert validate_hyperparameters("lstm", {"freeze_embeddings": True})["fitted_vectors"] is True
     ok = validate_hyperparameters("lstm", {"freeze_embeddings": True,
                                            "pretrained_vectors": "/data/glove.txt"})
     assert ok["pretrained_vectors"] == "/data/glove.txt"

@@ -22,3 +22,16 @@ def test_an_lstm_checkpoint_from_before_pooling_loads_as_last_state() -> None:
     ids, lengths = batch([[5, 6, 7], [8, 9]])
     with torch.no_grad():
         torch.testing.assert_close(restored(ids, lengths), trained(ids, lengths), atol=0, rtol=0)
+
+
+def test_an_lstm_from_before_fitted_vectors_is_rebuilt_as_it_was_made() -> None:
+    """A version made before `fitted_vectors` started from random vectors; its checkpoints say so."""
+    assert validate_hyperparameters("lstm", {})["fitted_vectors"] is True  # else this test proves nothing
+    stored = validate_hyperparameters("lstm", {**TINY["lstm"], "fitted_vectors": False})
+    del stored["fitted_vectors"]
+    trained = make_model("lstm", fitted_vectors=False).eval()
+    data = {"architecture": "lstm", "hyperparameters": stored, "vocab_size": len(VOCAB), "num_classes": 2,
+            "model": trained.state_dict()}
+    restored = model_from_checkpoint(data)
+    assert isinstance(restored, TextLSTM) and restored.params.fitted_vectors is False
+    assert "initialised" not in restored.describe()["nodes"][1]["label"]

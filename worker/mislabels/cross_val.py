@@ -11,16 +11,17 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import ModelVersion
 from backend.core.specs.architectures import ARCHITECTURES
 from backend.core.vocabulary import Split
 from worker.mislabels.folds import assign_folds
 from worker.mislabels.store import CvPlan
 from worker.models.base import TextClassifier
-from worker.models.registry import build_model
 from worker.pipeline.batching import bucketed_batches
 from worker.pipeline.data import TrainingData
 from worker.pipeline.evaluate import evaluate
+from worker.pipeline.fresh_model import fresh_model
 from worker.pipeline.seeding import seed_everything
 from worker.pipeline.train import make_optimizer, set_epoch_learning_rate, train_one_epoch
 
@@ -38,12 +39,11 @@ def fold_training_rows(plan: CvPlan, data: TrainingData, fold: int) -> npt.NDArr
     return np.intersect1d(data.train_rows, plan.trained_on(fold)).astype(np.int64)
 
 
-def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArray[np.int64], epochs: int,
-                     device: torch.device) -> TextClassifier:
+def train_fold_model(version: ModelVersion, data: TrainingData, store: ArtifactStore, rows: npt.NDArray[np.int64],
+                     epochs: int, device: torch.device) -> TextClassifier:
     params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
-    model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
-                        vocab=data.vocab)
+    model = fresh_model(version, data, store)
     model.to(device)
     optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
     for epoch in range(1, epochs + 1):
@@ -55,14 +55,14 @@ def train_fold_model(version: ModelVersion, data: TrainingData, rows: npt.NDArra
     return model
 
 
-def predict_fold(version: ModelVersion, data: TrainingData, plan: CvPlan, fold: int, epochs: int,
-                 device: torch.device) -> npt.NDArray[np.float32]:
+def predict_fold(version: ModelVersion, data: TrainingData, store: ArtifactStore, plan: CvPlan, fold: int,
+                 epochs: int, device: torch.device) -> npt.NDArray[np.float32]:
     """(n_fold, C) probabilities of the fold's held-out rows, from a model that never saw them."""
     held = plan.held_out(fold)
     trained = fold_training_rows(plan, data, fold)
     if np.intersect1d(trained, held).size:  # the whole point of the exercise; never let it slip
         raise AssertionError(f"fold {fold}: held-out rows in the training rows")
-    model = train_fold_model(version, data, trained, epochs, device)
+    model = train_fold_model(version, data, store, trained, epochs, device)
     params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     result = evaluate(model, data.arrays, held, data.train_labels[held], device, params.eval_batch_size)
     return np.asarray(result.probs, dtype=np.float32)

@@ -133,7 +133,7 @@ def _train_and_predict_fold(ctx: JobContext, params: dict[str, Any], store: Arti
         s.expunge(version)
     plan = ranking_store.load_plan(store, version.id, ranking_id)
     ctx.progress(0.1, f"fold {fold}: training {epochs} epochs")
-    probs = predict_fold(version, data, plan, fold, epochs, pick_device())
+    probs = predict_fold(version, data, store, plan, fold, epochs, pick_device())
     ctx.progress(0.9, f"fold {fold}: reference model")
     with ctx.factory() as s:
         ref = reference.predict_rows(reference.TextsByRow(s, version.dataset_id),

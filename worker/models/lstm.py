@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -39,7 +41,9 @@ from worker.models.word_vectors import WordVectorsError, read_vectors_file
 
 class TextLSTM(TextClassifier):
     def __init__(self, vocab_size: int, num_classes: int, params: LstmParams, architecture: str = "lstm",
-                 vocab: list[str] | None = None) -> None:
+                 vocab: list[str] | None = None, fitted: npt.NDArray[np.float32] | None = None) -> None:
+        """`vocab` and `fitted` (the train split's vectors, worker/models/fitted_vectors.py) are for a model
+        about to train; a restored one takes every weight from its checkpoint."""
         super().__init__()
         self.architecture = architecture
         self.params = params
@@ -48,6 +52,11 @@ class TextLSTM(TextClassifier):
         self.vector_coverage: float | None = None
         if params.pretrained_vectors is not None and vocab is not None:
             self.load_vectors(params.pretrained_vectors, vocab)
+        elif params.fitted_vectors and fitted is not None:
+            if fitted.shape != self.embedding.weight.shape:
+                raise ValueError(f"fitted vectors {fitted.shape}, embedding {tuple(self.embedding.weight.shape)}")
+            with torch.no_grad():
+                self.embedding.weight.copy_(torch.from_numpy(fitted))
         if params.freeze_embeddings:
             self.embedding.weight.requires_grad_(False)
         dirs = 2 if params.bidirectional else 1
@@ -161,7 +170,8 @@ class TextLSTM(TextClassifier):
         kind = "BiLSTM" if p.bidirectional else "LSTM"
         g = LayerGraph()
         g.add("input", "input", "token ids", ["B", "T"])
-        source = "GloVe-initialised " if p.pretrained_vectors else ""
+        source = ("GloVe-initialised " if p.pretrained_vectors else
+                  "train-split-vector-initialised " if p.fitted_vectors else "")
         frozen = ", frozen" if p.freeze_embeddings else ""
         size = f"{self.embedding.num_embeddings}x{p.embedding_dim}"
         g.add("embedding", "embedding", f"{source}Embedding {size}{frozen}", ["B", "T", p.embedding_dim],

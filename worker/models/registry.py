@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from backend.core.specs.architectures import (
     ARCHITECTURES,
     BowMlpParams,
@@ -17,11 +20,12 @@ from worker.models.cnn import TextCNN
 
 
 def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: int, num_classes: int,
-                vocab: list[str] | None = None) -> TextClassifier:
+                vocab: list[str] | None = None, fitted: npt.NDArray[np.float32] | None = None) -> TextClassifier:
     """`vocab` (id -> word, see word_vectors.vocabulary) lets a model start from pretrained resources:
-    GloVe vectors for the LSTMs' `pretrained_vectors`, WordPiece embeddings for minilm. Pass it when
-    building a model to train; leave it out when restoring a checkpoint, whose state dict holds every
-    weight."""
+    GloVe vectors for the LSTMs' `pretrained_vectors`, WordPiece embeddings for minilm; `fitted`, the
+    LSTMs' vectors fitted on the train split. Pass them when building a model to train
+    (worker/pipeline/fresh_model.py); leave them out when restoring a checkpoint, whose state dict holds
+    every weight."""
     params = ARCHITECTURES[architecture](**hyperparameters)
     # The optional architectures are imported when first built, so a worker loads only the models it runs
     # (the CNN, the default, always; minilm's transformers alone takes seconds to import).
@@ -32,7 +36,7 @@ def build_model(architecture: str, hyperparameters: dict[str, Any], vocab_size: 
         from worker.models.lstm import TextLSTM
 
         assert isinstance(params, LstmParams)
-        return TextLSTM(vocab_size, num_classes, params, architecture=architecture, vocab=vocab)
+        return TextLSTM(vocab_size, num_classes, params, architecture=architecture, vocab=vocab, fitted=fitted)
     if architecture == "bow_mlp":
         from worker.models.bow_mlp import BowMLP
 

@@ -13,10 +13,10 @@ from backend.core.artifacts.store import ArtifactStore
 from backend.core.db.models import ModelVersion
 from backend.core.specs.architectures import ARCHITECTURES, TrainParams
 from worker.models.base import TextClassifier
-from worker.models.registry import build_model
 from worker.pipeline.checkpoint import checkpoint_for, model_from_checkpoint, read_checkpoint
 from worker.pipeline.data import TrainingData, load_training_data
 from worker.pipeline.device import pick_device
+from worker.pipeline.fresh_model import fresh_model
 from worker.pipeline.seeding import restore_rng, seed_everything
 from worker.pipeline.train import make_optimizer
 
@@ -51,8 +51,7 @@ def open_run(factory: sessionmaker[Session], version_id: int, store: ArtifactSto
     params = ARCHITECTURES[version.architecture](**version.hyperparameters)
     batch_rng = seed_everything(version.seed)
     if key is None:
-        model = build_model(version.architecture, version.hyperparameters, data.vocab_size, data.num_classes,
-                            vocab=data.vocab)
+        model = fresh_model(version, data, store)
         model.to(device)
         optimizer = make_optimizer(model, params.optimizer, params.learning_rate, params.weight_decay)
     else:

@@ -2,6 +2,7 @@
 
     datasets/{d}/                       one dataset's encoded text (deleted as a whole when an import fails)
         tokenizer.json, token_ids.npy, token_offsets.npy
+        fitted_vectors_{dim}.npy        word vectors fitted on the train split (worker/models/fitted_vectors.py)
     sources/{d}/records.jsonl.gz        a validated custom upload, between the API and the import job
     sources/{d}/upload.tar.gz           an uploaded IMDB archive, between the API and the import job
     versions/{v}/epoch_{e}/             one trained epoch
@@ -32,6 +33,10 @@ def dataset_prefix(dataset_id: int) -> str:
 
 def tokenizer_key(dataset_id: int) -> str:
     return f"{dataset_prefix(dataset_id)}/tokenizer.json"
+
+
+def fitted_vectors_key(dataset_id: int, dim: int) -> str:
+    return f"{dataset_prefix(dataset_id)}/fitted_vectors_{dim}.npy"
 
 
 def ids_key(dataset_id: int) -> str:
