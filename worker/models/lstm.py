@@ -55,8 +55,9 @@ class TextLSTM(TextClassifier):
         elif params.fitted_vectors and fitted is not None:
             if fitted.shape != self.embedding.weight.shape:
                 raise ValueError(f"fitted vectors {fitted.shape}, embedding {tuple(self.embedding.weight.shape)}")
-            with torch.no_grad():
-                self.embedding.weight.copy_(torch.from_numpy(fitted))
+            found = torch.from_numpy(np.abs(fitted).sum(axis=1) > 0)
+            with torch.no_grad():  # a word the fit left at zero (it never met another) keeps its random row
+                self.embedding.weight[found] = torch.from_numpy(fitted)[found]
         if params.freeze_embeddings:
             self.embedding.weight.requires_grad_(False)
         dirs = 2 if params.bidirectional else 1
