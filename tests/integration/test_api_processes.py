@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api_server import ApiServer, cli, free_port, pid_alive
+from tests.support.api_server import ApiServer, all_exited, cli, free_port, pid_alive
 from tests.support.databases import SqliteDatabases
 from tests.support.worker_process import lensboard_env
 
@@ -109,10 +109,7 @@ def test_a_dead_process_is_replaced_and_all_stop_with_the_server(two: ApiServer)
     assert "exited with -9: starting another" in two.log()
     code = two.stop()
     assert code in (0, 128 + signal.SIGTERM), two.log()
-    deadline = time.monotonic() + 10
-    while any(pid_alive(p) for p in replaced) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(pid_alive(p) for p in replaced), "an API process outlived `lensboard serve`"
+    assert all_exited(replaced), "an API process outlived `lensboard serve`"
 
 
 def test_a_port_in_use_is_refused_before_any_process_starts(env: dict[str, str]) -> None:

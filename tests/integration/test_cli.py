@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api_server import ApiServer, cli, free_port, pid_alive
+from tests.support.api_server import ApiServer, all_exited, cli, free_port
 from tests.support.custom_data import synthetic_rows, write_csv, write_csv_trio
 from tests.support.databases import SqliteDatabases
 from tests.support.worker_process import lensboard_env
@@ -169,10 +169,7 @@ def test_embedded_default_migrate_then_serve_runs_a_worker_and_stops_it(data_dir
     finally:
         code = server.stop()
     assert code in (0, 128 + signal.SIGTERM), server.log()
-    deadline = time.time() + 10
-    while any(pid_alive(p) for p in workers) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not any(pid_alive(p) for p in workers), "the embedded worker outlived `lensboard serve`"
+    assert all_exited(workers), "the embedded worker outlived `lensboard serve`"
 
 
 def _wait_for_children(server: ApiServer, timeout: float = 30.0) -> list[int]:

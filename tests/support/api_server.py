@@ -126,3 +126,11 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def all_exited(pids: list[int], timeout: float = 10.0) -> bool:
+    """Whether every one of `pids` is gone (or a zombie) within `timeout` seconds."""
+    deadline = time.time() + timeout
+    while any(pid_alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    return not any(pid_alive(p) for p in pids)
