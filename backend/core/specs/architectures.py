@@ -103,7 +103,7 @@ class LstmParams(TrainParams):
                                            description="A GloVe-format text file (\"word v1 v2 ...\") in an "
                                                        "import root (the data folder's imports/ or "
                                                        "LENSBOARD_IMPORT_ROOTS), whose width is embedding_dim; "
-                                                       "none: random")
+                                                       "none: fitted_vectors decides")
     # Chosen on IMDB's movie-disjoint val (LSTM defaults otherwise), after epochs 1, 2 and 3: random vectors
     # 0.795, 0.869, 0.865; vectors fitted on the train split 0.829, 0.896, 0.896 (worker/models/fitted_vectors.py).
     fitted_vectors: bool = Field(
