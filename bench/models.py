@@ -9,10 +9,15 @@ until completeness holds) explains BENCH_IG_SAMPLES test reviews with the last c
   LENSBOARD_BENCH_PER_CLASS=N   import only N reviews per (split, class) (default: all 50,000)
   LENSBOARD_BENCH_ARCHS=a,b     architectures (default: cnn,lstm,bilstm,bow_mlp,minilm,ngram)
   LENSBOARD_BENCH_IG_SAMPLES=N  reviews explained for the IG time (default 100)
-  LENSBOARD_BENCH_SWEEP_TRIALS=N  also run a Bayesian sweep of N trials (TPE, median pruning, early
-                                stopping) for LSTM and BiLSTM and print its best trial, chosen on val
+  LENSBOARD_BENCH_SWEEP_TRIALS=N  also run a sweep of at most N trials (median pruning, early stopping) for
+                                LSTM and BiLSTM and print its best trial, chosen on val
                                 (default 0: skipped; hours on a 2-core CPU at full size)
   LENSBOARD_BENCH_SWEEP_EPOCHS=N  epochs per sweep trial (default 8)
+  LENSBOARD_BENCH_SWEEP_STRATEGY=bayes|grid|random  (default bayes: TPE after random start-up trials)
+  LENSBOARD_BENCH_SWEEP_SPACE='{"learning_rate": [0.003, 0.005]}'  the space (default SWEEP_SPACE below;
+                                a grid needs lists)
+  LENSBOARD_BENCH_SWEEP_ARCHS=a,b  architectures to sweep (default: lstm and bilstm among LENSBOARD_BENCH_ARCHS;
+                                set LENSBOARD_BENCH_ARCHS= empty to run the sweeps alone)
   LENSBOARD_BENCH_EPOCHS=N      epochs per architecture (default 2; the epoch val picks is reported)
   LENSBOARD_BENCH_HP='{"lstm": {"pooling": "max"}}'  hyperparameters over the ones below, per architecture
 
@@ -148,23 +153,30 @@ def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset,
             "ig_s": ig_seconds(session, store, version, ig_samples)}
 
 
-def bench_sweep(session: Session, dataset: Dataset, architecture: str, trials: int, epochs: int) -> dict[str, Any]:
-    """A Bayesian sweep run in this process: each trial's train task runs here, and its end asks the next
-    trial (backend/core/sweeps/trials.py), exactly as on a worker. The best trial by val accuracy."""
+def bench_sweep(session: Session, dataset: Dataset, architecture: str, trials: int, epochs: int,
+                strategy: str, space: dict[str, Any]) -> dict[str, Any]:
+    """A sweep run in this process, one trial at a time: each trial's train task runs here and, in a
+    Bayesian sweep, its end asks the next trial (backend/core/sweeps/trials.py), exactly as on a worker.
+    Median pruning may stop a trial after its first epoch. The best trial by val accuracy."""
     from backend.core.db.models import Sweep
     from backend.core.sweeps.bayes import default_startup
-    from backend.core.sweeps.trials import next_bayes_trials
+    from backend.core.sweeps.space import generate_trials
+    from backend.core.sweeps.trials import add_trial, next_bayes_trials
 
+    planned = generate_trials(architecture, {}, space, strategy, trials, 0, epochs)  # type: ignore[arg-type]
     sweep = Sweep(project_id=dataset.project_id, dataset_id=dataset.id, name=f"bench-{architecture}-sweep",
-                  architecture=architecture, base_hyperparameters={}, space=SWEEP_SPACE, strategy="bayes",
+                  architecture=architecture, base_hyperparameters={}, space=space, strategy=strategy,
                   budget=trials, seed=0, epochs=epochs, metric="val_accuracy",
-                  early_stopping={"metric": "val_accuracy", "patience": 2, "min_delta": 0.0},
-                  pruning={"warmup_epochs": 1, "min_trials": 2},
+                  early_stopping={"metric": "val_accuracy", "patience": 1, "min_delta": 0.0},
+                  pruning={"warmup_epochs": 0, "min_trials": 2},
                   search={"parallel": 1, "startup_trials": default_startup(trials), "proposed_by": []},
-                  trials=[], status="active")
+                  trials=[t.params for t in planned], status="active")
     session.add(sweep)
     session.flush()
-    next_bayes_trials(session, sweep)
+    if strategy == "bayes":
+        next_bayes_trials(session, sweep)
+    for trial in planned:
+        add_trial(session, sweep, trial)
     session.commit()
     start = time.perf_counter()
     while True:
@@ -177,12 +189,18 @@ def bench_sweep(session: Session, dataset: Dataset, architecture: str, trials: i
             run_task("train", job.id)  # ends by asking the next trial
             finished(session, job.id)
     best: dict[str, Any] | None = None
-    versions = session.scalars(select(ModelVersion).where(ModelVersion.sweep_id == sweep.id)).all()
+    versions = session.scalars(select(ModelVersion).where(ModelVersion.sweep_id == sweep.id)
+                               .order_by(ModelVersion.trial_index)).all()
     for v in versions:
-        chosen = select_epoch(session.execute(
+        rows = session.execute(
             select(EpochMetric.epoch, EpochMetric.split, EpochMetric.loss, EpochMetric.accuracy)
-            .where(EpochMetric.version_id == v.id)).tuples().all())
+            .where(EpochMetric.version_id == v.id)).tuples().all()
+        chosen = select_epoch(rows)
         val = chosen.accuracy.get("val") if chosen else None
+        vals = [f"{a:.4f}" for e, split, _l, a in sorted(rows) if split == "val"]
+        # Val only for every trial: test is read once, for the trial val picks.
+        print(f"  {architecture} trial {v.trial_index} {sweep.trials[v.trial_index or 0]}: val by epoch "
+              f"{', '.join(vals)} ({len(vals)} of {epochs} epochs run)", flush=True)
         if chosen is not None and val is not None and (best is None or val > best["val_accuracy"]):
             best = {"trial": v.trial_index, "params": sweep.trials[v.trial_index or 0], "epoch": chosen.epoch,
                     "val_accuracy": val, "test_accuracy": chosen.accuracy.get("test")}
@@ -193,10 +211,14 @@ def bench_sweep(session: Session, dataset: Dataset, architecture: str, trials: i
 def main() -> None:
     per_class_env = os.environ.get("LENSBOARD_BENCH_PER_CLASS")
     per_class = int(per_class_env) if per_class_env else None
-    archs = os.environ.get("LENSBOARD_BENCH_ARCHS", ",".join(HYPERPARAMETERS)).split(",")
+    archs = [a for a in os.environ.get("LENSBOARD_BENCH_ARCHS", ",".join(HYPERPARAMETERS)).split(",") if a]
     ig_samples = int(os.environ.get("LENSBOARD_BENCH_IG_SAMPLES", "100"))
     sweep_trials = int(os.environ.get("LENSBOARD_BENCH_SWEEP_TRIALS", "0"))
     sweep_epochs = int(os.environ.get("LENSBOARD_BENCH_SWEEP_EPOCHS", "8"))
+    sweep_strategy = os.environ.get("LENSBOARD_BENCH_SWEEP_STRATEGY", "bayes")
+    sweep_space = json.loads(os.environ.get("LENSBOARD_BENCH_SWEEP_SPACE", "null")) or SWEEP_SPACE
+    sweep_archs = [a for a in os.environ.get("LENSBOARD_BENCH_SWEEP_ARCHS",
+                                             ",".join(a for a in archs if a in SWEPT)).split(",") if a]
     sweeps: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="lensboard-bench-models-") as tmp:
         # The tasks read the settings: point them at this run's database, artifacts and broker.
@@ -228,8 +250,8 @@ def main() -> None:
                 r = bench_architecture(session, store, dataset, arch, ig_samples)
                 results.append(r)
                 print(f"  done {arch}: {r}", flush=True)
-            for arch in (a for a in archs if a in SWEPT and sweep_trials > 0):
-                sw = bench_sweep(session, dataset, arch, sweep_trials, sweep_epochs)
+            for arch in (a for a in sweep_archs if sweep_trials > 0):
+                sw = bench_sweep(session, dataset, arch, sweep_trials, sweep_epochs, sweep_strategy, sweep_space)
                 sweeps.append(sw)
                 print(f"  swept {arch}: {sw}", flush=True)
         engine.dispose()
@@ -243,7 +265,7 @@ def main() -> None:
         e1, e2 = r["epoch_s"][0], r["epoch_s"][-1]
         print(f"{r['architecture']:<12} {r['epoch']:>5} {val:>8} {acc:>8} {e1:>10.1f} {e2:>10.1f} {map_s:>8} "
               f"{r['ig_s']:>10.1f}")
-    print("\nbest sweep trial (Bayesian, chosen on val; test read once at the val-picked epoch):")
+    print(f"\nbest sweep trial ({sweep_strategy}, chosen on val; test read once at the val-picked epoch):")
     for arch in SWEPT:
         found = [x for x in sweeps if x["architecture"] == arch]
         if not found or found[0]["best"] is None:

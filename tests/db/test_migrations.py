@@ -146,3 +146,14 @@ def test_0014_says_older_lstm_versions_started_from_random_vectors(blank_url: st
                      "bilstm": {"hidden_size": 150, "pooling": "max", "fitted_vectors": True},  # stated: kept
                      "cnn": {"num_filters": 128}}
     assert back == before
+
+
+def test_0015_says_older_minilm_versions_classified_the_sentence_vector(blank_url: str) -> None:
+    before = {"minilm": {"head_hidden": 128, "max_tokens": 256},
+              "lstm": {"hidden_size": 150, "pooling": "max", "fitted_vectors": True},
+              "cnn": {"num_filters": 128}}
+    after, back = _version_rows_through(blank_url, "0014", "0015", before)
+    assert after == {"minilm": {"head_hidden": 128, "max_tokens": 256, "pooling": "last"},
+                     "lstm": {"hidden_size": 150, "pooling": "max", "fitted_vectors": True},  # not MiniLM: kept
+                     "cnn": {"num_filters": 128}}
+    assert back == before

@@ -119,6 +119,19 @@ def test_latent_map_runs_from_the_cache(frozen: MiniLmClassifier, monkeypatch: p
     np.testing.assert_allclose(first["layer6"], sentence.numpy(), atol=1e-5, rtol=1e-4)
 
 
+def test_layers_pooling_reads_every_tap_and_last_only_the_sentence_vector() -> None:
+    layers = torch.randn(2, len(TAPS), 384, generator=torch.Generator().manual_seed(0))
+    lower = layers.clone()
+    lower[:, :-1] += 1.0  # every tap but the sentence vector
+    for pooling, taps_read in (("layers", len(TAPS)), ("last", 1)):
+        model = make_model("minilm", pooling=pooling).eval()
+        assert isinstance(model, MiniLmClassifier)
+        assert model.head[0].in_features == 384 * taps_read  # type: ignore[index]
+        with torch.no_grad():
+            moved = not torch.allclose(model.classify(layers), model.classify(lower))
+        assert moved == (pooling == "layers")
+
+
 def test_words_past_max_tokens_are_ignored() -> None:
     model = make_model("minilm", max_tokens=4).eval()
     short, longer = ids_of("the movie was good"), ids_of("the movie was good and the plot was bad")

@@ -18,7 +18,8 @@ than our word count, and the encoder input cannot drift from our tokenization (s
 
 Frozen mode (`finetune=False`) keeps the encoder in eval mode, so everything up to the head is a
 pure function of a review's token ids: the pooled word vectors, the pooled outputs of layers 2, 4
-and 6 (the last of which is the sentence vector). `EncoderCache` keeps those per process. After the
+and 6 (the last of which is the sentence vector; the head reads it alone with `pooling=last`, all
+four joined with `pooling=layers`). `EncoderCache` keeps those per process. After the
 first pass over the data (the first epoch's training and evaluation), training, the per-epoch
 evaluation and the latent map run only the head: the latent taps are fed the cached pooled vectors,
 so hooks on them see the same values whether or not the encoder ran.
@@ -161,12 +162,13 @@ class MiniLmClassifier(TextClassifier):
         # Identity taps for the latent map: each sees its layer's pooled (B, 384) vector.
         self.taps = nn.ModuleDict({name: nn.Identity() for name in TAPS})
         self.dropout = nn.Dropout(params.dropout)
+        width = HIDDEN * (len(TAPS) if params.pooling == "layers" else 1)
         if params.head_hidden > 0:
-            self.head: nn.Module = nn.Sequential(nn.Linear(HIDDEN, params.head_hidden), nn.ReLU())
+            self.head: nn.Module = nn.Sequential(nn.Linear(width, params.head_hidden), nn.ReLU())
             self.out = nn.Linear(params.head_hidden, num_classes)
         else:
             self.head = nn.Identity()
-            self.out = nn.Linear(HIDDEN, num_classes)
+            self.out = nn.Linear(width, num_classes)
         if not params.finetune:
             for module in (self.embedding, self.encoder):
                 module.requires_grad_(False)
@@ -186,7 +188,7 @@ class MiniLmClassifier(TextClassifier):
 
     def encode_layers(self, embedded: Tensor, lengths: Tensor) -> Tensor:
         """(B, len(TAPS), 384): the mean of the words the encoder sees, then the means of layers 2, 4
-        and 6 over [CLS] words [SEP]. The last row is the sentence vector the head classifies."""
+        and 6 over [CLS] words [SEP]. The last row is the sentence vector."""
         steps = min(embedded.shape[1], self.params.max_tokens)
         words = embedded[:, :steps]
         n = lengths.clamp(min=0, max=steps)
@@ -204,14 +206,16 @@ class MiniLmClassifier(TextClassifier):
         """The sentence vector: [CLS] words [SEP] through the encoder, mean over those positions."""
         return self.encode_layers(embedded, lengths)[:, -1]
 
-    def classify(self, pooled: Tensor) -> Tensor:
+    def classify(self, layers: Tensor) -> Tensor:
+        """Logits from `encode_layers`' output: the head reads the sentence vector or every tap's."""
+        pooled = layers.flatten(1) if self.params.pooling == "layers" else layers[:, -1]
         return self.out(self.dropout(self.head(self.dropout(pooled))))  # type: ignore[no-any-return]
 
     def _head(self, layers: Tensor) -> Tensor:
         """Logits from `encode_layers`' output, computed or cached; the taps fire here in both cases."""
         for j, tap in enumerate(self.taps.values()):
             tap(layers[:, j])
-        return self.classify(layers[:, -1])
+        return self.classify(layers)
 
     def forward_embedded(self, embedded: Tensor, lengths: Tensor) -> Tensor:
         return self._head(self.encode_layers(embedded, lengths))
@@ -286,7 +290,11 @@ class MiniLmClassifier(TextClassifier):
         for i, layer in enumerate(self.encoder.encoder.layer, start=1):  # type: ignore[union-attr, arg-type]
             g.add(f"layer{i}", "transformer", f"MiniLM layer {i} (12 heads), {trains}", ["B", "T+2", HIDDEN],
                   layer)
-        g.add("pool", "pool", "mean over [CLS] words [SEP]", ["B", HIDDEN])
+        if p.pooling == "layers":
+            g.add("pool", "pool", "means of the words and of layers 2, 4, 6 over [CLS] words [SEP], joined",
+                  ["B", HIDDEN * len(TAPS)])
+        else:
+            g.add("pool", "pool", "mean over [CLS] words [SEP]", ["B", HIDDEN])
         if p.head_hidden > 0:
             g.add("head", "dense", f"Dropout {p.dropout}, Dense {p.head_hidden} + ReLU", ["B", p.head_hidden],
                   self.head)
