@@ -74,10 +74,12 @@ class LstmParams(TrainParams):
     """Stacked (Bi)LSTM in which padding never reaches a real word; the last layer's final states feed a dense head."""
 
     title = "LSTM"
-    # The starting point of the reference W&B search on IMDB (2 layers x 150, dropout 0.5, lr 0.005,
-    # batch 128), with gradient clipping: exploding gradients on 800-token reviews otherwise undo an epoch.
+    # The reference W&B search on IMDB found 2 layers x 150, dropout 0.5, lr 0.005, batch 128. Around it, a
+    # grid sweep in Lensboard (dropout 0.3/0.5 x lr 0.003/0.005, 2 epochs, median pruning; README, "Hyper-
+    # parameter sweeps") picked dropout 0.3 and lr 0.003 on the movie-disjoint val: 0.902 against 0.892 for
+    # the next trial. Gradient clipping: exploding gradients on 800-token reviews otherwise undo an epoch.
     batch_size: int = Field(default=128, ge=1, le=4096, title="batch size", description="Reviews per training step")
-    learning_rate: float = Field(default=5e-3, gt=0, le=1.0, title="learning rate",
+    learning_rate: float = Field(default=3e-3, gt=0, le=1.0, title="learning rate",
                                  description="The optimiser's step size at the first epoch")
     grad_clip: float = Field(default=1.0, ge=0.0, le=1000.0, title="gradient clipping",
                              description="Largest norm of all gradients together before each step (0: off)")
@@ -88,7 +90,7 @@ class LstmParams(TrainParams):
     layers: int = Field(default=2, ge=1, le=8, title="layers", description="Stacked LSTM layers")
     bidirectional: bool = Field(default=False, title="bidirectional",
                                 description="Read each review both ways and join the two final states")
-    dropout: float = Field(default=0.5, ge=0.0, lt=1.0, title="dropout",
+    dropout: float = Field(default=0.3, ge=0.0, lt=1.0, title="dropout",
                            description="Dropout between layers and before the dense head while training")
     dense_units: int = Field(default=64, ge=1, le=4096, title="dense units",
                              description="Units of the dense layer before the output")
@@ -126,6 +128,12 @@ class BiLstmParams(LstmParams):
     """The LSTM network with `bidirectional` defaulting to true."""
 
     title = "BiLSTM"
+    # The reference search's values, with which the BiLSTM reached 0.904 test (README); its own sweep has
+    # not run yet, so the LSTM's sweep does not speak for it.
+    learning_rate: float = Field(default=5e-3, gt=0, le=1.0, title="learning rate",
+                                 description="The optimiser's step size at the first epoch")
+    dropout: float = Field(default=0.5, ge=0.0, lt=1.0, title="dropout",
+                           description="Dropout between layers and before the dense head while training")
     bidirectional: bool = Field(default=True, title="bidirectional",
                                 description="Read each review both ways and join the two final states")
 
