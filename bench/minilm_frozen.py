@@ -199,10 +199,9 @@ def accuracy() -> None:
             name = "linear" if hidden == 0 else f"mlp{hidden}"
             results[(pooling, name)] = (val, test)
             print(f"{pooling:<26} {name:<10} {epoch:>5} {val:>8.4f} {test:>9.4f}", flush=True)
-    # What the product's defaults give the same head: 2 epochs at lr 1e-3 halving each epoch, batch 64.
-    for pooling in ("head:mean",):
-        epoch, val, test = _fit_head(x[pooling], y, 128, 2, lr=1e-3, lr_decay=0.5)
-        print(f"{pooling:<26} {'mlp128 2ep':<10} {epoch:>5} {val:>8.4f} {test:>9.4f} (product defaults)")
+    # The product's head schedule on the sentence vector: 2 epochs at lr 1e-3 halving each epoch, batch 64.
+    epoch, val, test = _fit_head(x["head:mean"], y, 128, 2, lr=1e-3, lr_decay=0.5)
+    print(f"{'head:mean':<26} {'mlp128 2ep':<10} {epoch:>5} {val:>8.4f} {test:>9.4f} (the product's schedule)")
     best = max(results, key=lambda k: results[k][0])
     print(f"chosen on val: pooling={best[0]} head={best[1]} (test {results[best][1]:.4f}); "
           f"total {time.perf_counter() - t0:.0f} s")

@@ -156,29 +156,20 @@ def bench_architecture(session: Session, store: ArtifactStore, dataset: Dataset,
 
 def bench_sweep(session: Session, dataset: Dataset, architecture: str, trials: int, epochs: int,
                 strategy: str, space: dict[str, Any]) -> dict[str, Any]:
-    """A sweep run in this process, one trial at a time: each trial's train task runs here and, in a
-    Bayesian sweep, its end asks the next trial (backend/core/sweeps/trials.py), exactly as on a worker.
-    Median pruning may stop a trial after its first epoch. The best trial by val accuracy."""
-    from backend.core.db.models import Sweep
-    from backend.core.sweeps.bayes import default_startup
+    """A sweep created as the API creates one (backend/api/services/sweeps.py), run in this process one trial
+    at a time: each trial's train task runs here and, in a Bayesian sweep, its end asks the next trial
+    (backend/core/sweeps/trials.py), exactly as on a worker. Median pruning may stop a trial after its first
+    epoch. The best trial by val accuracy."""
+    from backend.api.schemas.sweeps import SweepCreate
+    from backend.api.services.sweeps import create_sweep
     from backend.core.sweeps.space import generate_trials
-    from backend.core.sweeps.trials import add_trial, next_bayes_trials
 
-    planned = generate_trials(architecture, {}, space, strategy, trials, 0, epochs)  # type: ignore[arg-type]
-    sweep = Sweep(project_id=dataset.project_id, dataset_id=dataset.id, name=f"bench-{architecture}-sweep",
-                  architecture=architecture, base_hyperparameters={}, space=space, strategy=strategy,
-                  budget=trials, seed=0, epochs=epochs, metric="val_accuracy",
-                  early_stopping={"metric": "val_accuracy", "patience": 1, "min_delta": 0.0},
-                  pruning={"warmup_epochs": 0, "min_trials": 2},
-                  search={"parallel": 1, "startup_trials": default_startup(trials), "proposed_by": []},
-                  trials=[t.params for t in planned], status="active")
-    session.add(sweep)
-    session.flush()
-    if strategy == "bayes":
-        next_bayes_trials(session, sweep)
-    for trial in planned:
-        add_trial(session, sweep, trial)
-    session.commit()
+    body = SweepCreate.model_validate({
+        "name": f"bench-{architecture}-sweep", "architecture": architecture, "space": space, "strategy": strategy,
+        "budget": trials, "seed": 0, "epochs": epochs, "metric": "val_accuracy",
+        "early_stopping": {"metric": "val_accuracy", "patience": 1}, "pruning": {"warmup_epochs": 0}})
+    planned = generate_trials(architecture, {}, body.space, body.strategy, trials, body.seed, epochs)
+    sweep = create_sweep(session, dataset.project_id, dataset, body, planned)
     start = time.perf_counter()
     while True:
         pending = session.scalars(select(Job).join(ModelVersion, ModelVersion.id == Job.version_id)
