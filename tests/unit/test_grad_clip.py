@@ -50,3 +50,9 @@ def test_lstm_defaults_are_the_sweeps_best_trial_and_bilstm_keeps_the_reference_
     bi = validate_hyperparameters("bilstm", {})
     assert (bi["bidirectional"], bi["dropout"], bi["learning_rate"]) == (True, 0.5, 5e-3)
     assert validate_hyperparameters("cnn", {})["grad_clip"] == 0.0
+
+
+def test_minilm_head_schedule_is_its_sweeps_best_trial() -> None:
+    hp = validate_hyperparameters("minilm", {})
+    assert (hp["learning_rate"], hp["lr_decay"], hp["head_hidden"], hp["pooling"]) == (3e-3, 0.5, 128, "layers")
+    assert validate_hyperparameters("cnn", {})["learning_rate"] == 1e-3  # MiniLM's own, not the shared default
