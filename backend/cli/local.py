@@ -155,6 +155,9 @@ def serve(
     children = []
     if settings.embedded and not no_worker:
         # One worker per lane: an analysis never waits behind a training (see backend/core/jobs/lanes.py).
+        from backend.core.jobs.app import declare_queues  # here: importing it builds the app from the settings
+
+        declare_queues()
         children = [_spawn_worker("bulk"), _spawn_worker("interactive")]
     # uvicorn re-raises the signal it caught once it has shut down; turning SIGTERM into SystemExit
     # lets the `finally` below stop the worker instead of the process dying on the spot.

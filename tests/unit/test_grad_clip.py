@@ -43,12 +43,12 @@ def test_steps_see_gradients_clipped_to_the_limit() -> None:
     assert max(norms[0.0]) > 0.01  # without clipping the same steps have larger gradients
 
 
-def test_lstm_defaults_are_the_sweeps_best_trial_and_bilstm_keeps_the_reference_search() -> None:
+def test_lstm_and_bilstm_defaults_are_their_sweeps_best_trials() -> None:
     hp = validate_hyperparameters("lstm", {})
     assert (hp["layers"], hp["hidden_size"], hp["dropout"], hp["learning_rate"], hp["batch_size"],
             hp["grad_clip"]) == (2, 150, 0.3, 3e-3, 128, 1.0)
     bi = validate_hyperparameters("bilstm", {})
-    assert (bi["bidirectional"], bi["dropout"], bi["learning_rate"]) == (True, 0.5, 5e-3)
+    assert (bi["bidirectional"], bi["dropout"], bi["learning_rate"], bi["hidden_size"]) == (True, 0.3, 3e-3, 150)
     assert validate_hyperparameters("cnn", {})["grad_clip"] == 0.0
 
 

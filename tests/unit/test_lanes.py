@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from backend.cli.client import CliError
@@ -50,3 +52,31 @@ def test_titles_and_waiting_text() -> None:
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 112)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "112th"]
     assert waiting_message(Lane.INTERACTIVE, 3) == "waiting: 3rd in the interactive lane"
+
+
+def test_serve_declares_every_lane_before_its_workers_race_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kombu's SQLAlchemy transport creates a queue's row by look-then-insert: two embedded workers starting
+    together on a new broker could both insert it, and the loser died at start-up. Once `serve` has declared
+    the lanes, a worker's own declaration finds them and inserts nothing."""
+    import sqlite3
+
+    from tests.conftest import reset_caches
+
+    broker = tmp_path / "broker.sqlite"
+    monkeypatch.setenv("CELERY_BROKER_URL", f"sqla+sqlite:///{broker}")
+    monkeypatch.setenv("LENSBOARD_QUEUE", "race")
+    reset_caches()
+    try:
+        from backend.core.jobs.app import declare_queues, get_celery
+
+        declare_queues()
+        rows = sqlite3.connect(broker).execute("SELECT id, name FROM kombu_queue ORDER BY id").fetchall()
+        assert sorted(name for _id, name in rows) == ["race.bulk", "race.interactive"]
+        app = get_celery()
+        with app.connection_for_write() as conn:  # what a worker's consumer does at start-up
+            for queue in app.conf.task_queues:
+                queue(conn.default_channel).declare()
+        assert sqlite3.connect(broker).execute("SELECT id, name FROM kombu_queue ORDER BY id").fetchall() == rows
+    finally:
+        monkeypatch.undo()
+        reset_caches()
