@@ -21,6 +21,7 @@ from backend.cli.output import console
 from backend.core.auth.accounts import local_admin_link
 from backend.core.db.models import User
 from backend.core.db.session import make_engine, make_session_factory
+from backend.core.jobs.broker_queues import declare_queues
 from backend.core.jobs.lanes import queues_of
 from backend.core.settings import Settings, get_settings
 
@@ -155,8 +156,6 @@ def serve(
     children = []
     if settings.embedded and not no_worker:
         # One worker per lane: an analysis never waits behind a training (see backend/core/jobs/lanes.py).
-        from backend.core.jobs.app import declare_queues  # here: importing it builds the app from the settings
-
         declare_queues()
         children = [_spawn_worker("bulk"), _spawn_worker("interactive")]
     # uvicorn re-raises the signal it caught once it has shut down; turning SIGTERM into SystemExit

@@ -67,7 +67,8 @@ def test_serve_declares_every_lane_before_its_workers_race_to(tmp_path: Path, mo
     monkeypatch.setenv("LENSBOARD_QUEUE", "race")
     reset_caches()
     try:
-        from backend.core.jobs.app import declare_queues, get_celery
+        from backend.core.jobs.app import get_celery
+        from backend.core.jobs.broker_queues import declare_queues
 
         declare_queues()
         rows = sqlite3.connect(broker).execute("SELECT id, name FROM kombu_queue ORDER BY id").fetchall()

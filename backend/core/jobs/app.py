@@ -58,17 +58,6 @@ def make_celery() -> Celery:
     return app
 
 
-def declare_queues() -> None:
-    """Create every lane's queue in the broker now. kombu's SQLAlchemy transport creates a queue's row on first
-    use with a look-then-insert, so two embedded workers starting together on a new broker file could both
-    insert it: the loser died at start-up ("UNIQUE constraint failed: kombu_queue.name") and its lane's jobs
-    waited forever. `serve` calls this before it starts them."""
-    app = get_celery()
-    with app.connection_for_write() as conn:
-        for queue in app.conf.task_queues:
-            queue(conn.default_channel).declare()
-
-
 @lru_cache(maxsize=1)
 def get_celery() -> Celery:
     """The app for the current settings (tests clear the cache after changing the environment)."""

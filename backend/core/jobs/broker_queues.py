@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from backend.core.jobs.lanes import Lane, queue_name
+from backend.core.jobs.lanes import LANE_ORDER, Lane, queue_name
 from backend.core.settings import get_settings
 
 
@@ -137,3 +137,16 @@ def _task_id(raw: str | bytes) -> str:
         return str(json.loads(raw)["headers"]["id"])
     except (ValueError, KeyError, TypeError):
         return ""  # not a Celery protocol-2 message: never one of ours
+
+
+def declare_queues() -> None:
+    """Create every lane's queue in the broker now. kombu's SQLAlchemy transport creates a queue's row on first
+    use with a look-then-insert, so two embedded workers starting together on a new broker file could both
+    insert it: the loser died at start-up ("UNIQUE constraint failed: kombu_queue.name") and its lane's jobs
+    waited forever. `serve` calls this before it starts them."""
+    from kombu.connection import Connection
+    from kombu.entity import Queue
+
+    with Connection(get_settings().celery_broker) as conn:  # type: ignore[no-untyped-call]
+        for lane in LANE_ORDER:
+            Queue(queue_name(lane))(conn.default_channel).declare()  # type: ignore[no-untyped-call]
