@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery import Celery
-from kombu.entity import Queue
 
-from backend.core.jobs.lanes import LANE_ORDER, Lane, queue_name
+from backend.core.jobs.broker_queues import lane_queues
+from backend.core.jobs.lanes import Lane, queue_name
 from backend.core.settings import get_settings
 
 TASK_MODULES = [
@@ -51,7 +51,7 @@ def make_celery() -> Celery:
         worker_hijack_root_logger=False,
         # Every job is sent to its lane's queue (backend.core.jobs.submit.dispatch); a worker started
         # without -Q consumes both, interactive first.
-        task_queues=[Queue(queue_name(lane)) for lane in LANE_ORDER],  # type: ignore[no-untyped-call]
+        task_queues=lane_queues(),
         task_default_queue=queue_name(Lane.BULK),
         worker_concurrency=s.worker_concurrency,
     )

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from kombu.entity import Queue
+
 from backend.core.jobs.lanes import LANE_ORDER, Lane, queue_name
 from backend.core.settings import get_settings
 
@@ -145,8 +147,12 @@ def declare_queues() -> None:
     insert it: the loser died at start-up ("UNIQUE constraint failed: kombu_queue.name") and its lane's jobs
     waited forever. `serve` calls this before it starts them."""
     from kombu.connection import Connection
-    from kombu.entity import Queue
 
     with Connection(get_settings().celery_broker) as conn:  # type: ignore[no-untyped-call]
-        for lane in LANE_ORDER:
-            Queue(queue_name(lane))(conn.default_channel).declare()  # type: ignore[no-untyped-call]
+        for queue in lane_queues():
+            queue(conn.default_channel).declare()  # type: ignore[no-untyped-call]
+
+
+def lane_queues() -> list[Queue]:
+    """Each lane's kombu queue, interactive first: what the Celery app routes to and what `serve` declares."""
+    return [Queue(queue_name(lane)) for lane in LANE_ORDER]  # type: ignore[no-untyped-call]
